@@ -1,0 +1,9 @@
+//! memnet-graph: the memristive network (theory.md sections 2-3) built from
+//! an elaborated circuit, a graph file or a generator, and its topology.
+
+pub mod network;
+
+pub use network::{
+    Device, Edge, EdgeId, Injection, MemristorParams, Network, NodeId, PotentialConstraint,
+    SeriesSource, TranSpec,
+};

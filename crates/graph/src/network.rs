@@ -1,0 +1,170 @@
+//! The memristive network: a directed multigraph whose edges are devices
+//! (memristor or fixed resistor) each in series with a voltage source
+//! (theory.md 2.1, 3.1), plus current-source injections and potential
+//! constraints from ideal voltage sources that could not be folded.
+//!
+//! Node and edge indices are dense `usize` (0..n_nodes, 0..n_edges): every
+//! later stage indexes vectors with them.
+
+use memnet_spice::{Loc, Source, Waveform};
+use serde::Serialize;
+
+/// Index of a node in [`Network::node_names`].
+pub type NodeId = usize;
+/// Index of an edge in [`Network::edges`].
+pub type EdgeId = usize;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Network {
+    pub title: String,
+    /// Node names, index = [`NodeId`]. Imported circuits keep their flat
+    /// node names (ground is `0`); generated networks use `n<i>` and `0`.
+    pub node_names: Vec<String>,
+    pub edges: Vec<Edge>,
+    /// Current sources (see [`Injection`] for the sign convention).
+    pub injections: Vec<Injection>,
+    /// Ideal voltage sources that were not folded into an edge.
+    pub constraints: Vec<PotentialConstraint>,
+    /// `.tran` step and stop time of the source netlist, if any.
+    pub tran: Option<TranSpec>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TranSpec {
+    pub tstep: f64,
+    pub tstop: f64,
+}
+
+/// Edge k = (tail -> head). The orientation is the reference direction of
+/// the current i_k and of the series source S_k (theory.md 3.1: S_k > 0
+/// drives current tail -> head through the branch).
+#[derive(Clone, Debug, Serialize)]
+pub struct Edge {
+    /// Lower-case flat element name of the device (`xm3`, `x1.xm2`, `r5`).
+    pub name: String,
+    pub tail: NodeId,
+    pub head: NodeId,
+    pub device: Device,
+    /// The series source S_k(t), in volts, sign per theory.md 3.1.
+    /// `None` means S_k = 0.
+    pub source: Option<SeriesSource>,
+    /// Where the device was written, for messages (`None` if generated).
+    pub loc: Option<Loc>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesSource {
+    /// Name of the folded voltage source (`v3`), or empty if generated.
+    pub name: String,
+    pub source: Source,
+    /// +1.0 or -1.0: S_k(t) = sign * source value(t). Folding picks the sign
+    /// from the source's polarity relative to the edge (theory.md 3.1).
+    pub sign: f64,
+    pub loc: Option<Loc>,
+}
+
+impl SeriesSource {
+    /// S_k(t) in the edge's orientation.
+    pub fn value(&self, t: f64, times: memnet_spice::TranTimes) -> f64 {
+        self.sign * self.source.waveform.value(t, times)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "device", rename_all = "snake_case")]
+pub enum Device {
+    /// theory.md 1.1-1.2 (and 3.5 for polarity, 3.8 per-device values):
+    /// R(w) = ron (1 + xi w), dw/dt = alpha w - polarity * ron i / beta.
+    Memristor(MemristorParams),
+    /// A fixed resistor, ohms (> 0).
+    Resistor { resistance: f64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct MemristorParams {
+    pub ron: f64,
+    pub roff: f64,
+    pub w0: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    /// +1 if the device's p pin is the edge tail, -1 if mounted reversed
+    /// (theory.md 3.5). Imported devices are always +1 (edge = p -> n).
+    pub polarity: f64,
+}
+
+impl MemristorParams {
+    /// xi = (roff - ron)/ron (theory.md 1.1).
+    pub fn xi(&self) -> f64 {
+        (self.roff - self.ron) / self.ron
+    }
+}
+
+/// A current source between two nodes. SPICE convention: `I1 a b 1m`
+/// drives 1 mA *through the source* from `a` to `b`, i.e. it draws current
+/// out of node `a` and pushes it into node `b`. In theory.md 3.4 terms a
+/// source j pushing tail -> head in parallel with an edge (tail = a,
+/// head = b) is exactly this.
+#[derive(Clone, Debug, Serialize)]
+pub struct Injection {
+    pub name: String,
+    /// SPICE n+ (current leaves this node into the source).
+    pub from: NodeId,
+    /// SPICE n- (current enters this node from the source).
+    pub to: NodeId,
+    pub source: Source,
+    pub loc: Option<Loc>,
+}
+
+/// An ideal voltage source `V name pos neg`: phi(pos) - phi(neg) = value(t).
+/// If `neg` (or `pos`) is ground it fixes a node potential; otherwise it
+/// ties two nodes into a supernode.
+#[derive(Clone, Debug, Serialize)]
+pub struct PotentialConstraint {
+    pub name: String,
+    pub pos: NodeId,
+    pub neg: NodeId,
+    pub source: Source,
+    pub loc: Option<Loc>,
+}
+
+impl Network {
+    pub fn n_nodes(&self) -> usize {
+        self.node_names.len()
+    }
+
+    pub fn n_edges(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Number of memristor edges.
+    pub fn n_memristors(&self) -> usize {
+        self.edges
+            .iter()
+            .filter(|e| matches!(e.device, Device::Memristor(_)))
+            .count()
+    }
+
+    /// The ngspice default-filling times for source waveforms.
+    pub fn tran_times(&self, t_end: f64) -> memnet_spice::TranTimes {
+        match self.tran {
+            Some(t) => memnet_spice::TranTimes {
+                tstep: t.tstep,
+                tstop: t.tstop,
+            },
+            None => memnet_spice::TranTimes {
+                tstep: t_end / 50.0,
+                tstop: t_end,
+            },
+        }
+    }
+
+    /// Whether every source (series, injection, constraint) is constant.
+    pub fn sources_are_dc(&self) -> bool {
+        let dc = |w: &Waveform| w.is_constant();
+        self.edges
+            .iter()
+            .all(|e| e.source.as_ref().is_none_or(|s| dc(&s.source.waveform)))
+            && self.injections.iter().all(|j| dc(&j.source.waveform))
+            && self.constraints.iter().all(|c| dc(&c.source.waveform))
+    }
+}

@@ -1,0 +1,489 @@
+//! The elaborated, flat circuit: what every later stage (graph, solver,
+//! export) reads. Parameters are resolved to numbers, subcircuits are
+//! flattened to hierarchical lower-case names (`x1.xm2`, node `x1.mid`, as
+//! ngspice prints them) and each element remembers where it was written.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// A place in a source file: 1-based line and column.
+///
+/// `file` is shared between all locations of one file, so a million
+/// elements cost one path string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Loc {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Loc {
+    pub fn new(file: impl Into<Arc<str>>, line: u32, col: u32) -> Self {
+        Loc {
+            file: file.into(),
+            line,
+            col,
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    /// `FILE:LINE:COL`, the prefix compilers and editors understand.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// The name of the ground node after normalisation (`gnd` becomes `0`).
+pub const GROUND: &str = "0";
+
+/// A flat circuit after elaboration.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Circuit {
+    /// The first line of the top-level file.
+    pub title: String,
+    /// Elements in source order (depth-first through subcircuit instances).
+    pub elements: Vec<Element>,
+    /// `.model` cards, by lower-case name (global and flattened local ones).
+    pub models: BTreeMap<String, Model>,
+    /// Analyses requested by dot cards (`.tran`, `.op`, `.dc`, `.ac`).
+    pub analyses: Vec<Analysis>,
+    /// `.ic v(node)=value` initial conditions, node names flattened.
+    pub initial_conditions: Vec<(String, f64)>,
+    /// `.options` as written: lower-case key, raw value text (`""` for flags).
+    pub options: BTreeMap<String, String>,
+    /// `.control ... .endc` blocks, verbatim.
+    pub control_blocks: Vec<String>,
+    /// Non-fatal findings (unused parameters, ignored cards, ...).
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Warning {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// One flat element. `nodes` are flattened, lower-case node names with
+/// ground normalised to [`GROUND`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Element {
+    /// Lower-case hierarchical instance name, e.g. `r1`, `x1.xm2`, `x1.r3`.
+    pub name: String,
+    pub nodes: Vec<String>,
+    pub kind: ElementKind,
+    pub loc: Loc,
+}
+
+impl Element {
+    /// A short kind word for summaries and messages (`resistor`, `memristor`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.name()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ElementKind {
+    Resistor {
+        resistance: f64,
+    },
+    Capacitor {
+        capacitance: f64,
+        ic: Option<f64>,
+    },
+    Inductor {
+        inductance: f64,
+        ic: Option<f64>,
+    },
+    VoltageSource(Source),
+    CurrentSource(Source),
+    /// `E`: voltage-controlled voltage source (linear gain form only).
+    Vcvs {
+        gain: f64,
+    },
+    /// `G`: voltage-controlled current source (linear gain form only).
+    Vccs {
+        transconductance: f64,
+    },
+    /// `B`: behavioural source, expression kept as text.
+    Behavioral {
+        expr: String,
+    },
+    Memristor(Memristor),
+    /// Anything else (`D`, `Q`, `M`, an `A` or `Y` device that is not a
+    /// memristor, ...): kept so it can be reported with its line.
+    Unsupported {
+        /// What it is, e.g. `diode`, `xspice`, `mosfet`, or the letter.
+        what: String,
+        /// Remaining fields of the card, as written.
+        text: String,
+    },
+}
+
+impl ElementKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ElementKind::Resistor { .. } => "resistor",
+            ElementKind::Capacitor { .. } => "capacitor",
+            ElementKind::Inductor { .. } => "inductor",
+            ElementKind::VoltageSource(_) => "voltage_source",
+            ElementKind::CurrentSource(_) => "current_source",
+            ElementKind::Vcvs { .. } => "vcvs",
+            ElementKind::Vccs { .. } => "vccs",
+            ElementKind::Behavioral { .. } => "behavioral",
+            ElementKind::Memristor(_) => "memristor",
+            ElementKind::Unsupported { .. } => "unsupported",
+        }
+    }
+}
+
+/// An independent source: its DC value and its transient waveform.
+/// `AC` specifications are accepted and ignored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Source {
+    pub dc: f64,
+    pub waveform: Waveform,
+}
+
+impl Source {
+    pub fn dc(value: f64) -> Self {
+        Source {
+            dc: value,
+            waveform: Waveform::Dc(value),
+        }
+    }
+}
+
+/// Transient waveforms with ngspice's semantics (ngspice manual, section
+/// "Independent sources"). Optional fields take ngspice's defaults, which
+/// depend on the `.tran` step and stop time: see [`TranTimes`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "shape", rename_all = "snake_case")]
+pub enum Waveform {
+    Dc(f64),
+    /// `PULSE(V1 V2 TD TR TF PW PER NP)`.
+    Pulse {
+        v1: f64,
+        v2: f64,
+        td: f64,
+        tr: Option<f64>,
+        tf: Option<f64>,
+        pw: Option<f64>,
+        per: Option<f64>,
+        /// Number of pulses; `None` or `Some(0)` means unlimited.
+        np: Option<u32>,
+    },
+    /// `SIN(VO VA FREQ TD THETA PHASE)`; phase in degrees.
+    Sin {
+        vo: f64,
+        va: f64,
+        freq: Option<f64>,
+        td: f64,
+        theta: f64,
+        phase: f64,
+    },
+    /// `PWL(T1 V1 T2 V2 ...)`, times non-decreasing. `repeat_from`: `r=`
+    /// time from which the waveform repeats, if given.
+    Pwl {
+        points: Vec<(f64, f64)>,
+        repeat_from: Option<f64>,
+        delay: f64,
+    },
+}
+
+/// The `.tran` step and stop time that ngspice uses as defaults for
+/// `PULSE` rise/fall/width/period and `SIN` frequency.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TranTimes {
+    pub tstep: f64,
+    pub tstop: f64,
+}
+
+impl Waveform {
+    /// Value at time `t`, ngspice's definition. `times` fills defaults for
+    /// fields the netlist left out.
+    pub fn value(&self, t: f64, times: TranTimes) -> f64 {
+        match *self {
+            Waveform::Dc(v) => v,
+            Waveform::Pulse {
+                v1,
+                v2,
+                td,
+                tr,
+                tf,
+                pw,
+                per,
+                np,
+            } => {
+                let tr = tr.filter(|&x| x > 0.0).unwrap_or(times.tstep);
+                let tf = tf.filter(|&x| x > 0.0).unwrap_or(times.tstep);
+                let pw = pw.unwrap_or(times.tstop);
+                let per = per.filter(|&x| x > 0.0).unwrap_or(times.tstop);
+                if t < td {
+                    return v1;
+                }
+                let mut tt = t - td;
+                if per > 0.0 && tt >= per {
+                    let k = (tt / per).floor();
+                    if let Some(n) = np.filter(|&n| n > 0)
+                        && k >= f64::from(n)
+                    {
+                        return v1;
+                    }
+                    tt -= k * per;
+                }
+                if tt < tr {
+                    if tr > 0.0 { v1 + (v2 - v1) * tt / tr } else { v2 }
+                } else if tt < tr + pw {
+                    v2
+                } else if tt < tr + pw + tf {
+                    if tf > 0.0 {
+                        v2 + (v1 - v2) * (tt - tr - pw) / tf
+                    } else {
+                        v1
+                    }
+                } else {
+                    v1
+                }
+            }
+            Waveform::Sin {
+                vo,
+                va,
+                freq,
+                td,
+                theta,
+                phase,
+            } => {
+                let freq = freq.unwrap_or(1.0 / times.tstop);
+                let ph = phase.to_radians();
+                if t < td {
+                    vo + va * ph.sin()
+                } else {
+                    let tt = t - td;
+                    vo + va * (-tt * theta).exp() * (std::f64::consts::TAU * freq * tt + ph).sin()
+                }
+            }
+            Waveform::Pwl {
+                ref points,
+                repeat_from,
+                delay,
+            } => pwl_value(points, repeat_from, t - delay),
+        }
+    }
+
+    /// Whether the waveform is constant in time (its value is `dc`).
+    pub fn is_constant(&self) -> bool {
+        matches!(self, Waveform::Dc(_))
+    }
+}
+
+fn pwl_value(points: &[(f64, f64)], repeat_from: Option<f64>, t: f64) -> f64 {
+    let (Some(&(t0, v0)), Some(&(tn, vn))) = (points.first(), points.last()) else {
+        return 0.0;
+    };
+    let mut t = t;
+    if let Some(r) = repeat_from
+        && t > tn
+        && tn > r
+    {
+        t = r + (t - r) % (tn - r);
+    }
+    if t <= t0 {
+        return v0;
+    }
+    if t >= tn {
+        return vn;
+    }
+    // First point with time > t; binary search keeps long PWLs cheap.
+    let i = points.partition_point(|p| p.0 <= t);
+    let (ta, va) = points[i - 1];
+    let (tb, vb) = points[i];
+    if tb > ta {
+        va + (vb - va) * (t - ta) / (tb - ta)
+    } else {
+        vb
+    }
+}
+
+/// A memristor as imported, in whichever dialect it was written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Memristor {
+    pub dialect: MemristorDialect,
+    /// The linear law of theory.md 1.1-1.2 when memnet can simulate this
+    /// device, `None` for models it only imports (TEAM, Yakopcic, XSPICE
+    /// threshold models, ...).
+    pub law: Option<LinearLaw>,
+    /// Every parameter as given (instance and model), lower-case keys.
+    pub params: BTreeMap<String, f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "dialect", rename_all = "snake_case")]
+pub enum MemristorDialect {
+    /// `X... p n memristor ron=.. roff=.. w0=.. alpha=.. beta=..`.
+    Canonical,
+    /// A user subcircuit declared a memristor with `--memristor-subckt`.
+    UserSubckt { subckt: String },
+    /// Xyce `ymemristor` with `.model NAME memristor level=N`.
+    Xyce { model: String, level: u32 },
+    /// ngspice XSPICE `a` instance with a `memristor` code model.
+    Xspice { model: String },
+}
+
+/// theory.md 1.1-1.2: R(w) = ron (1 - w) + roff w, dw/dt = alpha w - ron i / beta,
+/// with i flowing from the first pin (p) to the second (n).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LinearLaw {
+    pub ron: f64,
+    pub roff: f64,
+    pub w0: f64,
+    pub alpha: f64,
+    pub beta: f64,
+}
+
+impl LinearLaw {
+    /// xi = (roff - ron) / ron (theory.md 1.1).
+    pub fn xi(&self) -> f64 {
+        (self.roff - self.ron) / self.ron
+    }
+}
+
+/// A `.model` card.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Model {
+    pub name: String,
+    /// Model type as written, lower-case (`memristor`, `d`, `nmos`, ...).
+    pub kind: String,
+    pub params: BTreeMap<String, f64>,
+    pub loc: Loc,
+}
+
+/// An analysis card.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "analysis", rename_all = "snake_case")]
+pub enum Analysis {
+    Tran {
+        tstep: f64,
+        tstop: f64,
+        tstart: f64,
+        tmax: Option<f64>,
+        uic: bool,
+        loc: Loc,
+    },
+    Op {
+        loc: Loc,
+    },
+    Dc {
+        text: String,
+        loc: Loc,
+    },
+    Ac {
+        text: String,
+        loc: Loc,
+    },
+}
+
+impl Circuit {
+    /// The first `.tran` card, if any.
+    pub fn tran(&self) -> Option<&Analysis> {
+        self.analyses
+            .iter()
+            .find(|a| matches!(a, Analysis::Tran { .. }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: TranTimes = TranTimes {
+        tstep: 0.1,
+        tstop: 10.0,
+    };
+
+    #[test]
+    fn pulse_follows_ngspice_shape() {
+        let p = Waveform::Pulse {
+            v1: 0.0,
+            v2: 1.0,
+            td: 1.0,
+            tr: Some(0.5),
+            tf: Some(0.5),
+            pw: Some(1.0),
+            per: Some(4.0),
+            np: None,
+        };
+        assert_eq!(p.value(0.5, T), 0.0);
+        assert!((p.value(1.25, T) - 0.5).abs() < 1e-15);
+        assert_eq!(p.value(2.0, T), 1.0);
+        assert!((p.value(2.75, T) - 0.5).abs() < 1e-15);
+        assert_eq!(p.value(3.5, T), 0.0);
+        // second period
+        assert!((p.value(5.25, T) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pulse_count_limits_repetition() {
+        let p = Waveform::Pulse {
+            v1: 0.0,
+            v2: 1.0,
+            td: 0.0,
+            tr: Some(0.1),
+            tf: Some(0.1),
+            pw: Some(1.0),
+            per: Some(2.0),
+            np: Some(1),
+        };
+        assert_eq!(p.value(0.5, T), 1.0);
+        assert_eq!(p.value(2.5, T), 0.0);
+    }
+
+    #[test]
+    fn sin_with_delay_damping_and_phase() {
+        let s = Waveform::Sin {
+            vo: 1.0,
+            va: 2.0,
+            freq: Some(0.25),
+            td: 1.0,
+            theta: 0.5,
+            phase: 90.0,
+        };
+        assert!((s.value(0.0, T) - 3.0).abs() < 1e-15);
+        let t: f64 = 2.0;
+        let want = 1.0 + 2.0 * (-0.5f64).exp() * (std::f64::consts::TAU * 0.25 + std::f64::consts::FRAC_PI_2).sin();
+        assert!((s.value(t, T) - want).abs() < 1e-15);
+        // default frequency is 1/tstop
+        let d = Waveform::Sin {
+            vo: 0.0,
+            va: 1.0,
+            freq: None,
+            td: 0.0,
+            theta: 0.0,
+            phase: 0.0,
+        };
+        assert!((d.value(2.5, T) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pwl_interpolates_holds_and_repeats() {
+        let w = Waveform::Pwl {
+            points: vec![(0.0, 0.0), (1.0, 1.0), (2.0, -1.0)],
+            repeat_from: None,
+            delay: 0.0,
+        };
+        assert_eq!(w.value(-1.0, T), 0.0);
+        assert_eq!(w.value(0.5, T), 0.5);
+        assert_eq!(w.value(1.5, T), 0.0);
+        assert_eq!(w.value(5.0, T), -1.0);
+        let r = Waveform::Pwl {
+            points: vec![(0.0, 0.0), (1.0, 1.0), (2.0, -1.0)],
+            repeat_from: Some(0.0),
+            delay: 0.0,
+        };
+        assert!((r.value(2.5, T) - 0.5).abs() < 1e-15);
+    }
+}
