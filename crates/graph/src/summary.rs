@@ -1,0 +1,59 @@
+//! Counts describing a network, for `memnet import --json` and friends.
+
+use serde::Serialize;
+
+use crate::network::{Device, Network};
+use crate::topology::Topology;
+
+/// Counts of a network (theory.md 2.1-2.3: N, M, p, L = M - N + p).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub nodes: usize,
+    pub edges: usize,
+    pub memristors: usize,
+    pub resistors: usize,
+    pub self_loops: usize,
+    pub components: usize,
+    pub cycles: usize,
+    pub injections: usize,
+    pub constraints: usize,
+    /// Edges carrying a series source (folded V elements or generated).
+    pub folded_sources: usize,
+}
+
+impl Summary {
+    /// Computes the counts; `topology` avoids recomputing it if available.
+    pub fn new(net: &Network, topology: Option<&Topology>) -> Summary {
+        let owned;
+        let topo = match topology {
+            Some(t) => t,
+            None => {
+                owned = Topology::new(net);
+                &owned
+            }
+        };
+        Summary {
+            nodes: net.n_nodes(),
+            edges: net.n_edges(),
+            memristors: net.n_memristors(),
+            resistors: net
+                .edges
+                .iter()
+                .filter(|e| matches!(e.device, Device::Resistor { .. }))
+                .count(),
+            self_loops: net.edges.iter().filter(|e| e.tail == e.head).count(),
+            components: topo.n_components,
+            cycles: topo.n_cycles(),
+            injections: net.injections.len(),
+            constraints: net.constraints.len(),
+            folded_sources: net.edges.iter().filter(|e| e.source.is_some()).count(),
+        }
+    }
+}
+
+impl Network {
+    /// The network's [`Summary`].
+    pub fn summary(&self) -> Summary {
+        Summary::new(self, None)
+    }
+}
