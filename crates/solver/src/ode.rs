@@ -1,0 +1,665 @@
+//! A small generic ODE layer: explicit Euler, classical RK4 and the
+//! Dormand-Prince 5(4) pair with dense output (Hairer, Norsett, Wanner,
+//! "Solving ODEs I", sec. II.4/II.6, code DOPRI5). Used by the memory
+//! equation (theory.md 3.2) and available to other crates with their own
+//! right-hand side.
+//!
+//! Work vectors are allocated once per [`integrate`] call; a step allocates
+//! nothing.
+
+use crate::SolveError;
+
+/// dy/dt = f(t, y).
+pub trait OdeSystem {
+    /// Length of the state vector.
+    fn dim(&self) -> usize;
+
+    /// Evaluate f(t, y) into `dy`.
+    fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError>;
+
+    /// Called after every accepted step with the state before and after it.
+    /// May project `y_new` (e.g. clip to bounds); return `true` if it
+    /// changed `y_new`, so that cached derivatives are recomputed.
+    fn after_step(&mut self, _t_old: f64, _y_old: &[f64], _t_new: f64, _y_new: &mut [f64]) -> bool {
+        false
+    }
+
+    /// Apply the same projection as [`OdeSystem::after_step`] to a sample
+    /// obtained by dense-output interpolation (does not record anything).
+    fn project_sample(&self, _y: &mut [f64]) {}
+}
+
+/// Time-stepping method.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Stepper {
+    /// Explicit Euler, fixed step (what the reference codes use).
+    Euler { dt: f64 },
+    /// Classical fourth-order Runge-Kutta, fixed step.
+    Rk4 { dt: f64 },
+    /// Adaptive Dormand-Prince 5(4) with error per component
+    /// |e_i| / (atol + rtol max(|y_i|, |y_new_i|)) in the RMS norm.
+    /// `h0`: first step (None: Hairer's initial-step heuristic);
+    /// `h_max`: largest step (None: unbounded).
+    Dopri5 {
+        rtol: f64,
+        atol: f64,
+        h0: Option<f64>,
+        h_max: Option<f64>,
+    },
+}
+
+impl Stepper {
+    fn validate(&self) -> Result<(), SolveError> {
+        let bad = |s: String| Err(SolveError::InvalidOption(s));
+        match *self {
+            Stepper::Euler { dt } | Stepper::Rk4 { dt } => {
+                if !(dt.is_finite() && dt > 0.0) {
+                    return bad(format!("time step dt = {dt} must be positive and finite"));
+                }
+            }
+            Stepper::Dopri5 {
+                rtol,
+                atol,
+                h0,
+                h_max,
+            } => {
+                if !(rtol.is_finite() && rtol >= 0.0 && atol.is_finite() && atol >= 0.0)
+                    || rtol + atol <= 0.0
+                {
+                    return bad(format!(
+                        "tolerances rtol = {rtol}, atol = {atol} must be finite, non-negative and not both zero"
+                    ));
+                }
+                for (name, v) in [("initial step", h0), ("maximum step", h_max)] {
+                    if let Some(h) = v
+                        && !(h.is_finite() && h > 0.0)
+                    {
+                        return bad(format!("{name} {h} must be positive and finite"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// When to report the state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sampling {
+    /// t0, t0 + dt, t0 + 2 dt, ... and always exactly t_end last.
+    Uniform(f64),
+    /// These times (non-decreasing, inside [t0, t_end]).
+    Times(Vec<f64>),
+    /// Only t0 and t_end.
+    Ends,
+}
+
+/// A sample or step observer: `(t, y)`; an error stops the integration.
+pub type ObserveFn<'a> = dyn FnMut(f64, &[f64]) -> Result<(), SolveError> + 'a;
+
+/// Work counters of one integration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct IntegrationStats {
+    /// Accepted steps.
+    pub steps: u64,
+    /// Rejected (adaptive) steps.
+    pub rejected_steps: u64,
+    /// Right-hand-side evaluations.
+    pub rhs_evals: u64,
+}
+
+/// The ordered list of sample times, generated lazily (a uniform grid of a
+/// long run is never materialised).
+struct SampleTimes<'a> {
+    t0: f64,
+    t_end: f64,
+    kind: &'a Sampling,
+    k: usize,
+    done: bool,
+}
+
+impl SampleTimes<'_> {
+    fn next_time(&mut self) -> Option<f64> {
+        if self.done {
+            return None;
+        }
+        let t = match self.kind {
+            Sampling::Ends => match self.k {
+                0 => self.t0,
+                _ => self.t_end,
+            },
+            Sampling::Uniform(dt) => {
+                // Index times from t0 to avoid accumulating rounding; drop a
+                // grid point that is indistinguishable from t_end.
+                let t = self.t0 + self.k as f64 * dt;
+                if t >= self.t_end - 1e-9 * dt {
+                    self.t_end
+                } else {
+                    t
+                }
+            }
+            Sampling::Times(ts) => match ts.get(self.k) {
+                Some(&t) => t,
+                None => {
+                    self.done = true;
+                    return None;
+                }
+            },
+        };
+        self.k += 1;
+        if !matches!(self.kind, Sampling::Times(_)) && t >= self.t_end {
+            self.done = true;
+        }
+        Some(t)
+    }
+}
+
+fn validate_span(t0: f64, t_end: f64, sampling: &Sampling) -> Result<(), SolveError> {
+    if !(t0.is_finite() && t_end.is_finite() && t_end >= t0) {
+        return Err(SolveError::InvalidOption(format!(
+            "time span [{t0}, {t_end}] must be finite and non-decreasing"
+        )));
+    }
+    match sampling {
+        Sampling::Uniform(dt) if !(dt.is_finite() && *dt > 0.0) => Err(SolveError::InvalidOption(
+            format!("sample interval {dt} must be positive and finite"),
+        )),
+        Sampling::Times(ts) => {
+            let mut prev = t0;
+            for &t in ts {
+                if !(t.is_finite() && t >= prev && t <= t_end) {
+                    return Err(SolveError::InvalidOption(format!(
+                        "sample time {t} is not inside [{t0}, {t_end}] in non-decreasing order"
+                    )));
+                }
+                prev = t;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Integrate `sys` from `t0` to `t_end`, starting from (and updating) `y`.
+///
+/// `on_sample(t, y)` receives the state at every sample time (fixed-step
+/// methods land exactly on them; Dopri5 uses its 4th-order dense output,
+/// projected with [`OdeSystem::project_sample`]); `on_step(t, y)` is called
+/// after every accepted step (progress, checks). Either may stop the run by
+/// returning an error.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    y: &mut [f64],
+    t0: f64,
+    t_end: f64,
+    stepper: &Stepper,
+    sampling: &Sampling,
+    on_sample: &mut ObserveFn<'_>,
+    on_step: &mut ObserveFn<'_>,
+) -> Result<IntegrationStats, SolveError> {
+    stepper.validate()?;
+    validate_span(t0, t_end, sampling)?;
+    let n = sys.dim();
+    if y.len() != n {
+        return Err(SolveError::DimensionMismatch {
+            got: y.len(),
+            want: n,
+        });
+    }
+    let mut samples = SampleTimes {
+        t0,
+        t_end,
+        kind: sampling,
+        k: 0,
+        done: false,
+    };
+    match *stepper {
+        Stepper::Euler { dt } => {
+            fixed_step(sys, y, t0, dt, false, &mut samples, on_sample, on_step)
+        }
+        Stepper::Rk4 { dt } => fixed_step(sys, y, t0, dt, true, &mut samples, on_sample, on_step),
+        Stepper::Dopri5 {
+            rtol,
+            atol,
+            h0,
+            h_max,
+        } => dopri5(
+            sys,
+            y,
+            t0,
+            t_end,
+            Tol { rtol, atol },
+            h0,
+            h_max,
+            &mut samples,
+            on_sample,
+            on_step,
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fixed_step<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    y: &mut [f64],
+    t0: f64,
+    dt: f64,
+    rk4: bool,
+    samples: &mut SampleTimes<'_>,
+    on_sample: &mut ObserveFn<'_>,
+    on_step: &mut ObserveFn<'_>,
+) -> Result<IntegrationStats, SolveError> {
+    let n = y.len();
+    let mut stats = IntegrationStats::default();
+    let mut k1 = vec![0.0; n];
+    let (mut k2, mut k3, mut k4, mut tmp) = if rk4 {
+        (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n])
+    } else {
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
+    };
+    let mut y_old = vec![0.0; n];
+    let mut t = t0;
+    while let Some(ts) = samples.next_time() {
+        while t < ts {
+            // Land exactly on the sample time; a remainder within 1e-9 dt
+            // of a full step is taken as one (slightly longer) step.
+            let h = if t + dt * (1.0 + 1e-9) >= ts {
+                ts - t
+            } else {
+                dt
+            };
+            y_old.copy_from_slice(y);
+            sys.rhs(t, y, &mut k1)?;
+            stats.rhs_evals += 1;
+            if rk4 {
+                for i in 0..n {
+                    tmp[i] = y[i] + 0.5 * h * k1[i];
+                }
+                sys.rhs(t + 0.5 * h, &tmp, &mut k2)?;
+                for i in 0..n {
+                    tmp[i] = y[i] + 0.5 * h * k2[i];
+                }
+                sys.rhs(t + 0.5 * h, &tmp, &mut k3)?;
+                for i in 0..n {
+                    tmp[i] = y[i] + h * k3[i];
+                }
+                sys.rhs(t + h, &tmp, &mut k4)?;
+                stats.rhs_evals += 3;
+                for i in 0..n {
+                    y[i] += h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i]);
+                }
+            } else {
+                for i in 0..n {
+                    y[i] += h * k1[i];
+                }
+            }
+            let t_new = if h == ts - t { ts } else { t + h };
+            sys.after_step(t, &y_old, t_new, y);
+            t = t_new;
+            stats.steps += 1;
+            on_step(t, y)?;
+        }
+        on_sample(ts, y)?;
+    }
+    Ok(stats)
+}
+
+#[derive(Clone, Copy)]
+struct Tol {
+    rtol: f64,
+    atol: f64,
+}
+
+// Dormand-Prince 5(4) tableau (Hairer's DOPRI5).
+const C2: f64 = 1.0 / 5.0;
+const C3: f64 = 3.0 / 10.0;
+const C4: f64 = 4.0 / 5.0;
+const C5: f64 = 8.0 / 9.0;
+const A21: f64 = 1.0 / 5.0;
+const A31: f64 = 3.0 / 40.0;
+const A32: f64 = 9.0 / 40.0;
+const A41: f64 = 44.0 / 45.0;
+const A42: f64 = -56.0 / 15.0;
+const A43: f64 = 32.0 / 9.0;
+const A51: f64 = 19372.0 / 6561.0;
+const A52: f64 = -25360.0 / 2187.0;
+const A53: f64 = 64448.0 / 6561.0;
+const A54: f64 = -212.0 / 729.0;
+const A61: f64 = 9017.0 / 3168.0;
+const A62: f64 = -355.0 / 33.0;
+const A63: f64 = 46732.0 / 5247.0;
+const A64: f64 = 49.0 / 176.0;
+const A65: f64 = -5103.0 / 18656.0;
+const A71: f64 = 35.0 / 384.0;
+const A73: f64 = 500.0 / 1113.0;
+const A74: f64 = 125.0 / 192.0;
+const A75: f64 = -2187.0 / 6784.0;
+const A76: f64 = 11.0 / 84.0;
+const E1: f64 = 71.0 / 57600.0;
+const E3: f64 = -71.0 / 16695.0;
+const E4: f64 = 71.0 / 1920.0;
+const E5: f64 = -17253.0 / 339200.0;
+const E6: f64 = 22.0 / 525.0;
+const E7: f64 = -1.0 / 40.0;
+// Dense output (Hairer's CONTD5 coefficients).
+const D1: f64 = -12715105075.0 / 11282082432.0;
+const D3: f64 = 87487479700.0 / 32700410799.0;
+const D4: f64 = -10690763975.0 / 1880347072.0;
+const D5: f64 = 701980252875.0 / 199316789632.0;
+const D6: f64 = -1453857185.0 / 822651844.0;
+const D7: f64 = 69997945.0 / 29380423.0;
+
+fn rms_norm(v: &[f64], y: &[f64], tol: Tol) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let s: f64 = v
+        .iter()
+        .zip(y)
+        .map(|(&vi, &yi)| {
+            let q = vi / (tol.atol + tol.rtol * yi.abs());
+            q * q
+        })
+        .sum();
+    (s / v.len() as f64).sqrt()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dopri5<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    y: &mut [f64],
+    t0: f64,
+    t_end: f64,
+    tol: Tol,
+    h0: Option<f64>,
+    h_max: Option<f64>,
+    samples: &mut SampleTimes<'_>,
+    on_sample: &mut ObserveFn<'_>,
+    on_step: &mut ObserveFn<'_>,
+) -> Result<IntegrationStats, SolveError> {
+    let n = y.len();
+    let mut stats = IntegrationStats::default();
+    let mut k: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; n]);
+    let mut ytmp = vec![0.0; n];
+    let mut y_new = vec![0.0; n];
+    let mut err = vec![0.0; n];
+    let mut scale = vec![0.0; n];
+    let mut sample = vec![0.0; n];
+    // rcont[0..5] of CONTD5.
+    let mut rc: [Vec<f64>; 5] = std::array::from_fn(|_| vec![0.0; n]);
+    let h_max = h_max.unwrap_or(f64::INFINITY).min((t_end - t0).max(0.0));
+
+    let mut t = t0;
+    let mut next_sample = samples.next_time();
+    // Samples at t0 (and any others equal to t0).
+    while let Some(ts) = next_sample {
+        if ts > t {
+            break;
+        }
+        on_sample(ts, y)?;
+        next_sample = samples.next_time();
+    }
+    if t_end <= t0 {
+        return Ok(stats);
+    }
+
+    sys.rhs(t, y, &mut k[0])?;
+    stats.rhs_evals += 1;
+    let mut h = match h0 {
+        Some(h) => h,
+        None => {
+            // Hairer's HINIT: one extra evaluation.
+            scale.copy_from_slice(y);
+            let d0 = rms_norm(y, &scale, tol);
+            let d1 = rms_norm(&k[0], &scale, tol);
+            let mut h = if d0 < 1e-10 || d1 < 1e-10 {
+                1e-6
+            } else {
+                0.01 * d0 / d1
+            };
+            h = h.min(h_max);
+            for i in 0..n {
+                ytmp[i] = y[i] + h * k[0][i];
+            }
+            sys.rhs(t + h, &ytmp, &mut k[1])?;
+            stats.rhs_evals += 1;
+            for i in 0..n {
+                err[i] = (k[1][i] - k[0][i]) / h;
+            }
+            let d2 = rms_norm(&err, &scale, tol);
+            let dm = d1.max(d2);
+            let h1 = if dm <= 1e-15 {
+                (h * 1e-3).max(1e-6)
+            } else {
+                (0.01 / dm).powf(0.2)
+            };
+            (100.0 * h).min(h1)
+        }
+    };
+    h = h.min(h_max);
+    let mut last_rejected = false;
+
+    while t < t_end {
+        let h_min = 1e-14 * t.abs().max(t_end.abs()).max(1e-300);
+        let mut last = false;
+        if t + h >= t_end || t + 1.01 * h >= t_end {
+            h = t_end - t;
+            last = true;
+        }
+        if (h.is_nan() || h <= h_min) && !last {
+            return Err(SolveError::StepSizeUnderflow { t, h });
+        }
+        let [k1, k2, k3, k4, k5, k6, k7] = &mut k;
+        for i in 0..n {
+            ytmp[i] = y[i] + h * A21 * k1[i];
+        }
+        sys.rhs(t + C2 * h, &ytmp, k2)?;
+        for i in 0..n {
+            ytmp[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+        }
+        sys.rhs(t + C3 * h, &ytmp, k3)?;
+        for i in 0..n {
+            ytmp[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+        }
+        sys.rhs(t + C4 * h, &ytmp, k4)?;
+        for i in 0..n {
+            ytmp[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+        }
+        sys.rhs(t + C5 * h, &ytmp, k5)?;
+        for i in 0..n {
+            ytmp[i] =
+                y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+        }
+        let t_new = if last { t_end } else { t + h };
+        sys.rhs(t_new, &ytmp, k6)?;
+        for i in 0..n {
+            y_new[i] =
+                y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+        }
+        sys.rhs(t_new, &y_new, k7)?;
+        stats.rhs_evals += 6;
+        for i in 0..n {
+            err[i] =
+                h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
+            scale[i] = y[i].abs().max(y_new[i].abs());
+        }
+        let e = rms_norm(&err, &scale, tol);
+        if !e.is_finite() {
+            // A stage left the model's domain or overflowed: shrink hard.
+            stats.rejected_steps += 1;
+            h *= 0.1;
+            last_rejected = true;
+            if h <= h_min {
+                return Err(SolveError::StepSizeUnderflow { t, h });
+            }
+            continue;
+        }
+        let fac = (0.9 * e.powf(-0.2)).clamp(0.2, 10.0);
+        if e > 1.0 {
+            stats.rejected_steps += 1;
+            h *= fac.min(1.0);
+            last_rejected = true;
+            if h <= h_min {
+                return Err(SolveError::StepSizeUnderflow { t, h });
+            }
+            continue;
+        }
+        // Accepted: dense-output coefficients before y is overwritten.
+        for i in 0..n {
+            let ydiff = y_new[i] - y[i];
+            let bspl = h * k1[i] - ydiff;
+            rc[0][i] = y[i];
+            rc[1][i] = ydiff;
+            rc[2][i] = bspl;
+            rc[3][i] = ydiff - h * k7[i] - bspl;
+            rc[4][i] =
+                h * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i]);
+        }
+        let t_old = t;
+        // y_old for the projection hook is rc[0].
+        let changed = sys.after_step(t_old, &rc[0], t_new, &mut y_new);
+        y.copy_from_slice(&y_new);
+        t = t_new;
+        stats.steps += 1;
+        if changed {
+            sys.rhs(t, y, k1)?;
+            stats.rhs_evals += 1;
+        } else {
+            // FSAL: the last stage is f(t_new, y_new).
+            std::mem::swap(k1, k7);
+        }
+        while let Some(ts) = next_sample {
+            if ts > t {
+                break;
+            }
+            if ts >= t {
+                on_sample(ts, y)?;
+            } else {
+                let theta = (ts - t_old) / h;
+                let theta1 = 1.0 - theta;
+                for i in 0..n {
+                    sample[i] = rc[0][i]
+                        + theta
+                            * (rc[1][i]
+                                + theta1 * (rc[2][i] + theta * (rc[3][i] + theta1 * rc[4][i])));
+                }
+                sys.project_sample(&mut sample);
+                on_sample(ts, &sample)?;
+            }
+            next_sample = samples.next_time();
+        }
+        on_step(t, y)?;
+        let mut h_next = h * fac;
+        if last_rejected {
+            h_next = h_next.min(h);
+        }
+        last_rejected = false;
+        h = h_next.min(h_max);
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// y' = lambda y, exact e^{lambda t}.
+    struct Exp(f64);
+    impl OdeSystem for Exp {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn rhs(&mut self, _t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+            dy[0] = self.0 * y[0];
+            Ok(())
+        }
+    }
+
+    fn run(st: Stepper, sampling: Sampling) -> (Vec<(f64, f64)>, IntegrationStats) {
+        let mut y = [1.0];
+        let mut out = Vec::new();
+        let stats = integrate(
+            &mut Exp(-1.3),
+            &mut y,
+            0.0,
+            2.0,
+            &st,
+            &sampling,
+            &mut |t, y| {
+                out.push((t, y[0]));
+                Ok(())
+            },
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        (out, stats)
+    }
+
+    #[test]
+    fn fixed_steps_land_on_samples_and_converge_with_their_order() {
+        let (out, stats) = run(Stepper::Euler { dt: 0.1 }, Sampling::Uniform(0.25));
+        let times: Vec<f64> = out.iter().map(|p| p.0).collect();
+        assert_eq!(times, vec![0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]);
+        // 0.25 = 0.1 + 0.1 + 0.05: three steps per sample interval.
+        assert_eq!(stats.steps, 24);
+        // Error ratio for halving dt: ~2 (Euler), ~16 (RK4).
+        let err = |st| {
+            let (o, _) = run(st, Sampling::Ends);
+            (o[1].1 - (-2.6f64).exp()).abs()
+        };
+        let r_e = err(Stepper::Euler { dt: 0.02 }) / err(Stepper::Euler { dt: 0.01 });
+        assert!((r_e - 2.0).abs() < 0.05, "{r_e}");
+        let r_4 = err(Stepper::Rk4 { dt: 0.02 }) / err(Stepper::Rk4 { dt: 0.01 });
+        assert!((r_4 - 16.0).abs() < 0.5, "{r_4}");
+    }
+
+    #[test]
+    fn dopri5_meets_tolerance_and_dense_output_is_accurate() {
+        let st = Stepper::Dopri5 {
+            rtol: 1e-10,
+            atol: 1e-12,
+            h0: None,
+            h_max: None,
+        };
+        let (out, stats) = run(st, Sampling::Uniform(0.01));
+        assert_eq!(out.len(), 201);
+        assert_eq!(out.last().unwrap().0, 2.0);
+        // Dense output between steps: 4th order, well inside 1e-8 here.
+        let worst = out
+            .iter()
+            .map(|&(t, y)| (y - (-1.3 * t).exp()).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-9, "{worst}");
+        // Far fewer steps than samples: dense output does not clamp steps.
+        assert!(stats.steps < 100, "{stats:?}");
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        let mut y = [1.0];
+        let r = integrate(
+            &mut Exp(1.0),
+            &mut y,
+            0.0,
+            1.0,
+            &Stepper::Rk4 { dt: 0.0 },
+            &Sampling::Ends,
+            &mut |_, _| Ok(()),
+            &mut |_, _| Ok(()),
+        );
+        assert!(matches!(r, Err(SolveError::InvalidOption(_))));
+        let r = integrate(
+            &mut Exp(1.0),
+            &mut y,
+            0.0,
+            1.0,
+            &Stepper::Rk4 { dt: 0.1 },
+            &Sampling::Times(vec![0.5, 0.2]),
+            &mut |_, _| Ok(()),
+            &mut |_, _| Ok(()),
+        );
+        assert!(matches!(r, Err(SolveError::InvalidOption(_))));
+    }
+}

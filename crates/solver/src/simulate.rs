@@ -1,0 +1,359 @@
+//! Running the memory equation over time: options, bounds handling, sample
+//! streaming and the run report.
+
+use std::time::Instant;
+
+use memnet_graph::{EdgeId, Network};
+use serde::Serialize;
+
+use crate::SolveError;
+use crate::memory::MemoryRhs;
+use crate::nodal::Ordering;
+use crate::ode::{OdeSystem, Sampling, Stepper, integrate};
+
+/// Integration method.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Explicit Euler, fixed step `dt` (the published reference codes).
+    Euler,
+    /// Classical RK4, fixed step `dt`.
+    #[default]
+    Rk4,
+    /// Adaptive Dormand-Prince 5(4) with `rtol`, `atol`.
+    Dopri5,
+    /// Integrated Kirchhoff laws (alpha = 0 only): Newton at each sample
+    /// time, no time stepping (docs/exact-method.md).
+    Exact,
+}
+
+/// What happens at the ends of [0, 1] (theory.md 1.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bounds {
+    /// Clip w to [0, 1] after each step (as the reference codes do).
+    #[default]
+    Clip,
+    /// dw_k/dt = 0 when w_k <= 0 and f_k < 0 or w_k >= 1 and f_k > 0;
+    /// the overshoot of the step that reaches a bound is clipped too.
+    Sticky,
+}
+
+/// Options of [`simulate`]. Time starts at 0.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimOptions {
+    pub t_end: f64,
+    pub method: Method,
+    /// Step of Euler/RK4; first step of Dopri5 if positive.
+    pub dt: f64,
+    pub rtol: f64,
+    pub atol: f64,
+    pub bounds: Bounds,
+    /// Samples at 0, sample_dt, 2 sample_dt, ... and exactly t_end.
+    /// `None`: only t = 0 and t_end.
+    pub sample_dt: Option<f64>,
+    /// Fill-reducing ordering of the nodal Cholesky factorisation.
+    pub ordering: Ordering,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            t_end: 1.0,
+            method: Method::Rk4,
+            dt: 1e-3,
+            rtol: 1e-8,
+            atol: 1e-10,
+            bounds: Bounds::Clip,
+            sample_dt: None,
+            ordering: Ordering::Amd,
+        }
+    }
+}
+
+impl SimOptions {
+    pub(crate) fn sampling(&self) -> Sampling {
+        match self.sample_dt {
+            Some(dt) => Sampling::Uniform(dt),
+            None => Sampling::Ends,
+        }
+    }
+
+    pub(crate) fn stepper(&self) -> Result<Stepper, SolveError> {
+        Ok(match self.method {
+            Method::Euler => Stepper::Euler { dt: self.dt },
+            Method::Rk4 => Stepper::Rk4 { dt: self.dt },
+            Method::Dopri5 => Stepper::Dopri5 {
+                rtol: self.rtol,
+                atol: self.atol,
+                h0: (self.dt.is_finite() && self.dt > 0.0).then_some(self.dt),
+                h_max: None,
+            },
+            Method::Exact => {
+                return Err(SolveError::InvalidOption(
+                    "the exact method does not time-step".into(),
+                ));
+            }
+        })
+    }
+}
+
+/// Receives samples as they are produced (time, w in state order).
+pub trait SampleSink {
+    fn sample(&mut self, t: f64, w: &[f64]) -> Result<(), std::io::Error>;
+}
+
+/// Collects samples in memory.
+impl SampleSink for Vec<(f64, Vec<f64>)> {
+    fn sample(&mut self, t: f64, w: &[f64]) -> Result<(), std::io::Error> {
+        self.push((t, w.to_vec()));
+        Ok(())
+    }
+}
+
+/// Discards samples.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullSink;
+
+impl SampleSink for NullSink {
+    fn sample(&mut self, _t: f64, _w: &[f64]) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+}
+
+/// The first time a device reached a bound of [0, 1]; the theory's
+/// invariants hold only before it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoundHit {
+    /// Estimated by linear interpolation inside the step.
+    pub t: f64,
+    pub edge: EdgeId,
+    pub name: String,
+    /// 0.0 or 1.0.
+    pub bound: f64,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimReport {
+    pub method: Method,
+    pub memristors: usize,
+    /// Size of the reduced nodal system.
+    pub unknowns: usize,
+    /// Nonzeros of the Cholesky factor.
+    pub factor_nnz: usize,
+    pub steps: u64,
+    pub rejected_steps: u64,
+    pub rhs_evals: u64,
+    pub factorizations: u64,
+    pub samples: u64,
+    pub wall_time_s: f64,
+    pub w_min: f64,
+    pub w_max: f64,
+    pub w_mean: f64,
+    pub first_bound_hit: Option<BoundHit>,
+    /// max over samples of |B c(t) - e^{alpha t} B c(0)|, c_k =
+    /// polarity_k beta_k w_k / ron_k (= beta/ron w for uniform devices);
+    /// `None` when the law does not apply (see `charge_note`).
+    pub charge_drift: Option<f64>,
+    pub charge_note: Option<String>,
+}
+
+/// The memory equation with a boundary rule; records the first bound hit.
+pub(crate) struct Bounded<'a> {
+    pub rhs: &'a mut MemoryRhs,
+    pub hit: Option<BoundHit>,
+}
+
+impl Bounded<'_> {
+    pub fn check_initial(&mut self, t: f64, w: &[f64]) {
+        if let Some(s) = w.iter().position(|&x| x <= 0.0 || x >= 1.0) {
+            let edge = self.rhs.state_edges()[s];
+            self.hit = Some(BoundHit {
+                t,
+                edge,
+                name: self.rhs.memristor_name(s).to_string(),
+                bound: if w[s] <= 0.0 { 0.0 } else { 1.0 },
+            });
+        }
+    }
+}
+
+impl OdeSystem for Bounded<'_> {
+    fn dim(&self) -> usize {
+        self.rhs.n_memristors()
+    }
+
+    fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+        self.rhs.eval(t, y, dy)
+    }
+
+    fn after_step(&mut self, t_old: f64, y_old: &[f64], t_new: f64, y: &mut [f64]) -> bool {
+        let mut changed = false;
+        for s in 0..y.len() {
+            let x = y[s];
+            if (0.0..1.0).contains(&x) && x > 0.0 {
+                continue;
+            }
+            let bound = if x <= 0.0 { 0.0 } else { 1.0 };
+            let old = y_old[s];
+            if old > 0.0 && old < 1.0 {
+                let frac = ((old - bound) / (old - x)).clamp(0.0, 1.0);
+                let t = t_old + frac * (t_new - t_old);
+                if self.hit.as_ref().is_none_or(|h| t < h.t) {
+                    self.hit = Some(BoundHit {
+                        t,
+                        edge: self.rhs.state_edges()[s],
+                        name: self.rhs.memristor_name(s).to_string(),
+                        bound,
+                    });
+                }
+            }
+            if x != bound && !x.is_nan() {
+                y[s] = bound;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn project_sample(&self, y: &mut [f64]) {
+        for x in y {
+            *x = x.clamp(0.0, 1.0);
+        }
+    }
+}
+
+/// Tracks the generalised charge law at sample times (owns a copy of the
+/// incidence data it needs, so it can run while the integrator borrows the
+/// right-hand side).
+pub(crate) struct ChargeMonitor {
+    alpha: Option<f64>,
+    pub note: Option<String>,
+    /// Per state: (tail unknown, head unknown, polarity beta / ron).
+    terms: Vec<(u32, u32, f64)>,
+    c0: Vec<f64>,
+    c: Vec<f64>,
+    pub drift: f64,
+}
+
+impl ChargeMonitor {
+    pub fn new(rhs: &MemoryRhs, w0: &[f64]) -> Self {
+        let (alpha, note) = match rhs.charge_law() {
+            Ok(a) => (Some(a), None),
+            Err(why) => (None, Some(why.to_string())),
+        };
+        let mut m = ChargeMonitor {
+            alpha,
+            note,
+            terms: Vec::new(),
+            c0: Vec::new(),
+            c: Vec::new(),
+            drift: 0.0,
+        };
+        if alpha.is_some() {
+            m.terms = rhs.charge_terms();
+            m.c0 = vec![0.0; rhs.n_unknowns()];
+            m.c = vec![0.0; rhs.n_unknowns()];
+            crate::memory::charge_into(&m.terms, w0, &mut m.c0);
+        }
+        m
+    }
+
+    pub fn observe(&mut self, t: f64, w: &[f64]) {
+        let Some(a) = self.alpha else { return };
+        crate::memory::charge_into(&self.terms, w, &mut self.c);
+        let e = (a * t).exp();
+        for (c, c0) in self.c.iter().zip(&self.c0) {
+            self.drift = self.drift.max((c - e * c0).abs());
+        }
+    }
+
+    pub fn result(&self) -> Option<f64> {
+        self.alpha.map(|_| self.drift)
+    }
+}
+
+fn w_stats(w: &[f64]) -> (f64, f64, f64) {
+    if w.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let min = w.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    (min, max, mean)
+}
+
+/// Integrate the memory equation of `net` from t = 0 to `opts.t_end`,
+/// streaming samples to `sink` and the current time to `progress`.
+pub fn simulate(
+    net: &Network,
+    opts: &SimOptions,
+    sink: &mut dyn SampleSink,
+    progress: &mut dyn FnMut(f64),
+) -> Result<SimReport, SolveError> {
+    let start = Instant::now();
+    if !(opts.t_end.is_finite() && opts.t_end >= 0.0) {
+        return Err(SolveError::InvalidOption(format!(
+            "end time {} must be finite and non-negative",
+            opts.t_end
+        )));
+    }
+    let mut rhs = MemoryRhs::with_ordering(net, net.tran_times(opts.t_end), opts.ordering)?;
+    if opts.method == Method::Exact {
+        return crate::exact::simulate_exact(&mut rhs, opts, sink, progress, start);
+    }
+    let stepper = opts.stepper()?;
+    rhs.set_sticky(opts.bounds == Bounds::Sticky);
+    let mut w = rhs.initial_state();
+    let mut monitor = ChargeMonitor::new(&rhs, &w);
+    let mut samples = 0u64;
+    let mut bounded = Bounded {
+        rhs: &mut rhs,
+        hit: None,
+    };
+    bounded.check_initial(0.0, &w);
+    let sampling = opts.sampling();
+    let stats = {
+        let mut on_sample = |t: f64, y: &[f64]| -> Result<(), SolveError> {
+            samples += 1;
+            monitor.observe(t, y);
+            sink.sample(t, y).map_err(SolveError::Io)
+        };
+        let mut on_step = |t: f64, _y: &[f64]| -> Result<(), SolveError> {
+            progress(t);
+            Ok(())
+        };
+        integrate(
+            &mut bounded,
+            &mut w,
+            0.0,
+            opts.t_end,
+            &stepper,
+            &sampling,
+            &mut on_sample,
+            &mut on_step,
+        )?
+    };
+    let hit = bounded.hit.take();
+    let (w_min, w_max, w_mean) = w_stats(&w);
+    let (_, factor_nnz) = rhs.sparsity();
+    Ok(SimReport {
+        method: opts.method,
+        memristors: rhs.n_memristors(),
+        unknowns: rhs.n_unknowns(),
+        factor_nnz,
+        steps: stats.steps,
+        rejected_steps: stats.rejected_steps,
+        rhs_evals: stats.rhs_evals,
+        factorizations: rhs.factorizations(),
+        samples,
+        wall_time_s: start.elapsed().as_secs_f64(),
+        w_min,
+        w_max,
+        w_mean,
+        first_bound_hit: hit,
+        charge_drift: monitor.result(),
+        charge_note: monitor.note.clone(),
+    })
+}

@@ -1,0 +1,238 @@
+//! Exact time integrals of ngspice source waveforms, \int_0^t S(t') dt',
+//! needed by the exact method (docs/exact-method.md): PULSE and PWL are
+//! piecewise linear (integrated segment by segment, periods counted), SIN
+//! has a closed form. The defaults (tr, tf, pw, per, freq) follow
+//! [`memnet_spice::Waveform::value`] exactly.
+
+use memnet_spice::{TranTimes, Waveform};
+
+/// \int_0^t value(s) ds for t >= 0 (for t < 0, minus the integral over
+/// [t, 0]).
+pub fn integral(wf: &Waveform, t: f64, times: TranTimes) -> f64 {
+    match *wf {
+        Waveform::Dc(v) => v * t,
+        Waveform::Pulse {
+            v1,
+            v2,
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+            np,
+        } => {
+            let tr = tr.filter(|&x| x > 0.0).unwrap_or(times.tstep);
+            let tf = tf.filter(|&x| x > 0.0).unwrap_or(times.tstep);
+            let pw = pw.unwrap_or(times.tstop);
+            let per = per.filter(|&x| x > 0.0).unwrap_or(times.tstop);
+            // One period's shape integrated from its start to x.
+            let shape = |x: f64| -> f64 {
+                let mut acc = 0.0;
+                let a = x.clamp(0.0, tr);
+                if tr > 0.0 {
+                    acc += v1 * a + (v2 - v1) * a * a / (2.0 * tr);
+                }
+                acc += v2 * (x - tr).clamp(0.0, pw);
+                let b = (x - tr - pw).clamp(0.0, tf);
+                if tf > 0.0 {
+                    acc += v2 * b + (v1 - v2) * b * b / (2.0 * tf);
+                }
+                acc + v1 * (x - tr - pw - tf).max(0.0)
+            };
+            let before = v1 * t.min(td);
+            if t <= td {
+                return before;
+            }
+            let tt = t - td;
+            if per <= 0.0 || tt < per {
+                return before + shape(tt);
+            }
+            let k = (tt / per).floor();
+            let full = shape(per);
+            if let Some(n) = np.filter(|&n| n > 0)
+                && k >= f64::from(n)
+            {
+                let n = f64::from(n);
+                return before + n * full + v1 * (tt - n * per);
+            }
+            before + k * full + shape(tt - k * per)
+        }
+        Waveform::Sin {
+            vo,
+            va,
+            freq,
+            td,
+            theta,
+            phase,
+        } => {
+            let freq = freq.unwrap_or(1.0 / times.tstop);
+            let ph = phase.to_radians();
+            let before = (vo + va * ph.sin()) * t.min(td);
+            if t <= td {
+                return before;
+            }
+            let tt = t - td;
+            let om = std::f64::consts::TAU * freq;
+            let den = theta * theta + om * om;
+            // \int_0^T e^{-theta s} sin(om s + ph) ds.
+            let osc = if den == 0.0 {
+                ph.sin() * tt
+            } else {
+                let f = |s: f64| {
+                    (-theta * s).exp() * (-theta * (om * s + ph).sin() - om * (om * s + ph).cos())
+                        / den
+                };
+                f(tt) - f(0.0)
+            };
+            before + vo * tt + va * osc
+        }
+        Waveform::Pwl {
+            ref points,
+            repeat_from,
+            delay,
+        } => {
+            pwl_antiderivative(points, repeat_from, t - delay)
+                - pwl_antiderivative(points, repeat_from, -delay)
+        }
+    }
+}
+
+/// \int_{t0}^{x} of the PWL (times relative to its delay), any x.
+fn pwl_antiderivative(points: &[(f64, f64)], repeat_from: Option<f64>, x: f64) -> f64 {
+    let (Some(&(t0, v0)), Some(&(tn, vn))) = (points.first(), points.last()) else {
+        return 0.0;
+    };
+    // Without repetition.
+    let base = |x: f64| -> f64 {
+        if x <= t0 {
+            return v0 * (x - t0);
+        }
+        let mut acc = 0.0;
+        for win in points.windows(2) {
+            let ((ta, va), (tb, vb)) = (win[0], win[1]);
+            if x <= ta {
+                break;
+            }
+            if tb <= ta {
+                continue;
+            }
+            if x >= tb {
+                acc += 0.5 * (va + vb) * (tb - ta);
+            } else {
+                let vx = va + (vb - va) * (x - ta) / (tb - ta);
+                acc += 0.5 * (va + vx) * (x - ta);
+                return acc;
+            }
+        }
+        acc + vn * (x - tn).max(0.0)
+    };
+    match repeat_from {
+        Some(r) if x > tn && tn > r => {
+            let period = tn - r;
+            let d = x - tn;
+            let k = (d / period).floor();
+            let (b_tn, b_r) = (base(tn), base(r));
+            b_tn + k * (b_tn - b_r) + base(r + (d - k * period)) - b_r
+        }
+        _ => base(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: TranTimes = TranTimes {
+        tstep: 0.1,
+        tstop: 10.0,
+    };
+
+    /// Composite Simpson on a fine grid; all test waveforms are
+    /// continuous, so 2e4 panels give ~1e-12 accuracy except near kinks
+    /// (O(h^2) locally: ~1e-9 here).
+    fn numeric(wf: &Waveform, t: f64) -> f64 {
+        let n = 20_000;
+        let h = t / n as f64;
+        let mut s = wf.value(0.0, T) + wf.value(t, T);
+        for i in 1..n {
+            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+            s += w * wf.value(i as f64 * h, T);
+        }
+        s * h / 3.0
+    }
+
+    #[test]
+    fn integrals_match_quadrature() {
+        let wfs = [
+            Waveform::Dc(0.7),
+            Waveform::Pulse {
+                v1: -0.2,
+                v2: 1.0,
+                td: 0.3,
+                tr: Some(0.2),
+                tf: Some(0.4),
+                pw: Some(0.5),
+                per: Some(2.0),
+                np: None,
+            },
+            Waveform::Pulse {
+                v1: 0.1,
+                v2: 0.5,
+                td: 0.0,
+                tr: None,
+                tf: None,
+                pw: Some(0.3),
+                per: Some(1.0),
+                np: Some(2),
+            },
+            Waveform::Sin {
+                vo: 0.1,
+                va: 0.5,
+                freq: Some(0.7),
+                td: 0.4,
+                theta: 0.3,
+                phase: 0.0,
+            },
+            Waveform::Sin {
+                vo: 0.0,
+                va: 1.0,
+                freq: None,
+                td: 0.0,
+                theta: 0.0,
+                phase: 30.0,
+            },
+            // Repeats from 0.5 with v(2.0) = v(0.5): continuous.
+            Waveform::Pwl {
+                points: vec![(0.0, 0.0), (0.5, 1.0), (1.5, -0.5), (2.0, 1.0)],
+                repeat_from: Some(0.5),
+                delay: 0.25,
+            },
+            Waveform::Pwl {
+                points: vec![(0.2, 0.3), (0.9, -1.0)],
+                repeat_from: None,
+                delay: 0.0,
+            },
+        ];
+        for wf in &wfs {
+            for t in [0.1, 0.77, 1.0, 2.5, 5.3] {
+                let (a, b) = (integral(wf, t, T), numeric(wf, t));
+                // Waveforms with kinks: Simpson's error there is O(h^2) =
+                // 1e-8 * jump in slope; 1e-7 leaves margin.
+                assert!((a - b).abs() < 1e-7, "{wf:?} t={t}: exact {a} numeric {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn discontinuous_repeat_by_hand() {
+        // Delay 0.25: [0, 2.5] maps to [-0.25, 2.25]. Base over [0, 2]:
+        // 0.25 + 0.25 - 0.125 = 0.375; the repeat restarts at v(0.5) = 1 and
+        // reaches 0.625 at 2.25: 0.25 (1 + 0.625) / 2 = 0.203125.
+        let w = Waveform::Pwl {
+            points: vec![(0.0, 0.0), (0.5, 1.0), (1.5, -0.5), (2.0, 0.0)],
+            repeat_from: Some(0.5),
+            delay: 0.25,
+        };
+        assert!((integral(&w, 2.5, T) - 0.578125).abs() < 1e-15);
+    }
+}
