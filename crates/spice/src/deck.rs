@@ -1,0 +1,1693 @@
+//! Text to deck: lines, continuation, comments, includes and libraries,
+//! subcircuit nesting and one typed statement per card, every piece with
+//! its source position. Nothing is evaluated here (parameters can be used
+//! before they are defined); see [`crate::elab`].
+//!
+//! Speed matters (netlists of millions of devices): physical lines are
+//! borrowed, a card spanning one line is never copied, cards are dispatched
+//! on their first letter, and fields are split by a byte scanner into a
+//! reused token buffer; values go through [`crate::number`] (fast path) or
+//! the nom expression parser in [`crate::expr`].
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::circuit::{Loc, Warning};
+use crate::decode::decode;
+use crate::diag::Diagnostic;
+use crate::expr::{Expr, parse_expr};
+use crate::number::parse_number;
+
+/// A source file kept for diagnostics (its decoded text).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path as shown in messages (relative paths stay relative).
+    pub name: Arc<str>,
+    pub text: String,
+}
+
+/// Line and column (1-based) inside the file of the card that holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A value as written: its expression and where it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Val {
+    pub expr: Expr,
+    pub pos: Pos,
+}
+
+/// A parsed netlist, before parameter evaluation and flattening.
+#[derive(Clone, Debug, Default)]
+pub struct Deck {
+    pub title: String,
+    /// Every file read (top file first), for rendering diagnostics.
+    pub files: Vec<SourceFile>,
+    pub body: Body,
+    pub analyses: Vec<AnalysisCard>,
+    pub options: Vec<(String, String)>,
+    pub controls: Vec<String>,
+    /// `.global` node names (never prefixed when flattening).
+    pub globals: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The contents of the top level or of one `.subckt`.
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    pub stmts: Vec<Stmt>,
+    pub params: Vec<ParamDef>,
+    pub funcs: Vec<FuncDef>,
+    pub subckts: Vec<Subckt>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ParamDef {
+    pub name: String,
+    pub val: Val,
+    pub loc: Loc,
+}
+
+/// `.func name(args) = {body}`.
+#[derive(Clone, Debug)]
+pub struct FuncDef {
+    pub name: String,
+    pub args: Vec<String>,
+    pub body: Val,
+    pub loc: Loc,
+}
+
+/// `.subckt name pins [PARAMS:] k=v ...` ... `.ends`.
+#[derive(Clone, Debug)]
+pub struct Subckt {
+    pub name: String,
+    pub pins: Vec<String>,
+    /// `PARAMS:` defaults, in order.
+    pub defaults: Vec<ParamDef>,
+    pub body: Body,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    Element(ElementCard),
+    Model(ModelCard),
+    /// `.ic v(node)=value ...`.
+    Ic(Vec<(String, Val)>, Loc),
+}
+
+/// One element card. `name` and `nodes` are lower-case as written.
+#[derive(Clone, Debug)]
+pub struct ElementCard {
+    pub name: String,
+    pub nodes: Vec<String>,
+    pub spec: Spec,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum Spec {
+    Resistor(Val),
+    Capacitor(Val, Option<Val>),
+    Inductor(Val, Option<Val>),
+    VSource(SourceSpec),
+    ISource(SourceSpec),
+    Vcvs(Val),
+    Vccs(Val),
+    /// `B` source: the text after the nodes.
+    Behavioral(String),
+    /// `X`: subcircuit name and `k=v` overrides.
+    Instance {
+        subckt: String,
+        params: Vec<(String, Val)>,
+    },
+    /// XSPICE `A` instance: model name (nodes hold the connections).
+    Xspice {
+        model: String,
+    },
+    /// Xyce `Y<type> name nodes model k=v...`.
+    YDevice {
+        ytype: String,
+        model: String,
+        params: Vec<(String, Val)>,
+    },
+    Unsupported {
+        what: String,
+        text: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    pub dc: Option<Val>,
+    pub wave: Option<WaveSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub enum WaveSpec {
+    Pulse(Vec<Val>),
+    Sin(Vec<Val>),
+    Pwl {
+        values: Vec<Val>,
+        r: Option<Val>,
+        td: Option<Val>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelCard {
+    pub name: String,
+    pub kind: String,
+    pub params: Vec<(String, Val)>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum AnalysisCard {
+    Tran { vals: Vec<Val>, uic: bool, loc: Loc },
+    Op { loc: Loc },
+    Dc { text: String, loc: Loc },
+    Ac { text: String, loc: Loc },
+}
+
+/// Lower-case, ASCII fast path.
+pub(crate) fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Physical lines -> cards
+
+/// One physical line's contribution to a card.
+#[derive(Clone, Copy, Debug)]
+struct Seg<'t> {
+    line_no: u32,
+    /// The whole physical line (for diagnostics).
+    line: &'t str,
+    start: usize,
+    end: usize,
+}
+
+/// A logical card: one or more physical lines joined by single blanks.
+struct Card<'s, 't> {
+    text: Cow<'t, str>,
+    segs: &'s [Seg<'t>],
+}
+
+impl Card<'_, '_> {
+    /// The segment holding byte `off` of the card text, and its card offset.
+    fn seg_at(&self, off: usize) -> (usize, Seg<'_>) {
+        let mut base = 0;
+        let mut found = (0, self.segs[0]);
+        for s in self.segs {
+            if off < base {
+                break;
+            }
+            found = (base, *s);
+            base += s.end - s.start + 1;
+        }
+        found
+    }
+
+    fn pos(&self, off: usize) -> Pos {
+        let (base, s) = self.seg_at(off);
+        let in_line = s.start + off.saturating_sub(base).min(s.end - s.start);
+        let col = s.line.get(..in_line).map_or(0, |p| p.chars().count()) as u32 + 1;
+        Pos {
+            line: s.line_no,
+            col,
+        }
+    }
+
+    fn line_text(&self, off: usize) -> &str {
+        self.seg_at(off).1.line
+    }
+}
+
+/// Where a card's end-of-line comment starts: `;` anywhere, `$` or `//`
+/// at the start or after a blank (so `$` in names survives).
+fn comment_start(line: &str) -> usize {
+    let b = line.as_bytes();
+    let mut prev_blank = true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b';' => return i,
+            b'$' if prev_blank && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) => {
+                return i;
+            }
+            b'/' if prev_blank && b.get(i + 1) == Some(&b'/') => return i,
+            _ => {}
+        }
+        prev_blank = c.is_ascii_whitespace();
+    }
+    b.len()
+}
+
+fn first_word(s: &str) -> &str {
+    s.split_ascii_whitespace().next().unwrap_or("")
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TokKind {
+    Word,
+    /// `{...}`, offsets include the braces.
+    Brace,
+    /// `'...'`, offsets include the quotes.
+    Quote,
+    /// `"..."`, offsets include the quotes.
+    Str,
+    LParen,
+    RParen,
+    Eq,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Tok {
+    start: u32,
+    end: u32,
+    kind: TokKind,
+}
+
+impl Tok {
+    fn text<'a>(&self, s: &'a str) -> &'a str {
+        &s[self.start as usize..self.end as usize]
+    }
+    /// Text without delimiters for braces and quotes.
+    fn inner<'a>(&self, s: &'a str) -> &'a str {
+        match self.kind {
+            TokKind::Brace | TokKind::Quote | TokKind::Str => {
+                &s[self.start as usize + 1..self.end as usize - 1]
+            }
+            _ => self.text(s),
+        }
+    }
+    fn is_word(&self) -> bool {
+        self.kind == TokKind::Word
+    }
+}
+
+/// Split a card into fields. Blanks and commas separate; `(`, `)` and a
+/// lone `=` are tokens of their own; `{...}` (nested), `'...'` and `"..."`
+/// are single tokens. Returns the byte offset and message of a bad brace
+/// or quote.
+fn tokenize(s: &str, out: &mut Vec<Tok>) -> Result<(), (usize, &'static str)> {
+    out.clear();
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    let push = |out: &mut Vec<Tok>, a: usize, z: usize, kind| {
+        out.push(Tok {
+            start: a as u32,
+            end: z as u32,
+            kind,
+        })
+    };
+    while i < n {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b',' | b'\r' | b'\n' => i += 1,
+            b'(' => {
+                push(out, i, i + 1, TokKind::LParen);
+                i += 1;
+            }
+            b')' => {
+                push(out, i, i + 1, TokKind::RParen);
+                i += 1;
+            }
+            b'=' if b.get(i + 1) != Some(&b'=') => {
+                push(out, i, i + 1, TokKind::Eq);
+                i += 1;
+            }
+            b'{' => {
+                let mut depth = 0usize;
+                let mut j = i;
+                let mut close = None;
+                while j < n {
+                    match b[j] {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                close = Some(j);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let Some(j) = close else {
+                    return Err((i, "unbalanced '{': no matching '}'"));
+                };
+                push(out, i, j + 1, TokKind::Brace);
+                i = j + 1;
+            }
+            b'}' => return Err((i, "unbalanced '}': no matching '{'")),
+            b'\'' | b'"' => {
+                let Some(k) = s[i + 1..].find(c as char) else {
+                    return Err((i, "unterminated quote"));
+                };
+                let kind = if c == b'"' {
+                    TokKind::Str
+                } else {
+                    TokKind::Quote
+                };
+                push(out, i, i + 1 + k + 1, kind);
+                i = i + k + 2;
+            }
+            _ => {
+                let a = i;
+                while i < n {
+                    let d = b[i];
+                    let stop = match d {
+                        b' ' | b'\t' | b',' | b'(' | b')' | b'{' | b'}' | b'\'' | b'"' | b'\r'
+                        | b'\n' => true,
+                        // `=` ends a word unless it is part of `==`, `<=`, `>=`, `!=`.
+                        b'=' => {
+                            b.get(i + 1) != Some(&b'=')
+                                && !matches!(b[i - 1], b'<' | b'>' | b'!' | b'=')
+                        }
+                        _ => false,
+                    };
+                    if stop {
+                        break;
+                    }
+                    i += 1;
+                }
+                push(out, a, i, TokKind::Word);
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The parser
+
+enum Mode {
+    Top,
+    Include,
+    Section(String),
+}
+
+/// Errors carry the card position; this builds them.
+struct ParseCtx<'c, 's, 't> {
+    card: &'c Card<'s, 't>,
+    name: Arc<str>,
+}
+
+impl ParseCtx<'_, '_, '_> {
+    fn loc(&self, off: usize) -> Loc {
+        let p = self.card.pos(off);
+        Loc {
+            file: self.name.clone(),
+            line: p.line,
+            col: p.col,
+        }
+    }
+    fn err(&self, off: usize, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.loc(off), msg).with_line(self.card.line_text(off))
+    }
+    fn text(&self) -> &str {
+        &self.card.text
+    }
+}
+
+struct OpenSubckt {
+    sub: Subckt,
+}
+
+pub(crate) struct Parser {
+    deck: Deck,
+    open: Vec<OpenSubckt>,
+    /// Canonical paths (and section) of the include chain, for cycles.
+    include_stack: Vec<(PathBuf, Option<String>, String)>,
+    toks: Vec<Tok>,
+    ended: bool,
+}
+
+/// Maximum include depth (beyond any real use, and keeps the stack safe).
+const MAX_INCLUDE_DEPTH: usize = 64;
+
+impl Parser {
+    pub(crate) fn new() -> Self {
+        Parser {
+            deck: Deck::default(),
+            open: Vec::new(),
+            include_stack: Vec::new(),
+            toks: Vec::new(),
+            ended: false,
+        }
+    }
+
+    fn body(&mut self) -> &mut Body {
+        match self.open.last_mut() {
+            Some(o) => &mut o.sub.body,
+            None => &mut self.deck.body,
+        }
+    }
+
+    fn warn(&mut self, loc: Loc, message: impl Into<String>) {
+        self.deck.warnings.push(Warning {
+            loc,
+            message: message.into(),
+        });
+    }
+
+    /// Parse the top-level text. `dir` resolves relative includes.
+    pub(crate) fn parse_top(
+        mut self,
+        name: &str,
+        text: String,
+        dir: &Path,
+        canonical: Option<PathBuf>,
+    ) -> Result<Deck, Diagnostic> {
+        let name: Arc<str> = Arc::from(name);
+        self.deck.files.push(SourceFile {
+            name: name.clone(),
+            text: String::new(),
+        });
+        if let Some(c) = canonical {
+            self.include_stack.push((c, None, name.to_string()));
+        }
+        let r = self.parse_source(&name, &text, dir, &Mode::Top);
+        self.deck.files[0].text = text;
+        r?;
+        if let Some(o) = self.open.last() {
+            let l = o.sub.loc.clone();
+            let msg = format!("subcircuit '{}' has no .ends", o.sub.name);
+            let line = self.line_of(&l);
+            return Err(Diagnostic::new(l, msg).with_line(line));
+        }
+        Ok(self.deck)
+    }
+
+    fn line_of(&self, loc: &Loc) -> String {
+        self.deck
+            .files
+            .iter()
+            .find(|f| f.name == loc.file)
+            .and_then(|f| f.text.lines().nth(loc.line.saturating_sub(1) as usize))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn parse_source(
+        &mut self,
+        name: &Arc<str>,
+        text: &str,
+        dir: &Path,
+        mode: &Mode,
+    ) -> Result<(), Diagnostic> {
+        let mut pend: Vec<Seg> = Vec::new();
+        let mut control: Option<(String, Loc, String)> = None;
+        let mut skipping: Option<(Loc, String)> = None;
+        let mut in_section = false;
+        let mut lines = text.split('\n');
+        let mut line_no: u32 = 0;
+        if let Mode::Top = mode {
+            line_no = 1;
+            let title = lines.next().unwrap_or("");
+            let title = title.trim_start_matches('\u{feff}').trim();
+            self.deck.title = title.to_string();
+        }
+        for raw in lines {
+            line_no += 1;
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let loc_here = |col| Loc::new(name.clone(), line_no, col);
+            if let Some((block, _, _)) = &mut control {
+                if lower(first_word(raw)) == ".endc" {
+                    if let Some((b, _, _)) = control.take() {
+                        self.deck.controls.push(b);
+                    }
+                } else {
+                    block.push_str(raw);
+                    block.push('\n');
+                }
+                continue;
+            }
+            if skipping.is_some() {
+                if lower(first_word(raw)) == ".endl" {
+                    skipping = None;
+                }
+                continue;
+            }
+            if let Mode::Section(sec) = mode
+                && !in_section
+            {
+                let mut w = raw.split_ascii_whitespace();
+                if w.next().is_some_and(|f| f.eq_ignore_ascii_case(".lib"))
+                    && w.next().is_some_and(|s| lower(s) == *sec)
+                {
+                    in_section = true;
+                }
+                continue;
+            }
+            let content_end = comment_start(raw);
+            let content = &raw[..content_end];
+            let trimmed = content.trim_start();
+            let start = content.len() - trimmed.len();
+            let end = content.trim_end().len();
+            if trimmed.is_empty() || trimmed.starts_with('*') {
+                continue;
+            }
+            if trimmed.starts_with('+') {
+                if pend.is_empty() {
+                    let col = raw[..start].chars().count() as u32 + 1;
+                    return Err(Diagnostic::new(
+                        loc_here(col),
+                        "continuation line '+' with no card before it",
+                    )
+                    .with_line(raw));
+                }
+                pend.push(Seg {
+                    line_no,
+                    line: raw,
+                    start: start + 1,
+                    end: end.max(start + 1),
+                });
+                continue;
+            }
+            // A new card: finish the pending one first.
+            if !pend.is_empty() {
+                self.card(name, &pend, dir)?;
+                pend.clear();
+                if self.ended {
+                    return Ok(());
+                }
+            }
+            let w0 = first_word(trimmed);
+            if w0.starts_with('.') {
+                let kw = lower(w0);
+                match kw.as_str() {
+                    ".control" => {
+                        let col = start as u32 + 1;
+                        control = Some((String::new(), loc_here(col), raw.to_string()));
+                        continue;
+                    }
+                    ".endc" => {
+                        self.warn(
+                            loc_here(start as u32 + 1),
+                            "'.endc' without '.control' ignored",
+                        );
+                        continue;
+                    }
+                    ".end" => {
+                        self.ended = true;
+                        return Ok(());
+                    }
+                    ".endl" => {
+                        if let Mode::Section(_) = mode {
+                            return Ok(());
+                        }
+                        self.warn(loc_here(start as u32 + 1), "'.endl' without '.lib' ignored");
+                        continue;
+                    }
+                    ".lib" => {
+                        let args: Vec<&str> = trimmed[..end - start]
+                            .split_ascii_whitespace()
+                            .skip(1)
+                            .collect();
+                        if let [one] = args[..] {
+                            let arg = one.trim_matches(['"', '\'']);
+                            if !dir.join(arg).is_file() {
+                                // `.lib name` ... `.endl`: a section definition,
+                                // only read when another file selects it.
+                                skipping = Some((loc_here(start as u32 + 1), raw.to_string()));
+                                continue;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            pend.push(Seg {
+                line_no,
+                line: raw,
+                start,
+                end,
+            });
+        }
+        if !pend.is_empty() && !self.ended {
+            self.card(name, &pend, dir)?;
+        }
+        if let Some((_, loc, line)) = control {
+            return Err(Diagnostic::new(loc, "'.control' block has no '.endc'").with_line(line));
+        }
+        if let Some((loc, line)) = skipping {
+            return Err(Diagnostic::new(loc, "'.lib' section has no '.endl'").with_line(line));
+        }
+        if let Mode::Section(sec) = mode {
+            if !in_section {
+                return Err(Diagnostic::new(
+                    Loc::new(name.clone(), 1, 1),
+                    format!("library section '{sec}' not found in this file"),
+                ));
+            }
+            return Err(Diagnostic::new(
+                Loc::new(name.clone(), line_no.max(1), 1),
+                format!("library section '{sec}' has no '.endl'"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn card(&mut self, name: &Arc<str>, segs: &[Seg], dir: &Path) -> Result<(), Diagnostic> {
+        let text: Cow<str> = if segs.len() == 1 {
+            Cow::Borrowed(&segs[0].line[segs[0].start..segs[0].end])
+        } else {
+            let mut s = String::new();
+            for (k, g) in segs.iter().enumerate() {
+                if k > 0 {
+                    s.push(' ');
+                }
+                s.push_str(&g.line[g.start..g.end]);
+            }
+            Cow::Owned(s)
+        };
+        let card = Card { text, segs };
+        let cx = ParseCtx {
+            card: &card,
+            name: name.clone(),
+        };
+        let mut toks = std::mem::take(&mut self.toks);
+        let r = tokenize(cx.text(), &mut toks)
+            .map_err(|(off, msg)| cx.err(off, msg))
+            .and_then(|()| self.dispatch(&cx, &toks, dir));
+        self.toks = toks;
+        r
+    }
+
+    fn dispatch(&mut self, cx: &ParseCtx, toks: &[Tok], dir: &Path) -> Result<(), Diagnostic> {
+        let t = cx.text();
+        let Some(first) = toks.first() else {
+            return Ok(());
+        };
+        if first.kind != TokKind::Word {
+            return Err(cx.err(first.start as usize, "a card must start with a name"));
+        }
+        let w = first.text(t);
+        if w.starts_with('.') {
+            return self.dot_card(cx, toks, dir);
+        }
+        let stmt = element(cx, toks, &mut self.deck.warnings)?;
+        self.body().stmts.push(stmt);
+        Ok(())
+    }
+
+    fn dot_card(&mut self, cx: &ParseCtx, toks: &[Tok], dir: &Path) -> Result<(), Diagnostic> {
+        let t = cx.text();
+        let kw = lower(toks[0].text(t));
+        let loc = cx.loc(0);
+        match kw.as_str() {
+            ".param" | ".params" => {
+                let defs = kv_list(cx, toks, 1)?;
+                if defs.is_empty() {
+                    return Err(cx.err(0, format!("'{kw}' defines no parameter")));
+                }
+                for (name, val, _) in defs {
+                    self.body().params.push(ParamDef {
+                        name,
+                        val,
+                        loc: loc.clone(),
+                    });
+                }
+            }
+            ".func" => {
+                let f = func_def(cx, toks)?;
+                self.body().funcs.push(f);
+            }
+            ".subckt" => {
+                let Some(nt) = toks.get(1).filter(|x| x.is_word()) else {
+                    return Err(cx.err(t.len(), ".subckt needs a name"));
+                };
+                let (end, _) = plain_words(t, toks, 2);
+                let pins = toks[2..end].iter().map(|x| lower(x.text(t))).collect();
+                let defaults = kv_list(cx, toks, end)?
+                    .into_iter()
+                    .map(|(name, val, off)| ParamDef {
+                        name,
+                        val,
+                        loc: cx.loc(off),
+                    })
+                    .collect();
+                self.open.push(OpenSubckt {
+                    sub: Subckt {
+                        name: lower(nt.text(t)),
+                        pins,
+                        defaults,
+                        body: Body::default(),
+                        loc,
+                    },
+                });
+            }
+            ".ends" => {
+                let Some(open) = self.open.pop() else {
+                    return Err(cx.err(0, "'.ends' without '.subckt'"));
+                };
+                if let Some(n) = toks.get(1) {
+                    let n = lower(n.text(t));
+                    if n != open.sub.name {
+                        return Err(cx.err(
+                            toks[1].start as usize,
+                            format!(
+                                "'.ends {n}' closes subcircuit '{}' (opened at {})",
+                                open.sub.name, open.sub.loc
+                            ),
+                        ));
+                    }
+                }
+                self.body().subckts.push(open.sub);
+            }
+            ".include" | ".inc" | ".lib" => {
+                let Some(ft) = toks.get(1) else {
+                    return Err(cx.err(t.len(), format!("'{kw}' needs a file name")));
+                };
+                let section = if kw == ".lib" {
+                    toks.get(2).map(|s| lower(s.inner(t)))
+                } else {
+                    None
+                };
+                self.include(cx, ft.inner(t), ft.start as usize, section, dir)?;
+            }
+            ".model" => {
+                let m = model_card(cx, toks, &mut self.deck.warnings)?;
+                self.body().stmts.push(Stmt::Model(m));
+            }
+            ".ic" => {
+                let ic = ic_card(cx, toks)?;
+                self.body().stmts.push(Stmt::Ic(ic, loc));
+            }
+            ".tran" => {
+                let mut vals = Vec::new();
+                let mut uic = false;
+                let mut i = 1;
+                while i < toks.len() {
+                    if toks[i].is_word() && toks[i].text(t).eq_ignore_ascii_case("uic") {
+                        uic = true;
+                        i += 1;
+                        continue;
+                    }
+                    let e = value_group(toks, i);
+                    vals.push(value(cx, &toks[i..e])?);
+                    i = e;
+                }
+                if vals.is_empty() {
+                    return Err(cx.err(t.len(), ".tran needs at least a stop time"));
+                }
+                self.deck
+                    .analyses
+                    .push(AnalysisCard::Tran { vals, uic, loc });
+            }
+            ".op" => self.deck.analyses.push(AnalysisCard::Op { loc }),
+            ".dc" | ".ac" => {
+                let rest = toks
+                    .get(1)
+                    .map_or("", |x| t[x.start as usize..].trim())
+                    .to_string();
+                self.deck.analyses.push(if kw == ".dc" {
+                    AnalysisCard::Dc { text: rest, loc }
+                } else {
+                    AnalysisCard::Ac { text: rest, loc }
+                });
+            }
+            ".options" | ".option" | ".opt" | ".opts" => {
+                let mut i = 1;
+                while i < toks.len() {
+                    let k = toks[i];
+                    if !k.is_word() {
+                        i += 1;
+                        continue;
+                    }
+                    let key = lower(k.text(t));
+                    if toks.get(i + 1).is_some_and(|x| x.kind == TokKind::Eq) {
+                        let e = next_key(toks, i + 2).unwrap_or(toks.len());
+                        let v = if e > i + 2 {
+                            t[toks[i + 2].start as usize..toks[e - 1].end as usize].to_string()
+                        } else {
+                            String::new()
+                        };
+                        self.deck.options.push((key, v));
+                        i = e;
+                    } else {
+                        self.deck.options.push((key, String::new()));
+                        i += 1;
+                    }
+                }
+            }
+            ".global" => {
+                for x in &toks[1..] {
+                    if x.is_word() {
+                        let n = lower(x.text(t));
+                        if !self.deck.globals.contains(&n) {
+                            self.deck.globals.push(n);
+                        }
+                    }
+                }
+            }
+            ".end" => self.ended = true,
+            ".save" | ".print" | ".plot" | ".probe" | ".meas" | ".measure" | ".temp" | ".four"
+            | ".backanno" | ".step" | ".nodeset" | ".width" | ".title" | ".csparam" | ".data"
+            | ".noise" | ".tf" | ".sens" | ".pz" | ".disto" | ".sp" | ".pss" | ".savebias"
+            | ".loadbias" | ".wave" | ".net" | ".ferret" | ".text" | ".preprocess" => {
+                self.warn(loc, format!("'{kw}' card ignored (memnet does not use it)"));
+            }
+            _ => {
+                self.warn(loc, format!("unknown card '{kw}' ignored"));
+            }
+        }
+        Ok(())
+    }
+
+    fn include(
+        &mut self,
+        cx: &ParseCtx,
+        file_arg: &str,
+        off: usize,
+        section: Option<String>,
+        dir: &Path,
+    ) -> Result<(), Diagnostic> {
+        let path = dir.join(file_arg);
+        let shown = path.to_string_lossy().into_owned();
+        let canon = std::fs::canonicalize(&path)
+            .map_err(|e| cx.err(off, format!("cannot open include file '{shown}': {e}")))?;
+        if let Some(k) = self
+            .include_stack
+            .iter()
+            .position(|(p, s, _)| *p == canon && *s == section)
+        {
+            let mut chain: Vec<&str> = self.include_stack[k..]
+                .iter()
+                .map(|(_, _, n)| n.as_str())
+                .collect();
+            chain.push(&shown);
+            return Err(cx.err(off, format!("include cycle: {}", chain.join(" -> "))));
+        }
+        if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(cx.err(off, "includes nested too deeply"));
+        }
+        let bytes = std::fs::read(&path)
+            .map_err(|e| cx.err(off, format!("cannot read include file '{shown}': {e}")))?;
+        let (text, _) = decode(bytes);
+        let name: Arc<str> = Arc::from(shown.as_str());
+        let id = self.deck.files.len() as u32;
+        self.deck.files.push(SourceFile {
+            name: name.clone(),
+            text: String::new(),
+        });
+        self.include_stack.push((canon, section.clone(), shown));
+        let sub_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mode = match section {
+            Some(s) => Mode::Section(s),
+            None => Mode::Include,
+        };
+        let r = self.parse_source(&name, &text, &sub_dir, &mode);
+        self.include_stack.pop();
+        self.deck.files[id as usize].text = text;
+        // `.end` inside an include ends only that file.
+        self.ended = false;
+        r
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Field helpers
+
+/// Index of the first `key =` pair at or after `from`.
+fn next_key(toks: &[Tok], from: usize) -> Option<usize> {
+    (from..toks.len())
+        .find(|&k| toks[k].is_word() && toks.get(k + 1).is_some_and(|x| x.kind == TokKind::Eq))
+}
+
+fn is_params_word(t: &str, tok: &Tok) -> bool {
+    tok.is_word() && tok.text(t).eq_ignore_ascii_case("params:")
+}
+
+/// Plain words from `from` up to the first `key=` pair or `PARAMS:`.
+/// Returns the end index and whether `PARAMS:` was seen.
+fn plain_words(t: &str, toks: &[Tok], from: usize) -> (usize, bool) {
+    let mut i = from;
+    while i < toks.len() {
+        let x = &toks[i];
+        if !x.is_word() || is_params_word(t, x) {
+            return (i, is_params_word(t, x));
+        }
+        if toks.get(i + 1).is_some_and(|y| y.kind == TokKind::Eq) {
+            return (i, false);
+        }
+        i += 1;
+    }
+    (i, false)
+}
+
+/// End of one positional value starting at `i`: a single token, or a
+/// word followed by a parenthesised argument list (`max(1,2)`).
+fn value_group(toks: &[Tok], i: usize) -> usize {
+    if toks[i].is_word() && toks.get(i + 1).is_some_and(|x| x.kind == TokKind::LParen) {
+        let mut depth = 0usize;
+        for (k, x) in toks.iter().enumerate().skip(i + 1) {
+            match x.kind {
+                TokKind::LParen => depth += 1,
+                TokKind::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return k + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        return toks.len();
+    }
+    i + 1
+}
+
+/// Parse tokens as one value.
+fn value(cx: &ParseCtx, toks: &[Tok]) -> Result<Val, Diagnostic> {
+    let t = cx.text();
+    let Some(first) = toks.first() else {
+        return Err(cx.err(t.len(), "missing value"));
+    };
+    let start = first.start as usize;
+    let pos = cx.card.pos(start);
+    let (src, base) = if toks.len() == 1 {
+        match first.kind {
+            TokKind::Word => {
+                let w = first.text(t);
+                if let Some(v) = parse_number(w) {
+                    return Ok(Val {
+                        expr: Expr::Num(v),
+                        pos,
+                    });
+                }
+                if w.as_bytes()[0].is_ascii_digit()
+                    || (w.len() > 1 && w.starts_with('.') && w.as_bytes()[1].is_ascii_digit())
+                {
+                    return Err(cx.err(start, format!("malformed number '{w}'")));
+                }
+                (w, start)
+            }
+            TokKind::Brace | TokKind::Quote => (first.inner(t), start + 1),
+            TokKind::Str => return Err(cx.err(start, "a quoted string is not a value")),
+            _ => return Err(cx.err(start, "expected a value")),
+        }
+    } else {
+        let end = toks[toks.len() - 1].end as usize;
+        (&t[start..end], start)
+    };
+    match parse_expr(src) {
+        Ok(expr) => Ok(Val { expr, pos }),
+        Err(e) => Err(cx.err(
+            base + e.offset,
+            format!("{} (in '{}')", e.message, src.trim()),
+        )),
+    }
+}
+
+/// `k=v k2=v2 ...` from token `from`; `PARAMS:` words are skipped.
+/// Returns (lower-case key, value, key offset).
+fn kv_list(
+    cx: &ParseCtx,
+    toks: &[Tok],
+    from: usize,
+) -> Result<Vec<(String, Val, usize)>, Diagnostic> {
+    let t = cx.text();
+    let mut out = Vec::new();
+    let mut i = from;
+    while i < toks.len() {
+        let k = &toks[i];
+        if is_params_word(t, k) {
+            i += 1;
+            continue;
+        }
+        if !(k.is_word() && toks.get(i + 1).is_some_and(|x| x.kind == TokKind::Eq)) {
+            return Err(cx.err(
+                k.start as usize,
+                format!("expected 'name=value', found '{}'", k.text(t)),
+            ));
+        }
+        let mut key = k.text(t);
+        if key.len() > 7 && key[..7].eq_ignore_ascii_case("params:") {
+            key = &key[7..];
+        }
+        let e = next_key(toks, i + 2).unwrap_or(toks.len());
+        if e == i + 2 {
+            return Err(cx.err(k.start as usize, format!("parameter '{key}' has no value")));
+        }
+        let v = value(cx, &toks[i + 2..e])?;
+        out.push((lower(key), v, k.start as usize));
+        i = e;
+    }
+    Ok(out)
+}
+
+fn func_def(cx: &ParseCtx, toks: &[Tok]) -> Result<FuncDef, Diagnostic> {
+    let t = cx.text();
+    let bad = |off: usize| cx.err(off, "expected '.func name(args) = {expression}'");
+    let Some(n) = toks.get(1).filter(|x| x.is_word()) else {
+        return Err(bad(t.len()));
+    };
+    if toks.get(2).map(|x| x.kind) != Some(TokKind::LParen) {
+        return Err(bad(toks.get(2).map_or(t.len(), |x| x.start as usize)));
+    }
+    let mut args = Vec::new();
+    let mut i = 3;
+    loop {
+        match toks.get(i) {
+            Some(x) if x.kind == TokKind::RParen => break,
+            Some(x) if x.is_word() => args.push(lower(x.text(t))),
+            Some(x) => return Err(bad(x.start as usize)),
+            None => return Err(bad(t.len())),
+        }
+        i += 1;
+    }
+    i += 1;
+    if toks.get(i).map(|x| x.kind) == Some(TokKind::Eq) {
+        i += 1;
+    }
+    if i >= toks.len() {
+        return Err(cx.err(t.len(), format!("function '{}' has no body", n.text(t))));
+    }
+    let body = value(cx, &toks[i..])?;
+    Ok(FuncDef {
+        name: lower(n.text(t)),
+        args,
+        body,
+        loc: cx.loc(0),
+    })
+}
+
+fn model_card(
+    cx: &ParseCtx,
+    toks: &[Tok],
+    warnings: &mut Vec<Warning>,
+) -> Result<ModelCard, Diagnostic> {
+    let t = cx.text();
+    let (Some(n), Some(k)) = (toks.get(1), toks.get(2)) else {
+        return Err(cx.err(t.len(), ".model needs a name and a type"));
+    };
+    if !n.is_word() || !k.is_word() {
+        return Err(cx.err(n.start as usize, ".model needs a name and a type"));
+    }
+    // Drop the parentheses around the parameter list.
+    let inner: Vec<Tok> = toks[3..]
+        .iter()
+        .copied()
+        .filter(|x| !matches!(x.kind, TokKind::LParen | TokKind::RParen))
+        .collect();
+    let mut params = Vec::new();
+    let mut i = 0;
+    while i < inner.len() {
+        let x = inner[i];
+        if x.is_word() && inner.get(i + 1).is_some_and(|y| y.kind == TokKind::Eq) {
+            let e = next_key(&inner, i + 2).unwrap_or(inner.len());
+            if e == i + 2 {
+                return Err(cx.err(
+                    x.start as usize,
+                    format!("parameter '{}' has no value", x.text(t)),
+                ));
+            }
+            let v = value(cx, &inner[i + 2..e])?;
+            params.push((lower(x.text(t)), v));
+            i = e;
+        } else {
+            warnings.push(Warning {
+                loc: cx.loc(x.start as usize),
+                message: format!("model flag '{}' ignored", x.text(t)),
+            });
+            i += 1;
+        }
+    }
+    Ok(ModelCard {
+        name: lower(n.text(t)),
+        kind: lower(k.text(t)),
+        params,
+        loc: cx.loc(0),
+    })
+}
+
+fn ic_card(cx: &ParseCtx, toks: &[Tok]) -> Result<Vec<(String, Val)>, Diagnostic> {
+    let t = cx.text();
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < toks.len() {
+        let ok = toks[i].is_word()
+            && toks[i].text(t).eq_ignore_ascii_case("v")
+            && toks.get(i + 1).map(|x| x.kind) == Some(TokKind::LParen)
+            && toks.get(i + 2).is_some_and(Tok::is_word)
+            && toks.get(i + 3).map(|x| x.kind) == Some(TokKind::RParen)
+            && toks.get(i + 4).map(|x| x.kind) == Some(TokKind::Eq)
+            && i + 5 < toks.len();
+        if !ok {
+            return Err(cx.err(toks[i].start as usize, "expected 'v(node)=value' in .ic"));
+        }
+        let node = lower(toks[i + 2].text(t));
+        let e = value_group(toks, i + 5);
+        out.push((node, value(cx, &toks[i + 5..e])?));
+        i = e;
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Element cards
+
+fn kind_word(letter: char) -> &'static str {
+    match letter {
+        'r' => "resistor",
+        'c' => "capacitor",
+        'l' => "inductor",
+        'v' => "voltage source",
+        'i' => "current source",
+        'e' => "vcvs",
+        'g' => "vccs",
+        'b' => "behavioral source",
+        'x' => "subcircuit instance",
+        'a' => "xspice instance",
+        'y' => "xyce device",
+        'd' => "diode",
+        'q' => "bjt",
+        'm' => "mosfet",
+        'j' => "jfet",
+        'z' => "mesfet",
+        'k' => "coupling",
+        't' | 'o' | 'u' => "transmission line",
+        's' => "voltage switch",
+        'w' => "current switch",
+        'f' => "cccs",
+        'h' => "ccvs",
+        'p' => "coupled line",
+        'n' => "osdi device",
+        _ => "element",
+    }
+}
+
+/// Nodes an unsupported element letter takes (the rest is kept as text).
+fn unsupported_nodes(letter: char) -> usize {
+    match letter {
+        'd' | 'f' | 'h' | 'w' => 2,
+        'q' | 'j' | 'z' => 3,
+        'm' | 't' | 'o' | 's' | 'u' => 4,
+        _ => 0,
+    }
+}
+
+fn nodes(
+    cx: &ParseCtx,
+    toks: &[Tok],
+    n: usize,
+    what: &str,
+    name: &str,
+) -> Result<Vec<String>, Diagnostic> {
+    let t = cx.text();
+    let mut v = Vec::with_capacity(n);
+    for k in 1..=n {
+        match toks.get(k) {
+            Some(x) if x.is_word() && toks.get(k + 1).is_none_or(|y| y.kind != TokKind::Eq) => {
+                v.push(lower(x.text(t)))
+            }
+            other => {
+                let off = other.map_or(t.len(), |x| x.start as usize);
+                return Err(cx.err(off, format!("{what} {name}: missing node {k} of {n}")));
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<Stmt, Diagnostic> {
+    let t = cx.text();
+    let raw_name = toks[0].text(t);
+    let name = lower(raw_name);
+    let letter = name.chars().next().unwrap_or(' ');
+    let what = kind_word(letter);
+    let loc = cx.loc(0);
+    let warn_extra = |warnings: &mut Vec<Warning>, x: &Tok| {
+        warnings.push(Warning {
+            loc: cx.loc(x.start as usize),
+            message: format!("{what} {name}: '{}' ignored", x.text(t)),
+        })
+    };
+    let (nodes, spec) = match letter {
+        'r' | 'c' | 'l' => {
+            let nodes = nodes(cx, toks, 2, what, &name)?;
+            let keys: &[&str] = match letter {
+                'r' => &["r", "resistance"],
+                'c' => &["c", "capacitance"],
+                _ => &["l", "inductance"],
+            };
+            let mut main: Option<Val> = None;
+            let mut ic: Option<Val> = None;
+            let mut i = 3;
+            while i < toks.len() {
+                let x = toks[i];
+                if x.is_word() && toks.get(i + 1).is_some_and(|y| y.kind == TokKind::Eq) {
+                    let key = lower(x.text(t));
+                    let e = next_key(toks, i + 2).unwrap_or(toks.len());
+                    if e == i + 2 {
+                        return Err(cx.err(
+                            x.start as usize,
+                            format!("{what} {name}: '{key}' has no value"),
+                        ));
+                    }
+                    if keys.contains(&key.as_str()) && main.is_none() {
+                        main = Some(value(cx, &toks[i + 2..e])?);
+                    } else if key == "ic" && letter != 'r' {
+                        ic = Some(value(cx, &toks[i + 2..e])?);
+                    } else {
+                        warn_extra(warnings, &x);
+                    }
+                    i = e;
+                } else if main.is_none() {
+                    let e = value_group(toks, i);
+                    main = Some(value(cx, &toks[i..e])?);
+                    i = e;
+                } else {
+                    warn_extra(warnings, &x);
+                    i += 1;
+                }
+            }
+            let Some(v) = main else {
+                return Err(cx.err(t.len(), format!("{what} {name} has no value")));
+            };
+            let spec = match letter {
+                'r' => Spec::Resistor(v),
+                'c' => Spec::Capacitor(v, ic),
+                _ => Spec::Inductor(v, ic),
+            };
+            (nodes, spec)
+        }
+        'v' | 'i' => {
+            let nodes = nodes(cx, toks, 2, what, &name)?;
+            let src = source_spec(cx, toks, 3, what, &name)?;
+            match src {
+                Ok(s) => (
+                    nodes,
+                    if letter == 'v' {
+                        Spec::VSource(s)
+                    } else {
+                        Spec::ISource(s)
+                    },
+                ),
+                Err(shape) => (
+                    nodes,
+                    Spec::Unsupported {
+                        what: format!("{what} with {shape} waveform"),
+                        text: rest_text(t, toks, 3),
+                    },
+                ),
+            }
+        }
+        'e' | 'g' => {
+            let linear = toks.len() == 6
+                && toks[1..5].iter().all(|x| x.is_word())
+                && !toks[3].text(t).eq_ignore_ascii_case("value")
+                && !toks[3].text(t).eq_ignore_ascii_case("poly");
+            if linear {
+                let nodes = nodes(cx, toks, 4, what, &name)?;
+                let g = value(cx, &toks[5..6])?;
+                (
+                    nodes,
+                    if letter == 'e' {
+                        Spec::Vcvs(g)
+                    } else {
+                        Spec::Vccs(g)
+                    },
+                )
+            } else {
+                let nodes = nodes(cx, toks, 2, what, &name)?;
+                (
+                    nodes,
+                    Spec::Unsupported {
+                        what: format!("{what} (non-linear form)"),
+                        text: rest_text(t, toks, 3),
+                    },
+                )
+            }
+        }
+        'b' => {
+            let nodes = nodes(cx, toks, 2, what, &name)?;
+            let text = rest_text(t, toks, 3);
+            let l = text.to_ascii_lowercase();
+            let ok = l.starts_with('v') || l.starts_with('i');
+            if !ok || !text.contains('=') {
+                return Err(cx.err(
+                    toks.get(3).map_or(t.len(), |x| x.start as usize),
+                    format!("behavioral source {name}: expected 'V=expr' or 'I=expr'"),
+                ));
+            }
+            (nodes, Spec::Behavioral(text))
+        }
+        'x' => {
+            let (end, _) = plain_words(t, toks, 1);
+            if end < 2 {
+                return Err(cx.err(
+                    toks.get(1).map_or(t.len(), |x| x.start as usize),
+                    format!("instance {name} names no subcircuit"),
+                ));
+            }
+            let nodes = toks[1..end - 1].iter().map(|x| lower(x.text(t))).collect();
+            let subckt = lower(toks[end - 1].text(t));
+            let params = kv_list(cx, toks, end)?
+                .into_iter()
+                .map(|(k, v, _)| (k, v))
+                .collect();
+            (nodes, Spec::Instance { subckt, params })
+        }
+        'a' => {
+            // `a1 %gd(p n) model`, `a1 p n model`, `a1 [a b] y model`.
+            let mut words = Vec::new();
+            for x in &toks[1..] {
+                if x.is_word() {
+                    let w = x.text(t);
+                    if w.starts_with('%') {
+                        continue;
+                    }
+                    let w = w.trim_matches(['[', ']', '~']);
+                    if !w.is_empty() {
+                        words.push(lower(w));
+                    }
+                }
+            }
+            let Some(model) = words.pop() else {
+                return Err(cx.err(t.len(), format!("xspice instance {name} names no model")));
+            };
+            (words, Spec::Xspice { model })
+        }
+        'y' => {
+            let ytype = name[1..].to_string();
+            let Some(inst) = toks.get(1).filter(|x| x.is_word()) else {
+                return Err(cx.err(t.len(), format!("{raw_name}: missing instance name")));
+            };
+            let (end, _) = plain_words(t, toks, 2);
+            if end < 3 {
+                return Err(cx.err(
+                    t.len(),
+                    format!("{raw_name} {}: missing model name", inst.text(t)),
+                ));
+            }
+            let nodes = toks[2..end - 1].iter().map(|x| lower(x.text(t))).collect();
+            let model = lower(toks[end - 1].text(t));
+            let params = kv_list(cx, toks, end)?
+                .into_iter()
+                .map(|(k, v, _)| (k, v))
+                .collect();
+            let full = format!("{name}!{}", lower(inst.text(t)));
+            return Ok(Stmt::Element(ElementCard {
+                name: full,
+                nodes,
+                spec: Spec::YDevice {
+                    ytype,
+                    model,
+                    params,
+                },
+                loc,
+            }));
+        }
+        c if c.is_alphabetic() => {
+            let n = unsupported_nodes(c).min(toks.len().saturating_sub(1));
+            let nodes = toks[1..=n]
+                .iter()
+                .filter(|x| x.is_word())
+                .map(|x| lower(x.text(t)))
+                .collect();
+            (
+                nodes,
+                Spec::Unsupported {
+                    what: what.to_string(),
+                    text: rest_text(t, toks, n + 1),
+                },
+            )
+        }
+        _ => {
+            return Err(cx.err(0, format!("'{raw_name}' is not an element or a card")));
+        }
+    };
+    Ok(Stmt::Element(ElementCard {
+        name,
+        nodes,
+        spec,
+        loc,
+    }))
+}
+
+fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {
+    toks.get(from)
+        .map_or("", |x| t[x.start as usize..].trim_end())
+        .to_string()
+}
+
+const SHAPES: &[&str] = &[
+    "pulse", "sin", "pwl", "exp", "sffm", "am", "trnoise", "trrandom", "pat",
+];
+
+/// `[DC] v [AC m [p]] [PULSE(...)|SIN(...)|PWL(...)]`. `Ok(Err(shape))` for
+/// a waveform memnet cannot represent.
+fn source_spec(
+    cx: &ParseCtx,
+    toks: &[Tok],
+    from: usize,
+    what: &str,
+    name: &str,
+) -> Result<Result<SourceSpec, String>, Diagnostic> {
+    let t = cx.text();
+    let word_is = |i: usize, w: &str| {
+        toks.get(i)
+            .is_some_and(|x| x.is_word() && x.text(t).eq_ignore_ascii_case(w))
+    };
+    let is_keyword = |i: usize| {
+        toks.get(i).is_some_and(|x| {
+            x.is_word() && {
+                let l = x.text(t).to_ascii_lowercase();
+                l == "dc" || l == "ac" || SHAPES.contains(&l.as_str())
+            }
+        })
+    };
+    let mut dc = None;
+    let mut wave = None;
+    let mut i = from;
+    while i < toks.len() {
+        let x = toks[i];
+        if word_is(i, "dc") {
+            if i + 1 >= toks.len() || is_keyword(i + 1) {
+                return Err(cx.err(x.end as usize, format!("{what} {name}: DC needs a value")));
+            }
+            let e = value_group(toks, i + 1);
+            dc = Some(value(cx, &toks[i + 1..e])?);
+            i = e;
+        } else if word_is(i, "ac") {
+            // AC magnitude and optional phase: accepted, ignored.
+            i += 1;
+            for _ in 0..2 {
+                if i < toks.len() && !is_keyword(i) && toks[i].kind != TokKind::Eq {
+                    i = value_group(toks, i);
+                }
+            }
+        } else if is_keyword(i) {
+            let shape = x.text(t).to_ascii_lowercase();
+            let mut args: Vec<Val> = Vec::new();
+            let mut kv: Vec<(String, Val)> = Vec::new();
+            let mut j = i + 1;
+            let paren = toks.get(j).map(|y| y.kind) == Some(TokKind::LParen);
+            if paren {
+                j += 1;
+            }
+            loop {
+                let Some(y) = toks.get(j) else {
+                    if paren {
+                        return Err(cx.err(t.len(), format!("{what} {name}: {shape}( has no ')'")));
+                    }
+                    break;
+                };
+                if paren && y.kind == TokKind::RParen {
+                    j += 1;
+                    break;
+                }
+                if !paren && is_keyword(j) {
+                    break;
+                }
+                if y.is_word() && toks.get(j + 1).is_some_and(|z| z.kind == TokKind::Eq) {
+                    let e = next_key(toks, j + 2).unwrap_or(toks.len());
+                    // Inside parentheses the value stops at the ')'.
+                    let e = if paren {
+                        (j + 2..e)
+                            .find(|&k| toks[k].kind == TokKind::RParen)
+                            .unwrap_or(e)
+                    } else {
+                        e
+                    };
+                    if e == j + 2 {
+                        return Err(cx.err(
+                            y.start as usize,
+                            format!("{what} {name}: '{}' has no value", y.text(t)),
+                        ));
+                    }
+                    kv.push((lower(y.text(t)), value(cx, &toks[j + 2..e])?));
+                    j = e;
+                    continue;
+                }
+                let e = value_group(toks, j);
+                args.push(value(cx, &toks[j..e])?);
+                j = e;
+            }
+            // PWL's r= and td= may also follow the closing parenthesis.
+            while toks.get(j).is_some_and(|y| y.is_word())
+                && toks.get(j + 1).is_some_and(|z| z.kind == TokKind::Eq)
+            {
+                let e = next_key(toks, j + 2).unwrap_or(toks.len());
+                if e == j + 2 {
+                    return Err(cx.err(toks[j].start as usize, "missing value"));
+                }
+                kv.push((lower(toks[j].text(t)), value(cx, &toks[j + 2..e])?));
+                j = e;
+            }
+            let need = |n: usize, form: &str| -> Result<(), Diagnostic> {
+                if args.len() < n {
+                    Err(cx.err(
+                        x.start as usize,
+                        format!(
+                            "{what} {name}: {form} needs at least {n} values, found {}",
+                            args.len()
+                        ),
+                    ))
+                } else {
+                    Ok(())
+                }
+            };
+            let take_kv = |kv: &mut Vec<(String, Val)>, k: &str| {
+                kv.iter().position(|(n, _)| n == k).map(|p| kv.remove(p).1)
+            };
+            wave = Some(match shape.as_str() {
+                "pulse" => {
+                    need(2, "PULSE")?;
+                    if args.len() > 8 {
+                        return Err(cx.err(
+                            x.start as usize,
+                            format!("{what} {name}: PULSE takes at most 8 values"),
+                        ));
+                    }
+                    WaveSpec::Pulse(args)
+                }
+                "sin" => {
+                    need(2, "SIN")?;
+                    if args.len() > 6 {
+                        return Err(cx.err(
+                            x.start as usize,
+                            format!("{what} {name}: SIN takes at most 6 values"),
+                        ));
+                    }
+                    WaveSpec::Sin(args)
+                }
+                "pwl" => {
+                    need(2, "PWL")?;
+                    if args.len() % 2 != 0 {
+                        return Err(cx.err(
+                            x.start as usize,
+                            format!(
+                                "{what} {name}: PWL needs time-value pairs, found {} values",
+                                args.len()
+                            ),
+                        ));
+                    }
+                    let r = take_kv(&mut kv, "r");
+                    let td = take_kv(&mut kv, "td");
+                    WaveSpec::Pwl {
+                        values: args,
+                        r,
+                        td,
+                    }
+                }
+                other => return Ok(Err(other.to_uppercase())),
+            });
+            if let Some((k, _)) = kv.first() {
+                return Err(cx.err(
+                    x.start as usize,
+                    format!("{what} {name}: unknown {shape} parameter '{k}'"),
+                ));
+            }
+            i = j;
+        } else if dc.is_none() && wave.is_none() && x.kind != TokKind::Eq {
+            let e = value_group(toks, i);
+            dc = Some(value(cx, &toks[i..e])?);
+            i = e;
+        } else {
+            return Err(cx.err(
+                x.start as usize,
+                format!("{what} {name}: unexpected '{}'", x.text(t)),
+            ));
+        }
+    }
+    if dc.is_none() && wave.is_none() {
+        return Err(cx.err(t.len(), format!("{what} {name} has no value")));
+    }
+    Ok(Ok(SourceSpec { dc, wave }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<(TokKind, String)> {
+        let mut v = Vec::new();
+        assert!(tokenize(s, &mut v).is_ok(), "{s}");
+        v.iter().map(|t| (t.kind, t.text(s).to_string())).collect()
+    }
+
+    #[test]
+    fn tokenizer_splits_fields() {
+        use TokKind::*;
+        let got = toks("X1 a b sub PARAMS: k = {a+ {b}} m='2*x' v(a)=1, c==d");
+        let want = [
+            (Word, "X1"),
+            (Word, "a"),
+            (Word, "b"),
+            (Word, "sub"),
+            (Word, "PARAMS:"),
+            (Word, "k"),
+            (Eq, "="),
+            (Brace, "{a+ {b}}"),
+            (Word, "m"),
+            (Eq, "="),
+            (Quote, "'2*x'"),
+            (Word, "v"),
+            (LParen, "("),
+            (Word, "a"),
+            (RParen, ")"),
+            (Eq, "="),
+            (Word, "1"),
+            (Word, "c==d"),
+        ];
+        let want: Vec<(TokKind, String)> = want.iter().map(|(k, s)| (*k, s.to_string())).collect();
+        assert_eq!(got, want);
+        assert_eq!(toks("a<=b")[0].1, "a<=b");
+        let mut v = Vec::new();
+        assert_eq!(
+            tokenize("r1 a b {1+2", &mut v),
+            Err((7, "unbalanced '{': no matching '}'"))
+        );
+        assert_eq!(
+            tokenize("r1 a b 1}", &mut v),
+            Err((8, "unbalanced '}': no matching '{'"))
+        );
+    }
+
+    #[test]
+    fn comments() {
+        assert_eq!(comment_start("R1 a b 1k ; note"), 10);
+        assert_eq!(comment_start("R1 a b 1k $ note"), 10);
+        assert_eq!(comment_start("R1 a$b c 1k"), 11);
+        assert_eq!(comment_start("R1 a b 1k // x"), 10);
+        assert_eq!(comment_start("$ all"), 0);
+    }
+}

@@ -1,0 +1,1192 @@
+//! Elaboration: deck to flat [`Circuit`]. Parameters are evaluated lazily
+//! in lexical scopes (instance overrides, then the subcircuit's `PARAMS:`
+//! defaults and local `.param`s, then the enclosing definition's scope, up
+//! to the globals), subcircuits are flattened with ngspice's hierarchical
+//! names (`x1.xm2`, node `x1.mid`), and memristor instances in any of the
+//! supported dialects become one [`ElementKind::Memristor`] each.
+
+use std::borrow::Cow;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::circuit::{
+    Analysis, Circuit, Element, ElementKind, LinearLaw, Loc, Memristor, MemristorDialect, Model,
+    Source, TranTimes, Warning, Waveform,
+};
+use crate::deck::{
+    AnalysisCard, Body, Deck, FuncDef, ModelCard, ParamDef, SourceFile, SourceSpec, Spec, Stmt,
+    Subckt, Val, WaveSpec,
+};
+use crate::diag::Diagnostic;
+use crate::expr::{BinOp, Expr, UnOp, apply_binary, builtin};
+
+/// Canonical memristor defaults (theory.md 1.1-1.2), used when neither the
+/// instance nor a `.subckt memristor ... PARAMS:` line gives a value.
+/// R_on in ohms.
+pub const DEFAULT_RON: f64 = 100.0;
+/// R_off in ohms.
+pub const DEFAULT_ROFF: f64 = 16000.0;
+/// Initial memory state w(0), in [0, 1].
+pub const DEFAULT_W0: f64 = 0.5;
+/// alpha (1/time) in dw/dt = alpha w - ron i / beta.
+pub const DEFAULT_ALPHA: f64 = 0.0;
+/// beta (volt x time) in dw/dt = alpha w - ron i / beta.
+pub const DEFAULT_BETA: f64 = 1.0;
+
+/// The five canonical parameter names, in law order.
+pub const CANONICAL_PARAMS: [&str; 5] = ["ron", "roff", "w0", "alpha", "beta"];
+
+const DEFAULTS: [f64; 5] = [
+    DEFAULT_RON,
+    DEFAULT_ROFF,
+    DEFAULT_W0,
+    DEFAULT_ALPHA,
+    DEFAULT_BETA,
+];
+
+/// A user subcircuit declared to be a memristor (`--memristor-subckt NAME
+/// --param ron=RMIN,...`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserMemristor {
+    /// Subcircuit name (case-insensitive).
+    pub subckt: String,
+    /// (canonical name, their parameter name) pairs, e.g. `("ron", "rmin")`.
+    /// Canonical names without a mapping use the parameter of the same
+    /// name if the instance or subcircuit has it, else the default.
+    pub param_map: Vec<(String, String)>,
+}
+
+impl UserMemristor {
+    /// Parse `ron=RMIN,roff=RMAX` (the CLI's `--param` text).
+    pub fn parse_param_map(text: &str) -> Result<Vec<(String, String)>, String> {
+        let mut out = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((c, theirs)) = item.split_once('=') else {
+                return Err(format!(
+                    "'{item}': expected canonical=theirs, e.g. ron=RMIN"
+                ));
+            };
+            let c = c.trim().to_ascii_lowercase();
+            if !CANONICAL_PARAMS.contains(&c.as_str()) {
+                return Err(format!(
+                    "'{c}' is not a canonical memristor parameter (ron roff w0 alpha beta)"
+                ));
+            }
+            out.push((c, theirs.trim().to_lowercase()));
+        }
+        Ok(out)
+    }
+}
+
+/// Options for [`crate::import_file`] / [`crate::import_str`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportOptions {
+    pub memristor_subckts: Vec<UserMemristor>,
+}
+
+enum SlotState {
+    Lazy,
+    Busy,
+    Done(f64),
+}
+
+struct Slot<'d> {
+    val: Option<&'d Val>,
+    file: Option<&'d Arc<str>>,
+    state: SlotState,
+    used: bool,
+}
+
+impl<'d> Slot<'d> {
+    fn lazy(p: &'d ParamDef) -> Self {
+        Slot {
+            val: Some(&p.val),
+            file: Some(&p.loc.file),
+            state: SlotState::Lazy,
+            used: false,
+        }
+    }
+    fn done(v: f64) -> Self {
+        Slot {
+            val: None,
+            file: None,
+            state: SlotState::Done(v),
+            used: false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Frame<'d> {
+    params: HashMap<Cow<'d, str>, Slot<'d>>,
+    funcs: HashMap<&'d str, &'d FuncDef>,
+    subckts: HashMap<&'d str, &'d Subckt>,
+    /// Local model name -> flat model name.
+    models: HashMap<String, String>,
+    /// Pin name -> outer (flat) node.
+    pins: HashMap<&'d str, String>,
+    /// `x1.` inside instance x1, empty at the top.
+    prefix: String,
+    parent: Option<usize>,
+}
+
+impl<'d> Frame<'d> {
+    fn fill(&mut self, body: &'d Body) {
+        for p in &body.params {
+            self.params.insert(Cow::Borrowed(&p.name), Slot::lazy(p));
+        }
+        for f in &body.funcs {
+            self.funcs.insert(&f.name, f);
+        }
+        for s in &body.subckts {
+            self.subckts.insert(&s.name, s);
+        }
+    }
+}
+
+struct Elab<'d, 'o> {
+    files: &'d [SourceFile],
+    opts: &'o ImportOptions,
+    globals: HashSet<&'d str>,
+    frames: Vec<Frame<'d>>,
+    /// Subcircuits being expanded (for recursion errors).
+    expanding: Vec<&'d Subckt>,
+    /// Parameters being evaluated (for self-reference errors).
+    busy: Vec<String>,
+    call_depth: u32,
+    used_subckts: HashSet<*const Subckt>,
+    circuit: Circuit,
+    /// Hash of element name -> index, to report duplicates.
+    names: HashMap<u64, usize>,
+}
+
+/// User-function nesting limit (recursive `.func`s would never end).
+const MAX_CALL_DEPTH: u32 = 256;
+/// Subcircuit nesting limit.
+const MAX_NESTING: usize = 256;
+
+fn is_ground(n: &str) -> bool {
+    n == "0" || n == "gnd"
+}
+
+fn hash_name(s: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// Elaborate a parsed deck into a flat circuit.
+pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic> {
+    let Deck {
+        title,
+        files,
+        body,
+        analyses,
+        options,
+        controls,
+        globals,
+        warnings,
+    } = deck;
+    let Body {
+        stmts,
+        params,
+        funcs,
+        subckts,
+    } = body;
+    for um in &opts.memristor_subckts {
+        for (c, _) in &um.param_map {
+            if !CANONICAL_PARAMS.contains(&c.as_str()) {
+                return Err(Diagnostic::new(
+                    Loc::new("<options>", 0, 0),
+                    format!(
+                        "memristor subcircuit '{}': '{c}' is not a canonical parameter (ron roff w0 alpha beta)",
+                        um.subckt
+                    ),
+                ));
+            }
+        }
+    }
+    let top = Body {
+        stmts: Vec::new(),
+        params,
+        funcs,
+        subckts,
+    };
+    let mut el = Elab {
+        files: &files,
+        opts,
+        globals: globals.iter().map(String::as_str).collect(),
+        frames: Vec::new(),
+        expanding: Vec::new(),
+        busy: Vec::new(),
+        call_depth: 0,
+        used_subckts: HashSet::new(),
+        circuit: Circuit {
+            title,
+            warnings,
+            control_blocks: controls,
+            ..Circuit::default()
+        },
+        names: HashMap::new(),
+    };
+    let mut f0 = Frame::default();
+    f0.fill(&top);
+    el.frames.push(f0);
+    el.circuit.elements.reserve(stmts.len());
+    let mut stmts = stmts;
+    for s in &stmts {
+        if let Stmt::Model(m) = s {
+            el.model(m, 0)?;
+        }
+    }
+    for s in &mut stmts {
+        match s {
+            Stmt::Element(c) => {
+                let name = std::mem::take(&mut c.name);
+                let mut nodes = std::mem::take(&mut c.nodes);
+                for n in &mut nodes {
+                    if n == "gnd" {
+                        *n = "0".to_string();
+                    }
+                }
+                el.element(&c.spec, &c.loc, name, nodes, 0)?;
+            }
+            Stmt::Ic(ic, loc) => el.ic(ic, &loc.file, 0)?,
+            Stmt::Model(_) => {}
+        }
+    }
+    drop(stmts);
+    for a in &analyses {
+        el.analysis(a)?;
+    }
+    el.circuit.options = options.into_iter().collect();
+    el.finish(&top)?;
+    Ok(el.circuit)
+}
+
+impl<'d> Elab<'d, '_> {
+    fn line_text(&self, loc: &Loc) -> Option<String> {
+        let f = self.files.iter().find(|f| f.name == loc.file)?;
+        f.text
+            .split('\n')
+            .nth(loc.line.checked_sub(1)? as usize)
+            .map(|l| l.trim_end_matches('\r').to_string())
+    }
+
+    fn diag(&self, loc: &Loc, msg: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::new(loc.clone(), msg);
+        match self.line_text(loc) {
+            Some(l) => d.with_line(l),
+            None => d,
+        }
+    }
+
+    fn warn(&mut self, loc: &Loc, msg: impl Into<String>) {
+        self.circuit.warnings.push(Warning {
+            loc: loc.clone(),
+            message: msg.into(),
+        });
+    }
+
+    // -- evaluation --------------------------------------------------------
+
+    fn val_loc(file: &Arc<str>, v: &Val) -> Loc {
+        Loc {
+            file: file.clone(),
+            line: v.pos.line,
+            col: v.pos.col,
+        }
+    }
+
+    /// Evaluate a value written in `file`, in scope `frame`.
+    fn value(&mut self, v: &Val, file: &Arc<str>, frame: usize) -> Result<f64, Diagnostic> {
+        if let Expr::Num(x) = v.expr {
+            return Ok(x);
+        }
+        let at = Self::val_loc(file, v);
+        self.eval(&v.expr, frame, &at)
+    }
+
+    /// A value that must be finite (element values, waveform points).
+    fn finite(
+        &mut self,
+        v: &Val,
+        file: &Arc<str>,
+        frame: usize,
+        what: &str,
+    ) -> Result<f64, Diagnostic> {
+        let x = self.value(v, file, frame)?;
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            let at = Self::val_loc(file, v);
+            Err(self.diag(&at, format!("{what} evaluates to {x}, not a finite number")))
+        }
+    }
+
+    fn eval(&mut self, e: &Expr, f: usize, at: &Loc) -> Result<f64, Diagnostic> {
+        Ok(match e {
+            Expr::Num(v) => *v,
+            Expr::Var(n) => self.lookup(n, f, at)?,
+            Expr::Unary(UnOp::Neg, a) => -self.eval(a, f, at)?,
+            Expr::Unary(UnOp::Not, a) => {
+                if self.eval(a, f, at)? == 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Expr::Binary(BinOp::And, a, b) => {
+                let x = self.eval(a, f, at)? != 0.0 && self.eval(b, f, at)? != 0.0;
+                f64::from(u8::from(x))
+            }
+            Expr::Binary(BinOp::Or, a, b) => {
+                let x = self.eval(a, f, at)? != 0.0 || self.eval(b, f, at)? != 0.0;
+                f64::from(u8::from(x))
+            }
+            Expr::Binary(op, a, b) => {
+                let x = self.eval(a, f, at)?;
+                let y = self.eval(b, f, at)?;
+                apply_binary(*op, x, y)
+            }
+            Expr::Cond(c) => {
+                if self.eval(&c[0], f, at)? != 0.0 {
+                    self.eval(&c[1], f, at)?
+                } else {
+                    self.eval(&c[2], f, at)?
+                }
+            }
+            Expr::Call(c) => self.call(&c.0, &c.1, f, at)?,
+        })
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], f: usize, at: &Loc) -> Result<f64, Diagnostic> {
+        if name == "if" {
+            let [c, a, b] = args else {
+                return Err(self.diag(at, format!("if() takes 3 arguments, got {}", args.len())));
+            };
+            return if self.eval(c, f, at)? != 0.0 {
+                self.eval(a, f, at)
+            } else {
+                self.eval(b, f, at)
+            };
+        }
+        // User functions shadow built-ins.
+        let mut k = Some(f);
+        let mut found = None;
+        while let Some(i) = k {
+            if let Some(&fd) = self.frames[i].funcs.get(name) {
+                found = Some((fd, i));
+                break;
+            }
+            k = self.frames[i].parent;
+        }
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(a, f, at)?);
+        }
+        if let Some((fd, home)) = found {
+            if fd.args.len() != vals.len() {
+                return Err(self.diag(
+                    at,
+                    format!(
+                        "function '{name}' takes {} arguments, got {} (defined at {})",
+                        fd.args.len(),
+                        vals.len(),
+                        fd.loc
+                    ),
+                ));
+            }
+            if self.call_depth >= MAX_CALL_DEPTH {
+                return Err(self.diag(at, format!("function '{name}' recurses without end")));
+            }
+            let mut fr = Frame {
+                parent: Some(home),
+                ..Frame::default()
+            };
+            for (a, v) in fd.args.iter().zip(&vals) {
+                fr.params.insert(Cow::Borrowed(a), Slot::done(*v));
+            }
+            self.frames.push(fr);
+            self.call_depth += 1;
+            let r = self.value(&fd.body, &fd.loc.file, self.frames.len() - 1);
+            self.call_depth -= 1;
+            self.frames.pop();
+            return r;
+        }
+        match builtin(name, &vals) {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(m)) => Err(self.diag(at, m)),
+            None => Err(self.diag(at, format!("unknown function '{name}'"))),
+        }
+    }
+
+    fn lookup(&mut self, name: &str, f: usize, at: &Loc) -> Result<f64, Diagnostic> {
+        let mut k = Some(f);
+        while let Some(i) = k {
+            if let Some(slot) = self.frames[i].params.get_mut(name) {
+                slot.used = true;
+                match slot.state {
+                    SlotState::Done(v) => return Ok(v),
+                    SlotState::Busy => {
+                        let start = self.busy.iter().position(|b| b == name).unwrap_or(0);
+                        let mut chain: Vec<&str> =
+                            self.busy[start..].iter().map(String::as_str).collect();
+                        chain.push(name);
+                        let msg = format!(
+                            "parameter '{name}' depends on itself ({})",
+                            chain.join(" -> ")
+                        );
+                        return Err(self.diag(at, msg));
+                    }
+                    SlotState::Lazy => {
+                        let (Some(val), Some(file)) = (slot.val, slot.file) else {
+                            return Err(self.diag(at, format!("parameter '{name}' has no value")));
+                        };
+                        slot.state = SlotState::Busy;
+                        self.busy.push(name.to_string());
+                        let r = self.value(val, file, i);
+                        self.busy.pop();
+                        if let Some(slot) = self.frames[i].params.get_mut(name) {
+                            slot.state = match r {
+                                Ok(v) => SlotState::Done(v),
+                                Err(_) => SlotState::Lazy,
+                            };
+                        }
+                        return r;
+                    }
+                }
+            }
+            k = self.frames[i].parent;
+        }
+        if name == "pi" {
+            return Ok(std::f64::consts::PI);
+        }
+        Err(self.diag(at, format!("undefined parameter '{name}'")))
+    }
+
+    // -- names ---------------------------------------------------------------
+
+    fn flat_node(&self, frame: usize, node: &str) -> String {
+        if is_ground(node) {
+            return "0".to_string();
+        }
+        if self.globals.contains(node) {
+            return node.to_string();
+        }
+        let fr = &self.frames[frame];
+        if let Some(outer) = fr.pins.get(node) {
+            return outer.clone();
+        }
+        let mut s = String::with_capacity(fr.prefix.len() + node.len());
+        s.push_str(&fr.prefix);
+        s.push_str(node);
+        s
+    }
+
+    fn find_subckt(&self, frame: usize, name: &str) -> Option<(&'d Subckt, usize)> {
+        let mut k = Some(frame);
+        while let Some(i) = k {
+            if let Some(&s) = self.frames[i].subckts.get(name) {
+                return Some((s, i));
+            }
+            k = self.frames[i].parent;
+        }
+        None
+    }
+
+    fn find_model(&self, frame: usize, name: &str) -> Option<&Model> {
+        let mut k = Some(frame);
+        while let Some(i) = k {
+            if let Some(flat) = self.frames[i].models.get(name) {
+                return self.circuit.models.get(flat);
+            }
+            k = self.frames[i].parent;
+        }
+        self.circuit.models.get(name)
+    }
+
+    fn push(&mut self, el: Element) -> Result<(), Diagnostic> {
+        let h = hash_name(&el.name);
+        let idx = self.circuit.elements.len();
+        if let Some(&prev) = self.names.get(&h) {
+            let p = &self.circuit.elements[prev];
+            if p.name == el.name {
+                let msg = format!("duplicate element name '{}' (first at {})", el.name, p.loc);
+                return Err(self.diag(&el.loc, msg));
+            }
+        } else {
+            self.names.insert(h, idx);
+        }
+        self.circuit.elements.push(el);
+        Ok(())
+    }
+
+    // -- statements ----------------------------------------------------------
+
+    fn run_body(&mut self, body: &'d Body, frame: usize) -> Result<(), Diagnostic> {
+        for s in &body.stmts {
+            if let Stmt::Model(m) = s {
+                self.model(m, frame)?;
+            }
+        }
+        for s in &body.stmts {
+            match s {
+                Stmt::Element(c) => {
+                    let name = format!("{}{}", self.frames[frame].prefix, c.name);
+                    let nodes = c.nodes.iter().map(|n| self.flat_node(frame, n)).collect();
+                    self.element(&c.spec, &c.loc, name, nodes, frame)?;
+                }
+                Stmt::Ic(ic, loc) => self.ic(ic, &loc.file, frame)?,
+                Stmt::Model(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn model(&mut self, m: &ModelCard, frame: usize) -> Result<(), Diagnostic> {
+        let flat = format!("{}{}", self.frames[frame].prefix, m.name);
+        let mut params = BTreeMap::new();
+        for (k, v) in &m.params {
+            match self.value(v, &m.loc.file, frame) {
+                Ok(x) => {
+                    params.insert(k.clone(), x);
+                }
+                Err(e) => {
+                    if let Expr::Var(word) = &v.expr {
+                        let at = Self::val_loc(&m.loc.file, v);
+                        self.warn(
+                            &at,
+                            format!("model {}: non-numeric parameter {k}={word} ignored", m.name),
+                        );
+                    } else {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        if self.circuit.models.contains_key(&flat) {
+            self.warn(
+                &m.loc,
+                format!("model '{flat}' redefined; the last definition wins"),
+            );
+        }
+        self.circuit.models.insert(
+            flat.clone(),
+            Model {
+                name: flat.clone(),
+                kind: m.kind.clone(),
+                params,
+                loc: m.loc.clone(),
+            },
+        );
+        if frame > 0 || !self.frames[frame].prefix.is_empty() {
+            self.frames[frame].models.insert(m.name.clone(), flat);
+        }
+        Ok(())
+    }
+
+    fn ic(
+        &mut self,
+        ic: &[(String, Val)],
+        file: &Arc<str>,
+        frame: usize,
+    ) -> Result<(), Diagnostic> {
+        for (node, v) in ic {
+            let x = self.value(v, file, frame)?;
+            let n = self.flat_node(frame, node);
+            self.circuit.initial_conditions.push((n, x));
+        }
+        Ok(())
+    }
+
+    fn analysis(&mut self, a: &AnalysisCard) -> Result<(), Diagnostic> {
+        let out = match a {
+            AnalysisCard::Tran { vals, uic, loc } => {
+                let mut xs = Vec::with_capacity(vals.len());
+                for v in vals {
+                    xs.push(self.finite(v, &loc.file, 0, ".tran value")?);
+                }
+                let (tstep, tstop, tstart, tmax) = match xs[..] {
+                    [tstop] => {
+                        // LTspice `.tran Tstop`: no step given.
+                        self.warn(loc, ".tran with only a stop time: step set to tstop/1000");
+                        (tstop / 1000.0, tstop, 0.0, None)
+                    }
+                    [a, b] => (a, b, 0.0, None),
+                    [a, b, c] => (a, b, c, None),
+                    [a, b, c, d, ..] => (a, b, c, Some(d)),
+                    [] => return Err(self.diag(loc, ".tran needs a step and a stop time")),
+                };
+                if !(tstop > 0.0) || tstep < 0.0 {
+                    return Err(self.diag(
+                        loc,
+                        format!(".tran: stop time {tstop} must be > 0 and step {tstep} >= 0"),
+                    ));
+                }
+                Analysis::Tran {
+                    tstep,
+                    tstop,
+                    tstart,
+                    tmax,
+                    uic: *uic,
+                    loc: loc.clone(),
+                }
+            }
+            AnalysisCard::Op { loc } => Analysis::Op { loc: loc.clone() },
+            AnalysisCard::Dc { text, loc } => Analysis::Dc {
+                text: text.clone(),
+                loc: loc.clone(),
+            },
+            AnalysisCard::Ac { text, loc } => Analysis::Ac {
+                text: text.clone(),
+                loc: loc.clone(),
+            },
+        };
+        self.circuit.analyses.push(out);
+        Ok(())
+    }
+
+    fn finish(&mut self, top: &'d Body) -> Result<(), Diagnostic> {
+        let unused: Vec<&'d ParamDef> = top
+            .params
+            .iter()
+            .filter(|p| {
+                self.frames[0]
+                    .params
+                    .get(p.name.as_str())
+                    .is_some_and(|s| !s.used)
+            })
+            .collect();
+        // Evaluate every global parameter so errors surface even in unused ones.
+        for p in &top.params {
+            let at = Self::val_loc(&p.loc.file, &p.val);
+            self.lookup(&p.name, 0, &at)?;
+        }
+        for p in unused {
+            self.warn(
+                &p.loc,
+                format!("parameter '{}' is defined but never used", p.name),
+            );
+        }
+        for s in &top.subckts {
+            let canonical = s.name == "memristor"
+                || self
+                    .opts
+                    .memristor_subckts
+                    .iter()
+                    .any(|u| u.subckt.eq_ignore_ascii_case(&s.name));
+            if !canonical && !self.used_subckts.contains(&(s as *const Subckt)) {
+                self.warn(
+                    &s.loc,
+                    format!("subcircuit '{}' is defined but never used", s.name),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    // -- elements --------------------------------------------------------------
+
+    fn element(
+        &mut self,
+        spec: &Spec,
+        loc: &Loc,
+        name: String,
+        nodes: Vec<String>,
+        frame: usize,
+    ) -> Result<(), Diagnostic> {
+        let file = &loc.file;
+        let kind = match spec {
+            Spec::Resistor(v) => ElementKind::Resistor {
+                resistance: self.finite(v, file, frame, &format!("resistor {name}"))?,
+            },
+            Spec::Capacitor(v, ic) => ElementKind::Capacitor {
+                capacitance: self.finite(v, file, frame, &format!("capacitor {name}"))?,
+                ic: match ic {
+                    Some(i) => {
+                        Some(self.finite(i, file, frame, &format!("capacitor {name} ic"))?)
+                    }
+                    None => None,
+                },
+            },
+            Spec::Inductor(v, ic) => ElementKind::Inductor {
+                inductance: self.finite(v, file, frame, &format!("inductor {name}"))?,
+                ic: match ic {
+                    Some(i) => Some(self.finite(i, file, frame, &format!("inductor {name} ic"))?),
+                    None => None,
+                },
+            },
+            Spec::VSource(s) => ElementKind::VoltageSource(self.source(s, file, frame, &name)?),
+            Spec::ISource(s) => ElementKind::CurrentSource(self.source(s, file, frame, &name)?),
+            Spec::Vcvs(g) => ElementKind::Vcvs {
+                gain: self.finite(g, file, frame, &format!("vcvs {name} gain"))?,
+            },
+            Spec::Vccs(g) => ElementKind::Vccs {
+                transconductance: self.finite(g, file, frame, &format!("vccs {name} gain"))?,
+            },
+            Spec::Behavioral(e) => ElementKind::Behavioral { expr: e.clone() },
+            Spec::Unsupported { what, text } => ElementKind::Unsupported {
+                what: what.clone(),
+                text: text.clone(),
+            },
+            Spec::Instance { subckt, params } => {
+                match self.instance(subckt, params, loc, &name, &nodes, frame)? {
+                    Some(k) => k,
+                    None => return Ok(()),
+                }
+            }
+            Spec::Xspice { model } => self.xspice(model, loc, &name, &nodes, frame)?,
+            Spec::YDevice {
+                ytype,
+                model,
+                params,
+            } => self.ydevice(ytype, model, params, loc, &name, &nodes, frame)?,
+        };
+        self.push(Element {
+            name,
+            nodes,
+            kind,
+            loc: loc.clone(),
+        })
+    }
+
+    fn source(
+        &mut self,
+        s: &SourceSpec,
+        file: &Arc<str>,
+        frame: usize,
+        name: &str,
+    ) -> Result<Source, Diagnostic> {
+        let what = format!("source {name}");
+        let dc = match &s.dc {
+            Some(v) => Some(self.finite(v, file, frame, &what)?),
+            None => None,
+        };
+        let Some(w) = &s.wave else {
+            return Ok(Source::dc(dc.unwrap_or(0.0)));
+        };
+        let mut xs = Vec::new();
+        let vals = match w {
+            WaveSpec::Pulse(v) | WaveSpec::Sin(v) => v,
+            WaveSpec::Pwl { values, .. } => values,
+        };
+        for v in vals {
+            xs.push(self.finite(v, file, frame, &what)?);
+        }
+        let opt = |k: usize| xs.get(k).copied();
+        let waveform = match w {
+            WaveSpec::Pulse(_) => Waveform::Pulse {
+                v1: xs[0],
+                v2: xs[1],
+                td: opt(2).unwrap_or(0.0),
+                tr: opt(3),
+                tf: opt(4),
+                pw: opt(5),
+                per: opt(6),
+                np: match opt(7) {
+                    None => None,
+                    Some(n) if n >= 0.0 && n <= f64::from(u32::MAX) => Some(n.round() as u32),
+                    Some(n) => {
+                        let at = Self::val_loc(file, &vals[7]);
+                        return Err(self.diag(
+                            &at,
+                            format!("{what}: pulse count {n} must be a non-negative integer"),
+                        ));
+                    }
+                },
+            },
+            WaveSpec::Sin(_) => Waveform::Sin {
+                vo: xs[0],
+                va: xs[1],
+                freq: opt(2),
+                td: opt(3).unwrap_or(0.0),
+                theta: opt(4).unwrap_or(0.0),
+                phase: opt(5).unwrap_or(0.0),
+            },
+            WaveSpec::Pwl { r, td, .. } => {
+                let points: Vec<(f64, f64)> = xs.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+                if let Some(k) = points.windows(2).position(|p| p[1].0 < p[0].0) {
+                    let at = Self::val_loc(file, &vals[2 * (k + 1)]);
+                    return Err(self.diag(&at, format!("{what}: PWL times must not decrease")));
+                }
+                let repeat_from = match r {
+                    Some(v) => Some(self.finite(v, file, frame, &what)?),
+                    None => None,
+                };
+                let delay = match td {
+                    Some(v) => self.finite(v, file, frame, &what)?,
+                    None => 0.0,
+                };
+                Waveform::Pwl {
+                    points,
+                    repeat_from,
+                    delay,
+                }
+            }
+        };
+        // Without a DC value SPICE uses the waveform's value at t = 0.
+        let dc = dc.unwrap_or_else(|| {
+            waveform.value(
+                0.0,
+                TranTimes {
+                    tstep: 1.0,
+                    tstop: 1.0,
+                },
+            )
+        });
+        Ok(Source { dc, waveform })
+    }
+
+    fn model_for(
+        &self,
+        model: &str,
+        loc: &Loc,
+        name: &str,
+        frame: usize,
+    ) -> Result<Model, Diagnostic> {
+        match self.find_model(frame, model) {
+            Some(m) => Ok(m.clone()),
+            None => Err(self.diag(loc, format!("{name}: model '{model}' is not defined"))),
+        }
+    }
+
+    fn xspice(
+        &mut self,
+        model: &str,
+        loc: &Loc,
+        name: &str,
+        nodes: &[String],
+        frame: usize,
+    ) -> Result<ElementKind, Diagnostic> {
+        let m = self.model_for(model, loc, name, frame)?;
+        if m.kind != "memristor" {
+            return Ok(ElementKind::Unsupported {
+                what: format!("xspice {}", m.kind),
+                text: format!("model {}", m.name),
+            });
+        }
+        if nodes.len() != 2 {
+            return Err(self.diag(
+                loc,
+                format!(
+                    "xspice memristor {name} needs 2 nodes, found {}",
+                    nodes.len()
+                ),
+            ));
+        }
+        Ok(ElementKind::Memristor(Memristor {
+            dialect: MemristorDialect::Xspice { model: m.name },
+            law: None,
+            params: m.params,
+        }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ydevice(
+        &mut self,
+        ytype: &str,
+        model: &str,
+        params: &[(String, Val)],
+        loc: &Loc,
+        name: &str,
+        nodes: &[String],
+        frame: usize,
+    ) -> Result<ElementKind, Diagnostic> {
+        if ytype != "memristor" {
+            return Ok(ElementKind::Unsupported {
+                what: format!("xyce y{ytype}"),
+                text: format!("model {model}"),
+            });
+        }
+        let m = self.model_for(model, loc, name, frame)?;
+        if m.kind != "memristor" {
+            return Err(self.diag(
+                loc,
+                format!(
+                    "{name}: model '{model}' is a '{}' model, not a memristor",
+                    m.kind
+                ),
+            ));
+        }
+        if nodes.len() != 2 {
+            return Err(self.diag(
+                loc,
+                format!("{name}: a memristor needs 2 nodes, found {}", nodes.len()),
+            ));
+        }
+        let level = m.params.get("level").copied().unwrap_or(1.0);
+        if !(level >= 0.0 && level < 1000.0) {
+            return Err(self.diag(&m.loc, format!("model {}: invalid level {level}", m.name)));
+        }
+        let mut all = m.params;
+        for (k, v) in params {
+            let x = self.finite(v, &loc.file, frame, &format!("{name} parameter {k}"))?;
+            all.insert(k.clone(), x);
+        }
+        Ok(ElementKind::Memristor(Memristor {
+            dialect: MemristorDialect::Xyce {
+                model: m.name,
+                level: level.round() as u32,
+            },
+            law: None,
+            params: all,
+        }))
+    }
+
+    /// Evaluate instance overrides in the caller's scope.
+    fn overrides<'a>(
+        &mut self,
+        params: &'a [(String, Val)],
+        file: &Arc<str>,
+        frame: usize,
+        name: &str,
+    ) -> Result<Vec<(&'a str, f64)>, Diagnostic> {
+        let mut out = Vec::with_capacity(params.len());
+        for (k, v) in params {
+            let x = self.value(v, file, frame)?;
+            if !x.is_finite() {
+                let at = Self::val_loc(file, v);
+                return Err(self.diag(&at, format!("{name}: parameter {k} evaluates to {x}")));
+            }
+            out.push((k.as_str(), x));
+        }
+        Ok(out)
+    }
+
+    /// A scope for one instance of `def` (found in frame `home`).
+    fn instance_frame(
+        &self,
+        def: &'d Subckt,
+        home: usize,
+        prefix: String,
+        over: &[(&str, f64)],
+        with_locals: bool,
+    ) -> Frame<'d> {
+        let mut fr = Frame {
+            parent: Some(home),
+            prefix,
+            ..Frame::default()
+        };
+        for p in &def.defaults {
+            fr.params.insert(Cow::Borrowed(&p.name), Slot::lazy(p));
+        }
+        if with_locals {
+            fr.fill(&def.body);
+        }
+        for &(k, v) in over {
+            fr.params.insert(Cow::Owned(k.to_string()), Slot::done(v));
+        }
+        fr
+    }
+
+    fn instance(
+        &mut self,
+        subckt: &str,
+        params: &[(String, Val)],
+        loc: &Loc,
+        name: &str,
+        nodes: &[String],
+        frame: usize,
+    ) -> Result<Option<ElementKind>, Diagnostic> {
+        let user = self
+            .opts
+            .memristor_subckts
+            .iter()
+            .find(|u| u.subckt.eq_ignore_ascii_case(subckt));
+        let def = self.find_subckt(frame, subckt);
+        if subckt == "memristor" || user.is_some() {
+            if nodes.len() != 2 {
+                return Err(self.diag(
+                    loc,
+                    format!(
+                        "memristor {name} needs 2 nodes (p n), found {}",
+                        nodes.len()
+                    ),
+                ));
+            }
+            return self
+                .memristor(subckt, user.cloned(), def, params, loc, name, frame)
+                .map(Some);
+        }
+        let Some((def, home)) = def else {
+            return Err(self.diag(
+                loc,
+                format!("instance {name}: unknown subcircuit '{subckt}'"),
+            ));
+        };
+        if self.expanding.iter().any(|s| std::ptr::eq(*s, def)) {
+            let mut chain: Vec<&str> = self.expanding.iter().map(|s| s.name.as_str()).collect();
+            chain.push(&def.name);
+            return Err(self.diag(
+                loc,
+                format!(
+                    "instance {name}: recursive subcircuit ({})",
+                    chain.join(" -> ")
+                ),
+            ));
+        }
+        if self.expanding.len() >= MAX_NESTING {
+            return Err(self.diag(
+                loc,
+                format!("instance {name}: subcircuits nested too deeply"),
+            ));
+        }
+        if def.pins.len() != nodes.len() {
+            return Err(self.diag(
+                loc,
+                format!(
+                    "instance {name} has {} nodes but subcircuit '{}' has {} pins ({})",
+                    nodes.len(),
+                    def.name,
+                    def.pins.len(),
+                    def.pins.join(" ")
+                ),
+            ));
+        }
+        let over = self.overrides(params, &loc.file, frame, name)?;
+        for (k, _) in &over {
+            if !def.defaults.iter().any(|p| p.name == *k)
+                && !def.body.params.iter().any(|p| p.name == *k)
+            {
+                self.warn(
+                    loc,
+                    format!(
+                        "instance {name}: subcircuit '{}' declares no parameter '{k}'",
+                        def.name
+                    ),
+                );
+            }
+        }
+        self.used_subckts.insert(def as *const Subckt);
+        let mut fr = self.instance_frame(def, home, format!("{name}."), &over, true);
+        for (p, n) in def.pins.iter().zip(nodes) {
+            fr.pins.insert(p, n.clone());
+        }
+        self.frames.push(fr);
+        self.expanding.push(def);
+        let r = self.run_body(&def.body, self.frames.len() - 1);
+        self.expanding.pop();
+        self.frames.pop();
+        r.map(|()| None)
+    }
+
+    /// A canonical (`memristor`) or user-declared memristor instance: the
+    /// law of theory.md 1.1-1.2 with parameters from the instance, then
+    /// the subcircuit's `PARAMS:` defaults, then [`DEFAULT_RON`] etc.
+    #[allow(clippy::too_many_arguments)]
+    fn memristor(
+        &mut self,
+        subckt: &str,
+        user: Option<UserMemristor>,
+        def: Option<(&'d Subckt, usize)>,
+        params: &[(String, Val)],
+        loc: &Loc,
+        name: &str,
+        frame: usize,
+    ) -> Result<ElementKind, Diagnostic> {
+        let over = self.overrides(params, &loc.file, frame, name)?;
+        let mut all: BTreeMap<String, f64> = BTreeMap::new();
+        match def {
+            Some((d, home)) => {
+                self.used_subckts.insert(d as *const Subckt);
+                let fr = self.instance_frame(d, home, String::new(), &over, false);
+                self.frames.push(fr);
+                let idx = self.frames.len() - 1;
+                let mut r = Ok(());
+                for p in &d.defaults {
+                    let at = Self::val_loc(&p.loc.file, &p.val);
+                    match self.lookup(&p.name, idx, &at) {
+                        Ok(v) => {
+                            all.insert(p.name.clone(), v);
+                        }
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
+                    }
+                }
+                self.frames.pop();
+                r?;
+                for (k, v) in &over {
+                    if !all.contains_key(*k) {
+                        self.warn(
+                            loc,
+                            format!(
+                                "memristor {name}: subcircuit '{}' declares no parameter '{k}'",
+                                d.name
+                            ),
+                        );
+                    }
+                    all.insert((*k).to_string(), *v);
+                }
+            }
+            None => {
+                for (k, v) in &over {
+                    all.insert((*k).to_string(), *v);
+                }
+            }
+        }
+        let mut law = [0.0; 5];
+        match &user {
+            None => {
+                for (i, c) in CANONICAL_PARAMS.iter().enumerate() {
+                    law[i] = *all.entry((*c).to_string()).or_insert(DEFAULTS[i]);
+                }
+                if def.is_none() {
+                    for k in all.keys() {
+                        if !CANONICAL_PARAMS.contains(&k.as_str()) {
+                            self.circuit.warnings.push(Warning {
+                                loc: loc.clone(),
+                                message: format!(
+                                    "memristor {name}: unknown parameter '{k}' kept but unused"
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            Some(u) => {
+                for (i, c) in CANONICAL_PARAMS.iter().enumerate() {
+                    let theirs = u
+                        .param_map
+                        .iter()
+                        .find(|(cc, _)| cc == c)
+                        .map_or(*c, |(_, t)| t.as_str());
+                    law[i] = match all.get(theirs) {
+                        Some(v) => *v,
+                        None => {
+                            if theirs != *c {
+                                self.warn(
+                                    loc,
+                                    format!("memristor {name}: mapped parameter '{theirs}' (for {c}) not found; using default {c}={}", DEFAULTS[i]),
+                                );
+                            }
+                            DEFAULTS[i]
+                        }
+                    };
+                }
+            }
+        }
+        let [ron, roff, w0, alpha, beta] = law;
+        let dialect = match user {
+            None => MemristorDialect::Canonical,
+            Some(_) => MemristorDialect::UserSubckt {
+                subckt: subckt.to_string(),
+            },
+        };
+        Ok(ElementKind::Memristor(Memristor {
+            dialect,
+            law: Some(LinearLaw {
+                ron,
+                roff,
+                w0,
+                alpha,
+                beta,
+            }),
+            params: all,
+        }))
+    }
+}
