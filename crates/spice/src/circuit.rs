@@ -237,7 +237,11 @@ impl Waveform {
                     tt -= k * per;
                 }
                 if tt < tr {
-                    if tr > 0.0 { v1 + (v2 - v1) * tt / tr } else { v2 }
+                    if tr > 0.0 {
+                        v1 + (v2 - v1) * tt / tr
+                    } else {
+                        v2
+                    }
                 } else if tt < tr + pw {
                     v2
                 } else if tt < tr + pw + tf {
@@ -454,7 +458,10 @@ mod tests {
         };
         assert!((s.value(0.0, T) - 3.0).abs() < 1e-15);
         let t: f64 = 2.0;
-        let want = 1.0 + 2.0 * (-0.5f64).exp() * (std::f64::consts::TAU * 0.25 + std::f64::consts::FRAC_PI_2).sin();
+        let want = 1.0
+            + 2.0
+                * (-0.5f64).exp()
+                * (std::f64::consts::TAU * 0.25 + std::f64::consts::FRAC_PI_2).sin();
         assert!((s.value(t, T) - want).abs() < 1e-15);
         // default frequency is 1/tstop
         let d = Waveform::Sin {

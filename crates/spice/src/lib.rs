@@ -1,15 +1,64 @@
 //! memnet-spice: SPICE text in, flat circuit out (and, for interop, ngspice
 //! decks and raw files out and back in).
 //!
-//! Pipeline: [`parse`](crate) text into a deck with source spans, then
-//! elaborate it into a flat [`Circuit`]. Nothing here prints or exits; all
-//! user-caused failures are [`Diagnostic`]s.
+//! Pipeline: [`parse_str`]/[`parse_file`] text into a [`Deck`] with source
+//! positions, then [`elaborate`] it into a flat [`Circuit`];
+//! [`import_str`]/[`import_file`] do both. Nothing here prints or exits; all
+//! user-caused failures are [`Diagnostic`]s naming the card and its
+//! `file:line:col`.
 
 pub mod circuit;
+pub mod compare;
+pub mod deck;
+pub mod decode;
 pub mod diag;
+pub mod dump;
+pub mod elab;
+pub mod export;
+pub mod expr;
+pub mod number;
+pub mod raw;
 
 pub use circuit::{
-    Analysis, Circuit, Element, ElementKind, LinearLaw, Loc, Memristor, MemristorDialect, Model,
-    Source, TranTimes, Warning, Waveform, GROUND,
+    Analysis, Circuit, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor, MemristorDialect,
+    Model, Source, TranTimes, Warning, Waveform,
 };
+pub use deck::Deck;
+pub use decode::TextEncoding;
 pub use diag::Diagnostic;
+pub use dump::dump_circuit;
+pub use elab::{
+    CANONICAL_PARAMS, DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_ROFF, DEFAULT_RON, DEFAULT_W0,
+    ImportOptions, UserMemristor, elaborate,
+};
+
+use std::path::Path;
+
+/// Parse netlist text. `name` is the file name used in locations;
+/// `.include`s resolve relative to the current directory.
+pub fn parse_str(text: &str, name: &str) -> Result<Deck, Diagnostic> {
+    deck::Parser::new().parse_top(name, text.to_string(), Path::new(""), None)
+}
+
+/// Read (any supported encoding), then parse a netlist file. Includes
+/// resolve relative to the including file.
+pub fn parse_file(path: &Path) -> Result<Deck, Diagnostic> {
+    let shown = path.to_string_lossy();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::new(Loc::new(&*shown, 0, 0), format!("cannot read netlist: {e}"))
+    })?;
+    let (text, _) = decode::decode(bytes);
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let canonical = std::fs::canonicalize(path).ok();
+    deck::Parser::new().parse_top(&shown, text, dir, canonical)
+}
+
+/// Parse and elaborate netlist text (see [`parse_str`]).
+pub fn import_str(text: &str, name: &str, opts: &ImportOptions) -> Result<Circuit, Diagnostic> {
+    elaborate(parse_str(text, name)?, opts)
+}
+
+/// Parse and elaborate a netlist file (see [`parse_file`]).
+pub fn import_file(path: &Path, opts: &ImportOptions) -> Result<Circuit, Diagnostic> {
+    elaborate(parse_file(path)?, opts)
+}
