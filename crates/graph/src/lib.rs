@@ -3,6 +3,8 @@
 
 pub mod build;
 pub mod error;
+pub mod files;
+pub mod generate;
 pub mod network;
 pub mod projector;
 pub mod summary;
@@ -10,6 +12,11 @@ pub mod topology;
 
 pub use build::{check_memristor, check_resistance};
 pub use error::NetworkError;
+pub use files::{read_csv, read_graph_file, read_mtx, write_csv};
+pub use generate::{
+    DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Orientation, RandomSources, WInit,
+    generate, random_connected_graph,
+};
 pub use network::{
     Device, Edge, EdgeId, Injection, MemristorParams, Network, NodeId, PotentialConstraint,
     SeriesSource, TranSpec,
