@@ -301,6 +301,18 @@ impl MemoryRhs {
         self.alpha.iter().all(|&x| x == a).then_some(a)
     }
 
+    /// The first corner of any time-dependent source after `t` (PULSE
+    /// corners, PWL points, SIN delays), see [`crate::waveform::next_breakpoint`].
+    pub fn source_breakpoint(&self, t: f64) -> Option<f64> {
+        let next = |wf: &Waveform| crate::waveform::next_breakpoint(wf, t, self.times);
+        self.s_dyn
+            .iter()
+            .filter_map(|d| next(&d.2))
+            .chain(self.inj.iter().filter_map(next))
+            .chain(self.cons.iter().filter_map(next))
+            .reduce(f64::min)
+    }
+
     /// Series source values S(t) per edge into `self.s`, constraint offsets
     /// and injections.
     fn sources_at(&mut self, t: f64) -> Result<(), SolveError> {
@@ -539,5 +551,9 @@ impl OdeSystem for MemoryRhs {
 
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
         self.eval(t, y, dy)
+    }
+
+    fn next_breakpoint(&self, t: f64) -> Option<f64> {
+        self.source_breakpoint(t)
     }
 }

@@ -24,6 +24,12 @@ pub trait OdeSystem {
         false
     }
 
+    /// The first time after `t` where f is not smooth in t (source
+    /// corners); steps are shortened to land on it. Default: none.
+    fn next_breakpoint(&self, _t: f64) -> Option<f64> {
+        None
+    }
+
     /// Apply the same projection as [`OdeSystem::after_step`] to a sample
     /// obtained by dense-output interpolation (does not record anything).
     fn project_sample(&self, _y: &mut [f64]) {}
@@ -265,8 +271,12 @@ fn fixed_step<S: OdeSystem + ?Sized>(
         while t < ts {
             // Land exactly on the sample time; a remainder within 1e-9 dt
             // of a full step is taken as one (slightly longer) step.
-            let h = if t + dt * (1.0 + 1e-9) >= ts {
-                ts - t
+            let target = match sys.next_breakpoint(t) {
+                Some(bp) if bp < ts => bp,
+                _ => ts,
+            };
+            let h = if t + dt * (1.0 + 1e-9) >= target {
+                target - t
             } else {
                 dt
             };
@@ -295,7 +305,7 @@ fn fixed_step<S: OdeSystem + ?Sized>(
                     y[i] += h * k1[i];
                 }
             }
-            let t_new = if h == ts - t { ts } else { t + h };
+            let t_new = if h == target - t { target } else { t + h };
             sys.after_step(t, &y_old, t_new, y);
             t = t_new;
             stats.steps += 1;
@@ -448,6 +458,16 @@ fn dopri5<S: OdeSystem + ?Sized>(
             h = t_end - t;
             last = true;
         }
+        // Land on source corners (the error estimate cannot see a kink).
+        let mut t_land = if last { t_end } else { f64::NAN };
+        if let Some(bp) = sys.next_breakpoint(t)
+            && bp < t + h * 1.01
+            && bp < t_end
+        {
+            h = bp - t;
+            t_land = bp;
+            last = false;
+        }
         if (h.is_nan() || h <= h_min) && !last {
             return Err(SolveError::StepSizeUnderflow { t, h });
         }
@@ -472,7 +492,7 @@ fn dopri5<S: OdeSystem + ?Sized>(
             ytmp[i] =
                 y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
         }
-        let t_new = if last { t_end } else { t + h };
+        let t_new = if t_land.is_nan() { t + h } else { t_land };
         sys.rhs(t_new, &ytmp, k6)?;
         for i in 0..n {
             y_new[i] =

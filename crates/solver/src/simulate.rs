@@ -188,6 +188,10 @@ impl OdeSystem for Bounded<'_> {
         self.rhs.eval(t, y, dy)
     }
 
+    fn next_breakpoint(&self, t: f64) -> Option<f64> {
+        self.rhs.source_breakpoint(t)
+    }
+
     fn after_step(&mut self, t_old: f64, y_old: &[f64], t_new: f64, y: &mut [f64]) -> bool {
         let mut changed = false;
         for s in 0..y.len() {

@@ -97,6 +97,93 @@ pub fn integral(wf: &Waveform, t: f64, times: TranTimes) -> f64 {
     }
 }
 
+/// The first time strictly after `t` where the waveform (or its slope)
+/// is not smooth: PULSE corners, PWL points, the SIN delay. Integrators
+/// land on these like SPICE does, since an embedded error estimate cannot
+/// see a kink inside a step.
+pub fn next_breakpoint(wf: &Waveform, t: f64, times: TranTimes) -> Option<f64> {
+    // Ignore corners within rounding distance of t.
+    let after = |x: f64| x > t + 1e-12 * t.abs().max(1e-300);
+    match *wf {
+        Waveform::Dc(_) => None,
+        Waveform::Sin { td, .. } => after(td).then_some(td),
+        Waveform::Pulse {
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+            np,
+            ..
+        } => {
+            let tr = tr.filter(|&x| x > 0.0).unwrap_or(times.tstep);
+            let tf = tf.filter(|&x| x > 0.0).unwrap_or(times.tstep);
+            let pw = pw.unwrap_or(times.tstop);
+            let per = per.filter(|&x| x > 0.0).unwrap_or(times.tstop);
+            let corners = [0.0, tr, tr + pw, tr + pw + tf];
+            if after(td) {
+                return Some(td);
+            }
+            if per <= 0.0 {
+                return corners.iter().map(|c| td + c).find(|&x| after(x));
+            }
+            let k0 = ((t - td) / per).floor().max(0.0);
+            for k in [k0, k0 + 1.0] {
+                if let Some(n) = np.filter(|&n| n > 0)
+                    && k >= f64::from(n)
+                {
+                    return None;
+                }
+                // Corners past the period are cut off by the wrap.
+                for c in corners
+                    .iter()
+                    .filter(|&&c| c < per)
+                    .chain(std::iter::once(&per))
+                {
+                    let x = td + k * per + c;
+                    if after(x) {
+                        return Some(x);
+                    }
+                }
+            }
+            None
+        }
+        Waveform::Pwl {
+            ref points,
+            repeat_from,
+            delay,
+        } => {
+            let (Some(&(_, _)), Some(&(tn, _))) = (points.first(), points.last()) else {
+                return None;
+            };
+            let rel = t - delay;
+            let first = points.iter().map(|p| p.0).find(|&x| after(x + delay));
+            if first.is_some() {
+                return first.map(|x| x + delay);
+            }
+            match repeat_from {
+                Some(r) if tn > r => {
+                    let period = tn - r;
+                    let k0 = ((rel - tn) / period).floor().max(0.0);
+                    for k in [k0, k0 + 1.0] {
+                        let hit = points
+                            .iter()
+                            .map(|p| p.0)
+                            .filter(|&x| x >= r)
+                            .map(|x| x + (k + 1.0) * period + delay)
+                            .find(|&x| after(x));
+                        if hit.is_some() {
+                            return hit;
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
 /// \int_{t0}^{x} of the PWL (times relative to its delay), any x.
 fn pwl_antiderivative(points: &[(f64, f64)], repeat_from: Option<f64>, x: f64) -> f64 {
     let (Some(&(t0, v0)), Some(&(tn, vn))) = (points.first(), points.last()) else {
@@ -234,5 +321,43 @@ mod tests {
             delay: 0.25,
         };
         assert!((integral(&w, 2.5, T) - 0.578125).abs() < 1e-15);
+    }
+
+    #[test]
+    fn breakpoints_are_the_corners() {
+        let p = Waveform::Pulse {
+            v1: 0.0,
+            v2: 1.0,
+            td: 0.1,
+            tr: Some(0.05),
+            tf: Some(0.1),
+            pw: Some(0.2),
+            per: Some(0.6),
+            np: None,
+        };
+        let mut t = 0.0;
+        let mut got = Vec::new();
+        while let Some(b) = next_breakpoint(&p, t, T) {
+            if b > 1.5 {
+                break;
+            }
+            got.push(b);
+            t = b;
+        }
+        let want = [0.1, 0.15, 0.35, 0.45, 0.7, 0.75, 0.95, 1.05, 1.3, 1.35];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        let w = Waveform::Pwl {
+            points: vec![(0.0, 0.0), (0.5, 1.0), (2.0, 0.0)],
+            repeat_from: Some(0.5),
+            delay: 0.25,
+        };
+        assert_eq!(next_breakpoint(&w, 0.3, T), Some(0.75));
+        assert_eq!(next_breakpoint(&w, 0.75, T), Some(2.25));
+        // Repeats: point 2.0 maps to 2.0 + 1.5 k (+ delay), 0.5 coincides.
+        assert_eq!(next_breakpoint(&w, 2.25, T), Some(3.75));
+        assert_eq!(next_breakpoint(&Waveform::Dc(1.0), 0.0, T), None);
     }
 }
