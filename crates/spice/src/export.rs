@@ -1,0 +1,631 @@
+//! Writers for a flat [`Circuit`]: a canonical-dialect netlist that memnet
+//! (and ngspice, given `memristor.lib`) reads back, and a self-contained
+//! ngspice deck that simulates the circuit and writes the memristor states
+//! to a raw file.
+//!
+//! Numbers are written with Rust's `{:e}`, the shortest text that parses
+//! back to the same `f64`, so export -> import is exact. Output is streamed
+//! straight into the writer (wrap files in a `BufWriter`): generated
+//! networks have millions of elements.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, Write};
+
+use crate::circuit::{Analysis, Circuit, Element, ElementKind, Loc, Source, TranTimes, Waveform};
+
+/// The canonical memristor subcircuit for ngspice (theory.md 1.1-1.2), the
+/// same text as `fixtures/spice/memristor.lib`.
+pub const MEMRISTOR_LIB: &str = include_str!("../../../fixtures/spice/memristor.lib");
+
+/// Why a circuit cannot be written.
+#[derive(Debug)]
+pub enum ExportError {
+    /// An element this dialect cannot express.
+    Unsupported {
+        element: String,
+        kind: String,
+        loc: Loc,
+        reason: String,
+    },
+    /// A value that has no SPICE spelling (NaN, infinity) or a malformed element.
+    Invalid {
+        element: String,
+        loc: Loc,
+        reason: String,
+    },
+    /// Bad export options (not tied to an element).
+    Options(String),
+    Io(io::Error),
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::Unsupported {
+                element,
+                kind,
+                loc,
+                reason,
+            } => write!(f, "{loc}: cannot export {kind} `{element}`: {reason}"),
+            ExportError::Invalid {
+                element,
+                loc,
+                reason,
+            } => write!(f, "{loc}: cannot export `{element}`: {reason}"),
+            ExportError::Options(m) => write!(f, "invalid export options: {m}"),
+            ExportError::Io(e) => write!(f, "write failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExportError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for ExportError {
+    fn from(e: io::Error) -> Self {
+        ExportError::Io(e)
+    }
+}
+
+/// A number in shortest round-trip form: Rust's `{}` and `{:e}` both print
+/// the shortest digits that parse back exactly; plain notation reads better
+/// for everyday magnitudes (`16000`, `0.5`), exponents for the rest (`1e-12`).
+struct Num(f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.0.abs();
+        if a == 0.0 || (1e-3..1e7).contains(&a) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
+
+/// The name ngspice must see for an element: SPICE picks the device type
+/// from the first letter, so a flattened `x1.r3` becomes `r.x1.r3` (the
+/// way ngspice names expanded devices) while `x1.xm2` stays as is.
+pub fn spice_name(el: &Element) -> Cow<'_, str> {
+    let letter = match el.kind {
+        ElementKind::Resistor { .. } => 'r',
+        ElementKind::Capacitor { .. } => 'c',
+        ElementKind::Inductor { .. } => 'l',
+        ElementKind::VoltageSource(_) => 'v',
+        ElementKind::CurrentSource(_) => 'i',
+        ElementKind::Vcvs { .. } => 'e',
+        ElementKind::Vccs { .. } => 'g',
+        ElementKind::Behavioral { .. } => 'b',
+        ElementKind::Memristor(_) => 'x',
+        ElementKind::Unsupported { .. } => return Cow::Borrowed(&el.name),
+    };
+    if el
+        .name
+        .chars()
+        .next()
+        .is_some_and(|c| c.eq_ignore_ascii_case(&letter))
+    {
+        Cow::Borrowed(&el.name)
+    } else {
+        Cow::Owned(format!("{letter}.{}", el.name))
+    }
+}
+
+/// The ngspice vector holding a memristor's state w in an exported deck:
+/// `v(<instance>.w)`, e.g. `v(xm1.w)`, `v(x1.xm2.w)`.
+pub fn state_vector(el: &Element) -> String {
+    format!("v({}.w)", spice_name(el))
+}
+
+/// Options of [`write_canonical_with`].
+#[derive(Clone, Debug, Default)]
+pub struct CanonicalOptions {
+    /// Write `.include <path>` (e.g. a path to `memristor.lib`) so that
+    /// ngspice can run the netlist directly. memnet does not need it.
+    pub include: Option<String>,
+}
+
+/// Writes the canonical-dialect netlist of `c` (no `.include`).
+pub fn write_canonical(c: &Circuit, out: &mut impl Write) -> Result<(), ExportError> {
+    write_canonical_with(c, &CanonicalOptions::default(), out)
+}
+
+/// Writes the canonical-dialect netlist: title, elements (R, C, L, V/I with
+/// DC/PULSE/SIN/PWL, E/G gains, memristors as `X<name> p n memristor
+/// ron=.. roff=.. w0=.. alpha=.. beta=..`), `.ic`, `.options`, analyses,
+/// `.end`. `.model` cards and `.control` blocks are not written.
+pub fn write_canonical_with(
+    c: &Circuit,
+    opts: &CanonicalOptions,
+    out: &mut impl Write,
+) -> Result<(), ExportError> {
+    let times = Defaults {
+        times: tran_times(c),
+        explicit: false,
+    };
+    write_title(c, out)?;
+    if let Some(path) = &opts.include {
+        writeln!(out, ".include {path}")?;
+    }
+    for el in &c.elements {
+        write_element(el, times, out)?;
+    }
+    write_ics(c, out)?;
+    for (k, v) in &c.options {
+        if v.is_empty() {
+            writeln!(out, ".options {k}")?;
+        } else {
+            writeln!(out, ".options {k}={v}")?;
+        }
+    }
+    for a in &c.analyses {
+        match a {
+            Analysis::Tran {
+                tstep,
+                tstop,
+                tstart,
+                tmax,
+                uic,
+                ..
+            } => {
+                write!(out, ".tran {} {}", Num(*tstep), Num(*tstop))?;
+                if *tstart != 0.0 || tmax.is_some() {
+                    write!(out, " {}", Num(*tstart))?;
+                }
+                if let Some(m) = tmax {
+                    write!(out, " {}", Num(*m))?;
+                }
+                if *uic {
+                    write!(out, " uic")?;
+                }
+                writeln!(out)?;
+            }
+            Analysis::Op { .. } => writeln!(out, ".op")?,
+            Analysis::Dc { text, .. } => writeln!(out, ".dc {text}")?,
+            Analysis::Ac { text, .. } => writeln!(out, ".ac {text}")?,
+        }
+    }
+    writeln!(out, ".end")?;
+    Ok(())
+}
+
+/// Options of [`write_ngspice_deck`].
+#[derive(Clone, Debug)]
+pub struct DeckOptions {
+    /// Stop time of the transient run.
+    pub t_end: f64,
+    /// `tran` step (print step); also the maximum internal step unless
+    /// `max_step` is given.
+    pub sample_dt: f64,
+    /// Maximum internal time step. The accuracy of w is set by it, about
+    /// 3e-3 * max_step^2 on theory.md E1/E2 (docs/ngspice.md).
+    pub max_step: Option<f64>,
+    /// Where the deck's `write` puts the raw file (as ngspice should see it).
+    pub raw_path: String,
+    /// ASCII raw file instead of binary.
+    pub ascii: bool,
+    pub reltol: f64,
+    pub abstol: f64,
+    pub vntol: f64,
+    /// Extra vectors to write besides the states (e.g. `i(v1)`).
+    pub extra_vectors: Vec<String>,
+}
+
+impl Default for DeckOptions {
+    /// reltol 1e-6, abstol 1e-12, vntol 1e-9: tight enough that the step
+    /// bound, not the tolerances, limits accuracy (measured, docs/ngspice.md).
+    fn default() -> Self {
+        DeckOptions {
+            t_end: 1.0,
+            sample_dt: 1e-3,
+            max_step: None,
+            raw_path: "memnet.raw".to_string(),
+            ascii: false,
+            reltol: 1e-6,
+            abstol: 1e-12,
+            vntol: 1e-9,
+            extra_vectors: Vec::new(),
+        }
+    }
+}
+
+/// Writes a self-contained ngspice deck of `c`: the memristor subcircuit
+/// inline ([`MEMRISTOR_LIB`]), the elements, initial states through each
+/// instance's `w0` (the state capacitor's `IC=`, used with `uic`; this is
+/// much faster in ngspice than `.ic` over thousands of nodes), accuracy
+/// options, `.save` of every state `v(<inst>.w)`, and a `.control` block that
+/// runs `tran sample_dt t_end 0 max_step uic`, writes the raw file and ends
+/// in `quit` (without it `ngspice -b` exits with status 1).
+///
+/// The circuit's own `.tran`, `.options` and `.control` are replaced by
+/// the deck's. Note: ngspice 39 with `uic` writes no row at t = 0.
+pub fn write_ngspice_deck(
+    c: &Circuit,
+    opts: &DeckOptions,
+    out: &mut impl Write,
+) -> Result<(), ExportError> {
+    let max_step = opts.max_step.unwrap_or(opts.sample_dt);
+    for (what, v) in [
+        ("t_end", opts.t_end),
+        ("sample_dt", opts.sample_dt),
+        ("max_step", max_step),
+        ("reltol", opts.reltol),
+        ("abstol", opts.abstol),
+        ("vntol", opts.vntol),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(ExportError::Options(format!(
+                "{what} must be finite and > 0, got {v}"
+            )));
+        }
+    }
+    if opts.sample_dt > opts.t_end {
+        return Err(ExportError::Options(format!(
+            "sample_dt {} exceeds t_end {}",
+            opts.sample_dt, opts.t_end
+        )));
+    }
+    if opts.raw_path.is_empty() || opts.raw_path.contains(['\n', '\r']) {
+        return Err(ExportError::Options(
+            "raw_path must be a non-empty single line".into(),
+        ));
+    }
+    let times = Defaults {
+        times: tran_times(c).or(Some(TranTimes {
+            tstep: opts.sample_dt,
+            tstop: opts.t_end,
+        })),
+        explicit: true,
+    };
+    write_title(c, out)?;
+    writeln!(
+        out,
+        "* ngspice deck written by memnet; states w are v(<instance>.w)"
+    )?;
+    writeln!(
+        out,
+        ".options reltol={} abstol={} vntol={}",
+        Num(opts.reltol),
+        Num(opts.abstol),
+        Num(opts.vntol)
+    )?;
+    out.write_all(MEMRISTOR_LIB.as_bytes())?;
+    if !MEMRISTOR_LIB.ends_with('\n') {
+        writeln!(out)?;
+    }
+    for el in &c.elements {
+        write_element(el, times, out)?;
+    }
+    write_ics(c, out)?;
+    // Netlist `.save` lines (one per state) keep ngspice's memory to the
+    // states and avoid one enormous control line.
+    let mut n_states = 0usize;
+    for el in &c.elements {
+        if matches!(el.kind, ElementKind::Memristor(_)) {
+            writeln!(out, ".save {}", state_vector(el))?;
+            n_states += 1;
+        }
+    }
+    for v in &opts.extra_vectors {
+        writeln!(out, ".save {v}")?;
+    }
+    if n_states == 0 && opts.extra_vectors.is_empty() {
+        // Nothing to save would make ngspice save every node.
+        return Err(ExportError::Options(
+            "the circuit has no memristor and no extra vector to write".into(),
+        ));
+    }
+    writeln!(out, ".control")?;
+    writeln!(
+        out,
+        "set filetype={}",
+        if opts.ascii { "ascii" } else { "binary" }
+    )?;
+    writeln!(
+        out,
+        "tran {} {} 0 {} uic",
+        Num(opts.sample_dt),
+        Num(opts.t_end),
+        Num(max_step)
+    )?;
+    writeln!(out, "write {}", opts.raw_path)?;
+    writeln!(out, "quit")?;
+    writeln!(out, ".endc")?;
+    writeln!(out, ".end")?;
+    Ok(())
+}
+
+/// How to write waveform fields left to ngspice's defaults.
+#[derive(Clone, Copy)]
+struct Defaults {
+    /// The `.tran` times the defaults derive from (memnet's meaning).
+    times: Option<TranTimes>,
+    /// Write every default as an explicit number (decks: their own `tran`
+    /// step may differ from the circuit's, which memnet's defaults follow).
+    explicit: bool,
+}
+
+fn tran_times(c: &Circuit) -> Option<TranTimes> {
+    match c.tran() {
+        Some(Analysis::Tran { tstep, tstop, .. }) => Some(TranTimes {
+            tstep: *tstep,
+            tstop: *tstop,
+        }),
+        _ => None,
+    }
+}
+
+fn write_title(c: &Circuit, out: &mut impl Write) -> io::Result<()> {
+    let title = c.title.replace(['\n', '\r'], " ");
+    let title = title.trim();
+    // The first line is always the title: never let it look like a card.
+    if title.is_empty() {
+        writeln!(out, "memnet circuit")
+    } else {
+        writeln!(out, "{title}")
+    }
+}
+
+fn write_ics(c: &Circuit, out: &mut impl Write) -> Result<(), ExportError> {
+    for (node, v) in &c.initial_conditions {
+        if !v.is_finite() {
+            return Err(ExportError::Options(format!(
+                ".ic v({node}) = {v} is not a finite number"
+            )));
+        }
+        writeln!(out, ".ic v({node})={}", Num(*v))?;
+    }
+    Ok(())
+}
+
+fn invalid(el: &Element, reason: impl Into<String>) -> ExportError {
+    ExportError::Invalid {
+        element: el.name.clone(),
+        loc: el.loc.clone(),
+        reason: reason.into(),
+    }
+}
+
+fn unsupported(el: &Element, reason: impl Into<String>) -> ExportError {
+    let kind = match &el.kind {
+        ElementKind::Unsupported { what, .. } => what.clone(),
+        k => k.name().to_string(),
+    };
+    ExportError::Unsupported {
+        element: el.name.clone(),
+        kind,
+        loc: el.loc.clone(),
+        reason: reason.into(),
+    }
+}
+
+fn finite(el: &Element, what: &str, v: f64) -> Result<Num, ExportError> {
+    if v.is_finite() {
+        Ok(Num(v))
+    } else {
+        Err(invalid(el, format!("{what} = {v} is not a finite number")))
+    }
+}
+
+fn write_element(el: &Element, times: Defaults, out: &mut impl Write) -> Result<(), ExportError> {
+    let want_nodes = match el.kind {
+        ElementKind::Vcvs { .. } | ElementKind::Vccs { .. } => 4,
+        _ => 2,
+    };
+    if !matches!(el.kind, ElementKind::Unsupported { .. }) && el.nodes.len() != want_nodes {
+        return Err(invalid(
+            el,
+            format!("has {} nodes, expected {want_nodes}", el.nodes.len()),
+        ));
+    }
+    let name = spice_name(el);
+    match &el.kind {
+        ElementKind::Resistor { resistance } => {
+            let r = finite(el, "resistance", *resistance)?;
+            writeln!(out, "{name} {} {} {r}", el.nodes[0], el.nodes[1])?;
+        }
+        ElementKind::Capacitor { capacitance, ic }
+        | ElementKind::Inductor {
+            inductance: capacitance,
+            ic,
+        } => {
+            let v = finite(el, "value", *capacitance)?;
+            write!(out, "{name} {} {} {v}", el.nodes[0], el.nodes[1])?;
+            if let Some(ic) = ic {
+                write!(out, " IC={}", finite(el, "IC", *ic)?)?;
+            }
+            writeln!(out)?;
+        }
+        ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s) => {
+            write!(out, "{name} {} {}", el.nodes[0], el.nodes[1])?;
+            write_source(el, s, times, out)?;
+            writeln!(out)?;
+        }
+        ElementKind::Vcvs { gain: g }
+        | ElementKind::Vccs {
+            transconductance: g,
+        } => {
+            let g = finite(el, "gain", *g)?;
+            writeln!(
+                out,
+                "{name} {} {} {} {} {g}",
+                el.nodes[0], el.nodes[1], el.nodes[2], el.nodes[3]
+            )?;
+        }
+        ElementKind::Memristor(m) => {
+            let Some(law) = &m.law else {
+                return Err(unsupported(
+                    el,
+                    "only memristors with memnet's linear law (theory.md 1.1-1.2) can be exported; this model is import-only",
+                ));
+            };
+            write!(out, "{name} {} {} memristor", el.nodes[0], el.nodes[1])?;
+            for (k, v) in [
+                ("ron", law.ron),
+                ("roff", law.roff),
+                ("w0", law.w0),
+                ("alpha", law.alpha),
+                ("beta", law.beta),
+            ] {
+                write!(out, " {k}={}", finite(el, k, v)?)?;
+            }
+            writeln!(out)?;
+        }
+        ElementKind::Behavioral { .. } => {
+            return Err(unsupported(
+                el,
+                "behavioural sources are not exported (memnet keeps only their expression text)",
+            ));
+        }
+        ElementKind::Unsupported { .. } => {
+            return Err(unsupported(el, "memnet does not model this element"));
+        }
+    }
+    Ok(())
+}
+
+/// ` DC v [PULSE(...)|SIN(...)|PWL(...) ...]`, ngspice syntax. Fields the
+/// netlist left to ngspice's defaults are written out only when a later
+/// field forces it, with the defaults of [`Waveform::value`].
+fn write_source(
+    el: &Element,
+    s: &Source,
+    defaults: Defaults,
+    out: &mut impl Write,
+) -> Result<(), ExportError> {
+    write!(out, " DC {}", finite(el, "DC value", s.dc)?)?;
+    let need_times = |field: &str| {
+        defaults.times.ok_or_else(|| {
+            invalid(
+                el,
+                format!(
+                    "{field} is left to its default, which depends on .tran, and there is none"
+                ),
+            )
+        })
+    };
+    match &s.waveform {
+        Waveform::Dc(v) => {
+            // The waveform is the constant: if it disagrees with `dc` the
+            // transient value wins, as for ngspice's `DC` + transient spec.
+            if v.to_bits() != s.dc.to_bits() {
+                write!(out, " PWL(0 {v} 1 {v})", v = finite(el, "value", *v)?)?;
+            }
+        }
+        Waveform::Pulse {
+            v1,
+            v2,
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+            np,
+        } => {
+            let mut fields: Vec<Option<f64>> =
+                vec![Some(*v1), Some(*v2), Some(*td), *tr, *tf, *pw, *per];
+            if let Some(n) = np {
+                fields.push(Some(f64::from(*n)));
+            }
+            let last = if defaults.explicit {
+                fields.len() - 1
+            } else {
+                fields.iter().rposition(Option::is_some).unwrap_or(0)
+            };
+            write!(out, " PULSE(")?;
+            for (i, f) in fields.iter().take(last + 1).enumerate() {
+                // Defaults as in `Waveform::value`: tr, tf <= 0 mean tstep,
+                // per <= 0 means tstop, a missing pw means tstop.
+                let v = match (i, f) {
+                    (3 | 4, Some(v)) if *v <= 0.0 && defaults.explicit => {
+                        need_times("PULSE rise/fall")?.tstep
+                    }
+                    (6, Some(v)) if *v <= 0.0 && defaults.explicit => {
+                        need_times("PULSE period")?.tstop
+                    }
+                    (_, Some(v)) => *v,
+                    (3 | 4, None) if defaults.explicit => need_times("PULSE rise/fall")?.tstep,
+                    (6, None) if defaults.explicit => need_times("PULSE period")?.tstop,
+                    // ngspice, like memnet, reads 0 as "use the default".
+                    (3 | 4 | 6, None) => 0.0,
+                    (_, None) => need_times("PULSE width")?.tstop,
+                };
+                if i > 0 {
+                    write!(out, " ")?;
+                }
+                write!(out, "{}", finite(el, "PULSE field", v)?)?;
+            }
+            write!(out, ")")?;
+        }
+        Waveform::Sin {
+            vo,
+            va,
+            freq,
+            td,
+            theta,
+            phase,
+        } => {
+            write!(
+                out,
+                " SIN({} {}",
+                finite(el, "SIN offset", *vo)?,
+                finite(el, "SIN amplitude", *va)?
+            )?;
+            let rest_default = *td == 0.0 && *theta == 0.0 && *phase == 0.0 && !defaults.explicit;
+            let freq = match freq {
+                Some(f) => Some(*f),
+                None if rest_default => None,
+                None => Some(1.0 / need_times("SIN frequency")?.tstop),
+            };
+            if let Some(f) = freq {
+                write!(out, " {}", finite(el, "SIN frequency", f)?)?;
+                if !rest_default {
+                    write!(
+                        out,
+                        " {} {} {}",
+                        finite(el, "SIN delay", *td)?,
+                        finite(el, "SIN damping", *theta)?,
+                        finite(el, "SIN phase", *phase)?
+                    )?;
+                }
+            }
+            write!(out, ")")?;
+        }
+        Waveform::Pwl {
+            points,
+            repeat_from,
+            delay,
+        } => {
+            if points.is_empty() {
+                return Err(invalid(el, "PWL without points"));
+            }
+            write!(out, " PWL(")?;
+            for (i, (t, v)) in points.iter().enumerate() {
+                if i > 0 {
+                    write!(out, " ")?;
+                }
+                write!(
+                    out,
+                    "{} {}",
+                    finite(el, "PWL time", *t)?,
+                    finite(el, "PWL value", *v)?
+                )?;
+            }
+            write!(out, ")")?;
+            if let Some(r) = repeat_from {
+                write!(out, " r={}", finite(el, "PWL r", *r)?)?;
+            }
+            if *delay != 0.0 {
+                write!(out, " td={}", finite(el, "PWL td", *delay)?)?;
+            }
+        }
+    }
+    Ok(())
+}
