@@ -294,6 +294,12 @@ impl MemoryRhs {
         (self.nodal.matrix_nnz(), self.nodal.factor_nnz())
     }
 
+    /// Which sparse Cholesky variant faer chose: `simplicial`,
+    /// `supernodal` (or `none` without unknowns).
+    pub fn factor_kind(&self) -> &'static str {
+        self.nodal.factor_kind()
+    }
+
     /// Whether all memristors share one alpha (then B w(t) = e^{alpha t}
     /// B w(0) in the generalised charge form), and which.
     pub fn uniform_alpha(&self) -> Option<f64> {

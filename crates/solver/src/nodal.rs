@@ -363,6 +363,17 @@ impl NodalSystem {
         Ok(())
     }
 
+    /// `simplicial` or `supernodal` (faer picks by a flop-ratio threshold).
+    pub fn factor_kind(&self) -> &'static str {
+        match self.symbolic.as_ref().map(|s| s.raw()) {
+            Some(faer::sparse::linalg::cholesky::SymbolicCholeskyRaw::Supernodal(_)) => {
+                "supernodal"
+            }
+            Some(_) => "simplicial",
+            None => "none",
+        }
+    }
+
     /// Nonzeros of the factor L (fill-in measure).
     pub fn factor_nnz(&self) -> usize {
         self.l_values.len()
