@@ -137,7 +137,11 @@ pub fn omega_from_cycles(a: MatRef<'_, f64>) -> Result<Mat<f64>, AnalysisError> 
 /// K(w) = (I + xi Omega W)^{-1} Omega (theory.md 3.2), by an LU solve so it
 /// also works for states with negative resistances (E5). Fails if
 /// I + xi Omega W is numerically singular.
-pub fn memory_kernel(omega: MatRef<'_, f64>, w: &[f64], xi: f64) -> Result<Mat<f64>, AnalysisError> {
+pub fn memory_kernel(
+    omega: MatRef<'_, f64>,
+    w: &[f64],
+    xi: f64,
+) -> Result<Mat<f64>, AnalysisError> {
     let m = omega.nrows();
     if w.len() != m {
         return Err(AnalysisError::Invalid(format!(

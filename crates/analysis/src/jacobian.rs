@@ -68,9 +68,7 @@ fn assemble(model: &Model, kcol: impl Fn(usize, usize) -> f64, i: &[f64]) -> Mat
     Mat::from_fn(nm, nm, |m, j| {
         let p = model.params(m);
         let d = if m == j { p.alpha } else { 0.0 };
-        d + p.ron / p.beta
-            * kcol(model.memristor_edges[m], model.memristor_edges[j])
-            * scale_col[j]
+        d + p.ron / p.beta * kcol(model.memristor_edges[m], model.memristor_edges[j]) * scale_col[j]
     })
 }
 
@@ -314,7 +312,9 @@ pub fn fixed_point_spectrum(
     // the nonzero spectrum of Q^T W Q (real, theory.md 3.3).
     let q = dense::range_basis(omega)?;
     let l = q.ncols();
-    let qwq = Mat::from_fn(l, l, |a, b| (0..m).map(|i| q[(i, a)] * w[i] * q[(i, b)]).sum::<f64>());
+    let qwq = Mat::from_fn(l, l, |a, b| {
+        (0..m).map(|i| q[(i, a)] * w[i] * q[(i, b)]).sum::<f64>()
+    });
     let mut lambdas: Vec<f64> = if l > 0 {
         qwq.self_adjoint_eigenvalues(Side::Lower)
             .map_err(|e| AnalysisError::Numerical(format!("{e:?}")))?
@@ -337,12 +337,7 @@ pub fn fixed_point_spectrum(
 
 /// J2 matrix (theory.md 4.5, heterogeneous devices at a fixed point):
 /// J* = (I + Omega D)^{-1} (I + 2 Omega D) A_alpha, D = diag(xi_k w*_k).
-pub fn j2_matrix(
-    omega: MatRef<'_, f64>,
-    w: &[f64],
-    xi: &[f64],
-    alpha: &[f64],
-) -> Mat<f64> {
+pub fn j2_matrix(omega: MatRef<'_, f64>, w: &[f64], xi: &[f64], alpha: &[f64]) -> Mat<f64> {
     let m = omega.nrows();
     let lhs = Mat::from_fn(m, m, |i, j| {
         f64::from(u8::from(i == j)) + omega[(i, j)] * xi[j] * w[j]

@@ -72,9 +72,11 @@ impl Laplacian {
         let nnz = row_idx.len();
         let symbolic = SymbolicSparseColMat::new_checked(n, n, col_ptr, None, row_idx);
         let sym_llt = if n > 0 {
-            Some(SymbolicLlt::try_new(symbolic.as_ref(), Side::Lower).map_err(|e| {
-                AnalysisError::Numerical(format!("symbolic Cholesky of the Laplacian: {e:?}"))
-            })?)
+            Some(
+                SymbolicLlt::try_new(symbolic.as_ref(), Side::Lower).map_err(|e| {
+                    AnalysisError::Numerical(format!("symbolic Cholesky of the Laplacian: {e:?}"))
+                })?,
+            )
         } else {
             None
         };

@@ -59,9 +59,7 @@ impl<'p> LyapunovData<'p> {
         let w2: Vec<f64> = w.iter().map(|x| x * x).collect();
         let ow2 = self.proj.apply_omega(&w2);
         (0..w.len())
-            .map(|k| {
-                -alpha * w2[k] - alpha * xi * w[k] * ow2[k] + self.omega_s[k] * w[k] / beta
-            })
+            .map(|k| -alpha * w2[k] - alpha * xi * w[k] * ow2[k] + self.omega_s[k] * w[k] / beta)
             .collect()
     }
 
@@ -132,7 +130,11 @@ pub fn lyapunov_reason(model: &Model) -> Option<String> {
 }
 
 /// L, E and F_1 along the trajectory (theory.md 4.6, T6, T7).
-pub fn lyapunov_series(model: &Model, proj: &Projector, traj: &Trajectory) -> Vec<FunctionalSeries> {
+pub fn lyapunov_series(
+    model: &Model,
+    proj: &Projector,
+    traj: &Trajectory,
+) -> Vec<FunctionalSeries> {
     let na = |name: &str, reason: String| FunctionalSeries {
         name: name.into(),
         times: Vec::new(),
@@ -162,11 +164,17 @@ pub fn lyapunov_series(model: &Model, proj: &Projector, traj: &Trajectory) -> Ve
         out.push(na("E", format!("E needs alpha = 0 (alpha = {})", u.alpha)));
     }
     if u.alpha != 0.0 {
-        out.push(na("F1", format!("F_1 needs alpha = 0 (alpha = {})", u.alpha)));
+        out.push(na(
+            "F1",
+            format!("F_1 needs alpha = 0 (alpha = {})", u.alpha),
+        ));
     } else if u.xi.abs() > 0.1 {
         out.push(na(
             "F1",
-            format!("F_1 is first order in xi; xi = {} is not weak (|xi| <= 0.1)", u.xi),
+            format!(
+                "F_1 is first order in xi; xi = {} is not weak (|xi| <= 0.1)",
+                u.xi
+            ),
         ));
     } else {
         out.push(series("F1", &|w| data.weak(w)));

@@ -89,7 +89,11 @@ const QUAD_INTERVALS: usize = 2000;
 
 /// \int_0^t S'(s) ds per edge: exact for DC, composite Simpson otherwise.
 pub fn source_integral(model: &Model, t: f64) -> Vec<f64> {
-    if model.edges.iter().all(|e| e.terms.iter().all(|x| x.waveform.is_constant())) {
+    if model
+        .edges
+        .iter()
+        .all(|e| e.terms.iter().all(|x| x.waveform.is_constant()))
+    {
         return model.sources_vec(0.0).iter().map(|s| s * t).collect();
     }
     let n = QUAD_INTERVALS;
@@ -255,7 +259,10 @@ pub fn check_reduced_dynamics(
         for (t, w) in traj.times.iter().zip(&traj.states) {
             worst = worst.max(dense::max_abs_diff(w, &lift(*t, &[])));
         }
-        return Ok(Verdict::from_residual(worst / (1.0 + dense::max_abs(w0)), 1e-10));
+        return Ok(Verdict::from_residual(
+            worst / (1.0 + dense::max_abs(w0)),
+            1e-10,
+        ));
     }
     let mut nodal = Nodal::new(model)?;
     let red = integrate(

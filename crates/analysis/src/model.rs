@@ -231,7 +231,10 @@ impl Model {
             adj[c.pos].push((c.neg, ci, -1.0));
             adj[c.neg].push((c.pos, ci, 1.0));
         }
-        let ground_node = net.node_names.iter().position(|s| s == memnet_spice::GROUND);
+        let ground_node = net
+            .node_names
+            .iter()
+            .position(|s| s == memnet_spice::GROUND);
         // Root of each supernode: the ground node if it is a member, else the
         // lowest member (union-find roots are lowest by construction).
         let mut root_of = vec![0; n];
@@ -452,7 +455,9 @@ impl Model {
 
     /// Initial memory state w(0).
     pub fn w0(&self) -> Vec<f64> {
-        (0..self.n_memristors()).map(|s| self.params(s).w0).collect()
+        (0..self.n_memristors())
+            .map(|s| self.params(s).w0)
+            .collect()
     }
 
     /// The shared parameters, if the network is memristors only and all

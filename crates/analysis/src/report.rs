@@ -193,8 +193,10 @@ pub fn analyze(
     let law = match model.uniform() {
         Some(u) if u.alpha == 0.0 => "B w(t) = B w(0)".to_string(),
         Some(u) => format!("B w(t) = e^({} t) B w(0)", u.alpha),
-        None => "B (beta/ron .* w)(t) = e^(alpha t) B (beta/ron .* w)(0) - int e^(alpha(t-s)) J(s) ds"
-            .to_string(),
+        None => {
+            "B (beta/ron .* w)(t) = e^(alpha t) B (beta/ron .* w)(0) - int e^(alpha(t-s)) J(s) ds"
+                .to_string()
+        }
     };
     let charges = if nm > 0 {
         let mut q = conserved_charges(&model, &proj, &traj.states[0]);
@@ -246,7 +248,12 @@ pub fn analyze(
         None
     };
     let jacobian = if opts.jacobian {
-        Some(jacobian_report(&model, &traj.states[0], t_checked, &w_last)?)
+        Some(jacobian_report(
+            &model,
+            &traj.states[0],
+            t_checked,
+            &w_last,
+        )?)
     } else {
         None
     };
@@ -284,12 +291,7 @@ fn resistances(model: &Model, w: &[f64]) -> Vec<f64> {
 }
 
 /// J at one state: spectrum, finite-difference check, theorem J1.
-fn jacobian_at(
-    model: &Model,
-    label: &str,
-    t: f64,
-    w: &[f64],
-) -> Result<JacobianAt, AnalysisError> {
+fn jacobian_at(model: &Model, label: &str, t: f64, w: &[f64]) -> Result<JacobianAt, AnalysisError> {
     let jac = jacobian_dense(model, t, w)?;
     let ev = eigenvalues(jac.as_ref())?;
     let mut nodal = Nodal::new(model)?;
@@ -331,12 +333,7 @@ fn jacobian_report(
     }
     let mut states = vec![jacobian_at(model, "w(0)", 0.0, w0)?];
     if t_last > 0.0 {
-        states.push(jacobian_at(
-            model,
-            &format!("w({t_last})"),
-            t_last,
-            w_last,
-        )?);
+        states.push(jacobian_at(model, &format!("w({t_last})"), t_last, w_last)?);
     }
     let no_fp = |r: String| JacobianReport {
         states: states.clone(),
@@ -491,10 +488,18 @@ pub fn render_text(r: &AnalysisReport) -> String {
             .collect();
         let _ = writeln!(s, "    q(0) = ({})", q.join(", "));
     }
-    let _ = writeln!(s, "  reduced L-dim dynamics: {}", r.reduced_dynamics.render());
+    let _ = writeln!(
+        s,
+        "  reduced L-dim dynamics: {}",
+        r.reduced_dynamics.render()
+    );
     let _ = writeln!(s, "  flux law (C2): {}", r.flux_law.render());
     let _ = writeln!(s, "  strong-regime law: {}", r.strong_regime.render());
-    let _ = writeln!(s, "  linear regime closed form: {}", r.linear_regime.render());
+    let _ = writeln!(
+        s,
+        "  linear regime closed form: {}",
+        r.linear_regime.render()
+    );
     if let Some(sym) = &r.symmetries {
         let _ = writeln!(s);
         let _ = writeln!(s, "Symmetries (theory.md 4.2)");
@@ -509,7 +514,12 @@ pub fn render_text(r: &AnalysisReport) -> String {
             let _ = writeln!(s, "  skipped: {reason}");
         }
         for st in &j.states {
-            let _ = writeln!(s, "  at {}: eig J = {}", st.label, fmt_eigs(&st.eigenvalues));
+            let _ = writeln!(
+                s,
+                "  at {}: eig J = {}",
+                st.label,
+                fmt_eigs(&st.eigenvalues)
+            );
             let _ = writeln!(
                 s,
                 "    finite differences: {}",

@@ -78,7 +78,11 @@ fn run(
 }
 
 fn compare(a: &Trajectory, b: &Trajectory, map: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
-    let scale = 1.0 + a.states.iter().map(|w| dense::max_abs(w)).fold(0.0, f64::max);
+    let scale = 1.0
+        + a.states
+            .iter()
+            .map(|w| dense::max_abs(w))
+            .fold(0.0, f64::max);
     a.states
         .iter()
         .zip(&b.states)
@@ -133,11 +137,7 @@ pub fn check_gauge(model: &Model, t: f64, seed: u64) -> Result<SymmetryCheck, An
 /// Cycle-basis invariance (theory.md 4.2 item 2): Omega_A(T A) = Omega_A(A)
 /// for a random invertible T, and the mesh currents
 /// (TA)^T (TA R (TA)^T)^{-1} TA S equal the nodal ones at w(0) and w(t).
-pub fn check_cycle_basis(
-    model: &Model,
-    t: f64,
-    seed: u64,
-) -> Result<SymmetryCheck, AnalysisError> {
+pub fn check_cycle_basis(model: &Model, t: f64, seed: u64) -> Result<SymmetryCheck, AnalysisError> {
     let name = "cycle_basis".to_string();
     let statement = "A -> T A (random invertible T) leaves Omega and the currents unchanged".into();
     let m = model.n_edges();
@@ -200,11 +200,7 @@ pub fn check_cycle_basis(
 /// Orientation relabelling (theory.md 3.5, 4.2 item 3): with D = diag(+-1)
 /// random, (Omega, S, P) -> (D Omega D, D S, D) gives the same w(t); the
 /// currents become D x. Uses the dense form with explicit polarity P.
-pub fn check_orientation(
-    model: &Model,
-    t: f64,
-    seed: u64,
-) -> Result<SymmetryCheck, AnalysisError> {
+pub fn check_orientation(model: &Model, t: f64, seed: u64) -> Result<SymmetryCheck, AnalysisError> {
     let name = "orientation".to_string();
     let statement =
         "turning edges round (D = diag(+-1): Omega -> D Omega D, S -> D S, P -> D) leaves w(t) unchanged"
@@ -262,7 +258,10 @@ pub fn check_orientation(
     // Currents: x'(w) = D x(w) at the final state.
     let w_end = a.last().1;
     let s = model.sources_vec(a.last().0);
-    let x = dense::mat_vec(dense::memory_kernel(omega.as_ref(), w_end, u.xi)?.as_ref(), &s);
+    let x = dense::mat_vec(
+        dense::memory_kernel(omega.as_ref(), w_end, u.xi)?.as_ref(),
+        &s,
+    );
     let ds: Vec<f64> = s.iter().zip(&d).map(|(a, b)| a * b).collect();
     let xd = dense::mat_vec(
         dense::memory_kernel(omega_d.as_ref(), w_end, u.xi)?.as_ref(),
@@ -281,12 +280,7 @@ pub fn check_orientation(
 /// equation with xi' = xi/(a - xi b), beta' = beta (a - xi b)/a^2, the same
 /// resistance (ron' = ron (a - xi b)/a) and the extra drift -alpha b.
 /// (a, b) = (-1, 1) is the exchange R_on <-> R_off.
-pub fn check_affine(
-    model: &Model,
-    t: f64,
-    a: f64,
-    b: f64,
-) -> Result<SymmetryCheck, AnalysisError> {
+pub fn check_affine(model: &Model, t: f64, a: f64, b: f64) -> Result<SymmetryCheck, AnalysisError> {
     let name = format!("affine({a},{b})");
     let statement = format!(
         "u = {a} w + {b} solves the equation with xi' = xi/(a - xi b), beta' = beta (a - xi b)/a^2{}",

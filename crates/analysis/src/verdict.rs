@@ -62,7 +62,9 @@ impl Verdict {
             Verdict::Approximate {
                 error,
                 expected_order,
-            } => format!("approximate (error {error:.2e}, theory predicts O({expected_order:.1e}))"),
+            } => {
+                format!("approximate (error {error:.2e}, theory predicts O({expected_order:.1e}))")
+            }
             Verdict::NotApplicable { reason } => format!("not applicable: {reason}"),
         }
     }

@@ -5,7 +5,9 @@ mod common;
 use common::*;
 use memnet_analysis::Verdict;
 use memnet_analysis::dynamics::{Tolerance, simulate};
-use memnet_analysis::flux::{check_flux_law, check_strong_regime, flux_law_residual, strong_regime_error};
+use memnet_analysis::flux::{
+    check_flux_law, check_strong_regime, flux_law_residual, strong_regime_error,
+};
 use memnet_analysis::laplacian::Projector;
 use memnet_analysis::linear::{check_linear_regime, expm};
 use memnet_analysis::model::Model;
@@ -34,7 +36,13 @@ fn flux_law_alpha_zero() {
         assert!(traj.exit.is_none());
         let proj = projector(&model);
         for i in [1, 2, 4] {
-            let r = flux_law_residual(&model, &proj, &traj.states[0], &traj.states[i], traj.times[i]);
+            let r = flux_law_residual(
+                &model,
+                &proj,
+                &traj.states[0],
+                &traj.states[i],
+                traj.times[i],
+            );
             assert!(r < 1e-8, "t = {}: {r}", traj.times[i]);
         }
         assert!(check_flux_law(&model, &proj, &traj).holds());
@@ -80,7 +88,14 @@ fn strong_regime_scaling() {
         assert!(traj.exit.is_none(), "xi {xi}: left the box");
         let proj = projector(&model);
         let s = model.sources_vec(0.0);
-        let err = strong_regime_error(&proj, &s, (0.0, xi, 1.0), &traj.states[0], traj.last().1, 1.0);
+        let err = strong_regime_error(
+            &proj,
+            &s,
+            (0.0, xi, 1.0),
+            &traj.states[0],
+            traj.last().1,
+            1.0,
+        );
         eprintln!("xi {xi}: strong-regime error {err:.3e}");
         errors.push(err);
         assert!(matches!(
@@ -131,7 +146,10 @@ fn linear_regime() {
         let model = Model::from_network(&random_network(9, 1, p, 0.3), 1.0).unwrap();
         let traj = simulate(&model, 1.0, 4, Tolerance::default()).unwrap();
         match check_linear_regime(&model, &projector(&model), &traj) {
-            Verdict::Approximate { error, expected_order } => {
+            Verdict::Approximate {
+                error,
+                expected_order,
+            } => {
                 assert!(error < 10.0 * expected_order, "{error} vs {expected_order}");
                 errs.push(error);
             }

@@ -35,7 +35,10 @@ fn e5_complex_pair() {
     ];
     assert_eq!(ev.len(), 6);
     for (e, w) in ev.iter().zip(&want) {
-        assert!((e.0 - w.0).abs() < 1e-6 && (e.1 - w.1).abs() < 1e-6, "{ev:?}");
+        assert!(
+            (e.0 - w.0).abs() < 1e-6 && (e.1 - w.1).abs() < 1e-6,
+            "{ev:?}"
+        );
     }
     // K is indefinite: eigenvalues {-0.8099, -0.5838, 0, 0, 0, 6.7783}.
     let k = dense::memory_kernel(omega.as_ref(), &E5_W, -4.0).unwrap();
@@ -96,7 +99,11 @@ fn jacobian_matches_finite_differences() {
         let jac = jacobian_dense(&model, 0.0, &w).unwrap();
         let mut nodal = Nodal::new(&model).unwrap();
         let fd = finite_difference_jacobian(|w, f| nodal.rhs(0.0, w, f), &w, 1e-6).unwrap();
-        assert!((&jac - &fd).norm_max() < 1e-7, "seed {seed}: {}", (&jac - &fd).norm_max());
+        assert!(
+            (&jac - &fd).norm_max() < 1e-7,
+            "seed {seed}: {}",
+            (&jac - &fd).norm_max()
+        );
         let jn = jacobian_nodal(&model, 0.0, &w).unwrap();
         assert!((&jac - &jn).norm_max() < 1e-12);
     }
