@@ -178,3 +178,79 @@ pub fn check_strong_regime(model: &Model, proj: &Projector, traj: &Trajectory) -
         expected_order: 1.0 / u.xi,
     }
 }
+
+/// Integrability at alpha = 0 (theory.md 4.4, T5): w(t) without integrating
+/// the ODE, by Newton's method on the M algebraic equations
+///   B_r (c .* w)(t) = B_r (c .* w)(0)                   (C1, N - p rows)
+///   A Phi(w(t)) = A Phi(w(0)) - A \int_0^t S            (C2, L rows)
+/// with c_k = beta_k/ron_k and Phi of [`device_flux`]. Its Jacobian
+/// [B_r C; A diag(beta (1 + xi w))] is nonsingular when all resistances are
+/// positive. Dense (small networks), memristors only, no current sources.
+pub fn integrated_kirchhoff_solution(
+    model: &Model,
+    w0: &[f64],
+    t: f64,
+) -> Result<Vec<f64>, crate::error::AnalysisError> {
+    use crate::error::AnalysisError;
+    use faer::Mat;
+    use faer::linalg::solvers::Solve;
+    if let Some(r) = flux_reason(model).or_else(|| model.injection_reason()) {
+        return Err(AnalysisError::Invalid(r));
+    }
+    if !model.alpha_zero() {
+        return Err(AnalysisError::Invalid(
+            "the algebraic solution needs alpha = 0 for every device".into(),
+        ));
+    }
+    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
+    let b_r = dense::reduced_incidence(&model.topo, &pairs);
+    let a = dense::cycle_basis(&model.topo, &pairs);
+    let m = model.n_edges();
+    let (nr, l) = (b_r.nrows(), a.nrows());
+    let c: Vec<f64> = (0..m)
+        .map(|s| model.params(s).beta / model.params(s).ron)
+        .collect();
+    let cw = |w: &[f64]| -> Vec<f64> { w.iter().zip(&c).map(|(a, b)| a * b).collect() };
+    let q0 = dense::mat_vec(b_r.as_ref(), &cw(w0));
+    let int_s = source_integral(model, t);
+    let f0 = device_flux(model, w0);
+    let target: Vec<f64> = dense::mat_vec(a.as_ref(), &f0)
+        .iter()
+        .zip(dense::mat_vec(a.as_ref(), &int_s))
+        .map(|(x, y)| x - y)
+        .collect();
+    let mut w = w0.to_vec();
+    for _ in 0..50 {
+        let q = dense::mat_vec(b_r.as_ref(), &cw(&w));
+        let af = dense::mat_vec(a.as_ref(), &device_flux(model, &w));
+        let resid: Vec<f64> = q
+            .iter()
+            .zip(&q0)
+            .map(|(x, y)| x - y)
+            .chain(af.iter().zip(&target).map(|(x, y)| x - y))
+            .collect();
+        let scale = 1.0 + dense::max_abs(&q0) + dense::max_abs(&target);
+        if dense::max_abs(&resid) <= 1e-14 * scale {
+            return Ok(w);
+        }
+        let jac = Mat::from_fn(nr + l, m, |r, k| {
+            if r < nr {
+                b_r[(r, k)] * c[k]
+            } else {
+                let p = model.params(k);
+                a[(r - nr, k)] * p.beta * (1.0 + p.xi * w[k])
+            }
+        });
+        let rhs = Mat::from_fn(nr + l, 1, |r, _| -resid[r]);
+        let dw = jac.full_piv_lu().solve(&rhs);
+        for (k, wk) in w.iter_mut().enumerate() {
+            *wk += dw[(k, 0)];
+        }
+        if !w.iter().all(|x| x.is_finite()) {
+            break;
+        }
+    }
+    Err(AnalysisError::Numerical(
+        "Newton on the integrated Kirchhoff laws did not converge".into(),
+    ))
+}

@@ -160,3 +160,37 @@ fn linear_regime() {
     let ratio = errs[1] / errs[0];
     assert!((3.0..5.0).contains(&ratio), "{errs:?}");
 }
+
+/// T5: the algebraic ground truth from (C1) + (C2) by Newton matches the
+/// ODE at t = 1 to 1e-8 (E4 and random graphs, one with per-device ron,
+/// roff and beta).
+#[test]
+fn algebraic_ground_truth() {
+    use memnet_analysis::flux::integrated_kirchhoff_solution;
+    let mut nets = vec![e4(0.0)];
+    for seed in 0..4u64 {
+        let p = Params {
+            xi: 3.7,
+            alpha: 0.0,
+            beta: 1.0,
+        };
+        let mut net = random_network(200 + seed, 1 + (seed % 2) as usize, p, 0.3);
+        if seed == 3 {
+            for (k, e) in net.edges.iter_mut().enumerate() {
+                if let memnet_graph::Device::Memristor(mp) = &mut e.device {
+                    mp.ron = 1.0 + 0.05 * k as f64;
+                    mp.roff = mp.ron * (3.0 + 0.2 * k as f64);
+                    mp.beta = 0.8 + 0.03 * k as f64;
+                }
+            }
+        }
+        nets.push(net);
+    }
+    for net in &nets {
+        let model = Model::from_network(net, 1.0).unwrap();
+        let traj = simulate(&model, 1.0, 1, Tolerance::default()).unwrap();
+        assert!(traj.exit.is_none());
+        let w_alg = integrated_kirchhoff_solution(&model, &traj.states[0], 1.0).unwrap();
+        assert!(max_abs_diff(&w_alg, traj.last().1) < 1e-8);
+    }
+}
