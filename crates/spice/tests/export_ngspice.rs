@@ -452,3 +452,76 @@ fn deck_text_and_refusals() {
         "{e}"
     );
 }
+
+/// An n x n grid of memristors (2 n (n-1) devices) driven corner to corner.
+fn grid(n: usize) -> Circuit {
+    let node = |r: usize, c: usize| {
+        if r == n - 1 && c == n - 1 {
+            "0".to_string()
+        } else {
+            format!("n{r}_{c}")
+        }
+    };
+    let mut c = Circuit {
+        title: format!("{n}x{n} memristor grid"),
+        ..Default::default()
+    };
+    c.elements.push(vsrc("v1", "drive", "0", Source::dc(1.0)));
+    c.elements.push(Element {
+        name: "r0".into(),
+        nodes: vec!["drive".into(), node(0, 0)],
+        kind: ElementKind::Resistor { resistance: 1.0 },
+        loc: loc(1),
+    });
+    let mut k = 0usize;
+    for r in 0..n {
+        for col in 0..n {
+            for (r2, c2) in [(r, col + 1), (r + 1, col)] {
+                if r2 < n && c2 < n {
+                    // Deterministic spread of initial states in [0.3, 0.7].
+                    let w0 = 0.3 + 0.4 * ((k * 7919) % 1000) as f64 / 1000.0;
+                    c.elements.push(mem(
+                        &format!("xm{k}"),
+                        &node(r, col),
+                        &node(r2, c2),
+                        law(1.0, 10.0, w0, 0.0),
+                    ));
+                    k += 1;
+                }
+            }
+        }
+    }
+    c
+}
+
+/// A 10 x 10 grid (180 memristors) runs; every state comes back, stays in
+/// (0, 1) and the drive moves it. `MEMNET_GRID_N=40` measures the 40 x 40
+/// grid (3120 memristors), t_end 1, sample_dt 0.01, and prints the time.
+#[test]
+fn grid_deck_runs() {
+    if !ngspice_available() {
+        eprintln!("note: ngspice not on PATH, skipping");
+        return;
+    }
+    let n: usize = std::env::var("MEMNET_GRID_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let c = grid(n);
+    let start = std::time::Instant::now();
+    let tr = run(&c, &format!("grid{n}"), 1.0, 0.01, false);
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{n}x{n} grid: {} memristors, {} ngspice rows, deck+ngspice+read {secs:.2} s",
+        tr.names.len(),
+        tr.times.len()
+    );
+    assert_eq!(tr.names.len(), 2 * n * (n - 1));
+    assert!(tr.series.iter().flatten().all(|w| *w > 0.0 && *w < 1.0));
+    let moved = tr
+        .series
+        .iter()
+        .filter(|s| (s[s.len() - 1] - s[0]).abs() > 1e-4)
+        .count();
+    assert!(moved > 0);
+}
