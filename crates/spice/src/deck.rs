@@ -832,7 +832,11 @@ impl Parser {
                     }
                     let key = lower(k.text(t));
                     if toks.get(i + 1).is_some_and(|x| x.kind == TokKind::Eq) {
-                        let e = next_key(toks, i + 2).unwrap_or(toks.len());
+                        let e = if i + 2 < toks.len() {
+                            value_group(toks, i + 2)
+                        } else {
+                            i + 2
+                        };
                         let v = if e > i + 2 {
                             t[toks[i + 2].start as usize..toks[e - 1].end as usize].to_string()
                         } else {
@@ -900,6 +904,21 @@ impl Parser {
         let bytes = std::fs::read(&path)
             .map_err(|e| cx.err(off, format!("cannot read include file '{shown}': {e}")))?;
         let (text, _) = decode(bytes);
+        if let Some(sec) = &section {
+            let has = text.lines().any(|l| {
+                let mut w = l.split_ascii_whitespace();
+                w.next().is_some_and(|f| f.eq_ignore_ascii_case(".lib"))
+                    && w.next()
+                        .is_some_and(|s| lower(s.trim_matches(['"', '\''])) == *sec)
+                    && w.next().is_none()
+            });
+            if !has {
+                return Err(cx.err(
+                    off,
+                    format!("library section '{sec}' not found in '{shown}'"),
+                ));
+            }
+        }
         let name: Arc<str> = Arc::from(shown.as_str());
         let id = self.deck.files.len() as u32;
         self.deck.files.push(SourceFile {
@@ -991,9 +1010,10 @@ fn value(cx: &ParseCtx, toks: &[Tok]) -> Result<Val, Diagnostic> {
                         pos,
                     });
                 }
-                if w.as_bytes()[0].is_ascii_digit()
-                    || (w.len() > 1 && w.starts_with('.') && w.as_bytes()[1].is_ascii_digit())
-                {
+                let numeric = w.as_bytes()[0].is_ascii_digit()
+                    || (w.len() > 1 && w.starts_with('.') && w.as_bytes()[1].is_ascii_digit());
+                // `20e3/stime` is a bare expression; `1.2.3` is a bad number.
+                if numeric && parse_expr(w).is_err() {
                     return Err(cx.err(start, format!("malformed number '{w}'")));
                 }
                 (w, start)
@@ -1449,7 +1469,7 @@ fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {
 }
 
 const SHAPES: &[&str] = &[
-    "pulse", "sin", "pwl", "exp", "sffm", "am", "trnoise", "trrandom", "pat",
+    "pulse", "sin", "sine", "pwl", "exp", "sffm", "am", "trnoise", "trrandom", "pat",
 ];
 
 /// `[DC] v [AC m [p]] [PULSE(...)|SIN(...)|PWL(...)]`. `Ok(Err(shape))` for
@@ -1476,6 +1496,7 @@ fn source_spec(
     };
     let mut dc = None;
     let mut wave = None;
+    let mut saw_ac = false;
     let mut i = from;
     while i < toks.len() {
         let x = toks[i];
@@ -1488,6 +1509,7 @@ fn source_spec(
             i = e;
         } else if word_is(i, "ac") {
             // AC magnitude and optional phase: accepted, ignored.
+            saw_ac = true;
             i += 1;
             for _ in 0..2 {
                 if i < toks.len() && !is_keyword(i) && toks[i].kind != TokKind::Eq {
@@ -1579,7 +1601,7 @@ fn source_spec(
                     }
                     WaveSpec::Pulse(args)
                 }
-                "sin" => {
+                "sin" | "sine" => {
                     need(2, "SIN")?;
                     if args.len() > 6 {
                         return Err(cx.err(
@@ -1628,7 +1650,7 @@ fn source_spec(
             ));
         }
     }
-    if dc.is_none() && wave.is_none() {
+    if dc.is_none() && wave.is_none() && !saw_ac {
         return Err(cx.err(t.len(), format!("{what} {name} has no value")));
     }
     Ok(Ok(SourceSpec { dc, wave }))

@@ -317,13 +317,24 @@ impl<'d> Elab<'d, '_> {
         frame: usize,
         what: &str,
     ) -> Result<f64, Diagnostic> {
-        let x = self.value(v, file, frame)?;
+        let x = self
+            .value(v, file, frame)
+            .map_err(|d| Self::name_in(d, what, file, v))?;
         if x.is_finite() {
             Ok(x)
         } else {
             let at = Self::val_loc(file, v);
             Err(self.diag(&at, format!("{what} evaluates to {x}, not a finite number")))
         }
+    }
+
+    /// Prefix an evaluation error raised on the card of `v` with the name
+    /// of what was being evaluated (`resistor r1: undefined parameter 'k'`).
+    fn name_in(mut d: Diagnostic, what: &str, file: &Arc<str>, v: &Val) -> Diagnostic {
+        if d.loc.line == v.pos.line && d.loc.file == *file && !d.message.starts_with(what) {
+            d.message = format!("{what}: {}", d.message);
+        }
+        d
     }
 
     fn eval(&mut self, e: &Expr, f: usize, at: &Loc) -> Result<f64, Diagnostic> {
@@ -447,7 +458,13 @@ impl<'d> Elab<'d, '_> {
                         };
                         slot.state = SlotState::Busy;
                         self.busy.push(name.to_string());
-                        let r = self.value(val, file, i);
+                        let r = self.value(val, file, i).map_err(|d| {
+                            if d.message.starts_with("parameter ") {
+                                d
+                            } else {
+                                Self::name_in(d, &format!("parameter '{name}'"), file, val)
+                            }
+                        });
                         self.busy.pop();
                         if let Some(slot) = self.frames[i].params.get_mut(name) {
                             slot.state = match r {
@@ -946,7 +963,9 @@ impl<'d> Elab<'d, '_> {
     ) -> Result<Vec<(&'a str, f64)>, Diagnostic> {
         let mut out = Vec::with_capacity(params.len());
         for (k, v) in params {
-            let x = self.value(v, file, frame)?;
+            let x = self
+                .value(v, file, frame)
+                .map_err(|d| Self::name_in(d, &format!("instance {name}"), file, v))?;
             if !x.is_finite() {
                 let at = Self::val_loc(file, v);
                 return Err(self.diag(&at, format!("{name}: parameter {k} evaluates to {x}")));
