@@ -152,11 +152,12 @@ impl Trajectory {
         if i == 0 {
             return s.first().copied();
         }
-        let (ta, va) = (self.times[i - 1], s[i - 1]);
+        // `get`: the fields are public, so lengths may disagree.
+        let (ta, va) = (self.times[i - 1], *s.get(i - 1)?);
         if ta == t || i == self.times.len() {
             return Some(va);
         }
-        let (tb, vb) = (self.times[i], s[i]);
+        let (tb, vb) = (self.times[i], *s.get(i)?);
         Some(va + (vb - va) * (t - ta) / (tb - ta))
     }
 }

@@ -272,10 +272,12 @@ pub fn write_ngspice_deck(
             opts.sample_dt, opts.t_end
         )));
     }
-    if opts.raw_path.is_empty() || opts.raw_path.contains(['\n', '\r']) {
-        return Err(ExportError::Options(
-            "raw_path must be a non-empty single line".into(),
-        ));
+    // ngspice's `write` takes the path as one whitespace-separated word.
+    if opts.raw_path.is_empty() || opts.raw_path.contains(char::is_whitespace) {
+        return Err(ExportError::Options(format!(
+            "raw_path `{}` must be non-empty and contain no whitespace (ngspice `write` splits on it)",
+            opts.raw_path
+        )));
     }
     let times = Defaults {
         times: tran_times(c).or(Some(TranTimes {

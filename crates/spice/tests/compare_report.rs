@@ -174,6 +174,13 @@ fn interpolation_at_edges_and_repeated_times() {
     assert_eq!(t.value_at(0, 1.5), Some(6.0));
     assert_eq!(t.value_at(0, 2.0), Some(7.0));
     assert_eq!(t.value_at(1, 1.0), None);
+    // Public fields can be made inconsistent by hand: no panic, no value.
+    let broken = Trajectory {
+        times: vec![0.0, 1.0, 2.0],
+        names: vec!["x".into()],
+        series: vec![vec![0.0]],
+    };
+    assert_eq!(broken.value_at(0, 1.5), None);
 }
 
 #[test]

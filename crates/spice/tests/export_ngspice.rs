@@ -428,6 +428,10 @@ fn deck_text_and_refusals() {
             raw_path: String::new(),
             ..opts.clone()
         },
+        DeckOptions {
+            raw_path: "my dir/out.raw".into(),
+            ..opts.clone()
+        },
     ] {
         assert!(matches!(
             write_ngspice_deck(&c, &bad, &mut Vec::new()),
