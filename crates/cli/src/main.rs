@@ -1,1 +1,65 @@
-fn main() {}
+//! `memnet`: the command-line front end. It parses arguments, calls the
+//! library crates and prints; all the work lives in the libraries.
+
+mod analyze;
+mod error;
+mod export;
+mod generate;
+mod import;
+mod input;
+mod plot;
+mod simulate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// memnet: memristive circuit networks, from SPICE netlists to the memory equation.
+///
+/// memnet reads SPICE netlists (ngspice, Xyce and LTspice dialects) or graph files, builds
+/// the memristive network, integrates its memory equation with a sparse solver, checks what
+/// the theory says the dynamics must obey, and cross-checks against ngspice.
+#[derive(Parser, Debug)]
+#[command(name = "memnet", version, about, long_about, propagate_version = true)]
+#[command(after_help = "Examples:
+  memnet import fixtures/spice/e4_grid.cir
+  memnet simulate fixtures/spice/e4_grid.cir --t-end 1 --out e4.csv --json
+  memnet analyze fixtures/spice/e4_grid.cir --lyapunov --jacobian
+  memnet generate grid --rows 100 --cols 100 --seed 1 -o grid.cir
+  memnet export grid.cir --to ngspice -o grid_ngspice.cir")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read a netlist or graph file and summarise what memnet found in it.
+    Import(import::Args),
+    /// Write a generated network (grid, random graph, ...) as a netlist or CSV edge list.
+    Generate(generate::Args),
+    /// Integrate the memory equation and write the trajectory w(t).
+    Simulate(simulate::Args),
+    /// Counts, conservation laws, symmetries, Jacobian spectra and Lyapunov functionals.
+    Analyze(analyze::Args),
+    /// Write the circuit as a self-contained ngspice deck.
+    Export(export::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(a) => import::run(a),
+        Command::Generate(a) => generate::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Export(a) => export::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `memnet export`: the same circuit as a self-contained ngspice deck.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use memnet_spice::export::{DeckOptions, write_ngspice_deck};
+
+use crate::error::{CliError, CliResult};
+use crate::input::{InputArgs, load};
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// ngspice 39 or later (`ngspice -b OUT.cir`)
+    Ngspice,
+}
+
+/// Write the circuit as a self-contained ngspice deck.
+///
+/// The deck holds the canonical memristor subcircuit body, every element,
+/// each memristor's initial state as the `IC=` of its state capacitor (run
+/// with `uic`), accuracy options, and a `.control` block that runs `tran`,
+/// writes the states v(<instance>.w) to a raw file and quits. Run it with
+/// `ngspice -b OUT.cir`; the raw file path is relative to where ngspice runs.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Netlist or graph file (.csv, .mtx).
+    pub file: PathBuf,
+    /// Simulator dialect of the deck.
+    #[arg(long, value_enum, default_value_t = Target::Ngspice)]
+    pub to: Target,
+    /// The deck to write.
+    #[arg(short, long, value_name = "OUT.cir")]
+    pub out: PathBuf,
+    /// Stop time. Default: the netlist's `.tran` stop time.
+    #[arg(long, value_name = "T")]
+    pub t_end: Option<f64>,
+    /// Output (print) step of `tran`. Default: the `.tran` step, else t_end/100.
+    #[arg(long, value_name = "S")]
+    pub sample_dt: Option<f64>,
+    /// Maximum internal time step of ngspice (sets its accuracy). Default: the sample step.
+    #[arg(long, value_name = "H")]
+    pub max_step: Option<f64>,
+    /// Raw file the deck writes. Default: OUT with extension `.raw`.
+    #[arg(long, value_name = "PATH")]
+    pub raw: Option<String>,
+    /// Write an ASCII raw file instead of binary.
+    #[arg(long)]
+    pub ascii: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+pub fn run(a: Args) -> CliResult {
+    let loaded = load(&a.file, &a.input)?;
+    let circuit = match loaded.circuit {
+        Some(c) => c,
+        None => loaded
+            .network
+            .map_err(crate::input::network_error)?
+            .to_circuit(),
+    };
+    let tran = circuit.tran().and_then(|t| match t {
+        memnet_spice::Analysis::Tran { tstep, tstop, .. } => Some((*tstep, *tstop)),
+        _ => None,
+    });
+    let t_end = a.t_end.or(tran.map(|t| t.1)).ok_or_else(|| {
+        CliError::input("no stop time: give --t-end or put a `.tran` card in the netlist")
+    })?;
+    let sample_dt = a
+        .sample_dt
+        .or(tran.map(|t| t.0).filter(|s| *s > 0.0 && *s <= t_end))
+        .unwrap_or(t_end / 100.0);
+    let raw_path = a
+        .raw
+        .clone()
+        .unwrap_or_else(|| a.out.with_extension("raw").display().to_string());
+    let opts = DeckOptions {
+        t_end,
+        sample_dt,
+        max_step: a.max_step,
+        raw_path,
+        ascii: a.ascii,
+        ..DeckOptions::default()
+    };
+    let file = File::create(&a.out).map_err(|e| CliError::io(a.out.display(), e))?;
+    let mut w = BufWriter::new(file);
+    write_ngspice_deck(&circuit, &opts, &mut w).map_err(|e| match e {
+        memnet_spice::export::ExportError::Io(io) => CliError::io(a.out.display(), io),
+        other => CliError::input(format!("error: {other}")),
+    })?;
+    w.flush().map_err(|e| CliError::io(a.out.display(), e))
+}

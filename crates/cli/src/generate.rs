@@ -1,0 +1,297 @@
+//! `memnet generate`: write a generated network as a netlist or edge list.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use memnet_graph::{
+    DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Orientation, RandomSources, TranSpec,
+    WInit, generate, write_csv,
+};
+use memnet_spice::export::{CanonicalOptions, write_canonical_with};
+
+use crate::error::{CliError, CliResult};
+use crate::input::network_error;
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// rows x cols square grid (edges row-major: right then down; `--diagonals` adds both diagonals)
+    Grid,
+    /// triangular lattice (grid plus one diagonal per square)
+    Triangular,
+    /// Erdős–Rényi G(n, p)
+    ErdosRenyi,
+    /// random d-regular graph
+    RandomRegular,
+    /// Watts–Strogatz small world (ring with k neighbours, rewiring probability)
+    WattsStrogatz,
+    /// random geometric graph in the unit square (nanowire-like)
+    Geometric,
+    /// complete graph K_n
+    Complete,
+    /// ring plus random extra edges, random orientations (the theory's test graph)
+    RandomConnected,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriveKind {
+    /// no applied voltage
+    None,
+    /// a voltage between two nodes (`--terminals A,B`)
+    Terminals,
+    /// a voltage between the left and right sides (grid, triangular, geometric)
+    Sides,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriveAs {
+    /// ideal voltage sources to ground
+    Constraint,
+    /// extra memristor edges with series sources
+    Series,
+}
+
+/// Write a generated network (grid, lattice, random graph) with a drive.
+///
+/// The output format follows the extension of `-o`: `.csv` writes an edge
+/// list (`tail,head,ron,roff,w0,alpha,beta,source`), anything else a
+/// canonical-dialect netlist that memnet (and ngspice, with
+/// `--include fixtures/spice/memristor.lib`) reads. The same options and
+/// seed always give the same network.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Graph family.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// Output file (`.cir`/`.sp`/... netlist, or `.csv` edge list).
+    #[arg(short, long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// Grid and lattice rows.
+    #[arg(long, default_value_t = 10)]
+    pub rows: usize,
+    /// Grid and lattice columns.
+    #[arg(long, default_value_t = 10)]
+    pub cols: usize,
+    /// Add both diagonals to each grid square.
+    #[arg(long)]
+    pub diagonals: bool,
+    /// Number of nodes (random families, complete graph).
+    #[arg(short = 'n', long, default_value_t = 100)]
+    pub nodes: usize,
+    /// Edge probability (Erdős–Rényi) or extra-edge probability (random-connected).
+    #[arg(long, default_value_t = 0.1)]
+    pub p: f64,
+    /// Degree of a random regular graph.
+    #[arg(long, default_value_t = 3)]
+    pub degree: usize,
+    /// Neighbours per node in a Watts–Strogatz ring (even).
+    #[arg(long, default_value_t = 4)]
+    pub k: usize,
+    /// Watts–Strogatz rewiring probability.
+    #[arg(long, default_value_t = 0.1)]
+    pub rewire: f64,
+    /// Connection radius of a random geometric graph.
+    #[arg(long, default_value_t = 0.15)]
+    pub radius: f64,
+    /// Random seed (networks are reproducible across platforms).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Orient edges at random instead of low -> high node index.
+    #[arg(long)]
+    pub random_orientation: bool,
+    /// R_on of every memristor, ohms.
+    #[arg(long, default_value_t = 100.0)]
+    pub ron: f64,
+    /// R_off of every memristor, ohms.
+    #[arg(long, default_value_t = 16000.0)]
+    pub roff: f64,
+    /// Relaxation rate alpha (1/s).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub alpha: f64,
+    /// beta (V s).
+    #[arg(long, default_value_t = 1.0)]
+    pub beta: f64,
+    /// Initial w: `0.5`, `uniform:LO,HI` or `normal:MEAN,STD` (clipped into (0,1)).
+    #[arg(long, default_value = "0.5", value_name = "DIST")]
+    pub w0: String,
+    /// How the network is driven.
+    #[arg(long, value_enum, default_value_t = DriveKind::None)]
+    pub drive: DriveKind,
+    /// Drive as ideal sources to ground or as series sources on extra edges.
+    #[arg(long, value_enum, default_value_t = DriveAs::Constraint)]
+    pub drive_as: DriveAs,
+    /// Drive voltage, volts.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub voltage: f64,
+    /// The two driven nodes for `--drive terminals`, as node indices `A,B`.
+    #[arg(long, value_name = "A,B")]
+    pub terminals: Option<String>,
+    /// A DC series source on an edge: `EDGE=VOLTS` (repeatable).
+    #[arg(long = "source", value_name = "EDGE=VOLTS")]
+    pub sources: Vec<String>,
+    /// Put DC series sources on this many random edges.
+    #[arg(long, value_name = "COUNT")]
+    pub random_sources: Option<usize>,
+    /// Range of the random series sources, `MIN,MAX` volts.
+    #[arg(
+        long,
+        default_value = "-1,1",
+        value_name = "MIN,MAX",
+        allow_hyphen_values = true
+    )]
+    pub source_range: String,
+    /// Add `.tran STEP T` with this stop time (STEP = T/100).
+    #[arg(long, value_name = "T")]
+    pub t_end: Option<f64>,
+    /// Write `.include PATH` into the netlist (e.g. the ngspice memristor body).
+    #[arg(long, value_name = "PATH")]
+    pub include: Option<String>,
+}
+
+fn pair(text: &str, what: &str) -> CliResult<(f64, f64)> {
+    let bad = || CliError::input(format!("{what}: expected two numbers `A,B`, got `{text}`"));
+    let (a, b) = text.split_once(',').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
+fn w_init(text: &str) -> CliResult<WInit> {
+    if let Some(rest) = text.strip_prefix("uniform:") {
+        let (lo, hi) = pair(rest, "--w0 uniform")?;
+        Ok(WInit::Uniform { lo, hi })
+    } else if let Some(rest) = text.strip_prefix("normal:") {
+        let (mean, std) = pair(rest, "--w0 normal")?;
+        Ok(WInit::NormalClipped { mean, std })
+    } else {
+        let w = text.parse().map_err(|_| {
+            CliError::input(format!(
+                "--w0: expected a number, `uniform:LO,HI` or `normal:MEAN,STD`, got `{text}`"
+            ))
+        })?;
+        Ok(WInit::Constant { w })
+    }
+}
+
+/// The generator specification the options describe.
+pub fn spec(a: &Args) -> CliResult<GenSpec> {
+    let kind = match a.kind {
+        Kind::Grid => GraphKind::Grid {
+            rows: a.rows,
+            cols: a.cols,
+            diagonals: a.diagonals,
+        },
+        Kind::Triangular => GraphKind::Triangular {
+            rows: a.rows,
+            cols: a.cols,
+        },
+        Kind::ErdosRenyi => GraphKind::ErdosRenyi { n: a.nodes, p: a.p },
+        Kind::RandomRegular => GraphKind::RandomRegular {
+            n: a.nodes,
+            degree: a.degree,
+        },
+        Kind::WattsStrogatz => GraphKind::WattsStrogatz {
+            n: a.nodes,
+            k: a.k,
+            rewire: a.rewire,
+        },
+        Kind::Geometric => GraphKind::RandomGeometric {
+            n: a.nodes,
+            radius: a.radius,
+        },
+        Kind::Complete => GraphKind::Complete { n: a.nodes },
+        Kind::RandomConnected => GraphKind::RandomConnected {
+            n: a.nodes,
+            p_extra: a.p,
+        },
+    };
+    let mut s = GenSpec::new(kind);
+    s.seed = a.seed;
+    s.device = DeviceDefaults {
+        ron: a.ron,
+        roff: a.roff,
+        w0: 0.5,
+        alpha: a.alpha,
+        beta: a.beta,
+    };
+    s.w_init = w_init(&a.w0)?;
+    if a.random_orientation {
+        s.orientation = Orientation::Random;
+    }
+    let mode = match a.drive_as {
+        DriveAs::Constraint => DriveMode::Constraint,
+        DriveAs::Series => DriveMode::SeriesSource,
+    };
+    s.drive = match a.drive {
+        DriveKind::None => Drive::None,
+        DriveKind::Sides => Drive::Sides {
+            voltage: a.voltage,
+            mode,
+        },
+        DriveKind::Terminals => {
+            let text = a.terminals.as_deref().ok_or_else(|| {
+                CliError::input("--drive terminals needs --terminals A,B (node indices)")
+            })?;
+            let bad = || {
+                CliError::input(format!(
+                    "--terminals: expected `A,B` node indices, got `{text}`"
+                ))
+            };
+            let (x, y) = text.split_once(',').ok_or_else(bad)?;
+            Drive::Terminals {
+                a: x.trim().parse().map_err(|_| bad())?,
+                b: y.trim().parse().map_err(|_| bad())?,
+                voltage: a.voltage,
+                mode,
+            }
+        }
+    };
+    for text in &a.sources {
+        let bad = || CliError::input(format!("--source: expected `EDGE=VOLTS`, got `{text}`"));
+        let (k, v) = text.split_once('=').ok_or_else(bad)?;
+        s.sources.push((
+            k.trim().parse().map_err(|_| bad())?,
+            v.trim().parse().map_err(|_| bad())?,
+        ));
+    }
+    if let Some(count) = a.random_sources {
+        let (min, max) = pair(&a.source_range, "--source-range")?;
+        s.random_sources = Some(RandomSources { count, min, max });
+    }
+    Ok(s)
+}
+
+pub fn run(a: Args) -> CliResult {
+    let spec = spec(&a)?;
+    let mut net = generate(&spec).map_err(network_error)?;
+    if let Some(t) = a.t_end {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(CliError::input(format!(
+                "--t-end must be positive, got {t}"
+            )));
+        }
+        net.tran = Some(TranSpec {
+            tstep: t / 100.0,
+            tstop: t,
+        });
+    }
+    write_network(&net, &a.out, a.include.clone())
+}
+
+fn write_network(net: &memnet_graph::Network, out: &Path, include: Option<String>) -> CliResult {
+    let file = File::create(out).map_err(|e| CliError::io(out.display(), e))?;
+    let mut w = BufWriter::new(file);
+    let is_csv = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        write_csv(net, &mut w).map_err(|e| CliError::io(out.display(), e))?;
+    } else {
+        let circuit = net.to_circuit();
+        write_canonical_with(&circuit, &CanonicalOptions { include }, &mut w)
+            .map_err(|e| CliError::io(out.display(), e))?;
+    }
+    w.flush().map_err(|e| CliError::io(out.display(), e))
+}

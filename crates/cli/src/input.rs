@@ -1,0 +1,99 @@
+//! Reading what the user points memnet at: a SPICE netlist or a graph file
+//! (`.csv` edge list, `.mtx` Matrix Market), chosen by extension.
+
+use std::path::{Path, PathBuf};
+
+use memnet_graph::{DeviceDefaults, Network, NetworkError, read_graph_file};
+use memnet_spice::{Circuit, ImportOptions, UserMemristor};
+
+use crate::error::{CliError, CliResult};
+
+/// Options shared by every command that reads a circuit.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Treat instances of this user subcircuit as memnet memristors (repeatable).
+    #[arg(long = "memristor-subckt", value_name = "NAME")]
+    pub memristor_subckt: Vec<String>,
+    /// Map memnet's parameter names onto the subcircuit's, e.g. `ron=RMIN,roff=RMAX,w0=X0`.
+    /// The n-th `--param` belongs to the n-th `--memristor-subckt`.
+    #[arg(long = "param", value_name = "MAP")]
+    pub param: Vec<String>,
+}
+
+impl InputArgs {
+    pub fn import_options(&self) -> CliResult<ImportOptions> {
+        if self.param.len() > self.memristor_subckt.len() {
+            return Err(CliError::input(
+                "--param given without a matching --memristor-subckt",
+            ));
+        }
+        let mut memristor_subckts = Vec::new();
+        for (i, subckt) in self.memristor_subckt.iter().enumerate() {
+            let param_map = match self.param.get(i) {
+                Some(text) => UserMemristor::parse_param_map(text)
+                    .map_err(|e| CliError::input(format!("--param {text}: {e}")))?,
+                None => Vec::new(),
+            };
+            memristor_subckts.push(UserMemristor {
+                subckt: subckt.clone(),
+                param_map,
+            });
+        }
+        Ok(ImportOptions { memristor_subckts })
+    }
+}
+
+/// A loaded input: the flat circuit (netlists only) and the network built
+/// from it, or why the network could not be built.
+pub struct Loaded {
+    pub path: PathBuf,
+    pub circuit: Option<Circuit>,
+    pub network: Result<Network, NetworkError>,
+}
+
+impl Loaded {
+    /// The network, or the error that prevents simulation, rendered.
+    pub fn into_network(self) -> CliResult<Network> {
+        self.network.map_err(network_error)
+    }
+}
+
+pub fn network_error(e: NetworkError) -> CliError {
+    CliError::input(e.render())
+}
+
+/// Whether `path` names a graph file rather than a netlist.
+pub fn is_graph_file(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("csv" | "mtx")
+    )
+}
+
+/// Reads `path`. A netlist that cannot be parsed is an error; one that
+/// parses but cannot become a network is returned with the reason, so
+/// `import` can still summarise it.
+pub fn load(path: &Path, args: &InputArgs) -> CliResult<Loaded> {
+    if is_graph_file(path) {
+        let network = match read_graph_file(path, &DeviceDefaults::default()) {
+            Err(e @ NetworkError::Io { .. }) => return Err(network_error(e)),
+            other => other,
+        };
+        return Ok(Loaded {
+            path: path.to_path_buf(),
+            circuit: None,
+            network,
+        });
+    }
+    let opts = args.import_options()?;
+    let circuit = memnet_spice::import_file(path, &opts)?;
+    let network = Network::from_circuit(&circuit);
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        circuit: Some(circuit),
+        network,
+    })
+}

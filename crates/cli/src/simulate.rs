@@ -1,0 +1,307 @@
+//! `memnet simulate`: integrate the memory equation and write w(t).
+
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use memnet_graph::Network;
+use memnet_solver::{
+    Bounds, CsvSink, Method, NpySink, SampleSink, SimOptions, SimReport, memristor_names, simulate,
+};
+use memnet_spice::raw::RawWriter;
+use serde::Serialize;
+
+use crate::error::{CliError, CliResult};
+use crate::input::{InputArgs, load};
+use crate::plot::{self, TrajectoryPlot};
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodArg {
+    /// explicit Euler with fixed step --dt (what published reference codes use)
+    Euler,
+    /// classical Runge-Kutta 4 with fixed step --dt
+    Rk4,
+    /// adaptive Dormand-Prince 5(4) with --rtol/--atol
+    Dopri5,
+    /// integrated Kirchhoff laws, no time stepping (alpha = 0 only)
+    Exact,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoundsArg {
+    /// clip w to [0,1] after each step
+    Clip,
+    /// a device at a bound stays there while the law pushes it outwards
+    Sticky,
+}
+
+/// Integrate dw/dt = alpha w - (1/beta)(I + xi Omega W)^{-1} Omega S and write w(t).
+///
+/// Samples are written as they are produced, so an interrupted run leaves a
+/// valid file holding every sample so far. The output format follows the
+/// extension of --out: `.csv` (header `time,<memristor names>`), `.npy`
+/// (float64 matrix, first column time, names in a sidecar `.json`) or
+/// `.raw` (ngspice binary raw file, readable by ngspice's `load`).
+/// How to integrate: shared by `simulate` and anything else that runs the solver.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StepArgs {
+    /// End time. Default: the stop time of the netlist's `.tran`.
+    #[arg(long, value_name = "T")]
+    pub t_end: Option<f64>,
+    /// Integration method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Rk4)]
+    pub method: MethodArg,
+    /// Step of euler/rk4 (first step of dopri5). Default: t_end/1000.
+    #[arg(long, value_name = "DT")]
+    pub dt: Option<f64>,
+    /// Relative tolerance of dopri5.
+    #[arg(long, default_value_t = 1e-8, value_name = "R")]
+    pub rtol: f64,
+    /// Absolute tolerance of dopri5.
+    #[arg(long, default_value_t = 1e-10, value_name = "A")]
+    pub atol: f64,
+    /// Rule at the ends of [0,1].
+    #[arg(long, value_enum, default_value_t = BoundsArg::Clip)]
+    pub bounds: BoundsArg,
+    /// Sample interval. Default: the `.tran` step, else t_end/100. The last
+    /// sample is at exactly t_end.
+    #[arg(long, value_name = "S")]
+    pub sample_dt: Option<f64>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Netlist or graph file (.csv, .mtx).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub step: StepArgs,
+    /// Write the trajectory (.csv, .npy or .raw).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Plot w(t) to an SVG or PNG (every device up to 50, else quantile bands).
+    #[arg(long, value_name = "PATH")]
+    pub plot: Option<PathBuf>,
+    /// Print the run summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Fans samples out to the output file and the plot collector.
+struct Sinks {
+    out: Option<Box<dyn SampleSink>>,
+    plot: Option<TrajectoryPlot>,
+}
+
+impl SampleSink for Sinks {
+    fn sample(&mut self, t: f64, w: &[f64]) -> std::io::Result<()> {
+        if let Some(o) = &mut self.out {
+            o.sample(t, w)?;
+        }
+        if let Some(p) = &mut self.plot {
+            p.push(t, w);
+        }
+        Ok(())
+    }
+}
+
+/// ngspice raw output: one point per sample, `time` then every w.
+struct RawSink(RawWriter<File>);
+
+impl SampleSink for RawSink {
+    fn sample(&mut self, t: f64, w: &[f64]) -> std::io::Result<()> {
+        // One allocation per sample is small next to the file write.
+        let mut point = Vec::with_capacity(w.len() + 1);
+        point.push(t);
+        point.extend_from_slice(w);
+        self.0.write_point(&point)
+    }
+}
+
+fn open_sink(path: &Path, names: &[String], title: &str) -> CliResult<Box<dyn SampleSink>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let err = |e: std::io::Error| CliError::io(path.display(), e);
+    Ok(match ext.as_deref() {
+        Some("csv") => Box::new(CsvSink::create(path, names).map_err(err)?),
+        Some("npy") => Box::new(NpySink::create(path, names).map_err(err)?),
+        Some("raw") => {
+            // ngspice names node voltages v(<node>); memnet's states are
+            // named after the device, as `v(<device>.w)` in an exported deck.
+            let vars: Vec<String> = std::iter::once("time".to_string())
+                .chain(names.iter().map(|n| format!("v({n}.w)")))
+                .collect();
+            let refs: Vec<&str> = vars.iter().map(String::as_str).collect();
+            let w = RawWriter::create_file(path, title, "Transient Analysis", &refs, true)
+                .map_err(err)?;
+            Box::new(RawSink(w))
+        }
+        _ => {
+            return Err(CliError::input(format!(
+                "--out {}: unknown format (use .csv, .npy or .raw)",
+                path.display()
+            )));
+        }
+    })
+}
+
+/// Simulation options from the command line and the netlist's `.tran`.
+pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
+    let t_end = match (a.t_end, net.tran) {
+        (Some(t), _) => t,
+        (None, Some(tran)) => tran.tstop,
+        (None, None) => {
+            return Err(CliError::input(
+                "no end time: give --t-end or put a `.tran` card in the netlist",
+            ));
+        }
+    };
+    if !(t_end.is_finite() && t_end > 0.0) {
+        return Err(CliError::input(format!(
+            "end time must be positive and finite, got {t_end}"
+        )));
+    }
+    let positive = |name: &str, v: f64| -> CliResult<f64> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(CliError::input(format!(
+                "{name} must be positive and finite, got {v}"
+            )))
+        }
+    };
+    let dt = positive("--dt", a.dt.unwrap_or(t_end / 1000.0))?;
+    let sample_dt = match a.sample_dt {
+        Some(s) => positive("--sample-dt", s)?,
+        None => net
+            .tran
+            .map(|t| t.tstep)
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(t_end / 100.0),
+    };
+    Ok(SimOptions {
+        t_end,
+        method: match a.method {
+            MethodArg::Euler => Method::Euler,
+            MethodArg::Rk4 => Method::Rk4,
+            MethodArg::Dopri5 => Method::Dopri5,
+            MethodArg::Exact => Method::Exact,
+        },
+        dt,
+        rtol: positive("--rtol", a.rtol)?,
+        atol: positive("--atol", a.atol)?,
+        bounds: match a.bounds {
+            BoundsArg::Clip => Bounds::Clip,
+            BoundsArg::Sticky => Bounds::Sticky,
+        },
+        sample_dt: Some(sample_dt),
+        ..SimOptions::default()
+    })
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    file: String,
+    out: Option<String>,
+    t_end: f64,
+    #[serde(flatten)]
+    report: &'a SimReport,
+}
+
+pub fn run(a: Args) -> CliResult {
+    let net = load(&a.file, &a.input)?.into_network()?;
+    let opts = sim_options(&net, &a.step)?;
+    let names = memristor_names(&net);
+    let mut sinks = Sinks {
+        out: match &a.out {
+            Some(p) => Some(open_sink(p, &names, &net.title)?),
+            None => None,
+        },
+        plot: a.plot.as_ref().map(|_| TrajectoryPlot::new(&names)),
+    };
+    let bar = progress_bar(opts.t_end);
+    let mut progress = |t: f64| {
+        if let Some(b) = &bar {
+            b.set_position((t / opts.t_end * 1000.0) as u64);
+        }
+    };
+    let result = simulate(&net, &opts, &mut sinks, &mut progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = result.map_err(|e| CliError::input(format!("error: {e}")))?;
+    if let (Some(path), Some(p)) = (&a.plot, &sinks.plot) {
+        plot::write_trajectory(path, &net.title, p)?;
+    }
+    let summary = Summary {
+        file: a.file.display().to_string(),
+        out: a.out.as_ref().map(|p| p.display().to_string()),
+        t_end: opts.t_end,
+        report: &report,
+    };
+    if a.json {
+        let text = serde_json::to_string_pretty(&summary)
+            .map_err(|e| CliError::io("serialising the summary", e))?;
+        println!("{text}");
+    } else {
+        print!("{}", render_text(&summary));
+    }
+    Ok(())
+}
+
+/// A bar on a terminal; nothing when stderr is piped or redirected.
+fn progress_bar(t_end: f64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} t = {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("0 / {t_end}"));
+    Some(bar)
+}
+
+fn render_text(s: &Summary) -> String {
+    let r = s.report;
+    let mut out = format!(
+        "simulated {} memristors to t = {} with {:?}: {} steps ({} rejected), {} right-hand sides, {} factorisations, {} samples, {:.3} s\n",
+        r.memristors,
+        s.t_end,
+        r.method,
+        r.steps,
+        r.rejected_steps,
+        r.rhs_evals,
+        r.factorizations,
+        r.samples,
+        r.wall_time_s
+    );
+    out.push_str(&format!(
+        "final w: min {:.6} max {:.6} mean {:.6}\n",
+        r.w_min, r.w_max, r.w_mean
+    ));
+    match &r.first_bound_hit {
+        Some(h) => out.push_str(&format!(
+            "first bound hit: {} reached w = {} at t = {:.6} (invariants hold only before this)\n",
+            h.name, h.bound, h.t
+        )),
+        None => out.push_str("no device reached a bound of [0,1]\n"),
+    }
+    match (r.charge_drift, &r.charge_note) {
+        (Some(d), _) => out.push_str(&format!(
+            "charge law |B w(t) - e^(alpha t) B w(0)|: max drift {d:.3e}\n"
+        )),
+        (None, Some(note)) => out.push_str(&format!("charge law not checked: {note}\n")),
+        (None, None) => {}
+    }
+    if let Some(o) = &s.out {
+        out.push_str(&format!("wrote {o}\n"));
+    }
+    out
+}
