@@ -1058,7 +1058,11 @@ fn kv_list(
             ));
         }
         let mut key = k.text(t);
-        if key.len() > 7 && key[..7].eq_ignore_ascii_case("params:") {
+        if key.len() > 7
+            && key
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("params:"))
+        {
             key = &key[7..];
         }
         let e = next_key(toks, i + 2).unwrap_or(toks.len());

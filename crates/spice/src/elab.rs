@@ -637,7 +637,7 @@ impl<'d> Elab<'d, '_> {
                     [a, b, c, d, ..] => (a, b, c, Some(d)),
                     [] => return Err(self.diag(loc, ".tran needs a step and a stop time")),
                 };
-                if !(tstop > 0.0) || tstep < 0.0 {
+                if tstop.is_nan() || tstop <= 0.0 || tstep < 0.0 {
                     return Err(self.diag(
                         loc,
                         format!(".tran: stop time {tstop} must be > 0 and step {tstep} >= 0"),
@@ -935,7 +935,7 @@ impl<'d> Elab<'d, '_> {
             ));
         }
         let level = m.params.get("level").copied().unwrap_or(1.0);
-        if !(level >= 0.0 && level < 1000.0) {
+        if !(0.0..1000.0).contains(&level) {
             return Err(self.diag(&m.loc, format!("model {}: invalid level {level}", m.name)));
         }
         let mut all = m.params;

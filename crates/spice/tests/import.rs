@@ -1,0 +1,521 @@
+//! Semantics of the importer, checked with exact expectations: theory.md
+//! fixtures, scoping, naming, sources, dialects, diagnostics.
+//! Float comparisons use `==` where the value is a decimal literal parsed
+//! once (correctly rounded, so exact) and 1e-15 relative where arithmetic
+//! is involved (a few roundings of ~1.1e-16 each).
+
+use std::path::{Path, PathBuf};
+
+use memnet_spice::{
+    Analysis, Circuit, Element, ElementKind, ImportOptions, LinearLaw, MemristorDialect,
+    UserMemristor, Waveform, import_file, import_str,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/spice")
+        .join(name)
+}
+
+fn load(name: &str) -> Circuit {
+    import_file(&fixture(name), &ImportOptions::default())
+        .unwrap_or_else(|d| panic!("{name}: {}", d.render()))
+}
+
+fn parse(text: &str) -> Circuit {
+    import_str(text, "t.cir", &ImportOptions::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()))
+}
+
+fn err(text: &str) -> String {
+    match import_str(text, "t.cir", &ImportOptions::default()) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(d) => d.render(),
+    }
+}
+
+fn el<'a>(c: &'a Circuit, name: &str) -> &'a Element {
+    c.elements
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no element {name}"))
+}
+
+fn law(e: &Element) -> LinearLaw {
+    match &e.kind {
+        ElementKind::Memristor(m) => m.law.unwrap_or_else(|| panic!("{} has no law", e.name)),
+        k => panic!("{} is a {}", e.name, k.name()),
+    }
+}
+
+fn resistance(e: &Element) -> f64 {
+    match e.kind {
+        ElementKind::Resistor { resistance } => resistance,
+        ref k => panic!("{} is a {}", e.name, k.name()),
+    }
+}
+
+fn dc(e: &Element) -> f64 {
+    match &e.kind {
+        ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s) => s.dc,
+        k => panic!("{} is a {}", e.name, k.name()),
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-15 * b.abs().max(1.0)
+}
+
+#[test]
+fn theory_e1_is_a_self_loop_with_positive_source() {
+    let c = load("e1_single.cir");
+    assert_eq!(c.elements.len(), 2);
+    let v = el(&c, "v1");
+    assert_eq!(v.nodes, ["a", "0"]);
+    assert_eq!(dc(v), 0.1);
+    let x = el(&c, "x1");
+    assert_eq!(x.nodes, ["a", "0"]);
+    let l = law(x);
+    assert_eq!(
+        (l.ron, l.roff, l.w0, l.alpha, l.beta),
+        (1.0, 2.0, 0.5, 0.0, 1.0)
+    );
+    assert_eq!(l.xi(), 1.0);
+    match c.tran() {
+        Some(Analysis::Tran { tstep, tstop, .. }) => assert_eq!((*tstep, *tstop), (0.01, 5.0)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn theory_e2_e3_edges_sources_and_states() {
+    let c = load("e2_series.cir");
+    assert_eq!(el(&c, "v0").nodes, ["m0", "0"]);
+    assert_eq!(dc(el(&c, "v0")), 0.3);
+    assert_eq!(el(&c, "xm0").nodes, ["m0", "1"]);
+    assert_eq!(el(&c, "xm1").nodes, ["1", "0"]);
+    assert_eq!(law(el(&c, "xm0")).w0, 0.6);
+    assert_eq!(law(el(&c, "xm1")).w0, 0.2);
+    assert_eq!(law(el(&c, "xm1")).xi(), 2.0);
+
+    let c = load("e3_triangle.cir");
+    let edges = [
+        ("0", "1", 0.3, 0.5),
+        ("1", "2", 0.2, 0.4),
+        ("0", "2", 0.1, 0.3),
+    ];
+    for (k, (u, v, s, w0)) in edges.iter().enumerate() {
+        let src = el(&c, &format!("v{k}"));
+        let m = format!("m{k}");
+        assert_eq!(src.nodes, [m.as_str(), u], "source of edge {k}");
+        assert_eq!(dc(src), *s);
+        let x = el(&c, &format!("xm{k}"));
+        assert_eq!(x.nodes, [m.as_str(), v], "device of edge {k}");
+        assert_eq!(law(x).w0, *w0);
+        assert_eq!(law(x).xi(), 2.0);
+    }
+}
+
+#[test]
+fn theory_e4_grids_follow_the_edge_order() {
+    let edges = [
+        (0, 1),
+        (0, 3),
+        (1, 2),
+        (1, 4),
+        (2, 5),
+        (3, 4),
+        (3, 6),
+        (4, 5),
+        (4, 7),
+        (5, 8),
+        (6, 7),
+        (7, 8),
+    ];
+    for (file, alpha) in [
+        ("e4_grid.cir", 0.0),
+        ("e4_grid_alpha_p01.cir", 0.1),
+        ("e4_grid_alpha_m01.cir", -0.1),
+    ] {
+        let c = load(file);
+        let mems: Vec<&Element> = c
+            .elements
+            .iter()
+            .filter(|e| matches!(e.kind, ElementKind::Memristor(_)))
+            .collect();
+        assert_eq!(mems.len(), 12, "{file}");
+        for (k, (u, v)) in edges.iter().enumerate() {
+            let x = mems[k];
+            assert_eq!(x.name, format!("xm{k}"), "{file}");
+            let tail = if k == 0 {
+                "m0".to_string()
+            } else {
+                u.to_string()
+            };
+            assert_eq!(x.nodes, [tail, v.to_string()], "{file} edge {k}");
+            let l = law(x);
+            assert!(
+                close(l.w0, 0.2 + 0.05 * k as f64),
+                "{file} w0_{k} = {}",
+                l.w0
+            );
+            assert_eq!(
+                (l.ron, l.roff, l.beta, l.alpha),
+                (1.0, 11.0, 10.0, alpha),
+                "{file}"
+            );
+            assert_eq!(l.xi(), 10.0);
+        }
+        let v0 = el(&c, "v0");
+        assert_eq!(v0.nodes, ["m0", "0"]);
+        assert_eq!(dc(v0), 1.0);
+        assert_eq!(c.elements.len(), 13, "{file}: only V0 and the 12 devices");
+    }
+}
+
+#[test]
+fn scale_suffixes_are_case_insensitive_and_m_is_milli() {
+    let c = load("case_insensitive.cir");
+    assert_eq!(resistance(el(&c, "rbig")), 1e6);
+    assert_eq!(resistance(el(&c, "rmilli")), 1e-3);
+    assert_eq!(resistance(el(&c, "rmeg")), 1e6);
+    assert!(close(resistance(el(&c, "rmil")), 10.0 * 25.4e-6));
+    // GND and Gnd are ground; names are lower-case.
+    assert_eq!(el(&c, "rbig").nodes, ["node_a", "0"]);
+    assert_eq!(el(&c, "vsrc").nodes, ["node_b", "0"]);
+}
+
+#[test]
+fn parameters_scope_lexically_with_instance_overrides() {
+    let c = load("nested_subckts.cir");
+    // x1: pair w1=0.3 r={rs}=50 -> cell r=50, rr = 100; w = 0.3.
+    assert_eq!(resistance(el(&c, "x1.xc1.rser")), 100.0);
+    assert_eq!(law(el(&c, "x1.xc1.xm")).w0, 0.3);
+    // xc2 takes cell's default r=1k (rr = 2k) and w2 = 0.8 from pair's defaults.
+    assert_eq!(resistance(el(&c, "x1.xc2.rser")), 2000.0);
+    assert_eq!(law(el(&c, "x1.xc2.xm")).w0, 0.8);
+    // The nested definition `half` sees pair's r: k*r = 3*50 (x1), 3*100 (x2).
+    assert_eq!(resistance(el(&c, "x1.xh.rk")), 150.0);
+    assert_eq!(resistance(el(&c, "x2.xh.rk")), 300.0);
+    // Pins map to outer nodes, internal nodes get the instance path.
+    assert_eq!(el(&c, "x1.xc1.rser").nodes, ["top", "x1.xc1.mid"]);
+    assert_eq!(el(&c, "x1.xc1.xm").nodes, ["x1.xc1.mid", "x1.mid"]);
+    assert_eq!(el(&c, "x2.xc2.xm").nodes, ["x2.xc2.mid", "0"]);
+}
+
+#[test]
+fn functions_resolve_before_definition_and_shadow_locally() {
+    let c = load("func_scopes.cir");
+    assert_eq!(resistance(el(&c, "r1")), 6.0);
+    assert_eq!(resistance(el(&c, "r2")), 5.0);
+    assert_eq!(resistance(el(&c, "x1.r1")), 30.0);
+    assert_eq!(resistance(el(&c, "x1.r2")), 3.0);
+    assert_eq!(resistance(el(&c, "r3")), 2.0);
+}
+
+#[test]
+fn expressions_in_parameters_evaluate() {
+    let c = load("canonical_params.cir");
+    let l = law(el(&c, "xm1"));
+    assert_eq!(
+        (l.ron, l.roff, l.w0, l.beta),
+        (1000.0, 11000.0, 0.75, 2000.0)
+    );
+    assert_eq!(law(el(&c, "xm2")).alpha, -0.1);
+    assert_eq!(resistance(el(&c, "r1")), 13000.0);
+    assert_eq!(resistance(el(&c, "r2")), 17.0);
+    assert_eq!(resistance(el(&c, "r3")), 206.0);
+    let want = 10e3 + 2e6 + 3e-3 + 4e-6 + 5e-9 + 6e-12 + 7e-15 + 8e9 + 9e12 + 25.4e-6;
+    assert!(close(resistance(el(&c, "r4")), want));
+}
+
+#[test]
+fn includes_and_library_sections_resolve_relative_to_the_including_file() {
+    let c = load("includes_main.cir");
+    assert_eq!(dc(el(&c, "v1")), 0.5);
+    assert_eq!(
+        resistance(el(&c, "x1.r1")),
+        1000.0,
+        "section 'typical', not 'fast'"
+    );
+    let l = law(el(&c, "xm1"));
+    assert_eq!((l.ron, l.roff), (2.0, 20.0));
+    assert!(c.models.contains_key("dmod"));
+    assert!(el(&c, "x1.r1").loc.file.ends_with("inc/cells.lib"));
+    assert_eq!(el(&c, "x1.r1").loc.line, 4);
+    // import_str resolves relative to the current directory (the crate
+    // directory under cargo test).
+    let c = parse(".title\n.include ../../fixtures/spice/inc/params.inc\nR1 a 0 {roff_inc}\n");
+    assert_eq!(resistance(el(&c, "r1")), 20.0);
+}
+
+#[test]
+fn encodings_give_the_same_circuit() {
+    let a = load("utf16le_bom.cir");
+    let b = load("utf16le_nobom.cir");
+    assert_eq!(a.elements, {
+        let mut e = b.elements.clone();
+        for x in &mut e {
+            x.loc.file = a.elements[0].loc.file.clone();
+        }
+        e
+    });
+    match el(&a, "c1").kind {
+        ElementKind::Capacitor { capacitance, .. } => assert_eq!(capacitance, 4.7e-6),
+        ref k => panic!("{k:?}"),
+    }
+    let l = load("latin1_micro.cir");
+    match el(&l, "c2").kind {
+        ElementKind::Capacitor { capacitance, .. } => assert_eq!(capacitance, 1e-5),
+        ref k => panic!("{k:?}"),
+    }
+    match el(&l, "l1").kind {
+        ElementKind::Inductor { inductance, .. } => assert_eq!(inductance, 2.5e-6),
+        ref k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn sources_keep_ngspice_waveforms() {
+    let c = load("sources.cir");
+    match &el(&c, "v4").kind {
+        ElementKind::VoltageSource(s) => assert_eq!(
+            s.waveform,
+            Waveform::Pulse {
+                v1: 0.0,
+                v2: 5.0,
+                td: 1e-6,
+                tr: Some(2e-9),
+                tf: Some(3e-9),
+                pw: Some(4e-6),
+                per: Some(1e-5),
+                np: Some(3)
+            }
+        ),
+        k => panic!("{k:?}"),
+    }
+    match &el(&c, "v6").kind {
+        ElementKind::VoltageSource(s) => {
+            assert_eq!(
+                s.waveform,
+                Waveform::Sin {
+                    vo: 0.5,
+                    va: 1.0,
+                    freq: Some(1e3),
+                    td: 1e-3,
+                    theta: 10.0,
+                    phase: 90.0
+                }
+            );
+            // No DC given: the value at t = 0 (vo + va sin(phase)).
+            assert!(close(s.dc, 1.5));
+        }
+        k => panic!("{k:?}"),
+    }
+    match &el(&c, "v8").kind {
+        ElementKind::VoltageSource(s) => assert_eq!(
+            s.waveform,
+            Waveform::Pwl {
+                points: vec![(0.0, 0.0), (1e-3, 1.0), (2e-3, 1.0), (3e-3, 0.0)],
+                repeat_from: Some(0.0),
+                delay: 1e-3
+            }
+        ),
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(dc(el(&c, "v3")), 1.0, "AC part ignored");
+    assert_eq!(dc(el(&c, "v10")), 0.2, "explicit DC beside a waveform");
+    assert_eq!(dc(el(&c, "v11")), 0.0, "AC-only source");
+    assert_eq!(dc(el(&c, "i1")), 1e-3);
+    match &el(&c, "v12").kind {
+        ElementKind::Unsupported { what, .. } => assert!(what.contains("EXP"), "{what}"),
+        k => panic!("{k:?}"),
+    }
+}
+
+#[test]
+fn memristor_dialects_keep_every_parameter() {
+    let c = load("xyce_team.cir");
+    let e = el(&c, "ymemristor!mr1");
+    assert_eq!(e.nodes, ["1", "0"]);
+    match &e.kind {
+        ElementKind::Memristor(m) => {
+            assert_eq!(
+                m.dialect,
+                MemristorDialect::Xyce {
+                    model: "mrm2".into(),
+                    level: 2
+                }
+            );
+            assert!(m.law.is_none());
+            assert_eq!(m.params.get("koff"), Some(&1.46e-9));
+            assert_eq!(m.params.get("xo"), Some(&0.11), "instance parameter");
+            assert_eq!(m.params.len(), 19);
+        }
+        k => panic!("{k:?}"),
+    }
+    let c = load("xspice_memristor.cir");
+    for (name, nodes) in [("a1", ["in", "mid"]), ("a2", ["mid", "0"])] {
+        let e = el(&c, name);
+        assert_eq!(e.nodes, nodes);
+        match &e.kind {
+            ElementKind::Memristor(m) => {
+                assert_eq!(
+                    m.dialect,
+                    MemristorDialect::Xspice {
+                        model: "memr".into()
+                    }
+                );
+                assert_eq!(m.params.get("rinit"), Some(&7000.0));
+                assert_eq!(m.params.get("vt"), Some(&0.6));
+            }
+            k => panic!("{k:?}"),
+        }
+    }
+    // A file's own `memristor` subckt gives defaults; instances still map
+    // to the canonical device.
+    let c = load("canonical_subckt_defaults.cir");
+    let l = law(el(&c, "x1"));
+    assert_eq!(
+        (l.ron, l.roff, l.w0, l.alpha, l.beta),
+        (10.0, 1000.0, 0.1, 0.0, 2.0)
+    );
+    let l = law(el(&c, "x2"));
+    assert_eq!((l.roff, l.w0), (2000.0, 0.9));
+    assert_eq!(c.elements.len(), 3, "the memristor body is not flattened");
+}
+
+#[test]
+fn documented_defaults_apply_without_a_definition() {
+    let c = parse("t\nX1 a 0 memristor\n");
+    let l = law(el(&c, "x1"));
+    assert_eq!(
+        (l.ron, l.roff, l.w0, l.alpha, l.beta),
+        (
+            memnet_spice::DEFAULT_RON,
+            memnet_spice::DEFAULT_ROFF,
+            memnet_spice::DEFAULT_W0,
+            memnet_spice::DEFAULT_ALPHA,
+            memnet_spice::DEFAULT_BETA
+        )
+    );
+    assert_eq!(
+        (l.ron, l.roff, l.w0, l.alpha, l.beta),
+        (100.0, 16000.0, 0.5, 0.0, 1.0)
+    );
+}
+
+#[test]
+fn user_memristor_mapping() {
+    let opts = ImportOptions {
+        memristor_subckts: vec![UserMemristor {
+            subckt: "mymem".into(),
+            param_map: vec![
+                ("ron".into(), "rmin".into()),
+                ("roff".into(), "rmax".into()),
+            ],
+        }],
+    };
+    let c = import_file(&fixture("user_memristor.cir"), &opts)
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let e = el(&c, "xu1");
+    match &e.kind {
+        ElementKind::Memristor(m) => {
+            assert_eq!(
+                m.dialect,
+                MemristorDialect::UserSubckt {
+                    subckt: "mymem".into()
+                }
+            );
+            let l = m.law.unwrap_or_else(|| panic!("no law"));
+            // rmin from the instance, rmax from the PARAMS: default, w0 unmapped -> default.
+            assert_eq!((l.ron, l.roff, l.w0), (20.0, 1000.0, 0.5));
+            assert_eq!(m.params.get("xinit"), Some(&0.4));
+        }
+        k => panic!("{k:?}"),
+    }
+    assert!(UserMemristor::parse_param_map("ron=a,bogus=b").is_err());
+    assert!(UserMemristor::parse_param_map("ron").is_err());
+    assert_eq!(
+        UserMemristor::parse_param_map("RON=Rmin, w0 = X"),
+        Ok(vec![
+            ("ron".into(), "rmin".into()),
+            ("w0".into(), "x".into())
+        ])
+    );
+}
+
+#[test]
+fn warnings_report_unused_and_ignored_things() {
+    let c = parse(
+        "t\n.param used=1 unused=2\n.subckt lonely a b\nR1 a b 1\n.ends\nR1 a 0 {used}\n.probe v(a)\n.frobnicate\n",
+    );
+    let msgs: Vec<String> = c
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.loc.line, w.message))
+        .collect();
+    assert!(
+        msgs.contains(&"2: parameter 'unused' is defined but never used".to_string()),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(&"3: subcircuit 'lonely' is defined but never used".to_string()),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("7: '.probe' card ignored")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("8: unknown card '.frobnicate'")),
+        "{msgs:?}"
+    );
+    assert!(!msgs.iter().any(|m| m.contains("'used'")), "{msgs:?}");
+}
+
+#[test]
+fn title_end_and_comments() {
+    let c = parse("R1 a 0 1 is the title, not a card\n* c\nR2 a 0 2 ; x\n.END\nR3 a 0 3\n");
+    assert_eq!(c.title, "R1 a 0 1 is the title, not a card");
+    assert_eq!(c.elements.len(), 1);
+    assert_eq!(el(&c, "r2").loc.to_string(), "t.cir:3:1");
+}
+
+#[test]
+fn diagnostics_render_file_line_column_and_caret() {
+    let r = err("t\nV1 a 0 1\nR1 a 0 {2*nope}\n");
+    assert_eq!(
+        r,
+        "t.cir:3:8: error: resistor r1: undefined parameter 'nope'\nR1 a 0 {2*nope}\n       ^"
+    );
+    let r = err("t\nR1 a 0\n+ {1+}\n");
+    assert!(r.starts_with("t.cir:3:6: error: expected a value"), "{r}");
+    let r = err("t\n\tR1 a 0 1.5.5\n");
+    // Columns count characters (a tab is one); the caret keeps the tab.
+    assert_eq!(
+        r,
+        "t.cir:2:9: error: malformed number '1.5.5'\n\tR1 a 0 1.5.5\n\t       ^"
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let mut text = String::from("deep\n");
+    for k in 0..400 {
+        text.push_str(&format!(".subckt s{k} a b\nX1 a b s{}\n.ends\n", k + 1));
+    }
+    text.push_str(".subckt s400 a b\nR1 a b 1\n.ends\nX0 n 0 s0\n");
+    let r = err(&text);
+    assert!(r.contains("nested too deeply"), "{r}");
+    let r = err(&format!(
+        "t\nR1 a 0 {{{}1{}}}\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    ));
+    assert!(r.contains("nested too deeply"), "{r}");
+    let r = err("t\n.param a={b} b={c} c={d} d={a}\nR1 n 0 {a}\n");
+    assert!(r.contains("a -> b -> c -> d -> a"), "{r}");
+}
