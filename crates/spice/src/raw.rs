@@ -251,13 +251,28 @@ impl RawFile {
         Self::parse_with(bytes, ReadOptions::default())
     }
 
+    /// Like [`RawFile::parse`], with options. LTspice files (UTF-16LE text,
+    /// single-precision values) are recognised; error byte offsets are
+    /// mapped back to the original UTF-16 bytes.
     pub fn parse_with(bytes: &[u8], opts: ReadOptions) -> Result<RawFile, RawError> {
+        let Some(t) = utf16le_to_utf8(bytes) else {
+            return Reader {
+                bytes,
+                pos: 0,
+                opts,
+            }
+            .file();
+        };
         Reader {
-            bytes,
+            bytes: &t.bytes,
             pos: 0,
             opts,
         }
         .file()
+        .map_err(|mut e| {
+            e.byte = t.original_offset(e.byte).min(bytes.len());
+            e
+        })
     }
 
     /// Reads and parses a file; errors name the path.
@@ -471,7 +486,19 @@ impl<'a> Reader<'a> {
                 let Some(np) = h.n_points else {
                     return Err(self.err_at(data_line, "`Binary:` data needs `No. Points:`"));
                 };
-                let (c, stop) = self.binary(variables.len(), np, complex)?;
+                if h.flags.iter().any(|f| f == "fastaccess") {
+                    return Err(self.err_at(
+                        data_line,
+                        "LTspice FastAccess (column-major) data is not supported; re-save without -FastAccess",
+                    ));
+                }
+                // LTspice stores real data as an f64 scale and f32 values
+                // unless the `double` flag is set.
+                let ltspice = h.other.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case("command") && v.to_ascii_lowercase().contains("ltspice")
+                });
+                let single = ltspice && !complex && !h.flags.iter().any(|f| f == "double");
+                let (c, stop) = self.binary(variables.len(), np, complex, single)?;
                 (c, np, stop)
             }
             DataKind::Ascii => {
@@ -577,12 +604,25 @@ impl<'a> Reader<'a> {
         Ok(vars)
     }
 
-    fn binary(&mut self, nv: usize, np: usize, complex: bool) -> Result<(Columns, bool), RawError> {
+    /// `single`: LTspice layout, an f64 scale then f32 values; its scale
+    /// may carry a flag in the sign bit, so its magnitude is taken.
+    fn binary(
+        &mut self,
+        nv: usize,
+        np: usize,
+        complex: bool,
+        single: bool,
+    ) -> Result<(Columns, bool), RawError> {
         let start = self.pos;
         let width = if complex { 16 } else { 8 };
-        let point_bytes = nv
-            .checked_mul(width)
-            .ok_or_else(|| self.err_at(start, "too many variables"))?;
+        let point_bytes = if single {
+            nv.saturating_sub(1)
+                .checked_mul(4)
+                .and_then(|b| b.checked_add(8))
+        } else {
+            nv.checked_mul(width)
+        }
+        .ok_or_else(|| self.err_at(start, "too many variables"))?;
         let available = self.bytes.len() - start;
         let need = np.checked_mul(point_bytes);
         let (points, stop) = match need {
@@ -618,8 +658,18 @@ impl<'a> Reader<'a> {
         } else {
             let mut cols = vec![Vec::with_capacity(points); nv];
             for p in 0..points {
+                let o = p * point_bytes;
                 for (v, col) in cols.iter_mut().enumerate() {
-                    col.push(f(p * point_bytes + v * 8));
+                    col.push(if !single {
+                        f(o + v * 8)
+                    } else if v == 0 {
+                        f(o).abs()
+                    } else {
+                        let i = o + 8 + (v - 1) * 4;
+                        let mut b = [0u8; 4];
+                        b.copy_from_slice(&data[i..i + 4]);
+                        f64::from(f32::from_le_bytes(b))
+                    });
                 }
             }
             Columns::Real(cols)
@@ -763,6 +813,86 @@ impl<'a> Reader<'a> {
         };
         Ok((columns, stop))
     }
+}
+
+/// A UTF-16LE file with its text transcoded to UTF-8.
+struct Transcoded {
+    bytes: Vec<u8>,
+    /// Length of the transcoded text (binary data follows it unchanged).
+    text_len: usize,
+    /// Bytes of the original the text came from (BOM included).
+    original_text_len: usize,
+    bom: usize,
+}
+
+impl Transcoded {
+    /// Offset in the original file of transcoded offset `at`.
+    fn original_offset(&self, at: usize) -> usize {
+        if at >= self.text_len {
+            return self.original_text_len + (at - self.text_len);
+        }
+        // Each char came from `len_utf16` units (a replacement char from one).
+        let units: usize = String::from_utf8_lossy(&self.bytes[..at])
+            .chars()
+            .map(char::len_utf16)
+            .sum();
+        self.bom + 2 * units
+    }
+}
+
+/// LTspice writes its raw files' text in UTF-16LE (binary data stays
+/// binary). Returns the file with the text transcoded to UTF-8, or `None`
+/// if the file does not look like UTF-16LE.
+fn utf16le_to_utf8(bytes: &[u8]) -> Option<Transcoded> {
+    let bom = if bytes.starts_with(&[0xff, 0xfe]) {
+        2
+    } else if bytes.len() >= 4
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == 0
+        && bytes[2].is_ascii_alphabetic()
+        && bytes[3] == 0
+    {
+        0
+    } else {
+        return None;
+    };
+    let body = &bytes[bom..];
+    let decode = |units: &[u16]| -> String {
+        char::decode_utf16(units.iter().copied())
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    };
+    let mut out = Vec::with_capacity(body.len() / 2);
+    let mut line: Vec<u16> = Vec::new();
+    let mut i = 0;
+    while i + 1 < body.len() {
+        let unit = u16::from_le_bytes([body[i], body[i + 1]]);
+        i += 2;
+        line.push(unit);
+        if unit == u16::from(b'\n') {
+            let text = decode(&line);
+            out.extend_from_slice(text.as_bytes());
+            line.clear();
+            if text.trim().eq_ignore_ascii_case("binary:") {
+                // The data that follows is raw bytes.
+                let text_len = out.len();
+                out.extend_from_slice(&body[i..]);
+                return Some(Transcoded {
+                    bytes: out,
+                    text_len,
+                    original_text_len: bom + i,
+                    bom,
+                });
+            }
+        }
+    }
+    out.extend_from_slice(decode(&line).as_bytes());
+    Some(Transcoded {
+        text_len: out.len(),
+        bytes: out,
+        original_text_len: bytes.len(),
+        bom,
+    })
 }
 
 /// Whether a line starts a header: `Word...:` with a letter first.

@@ -9,7 +9,8 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-const FIXTURES: [&str; 8] = [
+const FIXTURES: [&str; 9] = [
+    "ltspice_synthetic.raw",
     "rc_tran_bin.raw",
     "rc_tran_ascii.raw",
     "rc_ac_ascii.raw",

@@ -229,3 +229,41 @@ fn truncated_files_are_accepted_only_when_asked() {
         &full.plots[0].real("i(v1)").unwrap()[..n]
     );
 }
+
+/// LTspice layout (synthetic fixture written per LTspice's format: UTF-16LE
+/// text, f64 time whose sign bit is a flag, f32 values; no LTspice here to
+/// produce a real one).
+#[test]
+fn ltspice_utf16_single_precision() {
+    let f = parse("ltspice_synthetic.raw");
+    let p = &f.plots[0];
+    assert_eq!(p.title, "* C:\\sim\\rc.asc");
+    assert_eq!(p.flags, vec!["real", "forward"]);
+    assert_eq!(p.variables[2].name, "I(R1)");
+    assert_eq!(p.n_points(), 4);
+    assert_eq!(p.real("time").unwrap(), [0.0, 1e-6, 2e-6, 4e-6]);
+    assert_eq!(p.real("v(out)").unwrap(), [1.0, 0.75, 0.5, 0.25]);
+    let want: Vec<f64> = [0.0f32, -2.5e-4, -5e-4, -7.5e-4]
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
+    assert_eq!(p.real("i(r1)").unwrap(), want.as_slice());
+}
+
+#[test]
+fn ltspice_errors_point_into_the_utf16_bytes() {
+    let bytes = fixture("ltspice_synthetic.raw");
+    let needle: Vec<u8> = "No. Variables: 3"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle.as_slice())
+        .unwrap();
+    let mut bad = bytes.clone();
+    bad[at + needle.len() - 2] = b'x'; // "No. Variables: x"
+    let e = RawFile::parse(&bad).unwrap_err();
+    assert_eq!(e.line, 5, "{e}");
+    assert_eq!(e.byte, at, "{e}");
+}
