@@ -383,15 +383,22 @@ impl MemoryRhs {
         self.evals += 1;
         self.last_t = t;
         self.sources_at(t)?;
-        // Conductances (theory.md 3.8 with per-device ron).
-        for (k, gk) in self.g.iter_mut().enumerate() {
+        // One pass over the edges: conductances (theory.md 3.8 with
+        // per-device ron), right-hand side -B_q (G S') and the Laplacian
+        // values written in place through precomputed positions.
+        self.phi.fill(0.0);
+        self.nodal.values.fill(0.0);
+        let nod = &mut self.nodal;
+        let (phi, values) = (&mut self.phi, &mut nod.values);
+        let has_offsets = !self.offsets.is_empty();
+        for k in 0..self.g.len() {
             let st = self.edge_state[k];
-            *gk = if st == NONE {
+            let gk = if st == NONE {
                 self.g_fixed[k]
             } else {
                 let s = st as usize;
                 let r = self.ron[s] * (1.0 + self.xi[s] * w[s]);
-                if !(r > 0.0 && r.is_finite()) {
+                if r.is_nan() || r <= 0.0 || r.is_infinite() {
                     return Err(SolveError::NonPhysicalState {
                         element: Element::new(&self.names[k], self.locs[k].as_ref()),
                         t,
@@ -401,17 +408,23 @@ impl MemoryRhs {
                 }
                 1.0 / r
             };
-        }
-        // Right-hand side -B_q (G S') - B_q j, then L Phi = rhs.
-        self.phi.fill(0.0);
-        for k in 0..self.g.len() {
-            let gs = self.g[k] * self.s_eff(k);
-            let (a, b) = (self.nodal.tail_u[k], self.nodal.head_u[k]);
+            self.g[k] = gk;
+            let mut s_eff = self.s[k];
+            if has_offsets {
+                s_eff += self.offsets[nod.tail[k] as usize] - self.offsets[nod.head[k] as usize];
+            }
+            let gs = gk * s_eff;
+            let (a, b) = (nod.tail_u[k], nod.head_u[k]);
             if a != NONE {
-                self.phi[a as usize] -= gs;
+                phi[a as usize] -= gs;
+                values[nod.pos_tt[k] as usize] += gk;
             }
             if b != NONE {
-                self.phi[b as usize] += gs;
+                phi[b as usize] += gs;
+                values[nod.pos_hh[k] as usize] += gk;
+                if a != NONE {
+                    values[nod.pos_th[k] as usize] -= gk;
+                }
             }
         }
         for (j, &v) in self.inj_val.iter().enumerate() {
@@ -423,7 +436,6 @@ impl MemoryRhs {
                 self.phi[b as usize] += v;
             }
         }
-        self.nodal.assemble(&self.g);
         if let Err(node) = self.nodal.factor() {
             return Err(SolveError::Singular {
                 node: self.node_names.get(node).cloned().unwrap_or_default(),

@@ -95,9 +95,9 @@ pub(crate) struct NodalSystem {
     pub head: Vec<u32>,
     pub tail_u: Vec<u32>,
     pub head_u: Vec<u32>,
-    pos_tt: Vec<u32>,
-    pos_hh: Vec<u32>,
-    pos_th: Vec<u32>,
+    pub(crate) pos_tt: Vec<u32>,
+    pub(crate) pos_hh: Vec<u32>,
+    pub(crate) pos_th: Vec<u32>,
     /// Constraint trees in parent-before-child order.
     pub links: Vec<OffsetLink>,
     /// Per injection: unknowns of `from` and `to`.
@@ -105,7 +105,7 @@ pub(crate) struct NodalSystem {
     pub inj_to_u: Vec<u32>,
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
-    values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
     symbolic: Option<SymbolicCholesky<usize>>,
     l_values: Vec<f64>,
     mem: MemBuffer,

@@ -1,0 +1,130 @@
+//! Measurements for the report: per-step scaling over grid sizes, the
+//! dense/sparse crossover, and the exact method vs Dopri5 at the same
+//! accuracy.
+//!
+//! `cargo run --release -p memnet-solver --example measure`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use memnet_graph::Network;
+use memnet_solver::exact::ExactSolver;
+use memnet_solver::*;
+
+fn time_eval(rhs: &mut dyn OdeSystem, w: &[f64], min_reps: usize) -> f64 {
+    let mut dw = vec![0.0; w.len()];
+    rhs.rhs(0.0, w, &mut dw).unwrap(); // warm-up
+    let start = Instant::now();
+    let mut reps = 0;
+    while reps < min_reps || start.elapsed().as_secs_f64() < 0.2 {
+        rhs.rhs(0.0, w, &mut dw).unwrap();
+        reps += 1;
+    }
+    start.elapsed().as_secs_f64() / reps as f64
+}
+
+fn scaling() {
+    println!("## per-step (4 evaluations, RK4) scaling, AMD vs nested dissection");
+    let mut pts = Vec::new();
+    for rows in [100usize, 200, 400] {
+        let net = common::random_grid(rows, rows, 10.0, 1.0, 1);
+        for ordering in [Ordering::Amd, Ordering::NestedDissection] {
+            let t = Instant::now();
+            let mut rhs = MemoryRhs::with_ordering(&net, net.tran_times(1.0), ordering).unwrap();
+            let setup = t.elapsed().as_secs_f64();
+            let w = rhs.initial_state();
+            let per_eval = time_eval(&mut rhs, &w, 3);
+            println!(
+                "{rows}x{rows} M={} {ordering:?}: setup {setup:.3} s, eval {:.4} s, step {:.4} s, nnz(factor) {}",
+                w.len(),
+                per_eval,
+                4.0 * per_eval,
+                rhs.sparsity().1
+            );
+            if ordering == Ordering::Amd {
+                pts.push(((w.len() as f64).ln(), (4.0 * per_eval).ln()));
+            }
+        }
+    }
+    let n = pts.len() as f64;
+    let (sx, sy) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let (mx, my) = (sx / n, sy / n);
+    let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+        / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+    println!("AMD per-step time ~ M^{slope:.2} (least squares over 100, 200, 400)");
+}
+
+fn crossover() {
+    println!("## dense reference vs sparse nodal, one evaluation");
+    for k in [2usize, 3, 4, 5, 6, 8, 10, 14] {
+        let net: Network = common::random_grid(k, k, 10.0, 1.0, 3);
+        let mut sparse = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+        let mut dense = DenseMemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+        let w = sparse.initial_state();
+        let ts = time_eval(&mut sparse, &w, 10);
+        let td = time_eval(&mut dense, &w, 3);
+        println!(
+            "grid {k}x{k} M={}: sparse {:.2e} s, dense {:.2e} s, dense/sparse {:.1}",
+            w.len(),
+            ts,
+            td,
+            td / ts
+        );
+    }
+}
+
+fn exact_vs_dopri5() {
+    println!("## exact method vs Dopri5 (alpha = 0, DC, t = 1)");
+    for rows in [30usize, 100] {
+        let mut net = common::random_grid(rows, rows, 10.0, 1.0, 5);
+        for e in &mut net.edges {
+            if let Some(s) = &mut e.source {
+                s.source = memnet_spice::Source::dc(0.8 * s.source.dc);
+            }
+        }
+        let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+        let t = Instant::now();
+        let mut ex = ExactSolver::new(&mut rhs).unwrap();
+        let w_exact = ex.solve(1.0).unwrap().to_vec();
+        let t_exact = t.elapsed().as_secs_f64();
+        println!(
+            "{rows}x{rows}: exact {t_exact:.3} s ({} Newton iterations)",
+            ex.iterations
+        );
+        for rtol in [1e-6, 1e-8, 1e-10, 1e-12] {
+            let o = SimOptions {
+                t_end: 1.0,
+                method: Method::Dopri5,
+                rtol,
+                atol: rtol * 1e-2,
+                dt: 0.0,
+                ..Default::default()
+            };
+            let mut s = Vec::new();
+            let t = Instant::now();
+            let rep = simulate(&net, &o, &mut s, &mut |_| {}).unwrap();
+            let err = s
+                .last()
+                .unwrap()
+                .1
+                .iter()
+                .zip(&w_exact)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            println!(
+                "   dopri5 rtol {rtol:e}: {:.3} s, {} steps, {} evals, max |w - w_exact| = {err:.1e}",
+                t.elapsed().as_secs_f64(),
+                rep.steps,
+                rep.rhs_evals
+            );
+        }
+    }
+}
+
+fn main() {
+    crossover();
+    exact_vs_dopri5();
+    scaling();
+}
