@@ -37,13 +37,6 @@ pub enum BoundsArg {
     Sticky,
 }
 
-/// Integrate dw/dt = alpha w - (1/beta)(I + xi Omega W)^{-1} Omega S and write w(t).
-///
-/// Samples are written as they are produced, so an interrupted run leaves a
-/// valid file holding every sample so far. The output format follows the
-/// extension of --out: `.csv` (header `time,<memristor names>`), `.npy`
-/// (float64 matrix, first column time, names in a sidecar `.json`) or
-/// `.raw` (ngspice binary raw file, readable by ngspice's `load`).
 /// How to integrate: shared by `simulate` and anything else that runs the solver.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StepArgs {
@@ -71,6 +64,13 @@ pub struct StepArgs {
     pub sample_dt: Option<f64>,
 }
 
+/// Integrate dw/dt = alpha w - (1/beta)(I + xi Omega W)^{-1} Omega S and write w(t).
+///
+/// Samples are written as they are produced, so an interrupted run leaves a
+/// valid file holding every sample so far. The output format follows the
+/// extension of --out: `.csv` (header `time,<memristor names>`), `.npy`
+/// (float64 matrix, first column time, names in a sidecar `.json`) or
+/// `.raw` (ngspice binary raw file, readable by ngspice's `load`).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Netlist or graph file (.csv, .mtx).
