@@ -97,7 +97,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let jd = jacobian_dense(&model, 0.0, &w)?;
             let el = secs(t);
             let tr: f64 = (0..m).map(|i| jd[(i, i)]).sum();
-            assert!((tr - trace).abs() <= 1e-9 * (1.0 + tr.abs()), "{tr} vs {trace}");
+            assert!(
+                (tr - trace).abs() <= 1e-9 * (1.0 + tr.abs()),
+                "{tr} vs {trace}"
+            );
             el
         };
         println!(
@@ -117,7 +120,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // A short trajectory (the checks' input): Dopri5 to t = 1e-3.
     let t = Instant::now();
-    let traj = simulate(&model, 1e-3, 2, Tolerance { rtol: 1e-8, atol: 1e-10 })?;
+    let traj = simulate(
+        &model,
+        1e-3,
+        2,
+        Tolerance {
+            rtol: 1e-8,
+            atol: 1e-10,
+        },
+    )?;
     println!(
         "  trajectory to t = 1e-3: {} steps, {} rhs evaluations, {:.2} s",
         traj.steps,
@@ -135,8 +146,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let c2 = check_flux_law(&model, &proj, &traj);
     let t_c2 = secs(t);
     println!("  projector (unweighted Laplacian factorisation): {t_proj:.2} s");
-    println!("  charge law (C1), {} samples: {t_c1:.3} s, {}", traj.times.len(), c1.render());
-    println!("  flux law (C2), {} samples: {t_c2:.3} s, {}", traj.times.len(), c2.render());
+    println!(
+        "  charge law (C1), {} samples: {t_c1:.3} s, {}",
+        traj.times.len(),
+        c1.render()
+    );
+    println!(
+        "  flux law (C2), {} samples: {t_c2:.3} s, {}",
+        traj.times.len(),
+        c2.render()
+    );
     println!(
         "  conserved-quantity + flux-law checks incl. factorisation: {:.2} s",
         t_proj + t_c1 + t_c2

@@ -398,7 +398,20 @@ fn snap(x: f64) -> f64 {
     if x.abs() < 5e-7 { 0.0 } else { x }
 }
 
+/// Spectra longer than this are shown by their 8 lowest and 8 highest
+/// members (the report itself keeps all of them).
+const EIGS_SHOWN: usize = 16;
+
 fn fmt_eigs(ev: &[(f64, f64)]) -> String {
+    if ev.len() > EIGS_SHOWN {
+        let h = EIGS_SHOWN / 2;
+        return format!(
+            "{}, ... ({} more), {}",
+            fmt_eigs(&ev[..h]),
+            ev.len() - EIGS_SHOWN,
+            fmt_eigs(&ev[ev.len() - h..])
+        );
+    }
     ev.iter()
         .map(|&(re, im)| {
             let (re, im) = (snap(re), snap(im));

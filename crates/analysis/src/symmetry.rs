@@ -24,6 +24,10 @@ const TIGHT: Tolerance = Tolerance {
 /// Samples per paired run.
 const SAMPLES: usize = 10;
 
+/// The orientation check factors a dense M x M matrix per right-hand side
+/// evaluation, so it is limited to small networks.
+pub const ORIENTATION_LIMIT: usize = 400;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SymmetryCheck {
     /// Short identifier (`gauge`, `cycle_basis`, `orientation`, `affine(-1,1)`, ...).
@@ -219,8 +223,10 @@ pub fn check_orientation(model: &Model, t: f64, seed: u64) -> Result<SymmetryChe
         return Ok(na(r));
     }
     let m = model.n_edges();
-    if m > DENSE_LIMIT {
-        return Ok(na(format!("dense check limited to {DENSE_LIMIT} edges")));
+    if m > ORIENTATION_LIMIT {
+        return Ok(na(format!(
+            "dense check limited to {ORIENTATION_LIMIT} edges"
+        )));
     }
     let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
     let b_r = dense::reduced_incidence(&model.topo, &pairs);
