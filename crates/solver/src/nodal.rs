@@ -25,7 +25,7 @@ use faer::sparse::linalg::cholesky::{
     CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
     factorize_symbolic_cholesky,
 };
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
 use faer::{Conj, MatMut, Par, Side};
 use memnet_graph::{Network, NodeId};
 
@@ -103,8 +103,8 @@ pub(crate) struct NodalSystem {
     /// Per injection: unknowns of `from` and `to`.
     pub inj_from_u: Vec<u32>,
     pub inj_to_u: Vec<u32>,
-    col_ptr: Vec<usize>,
-    row_idx: Vec<usize>,
+    /// Upper-triangular CSC pattern of the Laplacian, validated once.
+    pattern: SymbolicSparseColMat<usize>,
     pub(crate) values: Vec<f64>,
     symbolic: Option<SymbolicCholesky<usize>>,
     l_values: Vec<f64>,
@@ -322,8 +322,7 @@ impl NodalSystem {
             links,
             inj_from_u,
             inj_to_u,
-            col_ptr,
-            row_idx,
+            pattern: SymbolicSparseColMat::new_checked(n_u, n_u, col_ptr, None, row_idx),
             values: vec![0.0; nnz],
             symbolic: None,
             l_values: Vec::new(),
@@ -341,12 +340,12 @@ impl NodalSystem {
         if n_u == 0 {
             return Ok(());
         }
-        let a = SymbolicSparseColMatRef::new_checked(n_u, n_u, &self.col_ptr, None, &self.row_idx);
+        let a = self.pattern.as_ref();
         let perm;
         let ord = match self.ordering {
             Ordering::Amd => SymmetricOrdering::Amd,
             Ordering::NestedDissection => {
-                perm = crate::ordering::nested_dissection(n_u, &self.col_ptr, &self.row_idx);
+                perm = crate::ordering::nested_dissection(n_u, a.col_ptr(), a.row_idx());
                 SymmetricOrdering::Custom(faer::perm::PermRef::new_checked(&perm.0, &perm.1, n_u))
             }
         };
@@ -381,7 +380,7 @@ impl NodalSystem {
 
     /// Nonzeros of the upper triangle of the Laplacian.
     pub fn matrix_nnz(&self) -> usize {
-        self.row_idx.len()
+        self.values.len()
     }
 
     /// Write L = B_q diag(g) B_q^T into the stored values (in place).
@@ -411,10 +410,7 @@ impl NodalSystem {
             return Ok(());
         };
         let n_u = self.n_unknowns;
-        let a = SparseColMatRef::new(
-            SymbolicSparseColMatRef::new_checked(n_u, n_u, &self.col_ptr, None, &self.row_idx),
-            &self.values,
-        );
+        let a = SparseColMatRef::new(self.pattern.as_ref(), &self.values);
         let stack = MemStack::new(&mut self.mem);
         self.factorizations += 1;
         match symbolic.factorize_numeric_llt(
