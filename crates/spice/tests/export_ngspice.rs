@@ -529,3 +529,112 @@ fn grid_deck_runs() {
         .count();
     assert!(moved > 0);
 }
+
+/// The canonical netlist plus `.include fixtures/spice/memristor.lib` is a
+/// plain ngspice netlist: `ngspice -b -r out.raw` runs its `.tran` and the
+/// state follows theory.md E1 (same 1e-8 bound, max step 1e-3).
+#[test]
+fn canonical_netlist_with_include_runs_in_ngspice() {
+    if !ngspice_available() {
+        eprintln!("note: ngspice not on PATH, skipping");
+        return;
+    }
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/spice/memristor.lib");
+    let mut c = Circuit {
+        title: "theory E1 canonical".into(),
+        elements: vec![
+            vsrc("v1", "a", "0", Source::dc(0.1)),
+            mem("xm1", "a", "0", law(1.0, 2.0, 0.5, 0.0)),
+        ],
+        ..Default::default()
+    };
+    c.analyses.push(memnet_spice::Analysis::Tran {
+        tstep: 1e-3,
+        tstop: 5.0,
+        tstart: 0.0,
+        tmax: Some(1e-3),
+        uic: true,
+        loc: loc(4),
+    });
+    c.options.insert("reltol".into(), "1e-6".into());
+    let netlist = scratch("canonical_e1.cir");
+    let raw = scratch("canonical_e1.raw");
+    let mut text = Vec::new();
+    let opts = memnet_spice::export::CanonicalOptions {
+        include: Some(lib.display().to_string()),
+    };
+    memnet_spice::export::write_canonical_with(&c, &opts, &mut text).unwrap();
+    std::fs::write(&netlist, &text).unwrap();
+    let out = Command::new("ngspice")
+        .arg("-b")
+        .arg("-r")
+        .arg(&raw)
+        .arg(&netlist)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let f = RawFile::read(&raw, ReadOptions::default()).unwrap();
+    let tr = Trajectory::memristor_states(f.plot("transient").unwrap()).unwrap();
+    assert_eq!(tr.names, ["xm1"]);
+    let worst = tr
+        .times
+        .iter()
+        .zip(&tr.series[0])
+        .map(|(t, w)| (w - ((2.25 - 0.2 * t).sqrt() - 1.0)).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-8, "max error {worst:e}");
+    assert!((tr.times.last().unwrap() - 5.0).abs() < 1e-12);
+}
+
+/// theory.md E3: triangle 0->1, 1->2, 0->2, each edge a series source S_k
+/// (driving current tail -> head) and a memristor mounted tail -> head;
+/// xi = 2, w0 = (0.5, 0.4, 0.3), S = (0.3, 0.2, 0.1). The reversed edge's w
+/// grows. Checks polarity of the body against the theory's convention.
+#[test]
+fn e3_triangle_signs() {
+    if !ngspice_available() {
+        eprintln!("note: ngspice not on PATH, skipping");
+        return;
+    }
+    let node = |i: usize| {
+        if i == 0 {
+            "0".to_string()
+        } else {
+            format!("n{i}")
+        }
+    };
+    let edges = [(0, 1, 0.3, 0.5), (1, 2, 0.2, 0.4), (0, 2, 0.1, 0.3)];
+    let mut c = Circuit {
+        title: "theory E3".into(),
+        ..Default::default()
+    };
+    for (k, &(tail, head, s, w0)) in edges.iter().enumerate() {
+        let mid = format!("m{k}");
+        // V(mid) - V(tail) = S: the source pushes current tail -> mid -> head.
+        c.elements
+            .push(vsrc(&format!("v{k}"), &mid, &node(tail), Source::dc(s)));
+        c.elements.push(mem(
+            &format!("xm{k}"),
+            &mid,
+            &node(head),
+            law(1.0, 3.0, w0, 0.0),
+        ));
+    }
+    let tr = run(&c, "e3", 1.0, 1e-3, false);
+    let want_05 = [0.462705391139, 0.362705391139, 0.337294608861];
+    let want_1 = [0.424880949681, 0.324880949681, 0.375119050319];
+    for k in 0..3 {
+        let i = tr
+            .names
+            .iter()
+            .position(|n| *n == format!("xm{k}"))
+            .unwrap();
+        let (a, b) = (tr.value_at(i, 0.5).unwrap(), tr.value_at(i, 1.0).unwrap());
+        assert!((a - want_05[k]).abs() < 1e-8, "xm{k} w(0.5) = {a}");
+        assert!((b - want_1[k]).abs() < 1e-8, "xm{k} w(1) = {b}");
+    }
+}
