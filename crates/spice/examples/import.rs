@@ -1,6 +1,7 @@
 //! Import a netlist and print its flat circuit (or the diagnostic).
 //! `cargo run --release -p memnet-spice --example import -- FILE [--quiet]`
-//! `--quiet` prints only the element count (for timing/memory runs).
+//! `--quiet` prints only the element count (for timing/memory runs);
+//! `--parse-only` stops after parsing (text -> Deck).
 
 use std::path::Path;
 
@@ -11,6 +12,16 @@ fn main() {
         std::process::exit(2);
     };
     let quiet = args.iter().any(|a| a == "--quiet");
+    if args.iter().any(|a| a == "--parse-only") {
+        match memnet_spice::parse_file(Path::new(path)) {
+            Ok(d) => println!("{} top-level statements", d.body.stmts.len()),
+            Err(d) => {
+                eprintln!("{}", d.render());
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     match memnet_spice::import_file(Path::new(path), &memnet_spice::ImportOptions::default()) {
         Ok(c) if quiet => println!("{} elements", c.elements.len()),
         Ok(c) => print!("{}", memnet_spice::dump_circuit(&c)),

@@ -95,9 +95,71 @@ pub struct Subckt {
 #[derive(Clone, Debug)]
 pub enum Stmt {
     Element(ElementCard),
+    /// A top-level one-line element card, parsed only when elaborated: big
+    /// netlists then cost the text plus 24 bytes per card until the flat
+    /// circuit is built (see [`parse_raw`]).
+    Raw(RawCard),
     Model(ModelCard),
     /// `.ic v(node)=value ...`.
     Ic(Vec<(String, Val)>, Loc),
+}
+
+/// Where a one-line element card is: file index into [`Deck::files`],
+/// 1-based line number, the line's byte range in the file and the card's
+/// byte range within the line (after comment stripping).
+#[derive(Clone, Copy, Debug)]
+pub struct RawCard {
+    pub file: u32,
+    pub line_no: u32,
+    pub line_start: u32,
+    pub line_len: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// Parse a deferred element card (see [`Stmt::Raw`]) into a
+/// [`Stmt::Element`]. Field warnings go to `warnings`.
+pub fn parse_raw(
+    files: &[SourceFile],
+    raw: &RawCard,
+    warnings: &mut Vec<Warning>,
+) -> Result<Stmt, Diagnostic> {
+    let mut toks = Vec::new();
+    parse_raw_with(files, raw, &mut toks, warnings)
+}
+
+/// [`parse_raw`] reusing a token buffer.
+pub(crate) fn parse_raw_with(
+    files: &[SourceFile],
+    raw: &RawCard,
+    toks: &mut Vec<TokBuf>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Stmt, Diagnostic> {
+    let f = files.get(raw.file as usize);
+    let line = f
+        .and_then(|f| {
+            f.text
+                .get(raw.line_start as usize..(raw.line_start + raw.line_len) as usize)
+        })
+        .unwrap_or("");
+    let name = f.map(|f| f.name.clone()).unwrap_or_else(|| Arc::from(""));
+    let (start, end) = (raw.start as usize, raw.end as usize);
+    let seg = [Seg {
+        line_no: raw.line_no,
+        line,
+        start,
+        end,
+    }];
+    let card = Card {
+        text: Cow::Borrowed(line.get(start..end).unwrap_or("")),
+        segs: &seg,
+    };
+    let cx = ParseCtx { card: &card, name };
+    tokenize(cx.text(), toks).map_err(|(off, msg)| cx.err(off, msg))?;
+    if toks.first().is_none_or(|t| t.kind != TokKind::Word) {
+        return Err(cx.err(0, "a card must start with a name"));
+    }
+    element(&cx, toks, warnings)
 }
 
 /// One element card. `name` and `nodes` are lower-case as written.
@@ -259,7 +321,7 @@ fn first_word(s: &str) -> &str {
 // Tokens
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TokKind {
+pub(crate) enum TokKind {
     Word,
     /// `{...}`, offsets include the braces.
     Brace,
@@ -272,8 +334,11 @@ enum TokKind {
     Eq,
 }
 
+/// A token (kept crate-private; exposed only as a reusable buffer type).
+pub(crate) type TokBuf = Tok;
+
 #[derive(Clone, Copy, Debug)]
-struct Tok {
+pub(crate) struct Tok {
     start: u32,
     end: u32,
     kind: TokKind,
@@ -481,7 +546,13 @@ impl Parser {
         if let Some(c) = canonical {
             self.include_stack.push((c, None, name.to_string()));
         }
-        let r = self.parse_source(&name, &text, dir, &Mode::Top);
+        if text.len() >= u32::MAX as usize {
+            return Err(Diagnostic::new(
+                Loc::new(name.clone(), 0, 0),
+                "netlist larger than 4 GiB is not supported",
+            ));
+        }
+        let r = self.parse_source(0, &name, &text, dir, &Mode::Top);
         self.deck.files[0].text = text;
         r?;
         if let Some(o) = self.open.last() {
@@ -505,6 +576,7 @@ impl Parser {
 
     fn parse_source(
         &mut self,
+        file: u32,
         name: &Arc<str>,
         text: &str,
         dir: &Path,
@@ -581,7 +653,7 @@ impl Parser {
             }
             // A new card: finish the pending one first.
             if !pend.is_empty() {
-                self.card(name, &pend, dir)?;
+                self.card(file, text, name, &pend, dir)?;
                 pend.clear();
                 if self.ended {
                     return Ok(());
@@ -640,7 +712,7 @@ impl Parser {
             });
         }
         if !pend.is_empty() && !self.ended {
-            self.card(name, &pend, dir)?;
+            self.card(file, text, name, &pend, dir)?;
         }
         if let Some((_, loc, line)) = control {
             return Err(Diagnostic::new(loc, "'.control' block has no '.endc'").with_line(line));
@@ -663,7 +735,33 @@ impl Parser {
         Ok(())
     }
 
-    fn card(&mut self, name: &Arc<str>, segs: &[Seg], dir: &Path) -> Result<(), Diagnostic> {
+    fn card(
+        &mut self,
+        file: u32,
+        file_text: &str,
+        name: &Arc<str>,
+        segs: &[Seg],
+        dir: &Path,
+    ) -> Result<(), Diagnostic> {
+        // Top-level one-line element cards are deferred (Stmt::Raw).
+        if let [g] = segs
+            && self.open.is_empty()
+            && g.line[g.start..g.end]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphabetic)
+        {
+            let line_start = g.line.as_ptr() as usize - file_text.as_ptr() as usize;
+            self.deck.body.stmts.push(Stmt::Raw(RawCard {
+                file,
+                line_no: g.line_no,
+                line_start: line_start as u32,
+                line_len: g.line.len() as u32,
+                start: g.start as u32,
+                end: g.end as u32,
+            }));
+            return Ok(());
+        }
         let text: Cow<str> = if segs.len() == 1 {
             Cow::Borrowed(&segs[0].line[segs[0].start..segs[0].end])
         } else {
@@ -901,6 +999,10 @@ impl Parser {
         if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
             return Err(cx.err(off, "includes nested too deeply"));
         }
+        // Devices and pipes (`/dev/zero`) would never end.
+        if !canon.is_file() {
+            return Err(cx.err(off, format!("include '{shown}' is not a regular file")));
+        }
         let bytes = std::fs::read(&path)
             .map_err(|e| cx.err(off, format!("cannot read include file '{shown}': {e}")))?;
         let (text, _) = decode(bytes);
@@ -919,6 +1021,9 @@ impl Parser {
                 ));
             }
         }
+        if text.len() >= u32::MAX as usize {
+            return Err(cx.err(off, format!("include '{shown}' is larger than 4 GiB")));
+        }
         let name: Arc<str> = Arc::from(shown.as_str());
         let id = self.deck.files.len() as u32;
         self.deck.files.push(SourceFile {
@@ -931,7 +1036,7 @@ impl Parser {
             Some(s) => Mode::Section(s),
             None => Mode::Include,
         };
-        let r = self.parse_source(&name, &text, &sub_dir, &mode);
+        let r = self.parse_source(id, &name, &text, &sub_dir, &mode);
         self.include_stack.pop();
         self.deck.files[id as usize].text = text;
         // `.end` inside an include ends only that file.

@@ -17,7 +17,7 @@ use crate::circuit::{
 };
 use crate::deck::{
     AnalysisCard, Body, Deck, FuncDef, ModelCard, ParamDef, SourceFile, SourceSpec, Spec, Stmt,
-    Subckt, Val, WaveSpec,
+    Subckt, Val, WaveSpec, parse_raw, parse_raw_with,
 };
 use crate::diag::Diagnostic;
 use crate::expr::{BinOp, Expr, UnOp, apply_binary, builtin};
@@ -241,7 +241,16 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
             el.model(m, 0)?;
         }
     }
+    let mut toks = Vec::new();
     for s in &mut stmts {
+        let mut parsed;
+        let s = match s {
+            Stmt::Raw(r) => {
+                parsed = parse_raw_with(&files, r, &mut toks, &mut el.circuit.warnings)?;
+                &mut parsed
+            }
+            other => other,
+        };
         match s {
             Stmt::Element(c) => {
                 let name = std::mem::take(&mut c.name);
@@ -254,7 +263,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
                 el.element(&c.spec, &c.loc, name, nodes, 0)?;
             }
             Stmt::Ic(ic, loc) => el.ic(ic, &loc.file, 0)?,
-            Stmt::Model(_) => {}
+            Stmt::Model(_) | Stmt::Raw(_) => {}
         }
     }
     drop(stmts);
@@ -557,6 +566,16 @@ impl<'d> Elab<'d, '_> {
                     self.element(&c.spec, &c.loc, name, nodes, frame)?;
                 }
                 Stmt::Ic(ic, loc) => self.ic(ic, &loc.file, frame)?,
+                Stmt::Raw(r) => {
+                    // Only top-level cards are deferred; parse anyway.
+                    let mut w = Vec::new();
+                    if let Stmt::Element(c) = parse_raw(self.files, r, &mut w)? {
+                        let name = format!("{}{}", self.frames[frame].prefix, c.name);
+                        let nodes = c.nodes.iter().map(|n| self.flat_node(frame, n)).collect();
+                        self.element(&c.spec, &c.loc, name, nodes, frame)?;
+                    }
+                    self.circuit.warnings.extend(w);
+                }
                 Stmt::Model(_) => {}
             }
         }
@@ -1152,7 +1171,13 @@ impl<'d> Elab<'d, '_> {
         match &user {
             None => {
                 for (i, c) in CANONICAL_PARAMS.iter().enumerate() {
-                    law[i] = *all.entry((*c).to_string()).or_insert(DEFAULTS[i]);
+                    law[i] = match all.get(*c) {
+                        Some(v) => *v,
+                        None => {
+                            all.insert((*c).to_string(), DEFAULTS[i]);
+                            DEFAULTS[i]
+                        }
+                    };
                 }
                 if def.is_none() {
                     for k in all.keys() {
