@@ -1,1 +1,134 @@
-fn main() {}
+//! Project automation, in Rust rather than shell (`cargo xtask <task>`).
+//!
+//! - `ngspice-check [--bless] [--case NAME]`: run real ngspice on every
+//!   cross-check case, compare with memnet, print a table, fail on any
+//!   disagreement; `--bless` rewrites the pinned ngspice outputs.
+//! - `bench-ngspice`: wall time and error of ngspice and memnet on the same
+//!   generated grid decks, side by side in one run.
+
+mod bench;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use memnet_crosscheck::{
+    Case, cases, compare_case, memnet_trajectory, pinned_path, raw_trajectory, repo_root,
+    run_ngspice,
+};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "memnet project automation")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run real ngspice on the cross-check cases and compare with memnet.
+    NgspiceCheck {
+        /// Rewrite the pinned ngspice outputs under fixtures/ngspice/.
+        #[arg(long)]
+        bless: bool,
+        /// Only this case.
+        #[arg(long)]
+        case: Option<String>,
+    },
+    /// Time ngspice and memnet on the same generated grid decks (release build).
+    BenchNgspice {
+        /// Grid sizes (side length).
+        #[arg(long, value_delimiter = ',', default_values_t = vec![10, 20, 40, 60])]
+        sizes: Vec<usize>,
+        /// Repetitions of each timing (the minimum is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::NgspiceCheck { bless, case } => ngspice_check(bless, case.as_deref()),
+        Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ngspice_check(bless: bool, only: Option<&str>) -> Result<()> {
+    let root = repo_root();
+    let work = root.join("target/ngspice-check");
+    let selected: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| only.is_none_or(|n| n == c.name))
+        .collect();
+    if selected.is_empty() {
+        bail!("no case named {only:?}");
+    }
+    println!(
+        "{:<20} {:>7} {:>9} {:>10} {:>10} {:>12} {:>9}  {}",
+        "case", "devices", "times", "ngspice s", "memnet s", "max |diff|", "ratio", "verdict"
+    );
+    let mut failures = Vec::new();
+    for case in &selected {
+        let (raw, ng_time) = run_ngspice(&root, case, &work)?;
+        let ngspice = raw_trajectory(&raw)?;
+        let (memnet, mn_time) = memnet_trajectory(&root, case)?;
+        let report = compare_case(case, &ngspice, &memnet)?;
+        println!(
+            "{:<20} {:>7} {:>9} {:>10.3} {:>10.3} {:>12.3e} {:>9.3}  {}",
+            case.name,
+            report.devices_compared,
+            report.times_compared,
+            ng_time.as_secs_f64(),
+            mn_time.as_secs_f64(),
+            report.max_abs_error,
+            report.max_ratio,
+            if report.pass { "agrees" } else { "DISAGREES" }
+        );
+        if !report.pass || report.devices_compared == 0 {
+            failures.push(format!("{}:\n{}", case.name, report.render()));
+        }
+        // Pinned output drift: a different ngspice may move by its own error.
+        let pinned = pinned_path(&root, case);
+        if bless {
+            copy(&raw, &pinned)?;
+        } else if pinned.exists() {
+            let old = raw_trajectory(&pinned)?;
+            let drift = compare_case(case, &old, &ngspice)?;
+            if !drift.pass {
+                println!(
+                    "  note: this ngspice differs from the pinned output by {:.3e}",
+                    drift.max_abs_error
+                );
+            }
+        } else {
+            println!("  note: no pinned output yet ({}); run with --bless", pinned.display());
+        }
+    }
+    if bless {
+        println!("pinned ngspice outputs written to fixtures/ngspice/");
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{} case(s) disagree with ngspice:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+    println!("all {} cases agree with ngspice", selected.len());
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
+}

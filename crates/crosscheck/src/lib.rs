@@ -1,0 +1,270 @@
+//! memnet-crosscheck: the same circuit in memnet and in ngspice.
+//!
+//! This crate owns the list of cross-check [`Case`]s and the glue that runs
+//! each side: memnet through its library (import, network, solver), ngspice
+//! through an exported deck (`memnet_spice::export::write_ngspice_deck`) and
+//! `ngspice -b`. The comparison itself is `memnet_spice::compare`.
+//!
+//! Two users: `cargo xtask ngspice-check`, which runs real ngspice (and with
+//! `--bless` pins its output under `fixtures/ngspice/`), and this crate's
+//! tests, which compare memnet against the pinned outputs without ngspice so
+//! that `cargo test` stays hermetic.
+//!
+//! Architecture invariant: nothing here prints; the xtask does.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use memnet_graph::Network;
+use memnet_solver::{Method, SimOptions, memristor_names, simulate};
+use memnet_spice::compare::{CompareOptions, CompareReport, Tolerance, Trajectory, compare};
+use memnet_spice::export::{DeckOptions, write_ngspice_deck};
+use memnet_spice::raw::{RawFile, ReadOptions};
+use memnet_spice::{Circuit, ImportOptions, import_file};
+
+/// One circuit run by both simulators.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: &'static str,
+    /// Netlist, relative to the repository root.
+    pub netlist: &'static str,
+    pub t_end: f64,
+    /// ngspice's `tran` print step.
+    pub sample_dt: f64,
+    /// ngspice's maximum internal step: its error in w is about
+    /// 3e-3 * max_step^2 on smooth sources (docs/ngspice.md), and a source
+    /// corner costs about max_step^2 |dS/dt| / 2.
+    pub max_step: f64,
+    /// Agreement required between memnet and ngspice.
+    pub tol: Tolerance,
+}
+
+/// ngspice at max step 1e-3 is accurate to a few 1e-9 on smooth circuits;
+/// memnet's dopri5 reference is far tighter. 1e-6 relative plus 1e-8
+/// absolute leaves a margin of ~3x over ngspice's own error on w = O(1).
+const SMOOTH: Tolerance = Tolerance {
+    reltol: 1e-6,
+    abstol: 1e-8,
+};
+
+/// Sources with corners (PULSE, PWL): ngspice restarts with first-order
+/// steps after each breakpoint (docs/ngspice.md); at max step 1e-4 its
+/// error stays below 1e-7.
+const CORNERS: Tolerance = Tolerance {
+    reltol: 1e-6,
+    abstol: 1e-7,
+};
+
+/// The cross-check cases: the theory's worked examples, a 10x10 grid, a
+/// random graph with parallel edges, time-dependent sources, resistors with
+/// a current source, and mixed alpha signs. All stay inside (0,1), where
+/// ngspice's smooth body and memnet's law coincide.
+pub fn cases() -> Vec<Case> {
+    let case = |name, netlist, t_end, sample_dt, max_step, tol| Case {
+        name,
+        netlist,
+        t_end,
+        sample_dt,
+        max_step,
+        tol,
+    };
+    vec![
+        case("e1_single", "fixtures/spice/e1_single.cir", 5.0, 0.05, 1e-3, SMOOTH),
+        case("e1_relax", "fixtures/spice/e1_relax.cir", 10.0, 0.1, 1e-3, SMOOTH),
+        case("e2_series", "fixtures/spice/e2_series.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("e3_triangle", "fixtures/spice/e3_triangle.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("e4_grid", "fixtures/spice/e4_grid.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("e4_grid_alpha_p01", "fixtures/spice/e4_grid_alpha_p01.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("e4_grid_alpha_m01", "fixtures/spice/e4_grid_alpha_m01.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("grid10", "fixtures/ngspice/cases/grid10.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("random12", "fixtures/ngspice/cases/random12.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("sources_tv", "fixtures/ngspice/cases/sources_tv.cir", 1.0, 0.01, 1e-4, CORNERS),
+        case("resistors_isource", "fixtures/ngspice/cases/resistors_isource.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case("mixed_alpha", "fixtures/ngspice/cases/mixed_alpha.cir", 1.0, 0.01, 1e-3, SMOOTH),
+    ]
+}
+
+/// Why a case could not be run.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn err(context: impl fmt::Display, e: impl fmt::Display) -> Error {
+    Error(format!("{context}: {e}"))
+}
+
+/// The repository root (this crate lives in `crates/crosscheck`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where the ngspice output of `case` is pinned.
+pub fn pinned_path(root: &Path, case: &Case) -> PathBuf {
+    root.join("fixtures/ngspice").join(format!("{}.raw", case.name))
+}
+
+fn load(root: &Path, case: &Case) -> Result<(Circuit, Network), Error> {
+    let path = root.join(case.netlist);
+    let circuit = import_file(&path, &ImportOptions::default()).map_err(|d| Error(d.render()))?;
+    let net = Network::from_circuit(&circuit).map_err(|e| Error(e.render()))?;
+    Ok((circuit, net))
+}
+
+/// memnet's trajectory of `case` and the wall time of the integration.
+///
+/// Dormand-Prince at rtol 1e-11 (error far below ngspice's), sampled a
+/// hundred times more finely than ngspice prints, so that the comparator's
+/// linear interpolation onto ngspice's irregular time points adds at most
+/// ~(sample_dt/100)^2 |w''| / 8 (1e-8 for sample_dt 0.1, |w''| = 0.1),
+/// under the tolerance.
+pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Duration), Error> {
+    let (_, net) = load(root, case)?;
+    let opts = SimOptions {
+        t_end: case.t_end,
+        method: Method::Dopri5,
+        rtol: 1e-11,
+        atol: 1e-13,
+        dt: case.sample_dt / 100.0,
+        sample_dt: Some(case.sample_dt / 100.0),
+        ..SimOptions::default()
+    };
+    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+    let start = Instant::now();
+    let report = simulate(&net, &opts, &mut samples, &mut |_| {})
+        .map_err(|e| err(case.netlist, e))?;
+    let elapsed = start.elapsed();
+    if let Some(hit) = report.first_bound_hit {
+        return Err(Error(format!(
+            "{}: {} reached a bound at t = {}; ngspice's smooth body does not clip, \
+             so the case must stay inside (0,1)",
+            case.name, hit.name, hit.t
+        )));
+    }
+    let names = memristor_names(&net);
+    let times = samples.iter().map(|s| s.0).collect();
+    let series = (0..names.len())
+        .map(|k| samples.iter().map(|s| s.1[k]).collect())
+        .collect();
+    let traj = Trajectory::new(times, names, series).map_err(|e| err(case.name, e))?;
+    Ok((traj, elapsed))
+}
+
+/// Writes the ngspice deck of `case` into `dir`; returns (deck, raw file).
+pub fn write_deck(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    let (circuit, _) = load(root, case)?;
+    std::fs::create_dir_all(dir).map_err(|e| err(dir.display(), e))?;
+    let deck = dir.join(format!("{}.cir", case.name));
+    let raw = dir.join(format!("{}.raw", case.name));
+    let opts = DeckOptions {
+        t_end: case.t_end,
+        sample_dt: case.sample_dt,
+        max_step: Some(case.max_step),
+        // ngspice runs in `dir`, so the raw file is named relative to it.
+        raw_path: format!("{}.raw", case.name),
+        ascii: false,
+        ..DeckOptions::default()
+    };
+    let mut text = Vec::new();
+    write_ngspice_deck(&circuit, &opts, &mut text).map_err(|e| err(case.netlist, e))?;
+    std::fs::write(&deck, text).map_err(|e| err(deck.display(), e))?;
+    Ok((deck, raw))
+}
+
+/// Runs real `ngspice -b` on the exported deck of `case` in `dir`.
+/// Returns the raw file's path and ngspice's wall time.
+pub fn run_ngspice(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Duration), Error> {
+    let (deck, raw) = write_deck(root, case, dir)?;
+    let _ = std::fs::remove_file(&raw);
+    let start = Instant::now();
+    let out = Command::new("ngspice")
+        .arg("-b")
+        .arg(deck.file_name().unwrap_or_default())
+        .current_dir(dir)
+        .output()
+        .map_err(|e| err("running ngspice (is it installed?)", e))?;
+    let elapsed = start.elapsed();
+    if !out.status.success() || !raw.exists() {
+        return Err(Error(format!(
+            "ngspice failed on {} ({}):\n{}",
+            deck.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok((raw, elapsed))
+}
+
+/// The memristor states in an ngspice raw file.
+pub fn raw_trajectory(path: &Path) -> Result<Trajectory, Error> {
+    let raw = RawFile::read(path, ReadOptions::default()).map_err(|e| err(path.display(), e))?;
+    let plot = raw
+        .plots
+        .first()
+        .ok_or_else(|| Error(format!("{}: no plot", path.display())))?;
+    Trajectory::memristor_states(plot).map_err(|e| err(path.display(), e))
+}
+
+/// memnet (candidate) against ngspice (reference) at the case's tolerance.
+pub fn compare_case(
+    case: &Case,
+    ngspice: &Trajectory,
+    memnet: &Trajectory,
+) -> Result<CompareReport, Error> {
+    // ngspice can abort a transient ("timestep too small") and still exit 0
+    // with a short raw file: a comparison on the common range would pass.
+    for (who, t) in [("ngspice", ngspice), ("memnet", memnet)] {
+        let last = t.times.last().copied().unwrap_or(f64::NEG_INFINITY);
+        if last < case.t_end * (1.0 - 1e-9) {
+            return Err(Error(format!(
+                "{}: the {who} trajectory stops at t = {last}, before t_end = {}",
+                case.name, case.t_end
+            )));
+        }
+    }
+    let opts = CompareOptions {
+        tol: case.tol,
+        ..CompareOptions::default()
+    };
+    compare(ngspice, memnet, &opts).map_err(|e| err(case.name, e))
+}
+
+/// The next power of ten at or above `x` (0 stays 0): a stable bucket for
+/// snapshot summaries, which must not change with the last digits of an
+/// error.
+pub fn decade_ceiling(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    10f64.powf(x.log10().ceil())
+}
+
+/// A summary of a comparison that does not change with round-off: verdict,
+/// sizes, the error rounded up to its decade. For insta snapshots.
+pub fn stable_summary(case: &Case, r: &CompareReport) -> String {
+    format!(
+        "case {}: {}\n  devices: {} compared, {} failing, {} only in ngspice, {} only in memnet\n  \
+         times: {} compared in [{:.4}, {:.4}]\n  tolerance: reltol {:e} abstol {:e}\n  \
+         max |memnet - ngspice| <= {:e}\n",
+        case.name,
+        if r.pass { "agrees" } else { "DISAGREES" },
+        r.devices_compared,
+        r.devices_failing,
+        r.only_in_reference.len(),
+        r.only_in_candidate.len(),
+        r.times_compared,
+        r.t_from,
+        r.t_to,
+        r.tol.reltol,
+        r.tol.abstol,
+        decade_ceiling(r.max_abs_error),
+    )
+}

@@ -1,0 +1,220 @@
+//! `cargo xtask bench-ngspice`: ngspice and memnet on the same decks, side by
+//! side in one run (the machines are shared and noisy, so only ratios
+//! measured together mean anything).
+//!
+//! Both sides run as whole processes on the same netlist, parsing included:
+//! `ngspice -b` on the exported deck, and the release `memnet simulate`
+//! binary. The error of each is measured against memnet's `exact` method
+//! (alpha = 0: the integrated Kirchhoff laws, no time stepping), evaluated
+//! at each simulator's own output times so no interpolation enters.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use memnet_graph::Network;
+use memnet_solver::MemoryRhs;
+use memnet_solver::exact::ExactSolver;
+use memnet_spice::compare::Trajectory;
+use memnet_spice::{ImportOptions, import_file};
+
+/// ngspice deck settings: print step and maximum internal step. At max step
+/// 1e-3 ngspice's error in w is a few 1e-9 (docs/ngspice.md).
+const SAMPLE_DT: f64 = 0.01;
+const NGSPICE_MAX_STEP: f64 = 1e-3;
+const T_END: f64 = 1.0;
+/// memnet's RK4 step on these decks.
+const MEMNET_DT: f64 = 0.01;
+
+fn run(cmd: &mut Command) -> Result<Duration> {
+    let start = Instant::now();
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(elapsed)
+}
+
+fn min_time(repeat: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Duration> {
+    let mut best = Duration::MAX;
+    for _ in 0..repeat.max(1) {
+        best = best.min(f()?);
+    }
+    Ok(best)
+}
+
+/// max over devices and times of |traj - exact|, exact solved at traj's times.
+fn error_against_exact(netlist: &Path, traj: &Trajectory) -> Result<f64> {
+    let circuit = import_file(netlist, &ImportOptions::default()).map_err(|d| anyhow::anyhow!(d.render()))?;
+    let net = Network::from_circuit(&circuit).map_err(|e| anyhow::anyhow!(e.render()))?;
+    let names = memnet_solver::memristor_names(&net);
+    let mut rhs = MemoryRhs::new(&net, net.tran_times(T_END))?;
+    let mut exact = ExactSolver::new(&mut rhs)?;
+    // Map the trajectory's series onto memnet's state order.
+    let index: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            traj.names
+                .iter()
+                .position(|m| m == n)
+                .with_context(|| format!("{n} missing from the trajectory"))
+        })
+        .collect::<Result<_>>()?;
+    let mut worst = 0.0f64;
+    for (i, &t) in traj.times.iter().enumerate() {
+        if t <= 0.0 {
+            continue;
+        }
+        let w = exact.solve(t)?;
+        for (s, &k) in index.iter().enumerate() {
+            worst = worst.max((traj.series[k][i] - w[s]).abs());
+        }
+    }
+    Ok(worst)
+}
+
+fn read_csv(path: &Path) -> Result<Trajectory> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let mut lines = text.lines();
+    let header = lines.next().context("empty csv")?;
+    let names: Vec<String> = header.split(',').skip(1).map(str::to_string).collect();
+    let mut times = Vec::new();
+    let mut series = vec![Vec::new(); names.len()];
+    for l in lines {
+        let mut it = l.split(',').map(str::parse::<f64>);
+        times.push(it.next().context("time")??);
+        for s in &mut series {
+            s.push(it.next().context("value")??);
+        }
+    }
+    Ok(Trajectory::new(times, names, series)?)
+}
+
+struct Row {
+    name: String,
+    devices: usize,
+    ngspice: Duration,
+    memnet: Duration,
+    ngspice_err: f64,
+    memnet_err: f64,
+}
+
+pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
+    let root = memnet_crosscheck::repo_root();
+    let dir = root.join("target/bench-ngspice");
+    std::fs::create_dir_all(&dir)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "memnet"])
+        .current_dir(&root))?;
+    let memnet = root.join("target/release/memnet");
+
+    let mut decks: Vec<(String, Vec<String>)> = sizes
+        .iter()
+        .map(|&n| {
+            let n = n.to_string();
+            (
+                format!("grid{n}x{n}"),
+                [
+                    "grid", "--rows", &n, "--cols", &n, "--drive", "sides", "--drive-as",
+                    "series", "--voltage", "2", "--ron", "100", "--roff", "1000", "--beta",
+                    "0.5", "--w0", "uniform:0.3,0.7", "--seed", "1",
+                ]
+                .map(String::from)
+                .to_vec(),
+            )
+        })
+        .collect();
+    decks.push((
+        "random400".into(),
+        [
+            "random-connected", "-n", "400", "--p", "0.005", "--seed", "5",
+            "--random-sources", "40", "--source-range=-1,1", "--ron", "100", "--roff", "1000",
+            "--beta", "0.5", "--w0", "uniform:0.3,0.7",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ));
+
+    let mut rows = Vec::new();
+    for (name, gen_args) in &decks {
+        let netlist = dir.join(format!("{name}.cir"));
+        let deck = dir.join(format!("{name}_ngspice.cir"));
+        let raw = dir.join(format!("{name}_ngspice.raw"));
+        let csv = dir.join(format!("{name}_memnet.csv"));
+        let t_end = T_END.to_string();
+        run(Command::new(&memnet)
+            .arg("generate")
+            .args(gen_args)
+            .args(["--t-end", &t_end, "-o"])
+            .arg(&netlist))?;
+        run(Command::new(&memnet)
+            .arg("export")
+            .arg(&netlist)
+            .args(["--to", "ngspice", "--t-end", &t_end])
+            .args(["--sample-dt", &SAMPLE_DT.to_string()])
+            .args(["--max-step", &NGSPICE_MAX_STEP.to_string()])
+            .arg("--raw")
+            .arg(raw.file_name().context("raw name")?)
+            .arg("-o")
+            .arg(&deck))?;
+        let ngspice = min_time(repeat, || {
+            run(Command::new("ngspice")
+                .arg("-b")
+                .arg(deck.file_name().unwrap_or_default())
+                .current_dir(&dir))
+        })?;
+        let memnet_time = min_time(repeat, || {
+            run(Command::new(&memnet)
+                .arg("simulate")
+                .arg(&netlist)
+                .args(["--t-end", &t_end, "--method", "rk4"])
+                .args(["--dt", &MEMNET_DT.to_string()])
+                .args(["--sample-dt", &SAMPLE_DT.to_string()])
+                .arg("--out")
+                .arg(&csv))
+        })?;
+        let ng_traj = memnet_crosscheck::raw_trajectory(&raw)?;
+        let mn_traj = read_csv(&csv)?;
+        rows.push(Row {
+            name: name.clone(),
+            devices: mn_traj.names.len(),
+            ngspice,
+            memnet: memnet_time,
+            ngspice_err: error_against_exact(&netlist, &ng_traj)?,
+            memnet_err: error_against_exact(&netlist, &mn_traj)?,
+        });
+    }
+    print_table(&rows, &dir);
+    Ok(())
+}
+
+fn print_table(rows: &[Row], dir: &PathBuf) {
+    println!(
+        "t_end = {T_END}, samples every {SAMPLE_DT}; ngspice: trapezoidal, max step {NGSPICE_MAX_STEP}; \
+         memnet: rk4, dt {MEMNET_DT}; errors: max |w - w_exact| over devices and output times"
+    );
+    println!(
+        "| deck | memristors | ngspice (s) | memnet (s) | speed-up | ngspice error | memnet error |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {:.3} | {:.4} | {:.0}x | {:.1e} | {:.1e} |",
+            r.name,
+            r.devices,
+            r.ngspice.as_secs_f64(),
+            r.memnet.as_secs_f64(),
+            r.ngspice.as_secs_f64() / r.memnet.as_secs_f64(),
+            r.ngspice_err,
+            r.memnet_err
+        );
+    }
+    println!("(decks and outputs in {})", dir.display());
+}
