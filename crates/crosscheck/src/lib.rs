@@ -71,18 +71,102 @@ pub fn cases() -> Vec<Case> {
         tol,
     };
     vec![
-        case("e1_single", "fixtures/spice/e1_single.cir", 5.0, 0.05, 1e-3, SMOOTH),
-        case("e1_relax", "fixtures/spice/e1_relax.cir", 10.0, 0.1, 1e-3, SMOOTH),
-        case("e2_series", "fixtures/spice/e2_series.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("e3_triangle", "fixtures/spice/e3_triangle.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("e4_grid", "fixtures/spice/e4_grid.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("e4_grid_alpha_p01", "fixtures/spice/e4_grid_alpha_p01.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("e4_grid_alpha_m01", "fixtures/spice/e4_grid_alpha_m01.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("grid10", "fixtures/ngspice/cases/grid10.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("random12", "fixtures/ngspice/cases/random12.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("sources_tv", "fixtures/ngspice/cases/sources_tv.cir", 1.0, 0.01, 1e-4, CORNERS),
-        case("resistors_isource", "fixtures/ngspice/cases/resistors_isource.cir", 1.0, 0.01, 1e-3, SMOOTH),
-        case("mixed_alpha", "fixtures/ngspice/cases/mixed_alpha.cir", 1.0, 0.01, 1e-3, SMOOTH),
+        case(
+            "e1_single",
+            "fixtures/spice/e1_single.cir",
+            5.0,
+            0.05,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "e1_relax",
+            "fixtures/spice/e1_relax.cir",
+            10.0,
+            0.1,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "e2_series",
+            "fixtures/spice/e2_series.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "e3_triangle",
+            "fixtures/spice/e3_triangle.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "e4_grid",
+            "fixtures/spice/e4_grid.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "e4_grid_alpha_p01",
+            "fixtures/spice/e4_grid_alpha_p01.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "e4_grid_alpha_m01",
+            "fixtures/spice/e4_grid_alpha_m01.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "grid10",
+            "fixtures/ngspice/cases/grid10.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "random12",
+            "fixtures/ngspice/cases/random12.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "sources_tv",
+            "fixtures/ngspice/cases/sources_tv.cir",
+            1.0,
+            0.01,
+            1e-4,
+            CORNERS,
+        ),
+        case(
+            "resistors_isource",
+            "fixtures/ngspice/cases/resistors_isource.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
+        case(
+            "mixed_alpha",
+            "fixtures/ngspice/cases/mixed_alpha.cir",
+            1.0,
+            0.01,
+            1e-3,
+            SMOOTH,
+        ),
     ]
 }
 
@@ -109,7 +193,8 @@ pub fn repo_root() -> PathBuf {
 
 /// Where the ngspice output of `case` is pinned.
 pub fn pinned_path(root: &Path, case: &Case) -> PathBuf {
-    root.join("fixtures/ngspice").join(format!("{}.raw", case.name))
+    root.join("fixtures/ngspice")
+        .join(format!("{}.raw", case.name))
 }
 
 fn load(root: &Path, case: &Case) -> Result<(Circuit, Network), Error> {
@@ -139,8 +224,8 @@ pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Durati
     };
     let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
     let start = Instant::now();
-    let report = simulate(&net, &opts, &mut samples, &mut |_| {})
-        .map_err(|e| err(case.netlist, e))?;
+    let report =
+        simulate(&net, &opts, &mut samples, &mut |_| {}).map_err(|e| err(case.netlist, e))?;
     let elapsed = start.elapsed();
     if let Some(hit) = report.first_bound_hit {
         return Err(Error(format!(

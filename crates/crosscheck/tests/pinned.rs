@@ -4,8 +4,7 @@
 //! `cargo xtask ngspice-check`; `--bless` rewrites the pinned files.
 
 use memnet_crosscheck::{
-    cases, compare_case, memnet_trajectory, pinned_path, raw_trajectory, repo_root,
-    stable_summary,
+    cases, compare_case, memnet_trajectory, pinned_path, raw_trajectory, repo_root, stable_summary,
 };
 
 #[test]

@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
-use crate::circuit::{Analysis, Circuit, Element, ElementKind, Loc, Source, TranTimes, Waveform};
+use crate::circuit::{
+    Analysis, Circuit, Element, ElementKind, GROUND, Loc, Source, TranTimes, Waveform,
+};
 
 /// The canonical memristor subcircuit for ngspice (theory.md 1.1-1.2), the
 /// same text as `fixtures/spice/memristor.lib`.
@@ -305,6 +307,7 @@ pub fn write_ngspice_deck(
     for el in &c.elements {
         write_element(el, times, out)?;
     }
+    write_floating_grounds(c, out)?;
     write_ics(c, out)?;
     // Netlist `.save` lines (one per state) keep ngspice's memory to the
     // states and avoid one enormous control line.
@@ -341,6 +344,59 @@ pub fn write_ngspice_deck(
     writeln!(out, "quit")?;
     writeln!(out, ".endc")?;
     writeln!(out, ".end")?;
+    Ok(())
+}
+
+/// Ties each connected component without a ground node to ground through a
+/// 0 V source at one of its nodes.
+///
+/// memnet grounds every component itself (a floating component is not an
+/// error); ngspice needs a DC path from every node to node 0, and the
+/// memristor body's state node gives none (its B sources are current
+/// sources). A single connection between a component and ground carries no
+/// current (KCL on the component), so this changes no voltage difference
+/// and no w; it only fixes the component's potential reference.
+fn write_floating_grounds(c: &Circuit, out: &mut impl Write) -> io::Result<()> {
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for el in &c.elements {
+        let mut first = None;
+        for n in &el.nodes {
+            let id = *index.entry(n.as_str()).or_insert_with(|| {
+                parent.push(parent.len());
+                names.push(n.as_str());
+                parent.len() - 1
+            });
+            match first {
+                None => first = Some(id),
+                Some(f) => {
+                    let (a, b) = (find(&mut parent, f), find(&mut parent, id));
+                    parent[a] = b;
+                }
+            }
+        }
+    }
+    let ground_root = index.get(GROUND).map(|&g| find(&mut parent, g));
+    let mut seen = std::collections::HashSet::new();
+    for id in 0..names.len() {
+        let r = find(&mut parent, id);
+        if Some(r) != ground_root && seen.insert(r) {
+            writeln!(
+                out,
+                "* component of node {} has no ground: reference it (carries no current)",
+                names[id]
+            )?;
+            writeln!(out, "vmemnet_gnd{} {} 0 DC 0", seen.len(), names[id])?;
+        }
+    }
     Ok(())
 }
 
