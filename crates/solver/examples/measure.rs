@@ -81,7 +81,7 @@ fn exact_vs_dopri5() {
         let mut net = common::random_grid(rows, rows, 10.0, 1.0, 5);
         for e in &mut net.edges {
             if let Some(s) = &mut e.source {
-                s.source = memnet_spice::Source::dc(0.8 * s.source.dc);
+                s.source = memnet_spice::Source::dc(0.5 * s.source.dc);
             }
         }
         let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();

@@ -47,6 +47,8 @@ pub struct ExactSolver<'a> {
     pub w: Vec<f64>,
     /// Newton iterations so far.
     pub iterations: u64,
+    /// The device whose state had no real root in the last failed trial.
+    last_bad: Option<usize>,
 }
 
 impl<'a> ExactSolver<'a> {
@@ -87,6 +89,7 @@ impl<'a> ExactSolver<'a> {
             q: vec![0.0; m],
             w: rhs.w0.clone(),
             iterations: 0,
+            last_bad: None,
             rhs,
         })
     }
@@ -164,6 +167,7 @@ impl<'a> ExactSolver<'a> {
             let c = self.u0[s] - pol * drive / beta;
             let disc = 1.0 + 2.0 * xi * c;
             if disc.is_nan() || disc <= 0.0 || disc.is_infinite() {
+                self.last_bad = Some(s);
                 return false;
             }
             let root = disc.sqrt();
@@ -289,11 +293,22 @@ impl<'a> ExactSolver<'a> {
     }
 
     fn leaves_range(&self, t: f64) -> SolveError {
+        let who = match self.last_bad {
+            Some(s) => {
+                let k = self.rhs.state_edge[s];
+                format!(
+                    "{}",
+                    Element::new(&self.rhs.names[k], self.rhs.locs[k].as_ref())
+                )
+            }
+            None => "a device".to_string(),
+        };
         SolveError::ExactFailed {
             t,
-            reason: "no state with positive resistances satisfies the integrated laws: \
-                     a device would leave [0, 1] before this time (use dopri5 with bounds)"
-                .into(),
+            reason: format!(
+                "no state with positive resistances satisfies the integrated laws: {who} \
+                 would leave [0, 1] before this time (use dopri5 with bounds)"
+            ),
         }
     }
 }

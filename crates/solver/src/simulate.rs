@@ -142,9 +142,12 @@ pub struct SimReport {
     pub unknowns: usize,
     /// Nonzeros of the Cholesky factor.
     pub factor_nnz: usize,
+    /// Accepted steps (exact method: sample times solved).
     pub steps: u64,
     pub rejected_steps: u64,
+    /// Right-hand-side evaluations (exact method: Newton iterations).
     pub rhs_evals: u64,
+    /// Numeric sparse Cholesky factorisations.
     pub factorizations: u64,
     pub samples: u64,
     pub wall_time_s: f64,

@@ -138,7 +138,10 @@ fn e1_hits_zero_at_t_star_and_bounds_rules_hold_it() {
         &mut |_| {},
     )
     .unwrap_err();
-    assert!(matches!(err, SolveError::ExactFailed { .. }), "{err}");
+    assert!(
+        matches!(err, SolveError::ExactFailed { .. }) && err.to_string().contains("xm0"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------- E2, E3
