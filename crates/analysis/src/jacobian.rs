@@ -83,14 +83,21 @@ pub fn jacobian_dense(model: &Model, t: f64, w: &[f64]) -> Result<Mat<f64>, Anal
     let bg = Mat::from_fn(b_r.nrows(), m, |r, k| b_r[(r, k)] * g[k]);
     let kphys = if b_r.nrows() > 0 {
         let lap = &bg * b_r.transpose();
-        let lu = lap.full_piv_lu();
-        let x = lu.solve(&bg);
-        let resid = (&lap * &x - &bg).norm_max();
-        if !resid.is_finite() || resid > 1e-8 * (1.0 + bg.norm_max() * x.norm_max()) {
-            return Err(AnalysisError::Numerical(format!(
-                "the weighted Laplacian is singular at this state (residual {resid:.3e})"
-            )));
-        }
+        // Cholesky when all conductances are positive (the usual case, and
+        // much faster); LU with a residual check for mixed-sign states.
+        let x = match lap.llt(Side::Lower) {
+            Ok(llt) => llt.solve(&bg),
+            Err(_) => {
+                let x = lap.partial_piv_lu().solve(&bg);
+                let resid = (&lap * &x - &bg).norm_max();
+                if !resid.is_finite() || resid > 1e-8 * (1.0 + bg.norm_max() * x.norm_max()) {
+                    return Err(AnalysisError::Numerical(format!(
+                        "the weighted Laplacian is singular at this state (residual {resid:.3e})"
+                    )));
+                }
+                x
+            }
+        };
         let corr = bg.transpose() * &x;
         Mat::from_fn(m, m, |a, b| {
             f64::from(u8::from(a == b)) * g[a] - corr[(a, b)]
@@ -357,6 +364,9 @@ pub fn inverse(a: MatRef<'_, f64>) -> Mat<f64> {
 /// dense Jacobian (small networks, DC sources). Returns the fixed point if
 /// Newton converges (|f| <= 1e-12 scale) to a state inside [0, 1].
 pub fn find_fixed_point(model: &Model, w_start: &[f64]) -> Option<Vec<f64>> {
+    if w_start.is_empty() {
+        return None;
+    }
     let mut nodal = Nodal::new(model).ok()?;
     let mut w = w_start.to_vec();
     let n = w.len();

@@ -308,3 +308,67 @@ fn bound_exit_is_reported() {
     assert!(r.trajectory.t_checked <= 6.25);
     assert!(r.flux_law.holds());
 }
+
+/// Degenerate circuits never panic and say why nothing applies: no
+/// devices at all, resistors only, a tree (L = 0: dw/dt = alpha w), a
+/// lone self-loop, an isolated node.
+#[test]
+fn degenerate_networks() {
+    let empty = memnet_graph::Network::default();
+    let r = analyze(&empty, &all()).unwrap();
+    assert_eq!(r.counts.edges, 0);
+    assert!(!r.conservation.verdict.is_applicable());
+    assert!(r.jacobian.as_ref().unwrap().fixed_point.is_none());
+    let _ = render_text(&r);
+
+    let mut res_only = memnet_graph::Network::default();
+    res_only.node_names = vec!["0".into(), "a".into()];
+    res_only.edges.push(Edge {
+        name: "r1".into(),
+        tail: 1,
+        head: 0,
+        device: Device::Resistor { resistance: 5.0 },
+        source: None,
+        loc: loc(2),
+    });
+    let r = analyze(&res_only, &all()).unwrap();
+    assert_eq!(r.counts.memristors, 0);
+    assert!(!r.flux_law.is_applicable());
+
+    // A tree with alpha = 0.3: Omega = 0, so w(t) = e^{0.3 t} w(0).
+    let tree = network(
+        4,
+        &[(0, 1), (1, 2), (1, 3)],
+        &[0.2, 0.3, 0.4],
+        &[0.5, -0.2, 0.1],
+        Params {
+            xi: 2.0,
+            alpha: 0.3,
+            beta: 1.0,
+        },
+    );
+    let r = analyze(&tree, &all()).unwrap();
+    assert_eq!((r.counts.cycles, r.counts.conserved), (0, 3));
+    assert!(r.conservation.verdict.holds());
+    assert!(r.reduced_dynamics.holds());
+    let e = 0.3f64.exp();
+    assert!((r.trajectory.w_max - 0.4 * e).abs() < 1e-9);
+
+    let mut lone = network(
+        2,
+        &[(0, 0)],
+        &[0.5],
+        &[0.1],
+        Params {
+            xi: 1.0,
+            alpha: 0.0,
+            beta: 1.0,
+        },
+    );
+    lone.node_names[1] = "isolated".into();
+    let r = analyze(&lone, &all()).unwrap();
+    assert_eq!((r.counts.components, r.counts.cycles), (2, 1));
+    // E1: w(1) = sqrt(2.25 - 0.2) - 1.
+    assert!((r.trajectory.w_min - 0.431782106328).abs() < 1e-9);
+    assert!(r.flux_law.holds());
+}
