@@ -321,8 +321,10 @@ fn degenerate_networks() {
     assert!(r.jacobian.as_ref().unwrap().fixed_point.is_none());
     let _ = render_text(&r);
 
-    let mut res_only = memnet_graph::Network::default();
-    res_only.node_names = vec!["0".into(), "a".into()];
+    let mut res_only = memnet_graph::Network {
+        node_names: vec!["0".into(), "a".into()],
+        ..Default::default()
+    };
     res_only.edges.push(Edge {
         name: "r1".into(),
         tail: 1,
