@@ -38,6 +38,18 @@ pub struct AnalyzeOptions {
     pub lyapunov: bool,
 }
 
+impl Default for AnalyzeOptions {
+    /// t_end = 1 and every part switched on.
+    fn default() -> Self {
+        AnalyzeOptions {
+            t_end: 1.0,
+            jacobian: true,
+            symmetries: true,
+            lyapunov: true,
+        }
+    }
+}
+
 /// Number of sample intervals of the verified trajectory.
 pub const SAMPLES: usize = 200;
 /// Seed of the random gauge potentials, cycle-basis changes and relabellings.

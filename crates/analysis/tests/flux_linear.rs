@@ -194,3 +194,43 @@ fn algebraic_ground_truth() {
         assert!(max_abs_diff(&w_alg, traj.last().1) < 1e-8);
     }
 }
+
+/// Time-dependent sources (SIN, PWL): C1 and C2 still hold (the source
+/// integral by Simpson's rule), while the closed forms are not applicable.
+#[test]
+fn laws_with_time_dependent_sources() {
+    use memnet_analysis::memory::check_charge_law;
+    use memnet_spice::Waveform;
+    let mut net = e4(0.0);
+    if let Some(s) = &mut net.edges[0].source {
+        s.source.waveform = Waveform::Sin {
+            vo: 0.2,
+            va: 1.0,
+            freq: Some(2.0),
+            td: 0.0,
+            theta: 0.0,
+            phase: 30.0,
+        };
+    }
+    net.edges[5].source = Some(memnet_graph::SeriesSource {
+        name: "vp".into(),
+        source: memnet_spice::Source {
+            dc: 0.0,
+            waveform: Waveform::Pwl {
+                points: vec![(0.0, 0.0), (0.3, 0.8), (0.6, -0.4), (1.0, 0.0)],
+                repeat_from: None,
+                delay: 0.0,
+            },
+        },
+        sign: -1.0,
+        loc: None,
+    });
+    let model = Model::from_network(&net, 1.0).unwrap();
+    let traj = simulate(&model, 1.0, 8, Tolerance::default()).unwrap();
+    assert!(traj.exit.is_none());
+    let proj = projector(&model);
+    assert!(check_charge_law(&model, &proj, &traj).holds());
+    let v = check_flux_law(&model, &proj, &traj);
+    assert!(v.holds(), "{v:?}");
+    assert!(!check_linear_regime(&model, &proj, &traj).is_applicable());
+}

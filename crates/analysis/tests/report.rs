@@ -374,3 +374,41 @@ fn degenerate_networks() {
     assert!((r.trajectory.w_min - 0.431782106328).abs() < 1e-9);
     assert!(r.flux_law.holds());
 }
+
+/// A chain of ideal sources: V1 = phi_1 - phi_0 = 1, V2 = phi_2 - phi_1 = 0.5,
+/// so an edge from node 2 to ground sees 1.5 V and becomes a self-loop of
+/// the supernode with S' = 1.5 (the offsets add along the chain).
+#[test]
+fn constraint_chain_offsets_add() {
+    let mut net = network(
+        4,
+        &[(2, 0), (3, 1)],
+        &[0.5, 0.25],
+        &[0.0, 0.0],
+        Params {
+            xi: 1.0,
+            alpha: 0.0,
+            beta: 1.0,
+        },
+    );
+    net.node_names[0] = "0".into();
+    for (name, pos, neg, v) in [("v1", 1, 0, 1.0), ("v2", 2, 1, 0.5)] {
+        net.constraints.push(PotentialConstraint {
+            name: name.into(),
+            pos,
+            neg,
+            source: Source::dc(v),
+            loc: None,
+        });
+    }
+    let model = Model::from_network(&net, 1.0).unwrap();
+    // Supernode {0, 1, 2} plus node 3.
+    assert_eq!(model.topo.n_nodes, 2);
+    let s = model.sources_vec(0.0);
+    assert!((s[0] - 1.5).abs() < 1e-15, "{s:?}");
+    let mut nodal = Nodal::new(&model).unwrap();
+    let i = nodal.currents(0.0, &model.w0()).unwrap();
+    assert!((i[0] - 1.5 / 1.5).abs() < 1e-14);
+    // Edge 3 -> 1 hangs off the supernode: no loop, no current.
+    assert!(i[1].abs() < 1e-14);
+}
