@@ -344,15 +344,28 @@ pub fn fixed_point_spectrum(
 
 /// J2 matrix (theory.md 4.5, heterogeneous devices at a fixed point):
 /// J* = (I + Omega D)^{-1} (I + 2 Omega D) A_alpha, D = diag(xi_k w*_k).
-pub fn j2_matrix(omega: MatRef<'_, f64>, w: &[f64], xi: &[f64], alpha: &[f64]) -> Mat<f64> {
+pub fn j2_matrix(
+    omega: MatRef<'_, f64>,
+    w: &[f64],
+    xi: &[f64],
+    alpha: &[f64],
+) -> Result<Mat<f64>, AnalysisError> {
     let m = omega.nrows();
+    if w.len() != m || xi.len() != m || alpha.len() != m {
+        return Err(AnalysisError::Invalid(format!(
+            "w, xi and alpha need {m} entries each (got {}, {}, {})",
+            w.len(),
+            xi.len(),
+            alpha.len()
+        )));
+    }
     let lhs = Mat::from_fn(m, m, |i, j| {
         f64::from(u8::from(i == j)) + omega[(i, j)] * xi[j] * w[j]
     });
     let rhs = Mat::from_fn(m, m, |i, j| {
         (f64::from(u8::from(i == j)) + 2.0 * omega[(i, j)] * xi[j] * w[j]) * alpha[j]
     });
-    lhs.full_piv_lu().solve(&rhs)
+    Ok(lhs.full_piv_lu().solve(&rhs))
 }
 
 /// Inverse helper for callers that need (I + xi Omega W)^{-1} itself.

@@ -6,6 +6,7 @@ use faer::{Mat, MatRef};
 
 use crate::dense;
 use crate::dynamics::Trajectory;
+use crate::error::AnalysisError;
 use crate::laplacian::Projector;
 use crate::memory::DENSE_LIMIT;
 use crate::model::Model;
@@ -62,8 +63,15 @@ pub fn first_order_closed_form(
     w0: &[f64],
     (alpha, xi, beta): (f64, f64, f64),
     t: f64,
-) -> Vec<f64> {
+) -> Result<Vec<f64>, AnalysisError> {
     let m = omega.nrows();
+    if s.len() != m || w0.len() != m {
+        return Err(AnalysisError::Invalid(format!(
+            "S and w(0) need {m} entries (got {} and {})",
+            s.len(),
+            w0.len()
+        )));
+    }
     let os = dense::mat_vec(omega, s);
     let mut aug = Mat::<f64>::zeros(m + 1, m + 1);
     for i in 0..m {
@@ -74,9 +82,9 @@ pub fn first_order_closed_form(
         aug[(i, m)] = os[i] / beta * t;
     }
     let e = expm(aug.as_ref());
-    (0..m)
+    Ok((0..m)
         .map(|i| (0..m).map(|j| e[(i, j)] * w0[j]).sum::<f64>() - e[(i, m)])
-        .collect()
+        .collect())
 }
 
 /// Compares the closed forms with the trajectory's last sample: exact at
@@ -117,7 +125,10 @@ pub fn check_linear_regime(model: &Model, proj: &Projector, traj: &Trajectory) -
         return Verdict::na("the reduced Laplacian is singular");
     };
     let omega = dense::omega_from_bt(obt.as_ref());
-    let wc = first_order_closed_form(omega.as_ref(), &s, w0, (u.alpha, u.xi, u.beta), t);
+    let wc = match first_order_closed_form(omega.as_ref(), &s, w0, (u.alpha, u.xi, u.beta), t) {
+        Ok(wc) => wc,
+        Err(e) => return Verdict::na(e.to_string()),
+    };
     Verdict::Approximate {
         error: dense::max_abs_diff(&wc, wt),
         expected_order: u.xi * u.xi,

@@ -303,6 +303,14 @@ pub fn dual_rhs(
     beta_v: f64,
     g_on: f64,
 ) -> Result<Vec<f64>, AnalysisError> {
+    if j.len() != omega_bt.nrows() {
+        return Err(AnalysisError::Invalid(format!(
+            "current-source vector has {} entries, Omega_B^T is {} x {}",
+            j.len(),
+            omega_bt.nrows(),
+            omega_bt.nrows()
+        )));
+    }
     let k = dense::memory_kernel(omega_bt, w, eta)?;
     let kj = dense::mat_vec(k.as_ref(), j);
     Ok(w.iter()

@@ -183,10 +183,10 @@ fn j2_reality() {
         let w = random_state(&mut rng, m, 0.0, 1.0);
         let xi = random_state(&mut rng, m, 0.0, 10.0);
         let alpha = random_state(&mut rng, m, -1.0, 1.0);
-        let j = j2_matrix(omega.as_ref(), &w, &xi, &alpha);
+        let j = j2_matrix(omega.as_ref(), &w, &xi, &alpha).unwrap();
         worst = worst.max(max_imag(&eigenvalues(j.as_ref()).unwrap()));
         let xi_mixed = random_state(&mut rng, m, -3.0, 3.0);
-        let j = j2_matrix(omega.as_ref(), &w, &xi_mixed, &alpha);
+        let j = j2_matrix(omega.as_ref(), &w, &xi_mixed, &alpha).unwrap();
         worst_mixed = worst_mixed.max(max_imag(&eigenvalues(j.as_ref()).unwrap()));
     }
     assert!(worst < 1e-9, "{worst}");
