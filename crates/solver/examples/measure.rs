@@ -77,21 +77,47 @@ fn crossover() {
 
 fn exact_vs_dopri5() {
     println!("## exact method vs Dopri5 (alpha = 0, DC, t = 1)");
-    for rows in [30usize, 100] {
-        let mut net = common::random_grid(rows, rows, 10.0, 1.0, 5);
-        for e in &mut net.edges {
-            if let Some(s) = &mut e.source {
-                s.source = memnet_spice::Source::dc(0.5 * s.source.dc);
+    for rows in [30usize, 100, 300] {
+        // Largest source scale (halving from 1) whose trajectory stays
+        // inside (0, 1) up to t = 1, checked by Dopri5 with bounds.
+        let mut scale = 1.0;
+        let net = loop {
+            let mut net = common::random_grid(rows, rows, 10.0, 1.0, 5);
+            for e in &mut net.edges {
+                if let Some(s) = &mut e.source {
+                    s.source = memnet_spice::Source::dc(scale * s.source.dc);
+                }
             }
-        }
+            let o = SimOptions {
+                t_end: 1.0,
+                method: Method::Dopri5,
+                rtol: 1e-6,
+                atol: 1e-8,
+                dt: 0.0,
+                ..Default::default()
+            };
+            let rep = simulate(&net, &o, &mut NullSink, &mut |_| {}).unwrap();
+            match rep.first_bound_hit {
+                None => break net,
+                Some(hit) => {
+                    println!(
+                        "   scale {scale}: {} hits {} at t = {:.4}",
+                        hit.name, hit.bound, hit.t
+                    );
+                    scale *= 0.5;
+                }
+            }
+        };
         let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
         let t = Instant::now();
         let mut ex = ExactSolver::new(&mut rhs).unwrap();
         let w_exact = ex.solve(1.0).unwrap().to_vec();
         let t_exact = t.elapsed().as_secs_f64();
         println!(
-            "{rows}x{rows}: exact {t_exact:.3} s ({} Newton iterations)",
-            ex.iterations
+            "{rows}x{rows} (source scale {scale}): exact {t_exact:.3} s ({} Newton iterations), w in [{:.3}, {:.3}]",
+            ex.iterations,
+            w_exact.iter().copied().fold(1.0, f64::min),
+            w_exact.iter().copied().fold(0.0, f64::max)
         );
         for rtol in [1e-6, 1e-8, 1e-10, 1e-12] {
             let o = SimOptions {

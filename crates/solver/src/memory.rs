@@ -67,6 +67,7 @@ pub struct MemoryRhs {
     pub(crate) phi: Vec<f64>,
     pub(crate) current: Vec<f64>,
     pub(crate) sticky: bool,
+    pub(crate) clamp_resistance: bool,
     pub(crate) names: Vec<String>,
     pub(crate) locs: Vec<Option<Loc>>,
     pub(crate) node_names: Vec<String>,
@@ -227,6 +228,7 @@ impl MemoryRhs {
             phi: vec![0.0; n_u],
             current: vec![0.0; m],
             sticky: false,
+            clamp_resistance: false,
             names: net.edges.iter().map(|e| e.name.clone()).collect(),
             locs: net.edges.iter().map(|e| e.loc.clone()).collect(),
             node_names: net.node_names.clone(),
@@ -271,6 +273,15 @@ impl MemoryRhs {
     /// or w_k >= 1 and it would increase.
     pub fn set_sticky(&mut self, sticky: bool) {
         self.sticky = sticky;
+    }
+
+    /// Evaluate R(w) at w clamped to [0, 1], the model's domain. Inside
+    /// (0, 1) nothing changes; it keeps the intermediate stages of a step
+    /// that crosses a bound physical (with xi > 0 a stage at w < -1/xi
+    /// would otherwise have negative resistance). [`crate::simulate`] sets
+    /// it for both bound rules.
+    pub fn set_clamp_resistance(&mut self, clamp: bool) {
+        self.clamp_resistance = clamp;
     }
 
     /// Numeric factorisations done so far.
@@ -391,13 +402,18 @@ impl MemoryRhs {
         let nod = &mut self.nodal;
         let (phi, values) = (&mut self.phi, &mut nod.values);
         let has_offsets = !self.offsets.is_empty();
+        let (lo, hi) = if self.clamp_resistance {
+            (0.0, 1.0)
+        } else {
+            (f64::NEG_INFINITY, f64::INFINITY)
+        };
         for k in 0..self.g.len() {
             let st = self.edge_state[k];
             let gk = if st == NONE {
                 self.g_fixed[k]
             } else {
                 let s = st as usize;
-                let r = self.ron[s] * (1.0 + self.xi[s] * w[s]);
+                let r = self.ron[s] * (1.0 + self.xi[s] * w[s].clamp(lo, hi));
                 if r.is_nan() || r <= 0.0 || r.is_infinite() {
                     return Err(SolveError::NonPhysicalState {
                         element: Element::new(&self.names[k], self.locs[k].as_ref()),

@@ -312,6 +312,7 @@ pub fn simulate(
     }
     let stepper = opts.stepper()?;
     rhs.set_sticky(opts.bounds == Bounds::Sticky);
+    rhs.set_clamp_resistance(true);
     let mut w = rhs.initial_state();
     let mut monitor = ChargeMonitor::new(&rhs, &w);
     let mut samples = 0u64;

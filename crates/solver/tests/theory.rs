@@ -870,3 +870,39 @@ fn exact_matches_fine_rk4_to_1e_12() {
         assert_close(&a.1, &b.1, 1e-12, &format!("t={}", a.0));
     }
 }
+
+#[test]
+fn runs_through_bounds_without_unphysical_stages() {
+    // Strong sources drive many devices into the bounds; large steps make
+    // stages overshoot far past w = -1/xi. The run must complete, stay in
+    // [0, 1] and report the first hit.
+    let net = random_grid(10, 10, 10.0, 0.5, 4);
+    for (method, bounds, dt) in [
+        (Method::Dopri5, Bounds::Clip, 0.0),
+        (Method::Dopri5, Bounds::Sticky, 0.0),
+        (Method::Rk4, Bounds::Clip, 0.05),
+        (Method::Euler, Bounds::Sticky, 0.05),
+    ] {
+        let mut o = opts(method, 5.0, Some(0.5));
+        o.bounds = bounds;
+        o.dt = dt;
+        o.rtol = 1e-6;
+        o.atol = 1e-9;
+        let (s, rep) = sim(&net, &o);
+        let hit = rep.first_bound_hit.expect("devices reach the bounds");
+        assert!(hit.t > 0.0 && hit.t < 5.0);
+        assert!(
+            s.iter()
+                .all(|(_, w)| w.iter().all(|&x| (0.0..=1.0).contains(&x))),
+            "{method:?} {bounds:?}"
+        );
+        let at_bound = s
+            .last()
+            .unwrap()
+            .1
+            .iter()
+            .filter(|&&x| x == 0.0 || x == 1.0)
+            .count();
+        assert!(at_bound > 0, "{method:?} {bounds:?}");
+    }
+}
