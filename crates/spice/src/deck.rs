@@ -93,15 +93,17 @@ pub struct Subckt {
 }
 
 #[derive(Clone, Debug)]
+/// Variants are boxed so a `Vec<Stmt>` of millions of deferred cards stays
+/// small.
 pub enum Stmt {
-    Element(ElementCard),
+    Element(Box<ElementCard>),
     /// A top-level one-line element card, parsed only when elaborated: big
     /// netlists then cost the text plus 24 bytes per card until the flat
     /// circuit is built (see [`parse_raw`]).
     Raw(RawCard),
-    Model(ModelCard),
+    Model(Box<ModelCard>),
     /// `.ic v(node)=value ...`.
-    Ic(Vec<(String, Val)>, Loc),
+    Ic(Box<(Vec<(String, Val)>, Loc)>),
 }
 
 /// Where a one-line element card is: file index into [`Deck::files`],
@@ -881,11 +883,11 @@ impl Parser {
             }
             ".model" => {
                 let m = model_card(cx, toks, &mut self.deck.warnings)?;
-                self.body().stmts.push(Stmt::Model(m));
+                self.body().stmts.push(Stmt::Model(Box::new(m)));
             }
             ".ic" => {
                 let ic = ic_card(cx, toks)?;
-                self.body().stmts.push(Stmt::Ic(ic, loc));
+                self.body().stmts.push(Stmt::Ic(Box::new((ic, loc))));
             }
             ".tran" => {
                 let mut vals = Vec::new();
@@ -1533,7 +1535,7 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
                 .map(|(k, v, _)| (k, v))
                 .collect();
             let full = format!("{name}!{}", lower(inst.text(t)));
-            return Ok(Stmt::Element(ElementCard {
+            return Ok(Stmt::Element(Box::new(ElementCard {
                 name: full,
                 nodes,
                 spec: Spec::YDevice {
@@ -1542,7 +1544,7 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
                     params,
                 },
                 loc,
-            }));
+            })));
         }
         c if c.is_alphabetic() => {
             let n = unsupported_nodes(c).min(toks.len().saturating_sub(1));
@@ -1563,12 +1565,12 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
             return Err(cx.err(0, format!("'{raw_name}' is not an element or a card")));
         }
     };
-    Ok(Stmt::Element(ElementCard {
+    Ok(Stmt::Element(Box::new(ElementCard {
         name,
         nodes,
         spec,
         loc,
-    }))
+    })))
 }
 
 fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {

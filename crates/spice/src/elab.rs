@@ -262,7 +262,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
                 }
                 el.element(&c.spec, &c.loc, name, nodes, 0)?;
             }
-            Stmt::Ic(ic, loc) => el.ic(ic, &loc.file, 0)?,
+            Stmt::Ic(b) => el.ic(&b.0, &b.1.file, 0)?,
             Stmt::Model(_) | Stmt::Raw(_) => {}
         }
     }
@@ -565,7 +565,7 @@ impl<'d> Elab<'d, '_> {
                     let nodes = c.nodes.iter().map(|n| self.flat_node(frame, n)).collect();
                     self.element(&c.spec, &c.loc, name, nodes, frame)?;
                 }
-                Stmt::Ic(ic, loc) => self.ic(ic, &loc.file, frame)?,
+                Stmt::Ic(b) => self.ic(&b.0, &b.1.file, frame)?,
                 Stmt::Raw(r) => {
                     // Only top-level cards are deferred; parse anyway.
                     let mut w = Vec::new();
