@@ -517,7 +517,12 @@ impl std::hash::Hasher for FxHasher {
         self.write(&[b]);
     }
     fn finish(&self) -> u64 {
-        self.0
+        // Murmur3's finaliser: hashbrown takes the bucket from the low bits,
+        // which a bare multiply leaves poorly mixed.
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^ (x >> 33)
     }
 }
 
