@@ -203,8 +203,50 @@ impl<'a> ExactSolver<'a> {
     }
 
     /// Solve for w(t) (into `self.w`). Times should be visited in
-    /// increasing order for the best initial guesses.
+    /// increasing order: each solve starts from the previous one. If Newton
+    /// cannot start or stalls (the extrapolated guess lies outside some
+    /// device's range), the interval is bisected: a continuation in time
+    /// along the solution path, which exists while the trajectory is inside
+    /// (0, 1).
     pub fn solve(&mut self, t: f64) -> Result<&[f64], SolveError> {
+        let mut targets = vec![t];
+        let mut bisections = 0;
+        while let Some(&tt) = targets.last() {
+            match self.newton(tt) {
+                Ok(()) => {
+                    targets.pop();
+                    self.check_range(tt)?;
+                }
+                Err(SolveError::ExactFailed { .. })
+                    if bisections < 60 && tt - self.t_prev > 1e-9 * tt.abs().max(1e-300) =>
+                {
+                    bisections += 1;
+                    targets.push(0.5 * (self.t_prev + tt));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(&self.w)
+    }
+
+    fn check_range(&self, t: f64) -> Result<(), SolveError> {
+        if let Some(s) = self.w.iter().position(|&x| !(0.0..=1.0).contains(&x)) {
+            let k = self.rhs.state_edge[s];
+            return Err(SolveError::ExactFailed {
+                t,
+                reason: format!(
+                    "{} leaves [0, 1] (w = {}); the integrated laws assume an interior trajectory (use dopri5 with bounds)",
+                    Element::new(&self.rhs.names[k], self.rhs.locs[k].as_ref()),
+                    self.w[s]
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Newton from the previous solution; on success psi_prev, t_prev and
+    /// w hold the solution at t.
+    fn newton(&mut self, t: f64) -> Result<(), SolveError> {
         self.integrate_sources(t)?;
         // Initial guess: linear extrapolation in time of psi (psi is
         // \int phi, so it is O(t) for DC sources).
@@ -219,10 +261,7 @@ impl<'a> ExactSolver<'a> {
         if !self.evaluate(&psi) {
             psi.copy_from_slice(&self.psi_prev);
             if !self.evaluate(&psi) {
-                psi.fill(0.0);
-                if !self.evaluate(&psi) {
-                    return Err(self.leaves_range(t));
-                }
+                return Err(self.leaves_range(t));
             }
         }
         let mut converged = n_u == 0;
@@ -278,18 +317,7 @@ impl<'a> ExactSolver<'a> {
         self.psi_prev.copy_from_slice(&psi);
         self.psi = psi;
         self.t_prev = t;
-        if let Some(s) = self.w.iter().position(|&x| !(0.0..=1.0).contains(&x)) {
-            let k = self.rhs.state_edge[s];
-            return Err(SolveError::ExactFailed {
-                t,
-                reason: format!(
-                    "{} leaves [0, 1] (w = {}); the integrated laws assume an interior trajectory (use dopri5 with bounds)",
-                    Element::new(&self.rhs.names[k], self.rhs.locs[k].as_ref()),
-                    self.w[s]
-                ),
-            });
-        }
-        Ok(&self.w)
+        Ok(())
     }
 
     fn leaves_range(&self, t: f64) -> SolveError {
@@ -307,7 +335,8 @@ impl<'a> ExactSolver<'a> {
             t,
             reason: format!(
                 "no state with positive resistances satisfies the integrated laws: {who} \
-                 would leave [0, 1] before this time (use dopri5 with bounds)"
+                 would leave [0, 1] after t = {} (use dopri5 with bounds)",
+                self.t_prev
             ),
         }
     }

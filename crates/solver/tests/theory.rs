@@ -906,3 +906,23 @@ fn runs_through_bounds_without_unphysical_stages() {
         assert!(at_bound > 0, "{method:?} {bounds:?}");
     }
 }
+
+#[test]
+fn exact_continues_in_time_when_the_first_guess_is_infeasible() {
+    // E2 geometry with a strong source: the zero-flux initial guess puts
+    // device 0 at 1 + 2 xi c < 0 (no real state) although the solution is
+    // interior; the solver must continue along t instead of refusing.
+    // Closed form (theory.md E2): u = (-2 + sqrt((2 + xi u0)^2 - 4 xi s t / beta)) / xi.
+    let (xi, s, t) = (10.0, 5.0, 0.5);
+    let net = network(
+        2,
+        &[(0, 1), (1, 0)],
+        &[dev(xi, 1.0, 0.0, 0.5), dev(xi, 1.0, 0.0, 0.5)],
+        &[s, 0.0],
+    );
+    let (e, rep) = sim(&net, &opts(Method::Exact, t, None));
+    let u: f64 = (-2.0 + ((2.0 + xi * 1.0f64).powi(2) - 4.0 * xi * s * t).sqrt()) / xi;
+    assert_close(at(&e, t), &[u / 2.0, u / 2.0], 1e-12, "E2 strong source");
+    // It needed more than one Newton solve (continuation).
+    assert!(rep.rhs_evals > 3, "{}", rep.rhs_evals);
+}
