@@ -129,6 +129,9 @@ impl Network {
     /// module docs), the others become [`PotentialConstraint`]s; current
     /// sources become [`Injection`]s. All problems found are reported
     /// together, each with its element name and `file:line:col`.
+    ///
+    /// Nodes are numbered in order of first appearance in the element list
+    /// (folded internal nodes removed); edges keep the element order.
     pub fn from_circuit(c: &Circuit) -> Result<Network, NetworkError> {
         let mut errs: Vec<Diagnostic> = Vec::new();
         let els = &c.elements;

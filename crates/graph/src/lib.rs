@@ -1,5 +1,21 @@
 //! memnet-graph: the memristive network (theory.md sections 2-3) built from
 //! an elaborated circuit, a graph file or a generator, and its topology.
+//!
+//! * [`Network::from_circuit`] folds series voltage sources into edges
+//!   (theory.md 3.1) and reports unsupported input with `file:line:col`;
+//!   [`Network::to_circuit`] is its inverse.
+//! * [`generate`] / [`GenSpec`] build seeded synthetic networks;
+//!   [`random_connected_graph`] is theory.md T0's test graph.
+//! * [`read_graph_file`] reads CSV edge lists and Matrix Market files,
+//!   [`write_csv`] writes CSV.
+//! * [`Topology`] gives components, grounds, the reduced numbering, a
+//!   spanning forest, B, B_r, the fundamental cycle basis A and the reduced
+//!   Laplacian pattern, all in O(N + M) (the cycle basis in O(sum of cycle
+//!   lengths)); sparse matrices are faer `SparseColMat<usize, f64>` (CSC).
+//! * [`OmegaOperator`] applies Omega = Omega_A with one unweighted
+//!   Laplacian solve (sparse Cholesky, factored once); the dense projectors
+//!   are [`Topology::omega_a_dense`] and [`Topology::omega_bt_dense`].
+//! * [`Summary`] holds the counts (`memnet import --json`).
 
 pub mod build;
 pub mod error;

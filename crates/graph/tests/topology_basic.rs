@@ -109,3 +109,44 @@ fn e4_grid_projector() {
         assert!((os[k] - want[k]).abs() < 1e-13, "Omega S [{k}] = {}", os[k]);
     }
 }
+
+#[test]
+fn degenerate_networks() {
+    // No nodes at all.
+    let t = Topology::new(&Network::default());
+    assert_eq!((t.n_components, t.n_cycles(), t.n_reduced()), (0, 0, 0));
+    assert_eq!(t.cycle_basis().n_cycles(), 0);
+    assert_eq!(t.omega_a_dense().unwrap().nrows(), 0);
+    // Only self-loops: B = 0, Omega = I, and the implicit operator agrees.
+    let n = net(&["0", "a"], &[(0, 0), (1, 1), (1, 1)]);
+    let t = Arc::new(Topology::new(&n));
+    assert_eq!((t.n_components, t.n_cycles(), t.n_reduced()), (2, 3, 0));
+    let op = OmegaOperator::new(t.clone()).unwrap();
+    assert_eq!(op.apply_omega(&[1.0, -2.0, 3.0]), vec![1.0, -2.0, 3.0]);
+    let om = t.omega_a_dense().unwrap();
+    for i in 0..3 {
+        for j in 0..3 {
+            assert_eq!(om[(i, j)], if i == j { 1.0 } else { 0.0 });
+        }
+    }
+    // A tree has no cycles: Omega = 0.
+    let n = net(&["x", "y", "z"], &[(0, 1), (2, 1)]);
+    let t = Arc::new(Topology::new(&n));
+    assert_eq!(t.n_cycles(), 0);
+    let op = OmegaOperator::new(t).unwrap();
+    assert!(op.apply_omega(&[1.0, 2.0]).iter().all(|x| x.abs() < 1e-15));
+}
+
+#[test]
+fn bad_endpoints_are_reported_by_try_new() {
+    let mut n = net(&["a", "b"], &[(0, 1)]);
+    n.edges[0].head = 7;
+    assert!(matches!(
+        Topology::try_new(&n),
+        Err(memnet_graph::TopologyError::BadEndpoint {
+            edge: 0,
+            node: 7,
+            ..
+        })
+    ));
+}
