@@ -51,7 +51,8 @@ fn min_time(repeat: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Du
 
 /// max over devices and times of |traj - exact|, exact solved at traj's times.
 fn error_against_exact(netlist: &Path, traj: &Trajectory) -> Result<f64> {
-    let circuit = import_file(netlist, &ImportOptions::default()).map_err(|d| anyhow::anyhow!(d.render()))?;
+    let circuit =
+        import_file(netlist, &ImportOptions::default()).map_err(|d| anyhow::anyhow!(d.render()))?;
     let net = Network::from_circuit(&circuit).map_err(|e| anyhow::anyhow!(e.render()))?;
     let names = memnet_solver::memristor_names(&net);
     let mut rhs = MemoryRhs::new(&net, net.tran_times(T_END))?;
@@ -122,9 +123,27 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
             (
                 format!("grid{n}x{n}"),
                 [
-                    "grid", "--rows", &n, "--cols", &n, "--drive", "sides", "--drive-as",
-                    "series", "--voltage", "2", "--ron", "100", "--roff", "1000", "--beta",
-                    "0.5", "--w0", "uniform:0.3,0.7", "--seed", "1",
+                    "grid",
+                    "--rows",
+                    &n,
+                    "--cols",
+                    &n,
+                    "--drive",
+                    "sides",
+                    "--drive-as",
+                    "series",
+                    "--voltage",
+                    "2",
+                    "--ron",
+                    "100",
+                    "--roff",
+                    "1000",
+                    "--beta",
+                    "0.5",
+                    "--w0",
+                    "uniform:0.3,0.7",
+                    "--seed",
+                    "1",
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -134,9 +153,24 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
     decks.push((
         "random400".into(),
         [
-            "random-connected", "-n", "400", "--p", "0.005", "--seed", "5",
-            "--random-sources", "40", "--source-range=-1,1", "--ron", "100", "--roff", "1000",
-            "--beta", "0.5", "--w0", "uniform:0.3,0.7",
+            "random-connected",
+            "-n",
+            "400",
+            "--p",
+            "0.005",
+            "--seed",
+            "5",
+            "--random-sources",
+            "40",
+            "--source-range=-1,1",
+            "--ron",
+            "100",
+            "--roff",
+            "1000",
+            "--beta",
+            "1",
+            "--w0",
+            "uniform:0.3,0.7",
         ]
         .map(String::from)
         .to_vec(),

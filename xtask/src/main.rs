@@ -110,7 +110,10 @@ fn ngspice_check(bless: bool, only: Option<&str>) -> Result<()> {
                 );
             }
         } else {
-            println!("  note: no pinned output yet ({}); run with --bless", pinned.display());
+            println!(
+                "  note: no pinned output yet ({}); run with --bless",
+                pinned.display()
+            );
         }
     }
     if bless {
