@@ -4,7 +4,7 @@
 //! * [`Network::from_circuit`] folds series voltage sources into edges
 //!   (theory.md 3.1) and reports unsupported input with `file:line:col`;
 //!   [`Network::to_circuit`] is its inverse.
-//! * [`generate`] / [`GenSpec`] build seeded synthetic networks;
+//! * [`generate()`] / [`GenSpec`] build seeded synthetic networks;
 //!   [`random_connected_graph`] is theory.md T0's test graph.
 //! * [`read_graph_file`] reads CSV edge lists and Matrix Market files,
 //!   [`write_csv`] writes CSV.
