@@ -155,6 +155,7 @@ pub(crate) fn parse_raw_with(
     let card = Card {
         text: Cow::Borrowed(line.get(start..end).unwrap_or("")),
         segs: &seg,
+        ascii: line.is_ascii(),
     };
     let cx = ParseCtx { card: &card, name };
     tokenize(cx.text(), toks).map_err(|(off, msg)| cx.err(off, msg))?;
@@ -264,6 +265,9 @@ struct Seg<'t> {
 struct Card<'s, 't> {
     text: Cow<'t, str>,
     segs: &'s [Seg<'t>],
+    /// All lines ASCII: columns are byte offsets (the common case, no
+    /// character counting per value).
+    ascii: bool,
 }
 
 impl Card<'_, '_> {
@@ -284,7 +288,12 @@ impl Card<'_, '_> {
     fn pos(&self, off: usize) -> Pos {
         let (base, s) = self.seg_at(off);
         let in_line = s.start + off.saturating_sub(base).min(s.end - s.start);
-        let col = s.line.get(..in_line).map_or(0, |p| p.chars().count()) as u32 + 1;
+        let col = if self.ascii {
+            in_line.min(s.line.len())
+        } else {
+            s.line.get(..in_line).map_or(0, |p| p.chars().count())
+        } as u32
+            + 1;
         Pos {
             line: s.line_no,
             col,
@@ -776,7 +785,8 @@ impl Parser {
             }
             Cow::Owned(s)
         };
-        let card = Card { text, segs };
+        let ascii = segs.iter().all(|g| g.line.is_ascii());
+        let card = Card { text, segs, ascii };
         let cx = ParseCtx {
             card: &card,
             name: name.clone(),
@@ -816,7 +826,7 @@ impl Parser {
                 if defs.is_empty() {
                     return Err(cx.err(0, format!("'{kw}' defines no parameter")));
                 }
-                for (name, val, _) in defs {
+                for (name, val) in defs {
                     self.body().params.push(ParamDef {
                         name,
                         val,
@@ -836,10 +846,10 @@ impl Parser {
                 let pins = toks[2..end].iter().map(|x| lower(x.text(t))).collect();
                 let defaults = kv_list(cx, toks, end)?
                     .into_iter()
-                    .map(|(name, val, off)| ParamDef {
+                    .map(|(name, val)| ParamDef {
+                        loc: Loc::new(cx.name.clone(), val.pos.line, val.pos.col),
                         name,
                         val,
-                        loc: cx.loc(off),
                     })
                     .collect();
                 self.open.push(OpenSubckt {
@@ -1144,11 +1154,7 @@ fn value(cx: &ParseCtx, toks: &[Tok]) -> Result<Val, Diagnostic> {
 
 /// `k=v k2=v2 ...` from token `from`; `PARAMS:` words are skipped.
 /// Returns (lower-case key, value, key offset).
-fn kv_list(
-    cx: &ParseCtx,
-    toks: &[Tok],
-    from: usize,
-) -> Result<Vec<(String, Val, usize)>, Diagnostic> {
+fn kv_list(cx: &ParseCtx, toks: &[Tok], from: usize) -> Result<Vec<(String, Val)>, Diagnostic> {
     let t = cx.text();
     let mut out = Vec::new();
     let mut i = from;
@@ -1177,7 +1183,7 @@ fn kv_list(
             return Err(cx.err(k.start as usize, format!("parameter '{key}' has no value")));
         }
         let v = value(cx, &toks[i + 2..e])?;
-        out.push((lower(key), v, k.start as usize));
+        out.push((lower(key), v));
         i = e;
     }
     Ok(out)
@@ -1490,10 +1496,7 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
             }
             let nodes = toks[1..end - 1].iter().map(|x| lower(x.text(t))).collect();
             let subckt = lower(toks[end - 1].text(t));
-            let params = kv_list(cx, toks, end)?
-                .into_iter()
-                .map(|(k, v, _)| (k, v))
-                .collect();
+            let params = kv_list(cx, toks, end)?;
             (nodes, Spec::Instance { subckt, params })
         }
         'a' => {
@@ -1530,10 +1533,7 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
             }
             let nodes = toks[2..end - 1].iter().map(|x| lower(x.text(t))).collect();
             let model = lower(toks[end - 1].text(t));
-            let params = kv_list(cx, toks, end)?
-                .into_iter()
-                .map(|(k, v, _)| (k, v))
-                .collect();
+            let params = kv_list(cx, toks, end)?;
             let full = format!("{name}!{}", lower(inst.text(t)));
             return Ok(Stmt::Element(Box::new(ElementCard {
                 name: full,

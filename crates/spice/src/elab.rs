@@ -162,6 +162,22 @@ struct Elab<'d, 'o> {
     names: HashMap<u64, usize>,
 }
 
+/// Instance parameters: borrowed from a subcircuit body (instantiated
+/// many times) or owned by a top-level card (used once).
+enum Params<'a> {
+    Shared(&'a [(String, Val)]),
+    Owned(Vec<(String, Val)>),
+}
+
+impl Params<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Params::Shared(p) => p.len(),
+            Params::Owned(p) => p.len(),
+        }
+    }
+}
+
 /// User-function nesting limit (recursive `.func`s would never end).
 const MAX_CALL_DEPTH: u32 = 256;
 /// Subcircuit nesting limit.
@@ -235,6 +251,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
     f0.fill(&top);
     el.frames.push(f0);
     el.circuit.elements.reserve(stmts.len());
+    el.names.reserve(stmts.len());
     let mut stmts = stmts;
     for s in &stmts {
         if let Stmt::Model(m) = s {
@@ -260,7 +277,12 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
                         *n = "0".to_string();
                     }
                 }
-                el.element(&c.spec, &c.loc, name, nodes, 0)?;
+                // Top-level cards are used once: move their parameter keys.
+                let owned = match &mut c.spec {
+                    Spec::Instance { params, .. } => Some(std::mem::take(params)),
+                    _ => None,
+                };
+                el.element(&c.spec, &c.loc, name, nodes, 0, owned)?;
             }
             Stmt::Ic(b) => el.ic(&b.0, &b.1.file, 0)?,
             Stmt::Model(_) | Stmt::Raw(_) => {}
@@ -319,21 +341,26 @@ impl<'d> Elab<'d, '_> {
     }
 
     /// A value that must be finite (element values, waveform points).
+    /// `what` names the value for messages; it is only called on error, so
+    /// the hot path formats nothing.
     fn finite(
         &mut self,
         v: &Val,
         file: &Arc<str>,
         frame: usize,
-        what: &str,
+        what: impl Fn() -> String,
     ) -> Result<f64, Diagnostic> {
         let x = self
             .value(v, file, frame)
-            .map_err(|d| Self::name_in(d, what, file, v))?;
+            .map_err(|d| Self::name_in(d, &what(), file, v))?;
         if x.is_finite() {
             Ok(x)
         } else {
             let at = Self::val_loc(file, v);
-            Err(self.diag(&at, format!("{what} evaluates to {x}, not a finite number")))
+            Err(self.diag(
+                &at,
+                format!("{} evaluates to {x}, not a finite number", what()),
+            ))
         }
     }
 
@@ -563,7 +590,7 @@ impl<'d> Elab<'d, '_> {
                 Stmt::Element(c) => {
                     let name = format!("{}{}", self.frames[frame].prefix, c.name);
                     let nodes = c.nodes.iter().map(|n| self.flat_node(frame, n)).collect();
-                    self.element(&c.spec, &c.loc, name, nodes, frame)?;
+                    self.element(&c.spec, &c.loc, name, nodes, frame, None)?;
                 }
                 Stmt::Ic(b) => self.ic(&b.0, &b.1.file, frame)?,
                 Stmt::Raw(r) => {
@@ -572,7 +599,7 @@ impl<'d> Elab<'d, '_> {
                     if let Stmt::Element(c) = parse_raw(self.files, r, &mut w)? {
                         let name = format!("{}{}", self.frames[frame].prefix, c.name);
                         let nodes = c.nodes.iter().map(|n| self.flat_node(frame, n)).collect();
-                        self.element(&c.spec, &c.loc, name, nodes, frame)?;
+                        self.element(&c.spec, &c.loc, name, nodes, frame, None)?;
                     }
                     self.circuit.warnings.extend(w);
                 }
@@ -643,7 +670,7 @@ impl<'d> Elab<'d, '_> {
             AnalysisCard::Tran { vals, uic, loc } => {
                 let mut xs = Vec::with_capacity(vals.len());
                 for v in vals {
-                    xs.push(self.finite(v, &loc.file, 0, ".tran value")?);
+                    xs.push(self.finite(v, &loc.file, 0, || ".tran value".to_string())?);
                 }
                 let (tstep, tstop, tstart, tmax) = match xs[..] {
                     [tstop] => {
@@ -733,35 +760,36 @@ impl<'d> Elab<'d, '_> {
         name: String,
         nodes: Vec<String>,
         frame: usize,
+        owned: Option<Vec<(String, Val)>>,
     ) -> Result<(), Diagnostic> {
         let file = &loc.file;
         let kind = match spec {
             Spec::Resistor(v) => ElementKind::Resistor {
-                resistance: self.finite(v, file, frame, &format!("resistor {name}"))?,
+                resistance: self.finite(v, file, frame, || format!("resistor {name}"))?,
             },
             Spec::Capacitor(v, ic) => ElementKind::Capacitor {
-                capacitance: self.finite(v, file, frame, &format!("capacitor {name}"))?,
+                capacitance: self.finite(v, file, frame, || format!("capacitor {name}"))?,
                 ic: match ic {
                     Some(i) => {
-                        Some(self.finite(i, file, frame, &format!("capacitor {name} ic"))?)
+                        Some(self.finite(i, file, frame, || format!("capacitor {name} ic"))?)
                     }
                     None => None,
                 },
             },
             Spec::Inductor(v, ic) => ElementKind::Inductor {
-                inductance: self.finite(v, file, frame, &format!("inductor {name}"))?,
+                inductance: self.finite(v, file, frame, || format!("inductor {name}"))?,
                 ic: match ic {
-                    Some(i) => Some(self.finite(i, file, frame, &format!("inductor {name} ic"))?),
+                    Some(i) => Some(self.finite(i, file, frame, || format!("inductor {name} ic"))?),
                     None => None,
                 },
             },
             Spec::VSource(s) => ElementKind::VoltageSource(self.source(s, file, frame, &name)?),
             Spec::ISource(s) => ElementKind::CurrentSource(self.source(s, file, frame, &name)?),
             Spec::Vcvs(g) => ElementKind::Vcvs {
-                gain: self.finite(g, file, frame, &format!("vcvs {name} gain"))?,
+                gain: self.finite(g, file, frame, || format!("vcvs {name} gain"))?,
             },
             Spec::Vccs(g) => ElementKind::Vccs {
-                transconductance: self.finite(g, file, frame, &format!("vccs {name} gain"))?,
+                transconductance: self.finite(g, file, frame, || format!("vccs {name} gain"))?,
             },
             Spec::Behavioral(e) => ElementKind::Behavioral { expr: e.clone() },
             Spec::Unsupported { what, text } => ElementKind::Unsupported {
@@ -769,7 +797,11 @@ impl<'d> Elab<'d, '_> {
                 text: text.clone(),
             },
             Spec::Instance { subckt, params } => {
-                match self.instance(subckt, params, loc, &name, &nodes, frame)? {
+                let ps = match owned {
+                    Some(v) => Params::Owned(v),
+                    None => Params::Shared(params),
+                };
+                match self.instance(subckt, ps, loc, &name, &nodes, frame)? {
                     Some(k) => k,
                     None => return Ok(()),
                 }
@@ -798,7 +830,7 @@ impl<'d> Elab<'d, '_> {
     ) -> Result<Source, Diagnostic> {
         let what = format!("source {name}");
         let dc = match &s.dc {
-            Some(v) => Some(self.finite(v, file, frame, &what)?),
+            Some(v) => Some(self.finite(v, file, frame, || what.clone())?),
             None => None,
         };
         let Some(w) = &s.wave else {
@@ -810,7 +842,7 @@ impl<'d> Elab<'d, '_> {
             WaveSpec::Pwl { values, .. } => values,
         };
         for v in vals {
-            xs.push(self.finite(v, file, frame, &what)?);
+            xs.push(self.finite(v, file, frame, || what.clone())?);
         }
         let opt = |k: usize| xs.get(k).copied();
         let waveform = match w {
@@ -849,11 +881,11 @@ impl<'d> Elab<'d, '_> {
                     return Err(self.diag(&at, format!("{what}: PWL times must not decrease")));
                 }
                 let repeat_from = match r {
-                    Some(v) => Some(self.finite(v, file, frame, &what)?),
+                    Some(v) => Some(self.finite(v, file, frame, || what.clone())?),
                     None => None,
                 };
                 let delay = match td {
-                    Some(v) => self.finite(v, file, frame, &what)?,
+                    Some(v) => self.finite(v, file, frame, || what.clone())?,
                     None => 0.0,
                 };
                 Waveform::Pwl {
@@ -959,7 +991,7 @@ impl<'d> Elab<'d, '_> {
         }
         let mut all = m.params;
         for (k, v) in params {
-            let x = self.finite(v, &loc.file, frame, &format!("{name} parameter {k}"))?;
+            let x = self.finite(v, &loc.file, frame, || format!("{name} parameter {k}"))?;
             all.insert(k.clone(), x);
         }
         Ok(ElementKind::Memristor(Memristor {
@@ -972,24 +1004,40 @@ impl<'d> Elab<'d, '_> {
         }))
     }
 
-    /// Evaluate instance overrides in the caller's scope.
+    /// Evaluate instance overrides in the caller's scope. Owned cards
+    /// (top level) hand their key strings over instead of copying them.
     fn overrides<'a>(
         &mut self,
-        params: &'a [(String, Val)],
+        params: Params<'a>,
         file: &Arc<str>,
         frame: usize,
         name: &str,
-    ) -> Result<Vec<(&'a str, f64)>, Diagnostic> {
+    ) -> Result<Vec<(Cow<'a, str>, f64)>, Diagnostic> {
         let mut out = Vec::with_capacity(params.len());
-        for (k, v) in params {
-            let x = self
+        let eval = |this: &mut Self, k: &str, v: &Val| -> Result<f64, Diagnostic> {
+            let x = this
                 .value(v, file, frame)
                 .map_err(|d| Self::name_in(d, &format!("instance {name}"), file, v))?;
-            if !x.is_finite() {
+            if x.is_finite() {
+                Ok(x)
+            } else {
                 let at = Self::val_loc(file, v);
-                return Err(self.diag(&at, format!("{name}: parameter {k} evaluates to {x}")));
+                Err(this.diag(&at, format!("{name}: parameter {k} evaluates to {x}")))
             }
-            out.push((k.as_str(), x));
+        };
+        match params {
+            Params::Shared(ps) => {
+                for (k, v) in ps {
+                    let x = eval(self, k, v)?;
+                    out.push((Cow::Borrowed(k.as_str()), x));
+                }
+            }
+            Params::Owned(ps) => {
+                for (k, v) in ps {
+                    let x = eval(self, &k, &v)?;
+                    out.push((Cow::Owned(k), x));
+                }
+            }
         }
         Ok(out)
     }
@@ -1000,7 +1048,7 @@ impl<'d> Elab<'d, '_> {
         def: &'d Subckt,
         home: usize,
         prefix: String,
-        over: &[(&str, f64)],
+        over: &[(Cow<'_, str>, f64)],
         with_locals: bool,
     ) -> Frame<'d> {
         let mut fr = Frame {
@@ -1014,8 +1062,8 @@ impl<'d> Elab<'d, '_> {
         if with_locals {
             fr.fill(&def.body);
         }
-        for &(k, v) in over {
-            fr.params.insert(Cow::Owned(k.to_string()), Slot::done(v));
+        for (k, v) in over {
+            fr.params.insert(Cow::Owned(k.to_string()), Slot::done(*v));
         }
         fr
     }
@@ -1023,7 +1071,7 @@ impl<'d> Elab<'d, '_> {
     fn instance(
         &mut self,
         subckt: &str,
-        params: &[(String, Val)],
+        params: Params<'_>,
         loc: &Loc,
         name: &str,
         nodes: &[String],
@@ -1086,8 +1134,8 @@ impl<'d> Elab<'d, '_> {
         }
         let over = self.overrides(params, &loc.file, frame, name)?;
         for (k, _) in &over {
-            if !def.defaults.iter().any(|p| p.name == *k)
-                && !def.body.params.iter().any(|p| p.name == *k)
+            if !def.defaults.iter().any(|p| p.name == **k)
+                && !def.body.params.iter().any(|p| p.name == **k)
             {
                 self.warn(
                     loc,
@@ -1120,7 +1168,7 @@ impl<'d> Elab<'d, '_> {
         subckt: &str,
         user: Option<UserMemristor>,
         def: Option<(&'d Subckt, usize)>,
-        params: &[(String, Val)],
+        params: Params<'_>,
         loc: &Loc,
         name: &str,
         frame: usize,
@@ -1148,8 +1196,8 @@ impl<'d> Elab<'d, '_> {
                 }
                 self.frames.pop();
                 r?;
-                for (k, v) in &over {
-                    if !all.contains_key(*k) {
+                for (k, v) in over {
+                    if !all.contains_key(&*k) {
                         self.warn(
                             loc,
                             format!(
@@ -1158,12 +1206,12 @@ impl<'d> Elab<'d, '_> {
                             ),
                         );
                     }
-                    all.insert((*k).to_string(), *v);
+                    all.insert(k.into_owned(), v);
                 }
             }
             None => {
-                for (k, v) in &over {
-                    all.insert((*k).to_string(), *v);
+                for (k, v) in over {
+                    all.insert(k.into_owned(), v);
                 }
             }
         }
