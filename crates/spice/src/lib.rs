@@ -6,6 +6,31 @@
 //! [`import_str`]/[`import_file`] do both. Nothing here prints or exits; all
 //! user-caused failures are [`Diagnostic`]s naming the card and its
 //! `file:line:col`.
+//!
+//! What the importer reads (case-insensitively; ngspice, Xyce and LTspice
+//! styles):
+//! - title line (always line 1 of the top file), `.end`, `*` comments,
+//!   `;` / `$ ` / `//` end-of-line comments, `+` continuations (also after
+//!   blanks, across comment lines, in `.subckt` headers and `PARAMS:`);
+//! - numbers with `f p n u µ m k meg g t mil` and unit letters (`10kOhm`;
+//!   `M` is milli), see [`number`];
+//! - `.param`/`.params`, `{...}`/`'...'`/bare expressions and `.func`, see
+//!   [`expr`]; scopes: instance overrides, `PARAMS:` defaults and local
+//!   `.param`s, then the enclosing definition, then globals (lexical);
+//! - `.subckt`/`.ends` (nested), `X` instances, `.include`, `.lib file
+//!   section`, `.lib name ... .endl`, `.global`, `.model`, `.ic`,
+//!   `.options`, `.tran`/`.op`/`.dc`/`.ac`, `.control ... .endc` (verbatim);
+//! - elements R C L V I (DC, PULSE, SIN, PWL) E G (linear) B A Y X; other
+//!   letters become [`ElementKind::Unsupported`] with their line;
+//! - memristors: canonical `X.. p n memristor ron= roff= w0= alpha= beta=`
+//!   (defaults [`DEFAULT_RON`] ...), Xyce `YMEMRISTOR name p n model`,
+//!   XSPICE `a.. %gd(p n) model`, and user subcircuits declared through
+//!   [`ImportOptions::memristor_subckts`];
+//! - UTF-8, UTF-16LE (with or without BOM) and Latin-1 files, see [`decode`].
+//!
+//! For speed, top-level one-line element cards are only located by the
+//! parser ([`deck::Stmt::Raw`]) and parsed field by field during
+//! elaboration; their syntax errors therefore come from [`elaborate`].
 
 pub mod circuit;
 pub mod compare;

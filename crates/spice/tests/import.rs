@@ -519,3 +519,30 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let r = err("t\n.param a={b} b={c} c={d} d={a}\nR1 n 0 {a}\n");
     assert!(r.contains("a -> b -> c -> d -> a"), "{r}");
 }
+
+#[test]
+fn one_argument_lib_includes_an_existing_file_or_starts_a_section() {
+    // LTspice: `.lib file` includes the whole file.
+    let c = parse("t\n.lib ../../fixtures/spice/inc/params.inc\nR1 a 0 {vdrive}\n");
+    assert_eq!(resistance(el(&c, "r1")), 0.5);
+    // ngspice: `.lib name` ... `.endl` defines a section that is skipped
+    // unless selected.
+    let c = parse("t\n.lib sec\nR9 a 0 9\n.endl sec\nR1 a 0 1\n");
+    assert_eq!(c.elements.len(), 1);
+    assert_eq!(el(&c, "r1").name, "r1");
+}
+
+#[test]
+fn parse_defers_top_level_cards_but_reports_their_errors_in_elaboration() {
+    let deck = memnet_spice::parse_str("t\nR1 a 0 1.2.3\n", "t.cir");
+    let deck = deck.unwrap_or_else(|d| panic!("{}", d.render()));
+    assert!(matches!(
+        deck.body.stmts[0],
+        memnet_spice::deck::Stmt::Raw(_)
+    ));
+    let e = memnet_spice::elaborate(deck, &ImportOptions::default()).err();
+    assert_eq!(
+        e.map(|d| d.render()),
+        Some("t.cir:2:8: error: malformed number '1.2.3'\nR1 a 0 1.2.3\n       ^".to_string())
+    );
+}
