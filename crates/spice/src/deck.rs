@@ -127,7 +127,7 @@ pub fn parse_raw(
     warnings: &mut Vec<Warning>,
 ) -> Result<Stmt, Diagnostic> {
     let mut toks = Vec::new();
-    parse_raw_with(files, raw, &mut toks, warnings)
+    parse_raw_with(files, raw, &mut toks, warnings).map(|c| Stmt::Element(Box::new(c)))
 }
 
 /// [`parse_raw`] reusing a token buffer.
@@ -136,7 +136,7 @@ pub(crate) fn parse_raw_with(
     raw: &RawCard,
     toks: &mut Vec<TokBuf>,
     warnings: &mut Vec<Warning>,
-) -> Result<Stmt, Diagnostic> {
+) -> Result<ElementCard, Diagnostic> {
     let f = files.get(raw.file as usize);
     let line = f
         .and_then(|f| {
@@ -811,8 +811,8 @@ impl Parser {
         if w.starts_with('.') {
             return self.dot_card(cx, toks, dir);
         }
-        let stmt = element(cx, toks, &mut self.deck.warnings)?;
-        self.body().stmts.push(stmt);
+        let card = element(cx, toks, &mut self.deck.warnings)?;
+        self.body().stmts.push(Stmt::Element(Box::new(card)));
         Ok(())
     }
 
@@ -1363,7 +1363,11 @@ fn nodes(
     Ok(v)
 }
 
-fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<Stmt, Diagnostic> {
+fn element(
+    cx: &ParseCtx,
+    toks: &[Tok],
+    warnings: &mut Vec<Warning>,
+) -> Result<ElementCard, Diagnostic> {
     let t = cx.text();
     let raw_name = toks[0].text(t);
     let name = lower(raw_name);
@@ -1535,7 +1539,7 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
             let model = lower(toks[end - 1].text(t));
             let params = kv_list(cx, toks, end)?;
             let full = format!("{name}!{}", lower(inst.text(t)));
-            return Ok(Stmt::Element(Box::new(ElementCard {
+            return Ok(ElementCard {
                 name: full,
                 nodes,
                 spec: Spec::YDevice {
@@ -1544,7 +1548,7 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
                     params,
                 },
                 loc,
-            })));
+            });
         }
         c if c.is_alphabetic() => {
             let n = unsupported_nodes(c).min(toks.len().saturating_sub(1));
@@ -1565,12 +1569,12 @@ fn element(cx: &ParseCtx, toks: &[Tok], warnings: &mut Vec<Warning>) -> Result<S
             return Err(cx.err(0, format!("'{raw_name}' is not an element or a card")));
         }
     };
-    Ok(Stmt::Element(Box::new(ElementCard {
+    Ok(ElementCard {
         name,
         nodes,
         spec,
         loc,
-    })))
+    })
 }
 
 fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {

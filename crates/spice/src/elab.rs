@@ -16,8 +16,8 @@ use crate::circuit::{
     Source, TranTimes, Warning, Waveform,
 };
 use crate::deck::{
-    AnalysisCard, Body, Deck, FuncDef, ModelCard, ParamDef, SourceFile, SourceSpec, Spec, Stmt,
-    Subckt, Val, WaveSpec, parse_raw, parse_raw_with,
+    AnalysisCard, Body, Deck, ElementCard, FuncDef, ModelCard, ParamDef, SourceFile, SourceSpec,
+    Spec, Stmt, Subckt, Val, WaveSpec, parse_raw, parse_raw_with,
 };
 use crate::diag::Diagnostic;
 use crate::expr::{BinOp, Expr, UnOp, apply_binary, builtin};
@@ -260,32 +260,14 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
     }
     let mut toks = Vec::new();
     for s in &mut stmts {
-        let mut parsed;
-        let s = match s {
-            Stmt::Raw(r) => {
-                parsed = parse_raw_with(&files, r, &mut toks, &mut el.circuit.warnings)?;
-                &mut parsed
-            }
-            other => other,
-        };
         match s {
-            Stmt::Element(c) => {
-                let name = std::mem::take(&mut c.name);
-                let mut nodes = std::mem::take(&mut c.nodes);
-                for n in &mut nodes {
-                    if n == "gnd" {
-                        *n = "0".to_string();
-                    }
-                }
-                // Top-level cards are used once: move their parameter keys.
-                let owned = match &mut c.spec {
-                    Spec::Instance { params, .. } => Some(std::mem::take(params)),
-                    _ => None,
-                };
-                el.element(&c.spec, &c.loc, name, nodes, 0, owned)?;
+            Stmt::Raw(r) => {
+                let mut c = parse_raw_with(&files, r, &mut toks, &mut el.circuit.warnings)?;
+                el.top_element(&mut c)?;
             }
+            Stmt::Element(c) => el.top_element(c)?,
             Stmt::Ic(b) => el.ic(&b.0, &b.1.file, 0)?,
-            Stmt::Model(_) | Stmt::Raw(_) => {}
+            Stmt::Model(_) => {}
         }
     }
     drop(stmts);
@@ -298,6 +280,23 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
 }
 
 impl<'d> Elab<'d, '_> {
+    /// A top-level card is used once: move its name, nodes and parameter
+    /// keys into the circuit instead of copying them.
+    fn top_element(&mut self, c: &mut ElementCard) -> Result<(), Diagnostic> {
+        let name = std::mem::take(&mut c.name);
+        let mut nodes = std::mem::take(&mut c.nodes);
+        for n in &mut nodes {
+            if n == "gnd" {
+                *n = "0".to_string();
+            }
+        }
+        let owned = match &mut c.spec {
+            Spec::Instance { params, .. } => Some(std::mem::take(params)),
+            _ => None,
+        };
+        self.element(&c.spec, &c.loc, name, nodes, 0, owned)
+    }
+
     fn line_text(&self, loc: &Loc) -> Option<String> {
         let f = self.files.iter().find(|f| f.name == loc.file)?;
         f.text

@@ -546,3 +546,36 @@ fn parse_defers_top_level_cards_but_reports_their_errors_in_elaboration() {
         Some("t.cir:2:8: error: malformed number '1.2.3'\nR1 a 0 1.2.3\n       ^".to_string())
     );
 }
+
+#[test]
+fn local_models_initial_conditions_and_devices_flatten_with_the_instance() {
+    let c = parse(
+        "t\n.model mglob memristor level=3 a1=1\n.subckt cell p n\n.model mloc memristor level=2 ron=5\n\
+         YMEMRISTOR mr p mid mloc\nYMEMRISTOR mg mid n mglob x0=0.2\n.ic v(mid)=0.25\n.ends\nX1 a 0 cell\nX2 a 0 cell\n",
+    );
+    assert!(c.models.contains_key("x1.mloc") && c.models.contains_key("x2.mloc"));
+    assert!(c.models.contains_key("mglob"));
+    let e = el(&c, "x2.ymemristor!mr");
+    assert_eq!(e.nodes, ["a", "x2.mid"]);
+    match &e.kind {
+        ElementKind::Memristor(m) => assert_eq!(
+            m.dialect,
+            MemristorDialect::Xyce {
+                model: "x2.mloc".into(),
+                level: 2
+            }
+        ),
+        k => panic!("{k:?}"),
+    }
+    match &el(&c, "x1.ymemristor!mg").kind {
+        ElementKind::Memristor(m) => {
+            assert_eq!(m.params.get("x0"), Some(&0.2));
+            assert_eq!(m.params.get("a1"), Some(&1.0));
+        }
+        k => panic!("{k:?}"),
+    }
+    assert_eq!(
+        c.initial_conditions,
+        [("x1.mid".to_string(), 0.25), ("x2.mid".to_string(), 0.25)]
+    );
+}
