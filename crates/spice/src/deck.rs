@@ -1431,7 +1431,7 @@ fn element(
         }
         'v' | 'i' => {
             let nodes = nodes(cx, toks, 2, what, &name)?;
-            let src = source_spec(cx, toks, 3, what, &name)?;
+            let src = source_spec(cx, toks, 3, what, &name, warnings)?;
             match src {
                 Ok(s) => (
                     nodes,
@@ -1595,19 +1595,21 @@ fn source_spec(
     from: usize,
     what: &str,
     name: &str,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Result<SourceSpec, String>, Diagnostic> {
     let t = cx.text();
     let word_is = |i: usize, w: &str| {
         toks.get(i)
             .is_some_and(|x| x.is_word() && x.text(t).eq_ignore_ascii_case(w))
     };
+    // `DC=1` is a key, not the DC keyword.
     let is_keyword = |i: usize| {
         toks.get(i).is_some_and(|x| {
             x.is_word() && {
                 let l = x.text(t).to_ascii_lowercase();
                 l == "dc" || l == "ac" || SHAPES.contains(&l.as_str())
             }
-        })
+        }) && toks.get(i + 1).is_none_or(|y| y.kind != TokKind::Eq)
     };
     let mut dc = None;
     let mut wave = None;
@@ -1615,7 +1617,7 @@ fn source_spec(
     let mut i = from;
     while i < toks.len() {
         let x = toks[i];
-        if word_is(i, "dc") {
+        if word_is(i, "dc") && toks.get(i + 1).is_none_or(|y| y.kind != TokKind::Eq) {
             if i + 1 >= toks.len() || is_keyword(i + 1) {
                 return Err(cx.err(x.end as usize, format!("{what} {name}: DC needs a value")));
             }
@@ -1679,7 +1681,12 @@ fn source_spec(
                 j = e;
             }
             // PWL's r= and td= may also follow the closing parenthesis.
-            while toks.get(j).is_some_and(|y| y.is_word())
+            while shape == "pwl"
+                && toks.get(j).is_some_and(|y| {
+                    y.is_word()
+                        && (y.text(t).eq_ignore_ascii_case("r")
+                            || y.text(t).eq_ignore_ascii_case("td"))
+                })
                 && toks.get(j + 1).is_some_and(|z| z.kind == TokKind::Eq)
             {
                 let e = next_key(toks, j + 2).unwrap_or(toks.len());
@@ -1754,6 +1761,25 @@ fn source_spec(
                 ));
             }
             i = j;
+        } else if x.is_word() && toks.get(i + 1).is_some_and(|y| y.kind == TokKind::Eq) {
+            // `DC=1`, or LTspice extras such as `Rser=0.1` (ignored).
+            let key = lower(x.text(t));
+            let e = next_key(toks, i + 2).unwrap_or(toks.len());
+            if e == i + 2 {
+                return Err(cx.err(
+                    x.start as usize,
+                    format!("{what} {name}: '{key}' has no value"),
+                ));
+            }
+            if key == "dc" {
+                dc = Some(value(cx, &toks[i + 2..e])?);
+            } else {
+                warnings.push(Warning {
+                    loc: cx.loc(x.start as usize),
+                    message: format!("{what} {name}: '{key}' ignored"),
+                });
+            }
+            i = e;
         } else if dc.is_none() && wave.is_none() && x.kind != TokKind::Eq {
             let e = value_group(toks, i);
             dc = Some(value(cx, &toks[i..e])?);
