@@ -1,7 +1,7 @@
 //! A 1000 x 1000 memristor grid (about 2M memristors): build, symbolic
 //! analysis, then two RK4 steps (8 right-hand-side evaluations).
 //!
-//! `cargo run --release -p memnet-solver --example big_grid [-- ROWS [amd|nd]]`
+//! `cargo run --release -p memnet-solver --example solver_big_grid [-- ROWS [amd|nd]]`
 //! Measure peak memory with `/usr/bin/time -v`.
 
 #[path = "../tests/common/mod.rs"]

@@ -149,7 +149,98 @@ fn exact_vs_dopri5() {
     }
 }
 
+/// CPU time of this thread in seconds (Linux schedstat, ns resolution):
+/// insensitive to other processes competing for the cores.
+fn cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|x| x.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
+/// Min-of-N wall time of one MemoryRhs evaluation vs faer's bare numeric
+/// refactorisation + solve of the same matrix, interleaved (the minimum is
+/// robust to load from other processes).
+fn overhead() {
+    use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+    use faer::sparse::linalg::cholesky::{
+        CholeskySymbolicParams, LltRef, SymmetricOrdering, factorize_symbolic_cholesky,
+    };
+    use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+    use faer::{Conj, MatMut, Par, Side};
+    println!(
+        "## one evaluation vs bare faer refactor + solve (min thread CPU time of interleaved runs)"
+    );
+    for rows in [100usize, 300, 1000] {
+        let net = common::random_grid(rows, rows, 10.0, 1.0, 1);
+        let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+        let w = rhs.initial_state();
+        let mut dw = vec![0.0; w.len()];
+        let (n, col_ptr, row_idx, val) = common::laplacian(&net);
+        let sym = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
+        let symbolic = factorize_symbolic_cholesky(
+            sym,
+            Side::Upper,
+            SymmetricOrdering::Amd,
+            CholeskySymbolicParams::default(),
+        )
+        .unwrap();
+        let mut mem = MemBuffer::new(StackReq::any_of(&[
+            symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()),
+            symbolic.solve_in_place_scratch::<f64>(1, Par::Seq),
+        ]));
+        let mut l = vec![0.0; symbolic.len_val()];
+        let mut x = vec![1.0; n];
+        // Blocks of `k` evaluations (schedstat advances at scheduler
+        // ticks, so short evaluations are timed in blocks).
+        let (reps, k) = match rows {
+            r if r >= 1000 => (4, 1),
+            r if r >= 300 => (8, 5),
+            _ => (8, 50),
+        };
+        let (mut best_rhs, mut best_bare) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..reps {
+            let t = cpu_s();
+            for _ in 0..k {
+                rhs.eval(0.0, &w, &mut dw).unwrap();
+            }
+            best_rhs = best_rhs.min((cpu_s() - t) / k as f64);
+            let t = cpu_s();
+            for _ in 0..k {
+                let a = SparseColMatRef::new(sym, &val);
+                symbolic
+                    .factorize_numeric_llt(
+                        &mut l,
+                        a,
+                        Side::Upper,
+                        Default::default(),
+                        Par::Seq,
+                        MemStack::new(&mut mem),
+                        Default::default(),
+                    )
+                    .unwrap();
+                LltRef::<'_, usize, f64>::new(&symbolic, &l).solve_in_place_with_conj(
+                    Conj::No,
+                    MatMut::from_column_major_slice_mut(&mut x, n, 1),
+                    Par::Seq,
+                    MemStack::new(&mut mem),
+                );
+            }
+            best_bare = best_bare.min((cpu_s() - t) / k as f64);
+        }
+        println!(
+            "{rows}x{rows}: rhs {best_rhs:.4} s, bare {best_bare:.4} s, ratio {:.3}",
+            best_rhs / best_bare
+        );
+    }
+}
+
 fn main() {
+    overhead();
     crossover();
     exact_vs_dopri5();
     scaling();

@@ -137,3 +137,45 @@ pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f64::max)
 }
+
+/// The reduced weighted Laplacian (node 0 grounded), upper CSC, assembled
+/// independently of the solver.
+pub fn laplacian(net: &Network) -> (usize, Vec<usize>, Vec<usize>, Vec<f64>) {
+    let n = net.n_nodes() - 1;
+    let mut entries: Vec<(usize, usize, f64)> = Vec::new();
+    for e in &net.edges {
+        let Device::Memristor(p) = e.device else {
+            continue;
+        };
+        let g = 1.0 / (p.ron * (1.0 + p.xi() * p.w0));
+        let (a, b) = (e.tail.checked_sub(1), e.head.checked_sub(1));
+        if let Some(a) = a {
+            entries.push((a, a, g));
+        }
+        if let Some(b) = b {
+            entries.push((b, b, g));
+        }
+        if let (Some(a), Some(b)) = (a, b) {
+            entries.push((a.max(b), a.min(b), -g));
+        }
+    }
+    entries.sort_by_key(|e| (e.0, e.1));
+    let mut col_ptr = vec![0usize; n + 1];
+    let mut row_idx = Vec::new();
+    let mut val: Vec<f64> = Vec::new();
+    let mut last = (usize::MAX, usize::MAX);
+    for (c, r, v) in entries {
+        if (c, r) == last {
+            *val.last_mut().unwrap() += v;
+        } else {
+            row_idx.push(r);
+            val.push(v);
+            col_ptr[c + 1] += 1;
+            last = (c, r);
+        }
+    }
+    for j in 0..n {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    (n, col_ptr, row_idx, val)
+}
