@@ -86,7 +86,7 @@ pub enum SolveError {
     #[error("exact method: {0}")]
     ExactUnsupported(String),
 
-    /// The exact method's Newton iteration failed or a device left [0,1].
+    /// The exact method's Newton iteration failed or a device left `[0, 1]`.
     #[error("exact method at t = {t}: {reason}")]
     ExactFailed { t: f64, reason: String },
 

@@ -39,7 +39,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 #[serde(rename_all = "snake_case")]
 pub enum Ordering {
     /// faer's approximate minimum degree (default; chosen by measurement,
-    /// see the crate documentation).
+    /// see the crate documentation: least fill, on par in time).
     #[default]
     Amd,
     /// Recursive level-set nested dissection (crate-local).
