@@ -209,7 +209,8 @@ impl OdeSystem for DenseMemoryRhs {
     }
 }
 
-/// x = (I + xi Omega W)^{-1} Omega S(t) for `net` (built from scratch).
+/// x = (I + xi Omega W)^{-1} Omega S(t) for `net` (built from scratch;
+/// waveform defaults from the network's `.tran`, else t_end = max(t, 1)).
 pub fn dense_x(net: &Network, t: f64, w: &[f64]) -> Result<Vec<f64>, SolveError> {
     DenseMemoryRhs::new(net, net.tran_times(t.max(1.0)))?.x(t, w)
 }

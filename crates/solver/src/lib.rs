@@ -53,3 +53,17 @@ pub use output::{CsvSink, NpySink};
 pub use simulate::{
     BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport, simulate,
 };
+
+#[cfg(test)]
+mod tests {
+    /// The CLI may run a simulation on a worker thread.
+    #[test]
+    fn solver_types_are_send() {
+        fn send<T: Send>() {}
+        send::<crate::MemoryRhs>();
+        send::<crate::SimReport>();
+        send::<crate::SolveError>();
+        send::<crate::CsvSink<std::fs::File>>();
+        send::<crate::NpySink<std::fs::File>>();
+    }
+}
