@@ -1,12 +1,16 @@
 //! The memory equation evaluated in nodal form (theory.md 3.3 item 4 with
-//! the generalisations 3.4 and 3.8) and a small adaptive integrator used to
-//! produce the trajectories the checks are verified on.
+//! the generalisations 3.4 and 3.8) and [`integrate`], the solver crate's
+//! Dormand-Prince 5(4) set up to produce the trajectories the checks are
+//! verified on (samples on step ends, stop at the first exit from [0, 1]).
 //!
 //! The analysis keeps its own evaluator rather than the solver crate's so
 //! that it can evaluate the currents for *arbitrary* source vectors (the
 //! Jacobian needs K e_k, theory.md 7) and transformed networks (symmetry
 //! checks) with the same code.
 
+use std::cell::Cell;
+
+use memnet_solver::{OdeSystem, Sampling, SolveError, Stepper};
 use serde::Serialize;
 
 use crate::error::AnalysisError;
@@ -173,12 +177,84 @@ impl Trajectory {
     }
 }
 
-/// Dormand-Prince 5(4) with step clamping onto `n_samples + 1` equally spaced
-/// sample times in [0, t_end]. `f` may fail (e.g. a non-positive resistance
-/// in a trial stage); the step is then halved. If `unit_box` is set,
-/// integration stops at the first step that leaves [0, 1].
+/// An analysis right-hand side as a [`memnet_solver::OdeSystem`], so the
+/// trajectories come from the solver's Dormand-Prince 5(4)
+/// ([`memnet_solver::integrate`]) rather than a private integrator.
+struct AnalysisOde<'c, F> {
+    f: F,
+    dim: usize,
+    /// Evaluations of `f` so far.
+    calls: usize,
+    /// Accepted steps so far (counted in `after_step`).
+    steps: usize,
+    /// The last failure of `f` in a trial stage.
+    failure: Option<AnalysisError>,
+    /// Sample times t_k = t_end k / n; every one is a breakpoint, so steps
+    /// end exactly on them and samples are step ends, not interpolations.
+    sample_times: Vec<f64>,
+    /// Set on the first accepted step whose end leaves [0, 1]: (t, state).
+    unit_box: bool,
+    exit: &'c Cell<Option<(f64, usize)>>,
+}
+
+impl<F> OdeSystem for AnalysisOde<'_, F>
+where
+    F: FnMut(f64, &[f64], &mut [f64]) -> Result<(), AnalysisError>,
+{
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// A failure at (t0, y0) ends the run with that error. A failure in a
+    /// later (trial) stage -- e.g. a non-positive resistance after an
+    /// overshooting stage -- is reported to the solver as a non-finite
+    /// derivative: its step control then rejects the step and shrinks h
+    /// (ode.rs: "a stage left the model's domain"), which is the step
+    /// halving this integrator needs.
+    fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+        self.calls += 1;
+        match (self.f)(t, y, dy) {
+            Ok(()) => Ok(()),
+            Err(e) if self.calls > 1 && self.dim > 0 => {
+                self.failure = Some(e);
+                dy.fill(f64::NAN);
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                self.failure = Some(e);
+                Err(SolveError::InvalidOption(msg))
+            }
+        }
+    }
+
+    /// Records the first exit from [0, 1] (theory.md 1.3: the exact results
+    /// hold only inside); the observers then stop the run.
+    fn after_step(&mut self, _t_old: f64, _y_old: &[f64], t_new: f64, y_new: &mut [f64]) -> bool {
+        self.steps += 1;
+        if self.unit_box
+            && self.exit.get().is_none()
+            && let Some(s) = y_new.iter().position(|v| !(0.0..=1.0).contains(v))
+        {
+            self.exit.set(Some((t_new, s)));
+        }
+        false
+    }
+
+    fn next_breakpoint(&self, t: f64) -> Option<f64> {
+        let k = self.sample_times.partition_point(|&s| s <= t);
+        self.sample_times.get(k).copied()
+    }
+}
+
+/// Integrates dy/dt = f(t, y) from y(0) = `y0` on [0, t_end] with the
+/// solver's adaptive Dormand-Prince 5(4) ([`Stepper::Dopri5`]), sampling at
+/// `n_samples + 1` equally spaced times (steps land on them). `f` may fail
+/// in a trial stage (e.g. a non-positive resistance); the step is then
+/// shrunk. If `unit_box` is set, integration stops at the first step that
+/// leaves [0, 1] and samples from that step on are dropped.
 pub fn integrate<F>(
-    mut f: F,
+    f: F,
     y0: &[f64],
     t_end: f64,
     n_samples: usize,
@@ -194,157 +270,82 @@ where
         )));
     }
     let n_samples = n_samples.max(1);
-    const C: [f64; 7] = [0.0, 0.2, 0.3, 0.8, 8.0 / 9.0, 1.0, 1.0];
-    const A: [[f64; 6]; 7] = [
-        [0.0; 6],
-        [0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
-        [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
-        [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
-        [
-            19372.0 / 6561.0,
-            -25360.0 / 2187.0,
-            64448.0 / 6561.0,
-            -212.0 / 729.0,
-            0.0,
-            0.0,
-        ],
-        [
-            9017.0 / 3168.0,
-            -355.0 / 33.0,
-            46732.0 / 5247.0,
-            49.0 / 176.0,
-            -5103.0 / 18656.0,
-            0.0,
-        ],
-        [
-            35.0 / 384.0,
-            0.0,
-            500.0 / 1113.0,
-            125.0 / 192.0,
-            -2187.0 / 6784.0,
-            11.0 / 84.0,
-        ],
-    ];
-    // 5th-order weights are A[6]; E = b5 - b4.
-    const E: [f64; 7] = [
-        71.0 / 57600.0,
-        0.0,
-        -71.0 / 16695.0,
-        71.0 / 1920.0,
-        -17253.0 / 339200.0,
-        22.0 / 525.0,
-        -1.0 / 40.0,
-    ];
-    let n = y0.len();
-    let mut y = y0.to_vec();
-    let mut t = 0.0;
-    let mut k: Vec<Vec<f64>> = vec![vec![0.0; n]; 7];
-    let mut ytmp = vec![0.0; n];
-    let mut ynew = vec![0.0; n];
-    let mut traj = Trajectory {
-        times: vec![0.0],
-        states: vec![y.clone()],
-        exit: None,
+    let mut times: Vec<f64> = (0..n_samples)
+        .map(|k| t_end * k as f64 / n_samples as f64)
+        .collect();
+    times.push(t_end);
+    let exit = Cell::new(None);
+    let mut sys = AnalysisOde {
+        f,
+        dim: y0.len(),
+        calls: 0,
         steps: 0,
-        rejected: 0,
-        rhs_evals: 0,
+        failure: None,
+        sample_times: times[1..].to_vec(),
+        unit_box,
+        exit: &exit,
     };
-    f(t, &y, &mut k[0])?;
-    traj.rhs_evals += 1;
-    let mut h = t_end / n_samples as f64 / 10.0;
-    let mut next = 1usize;
-    let min_h = t_end * 1e-14;
-    while next <= n_samples {
-        let t_sample = t_end * next as f64 / n_samples as f64;
-        let mut hit = false;
-        if t + h >= t_sample - 1e-14 * t_end {
-            h = t_sample - t;
-            hit = true;
-        }
-        // Stages 2..7.
-        let mut stage_failed = false;
-        for s in 1..7 {
-            for i in 0..n {
-                let mut acc = y[i];
-                for (j, kj) in k.iter().enumerate().take(s) {
-                    acc += h * A[s][j] * kj[i];
+    let stepper = Stepper::Dopri5 {
+        rtol: tol.rtol,
+        atol: tol.atol,
+        h0: Some(t_end / n_samples as f64 / 10.0),
+        h_max: None,
+    };
+    // Sentinel error of the observers: a bound exit, not a failure.
+    let stop = || SolveError::InvalidOption("left [0, 1]".into());
+    let mut sampled: Vec<(f64, Vec<f64>)> = Vec::with_capacity(n_samples + 1);
+    let mut y = y0.to_vec();
+    let result = memnet_solver::integrate(
+        &mut sys,
+        &mut y,
+        0.0,
+        t_end,
+        &stepper,
+        &Sampling::Times(times),
+        &mut |t, y| {
+            if exit.get().is_some() {
+                return Err(stop());
+            }
+            sampled.push((t, y.to_vec()));
+            Ok(())
+        },
+        &mut |_, _| match exit.get() {
+            Some(_) => Err(stop()),
+            None => Ok(()),
+        },
+    );
+    let rejected = match (&result, exit.get()) {
+        (Ok(stats), _) => stats.rejected_steps as usize,
+        // Stopped by an observer, the solver's counters are not returned:
+        // with h0 given, every attempted step costs 6 evaluations after
+        // the first (FSAL), so attempts = (calls - 1) / 6.
+        (Err(_), Some(_)) => (sys.calls.saturating_sub(1) / 6).saturating_sub(sys.steps),
+        (Err(e), None) => {
+            return Err(match (sys.failure.take(), e) {
+                (Some(_), SolveError::StepSizeUnderflow { t, .. }) => AnalysisError::Numerical(
+                    format!("the memory equation could not be evaluated near t = {t:.6e}"),
+                ),
+                (Some(f), SolveError::InvalidOption(_)) => f,
+                (_, SolveError::StepSizeUnderflow { t, .. }) => {
+                    AnalysisError::Numerical(format!("step size underflow near t = {t:.6e}"))
                 }
-                ytmp[i] = acc;
-            }
-            let (head, tail) = k.split_at_mut(s);
-            let _ = head;
-            traj.rhs_evals += 1;
-            if f(t + C[s] * h, &ytmp, &mut tail[0]).is_err() {
-                stage_failed = true;
-                break;
-            }
-            if s == 6 {
-                ynew.copy_from_slice(&ytmp);
-            }
-        }
-        if stage_failed {
-            traj.rejected += 1;
-            h *= 0.25;
-            if h < min_h {
-                return Err(AnalysisError::Numerical(format!(
-                    "the memory equation could not be evaluated near t = {t:.6e}"
-                )));
-            }
-            continue;
-        }
-        let mut err = 0.0;
-        for i in 0..n {
-            let mut e = 0.0;
-            for (j, kj) in k.iter().enumerate() {
-                e += E[j] * kj[i];
-            }
-            let sc = tol.atol + tol.rtol * y[i].abs().max(ynew[i].abs());
-            err += (h * e / sc).powi(2);
-        }
-        let err = if n > 0 { (err / n as f64).sqrt() } else { 0.0 };
-        if !err.is_finite() || err > 1.0 {
-            traj.rejected += 1;
-            let fac = if err.is_finite() {
-                (0.9 * err.powf(-0.2)).max(0.2)
-            } else {
-                0.25
-            };
-            h *= fac;
-            if h < min_h {
-                return Err(AnalysisError::Numerical(format!(
-                    "step size underflow near t = {t:.6e}"
-                )));
-            }
-            continue;
-        }
-        traj.steps += 1;
-        let h_used = h;
-        t = if hit { t_sample } else { t + h_used };
-        std::mem::swap(&mut y, &mut ynew);
-        // FSAL: the last stage is f(t + h, y_new).
-        let last = k[6].clone();
-        k[0].copy_from_slice(&last);
-        let fac = if err > 0.0 {
-            (0.9 * err.powf(-0.2)).clamp(0.2, 5.0)
-        } else {
-            5.0
-        };
-        h = h_used * fac;
-        if unit_box && let Some(s) = y.iter().position(|&v| !(0.0..=1.0).contains(&v)) {
-            traj.exit = Some(BoundExit {
-                t,
-                state: s,
-                device: String::new(),
+                (_, e) => AnalysisError::Numerical(e.to_string()),
             });
-            return Ok(traj);
         }
-        if hit {
-            traj.times.push(t);
-            traj.states.push(y.clone());
-            next += 1;
-        }
-    }
-    Ok(traj)
+    };
+    let (times, states) = sampled.into_iter().unzip();
+    Ok(Trajectory {
+        times,
+        states,
+        exit: exit.get().map(|(t, state)| BoundExit {
+            t,
+            state,
+            device: String::new(),
+        }),
+        steps: sys.steps,
+        rejected,
+        rhs_evals: sys.calls,
+    })
 }
 
 /// Integrates the memory equation of `model` from w(0), stopping at the
