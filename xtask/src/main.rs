@@ -5,8 +5,11 @@
 //!   disagreement; `--bless` rewrites the pinned ngspice outputs.
 //! - `bench-ngspice`: wall time and error of ngspice and memnet on the same
 //!   generated grid decks, side by side in one run.
+//! - `bench`: the 1000x1000 grid end to end (time, peak memory) and the
+//!   solver's measurements (evaluation cost ratio, scaling, crossover).
 
 mod bench;
+mod perf;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -36,6 +39,12 @@ enum Task {
         #[arg(long)]
         case: Option<String>,
     },
+    /// The big-grid end-to-end figures and the solver measurements (release build).
+    Bench {
+        /// Grid side length.
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+    },
     /// Time ngspice and memnet on the same generated grid decks (release build).
     BenchNgspice {
         /// Grid sizes (side length).
@@ -52,6 +61,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::NgspiceCheck { bless, case } => ngspice_check(bless, case.as_deref()),
         Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
+        Task::Bench { rows } => perf::bench(rows),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

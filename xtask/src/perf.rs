@@ -1,0 +1,132 @@
+//! `cargo xtask bench`: the performance figures the issues ask for, measured
+//! in one run on release builds (these machines are shared and noisy: compare
+//! ratios measured side by side, not absolute times across runs).
+//!
+//! 1. The 1000x1000 grid end to end through the `memnet` binary: import
+//!    (parse, elaborate, fold, topology) and import plus two RK4 steps, with
+//!    wall time and peak resident memory (`/usr/bin/time`, when installed).
+//! 2. The solver's measurement example: one right-hand-side evaluation
+//!    against faer's bare refactorisation plus solve, per-step scaling over
+//!    grid sizes, the dense/sparse crossover, exact method against dopri5.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// Runs `cmd`, returning (wall seconds, peak RSS in MB if measurable).
+fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>)> {
+    let gnu_time = Path::new("/usr/bin/time");
+    let start = Instant::now();
+    let out = if gnu_time.exists() {
+        Command::new(gnu_time)
+            .args(["-f", "memnet-peak-kb=%M"])
+            .arg(program)
+            .args(args)
+            .output()
+    } else {
+        Command::new(program).args(args).output()
+    }
+    .with_context(|| format!("running {}", program.display()))?;
+    let wall = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("{} {args:?} failed:\n{stderr}", program.display());
+    }
+    let peak = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("memnet-peak-kb="))
+        .and_then(|kb| kb.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0);
+    Ok((wall, peak))
+}
+
+fn mb(peak: Option<f64>) -> String {
+    peak.map_or("n/a (no /usr/bin/time)".into(), |m| format!("{m:.0} MB"))
+}
+
+pub fn bench(rows: usize) -> Result<()> {
+    let root = memnet_crosscheck::repo_root();
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "memnet"])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    let memnet = root.join("target/release/memnet");
+    let netlist = dir.join(format!("grid{rows}.cir"));
+    let n = rows.to_string();
+    let net_s = netlist.to_str().context("utf-8 path")?;
+    let (gen_s, _) = timed(
+        &memnet,
+        &[
+            "generate",
+            "grid",
+            "--rows",
+            &n,
+            "--cols",
+            &n,
+            "--drive",
+            "sides",
+            "--seed",
+            "1",
+            "--w0",
+            "uniform:0.3,0.7",
+            "-o",
+            net_s,
+        ],
+    )?;
+    let size_mb = std::fs::metadata(&netlist)?.len() as f64 / 1e6;
+    let (import_s, import_peak) = timed(&memnet, &["import", net_s, "--json"])?;
+    let (sim_s, sim_peak) = timed(
+        &memnet,
+        &[
+            "simulate",
+            net_s,
+            "--t-end",
+            "0.02",
+            "--dt",
+            "0.01",
+            "--sample-dt",
+            "0.02",
+            "--method",
+            "rk4",
+        ],
+    )?;
+    println!("## {rows}x{rows} grid through the memnet binary (release)");
+    println!("| stage | wall | peak memory |");
+    println!("|---|---|---|");
+    println!("| generate netlist ({size_mb:.0} MB) | {gen_s:.2} s | |");
+    println!(
+        "| import: parse, elaborate, fold, topology ({:.0} MB/s end to end) | {import_s:.2} s | {} |",
+        size_mb / import_s,
+        mb(import_peak)
+    );
+    println!(
+        "| import + 2 RK4 steps (8 right-hand sides) | {sim_s:.2} s | {} |",
+        mb(sim_peak)
+    );
+    println!();
+    println!("## solver measurements (cargo run --release -p memnet-solver --example measure)");
+    let status = Command::new(&cargo)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "memnet-solver",
+            "--example",
+            "measure",
+        ])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("the solver measurement example failed");
+    }
+    Ok(())
+}
