@@ -13,9 +13,9 @@ use std::time::Instant;
 use memnet_analysis::dynamics::{Tolerance, simulate};
 use memnet_analysis::flux::check_flux_law;
 use memnet_analysis::jacobian::{jacobian_columns, jacobian_dense};
-use memnet_analysis::laplacian::Projector;
 use memnet_analysis::memory::check_charge_law;
 use memnet_analysis::model::Model;
+use memnet_graph::OmegaOperator;
 use memnet_graph::{Device, Edge, MemristorParams, Network, SeriesSource};
 use memnet_spice::Source;
 
@@ -136,8 +136,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         secs(t)
     );
     let t = Instant::now();
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let proj = Projector::new(&model.topo, &pairs)?;
+    let proj = OmegaOperator::new(model.topo.clone())?;
     let t_proj = secs(t);
     let t = Instant::now();
     let c1 = check_charge_law(&model, &proj, &traj);

@@ -1,118 +1,16 @@
-//! Dense linear algebra of the theory for small networks: incidence B,
-//! cycle basis A, projectors Omega_A and Omega_{B^T} (theory.md 2.2-2.4),
-//! the memory kernel K(w) = (I + xi Omega W)^{-1} Omega (3.2-3.3).
+//! Dense linear algebra of the theory for small networks: the projectors
+//! Omega_A and Omega_{B^T} (theory.md 2.4), the memory kernel
+//! K(w) = (I + xi Omega W)^{-1} Omega (3.2-3.3) and small helpers.
+//!
+//! B, B_r, the cycle basis A and the dense Omega_{B^T} of the model's graph
+//! come from [`memnet_graph::Topology`] (`reduced_incidence()`,
+//! `cycle_basis()`, `omega_bt_dense()`); what is here works on any matrix
+//! (a transformed basis T A, a reordered Omega) or has no graph counterpart.
 
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Mat, MatRef, Side};
 
 use crate::error::AnalysisError;
-use crate::model::Topo;
-
-/// Full incidence matrix B (N x M): +1 at the tail, -1 at the head, a zero
-/// column for a self-loop (theory.md 2.2).
-pub fn incidence(n_nodes: usize, edges: &[(usize, usize)]) -> Mat<f64> {
-    let mut b = Mat::zeros(n_nodes, edges.len());
-    for (k, &(t, h)) in edges.iter().enumerate() {
-        if t != h {
-            b[(t, k)] = 1.0;
-            b[(h, k)] = -1.0;
-        }
-    }
-    b
-}
-
-/// Reduced incidence B_r: B without the ground row of each component.
-pub fn reduced_incidence(topo: &Topo, edges: &[(usize, usize)]) -> Mat<f64> {
-    let mut b = Mat::zeros(topo.n_reduced, edges.len());
-    for (k, &(t, h)) in edges.iter().enumerate() {
-        if t == h {
-            continue;
-        }
-        if let Some(r) = topo.reduced[t] {
-            b[(r, k)] = 1.0;
-        }
-        if let Some(r) = topo.reduced[h] {
-            b[(r, k)] = -1.0;
-        }
-    }
-    b
-}
-
-/// Fundamental cycle basis A (L x M), theory.md 2.3: a BFS spanning forest;
-/// each chord e = (u -> v) gives a row with +1 on e and the tree path from v
-/// back to u, signed by traversal direction. Self-loops are cycles alone.
-pub fn cycle_basis(topo: &Topo, edges: &[(usize, usize)]) -> Mat<f64> {
-    let n = topo.n_nodes;
-    let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-    for (k, &(t, h)) in edges.iter().enumerate() {
-        if t != h {
-            adj[t].push((h, k));
-            adj[h].push((t, k));
-        }
-    }
-    let mut parent: Vec<Option<(usize, usize)>> = vec![None; n];
-    let mut depth = vec![usize::MAX; n];
-    let mut in_tree = vec![false; edges.len()];
-    for root in 0..n {
-        if depth[root] != usize::MAX {
-            continue;
-        }
-        depth[root] = 0;
-        let mut queue = std::collections::VecDeque::from([root]);
-        while let Some(u) = queue.pop_front() {
-            for &(v, k) in &adj[u] {
-                if depth[v] == usize::MAX {
-                    depth[v] = depth[u] + 1;
-                    parent[v] = Some((u, k));
-                    in_tree[k] = true;
-                    queue.push_back(v);
-                }
-            }
-        }
-    }
-    let chords: Vec<usize> = (0..edges.len()).filter(|&k| !in_tree[k]).collect();
-    let mut a = Mat::zeros(chords.len(), edges.len());
-    for (c, &e) in chords.iter().enumerate() {
-        a[(c, e)] = 1.0;
-        let (u, v) = edges[e];
-        if u == v {
-            continue;
-        }
-        // Walk from v to u: v climbs to the common ancestor, then descend to u.
-        // Traversing tree edge k from x to y counts +1 if k = (x -> y).
-        let (mut x, mut y) = (v, u);
-        let mut down: Vec<(usize, usize, usize)> = Vec::new();
-        while x != y {
-            if depth[x] >= depth[y] {
-                if let Some((px, k)) = parent[x] {
-                    a[(c, k)] += if edges[k] == (x, px) { 1.0 } else { -1.0 };
-                    x = px;
-                }
-            } else if let Some((py, k)) = parent[y] {
-                down.push((py, y, k));
-                y = py;
-            }
-        }
-        for (from, to, k) in down {
-            a[(c, k)] += if edges[k] == (from, to) { 1.0 } else { -1.0 };
-        }
-    }
-    a
-}
-
-/// Omega_{B^T} = B_r^T (B_r B_r^T)^{-1} B_r (theory.md 2.4).
-pub fn omega_bt(b_r: MatRef<'_, f64>) -> Result<Mat<f64>, AnalysisError> {
-    let m = b_r.ncols();
-    if b_r.nrows() == 0 {
-        return Ok(Mat::zeros(m, m));
-    }
-    let lap = b_r * b_r.transpose();
-    let llt = lap
-        .llt(Side::Lower)
-        .map_err(|_| AnalysisError::Numerical("reduced Laplacian is singular".into()))?;
-    let x = llt.solve(b_r);
-    Ok(b_r.transpose() * &x)
-}
 
 /// Omega_A = I - Omega_{B^T} (theory.md 2.4; Caravelli's own construction).
 pub fn omega_from_bt(omega_bt: MatRef<'_, f64>) -> Mat<f64> {

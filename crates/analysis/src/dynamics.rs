@@ -31,18 +31,30 @@ pub struct Nodal<'m> {
 
 impl<'m> Nodal<'m> {
     pub fn new(model: &'m Model) -> Result<Self, AnalysisError> {
-        let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-        let lap = Laplacian::new(&model.topo, &pairs)?;
-        let ends = (0..pairs.len()).map(|k| lap.ends(k)).collect();
+        let topo = &model.topo;
+        let lap = Laplacian::new(topo)?;
+        // Reduced indices of (tail, head); a self-loop has no ends (zero
+        // column of B).
+        let ends = (0..topo.n_edges)
+            .map(|k| {
+                let (t, h) = (topo.tails[k], topo.heads[k]);
+                if t == h {
+                    (None, None)
+                } else {
+                    (topo.reduced_index[t], topo.reduced_index[h])
+                }
+            })
+            .collect();
+        let m = model.n_edges();
         Ok(Nodal {
             model,
             lap,
             ends,
-            g: vec![0.0; pairs.len()],
-            s: vec![0.0; pairs.len()],
-            jn: vec![0.0; model.topo.n_nodes],
+            g: vec![0.0; m],
+            s: vec![0.0; m],
+            jn: vec![0.0; topo.n_nodes],
             phi: Vec::new(),
-            i: vec![0.0; pairs.len()],
+            i: vec![0.0; m],
         })
     }
 
@@ -73,18 +85,10 @@ impl<'m> Nodal<'m> {
     /// (theory.md 3.3 item 4, 3.4), for a given source vector `s` (all edges)
     /// and node injections `jn`, at the last factored state.
     pub fn currents_for(&mut self, s: &[f64], jn: &[f64], out: &mut [f64]) {
-        let nr = self.lap.n_reduced();
+        let topo = &self.model.topo;
         self.phi.clear();
-        self.phi.resize(nr, 0.0);
-        for (n, r) in self.model.topo.reduced.iter().enumerate() {
-            if let Some(r) = r {
-                self.phi[*r] = jn[n];
-            }
-        }
+        self.phi.extend(topo.reduced_nodes.iter().map(|&n| jn[n]));
         for (k, &(a, b)) in self.ends.iter().enumerate() {
-            if a == b {
-                continue;
-            }
             let gs = self.g[k] * s[k];
             if let Some(a) = a {
                 self.phi[a] -= gs;
@@ -95,11 +99,7 @@ impl<'m> Nodal<'m> {
         }
         self.lap.solve_in_place(&mut self.phi);
         for (k, &(a, b)) in self.ends.iter().enumerate() {
-            let drop = if a == b {
-                0.0
-            } else {
-                a.map_or(0.0, |a| self.phi[a]) - b.map_or(0.0, |b| self.phi[b])
-            };
+            let drop = a.map_or(0.0, |a| self.phi[a]) - b.map_or(0.0, |b| self.phi[b]);
             out[k] = self.g[k] * (s[k] + drop);
         }
     }

@@ -22,6 +22,14 @@ pub enum AnalysisError {
     Invalid(String),
 }
 
+/// Dense projectors and Laplacian factorisations of the graph crate fail
+/// only numerically (or for networks too large to densify).
+impl From<memnet_graph::TopologyError> for AnalysisError {
+    fn from(e: memnet_graph::TopologyError) -> Self {
+        AnalysisError::Numerical(e.to_string())
+    }
+}
+
 fn loc_prefix(loc: &Option<Loc>) -> String {
     match loc {
         Some(l) => format!("{l}: "),

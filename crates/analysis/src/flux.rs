@@ -5,10 +5,10 @@
 
 use crate::dense;
 use crate::dynamics::Trajectory;
-use crate::laplacian::Projector;
 use crate::memory::source_integral;
 use crate::model::{EdgeKind, Model, describe};
 use crate::verdict::Verdict;
+use memnet_graph::OmegaOperator;
 
 /// Device flux Phi_k(w) = beta_k (w_k + xi_k w_k^2 / 2) on memristor edges
 /// (integrated KVL: the flux of device k is -Phi_k + const, theory.md 4.4
@@ -42,7 +42,13 @@ fn flux_reason(model: &Model) -> Option<String> {
 /// max |Omega [Phi(w(t)) - Phi(w(0)) + \int_0^t S]|, which is beta times the
 /// theory's A(w + xi w^2/2)(t) - A(w + xi w^2/2)(0) + (1/beta) A \int S for
 /// uniform devices.
-pub fn flux_law_residual(model: &Model, proj: &Projector, w0: &[f64], wt: &[f64], t: f64) -> f64 {
+pub fn flux_law_residual(
+    model: &Model,
+    proj: &OmegaOperator,
+    w0: &[f64],
+    wt: &[f64],
+    t: f64,
+) -> f64 {
     let f0 = device_flux(model, w0);
     let ft = device_flux(model, wt);
     let int_s = source_integral(model, t);
@@ -58,7 +64,7 @@ pub fn flux_law_residual(model: &Model, proj: &Projector, w0: &[f64], wt: &[f64]
 /// d/dt Omega Phi = Omega[alpha_k beta_k (w + xi w^2)] - Omega S
 /// is integrated over the samples by Simpson's rule and checked at the last
 /// sample (tolerance 1e-7: the quadrature error of the sample grid).
-pub fn check_flux_law(model: &Model, proj: &Projector, traj: &Trajectory) -> Verdict {
+pub fn check_flux_law(model: &Model, proj: &OmegaOperator, traj: &Trajectory) -> Verdict {
     if let Some(r) = flux_reason(model) {
         return Verdict::na(r);
     }
@@ -123,7 +129,7 @@ pub fn check_flux_law(model: &Model, proj: &Projector, traj: &Trajectory) -> Ver
 /// c = (e^{2 alpha t} - 1)/(alpha xi beta), or 2t/(xi beta) at alpha = 0.
 /// Needs uniform devices and DC sources (the caller checks).
 pub fn strong_regime_error(
-    proj: &Projector,
+    proj: &OmegaOperator,
     s: &[f64],
     (alpha, xi, beta): (f64, f64, f64),
     w0: &[f64],
@@ -148,7 +154,7 @@ pub fn strong_regime_error(
 /// The strong-regime law on the trajectory's last sample, as an
 /// approximation: the error relative to the motion of Omega(w^2), against
 /// the O(1/xi) the theory predicts. Reported for xi >= 10 only.
-pub fn check_strong_regime(model: &Model, proj: &Projector, traj: &Trajectory) -> Verdict {
+pub fn check_strong_regime(model: &Model, proj: &OmegaOperator, traj: &Trajectory) -> Verdict {
     let Some(u) = model.uniform() else {
         return Verdict::na(model.nonuniform_reason().unwrap_or_default());
     };
@@ -202,9 +208,8 @@ pub fn integrated_kirchhoff_solution(
             "the algebraic solution needs alpha = 0 for every device".into(),
         ));
     }
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let b_r = dense::reduced_incidence(&model.topo, &pairs);
-    let a = dense::cycle_basis(&model.topo, &pairs);
+    let b_r = model.topo.reduced_incidence().to_dense();
+    let a = model.topo.cycle_basis().to_dense();
     let m = model.n_edges();
     let (nr, l) = (b_r.nrows(), a.nrows());
     let c: Vec<f64> = (0..m)

@@ -76,10 +76,9 @@ fn assemble(model: &Model, kcol: impl Fn(usize, usize) -> f64, i: &[f64]) -> Mat
 /// with the dense weighted Laplacian L = B_r G B_r^T solved by LU, so states
 /// with negative resistances are allowed as long as L is invertible.
 pub fn jacobian_dense(model: &Model, t: f64, w: &[f64]) -> Result<Mat<f64>, AnalysisError> {
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let m = pairs.len();
+    let m = model.n_edges();
     let g = conductances(model, w);
-    let b_r = dense::reduced_incidence(&model.topo, &pairs);
+    let b_r = model.topo.reduced_incidence().to_dense();
     let bg = Mat::from_fn(b_r.nrows(), m, |r, k| b_r[(r, k)] * g[k]);
     let kphys = if b_r.nrows() > 0 {
         let lap = &bg * b_r.transpose();
@@ -113,10 +112,8 @@ pub fn jacobian_dense(model: &Model, t: f64, w: &[f64]) -> Result<Mat<f64>, Anal
         let mut jn = vec![0.0; model.topo.n_nodes];
         model.injections_at(t, &mut jn);
         let mut jr = Mat::zeros(b_r.nrows(), 1);
-        for (n, r) in model.topo.reduced.iter().enumerate() {
-            if let Some(r) = r {
-                jr[(*r, 0)] = jn[n];
-            }
+        for (r, &n) in model.topo.reduced_nodes.iter().enumerate() {
+            jr[(r, 0)] = jn[n];
         }
         let lap = &bg * b_r.transpose();
         let phi = lap.full_piv_lu().solve(&jr);

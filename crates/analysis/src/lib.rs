@@ -7,8 +7,10 @@
 //! Entry point: [`analyze`] with [`AnalyzeOptions`], giving an
 //! [`AnalysisReport`] (serde) and [`render_text`]. The building blocks are
 //! public for tests and other tools: [`model::Model`] (the network in the
-//! theory's normal form), [`dense`] (B, A, Omega, K), [`laplacian`]
-//! (sparse nodal solves, implicit projectors) and one module per result.
+//! theory's normal form, with its [`memnet_graph::Topology`]), [`dense`]
+//! (Omega, K), [`laplacian`] (sparse weighted nodal solves; the implicit
+//! projectors are [`memnet_graph::OmegaOperator`]) and one module per
+//! result. Trajectories come from [`memnet_solver::integrate`].
 
 pub mod dense;
 pub mod dynamics;

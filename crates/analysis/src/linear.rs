@@ -7,10 +7,10 @@ use faer::{Mat, MatRef};
 use crate::dense;
 use crate::dynamics::Trajectory;
 use crate::error::AnalysisError;
-use crate::laplacian::Projector;
 use crate::memory::DENSE_LIMIT;
 use crate::model::Model;
 use crate::verdict::Verdict;
+use memnet_graph::OmegaOperator;
 
 /// Matrix exponential by scaling and squaring with a degree-24 Taylor
 /// polynomial (the scaled norm is <= 1/2, so the truncation is below 1e-30
@@ -89,7 +89,7 @@ pub fn first_order_closed_form(
 
 /// Compares the closed forms with the trajectory's last sample: exact at
 /// xi = 0 (tolerance 1e-10, T11), an O(xi^2) approximation for |xi| <= 0.1.
-pub fn check_linear_regime(model: &Model, proj: &Projector, traj: &Trajectory) -> Verdict {
+pub fn check_linear_regime(model: &Model, proj: &OmegaOperator, traj: &Trajectory) -> Verdict {
     let Some(u) = model.uniform() else {
         return Verdict::na(model.nonuniform_reason().unwrap_or_default());
     };
@@ -119,10 +119,9 @@ pub fn check_linear_regime(model: &Model, proj: &Projector, traj: &Trajectory) -
             "e^{{M_1 t}} is dense {m} x {m} (limit {DENSE_LIMIT} edges)"
         ));
     }
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let b_r = dense::reduced_incidence(&model.topo, &pairs);
-    let Ok(obt) = dense::omega_bt(b_r.as_ref()) else {
-        return Verdict::na("the reduced Laplacian is singular");
+    let obt = match model.topo.omega_bt_dense() {
+        Ok(obt) => obt,
+        Err(e) => return Verdict::na(e.to_string()),
     };
     let omega = dense::omega_from_bt(obt.as_ref());
     let wc = match first_order_closed_form(omega.as_ref(), &s, w0, (u.alpha, u.xi, u.beta), t) {

@@ -4,26 +4,26 @@
 //!
 //! All need uniform devices and DC series sources (no current sources);
 //! Omega enters only through products, so one Laplacian solve per
-//! evaluation suffices ([`Projector`]).
+//! evaluation suffices ([`OmegaOperator`]).
 
 use serde::Serialize;
 
 use crate::dense;
 use crate::dynamics::Trajectory;
-use crate::laplacian::Projector;
 use crate::model::{Model, Uniform};
 use crate::verdict::Verdict;
+use memnet_graph::OmegaOperator;
 
 /// Theory data a functional needs: Omega S and the uniform parameters.
 pub struct LyapunovData<'p> {
-    pub proj: &'p Projector,
+    pub proj: &'p OmegaOperator,
     pub omega_s: Vec<f64>,
     pub s: Vec<f64>,
     pub u: Uniform,
 }
 
 impl<'p> LyapunovData<'p> {
-    pub fn new(proj: &'p Projector, s: Vec<f64>, u: Uniform) -> Self {
+    pub fn new(proj: &'p OmegaOperator, s: Vec<f64>, u: Uniform) -> Self {
         let omega_s = proj.apply_omega(&s);
         LyapunovData {
             proj,
@@ -132,7 +132,7 @@ pub fn lyapunov_reason(model: &Model) -> Option<String> {
 /// L, E and F_1 along the trajectory (theory.md 4.6, T6, T7).
 pub fn lyapunov_series(
     model: &Model,
-    proj: &Projector,
+    proj: &OmegaOperator,
     traj: &Trajectory,
 ) -> Vec<FunctionalSeries> {
     let na = |name: &str, reason: String| FunctionalSeries {

@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::dense;
 use crate::dynamics::{Nodal, Tolerance, Trajectory, integrate};
 use crate::error::AnalysisError;
-use crate::laplacian::Projector;
 use crate::model::Model;
 use crate::verdict::Verdict;
+use memnet_graph::OmegaOperator;
 
 /// Largest network (edges) for which dense M x M checks are run.
 pub const DENSE_LIMIT: usize = 2000;
@@ -75,13 +75,13 @@ fn charge_weights(model: &Model) -> Vec<f64> {
 
 /// The conserved charges q = B_r (c .* w) (one per non-ground node); for
 /// uniform devices this is B_r w of theory.md (C1).
-pub fn conserved_charges(model: &Model, proj: &Projector, w: &[f64]) -> Vec<f64> {
+pub fn conserved_charges(model: &Model, proj: &OmegaOperator, w: &[f64]) -> Vec<f64> {
     let c = charge_weights(model);
     let mut y = vec![0.0; model.n_edges()];
     for (s, &k) in model.memristor_edges.iter().enumerate() {
         y[k] = c[s] * w[s];
     }
-    proj.incidence_apply(&y)
+    proj.topology().reduced_incidence_mul(&y)
 }
 
 /// Number of quadrature intervals for time-dependent sources (Simpson).
@@ -148,13 +148,7 @@ fn injected_charge(model: &Model, t: f64, alpha: f64) -> Vec<f64> {
             }
         }
     }
-    let mut out = vec![0.0; model.topo.n_reduced];
-    for (n, r) in model.topo.reduced.iter().enumerate() {
-        if let Some(r) = r {
-            out[*r] = acc[n];
-        }
-    }
-    out
+    model.topo.reduced_nodes.iter().map(|&n| acc[n]).collect()
 }
 
 /// Why the charge law cannot be stated for this model, if it cannot.
@@ -187,11 +181,11 @@ pub fn charge_law_reason(model: &Model) -> Option<String> {
 /// q(t) = e^{alpha t} q(0) - \int_0^t e^{alpha (t-s)} J_r(s) ds for
 /// q = B_r (c .* w); checked at every sample of the trajectory.
 /// Tolerance 1e-8 relative to the size of q (theory.md T3, accurate integrator).
-pub fn check_charge_law(model: &Model, proj: &Projector, traj: &Trajectory) -> Verdict {
+pub fn check_charge_law(model: &Model, proj: &OmegaOperator, traj: &Trajectory) -> Verdict {
     if let Some(r) = charge_law_reason(model) {
         return Verdict::na(r);
     }
-    if model.topo.n_reduced == 0 {
+    if model.topo.n_reduced() == 0 {
         return Verdict::na("every component is a single node: there is no charge to conserve");
     }
     let p0 = model.params(0);
@@ -234,9 +228,7 @@ pub fn check_reduced_dynamics(
             "the dense basis Q needs an {m} x {m} eigendecomposition (limit {DENSE_LIMIT} edges)"
         )));
     }
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let b_r = dense::reduced_incidence(&model.topo, &pairs);
-    let obt = dense::omega_bt(b_r.as_ref())?;
+    let obt = model.topo.omega_bt_dense()?;
     let omega = dense::omega_from_bt(obt.as_ref());
     let q = dense::range_basis(omega.as_ref())?;
     let l = q.ncols();

@@ -16,7 +16,9 @@
 //! Currents and vectors indexed by edge use the *normalised* orientation;
 //! [`ModelEdge::reversed`] records which edges were turned.
 
-use memnet_graph::{Device, Network};
+use std::sync::Arc;
+
+use memnet_graph::{Device, Network, Topology};
 use memnet_spice::{Loc, TranTimes, Waveform};
 use serde::Serialize;
 
@@ -74,60 +76,8 @@ pub struct ModelInjection {
     pub gain: f64,
 }
 
-/// Connected components and grounding of the contracted graph
-/// (theory.md 2.1, 2.4: one ground node per component).
-#[derive(Clone, Debug)]
-pub struct Topo {
-    pub n_nodes: usize,
-    pub component: Vec<usize>,
-    pub n_components: usize,
-    /// Reduced index of each node, `None` for the ground node of its component.
-    pub reduced: Vec<Option<usize>>,
-    pub n_reduced: usize,
-}
-
-impl Topo {
-    /// Components by union-find over the given edges; the ground of a
-    /// component is `preferred_ground` if it lies in it, else its lowest node.
-    pub fn new(n_nodes: usize, edges: &[(usize, usize)], preferred_ground: Option<usize>) -> Self {
-        let mut uf = UnionFind::new(n_nodes);
-        for &(a, b) in edges {
-            uf.union(a, b);
-        }
-        let mut comp_of_root = vec![usize::MAX; n_nodes];
-        let mut component = vec![0; n_nodes];
-        let mut n_components = 0;
-        let mut ground_of_comp: Vec<usize> = Vec::new();
-        for (n, c) in component.iter_mut().enumerate() {
-            let r = uf.find(n);
-            if comp_of_root[r] == usize::MAX {
-                comp_of_root[r] = n_components;
-                ground_of_comp.push(n);
-                n_components += 1;
-            }
-            *c = comp_of_root[r];
-        }
-        if let Some(g) = preferred_ground.filter(|&g| g < n_nodes) {
-            ground_of_comp[component[g]] = g;
-        }
-        let mut reduced = vec![None; n_nodes];
-        let mut n_reduced = 0;
-        for (n, r) in reduced.iter_mut().enumerate() {
-            if ground_of_comp[component[n]] != n {
-                *r = Some(n_reduced);
-                n_reduced += 1;
-            }
-        }
-        Topo {
-            n_nodes,
-            component,
-            n_components,
-            reduced,
-            n_reduced,
-        }
-    }
-}
-
+/// Union-find over nodes, used to merge the nodes tied by ideal voltage
+/// sources into supernodes.
 pub(crate) struct UnionFind {
     parent: Vec<usize>,
 }
@@ -173,7 +123,11 @@ pub struct Model {
     pub injections: Vec<ModelInjection>,
     /// Names and locations of the contracted ideal voltage sources.
     pub constraints: Vec<(String, Option<Loc>)>,
-    pub topo: Topo,
+    /// Topology of the contracted graph (theory.md 2.1-2.4): components,
+    /// one ground per component (the supernode of `0` where present, else
+    /// the lowest node), reduced numbering, B_r, the cycle basis A and the
+    /// reduced Laplacian pattern. Shared with [`memnet_graph::OmegaOperator`].
+    pub topo: Arc<Topology>,
     pub times: TranTimes,
 }
 
@@ -386,9 +340,14 @@ impl Model {
                 reversed,
             });
         }
-        let nc = node_names.len();
-        let pairs: Vec<(usize, usize)> = edges.iter().map(|e| (e.tail, e.head)).collect();
-        let topo = Topo::new(nc, &pairs, ground_node.map(|g| node_of[g]));
+        let topo = Arc::new(Topology::from_edges(
+            node_names.len(),
+            edges.iter().map(|e| e.tail).collect(),
+            edges.iter().map(|e| e.head).collect(),
+            ground_node.map(|g| node_of[g]),
+            // Constraints are contracted away: none are left.
+            &[],
+        ));
         let mut injections = Vec::new();
         for j in &net.injections {
             node_ok(j.from, &j.name, j.loc.as_ref())?;

@@ -13,7 +13,6 @@ use crate::jacobian::{
     RealityCheck, check_j1, eigenvalues, find_fixed_point, finite_difference_jacobian,
     fixed_point_spectrum, jacobian_dense, max_imag,
 };
-use crate::laplacian::Projector;
 use crate::linear::check_linear_regime;
 use crate::lyapunov::{FunctionalSeries, lyapunov_series};
 use crate::memory::{
@@ -23,6 +22,7 @@ use crate::memory::{
 use crate::model::{EdgeKind, Model, Uniform};
 use crate::symmetry::{SymmetryCheck, check_all};
 use crate::verdict::Verdict;
+use memnet_graph::OmegaOperator;
 
 /// What to compute. The trajectory-based checks always run; the three
 /// flags switch on the costlier parts.
@@ -197,8 +197,7 @@ pub fn analyze(
             f64::NAN
         },
     };
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let proj = Projector::new(&model.topo, &pairs)?;
+    let proj = OmegaOperator::new(model.topo.clone())?;
     let too_short = traj.times.len() < 2;
     let short_reason = "the trajectory left [0, 1] before its first sample";
 
@@ -310,8 +309,7 @@ fn jacobian_at(model: &Model, label: &str, t: f64, w: &[f64]) -> Result<Jacobian
     let fd = finite_difference_jacobian(|w, f| nodal.rhs(t, w, f), w, 1e-6)?;
     let fd_err = (&jac - &fd).norm_max();
     let scale = 1.0 + jac.norm_max();
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let a = dense::cycle_basis(&model.topo, &pairs);
+    let a = model.topo.cycle_basis().to_dense();
     let j1 = check_j1(a.as_ref(), &resistances(model, w), &ev)?;
     Ok(JacobianAt {
         label: label.into(),
@@ -368,8 +366,7 @@ fn jacobian_report(
     let scale = 1.0 + ev.iter().map(|e| e.0.hypot(e.1)).fold(0.0, f64::max);
     let formula = match model.uniform() {
         Some(u) if model.injections.is_empty() => {
-            let b_r = dense::reduced_incidence(&model.topo, &model_pairs(model));
-            let obt = dense::omega_bt(b_r.as_ref())?;
+            let obt = model.topo.omega_bt_dense()?;
             let omega = dense::omega_from_bt(obt.as_ref());
             let (f, _) = fixed_point_spectrum(omega.as_ref(), &wf, u.xi, u.alpha)?;
             let worst = ev
@@ -399,10 +396,6 @@ fn jacobian_report(
         fixed_point_formula: formula,
         j2,
     })
-}
-
-fn model_pairs(model: &Model) -> Vec<(usize, usize)> {
-    model.edges.iter().map(|e| (e.tail, e.head)).collect()
 }
 
 /// Rounds tiny values to 0 so that printed spectra do not show -0.000000.

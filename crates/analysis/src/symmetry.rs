@@ -152,8 +152,7 @@ pub fn check_cycle_basis(model: &Model, t: f64, seed: u64) -> Result<SymmetryChe
             verdict: Verdict::na(format!("dense check limited to {DENSE_LIMIT} edges")),
         });
     }
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let a = dense::cycle_basis(&model.topo, &pairs);
+    let a = model.topo.cycle_basis().to_dense();
     let l = a.nrows();
     if l == 0 {
         return Ok(SymmetryCheck {
@@ -228,9 +227,7 @@ pub fn check_orientation(model: &Model, t: f64, seed: u64) -> Result<SymmetryChe
             "dense check limited to {ORIENTATION_LIMIT} edges"
         )));
     }
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let b_r = dense::reduced_incidence(&model.topo, &pairs);
-    let obt = dense::omega_bt(b_r.as_ref())?;
+    let obt = model.topo.omega_bt_dense()?;
     let omega = dense::omega_from_bt(obt.as_ref());
     let mut rng = SplitMix::new(seed);
     let d: Vec<f64> = (0..m)

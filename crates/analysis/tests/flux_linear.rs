@@ -8,13 +8,12 @@ use memnet_analysis::dynamics::{Tolerance, simulate};
 use memnet_analysis::flux::{
     check_flux_law, check_strong_regime, flux_law_residual, strong_regime_error,
 };
-use memnet_analysis::laplacian::Projector;
 use memnet_analysis::linear::{check_linear_regime, expm};
 use memnet_analysis::model::Model;
+use memnet_graph::OmegaOperator;
 
-fn projector(m: &Model) -> Projector {
-    let pairs: Vec<(usize, usize)> = m.edges.iter().map(|e| (e.tail, e.head)).collect();
-    Projector::new(&m.topo, &pairs).unwrap()
+fn projector(m: &Model) -> OmegaOperator {
+    OmegaOperator::new(m.topo.clone()).unwrap()
 }
 
 /// T4: alpha = 0, t in {0.25, 0.5, 1}: the flux law holds to 1e-8, on E4

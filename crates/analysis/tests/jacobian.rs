@@ -12,9 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn omega_of(model: &Model) -> faer::Mat<f64> {
-    let pairs: Vec<(usize, usize)> = model.edges.iter().map(|e| (e.tail, e.head)).collect();
-    let b_r = dense::reduced_incidence(&model.topo, &pairs);
-    dense::omega_from_bt(dense::omega_bt(b_r.as_ref()).unwrap().as_ref())
+    dense::omega_from_bt(model.topo.omega_bt_dense().unwrap().as_ref())
 }
 
 /// E5 with xi = -4: eig J = {-1.249041 +- 4.751955 i, 0.555282, 0, 0, 0}

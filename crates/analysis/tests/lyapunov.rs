@@ -6,13 +6,12 @@ mod common;
 use common::*;
 use memnet_analysis::Verdict;
 use memnet_analysis::dynamics::{Nodal, Tolerance, integrate, simulate};
-use memnet_analysis::laplacian::Projector;
 use memnet_analysis::lyapunov::{LyapunovData, lyapunov_series, monotonicity};
 use memnet_analysis::model::{EdgeKind, Model};
+use memnet_graph::OmegaOperator;
 
-fn projector(m: &Model) -> Projector {
-    let pairs: Vec<(usize, usize)> = m.edges.iter().map(|e| (e.tail, e.head)).collect();
-    Projector::new(&m.topo, &pairs).unwrap()
+fn projector(m: &Model) -> OmegaOperator {
+    OmegaOperator::new(m.topo.clone()).unwrap()
 }
 
 /// E4 values: L(w0) and L(w(1)) for alpha = 0 and 0.1 (theory.md E4).

@@ -6,17 +6,16 @@ mod common;
 use common::*;
 use memnet_analysis::dense;
 use memnet_analysis::dynamics::{Tolerance, integrate, simulate};
-use memnet_analysis::laplacian::Projector;
 use memnet_analysis::memory::{
     check_charge_law, check_reduced_dynamics, conserved_charges, dual_rhs, memory_counts,
 };
 use memnet_analysis::model::Model;
+use memnet_graph::OmegaOperator;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn projector(m: &Model) -> Projector {
-    let pairs: Vec<(usize, usize)> = m.edges.iter().map(|e| (e.tail, e.head)).collect();
-    Projector::new(&m.topo, &pairs).unwrap()
+fn projector(m: &Model) -> OmegaOperator {
+    OmegaOperator::new(m.topo.clone()).unwrap()
 }
 
 /// E4 w(1) for alpha in {0, 0.1, -0.1} (theory.md section 6), to 1e-8:
@@ -209,9 +208,8 @@ fn dual_model_conserves_cycle_charges() {
     let m = edges.len();
     let net = network(8, &edges, &vec![0.5; m], &vec![0.0; m], p);
     let model = Model::from_network(&net, 1.0).unwrap();
-    let b_r = dense::reduced_incidence(&model.topo, &edges);
-    let obt = dense::omega_bt(b_r.as_ref()).unwrap();
-    let a = dense::cycle_basis(&model.topo, &edges);
+    let obt = model.topo.omega_bt_dense().unwrap();
+    let a = model.topo.cycle_basis().to_dense();
     let j = random_state(&mut rng, m, -1.0, 1.0);
     let w0 = random_state(&mut rng, m, 0.3, 0.7);
     for alpha in [0.0, 0.3] {
