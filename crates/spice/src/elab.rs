@@ -846,8 +846,8 @@ impl<'d> Elab<'d, '_> {
         let opt = |k: usize| xs.get(k).copied();
         let waveform = match w {
             WaveSpec::Pulse(_) => Waveform::Pulse {
-                v1: xs[0],
-                v2: xs[1],
+                v1: opt(0).unwrap_or(0.0),
+                v2: opt(1).unwrap_or(0.0),
                 td: opt(2).unwrap_or(0.0),
                 tr: opt(3),
                 tf: opt(4),
@@ -866,8 +866,8 @@ impl<'d> Elab<'d, '_> {
                 },
             },
             WaveSpec::Sin(_) => Waveform::Sin {
-                vo: xs[0],
-                va: xs[1],
+                vo: opt(0).unwrap_or(0.0),
+                va: opt(1).unwrap_or(0.0),
                 freq: opt(2),
                 td: opt(3).unwrap_or(0.0),
                 theta: opt(4).unwrap_or(0.0),
