@@ -76,41 +76,6 @@ pub struct ModelInjection {
     pub gain: f64,
 }
 
-/// Union-find over nodes, used to merge the nodes tied by ideal voltage
-/// sources into supernodes.
-pub(crate) struct UnionFind {
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    pub(crate) fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-        }
-    }
-    pub(crate) fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
-        }
-        x
-    }
-    /// Returns false if a and b were already joined.
-    pub(crate) fn union(&mut self, a: usize, b: usize) -> bool {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra == rb {
-            return false;
-        }
-        // Lower root wins, so roots are the lowest index of their set.
-        if ra < rb {
-            self.parent[rb] = ra;
-        } else {
-            self.parent[ra] = rb;
-        }
-        true
-    }
-}
-
 /// The network in the theory's normal form. See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -168,66 +133,57 @@ impl Model {
                 ))
             }
         };
-        // Constraint forest: supernodes and offsets c_n (as source terms).
-        let mut uf = UnionFind::new(n);
-        let mut adj: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); n];
-        for (ci, c) in net.constraints.iter().enumerate() {
+        // Constraint forest: the constraints as edges pos -> neg. Its
+        // components are the supernodes; its spanning forest, rooted at the
+        // ground node where present (else at the lowest member), carries the
+        // offsets c_n, which are path sums and so independent of the tree
+        // because a forest has one path.
+        for c in &net.constraints {
             node_ok(c.pos, &c.name, c.loc.as_ref())?;
             node_ok(c.neg, &c.name, c.loc.as_ref())?;
-            if !uf.union(c.pos, c.neg) {
-                return Err(AnalysisError::element(
-                    &c.name,
-                    c.loc.as_ref(),
-                    "closes a loop of ideal voltage sources (their voltages are over-determined)",
-                ));
-            }
-            // phi_pos - phi_neg = V: moving pos -> neg the offset drops by V.
-            adj[c.pos].push((c.neg, ci, -1.0));
-            adj[c.neg].push((c.pos, ci, 1.0));
         }
         let ground_node = net
             .node_names
             .iter()
             .position(|s| s == memnet_spice::GROUND);
-        // Root of each supernode: the ground node if it is a member, else the
-        // lowest member (union-find roots are lowest by construction).
-        let mut root_of = vec![0; n];
-        for (i, r) in root_of.iter_mut().enumerate() {
-            *r = uf.find(i);
+        let forest = Topology::from_edges(
+            n,
+            net.constraints.iter().map(|c| c.pos).collect(),
+            net.constraints.iter().map(|c| c.neg).collect(),
+            ground_node,
+            &[],
+        );
+        if let Some(&ci) = forest.chords.first() {
+            let c = &net.constraints[ci];
+            return Err(AnalysisError::element(
+                &c.name,
+                c.loc.as_ref(),
+                "closes a loop of ideal voltage sources (their voltages are over-determined)",
+            ));
         }
+        // Parents before children: increasing depth in the forest.
+        let mut by_depth: Vec<usize> = (0..n).collect();
+        by_depth.sort_by_key(|&v| forest.depth[v]);
         let mut offset: Vec<Vec<SourceTerm>> = vec![Vec::new(); n];
-        let mut visited = vec![false; n];
-        let mut starts: Vec<usize> = Vec::new();
-        if let Some(g) = ground_node {
-            starts.push(g);
-        }
-        starts.extend(0..n);
-        for s in starts {
-            if visited[s] || adj[s].is_empty() {
+        for v in by_depth {
+            let Some(ci) = forest.parent_edge[v] else {
                 continue;
-            }
-            if Some(s) != ground_node && ground_node.is_some_and(|g| root_of[g] == root_of[s]) {
-                continue;
-            }
-            visited[s] = true;
-            let mut stack = vec![s];
-            while let Some(u) = stack.pop() {
-                for &(v, ci, sign) in &adj[u] {
-                    if visited[v] {
-                        continue;
-                    }
-                    visited[v] = true;
-                    // c_v = c_u + sign * V_ci (sign +1: v is pos, u is neg).
-                    let mut terms = offset[u].clone();
-                    terms.push(SourceTerm {
-                        sign,
-                        waveform: net.constraints[ci].source.waveform.clone(),
-                    });
-                    offset[v] = terms;
-                    stack.push(v);
-                }
-            }
+            };
+            let c = &net.constraints[ci];
+            // phi_pos - phi_neg = V: c_v = c_u + V if v is pos, c_u - V if neg.
+            let (u, sign) = if v == c.pos {
+                (c.neg, 1.0)
+            } else {
+                (c.pos, -1.0)
+            };
+            let mut terms = offset[u].clone();
+            terms.push(SourceTerm {
+                sign,
+                waveform: c.source.waveform.clone(),
+            });
+            offset[v] = terms;
         }
+        let root_of = &forest.component;
         // Contracted numbering, in order of first member.
         let mut index_of_root = vec![usize::MAX; n];
         let mut node_of = vec![0; n];
