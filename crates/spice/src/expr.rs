@@ -102,6 +102,21 @@ type Res<'a, T> = IResult<&'a str, T, PErr<'a>>;
 
 /// Deeper nesting than this is refused (no real netlist comes close).
 const MAX_DEPTH: u32 = 200;
+/// Operator nodes per expression: bounds the tree depth, so evaluating and
+/// dropping a hostile `1+1+1+...` cannot overflow the stack either.
+const MAX_NODES: u32 = 2000;
+
+thread_local! {
+    static NODES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Count one operator node; false once the budget is spent.
+fn node_budget() -> bool {
+    NODES.with(|n| {
+        n.set(n.get() + 1);
+        n.get() <= MAX_NODES
+    })
+}
 
 fn fail<'a, T>(input: &'a str, msg: &'static str) -> Res<'a, T> {
     Err(nom::Err::Failure(PErr { input, msg }))
@@ -165,6 +180,9 @@ fn binary(i: &str, level: usize, depth: u32) -> Res<'_, Expr> {
         else {
             break;
         };
+        if !node_budget() {
+            return fail(j, "expression too long");
+        }
         let (k, rhs) = binary(&j[tok.len()..], level + 1, depth)?;
         lhs = Expr::bin(op, lhs, rhs);
         i = k;
@@ -177,6 +195,9 @@ fn unary(i: &str, depth: u32) -> Res<'_, Expr> {
         return fail(i, "expression nested too deeply");
     }
     let j = sp(i);
+    if j.starts_with(['-', '+', '!']) && !node_budget() {
+        return fail(j, "expression too long");
+    }
     if let Some(k) = j.strip_prefix('-') {
         let (k, e) = unary(k, depth + 1)?;
         return Ok((k, Expr::Unary(UnOp::Neg, Box::new(e))));
@@ -255,6 +276,7 @@ fn atom(i: &str, depth: u32) -> Res<'_, Expr> {
 
 /// Parse a complete expression; trailing text is an error.
 pub fn parse_expr(text: &str) -> Result<Expr, ExprError> {
+    NODES.with(|n| n.set(0));
     let at = |rest: &str| text.len() - rest.len();
     match ternary(text, 0) {
         Ok((rest, e)) => {
@@ -458,5 +480,12 @@ mod tests {
         assert!(parse_expr(&deep).is_err());
         let deep = "-".repeat(100_000) + "1";
         assert!(parse_expr(&deep).is_err());
+        let long = "1".to_string() + &"+1".repeat(100_000);
+        assert_eq!(
+            parse_expr(&long).err().map(|e| e.message),
+            Some("expression too long".into())
+        );
+        let ok = "1".to_string() + &"+1".repeat(500);
+        assert!(parse_expr(&ok).is_ok());
     }
 }
