@@ -87,6 +87,17 @@ pub fn conserved_charges(model: &Model, proj: &OmegaOperator, w: &[f64]) -> Vec<
 /// Number of quadrature intervals for time-dependent sources (Simpson).
 const QUAD_INTERVALS: usize = 2000;
 
+/// Composite Simpson weight (without h/3) of node i of 0..=n, n even.
+fn simpson_weight(i: usize, n: usize) -> f64 {
+    if i == 0 || i == n {
+        1.0
+    } else if i % 2 == 1 {
+        4.0
+    } else {
+        2.0
+    }
+}
+
 /// \int_0^t S'(s) ds per edge: exact for DC, composite Simpson otherwise.
 pub fn source_integral(model: &Model, t: f64) -> Vec<f64> {
     if model
@@ -101,13 +112,7 @@ pub fn source_integral(model: &Model, t: f64) -> Vec<f64> {
     let mut acc = vec![0.0; model.n_edges()];
     let mut s = vec![0.0; model.n_edges()];
     for i in 0..=n {
-        let wgt = if i == 0 || i == n {
-            1.0
-        } else if i % 2 == 1 {
-            4.0
-        } else {
-            2.0
-        };
+        let wgt = simpson_weight(i, n);
         model.sources_at(i as f64 * h, &mut s);
         for (a, v) in acc.iter_mut().zip(&s) {
             *a += wgt * v * h / 3.0;
@@ -133,13 +138,7 @@ fn injected_charge(model: &Model, t: f64, alpha: f64) -> Vec<f64> {
         let n = QUAD_INTERVALS;
         let h = t / n as f64;
         for i in 0..=n {
-            let wgt = if i == 0 || i == n {
-                1.0
-            } else if i % 2 == 1 {
-                4.0
-            } else {
-                2.0
-            };
+            let wgt = simpson_weight(i, n);
             let s = i as f64 * h;
             model.injections_at(s, &mut j);
             let e = (alpha * (t - s)).exp();
