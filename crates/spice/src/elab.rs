@@ -180,6 +180,9 @@ impl Params<'_> {
 
 /// User-function nesting limit (recursive `.func`s would never end).
 const MAX_CALL_DEPTH: u32 = 256;
+/// Depth of parameters defined through other parameters (a chain of
+/// thousands would overflow the stack; real decks use a handful).
+const MAX_PARAM_DEPTH: usize = 500;
 /// Subcircuit nesting limit.
 const MAX_NESTING: usize = 256;
 
@@ -490,6 +493,15 @@ impl<'d> Elab<'d, '_> {
                     SlotState::Lazy => {
                         let (Some(val), Some(file)) = (slot.val, slot.file) else {
                             return Err(self.diag(at, format!("parameter '{name}' has no value")));
+                        };
+                        if self.busy.len() >= MAX_PARAM_DEPTH {
+                            return Err(self.diag(
+                                at,
+                                format!("parameter '{name}': definitions nested too deeply"),
+                            ));
+                        }
+                        let Some(slot) = self.frames[i].params.get_mut(name) else {
+                            return Err(self.diag(at, format!("parameter '{name}' vanished")));
                         };
                         slot.state = SlotState::Busy;
                         self.busy.push(name.to_string());

@@ -516,6 +516,20 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         ")".repeat(5000)
     ));
     assert!(r.contains("nested too deeply"), "{r}");
+    let mut chain = String::from("t\n");
+    for k in 0..3000 {
+        chain.push_str(&format!(".param p{k}={{p{}+1}}\n", k + 1));
+    }
+    chain.push_str(".param p3000=0\nR1 n 0 {p0}\n");
+    let r = err(&chain);
+    assert!(r.contains("nested too deeply"), "{r}");
+    // A chain within the limit evaluates.
+    let mut chain = String::from("t\n");
+    for k in 0..300 {
+        chain.push_str(&format!(".param p{k}={{p{}+1}}\n", k + 1));
+    }
+    chain.push_str(".param p300=0\nR1 n 0 {p0}\n");
+    assert_eq!(resistance(el(&parse(&chain), "r1")), 300.0);
     let r = err("t\n.param a={b} b={c} c={d} d={a}\nR1 n 0 {a}\n");
     assert!(r.contains("a -> b -> c -> d -> a"), "{r}");
 }
