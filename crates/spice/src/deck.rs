@@ -513,6 +513,10 @@ pub(crate) struct Parser {
     ended: bool,
 }
 
+/// Maximum `.subckt` definition nesting (bounds recursion when the deck
+/// is dropped).
+const MAX_SUBCKT_NESTING: usize = 128;
+
 /// Maximum include depth (beyond any real use, and keeps the stack safe).
 const MAX_INCLUDE_DEPTH: usize = 64;
 
@@ -842,6 +846,9 @@ impl Parser {
                 let Some(nt) = toks.get(1).filter(|x| x.is_word()) else {
                     return Err(cx.err(t.len(), ".subckt needs a name"));
                 };
+                if self.open.len() >= MAX_SUBCKT_NESTING {
+                    return Err(cx.err(0, "subcircuit definitions nested too deeply"));
+                }
                 let (end, _) = plain_words(t, toks, 2);
                 let pins = toks[2..end].iter().map(|x| lower(x.text(t))).collect();
                 let defaults = kv_list(cx, toks, end)?
