@@ -510,6 +510,13 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     text.push_str(".subckt s400 a b\nR1 a b 1\n.ends\nX0 n 0 s0\n");
     let r = err(&text);
     assert!(r.contains("nested too deeply"), "{r}");
+    let nested = format!(
+        "t\n{}{}",
+        ".subckt s a\n".repeat(50_000),
+        ".ends\n".repeat(50_000)
+    );
+    let r = err(&nested);
+    assert!(r.contains("definitions nested too deeply"), "{r}");
     let r = err(&format!(
         "t\nR1 a 0 {{{}1{}}}\n",
         "(".repeat(5000),
