@@ -192,8 +192,9 @@ struct AnalysisOde<'c, F> {
     /// Sample times t_k = t_end k / n; every one is a breakpoint, so steps
     /// end exactly on them and samples are step ends, not interpolations.
     sample_times: Vec<f64>,
-    /// Set on the first accepted step whose end leaves [0, 1]: (t, state).
+    /// Whether to stop at the first exit from [0, 1].
     unit_box: bool,
+    /// Set on the first accepted step whose end leaves [0, 1]: (t, state).
     exit: &'c Cell<Option<(f64, usize)>>,
 }
 
