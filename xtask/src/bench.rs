@@ -8,7 +8,7 @@
 //! (alpha = 0: the integrated Kirchhoff laws, no time stepping), evaluated
 //! at each simulator's own output times so no interpolation enters.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -229,7 +229,7 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
     Ok(())
 }
 
-fn print_table(rows: &[Row], dir: &PathBuf) {
+fn print_table(rows: &[Row], dir: &Path) {
     println!(
         "t_end = {T_END}, samples every {SAMPLE_DT}; ngspice: trapezoidal, max step {NGSPICE_MAX_STEP}; \
          memnet: rk4, dt {MEMNET_DT}; errors: max |w - w_exact| over devices and output times"

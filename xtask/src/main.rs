@@ -83,8 +83,8 @@ fn ngspice_check(bless: bool, only: Option<&str>) -> Result<()> {
         bail!("no case named {only:?}");
     }
     println!(
-        "{:<20} {:>7} {:>9} {:>10} {:>10} {:>12} {:>9}  {}",
-        "case", "devices", "times", "ngspice s", "memnet s", "max |diff|", "ratio", "verdict"
+        "{:<20} {:>7} {:>9} {:>10} {:>10} {:>12} {:>9}  verdict",
+        "case", "devices", "times", "ngspice s", "memnet s", "max |diff|", "ratio"
     );
     let mut failures = Vec::new();
     for case in &selected {

@@ -386,15 +386,14 @@ fn write_floating_grounds(c: &Circuit, out: &mut impl Write) -> io::Result<()> {
     }
     let ground_root = index.get(GROUND).map(|&g| find(&mut parent, g));
     let mut seen = std::collections::HashSet::new();
-    for id in 0..names.len() {
+    for (id, name) in names.iter().enumerate() {
         let r = find(&mut parent, id);
         if Some(r) != ground_root && seen.insert(r) {
             writeln!(
                 out,
-                "* component of node {} has no ground: reference it (carries no current)",
-                names[id]
+                "* component of node {name} has no ground: reference it (carries no current)"
             )?;
-            writeln!(out, "vmemnet_gnd{} {} 0 DC 0", seen.len(), names[id])?;
+            writeln!(out, "vmemnet_gnd{} {name} 0 DC 0", seen.len())?;
         }
     }
     Ok(())
