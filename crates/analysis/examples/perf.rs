@@ -38,12 +38,12 @@ fn grid(rows: usize, cols: usize) -> Network {
                 beta: 10.0,
                 polarity: 1.0,
             }),
-            source: Some(SeriesSource {
+            source: Some(Box::new(SeriesSource {
                 name: String::new(),
                 source: Source::dc(0.2 * (x - 0.5)),
                 sign: 1.0,
                 loc: None,
-            }),
+            })),
             loc: None,
         });
         k += 1;

@@ -26,12 +26,12 @@ fn graph_network(seed: u64) -> Network {
             p.beta = 1.3;
             p.w0 = rng.random_range(0.3..0.7);
         }
-        e.source = Some(SeriesSource {
+        e.source = Some(Box::new(SeriesSource {
             name: format!("vs{k}"),
             source: Source::dc(rng.random_range(-0.3..0.3)),
             sign: 1.0,
             loc: None,
-        });
+        }));
     }
     net
 }

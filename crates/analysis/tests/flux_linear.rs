@@ -211,7 +211,7 @@ fn laws_with_time_dependent_sources() {
             phase: 30.0,
         };
     }
-    net.edges[5].source = Some(memnet_graph::SeriesSource {
+    net.edges[5].source = Some(Box::new(memnet_graph::SeriesSource {
         name: "vp".into(),
         source: memnet_spice::Source {
             dc: 0.0,
@@ -223,7 +223,7 @@ fn laws_with_time_dependent_sources() {
         },
         sign: -1.0,
         loc: None,
-    });
+    }));
     let model = Model::from_network(&net, 1.0).unwrap();
     let traj = simulate(&model, 1.0, 8, Tolerance::default()).unwrap();
     assert!(traj.exit.is_none());

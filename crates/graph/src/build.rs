@@ -289,7 +289,7 @@ impl Network {
                         tail,
                         head,
                         device,
-                        source,
+                        source: source.map(Box::new),
                         loc: Some(e.loc.clone()),
                     });
                 }

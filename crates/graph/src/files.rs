@@ -277,7 +277,7 @@ pub fn read_csv(
             tail: nodes.id(&tail),
             head: nodes.id(&head),
             device,
-            source,
+            source: source.map(Box::new),
             loc: Some(at(ln, 1)),
         });
     }

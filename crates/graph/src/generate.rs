@@ -274,12 +274,12 @@ pub fn generate(spec: &GenSpec) -> Result<Network, NetworkError> {
 }
 
 fn set_source(e: &mut Edge, k: EdgeId, s: f64) {
-    e.source = Some(SeriesSource {
+    e.source = Some(Box::new(SeriesSource {
         name: format!("vs{k}"),
         source: Source::dc(s),
         sign: 1.0,
         loc: None,
-    });
+    }));
 }
 
 /// theory.md T0 graph: ring plus extra edges with probability `p_extra`,

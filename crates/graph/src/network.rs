@@ -47,7 +47,9 @@ pub struct Edge {
     pub device: Device,
     /// The series source S_k(t), in volts, sign per theory.md 3.1.
     /// `None` means S_k = 0.
-    pub source: Option<SeriesSource>,
+    /// Boxed: most edges have none, and an inline source would triple the
+    /// size of every edge (millions of them).
+    pub source: Option<Box<SeriesSource>>,
     /// Where the device was written, for messages (`None` if generated).
     pub loc: Option<Loc>,
 }

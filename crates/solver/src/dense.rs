@@ -143,7 +143,11 @@ impl DenseMemoryRhs {
             omega: omega_dense(net)?,
             params,
             polarity,
-            sources: net.edges.iter().map(|e| e.source.clone()).collect(),
+            sources: net
+                .edges
+                .iter()
+                .map(|e| e.source.as_deref().cloned())
+                .collect(),
             times,
             w0,
             s: vec![0.0; net.n_edges()],

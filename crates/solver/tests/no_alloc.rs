@@ -47,7 +47,7 @@ fn allocations() -> u64 {
 
 fn check(rows: usize, ordering: Ordering, kind: &str) {
     let mut net = common::random_grid(rows, rows, 5.0, 1.0, 42);
-    net.edges[1].source = Some(SeriesSource {
+    net.edges[1].source = Some(Box::new(SeriesSource {
         name: "vs".into(),
         source: Source {
             dc: 0.0,
@@ -62,7 +62,7 @@ fn check(rows: usize, ordering: Ordering, kind: &str) {
         },
         sign: 1.0,
         loc: None,
-    });
+    }));
     net.injections.push(Injection {
         name: "i1".into(),
         from: 3,

@@ -699,12 +699,12 @@ fn general_network(seed: u64) -> Network {
             },
             _ => continue,
         };
-        e.source = Some(SeriesSource {
+        e.source = Some(Box::new(SeriesSource {
             name: format!("v{k}"),
             source: Source { dc: 0.0, waveform },
             sign: if k % 2 == 0 { 1.0 } else { -1.0 },
             loc: None,
-        });
+        }));
     }
     net.injections.push(Injection {
         name: "i1".into(),

@@ -41,11 +41,13 @@ pub fn network(
                     beta: p.beta,
                     polarity: 1.0,
                 }),
-                source: (s[k] != 0.0).then(|| SeriesSource {
-                    name: format!("v{k}"),
-                    source: Source::dc(s[k]),
-                    sign: 1.0,
-                    loc: None,
+                source: (s[k] != 0.0).then(|| {
+                    Box::new(SeriesSource {
+                        name: format!("v{k}"),
+                        source: Source::dc(s[k]),
+                        sign: 1.0,
+                        loc: None,
+                    })
                 }),
                 loc: None,
             })

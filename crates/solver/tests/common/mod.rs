@@ -19,12 +19,14 @@ pub fn dev(xi: f64, beta: f64, alpha: f64, w0: f64) -> MemristorParams {
 }
 
 /// A DC series source of value `s` aligned with the edge.
-pub fn dc(s: f64) -> Option<SeriesSource> {
-    (s != 0.0).then(|| SeriesSource {
-        name: String::new(),
-        source: Source::dc(s),
-        sign: 1.0,
-        loc: None,
+pub fn dc(s: f64) -> Option<Box<SeriesSource>> {
+    (s != 0.0).then(|| {
+        Box::new(SeriesSource {
+            name: String::new(),
+            source: Source::dc(s),
+            sign: 1.0,
+            loc: None,
+        })
     })
 }
 
