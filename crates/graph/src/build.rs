@@ -620,16 +620,8 @@ impl Network {
                         alpha: m.alpha,
                         beta: m.beta,
                     };
-                    let params = [
-                        ("ron", m.ron),
-                        ("roff", m.roff),
-                        ("w0", m.w0),
-                        ("alpha", m.alpha),
-                        ("beta", m.beta),
-                    ]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect();
+                    // The canonical device keeps its five values in `law` only.
+                    let params = Default::default();
                     let nodes = if m.polarity < 0.0 {
                         vec![n, p]
                     } else {

@@ -321,7 +321,9 @@ pub struct Memristor {
     /// device, `None` for models it only imports (TEAM, Yakopcic, XSPICE
     /// threshold models, ...).
     pub law: Option<LinearLaw>,
-    /// Every parameter as given (instance and model), lower-case keys.
+    /// Parameters as given (instance, subcircuit defaults, model), lower-case
+    /// keys. For the canonical device the five law parameters (`ron roff w0
+    /// alpha beta`) live only in `law`, and this map holds any others.
     pub params: BTreeMap<String, f64>,
 }
 

@@ -1274,6 +1274,13 @@ impl<'d> Elab<'d, '_> {
             }
         }
         let [ron, roff, w0, alpha, beta] = law;
+        if user.is_none() {
+            // The law holds the five canonical values; keeping them in the map
+            // too would cost ~0.5 kB per device on million-device netlists.
+            for c in CANONICAL_PARAMS {
+                all.remove(c);
+            }
+        }
         let dialect = match user {
             None => MemristorDialect::Canonical,
             Some(_) => MemristorDialect::UserSubckt {
