@@ -1,5 +1,5 @@
-//! `analyze` end to end: text snapshots of E3, E4 and E5 (xi = +4), the
-//! verdicts behind them, hypothesis handling (resistors, current sources,
+//! `analyze` end to end: text snapshots of the netlist fixtures of E3, E4
+//! and E5 (xi = +4), the verdicts behind them, hypothesis handling (resistors, current sources,
 //! constraints, reversed devices) and located errors.
 
 mod common;
@@ -39,9 +39,17 @@ fn mask_roundoff(text: &str) -> String {
         .join(" ")
 }
 
+/// A netlist fixture from `fixtures/spice`, read through the importer. The
+/// relative path keeps locations in the reports machine-independent.
+fn fixture(name: &str) -> memnet_graph::Network {
+    let path = std::path::Path::new("../../fixtures/spice").join(name);
+    let c = memnet_spice::import_file(&path, &Default::default()).unwrap();
+    memnet_graph::Network::from_circuit(&c).unwrap()
+}
+
 #[test]
 fn e3_report() {
-    let r = analyze(&e3(), &all()).unwrap();
+    let r = analyze(&fixture("e3_triangle.cir"), &all()).unwrap();
     assert_eq!(r.counts.cycles, 1);
     assert!(r.conservation.verdict.holds());
     assert!(r.flux_law.holds());
@@ -56,7 +64,7 @@ fn e3_report() {
 
 #[test]
 fn e4_report() {
-    let r = analyze(&e4(0.0), &all()).unwrap();
+    let r = analyze(&fixture("e4_grid.cir"), &all()).unwrap();
     assert_eq!(
         (
             r.counts.nodes,
@@ -84,7 +92,7 @@ fn e4_report() {
 
 #[test]
 fn e5_passive_report() {
-    let r = analyze(&e5(4.0), &all()).unwrap();
+    let r = analyze(&fixture("e5_k4.cir"), &all()).unwrap();
     let j = r.jacobian.as_ref().unwrap();
     let ev = &j.states[0].eigenvalues;
     let want = [-0.398304, -0.207843, 0.0, 0.0, 0.0, 0.190283];
