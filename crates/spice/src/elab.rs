@@ -1276,10 +1276,13 @@ impl<'d> Elab<'d, '_> {
         let [ron, roff, w0, alpha, beta] = law;
         if user.is_none() {
             // The law holds the five canonical values; keeping them in the map
-            // too would cost ~0.5 kB per device on million-device netlists.
-            for c in CANONICAL_PARAMS {
-                all.remove(c);
-            }
+            // too would cost ~0.4 kB per device on million-device netlists.
+            // Rebuilt rather than emptied in place: an emptied BTreeMap keeps
+            // its allocated root node, a collected empty one allocates nothing.
+            all = all
+                .into_iter()
+                .filter(|(k, _)| !CANONICAL_PARAMS.contains(&k.as_str()))
+                .collect();
         }
         let dialect = match user {
             None => MemristorDialect::Canonical,
