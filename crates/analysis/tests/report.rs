@@ -420,3 +420,47 @@ fn constraint_chain_offsets_add() {
     // Edge 3 -> 1 hangs off the supernode: no loop, no current.
     assert!(i[1].abs() < 1e-14);
 }
+
+/// Above the dense limit, `--jacobian` still computes J, column by column
+/// through nodal solves, and checks sampled columns against central
+/// differences; the spectrum is not computed and the report says so.
+#[test]
+fn large_network_jacobian_by_columns() {
+    use memnet_graph::{GenSpec, GraphKind, RandomSources, WInit, generate};
+    let mut spec = GenSpec::new(GraphKind::Grid {
+        rows: 33,
+        cols: 33,
+        diagonals: false,
+    });
+    spec.seed = 1;
+    spec.w_init = WInit::Uniform { lo: 0.3, hi: 0.7 };
+    spec.device.roff = 1000.0;
+    spec.random_sources = Some(RandomSources {
+        count: 60,
+        min: -1.0,
+        max: 1.0,
+    });
+    let net = generate(&spec).unwrap();
+    assert!(net.n_edges() > memnet_analysis::memory::DENSE_LIMIT);
+    let opts = AnalyzeOptions {
+        t_end: 0.01,
+        jacobian: true,
+        symmetries: false,
+        lyapunov: false,
+    };
+    let r = analyze(&net, &opts).unwrap();
+    let j = r.jacobian.as_ref().unwrap();
+    assert!(
+        j.skipped.as_deref().unwrap().contains("column by column"),
+        "{:?}",
+        j.skipped
+    );
+    assert_eq!(j.states.len(), 2);
+    for st in &j.states {
+        assert!(st.eigenvalues.is_empty());
+        assert!(st.finite_difference.holds(), "{:?}", st.finite_difference);
+        assert!(st.j1.hypothesis, "passive devices: J1's hypothesis holds");
+        assert!(!st.j1.verdict.is_applicable());
+    }
+    assert!(render_text(&r).contains("J by columns"));
+}
