@@ -1279,10 +1279,11 @@ impl<'d> Elab<'d, '_> {
             // too would cost ~0.4 kB per device on million-device netlists.
             // Rebuilt rather than emptied in place: an emptied BTreeMap keeps
             // its allocated root node, a collected empty one allocates nothing.
-            all = all
+            let extra: BTreeMap<String, f64> = all
                 .into_iter()
                 .filter(|(k, _)| !CANONICAL_PARAMS.contains(&k.as_str()))
                 .collect();
+            all = extra;
         }
         let dialect = match user {
             None => MemristorDialect::Canonical,
