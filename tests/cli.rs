@@ -574,3 +574,49 @@ fn analyze_json_has_counts_and_verdicts() {
     assert_eq!(v["conserved_quantities"], 8);
     assert!(v["lyapunov"].is_array());
 }
+
+#[test]
+fn generated_netlist_runs_in_ngspice_with_the_memristor_body() {
+    let has_ngspice = Command::new("ngspice")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_ngspice {
+        eprintln!("ngspice not on PATH: skipping");
+        return;
+    }
+    let cir = tmp("gen_ng.cir");
+    let lib = root().join("fixtures/spice/memristor.lib");
+    ok(&[
+        "generate",
+        "grid",
+        "--rows",
+        "3",
+        "--cols",
+        "4",
+        "--drive",
+        "sides",
+        "--t-end",
+        "0.5",
+        "--include",
+        lib.to_str().unwrap(),
+        "-o",
+        cir.to_str().unwrap(),
+    ]);
+    let raw = tmp("gen_ng.raw");
+    let out = Command::new("ngspice")
+        .args(["-b", "-r", raw.to_str().unwrap(), cir.to_str().unwrap()])
+        .output()
+        .expect("ngspice");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let file = memnet_spice::raw::RawFile::read(&raw, Default::default()).expect("raw");
+    let t = file.plots[0].scale();
+    assert!(
+        (t.last().copied().unwrap_or(0.0) - 0.5).abs() < 1e-9,
+        "ran to t_end"
+    );
+}

@@ -56,9 +56,11 @@ pub enum DriveAs {
 ///
 /// The output format follows the extension of `-o`: `.csv` writes an edge
 /// list (`tail,head,ron,roff,w0,alpha,beta,source`), anything else a
-/// canonical-dialect netlist that memnet (and ngspice, with
-/// `--include fixtures/spice/memristor.lib`) reads. The same options and
-/// seed always give the same network.
+/// canonical-dialect netlist that memnet reads. With `--include
+/// fixtures/spice/memristor.lib --t-end T` it also runs in ngspice
+/// (`ngspice -b -r out.raw OUT`) when it has a ground node (a drive); for a
+/// self-contained deck with the states written out use `memnet export`. The
+/// same options and seed always give the same network.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Graph family.
@@ -289,7 +291,14 @@ fn write_network(net: &memnet_graph::Network, out: &Path, include: Option<String
     if is_csv {
         write_csv(net, &mut w).map_err(|e| CliError::io(out.display(), e))?;
     } else {
-        let circuit = net.to_circuit();
+        let mut circuit = net.to_circuit();
+        // ngspice can only start the memristor body from its IC= states
+        // (the state node has no DC path), so the `.tran` asks for `uic`.
+        for a in &mut circuit.analyses {
+            if let memnet_spice::Analysis::Tran { uic, .. } = a {
+                *uic = true;
+            }
+        }
         write_canonical_with(&circuit, &CanonicalOptions { include }, &mut w)
             .map_err(|e| CliError::io(out.display(), e))?;
     }
