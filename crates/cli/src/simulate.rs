@@ -261,10 +261,12 @@ fn progress_bar(t_end: f64) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new(1000);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} t = {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% of t_end = {msg}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_message(format!("0 / {t_end}"));
+    bar.set_message(t_end.to_string());
     Some(bar)
 }
 
