@@ -52,6 +52,20 @@ impl Default for AnalyzeOptions {
 
 /// Number of sample intervals of the verified trajectory.
 pub const SAMPLES: usize = 200;
+/// Above this many edges the verified trajectory has [`LARGE_SAMPLES`]
+/// sample intervals: every sample ends an integration step, and on a
+/// million-edge network each step costs seconds of sparse factorisations.
+pub const LARGE_NETWORK: usize = 100_000;
+pub const LARGE_SAMPLES: usize = 4;
+
+/// Sample intervals of the verified trajectory for a network of `m` edges.
+pub fn sample_intervals(m: usize) -> usize {
+    if m > LARGE_NETWORK {
+        LARGE_SAMPLES
+    } else {
+        SAMPLES
+    }
+}
 /// Seed of the random gauge potentials, cycle-basis changes and relabellings.
 pub const SEED: u64 = 0x6d65_6d6e_6574;
 
@@ -134,10 +148,23 @@ pub struct AnalysisReport {
 fn notes(model: &Model) -> Vec<String> {
     let mut out = Vec::new();
     if !model.constraints.is_empty() {
-        let names: Vec<&str> = model.constraints.iter().map(|c| c.0.as_str()).collect();
+        // Name a few; a driven million-node grid has thousands of them.
+        const SHOWN: usize = 8;
+        let names: Vec<&str> = model
+            .constraints
+            .iter()
+            .take(SHOWN)
+            .map(|c| c.0.as_str())
+            .collect();
+        let more = model.constraints.len().saturating_sub(SHOWN);
+        let rest = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         out.push(format!(
-            "ideal voltage sources {} merged their nodes into supernodes; their voltages act as \
-             series sources on the edges that touch them",
+            "ideal voltage sources {}{rest} merged their nodes into supernodes; their voltages \
+             act as series sources on the edges that touch them",
             names.join(", ")
         ));
     }
@@ -177,7 +204,12 @@ pub fn analyze(
     }
     let model = Model::from_network(net, opts.t_end)?;
     let counts = memory_counts(&model);
-    let traj = simulate(&model, opts.t_end, SAMPLES, Tolerance::default())?;
+    let traj = simulate(
+        &model,
+        opts.t_end,
+        sample_intervals(model.n_edges()),
+        Tolerance::default(),
+    )?;
     let (t_checked, w_last) = traj.last();
     let w_last = w_last.to_vec();
     let nm = model.n_memristors();
