@@ -464,3 +464,31 @@ fn large_network_jacobian_by_columns() {
     }
     assert!(render_text(&r).contains("J by columns"));
 }
+
+/// The notes name a few contracted voltage sources, not thousands.
+#[test]
+fn many_voltage_sources_are_summarised_in_the_notes() {
+    use memnet_graph::{Drive, DriveMode, GenSpec, GraphKind, generate};
+    let mut spec = GenSpec::new(GraphKind::Grid {
+        rows: 5,
+        cols: 5,
+        diagonals: false,
+    });
+    spec.drive = Drive::Sides {
+        voltage: 0.1,
+        mode: DriveMode::Constraint,
+    };
+    let net = generate(&spec).unwrap();
+    assert_eq!(net.constraints.len(), 9);
+    let r = analyze(&net, &AnalyzeOptions::default()).unwrap();
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.contains("supernodes"))
+        .expect("a note on the contracted sources");
+    assert!(note.contains("and 1 more"), "{note}");
+    assert_eq!(
+        note.matches("vleft").count() + note.matches("vright").count(),
+        8
+    );
+}
