@@ -26,7 +26,7 @@ use clap::{Parser, Subcommand};
   memnet simulate fixtures/spice/e4_grid.cir --t-end 1 --out e4.csv --json
   memnet analyze fixtures/spice/e4_grid.cir --lyapunov --jacobian
   memnet generate grid --rows 100 --cols 100 --seed 1 -o grid.cir
-  memnet export grid.cir --to ngspice -o grid_ngspice.cir")]
+  memnet export grid.cir --to ngspice --t-end 1 -o grid_ngspice.cir")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
