@@ -620,3 +620,22 @@ fn generated_netlist_runs_in_ngspice_with_the_memristor_body() {
         "ran to t_end"
     );
 }
+
+#[test]
+fn import_warns_about_nodes_with_one_connection() {
+    let net = tmp("dangling.cir");
+    std::fs::write(
+        &net,
+        "dangling\nV1 a 0 DC 1\nX1 a 0 memristor\nX2 a b memristor\n.tran 0.1 1\n.end\n",
+    )
+    .unwrap();
+    let text = ok(&["import", net.to_str().unwrap()]);
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].contains("dangling.cir:4:1: warning: node `b` has only one connection (`x2`)"),
+        "{text}"
+    );
+    // It is a warning: the circuit still simulates.
+    ok(&["simulate", net.to_str().unwrap()]);
+}

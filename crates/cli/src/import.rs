@@ -91,7 +91,7 @@ pub fn run(args: Args) -> CliResult {
             let msg = e.render();
             report
                 .warnings
-                .push(format!("the circuit cannot be simulated:\n{msg}"));
+                .push(format!("warning: the circuit cannot be simulated:\n{msg}"));
             report.network_error = Some(msg);
         }
     }
@@ -131,10 +131,14 @@ fn graph_report() -> Report {
 fn circuit_report(c: &Circuit) -> Report {
     let mut r = graph_report();
     r.title = c.title.clone();
-    let mut nodes = std::collections::HashSet::new();
-    for e in &c.elements {
+    // Connections per node, and the first element at each (for messages).
+    let mut nodes: std::collections::HashMap<&str, (usize, usize)> =
+        std::collections::HashMap::new();
+    for (i, e) in c.elements.iter().enumerate() {
         *r.elements.entry(e.kind_name()).or_default() += 1;
-        nodes.extend(e.nodes.iter().map(String::as_str));
+        for n in &e.nodes {
+            nodes.entry(n.as_str()).or_insert((0, i)).0 += 1;
+        }
         let located = || Located {
             name: e.name.clone(),
             kind: match &e.kind {
@@ -165,6 +169,22 @@ fn circuit_report(c: &Circuit) -> Report {
         .iter()
         .map(|w| format!("{}: warning: {}", w.loc, w.message))
         .collect();
+    // SPICE simulators warn about a node with fewer than two connections:
+    // nothing can flow through it. memnet simulates it (the device carries
+    // no current) but says so, in netlist order.
+    let mut dangling: Vec<(usize, &str)> = nodes
+        .iter()
+        .filter(|&(n, &(count, _))| count < 2 && *n != memnet_spice::GROUND)
+        .map(|(n, &(_, first))| (first, *n))
+        .collect();
+    dangling.sort_unstable();
+    for (i, n) in dangling {
+        let e = &c.elements[i];
+        r.warnings.push(format!(
+            "{}: warning: node `{n}` has only one connection (`{}`): no current flows through it",
+            e.loc, e.name
+        ));
+    }
     r
 }
 
@@ -235,7 +255,8 @@ fn render_text(r: &Report) -> String {
         ));
     }
     for w in &r.warnings {
-        s.push_str(&format!("warning: {w}\n"));
+        s.push_str(w);
+        s.push('\n');
     }
     s
 }
