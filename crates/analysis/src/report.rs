@@ -171,7 +171,7 @@ fn notes(model: &Model) -> Vec<String> {
     let reversed = model.edges.iter().filter(|e| e.reversed).count();
     if reversed > 0 {
         out.push(format!(
-            "{reversed} reversed device(s) analysed with their edge turned round (theory.md 3.5)"
+            "{reversed} reversed device(s) analysed with their edge turned round (docs/model.md)"
         ));
     }
     if let Some(r) = model.nonuniform_reason() {
@@ -279,7 +279,7 @@ pub fn analyze(
         } else {
             Some(vec![SymmetryCheck {
                 name: "all".into(),
-                statement: "symmetries of theory.md 4.2".into(),
+                statement: "the symmetries of the memory equation".into(),
                 verdict: Verdict::na(if nm == 0 {
                     "the circuit has no memristors"
                 } else {
@@ -552,7 +552,7 @@ pub fn render_text(r: &AnalysisReport) -> String {
     let c = &r.counts;
     let _ = writeln!(s, "memnet analysis: {}", r.title);
     let _ = writeln!(s);
-    let _ = writeln!(s, "Effective memory (theory.md 4.1)");
+    let _ = writeln!(s, "Effective memory");
     let _ = writeln!(
         s,
         "  N = {} nodes, M = {} edges ({} memristors, {} resistors), p = {} components, L = {} loops",
@@ -634,14 +634,14 @@ pub fn render_text(r: &AnalysisReport) -> String {
     );
     if let Some(sym) = &r.symmetries {
         let _ = writeln!(s);
-        let _ = writeln!(s, "Symmetries (theory.md 4.2)");
+        let _ = writeln!(s, "Symmetries");
         for c in sym {
             let _ = writeln!(s, "  {}: {}", c.name, c.verdict.render());
         }
     }
     if let Some(j) = &r.jacobian {
         let _ = writeln!(s);
-        let _ = writeln!(s, "Jacobian (theory.md 4.5)");
+        let _ = writeln!(s, "Jacobian");
         if let Some(reason) = &j.skipped {
             let _ = writeln!(s, "  skipped: {reason}");
         }
@@ -684,7 +684,7 @@ pub fn render_text(r: &AnalysisReport) -> String {
     }
     if let Some(l) = &r.lyapunov {
         let _ = writeln!(s);
-        let _ = writeln!(s, "Lyapunov functionals (theory.md 4.6)");
+        let _ = writeln!(s, "Lyapunov functionals");
         for f in l {
             match (f.values.first(), f.values.last()) {
                 (Some(a), Some(b)) => {

@@ -95,19 +95,19 @@ fn unsimulable_memristor(m: &Memristor) -> String {
             };
             format!(
                 "Xyce memristor level {level}{family} (model `{model}`) is imported but cannot be \
-                 simulated: memnet simulates the linear memristor of theory.md 1.1-1.2 only"
+                 simulated: memnet simulates the linear memristor of docs/model.md only"
             )
         }
         MemristorDialect::Xspice { model } => format!(
             "XSPICE memristor code model `{model}` is imported but cannot be simulated: memnet \
-             simulates the linear memristor of theory.md 1.1-1.2 only"
+             simulates the linear memristor of docs/model.md only"
         ),
         MemristorDialect::UserSubckt { subckt } => format!(
             "memristor subcircuit `{subckt}` is imported but cannot be simulated: its parameters \
-             do not give the linear law of theory.md 1.1-1.2"
+             do not give the linear law of docs/model.md"
         ),
         MemristorDialect::Canonical => "memristor is imported but cannot be simulated: its \
-             parameters do not give the linear law of theory.md 1.1-1.2"
+             parameters do not give the linear law of docs/model.md"
             .to_string(),
     }
 }

@@ -20,7 +20,7 @@ pub struct XConvention {
 pub fn to_x_convention(xi: f64, beta: f64, alpha: f64) -> Result<XConvention, String> {
     if alpha != 0.0 {
         return Err(format!(
-            "alpha = {alpha}: the w and x conventions differ for alpha != 0 (theory.md 3.7)"
+            "alpha = {alpha}: the w and x conventions differ for alpha != 0 (docs/model.md)"
         ));
     }
     if !(xi > -1.0 && xi.is_finite()) {

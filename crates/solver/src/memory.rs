@@ -523,9 +523,7 @@ impl MemoryRhs {
     /// reason when it does not hold.
     pub fn charge_law(&self) -> Result<f64, &'static str> {
         if !self.inj.is_empty() {
-            return Err(
-                "current sources inject charge (theory.md 3.4): the charge law does not hold",
-            );
+            return Err("current sources inject charge: the charge law does not hold");
         }
         let Some(a) = self.uniform_alpha() else {
             return Err("alpha differs between devices: no single exponential charge law");

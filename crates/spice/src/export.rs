@@ -520,7 +520,7 @@ fn write_element(el: &Element, times: Defaults, out: &mut impl Write) -> Result<
             let Some(law) = &m.law else {
                 return Err(unsupported(
                     el,
-                    "only memristors with memnet's linear law (theory.md 1.1-1.2) can be exported; this model is import-only",
+                    "only memristors with memnet's linear law (docs/model.md) can be exported; this model is import-only",
                 ));
             };
             write!(out, "{name} {} {} memristor", el.nodes[0], el.nodes[1])?;
