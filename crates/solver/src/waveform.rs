@@ -4,6 +4,7 @@
 //! has a closed form. The defaults (tr, tf, pw, per, freq) follow
 //! [`memnet_spice::Waveform::value`] exactly.
 
+use memnet_spice::circuit::{PulseTimes, sin_frequency};
 use memnet_spice::{TranTimes, Waveform};
 
 /// \int_0^t value(s) ds for t >= 0 (for t < 0, minus the integral over
@@ -21,10 +22,7 @@ pub fn integral(wf: &Waveform, t: f64, times: TranTimes) -> f64 {
             per,
             np,
         } => {
-            let tr = tr.filter(|&x| x > 0.0).unwrap_or(times.tstep);
-            let tf = tf.filter(|&x| x > 0.0).unwrap_or(times.tstep);
-            let pw = pw.unwrap_or(times.tstop);
-            let per = per.filter(|&x| x > 0.0).unwrap_or(times.tstop);
+            let PulseTimes { tr, tf, pw, per } = PulseTimes::resolve(tr, tf, pw, per, times);
             // One period's shape integrated from its start to x.
             let shape = |x: f64| -> f64 {
                 let mut acc = 0.0;
@@ -65,7 +63,7 @@ pub fn integral(wf: &Waveform, t: f64, times: TranTimes) -> f64 {
             theta,
             phase,
         } => {
-            let freq = freq.unwrap_or(1.0 / times.tstop);
+            let freq = sin_frequency(freq, times);
             let ph = phase.to_radians();
             let before = (vo + va * ph.sin()) * t.min(td);
             if t <= td {
@@ -116,10 +114,7 @@ pub fn next_breakpoint(wf: &Waveform, t: f64, times: TranTimes) -> Option<f64> {
             np,
             ..
         } => {
-            let tr = tr.filter(|&x| x > 0.0).unwrap_or(times.tstep);
-            let tf = tf.filter(|&x| x > 0.0).unwrap_or(times.tstep);
-            let pw = pw.unwrap_or(times.tstop);
-            let per = per.filter(|&x| x > 0.0).unwrap_or(times.tstop);
+            let PulseTimes { tr, tf, pw, per } = PulseTimes::resolve(tr, tf, pw, per, times);
             let corners = [0.0, tr, tr + pw, tr + pw + tf];
             if after(td) {
                 return Some(td);

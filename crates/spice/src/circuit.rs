@@ -203,6 +203,40 @@ pub struct TranTimes {
     pub tstop: f64,
 }
 
+/// A `PULSE`'s rise, fall, width and period with ngspice's defaults filled
+/// in: a missing or non-positive rise or fall time is the `.tran` step, a
+/// missing width the stop time, a missing or non-positive period the stop
+/// time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PulseTimes {
+    pub tr: f64,
+    pub tf: f64,
+    pub pw: f64,
+    pub per: f64,
+}
+
+impl PulseTimes {
+    pub fn resolve(
+        tr: Option<f64>,
+        tf: Option<f64>,
+        pw: Option<f64>,
+        per: Option<f64>,
+        times: TranTimes,
+    ) -> Self {
+        PulseTimes {
+            tr: tr.filter(|&x| x > 0.0).unwrap_or(times.tstep),
+            tf: tf.filter(|&x| x > 0.0).unwrap_or(times.tstep),
+            pw: pw.unwrap_or(times.tstop),
+            per: per.filter(|&x| x > 0.0).unwrap_or(times.tstop),
+        }
+    }
+}
+
+/// A `SIN`'s frequency with ngspice's default (1 / stop time) filled in.
+pub fn sin_frequency(freq: Option<f64>, times: TranTimes) -> f64 {
+    freq.unwrap_or(1.0 / times.tstop)
+}
+
 impl Waveform {
     /// Value at time `t`, ngspice's definition. `times` fills defaults for
     /// fields the netlist left out.
@@ -219,10 +253,7 @@ impl Waveform {
                 per,
                 np,
             } => {
-                let tr = tr.filter(|&x| x > 0.0).unwrap_or(times.tstep);
-                let tf = tf.filter(|&x| x > 0.0).unwrap_or(times.tstep);
-                let pw = pw.unwrap_or(times.tstop);
-                let per = per.filter(|&x| x > 0.0).unwrap_or(times.tstop);
+                let PulseTimes { tr, tf, pw, per } = PulseTimes::resolve(tr, tf, pw, per, times);
                 if t < td {
                     return v1;
                 }
@@ -262,7 +293,7 @@ impl Waveform {
                 theta,
                 phase,
             } => {
-                let freq = freq.unwrap_or(1.0 / times.tstop);
+                let freq = sin_frequency(freq, times);
                 let ph = phase.to_radians();
                 if t < td {
                     vo + va * ph.sin()
