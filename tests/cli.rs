@@ -639,3 +639,131 @@ fn import_warns_about_nodes_with_one_connection() {
     // It is a warning: the circuit still simulates.
     ok(&["simulate", net.to_str().unwrap()]);
 }
+
+/// `memnet export --to dot` writes Graphviz through petgraph's DOT writer:
+/// parsed back (petgraph's DOT parser), it has the network's nodes and
+/// edges, each edge labelled with its device name and coloured by w(0).
+#[test]
+fn export_dot_parses_back_with_names_and_state_colours() {
+    use petgraph::dot::dot_parser::{DotAttrList, DotNodeWeight, ParseFromDot};
+    use petgraph::graph::DiGraph;
+    let f = fixture("e4_grid.cir");
+    let out = tmp("e4.dot");
+    ok(&[
+        "export",
+        f.to_str().unwrap(),
+        "--to",
+        "dot",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&out).expect("dot file");
+    let g: DiGraph<DotNodeWeight<'_>, DotAttrList<'_>> =
+        ParseFromDot::try_from(text.as_str()).expect("valid DOT");
+    assert_eq!(g.node_count(), 9);
+    assert_eq!(g.edge_count(), 12);
+    let attr = |list: &DotAttrList<'_>, key: &str| -> Option<String> {
+        list.elems
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.trim_matches('"').to_string())
+    };
+    let mut labels: Vec<String> = g
+        .edge_weights()
+        .map(|a| attr(a, "label").expect("edge label"))
+        .collect();
+    labels.sort();
+    let mut want: Vec<String> = (0..12).map(|k| format!("xm{k}")).collect();
+    want.sort();
+    // V0 is folded into xm0's edge and named with it.
+    let l0 = labels.iter().position(|l| l.starts_with("xm0")).unwrap();
+    assert_eq!(labels[l0], "xm0 + v0");
+    labels[l0] = "xm0".into();
+    labels.sort();
+    assert_eq!(labels, want);
+    // w0 = 0.2 + 0.05 k: xm0 and xm11 get the colours of 0.2 and 0.75.
+    for e in g.edge_weights() {
+        let label = attr(e, "label").unwrap();
+        let k: usize = label[2..].split(' ').next().unwrap().parse().unwrap();
+        let w0 = 0.2 + 0.05 * k as f64;
+        assert_eq!(
+            attr(e, "color").unwrap(),
+            memnet_graph::state_colour(w0),
+            "{label}"
+        );
+    }
+}
+
+/// Fixed-step methods step by --dt and interpolate the samples: 2 RK4
+/// steps with 101 samples take 2 steps, and the samples agree with a run
+/// whose steps land on every sample to the interpolant's order
+/// (cubic Hermite, O(dt^4): here dt = 0.5, so a few 1e-4).
+#[test]
+fn rk4_samples_between_steps_are_interpolated() {
+    let f = fixture("e4_grid.cir");
+    let coarse = tmp("coarse.csv");
+    let text = ok(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--t-end",
+        "1",
+        "--method",
+        "rk4",
+        "--dt",
+        "0.5",
+        "--out",
+        coarse.to_str().unwrap(),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["steps"], 2, "--dt means what it says");
+    assert_eq!(v["samples"], 101);
+    // 4 stages per step plus the end derivative of the last step.
+    assert_eq!(v["rhs_evals"], 9);
+    let (_, t, rows) = read_csv(&coarse);
+    assert_eq!(t.len(), 101);
+    // Landing on every sample: dt = sample interval = 0.01, a run at
+    // RK4 accuracy 1e-10, so the difference is the interpolation error.
+    let fine = tmp("fine.csv");
+    ok(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--t-end",
+        "1",
+        "--dt",
+        "0.01",
+        "--out",
+        fine.to_str().unwrap(),
+    ]);
+    let (_, tf, rows_f) = read_csv(&fine);
+    assert_eq!(t, tf);
+    let worst = rows
+        .iter()
+        .zip(&rows_f)
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+        .fold(0.0, f64::max);
+    assert!(worst > 0.0 && worst < 2e-3, "interpolation error {worst}");
+    // Halving dt divides it by about 2^4.
+    let half = tmp("half.csv");
+    ok(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--t-end",
+        "1",
+        "--dt",
+        "0.25",
+        "--out",
+        half.to_str().unwrap(),
+    ]);
+    let (_, _, rows_h) = read_csv(&half);
+    let worst_h = rows_h
+        .iter()
+        .zip(&rows_f)
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+        .fold(0.0, f64::max);
+    let ratio = worst / worst_h;
+    assert!(
+        (8.0..32.0).contains(&ratio),
+        "error ratio {ratio} for dt halved"
+    );
+}

@@ -1,59 +1,59 @@
-//! The memory equation evaluated in nodal form (theory.md 3.3 item 4 with
-//! the generalisations 3.4 and 3.8) and [`integrate`], the solver crate's
+//! The memory equation of a [`Model`] evaluated through the solver's one
+//! nodal evaluator ([`memnet_solver::NodalSolver`], theory.md 3.3 item 4
+//! with the generalisations 3.4 and 3.8) and its device seam
+//! ([`memnet_solver::LinearLaw`]), and [`integrate`], the solver crate's
 //! Dormand-Prince 5(4) set up to produce the trajectories the checks are
 //! verified on (samples on step ends, stop at the first exit from [0, 1]).
 //!
-//! The analysis keeps its own evaluator rather than the solver crate's so
-//! that it can evaluate the currents for *arbitrary* source vectors (the
-//! Jacobian needs K e_k, theory.md 7) and transformed networks (symmetry
-//! checks) with the same code.
+//! [`Evaluator`] takes *arbitrary* source vectors and injections: the
+//! Jacobian needs K e_k (theory.md 7), the symmetry checks transformed
+//! networks.
 
 use std::cell::Cell;
 
-use memnet_solver::{OdeSystem, Sampling, SolveError, Stepper};
+use memnet_solver::{
+    DeviceLaw, LinearLaw, NodalSolver, NodalSources, OdeSystem, Ordering, Sampling, SolveError,
+    Stepper,
+};
 use serde::Serialize;
 
 use crate::error::AnalysisError;
-use crate::laplacian::Laplacian;
 use crate::model::{EdgeKind, Model};
 
-/// Nodal evaluator of branch currents and dw/dt for a [`Model`].
-pub struct Nodal<'m> {
+/// Branch currents and dw/dt of a [`Model`]: conductances from the linear
+/// law, one factorisation per state, any number of solves per
+/// factorisation.
+pub struct Evaluator<'m> {
     model: &'m Model,
-    lap: Laplacian,
-    ends: Vec<(Option<usize>, Option<usize>)>,
-    g: Vec<f64>,
+    nodal: NodalSolver,
+    law: LinearLaw,
     s: Vec<f64>,
     jn: Vec<f64>,
-    phi: Vec<f64>,
     i: Vec<f64>,
 }
 
-impl<'m> Nodal<'m> {
+impl<'m> Evaluator<'m> {
     pub fn new(model: &'m Model) -> Result<Self, AnalysisError> {
-        let topo = &model.topo;
-        let lap = Laplacian::new(topo)?;
-        // Reduced indices of (tail, head); a self-loop has no ends (zero
-        // column of B).
-        let ends = (0..topo.n_edges)
-            .map(|k| {
-                let (t, h) = (topo.tails[k], topo.heads[k]);
-                if t == h {
-                    (None, None)
-                } else {
-                    (topo.reduced_index[t], topo.reduced_index[h])
-                }
-            })
-            .collect();
+        let nodal = NodalSolver::new(&model.topo, Ordering::Amd)
+            .map_err(|e| AnalysisError::Numerical(e.to_string()))?;
+        // The model has normalised every polarity to +1 (theory.md 3.5).
+        let mut law = LinearLaw::default();
+        for st in 0..model.n_memristors() {
+            let p = model.params(st);
+            law.ron.push(p.ron);
+            law.xi.push(p.xi);
+            law.alpha.push(p.alpha);
+            law.beta.push(p.beta);
+            law.polarity.push(1.0);
+            law.w0.push(p.w0);
+        }
         let m = model.n_edges();
-        Ok(Nodal {
+        Ok(Evaluator {
             model,
-            lap,
-            ends,
-            g: vec![0.0; m],
+            nodal,
+            law,
             s: vec![0.0; m],
-            jn: vec![0.0; topo.n_nodes],
-            phi: Vec::new(),
+            jn: vec![0.0; model.topo.n_nodes],
             i: vec![0.0; m],
         })
     }
@@ -65,43 +65,44 @@ impl<'m> Nodal<'m> {
     /// Conductances G_k = 1/(ron_k (1 + xi_k w_k)) (1/R for resistors) and
     /// the factorisation of B_r G B_r^T.
     pub fn factor_at(&mut self, w: &[f64]) -> Result<(), AnalysisError> {
-        for (e, g) in self.model.edges.iter().zip(self.g.iter_mut()) {
+        let g = self.nodal.conductances_mut();
+        for (e, g) in self.model.edges.iter().zip(g.iter_mut()) {
             *g = match e.kind {
-                EdgeKind::Memristor { state, params } => {
-                    1.0 / (params.ron * (1.0 + params.xi * w[state]))
+                EdgeKind::Memristor { state, .. } => {
+                    self.law.conductance(state, w[state], 0.0).map_err(|_| {
+                        AnalysisError::Numerical(format!(
+                            "{} has a non-positive resistance at w = {}",
+                            e.name, w[state]
+                        ))
+                    })?
                 }
                 EdgeKind::Resistor { resistance } => 1.0 / resistance,
             };
         }
-        self.lap.factor(&self.g)
+        self.nodal.factor().map_err(|_| {
+            AnalysisError::Numerical(
+                "the weighted Laplacian is not positive definite (a device has a \
+                 non-positive resistance at this state)"
+                    .into(),
+            )
+        })
     }
 
-    /// Conductances of the last [`Nodal::factor_at`].
+    /// Conductances of the last [`Evaluator::factor_at`].
     pub fn conductances(&self) -> &[f64] {
-        &self.g
+        self.nodal.conductances()
     }
 
     /// Branch currents i = G (S + B^T phi) with B_r G B_r^T phi = J_r - B_r G S
     /// (theory.md 3.3 item 4, 3.4), for a given source vector `s` (all edges)
     /// and node injections `jn`, at the last factored state.
     pub fn currents_for(&mut self, s: &[f64], jn: &[f64], out: &mut [f64]) {
-        let topo = &self.model.topo;
-        self.phi.clear();
-        self.phi.extend(topo.reduced_nodes.iter().map(|&n| jn[n]));
-        for (k, &(a, b)) in self.ends.iter().enumerate() {
-            let gs = self.g[k] * s[k];
-            if let Some(a) = a {
-                self.phi[a] -= gs;
-            }
-            if let Some(b) = b {
-                self.phi[b] += gs;
-            }
-        }
-        self.lap.solve_in_place(&mut self.phi);
-        for (k, &(a, b)) in self.ends.iter().enumerate() {
-            let drop = a.map_or(0.0, |a| self.phi[a]) - b.map_or(0.0, |b| self.phi[b]);
-            out[k] = self.g[k] * (s[k] + drop);
-        }
+        let sources = NodalSources {
+            series: s,
+            injection: jn,
+            constraints: &[],
+        };
+        self.nodal.solve(&sources, out);
     }
 
     /// Currents of every edge at (t, w).
@@ -109,24 +110,22 @@ impl<'m> Nodal<'m> {
         self.factor_at(w)?;
         self.model.sources_at(t, &mut self.s);
         self.model.injections_at(t, &mut self.jn);
-        let s = std::mem::take(&mut self.s);
-        let jn = std::mem::take(&mut self.jn);
-        let mut i = std::mem::take(&mut self.i);
-        self.currents_for(&s, &jn, &mut i);
-        let out = i.clone();
-        self.s = s;
-        self.jn = jn;
-        self.i = i;
-        Ok(out)
+        let sources = NodalSources {
+            series: &self.s,
+            injection: &self.jn,
+            constraints: &[],
+        };
+        self.nodal.solve(&sources, &mut self.i);
+        Ok(self.i.clone())
     }
 
     /// dw/dt = alpha_k w_k - (ron_k/beta_k) i_k (theory.md 1.2, 3.8; polarity
     /// is normalised to +1 by the model).
     pub fn rhs(&mut self, t: f64, w: &[f64], dw: &mut [f64]) -> Result<(), AnalysisError> {
         let i = self.currents(t, w)?;
+        let g = self.nodal.conductances();
         for (st, &k) in self.model.memristor_edges.iter().enumerate() {
-            let p = self.model.params(st);
-            dw[st] = p.alpha * w[st] - p.ron / p.beta * i[k];
+            dw[st] = self.law.state_rate(st, w[st], i[k] / g[k], i[k]);
         }
         Ok(())
     }
@@ -357,7 +356,7 @@ pub fn simulate(
     n_samples: usize,
     tol: Tolerance,
 ) -> Result<Trajectory, AnalysisError> {
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     let w0 = model.w0();
     let mut traj = integrate(
         |t, w, dw| nodal.rhs(t, w, dw),

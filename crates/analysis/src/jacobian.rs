@@ -8,7 +8,7 @@ use faer::{Mat, MatRef, Side};
 use serde::Serialize;
 
 use crate::dense;
-use crate::dynamics::Nodal;
+use crate::dynamics::Evaluator;
 use crate::error::AnalysisError;
 use crate::model::{EdgeKind, Model};
 use crate::verdict::Verdict;
@@ -135,7 +135,7 @@ pub fn jacobian_columns(
     w: &[f64],
     mut sink: impl FnMut(usize, &[f64]),
 ) -> Result<(), AnalysisError> {
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     let i = nodal.currents(t, w)?;
     let m = model.n_edges();
     let nm = model.n_memristors();
@@ -377,7 +377,7 @@ pub fn find_fixed_point(model: &Model, w_start: &[f64]) -> Option<Vec<f64>> {
     if w_start.is_empty() {
         return None;
     }
-    let mut nodal = Nodal::new(model).ok()?;
+    let mut nodal = Evaluator::new(model).ok()?;
     let mut w = w_start.to_vec();
     let n = w.len();
     let mut f = vec![0.0; n];

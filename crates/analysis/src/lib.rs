@@ -8,7 +8,8 @@
 //! [`AnalysisReport`] (serde) and [`render_text`]. The building blocks are
 //! public for tests and other tools: [`model::Model`] (the network in the
 //! theory's normal form, with its [`memnet_graph::Topology`]), [`dense`]
-//! (Omega, K), [`laplacian`] (sparse weighted nodal solves; the implicit
+//! (Omega, K), [`dynamics`] (currents and dw/dt for arbitrary sources
+//! through the solver's [`memnet_solver::NodalSolver`]; the implicit
 //! projectors are [`memnet_graph::OmegaOperator`]) and one module per
 //! result. Trajectories come from [`memnet_solver::integrate`].
 
@@ -17,7 +18,6 @@ pub mod dynamics;
 pub mod error;
 pub mod flux;
 pub mod jacobian;
-pub mod laplacian;
 pub mod linear;
 pub mod lyapunov;
 pub mod memory;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::dense;
-use crate::dynamics::{Nodal, Tolerance, Trajectory, integrate};
+use crate::dynamics::{Evaluator, Tolerance, Trajectory, integrate};
 use crate::error::AnalysisError;
 use crate::model::Model;
 use crate::verdict::Verdict;
@@ -255,7 +255,7 @@ pub fn check_reduced_dynamics(
             1e-10,
         ));
     }
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     let red = integrate(
         |t, z, dz| {
             let w = lift(t, z);

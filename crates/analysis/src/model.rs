@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use memnet_graph::{Device, Network, Topology};
+use memnet_graph::{Device, Network, Topology, TopologyError};
 use memnet_spice::{Loc, TranTimes, Waveform};
 use serde::Serialize;
 
@@ -133,80 +133,71 @@ impl Model {
                 ))
             }
         };
-        // Constraint forest: the constraints as edges pos -> neg. Its
-        // components are the supernodes; its spanning forest, rooted at the
-        // ground node where present (else at the lowest member), carries the
-        // offsets c_n, which are path sums and so independent of the tree
-        // because a forest has one path.
-        for c in &net.constraints {
-            node_ok(c.pos, &c.name, c.loc.as_ref())?;
-            node_ok(c.neg, &c.name, c.loc.as_ref())?;
-        }
+        // Supernodes and their constraint trees come from the network's
+        // topology; the offsets c_n are path sums along the tree, so they
+        // are independent of the tree (a forest has one path).
+        let net_topo = Topology::try_new(net).map_err(|e| match e {
+            TopologyError::VoltageSourceLoop { constraint } => {
+                let c = &net.constraints[constraint];
+                AnalysisError::element(
+                    &c.name,
+                    c.loc.as_ref(),
+                    "closes a loop of ideal voltage sources (their voltages are over-determined)",
+                )
+            }
+            TopologyError::BadEndpoint { edge, node, .. } => {
+                let e = &net.edges[edge];
+                AnalysisError::element(
+                    &e.name,
+                    e.loc.as_ref(),
+                    format!("refers to node index {node}, but the network has {n} nodes"),
+                )
+            }
+            TopologyError::BadConstraint {
+                constraint, node, ..
+            } => {
+                let c = &net.constraints[constraint];
+                AnalysisError::element(
+                    &c.name,
+                    c.loc.as_ref(),
+                    format!("refers to node index {node}, but the network has {n} nodes"),
+                )
+            }
+            e => e.into(),
+        })?;
+        let sup = &net_topo.supernodes;
         let ground_node = net
             .node_names
             .iter()
             .position(|s| s == memnet_spice::GROUND);
-        let forest = Topology::from_edges(
-            n,
-            net.constraints.iter().map(|c| c.pos).collect(),
-            net.constraints.iter().map(|c| c.neg).collect(),
-            ground_node,
-            &[],
-        );
-        if let Some(&ci) = forest.chords.first() {
-            let c = &net.constraints[ci];
-            return Err(AnalysisError::element(
-                &c.name,
-                c.loc.as_ref(),
-                "closes a loop of ideal voltage sources (their voltages are over-determined)",
-            ));
-        }
-        // Parents before children: increasing depth in the forest.
-        let mut by_depth: Vec<usize> = (0..n).collect();
-        by_depth.sort_by_key(|&v| forest.depth[v]);
         let mut offset: Vec<Vec<SourceTerm>> = vec![Vec::new(); n];
-        for v in by_depth {
-            let Some(ci) = forest.parent_edge[v] else {
-                continue;
-            };
-            let c = &net.constraints[ci];
-            // phi_pos - phi_neg = V: c_v = c_u + V if v is pos, c_u - V if neg.
-            let (u, sign) = if v == c.pos {
-                (c.neg, 1.0)
-            } else {
-                (c.pos, -1.0)
-            };
-            let mut terms = offset[u].clone();
+        for l in &sup.links {
+            // phi_pos - phi_neg = V: c_v = c_u + sign V along the link.
+            let mut terms = offset[l.parent].clone();
             terms.push(SourceTerm {
-                sign,
-                waveform: c.source.waveform.clone(),
+                sign: l.sign,
+                waveform: net.constraints[l.constraint].source.waveform.clone(),
             });
-            offset[v] = terms;
+            offset[l.node] = terms;
         }
-        let root_of = &forest.component;
-        // Contracted numbering, in order of first member.
-        let mut index_of_root = vec![usize::MAX; n];
-        let mut node_of = vec![0; n];
-        let mut node_names: Vec<String> = Vec::new();
-        for i in 0..n {
-            let r = root_of[i];
-            if index_of_root[r] == usize::MAX {
-                index_of_root[r] = node_names.len();
+        // Contracted numbering (supernodes, in order of first member).
+        let node_of: Vec<usize> = (0..n).map(|i| sup.of(i)).collect();
+        let mut node_names: Vec<String> = Vec::with_capacity(sup.count);
+        for (i, &s) in node_of.iter().enumerate() {
+            if s == node_names.len() {
                 node_names.push(net.node_names[i].clone());
             } else {
-                let name = &mut node_names[index_of_root[r]];
+                let name = &mut node_names[s];
                 name.push('=');
                 name.push_str(&net.node_names[i]);
             }
-            node_of[i] = index_of_root[r];
         }
+        drop(net_topo);
 
         let mut edges = Vec::with_capacity(net.edges.len());
         let mut memristor_edges = Vec::new();
         for e in &net.edges {
             let loc = e.loc.as_ref();
-            node_ok(e.tail, &e.name, loc)?;
-            node_ok(e.head, &e.name, loc)?;
             let mut terms = Vec::new();
             if let Some(s) = &e.source {
                 terms.push(SourceTerm {
@@ -303,7 +294,7 @@ impl Model {
             ground_node.map(|g| node_of[g]),
             // Constraints are contracted away: none are left.
             &[],
-        ));
+        )?);
         let mut injections = Vec::new();
         for j in &net.injections {
             node_ok(j.from, &j.name, j.loc.as_ref())?;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::dense;
-use crate::dynamics::{BoundExit, Nodal, Tolerance, simulate};
+use crate::dynamics::{BoundExit, Evaluator, Tolerance, simulate};
 use crate::error::AnalysisError;
 use crate::flux::{check_flux_law, check_strong_regime};
 use crate::jacobian::{
@@ -337,7 +337,7 @@ fn resistances(model: &Model, w: &[f64]) -> Vec<f64> {
 fn jacobian_at(model: &Model, label: &str, t: f64, w: &[f64]) -> Result<JacobianAt, AnalysisError> {
     let jac = jacobian_dense(model, t, w)?;
     let ev = eigenvalues(jac.as_ref())?;
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     let fd = finite_difference_jacobian(|w, f| nodal.rhs(t, w, f), w, 1e-6)?;
     let fd_err = (&jac - &fd).norm_max();
     let scale = 1.0 + jac.norm_max();
@@ -380,7 +380,7 @@ fn jacobian_at_columns(
             picked.push((j, col.to_vec()));
         }
     })?;
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     let h = 1e-6;
     let (mut wp, mut fp, mut fm) = (w.to_vec(), vec![0.0; nm], vec![0.0; nm]);
     let mut worst = 0.0f64;

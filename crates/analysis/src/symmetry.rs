@@ -6,7 +6,7 @@ use faer::Mat;
 use serde::Serialize;
 
 use crate::dense;
-use crate::dynamics::{Nodal, Tolerance, Trajectory, integrate};
+use crate::dynamics::{Evaluator, Tolerance, Trajectory, integrate};
 use crate::error::AnalysisError;
 use crate::memory::DENSE_LIMIT;
 use crate::model::{EdgeKind, Model, SourceTerm};
@@ -64,7 +64,7 @@ fn run(
     t: f64,
     drift: Option<&[f64]>,
 ) -> Result<Trajectory, AnalysisError> {
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     integrate(
         |t, w, dw| {
             nodal.rhs(t, w, dw)?;
@@ -171,7 +171,7 @@ pub fn check_cycle_basis(model: &Model, t: f64, seed: u64) -> Result<SymmetryChe
     let o2 = dense::omega_from_cycles(ta.as_ref())?;
     let mut worst = (&o1 - &o2).norm_max();
     let traj = run(model, &model.w0(), t, None)?;
-    let mut nodal = Nodal::new(model)?;
+    let mut nodal = Evaluator::new(model)?;
     let zero_j = vec![0.0; model.topo.n_nodes];
     for (tt, w) in [traj.times[0], traj.last().0]
         .into_iter()

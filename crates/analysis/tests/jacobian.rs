@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use memnet_analysis::dense;
-use memnet_analysis::dynamics::Nodal;
+use memnet_analysis::dynamics::Evaluator;
 use memnet_analysis::jacobian::*;
 use memnet_analysis::model::Model;
 use rand::{Rng, SeedableRng};
@@ -95,7 +95,7 @@ fn jacobian_matches_finite_differences() {
         let model = Model::from_network(&net, 1.0).unwrap();
         let w = random_state(&mut rng, model.n_memristors(), 0.05, 0.95);
         let jac = jacobian_dense(&model, 0.0, &w).unwrap();
-        let mut nodal = Nodal::new(&model).unwrap();
+        let mut nodal = Evaluator::new(&model).unwrap();
         let fd = finite_difference_jacobian(|w, f| nodal.rhs(0.0, w, f), &w, 1e-6).unwrap();
         assert!(
             (&jac - &fd).norm_max() < 1e-7,

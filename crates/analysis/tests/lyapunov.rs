@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use memnet_analysis::Verdict;
-use memnet_analysis::dynamics::{Nodal, Tolerance, integrate, simulate};
+use memnet_analysis::dynamics::{Evaluator, Tolerance, integrate, simulate};
 use memnet_analysis::lyapunov::{LyapunovData, lyapunov_series, monotonicity};
 use memnet_analysis::model::{EdgeKind, Model};
 use memnet_graph::OmegaOperator;
@@ -62,7 +62,7 @@ fn exact_lyapunov_random_graphs() {
                 assert!(monotonicity(&values).holds(), "alpha {alpha} xi {xi}");
                 // Strictly decreasing overall (it is not constant).
                 assert!(values[200] < values[0]);
-                let mut nodal = Nodal::new(&model).unwrap();
+                let mut nodal = Evaluator::new(&model).unwrap();
                 let mut f = vec![0.0; model.n_memristors()];
                 for w in traj.states.iter().step_by(40) {
                     nodal.rhs(0.0, w, &mut f).unwrap();
@@ -120,7 +120,7 @@ fn weak_regime() {
         let model = Model::from_network(&random_network(40, 1, p, 0.5), 1.0).unwrap();
         let proj = projector(&model);
         let data = LyapunovData::new(&proj, model.sources_vec(0.0), model.uniform().unwrap());
-        let mut nodal = Nodal::new(&model).unwrap();
+        let mut nodal = Evaluator::new(&model).unwrap();
         let w0 = model.w0();
         let mut f = vec![0.0; w0.len()];
         nodal.rhs(0.0, &w0, &mut f).unwrap();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use memnet_analysis::dynamics::Nodal;
+use memnet_analysis::dynamics::Evaluator;
 use memnet_analysis::model::Model;
 use memnet_analysis::{AnalysisError, AnalyzeOptions, Verdict, analyze, render_text};
 use memnet_graph::{Device, Edge, Injection, PotentialConstraint};
@@ -206,7 +206,7 @@ fn constraint_contraction_currents() {
     });
     let model = Model::from_network(&net, 1.0).unwrap();
     assert_eq!(model.topo.n_nodes, 2);
-    let mut nodal = Nodal::new(&model).unwrap();
+    let mut nodal = Evaluator::new(&model).unwrap();
     let w = model.w0();
     let i = nodal.currents(0.0, &w).unwrap();
     let r: Vec<f64> = w.iter().map(|x| 1.0 + x).collect();
@@ -414,7 +414,7 @@ fn constraint_chain_offsets_add() {
     assert_eq!(model.topo.n_nodes, 2);
     let s = model.sources_vec(0.0);
     assert!((s[0] - 1.5).abs() < 1e-15, "{s:?}");
-    let mut nodal = Nodal::new(&model).unwrap();
+    let mut nodal = Evaluator::new(&model).unwrap();
     let i = nodal.currents(0.0, &model.w0()).unwrap();
     assert!((i[0] - 1.5 / 1.5).abs() < 1e-14);
     // Edge 3 -> 1 hangs off the supernode: no loop, no current.

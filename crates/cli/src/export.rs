@@ -1,4 +1,5 @@
-//! `memnet export`: the same circuit as a self-contained ngspice deck.
+//! `memnet export`: the same circuit as a self-contained ngspice deck, or
+//! the network as a Graphviz graph.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,9 +15,14 @@ use crate::input::{InputArgs, load};
 pub enum Target {
     /// ngspice 39 or later (`ngspice -b OUT.cir`)
     Ngspice,
+    /// Graphviz DOT (`dot -Tsvg OUT.dot -o net.svg`): edges labelled with
+    /// device names, memristors coloured by w(0) (red 0 .. blue 1),
+    /// resistors grey and dashed
+    Dot,
 }
 
-/// Write the circuit as a self-contained ngspice deck.
+/// Write the circuit as a self-contained ngspice deck, or the network as
+/// a Graphviz graph (`--to dot`).
 ///
 /// The deck holds the canonical memristor subcircuit body, every element,
 /// each memristor's initial state as the `IC=` of its state capacitor (run
@@ -30,8 +36,8 @@ pub struct Args {
     /// Simulator dialect of the deck.
     #[arg(long, value_enum, default_value_t = Target::Ngspice)]
     pub to: Target,
-    /// The deck to write.
-    #[arg(short, long, value_name = "OUT.cir")]
+    /// The file to write (a deck, or a `.dot` graph with `--to dot`).
+    #[arg(short, long, value_name = "OUT")]
     pub out: PathBuf,
     /// Stop time. Default: the netlist's `.tran` stop time.
     #[arg(long, value_name = "T")]
@@ -54,6 +60,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> CliResult {
     let loaded = load(&a.file, &a.input)?;
+    if a.to == Target::Dot {
+        let net = loaded.network.map_err(crate::input::network_error)?;
+        return std::fs::write(&a.out, net.to_dot()).map_err(|e| CliError::io(a.out.display(), e));
+    }
     let circuit = match loaded.circuit {
         Some(c) => c,
         None => loaded

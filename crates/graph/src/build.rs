@@ -9,6 +9,7 @@
 //! ngspice's `V n+ n- val` meaning V(n+) - V(n-) = val, crossing the source
 //! from n- to n+ gives S = +val, from n+ to n- gives S = -val.
 
+use petgraph::unionfind::UnionFind;
 use std::collections::HashMap;
 
 use memnet_spice::{
@@ -252,7 +253,7 @@ impl Network {
         // ideal voltage sources) and then edges + constraints (cut sets).
         let n = net.node_names.len();
         let n_vsources = roles.iter().filter(|&&r| r == Role::VSource).count();
-        let mut vforest = UnionFind::new(if n_vsources > 0 { n } else { 0 });
+        let mut vforest = UnionFind::<usize>::new(if n_vsources > 0 { n } else { 0 });
         let mut vadj: HashMap<usize, Vec<(usize, usize)>, FxBuild> = HashMap::default();
 
         for (i, e) in els.iter().enumerate() {
@@ -309,7 +310,7 @@ impl Network {
                         ));
                         continue;
                     }
-                    if vforest.find(pos) == vforest.find(neg) {
+                    if vforest.find_mut(pos) == vforest.find_mut(neg) {
                         let path = forest_path(&vadj, pos, neg);
                         let mut members: Vec<&str> =
                             path.iter().map(|&j| els[j].name.as_str()).collect();
@@ -362,7 +363,7 @@ impl Network {
 
         // Cut sets of current sources: an injection joining two parts that
         // nothing but current sources connects leaves KCL unsatisfiable.
-        let mut joined = UnionFind::new(if net.injections.is_empty() { 0 } else { n });
+        let mut joined = UnionFind::<usize>::new(if net.injections.is_empty() { 0 } else { n });
         if !net.injections.is_empty() {
             for e in &net.edges {
                 joined.union(e.tail, e.head);
@@ -372,7 +373,7 @@ impl Network {
             }
         }
         for j in &net.injections {
-            if j.from != j.to && joined.find(j.from) != joined.find(j.to) {
+            if j.from != j.to && joined.find_mut(j.from) != joined.find_mut(j.to) {
                 let loc = j.loc.clone().unwrap_or_else(|| Loc::new("<network>", 0, 0));
                 errs.push(Diagnostic::new(
                     loc,
@@ -526,33 +527,6 @@ impl std::hash::Hasher for FxHasher {
         x ^= x >> 33;
         x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
         x ^ (x >> 33)
-    }
-}
-
-/// Plain union-find with path halving.
-pub(crate) struct UnionFind {
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    pub(crate) fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-        }
-    }
-    pub(crate) fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
-        }
-        x
-    }
-    pub(crate) fn union(&mut self, a: usize, b: usize) -> bool {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            self.parent[ra] = rb;
-        }
-        ra != rb
     }
 }
 

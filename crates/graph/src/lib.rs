@@ -16,11 +16,14 @@
 //!   Laplacian solve (sparse Cholesky, factored once); the dense projectors
 //!   are [`Topology::omega_a_dense`] and [`Topology::omega_bt_dense`].
 //! * [`Summary`] holds the counts (`memnet import --json`).
+//! * [`Network::to_petgraph`] and [`Network::to_dot`] hand the network to
+//!   petgraph and Graphviz.
 
 pub mod build;
 pub mod error;
 pub mod files;
 pub mod generate;
+pub mod graphviz;
 pub mod network;
 pub mod projector;
 pub mod summary;
@@ -33,10 +36,13 @@ pub use generate::{
     DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Orientation, RandomSources, WInit,
     generate, random_connected_graph,
 };
+pub use graphviz::{EdgeWeight, state_colour};
 pub use network::{
     Device, Edge, EdgeId, Injection, MemristorParams, Network, NodeId, PotentialConstraint,
     SeriesSource, TranSpec,
 };
 pub use projector::OmegaOperator;
 pub use summary::Summary;
-pub use topology::{CycleBasis, LaplacianPattern, Topology, TopologyError};
+pub use topology::{
+    CycleBasis, LaplacianPattern, NO_SLOT, OffsetLink, Supernodes, Topology, TopologyError,
+};

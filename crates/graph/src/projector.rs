@@ -35,9 +35,9 @@ impl OmegaOperator {
             let val = pattern.values(&ones);
             let mat = SparseColMatRef::new(pattern.symbolic.as_ref(), &val);
             let la = |e: &dyn std::fmt::Display| TopologyError::LinearAlgebra(e.to_string());
-            let sym = SymbolicLlt::try_new(pattern.symbolic.as_ref(), Side::Lower)
+            let sym = SymbolicLlt::try_new(pattern.symbolic.as_ref(), Side::Upper)
                 .map_err(|e| la(&format!("{e:?}")))?;
-            Some(Llt::try_new_with_symbolic(sym, mat, Side::Lower).map_err(|e| la(&e))?)
+            Some(Llt::try_new_with_symbolic(sym, mat, Side::Upper).map_err(|e| la(&e))?)
         };
         Ok(OmegaOperator { topo, llt })
     }

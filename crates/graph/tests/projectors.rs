@@ -209,7 +209,7 @@ fn t16_locality_on_8x8_grid() {
         let mut queue = std::collections::VecDeque::from([i]);
         while let Some(e) = queue.pop_front() {
             for node in [t.tails[e], t.heads[e]] {
-                for &f in &t.adj_edges[t.adj_ptr[node]..t.adj_ptr[node + 1]] {
+                for f in t.edges_at(node) {
                     if dist[f] == usize::MAX {
                         dist[f] = dist[e] + 1;
                         queue.push_back(f);

@@ -21,7 +21,7 @@ use crate::SolveError;
 use crate::error::Element;
 use crate::memory::MemoryRhs;
 use crate::nodal::NONE;
-use crate::simulate::{BoundHit, ChargeMonitor, SampleSink, SimOptions, SimReport};
+use crate::run::{BoundHit, ChargeMonitor, SampleSink, SimOptions, SimReport};
 use crate::waveform::integral;
 
 /// Newton stops when the update is below this times (1 + |psi|).
@@ -55,19 +55,21 @@ impl<'a> ExactSolver<'a> {
     /// Refuses networks with alpha != 0 (the flux law (C2) is then not an
     /// algebraic equation).
     pub fn new(rhs: &'a mut MemoryRhs) -> Result<Self, SolveError> {
-        if let Some(s) = rhs.alpha.iter().position(|&a| a != 0.0) {
+        let law = &rhs.law;
+        if let Some(s) = law.alpha.iter().position(|&a| a != 0.0) {
             let k = rhs.state_edge[s];
             return Err(SolveError::ExactUnsupported(format!(
                 "{}: alpha = {} != 0; the integrated laws hold only for alpha = 0 (use dopri5)",
                 Element::new(&rhs.names[k], rhs.locs[k].as_ref()),
-                rhs.alpha[s]
+                law.alpha[s]
             )));
         }
-        let n_u = rhs.nodal.n_unknowns;
+        let n_u = rhs.nodal.n_unknowns();
         let m = rhs.names.len();
         let u0 = (0..rhs.n_memristors())
-            .map(|s| rhs.w0[s] + 0.5 * rhs.xi[s] * rhs.w0[s] * rhs.w0[s])
+            .map(|s| law.w0[s] + 0.5 * law.xi[s] * law.w0[s] * law.w0[s])
             .collect();
+        let w = law.w0.clone();
         Ok(ExactSolver {
             u0,
             sigma: vec![0.0; m],
@@ -75,10 +77,10 @@ impl<'a> ExactSolver<'a> {
             cons_int: vec![0.0; rhs.cons.len()],
             offsets: vec![
                 0.0;
-                if rhs.nodal.links.is_empty() {
+                if rhs.nodal.links().is_empty() {
                     0
                 } else {
-                    rhs.nodal.n_nodes
+                    rhs.nodal.n_nodes()
                 }
             ],
             psi: vec![0.0; n_u],
@@ -87,7 +89,7 @@ impl<'a> ExactSolver<'a> {
             resid: vec![0.0; n_u],
             delta: vec![0.0; n_u],
             q: vec![0.0; m],
-            w: rhs.w0.clone(),
+            w,
             iterations: 0,
             last_bad: None,
             rhs,
@@ -124,14 +126,13 @@ impl<'a> ExactSolver<'a> {
         for (c, wf) in r.cons.iter().enumerate() {
             self.cons_int[c] = check(integral(wf, t, times), &r.cons_names[c])?;
         }
-        for l in &r.nodal.links {
-            self.offsets[l.node as usize] =
-                self.offsets[l.parent as usize] + l.sign * self.cons_int[l.constraint as usize];
+        for l in r.nodal.links() {
+            self.offsets[l.node] = self.offsets[l.parent] + l.sign * self.cons_int[l.constraint];
         }
         if !self.offsets.is_empty() {
             for k in 0..self.sigma.len() {
-                self.sigma[k] +=
-                    self.offsets[r.nodal.tail[k] as usize] - self.offsets[r.nodal.head[k] as usize];
+                let (t, h) = r.nodal.edge_nodes(k);
+                self.sigma[k] += self.offsets[t] - self.offsets[h];
             }
         }
         for (k, s) in self.sigma.iter().enumerate() {
@@ -150,19 +151,19 @@ impl<'a> ExactSolver<'a> {
     /// (1 + 2 xi c < 0: past the end of its resistance range).
     fn evaluate(&mut self, psi: &[f64]) -> bool {
         let r = &mut *self.rhs;
-        let nod = &r.nodal;
+        let (nod, law) = (&mut r.nodal, &r.law);
         for k in 0..self.q.len() {
-            let (a, b) = (nod.tail_u[k], nod.head_u[k]);
+            let (a, b) = nod.edge_unknowns(k);
             let drive = self.sigma[k] + if a != NONE { psi[a as usize] } else { 0.0 }
                 - if b != NONE { psi[b as usize] } else { 0.0 };
             let st = r.edge_state[k];
             if st == NONE {
-                r.g[k] = r.g_fixed[k];
+                nod.conductances_mut()[k] = r.g_fixed[k];
                 self.q[k] = r.g_fixed[k] * drive;
                 continue;
             }
             let s = st as usize;
-            let (xi, ron, beta, pol) = (r.xi[s], r.ron[s], r.beta[s], r.polarity[s]);
+            let (xi, ron, beta, pol) = (law.xi[s], law.ron[s], law.beta[s], law.polarity[s]);
             // u(w) = c, c = u0 - pol drive / beta; 1 + xi w = sqrt(1 + 2 xi c).
             let c = self.u0[s] - pol * drive / beta;
             let disc = 1.0 + 2.0 * xi * c;
@@ -173,12 +174,12 @@ impl<'a> ExactSolver<'a> {
             let root = disc.sqrt();
             let w = 2.0 * c / (1.0 + root);
             self.w[s] = w;
-            r.g[k] = 1.0 / (ron * root);
-            self.q[k] = pol * beta / ron * (r.w0[s] - w);
+            nod.conductances_mut()[k] = 1.0 / (ron * root);
+            self.q[k] = pol * beta / ron * (law.w0[s] - w);
         }
         self.resid.fill(0.0);
         for k in 0..self.q.len() {
-            let (a, b) = (nod.tail_u[k], nod.head_u[k]);
+            let (a, b) = nod.edge_unknowns(k);
             if a != NONE {
                 self.resid[a as usize] += self.q[k];
             }
@@ -186,13 +187,12 @@ impl<'a> ExactSolver<'a> {
                 self.resid[b as usize] -= self.q[k];
             }
         }
-        for (j, &qj) in self.inj_q.iter().enumerate() {
-            let (a, b) = (nod.inj_from_u[j], nod.inj_to_u[j]);
-            if a != NONE {
-                self.resid[a as usize] += qj;
+        for (&qj, &(from, to)) in self.inj_q.iter().zip(&r.inj_ends) {
+            if let Some(a) = nod.node_unknown(from) {
+                self.resid[a] += qj;
             }
-            if b != NONE {
-                self.resid[b as usize] -= qj;
+            if let Some(b) = nod.node_unknown(to) {
+                self.resid[b] -= qj;
             }
         }
         true
@@ -280,7 +280,6 @@ impl<'a> ExactSolver<'a> {
             for i in 0..n_u {
                 self.delta[i] = -self.resid[i];
             }
-            self.rhs.nodal.assemble(&self.rhs.g);
             if let Err(node) = self.rhs.nodal.factor() {
                 return Err(SolveError::Singular {
                     node: self.rhs.node_names.get(node).cloned().unwrap_or_default(),
@@ -288,7 +287,7 @@ impl<'a> ExactSolver<'a> {
                     reason: "the weighted Laplacian is not positive definite".into(),
                 });
             }
-            self.rhs.nodal.solve_in_place(&mut self.delta);
+            self.rhs.nodal.solve_unknowns_in_place(&mut self.delta);
             let dmax = self.delta.iter().fold(0.0f64, |a, d| a.max(d.abs()));
             let pmax = psi.iter().fold(0.0f64, |a, d| a.max(d.abs()));
             let small = |step: f64| step * dmax <= NEWTON_RTOL * (1.0 + pmax);

@@ -34,6 +34,7 @@
 
 pub mod convention;
 pub mod dense;
+pub mod device;
 mod error;
 pub mod exact;
 mod memory;
@@ -41,18 +42,19 @@ mod nodal;
 pub mod ode;
 mod ordering;
 pub mod output;
+mod run;
 mod simulate;
 pub mod waveform;
 
 pub use dense::{DenseMemoryRhs, dense_memory_rhs, dense_x, omega_dense};
+pub use device::{DeviceFault, DeviceLaw, LinearLaw};
 pub use error::{Element, SolveError};
 pub use memory::{MemoryRhs, memristor_edges, memristor_names};
-pub use nodal::Ordering;
+pub use nodal::{NodalSolver, NodalSources, Ordering};
 pub use ode::{IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
 pub use output::{CsvSink, NpySink};
-pub use simulate::{
-    BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport, simulate,
-};
+pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};
+pub use simulate::simulate;
 
 #[cfg(test)]
 mod tests {

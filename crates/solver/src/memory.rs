@@ -11,12 +11,13 @@
 //! With uniform ron this is theory.md 3.3 item 4 scaled by 1/ron (phi is
 //! the same, x = ron i), hence (ME).
 
-use memnet_graph::{Device, EdgeId, Network};
+use memnet_graph::{Device, EdgeId, Network, NodeId, Topology, TopologyError};
 use memnet_spice::{Loc, TranTimes, Waveform};
 
 use crate::SolveError;
+use crate::device::{DeviceFault, DeviceLaw, LinearLaw};
 use crate::error::Element;
-use crate::nodal::{NONE, NodalSystem, Ordering};
+use crate::nodal::{NONE, NodalSolver, NodalSources, Ordering};
 use crate::ode::OdeSystem;
 
 /// Edge ids of the memristors, in edge order: entry s is the edge whose
@@ -38,33 +39,43 @@ pub fn memristor_names(net: &Network) -> Vec<String> {
         .collect()
 }
 
+/// The topology the solver works on, with its failures as located errors.
+pub(crate) fn network_topology(net: &Network) -> Result<Topology, SolveError> {
+    match Topology::try_new(net) {
+        Ok(t) => Ok(t),
+        Err(TopologyError::VoltageSourceLoop { constraint }) => {
+            let c = &net.constraints[constraint];
+            Err(SolveError::VoltageSourceLoop {
+                element: Element::new(&c.name, c.loc.as_ref()),
+            })
+        }
+        Err(e) => Err(SolveError::InvalidOption(e.to_string())),
+    }
+}
+
 /// Evaluates dw/dt (and the currents) of a network; reusable, allocation
 /// free per evaluation. Build once per topology.
 pub struct MemoryRhs {
-    pub(crate) nodal: NodalSystem,
+    pub(crate) nodal: NodalSolver,
+    /// The device law of the memristors (state component s is device s).
+    pub(crate) law: LinearLaw,
     pub(crate) state_edge: Vec<EdgeId>,
     /// Edge -> state index, NONE for resistors.
     pub(crate) edge_state: Vec<u32>,
-    pub(crate) ron: Vec<f64>,
-    pub(crate) xi: Vec<f64>,
-    pub(crate) alpha: Vec<f64>,
-    pub(crate) beta: Vec<f64>,
-    pub(crate) polarity: Vec<f64>,
-    pub(crate) w0: Vec<f64>,
     /// Per edge: conductance of a resistor (unused for memristors).
     pub(crate) g_fixed: Vec<f64>,
     /// Per edge: constant part of S_k (time-dependent entries overwritten).
     pub(crate) s: Vec<f64>,
     pub(crate) s_dyn: Vec<(u32, f64, Waveform)>,
     pub(crate) inj: Vec<Waveform>,
+    /// (from, to) node of each current source.
+    pub(crate) inj_ends: Vec<(NodeId, NodeId)>,
+    pub(crate) inj_val: Vec<f64>,
+    /// Current injected into each node (empty without current sources).
+    pub(crate) inj_node: Vec<f64>,
     pub(crate) cons: Vec<Waveform>,
     pub(crate) cons_val: Vec<f64>,
-    pub(crate) inj_val: Vec<f64>,
-    /// Node potential offsets from constraint trees (empty if none).
-    pub(crate) offsets: Vec<f64>,
     pub(crate) times: TranTimes,
-    pub(crate) g: Vec<f64>,
-    pub(crate) phi: Vec<f64>,
     pub(crate) current: Vec<f64>,
     pub(crate) sticky: bool,
     pub(crate) clamp_resistance: bool,
@@ -82,7 +93,7 @@ impl std::fmt::Debug for MemoryRhs {
         f.debug_struct("MemoryRhs")
             .field("memristors", &self.state_edge.len())
             .field("edges", &self.names.len())
-            .field("unknowns", &self.nodal.n_unknowns)
+            .field("unknowns", &self.nodal.n_unknowns())
             .finish()
     }
 }
@@ -108,65 +119,24 @@ impl MemoryRhs {
         ordering: Ordering,
     ) -> Result<Self, SolveError> {
         let m = net.n_edges();
-        let mut state_edge = Vec::new();
+        let (law, state_edge) = LinearLaw::from_network(net)?;
         let mut edge_state = vec![NONE; m];
-        let (mut ron, mut xi, mut alpha, mut beta, mut polarity, mut w0) = (
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-        );
+        for (s, &k) in state_edge.iter().enumerate() {
+            edge_state[k] = s as u32;
+        }
         let mut g_fixed = vec![0.0; m];
         let mut s = vec![0.0; m];
         let mut s_dyn = Vec::new();
         for (k, e) in net.edges.iter().enumerate() {
-            let bad = |r: String| invalid(&e.name, e.loc.as_ref(), r);
-            match e.device {
-                Device::Memristor(p) => {
-                    if !(p.ron.is_finite() && p.ron > 0.0) {
-                        return Err(bad(format!("ron = {} must be positive and finite", p.ron)));
-                    }
-                    if !(p.roff.is_finite() && p.roff > 0.0) {
-                        return Err(bad(format!(
-                            "roff = {} must be positive and finite (xi = {} must be > -1)",
-                            p.roff,
-                            p.xi()
-                        )));
-                    }
-                    if !(p.w0.is_finite() && (0.0..=1.0).contains(&p.w0)) {
-                        return Err(bad(format!("w0 = {} must lie in [0, 1]", p.w0)));
-                    }
-                    if !p.alpha.is_finite() {
-                        return Err(bad(format!("alpha = {} must be finite", p.alpha)));
-                    }
-                    if !(p.beta.is_finite() && p.beta != 0.0) {
-                        return Err(bad(format!(
-                            "beta = {} must be finite and non-zero",
-                            p.beta
-                        )));
-                    }
-                    if p.polarity != 1.0 && p.polarity != -1.0 {
-                        return Err(bad(format!("polarity = {} must be +1 or -1", p.polarity)));
-                    }
-                    edge_state[k] = state_edge.len() as u32;
-                    state_edge.push(k);
-                    ron.push(p.ron);
-                    xi.push(p.xi());
-                    alpha.push(p.alpha);
-                    beta.push(p.beta);
-                    polarity.push(p.polarity);
-                    w0.push(p.w0);
+            if let Device::Resistor { resistance } = e.device {
+                if !(resistance.is_finite() && resistance > 0.0) {
+                    return Err(invalid(
+                        &e.name,
+                        e.loc.as_ref(),
+                        format!("resistance {resistance} must be positive and finite"),
+                    ));
                 }
-                Device::Resistor { resistance } => {
-                    if !(resistance.is_finite() && resistance > 0.0) {
-                        return Err(bad(format!(
-                            "resistance {resistance} must be positive and finite"
-                        )));
-                    }
-                    g_fixed[k] = 1.0 / resistance;
-                }
+                g_fixed[k] = 1.0 / resistance;
             }
             if let Some(src) = &e.source {
                 if src.sign != 1.0 && src.sign != -1.0 {
@@ -191,18 +161,31 @@ impl MemoryRhs {
                 }
             }
         }
-        let nodal = NodalSystem::new(net, ordering)?;
-        let has_links = !nodal.links.is_empty();
-        let n_u = nodal.n_unknowns;
+        let topo = network_topology(net)?;
+        // A current source needs a return path: both ends in one component
+        // of edges and constraints (one component of the contracted graph).
+        let q = topo.contracted();
+        for j in &net.injections {
+            let comp = |v: NodeId| q.component.get(topo.supernodes.of(v)).copied();
+            if j.from >= net.n_nodes() || j.to >= net.n_nodes() {
+                return Err(SolveError::InvalidOption(format!(
+                    "current source `{}` refers to a node beyond the network's {}",
+                    j.name,
+                    net.n_nodes()
+                )));
+            }
+            if comp(j.from) != comp(j.to) {
+                return Err(SolveError::FloatingCurrentSource {
+                    element: Element::new(&j.name, j.loc.as_ref()),
+                });
+            }
+        }
+        let nodal = NodalSolver::new(&topo, ordering)?;
+        drop(topo);
         Ok(MemoryRhs {
+            law,
             state_edge,
             edge_state,
-            ron,
-            xi,
-            alpha,
-            beta,
-            polarity,
-            w0,
             g_fixed,
             s,
             s_dyn,
@@ -211,21 +194,20 @@ impl MemoryRhs {
                 .iter()
                 .map(|j| j.source.waveform.clone())
                 .collect(),
+            inj_ends: net.injections.iter().map(|j| (j.from, j.to)).collect(),
+            inj_val: vec![0.0; net.injections.len()],
+            inj_node: if net.injections.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; net.n_nodes()]
+            },
             cons: net
                 .constraints
                 .iter()
                 .map(|c| c.source.waveform.clone())
                 .collect(),
             cons_val: vec![0.0; net.constraints.len()],
-            inj_val: vec![0.0; net.injections.len()],
-            offsets: if has_links {
-                vec![0.0; net.n_nodes()]
-            } else {
-                Vec::new()
-            },
             times,
-            g: vec![0.0; m],
-            phi: vec![0.0; n_u],
             current: vec![0.0; m],
             sticky: false,
             clamp_resistance: false,
@@ -260,7 +242,14 @@ impl MemoryRhs {
 
     /// w(0) from the devices' `w0`.
     pub fn initial_state(&self) -> Vec<f64> {
-        self.w0.clone()
+        let mut w = vec![0.0; self.law.len()];
+        self.law.initial_state(&mut w);
+        w
+    }
+
+    /// The device law of the memristors.
+    pub fn law(&self) -> &LinearLaw {
+        &self.law
     }
 
     /// Name of the edge behind state component `s`.
@@ -286,7 +275,7 @@ impl MemoryRhs {
 
     /// Numeric factorisations done so far.
     pub fn factorizations(&self) -> u64 {
-        self.nodal.factorizations
+        self.nodal.factorizations()
     }
 
     /// Right-hand-side evaluations done so far.
@@ -296,7 +285,7 @@ impl MemoryRhs {
 
     /// Unknown potentials of the reduced system (size of the Laplacian).
     pub fn n_unknowns(&self) -> usize {
-        self.nodal.n_unknowns
+        self.nodal.n_unknowns()
     }
 
     /// Nonzeros in the upper triangle of the Laplacian and in its Cholesky
@@ -314,8 +303,7 @@ impl MemoryRhs {
     /// Whether all memristors share one alpha (then B w(t) = e^{alpha t}
     /// B w(0) in the generalised charge form), and which.
     pub fn uniform_alpha(&self) -> Option<f64> {
-        let a = *self.alpha.first()?;
-        self.alpha.iter().all(|&x| x == a).then_some(a)
+        self.law.uniform_alpha()
     }
 
     /// The first corner of any time-dependent source after `t` (PULSE
@@ -330,8 +318,8 @@ impl MemoryRhs {
             .reduce(f64::min)
     }
 
-    /// Series source values S(t) per edge into `self.s`, constraint offsets
-    /// and injections.
+    /// Series source values S(t) per edge into `self.s`, constraint values
+    /// and node injections.
     fn sources_at(&mut self, t: f64) -> Result<(), SolveError> {
         for (k, sign, wf) in &self.s_dyn {
             let v = sign * wf.value(t, self.times);
@@ -354,6 +342,16 @@ impl MemoryRhs {
             }
             self.inj_val[j] = v;
         }
+        if !self.inj_node.is_empty() {
+            for &(from, to) in &self.inj_ends {
+                self.inj_node[from] = 0.0;
+                self.inj_node[to] = 0.0;
+            }
+            for (&(from, to), &v) in self.inj_ends.iter().zip(&self.inj_val) {
+                self.inj_node[from] -= v;
+                self.inj_node[to] += v;
+            }
+        }
         for (c, wf) in self.cons.iter().enumerate() {
             let v = wf.value(t, self.times);
             if !v.is_finite() {
@@ -364,22 +362,7 @@ impl MemoryRhs {
             }
             self.cons_val[c] = v;
         }
-        for l in &self.nodal.links {
-            self.offsets[l.node as usize] =
-                self.offsets[l.parent as usize] + l.sign * self.cons_val[l.constraint as usize];
-        }
         Ok(())
-    }
-
-    /// Effective source across edge k: S_k plus the constraint offsets.
-    #[inline]
-    fn s_eff(&self, k: usize) -> f64 {
-        if self.offsets.is_empty() {
-            self.s[k]
-        } else {
-            self.s[k] + self.offsets[self.nodal.tail[k] as usize]
-                - self.offsets[self.nodal.head[k] as usize]
-        }
     }
 
     /// Solve the circuit at time t with memory state w: fills the branch
@@ -394,62 +377,28 @@ impl MemoryRhs {
         self.evals += 1;
         self.last_t = t;
         self.sources_at(t)?;
-        // One pass over the edges: conductances (theory.md 3.8 with
-        // per-device ron), right-hand side -B_q (G S') and the Laplacian
-        // values written in place through precomputed positions.
-        self.phi.fill(0.0);
-        self.nodal.values.fill(0.0);
-        let nod = &mut self.nodal;
-        let (phi, values) = (&mut self.phi, &mut nod.values);
-        let has_offsets = !self.offsets.is_empty();
-        let (lo, hi) = if self.clamp_resistance {
-            (0.0, 1.0)
-        } else {
-            (f64::NEG_INFINITY, f64::INFINITY)
-        };
-        for k in 0..self.g.len() {
-            let st = self.edge_state[k];
-            let gk = if st == NONE {
-                self.g_fixed[k]
+        // Conductances from the device law (theory.md 3.8 with per-device
+        // ron), 1/R for resistors. The law is linear in v, so v is not
+        // needed for G.
+        let g = self.nodal.conductances_mut();
+        g.copy_from_slice(&self.g_fixed);
+        for (d, (&k, &wd)) in self.state_edge.iter().zip(w).enumerate() {
+            let x = if self.clamp_resistance {
+                let (lo, hi) = self.law.state_bounds(d);
+                wd.clamp(lo, hi)
             } else {
-                let s = st as usize;
-                let r = self.ron[s] * (1.0 + self.xi[s] * w[s].clamp(lo, hi));
-                if r.is_nan() || r <= 0.0 || r.is_infinite() {
+                wd
+            };
+            match self.law.conductance(d, x, 0.0) {
+                Ok(gd) => g[k] = gd,
+                Err(DeviceFault::NonPhysicalResistance(r)) => {
                     return Err(SolveError::NonPhysicalState {
                         element: Element::new(&self.names[k], self.locs[k].as_ref()),
                         t,
-                        w: w[s],
+                        w: wd,
                         resistance: r,
                     });
                 }
-                1.0 / r
-            };
-            self.g[k] = gk;
-            let mut s_eff = self.s[k];
-            if has_offsets {
-                s_eff += self.offsets[nod.tail[k] as usize] - self.offsets[nod.head[k] as usize];
-            }
-            let gs = gk * s_eff;
-            let (a, b) = (nod.tail_u[k], nod.head_u[k]);
-            if a != NONE {
-                phi[a as usize] -= gs;
-                values[nod.pos_tt[k] as usize] += gk;
-            }
-            if b != NONE {
-                phi[b as usize] += gs;
-                values[nod.pos_hh[k] as usize] += gk;
-                if a != NONE {
-                    values[nod.pos_th[k] as usize] -= gk;
-                }
-            }
-        }
-        for (j, &v) in self.inj_val.iter().enumerate() {
-            let (a, b) = (self.nodal.inj_from_u[j], self.nodal.inj_to_u[j]);
-            if a != NONE {
-                self.phi[a as usize] -= v;
-            }
-            if b != NONE {
-                self.phi[b as usize] += v;
             }
         }
         if let Err(node) = self.nodal.factor() {
@@ -459,14 +408,12 @@ impl MemoryRhs {
                 reason: "the weighted Laplacian is not positive definite".into(),
             });
         }
-        self.nodal.solve_in_place(&mut self.phi);
-        // i = G (S' + B_q^T Phi).
-        for k in 0..self.g.len() {
-            let (a, b) = (self.nodal.tail_u[k], self.nodal.head_u[k]);
-            let pa = if a != NONE { self.phi[a as usize] } else { 0.0 };
-            let pb = if b != NONE { self.phi[b as usize] } else { 0.0 };
-            self.current[k] = self.g[k] * (self.s_eff(k) + pa - pb);
-        }
+        let sources = NodalSources {
+            series: &self.s,
+            injection: &self.inj_node,
+            constraints: &self.cons_val,
+        };
+        self.nodal.solve(&sources, &mut self.current);
         Ok(())
     }
 
@@ -479,10 +426,13 @@ impl MemoryRhs {
                 want: w.len(),
             });
         }
-        for (s, d) in dw.iter_mut().enumerate() {
-            let i = self.current[self.state_edge[s]];
-            let f = self.alpha[s] * w[s] - self.polarity[s] * self.ron[s] * i / self.beta[s];
-            *d = if self.sticky && ((w[s] <= 0.0 && f < 0.0) || (w[s] >= 1.0 && f > 0.0)) {
+        let g = self.nodal.conductances();
+        for (d, out) in dw.iter_mut().enumerate() {
+            let k = self.state_edge[d];
+            let i = self.current[k];
+            let f = self.law.state_rate(d, w[d], i / g[k], i);
+            let (lo, hi) = self.law.state_bounds(d);
+            *out = if self.sticky && ((w[d] <= lo && f < 0.0) || (w[d] >= hi && f > 0.0)) {
                 0.0
             } else {
                 f
@@ -496,7 +446,7 @@ impl MemoryRhs {
     pub fn memristor_x(&mut self, t: f64, w: &[f64], x: &mut [f64]) -> Result<(), SolveError> {
         self.solve_currents(t, w)?;
         for (s, xs) in x.iter_mut().enumerate().take(self.state_edge.len()) {
-            *xs = self.ron[s] * self.current[self.state_edge[s]];
+            *xs = self.law.ron[s] * self.current[self.state_edge[s]];
         }
         Ok(())
     }
@@ -509,11 +459,7 @@ impl MemoryRhs {
 
     /// Node potentials (volts) from the last solve; reference nodes at 0.
     pub fn node_potentials(&self, out: &mut [f64]) {
-        for (v, o) in out.iter_mut().enumerate().take(self.nodal.n_nodes) {
-            let u = self.nodal.node_unknown[v];
-            let base = if u != NONE { self.phi[u as usize] } else { 0.0 };
-            *o = base + self.offsets.get(v).copied().unwrap_or(0.0);
-        }
+        self.nodal.node_potentials(out);
     }
 
     /// Whether the charge law (theory.md 4.1 (C1)) in its generalised form
@@ -529,8 +475,8 @@ impl MemoryRhs {
             return Err("alpha differs between devices: no single exponential charge law");
         };
         let resistor_in_matrix = (0..self.names.len()).any(|k| {
-            self.edge_state[k] == NONE
-                && (self.nodal.tail_u[k] != NONE || self.nodal.head_u[k] != NONE)
+            let (a, b) = self.nodal.edge_unknowns(k);
+            self.edge_state[k] == NONE && (a != NONE || b != NONE)
         });
         if resistor_in_matrix {
             return Err(
@@ -548,15 +494,13 @@ impl MemoryRhs {
 
     /// Per state: (tail unknown, head unknown, polarity beta / ron).
     pub(crate) fn charge_terms(&self) -> Vec<(u32, u32, f64)> {
+        let law = &self.law;
         self.state_edge
             .iter()
             .enumerate()
             .map(|(s, &k)| {
-                (
-                    self.nodal.tail_u[k],
-                    self.nodal.head_u[k],
-                    self.polarity[s] * self.beta[s] / self.ron[s],
-                )
+                let (a, b) = self.nodal.edge_unknowns(k);
+                (a, b, law.polarity[s] * law.beta[s] / law.ron[s])
             })
             .collect()
     }

@@ -1,36 +1,37 @@
 //! The nodal (grounded weighted-Laplacian) solve of theory.md 3.3 item 4,
 //! generalised to per-device parameters (3.8), current sources (3.4) and
-//! ideal voltage sources eliminated as potential constraints.
+//! ideal voltage sources eliminated as potential constraints: the one
+//! nodal evaluator of memnet. The memory equation ([`crate::MemoryRhs`]),
+//! the exact method and the analysis crate (Jacobian columns, symmetry
+//! checks, verified trajectories) all call [`NodalSolver`].
 //!
-//! Unknowns are the potentials of "supernodes": a node, or a set of nodes
-//! tied together by ideal voltage sources, whose potential is not fixed.
-//! In every connected component one supernode (the one holding node `0`, or
-//! else the lowest-numbered node) is the reference at potential 0; a
-//! constraint tree hanging from it fixes potentials (grounded sources move
-//! to the right-hand side); a floating tree contributes one unknown (the
-//! supernode) and known offsets. The system stays symmetric positive
+//! Unknowns are the potentials of the supernodes of
+//! [`memnet_graph::Supernodes`] (a node, or nodes tied together by ideal
+//! voltage sources) that are not the ground of their component of the
+//! contracted topology ([`Topology::contracted`]). Within a supernode,
+//! potentials differ by the constraint offsets c_n (sums of constraint
+//! values along the constraint tree). The system stays symmetric positive
 //! definite:
 //!
-//!   L Phi = -B_q (G S') - B_q j,        L = B_q G B_q^T,
+//!   L Phi = -B_q (G S') + B_q-side injections,   L = B_q G B_q^T,
+//!   S'_k = S_k + c_tail - c_head,   i = G (S' + B_q^T Phi),
 //!
-//! with B_q the incidence matrix of the quotient graph (supernodes), S' the
-//! series sources plus the constraint offsets across each edge, and j the
-//! injections. The sparse pattern of L and the Cholesky symbolic analysis
-//! are computed once; each evaluation writes conductances into the values
-//! through precomputed positions, refactorises in place and solves, with
-//! no allocation.
+//! with B_q the reduced incidence matrix of the contracted graph. The
+//! pattern (assembled by [`memnet_graph::LaplacianPattern`]) and the
+//! Cholesky symbolic analysis are computed once per topology; each
+//! evaluation writes conductances into the values in place, refactorises
+//! numerically into preallocated storage and solves, with no allocation.
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::sparse::SparseColMatRef;
 use faer::sparse::linalg::cholesky::{
     CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
     factorize_symbolic_cholesky,
 };
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
 use faer::{Conj, MatMut, Par, Side};
-use memnet_graph::{Network, NodeId};
+use memnet_graph::{LaplacianPattern, NO_SLOT, NodeId, OffsetLink, Topology};
 
 use crate::SolveError;
-use crate::error::Element;
 
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -46,268 +47,113 @@ pub enum Ordering {
     NestedDissection,
 }
 
-struct UnionFind(Vec<u32>);
-
-impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind((0..n as u32).collect())
-    }
-    fn find(&mut self, mut x: usize) -> usize {
-        while self.0[x] as usize != x {
-            let p = self.0[x] as usize;
-            self.0[x] = self.0[p];
-            x = p;
-        }
-        x
-    }
-    /// Returns false if already joined.
-    fn union(&mut self, a: usize, b: usize) -> bool {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra == rb {
-            return false;
-        }
-        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-        self.0[hi] = lo as u32;
-        true
-    }
+/// The sources of one nodal solve: any vectors, not only a network's own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodalSources<'a> {
+    /// Series source S_k of every edge (volts, docs/model.md: the branch
+    /// current is i_k = G_k (S_k + phi_tail - phi_head)), or empty for none.
+    pub series: &'a [f64],
+    /// Current injected into every node from outside (amperes), length N,
+    /// or empty for none. A current source drawing j out of `from` and
+    /// pushing it into `to` is -j at `from`, +j at `to`.
+    pub injection: &'a [f64],
+    /// Value of every potential constraint, phi(pos) - phi(neg) (volts),
+    /// one per constraint of the topology, or empty when it has none.
+    pub constraints: &'a [f64],
 }
 
-/// A link of a constraint tree: phi(node) = phi(parent) + sign * V_c(t).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OffsetLink {
-    pub node: u32,
-    pub parent: u32,
-    pub constraint: u32,
-    pub sign: f64,
-}
-
-/// Topology, sparse pattern and factorisation workspace of the grounded
-/// weighted Laplacian of one network.
-pub(crate) struct NodalSystem {
-    pub n_nodes: usize,
-    pub n_unknowns: usize,
-    /// Unknown index of each node, [`NONE`] for nodes at a fixed potential.
-    pub node_unknown: Vec<u32>,
-    /// A representative node of each unknown (for messages).
-    pub unknown_node: Vec<u32>,
-    /// Per edge: tail and head node, their unknowns, value positions.
-    pub tail: Vec<u32>,
-    pub head: Vec<u32>,
-    pub tail_u: Vec<u32>,
-    pub head_u: Vec<u32>,
-    pub(crate) pos_tt: Vec<u32>,
-    pub(crate) pos_hh: Vec<u32>,
-    pub(crate) pos_th: Vec<u32>,
-    /// Constraint trees in parent-before-child order.
-    pub links: Vec<OffsetLink>,
-    /// Per injection: unknowns of `from` and `to`.
-    pub inj_from_u: Vec<u32>,
-    pub inj_to_u: Vec<u32>,
-    /// Upper-triangular CSC pattern of the Laplacian, validated once.
-    pattern: SymbolicSparseColMat<usize>,
-    pub(crate) values: Vec<f64>,
+/// The grounded weighted Laplacian of one topology and its sparse Cholesky
+/// factorisation: symbolic once, numeric per conductance vector.
+///
+/// Use: write conductances into [`NodalSolver::conductances_mut`], call
+/// [`NodalSolver::factor`], then [`NodalSolver::solve`] once per source
+/// vector (a Jacobian column, a transformed circuit, ...). Nothing
+/// allocates after construction.
+pub struct NodalSolver {
+    n_nodes: usize,
+    n_unknowns: usize,
+    /// Unknown of each node, [`NONE`] for nodes at a fixed potential (the
+    /// ground supernode of each component).
+    node_unknown: Vec<u32>,
+    /// The root node of each unknown's supernode (for messages).
+    unknown_node: Vec<u32>,
+    /// Per edge: tail and head node and their unknowns.
+    tail: Vec<u32>,
+    head: Vec<u32>,
+    tail_u: Vec<u32>,
+    head_u: Vec<u32>,
+    /// Constraint trees, parents first (from the topology's supernodes).
+    links: Vec<OffsetLink>,
+    n_constraints: usize,
+    /// Conductance of every edge, written by the caller.
+    g: Vec<f64>,
+    /// Upper-triangular pattern and per-edge value slots.
+    pattern: LaplacianPattern,
+    values: Vec<f64>,
     symbolic: Option<SymbolicCholesky<usize>>,
     l_values: Vec<f64>,
     mem: MemBuffer,
-    pub factorizations: u64,
-    pub ordering: Ordering,
+    /// Unknown potentials of the last solve (right-hand side before it).
+    phi: Vec<f64>,
+    /// Node offsets c_n of the last solve (empty without constraints).
+    offsets: Vec<f64>,
+    factorizations: u64,
+    ordering: Ordering,
 }
 
-impl NodalSystem {
-    pub fn new(net: &Network, ordering: Ordering) -> Result<Self, SolveError> {
-        let n = net.n_nodes();
-        if n >= NONE as usize || net.n_edges() >= NONE as usize {
+impl std::fmt::Debug for NodalSolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodalSolver")
+            .field("nodes", &self.n_nodes)
+            .field("edges", &self.g.len())
+            .field("unknowns", &self.n_unknowns)
+            .field("ordering", &self.ordering)
+            .finish()
+    }
+}
+
+impl NodalSolver {
+    /// Pattern, ordering and symbolic Cholesky analysis for `topo`.
+    pub fn new(topo: &Topology, ordering: Ordering) -> Result<Self, SolveError> {
+        let n = topo.n_nodes;
+        let m = topo.n_edges;
+        if n >= NONE as usize || m >= NONE as usize {
             return Err(SolveError::InvalidOption(
                 "networks above 4e9 nodes or edges are not supported".into(),
             ));
         }
-        let check_node = |id: NodeId, what: &str, name: &str| {
-            if id >= n {
-                Err(SolveError::InvalidOption(format!(
-                    "{what} `{name}` refers to node {id}, the network has {n} nodes"
-                )))
-            } else {
-                Ok(())
-            }
-        };
-        for e in &net.edges {
-            check_node(e.tail, "edge", &e.name)?;
-            check_node(e.head, "edge", &e.name)?;
-        }
-        for c in &net.constraints {
-            check_node(c.pos, "voltage source", &c.name)?;
-            check_node(c.neg, "voltage source", &c.name)?;
-        }
-        for j in &net.injections {
-            check_node(j.from, "current source", &j.name)?;
-            check_node(j.to, "current source", &j.name)?;
-        }
-
-        // Components over edges and constraints.
-        let mut comp = UnionFind::new(n);
-        for e in &net.edges {
-            comp.union(e.tail, e.head);
-        }
-        for c in &net.constraints {
-            comp.union(c.pos, c.neg);
-        }
-        for j in &net.injections {
-            if comp.find(j.from) != comp.find(j.to) {
-                return Err(SolveError::FloatingCurrentSource {
-                    element: Element::new(&j.name, j.loc.as_ref()),
-                });
-            }
-        }
-        // Reference node per component: `0` if present, else the lowest.
-        let mut reference = vec![NONE; n];
-        if let Some(g) = net
-            .node_names
+        let sup = &topo.supernodes;
+        let q = topo.contracted();
+        let node_unknown: Vec<u32> = (0..n)
+            .map(|v| q.reduced_index[sup.of(v)].map_or(NONE, |u| u as u32))
+            .collect();
+        let unknown_node = q
+            .reduced_nodes
             .iter()
-            .position(|s| s == memnet_spice::GROUND)
-        {
-            let r = comp.find(g);
-            reference[r] = g as u32;
-        }
-        for v in 0..n {
-            let r = comp.find(v);
-            if reference[r] == NONE {
-                reference[r] = v as u32;
-            }
-        }
-
-        // Constraint forest (loops of ideal sources are refused).
-        let mut supernode_root: Vec<u32> = (0..n as u32).collect();
-        let mut links = Vec::new();
-        if !net.constraints.is_empty() {
-            let mut cuf = UnionFind::new(n);
-            let mut adj: std::collections::BTreeMap<usize, Vec<(usize, usize, f64)>> =
-                Default::default();
-            for (ci, c) in net.constraints.iter().enumerate() {
-                if !cuf.union(c.pos, c.neg) {
-                    return Err(SolveError::VoltageSourceLoop {
-                        element: Element::new(&c.name, c.loc.as_ref()),
-                    });
-                }
-                // phi(pos) = phi(neg) + V, phi(neg) = phi(pos) - V.
-                adj.entry(c.neg).or_default().push((c.pos, ci, 1.0));
-                adj.entry(c.pos).or_default().push((c.neg, ci, -1.0));
-            }
-            let mut root_of_set: std::collections::BTreeMap<usize, usize> = Default::default();
-            for &v in adj.keys() {
-                let r = reference[comp.find(v)] as usize;
-                if adj.contains_key(&r) {
-                    root_of_set.insert(cuf.find(r), r);
-                }
-            }
-            for &v in adj.keys() {
-                root_of_set.entry(cuf.find(v)).or_insert(v);
-            }
-            let mut seen = std::collections::BTreeSet::new();
-            for &root in root_of_set.values() {
-                let mut queue = std::collections::VecDeque::from([root]);
-                seen.insert(root);
-                while let Some(v) = queue.pop_front() {
-                    supernode_root[v] = root as u32;
-                    for &(w, ci, sign) in adj.get(&v).map(Vec::as_slice).unwrap_or(&[]) {
-                        if seen.insert(w) {
-                            links.push(OffsetLink {
-                                node: w as u32,
-                                parent: v as u32,
-                                constraint: ci as u32,
-                                sign,
-                            });
-                            queue.push_back(w);
-                        }
-                    }
-                }
-            }
-        }
-
-        // Unknowns: supernodes that are not their component's reference.
-        let mut unknown_of_root = vec![NONE; n];
-        let mut node_unknown = vec![NONE; n];
-        let mut unknown_node = Vec::new();
-        for v in 0..n {
-            let sr = supernode_root[v] as usize;
-            if sr as u32 == reference[comp.find(v)] {
-                continue;
-            }
-            if unknown_of_root[sr] == NONE {
-                unknown_of_root[sr] = unknown_node.len() as u32;
-                unknown_node.push(sr as u32);
-            }
-            node_unknown[v] = unknown_of_root[sr];
-        }
-        drop(unknown_of_root);
-        let n_u = unknown_node.len();
-
-        let m = net.n_edges();
-        let tail: Vec<u32> = net.edges.iter().map(|e| e.tail as u32).collect();
-        let head: Vec<u32> = net.edges.iter().map(|e| e.head as u32).collect();
-        let mut tail_u: Vec<u32> = tail.iter().map(|&v| node_unknown[v as usize]).collect();
-        let mut head_u: Vec<u32> = head.iter().map(|&v| node_unknown[v as usize]).collect();
+            .map(|&s| sup.root(s) as u32)
+            .collect();
+        let tail: Vec<u32> = topo.tails.iter().map(|&v| v as u32).collect();
+        let head: Vec<u32> = topo.heads.iter().map(|&v| v as u32).collect();
         // An edge inside one supernode carries a known current and does not
-        // enter the matrix.
+        // enter the matrix (a self-loop of the contracted graph).
+        let (mut tail_u, mut head_u): (Vec<u32>, Vec<u32>) = (0..m)
+            .map(|k| {
+                (
+                    node_unknown[tail[k] as usize],
+                    node_unknown[head[k] as usize],
+                )
+            })
+            .unzip();
         for k in 0..m {
-            if tail_u[k] == head_u[k] {
+            if sup.of(topo.tails[k]) == sup.of(topo.heads[k]) {
                 tail_u[k] = NONE;
                 head_u[k] = NONE;
             }
         }
-
-        // Upper-triangular CSC pattern: (col, row) with row <= col.
-        let mut pairs: Vec<(u32, u32)> = (0..n_u as u32).map(|i| (i, i)).collect();
-        for k in 0..m {
-            let (a, b) = (tail_u[k], head_u[k]);
-            if a != NONE && b != NONE {
-                pairs.push((a.max(b), a.min(b)));
-            }
-        }
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut col_ptr = vec![0usize; n_u + 1];
-        for &(c, _) in &pairs {
-            col_ptr[c as usize + 1] += 1;
-        }
-        for j in 0..n_u {
-            col_ptr[j + 1] += col_ptr[j];
-        }
-        let row_idx: Vec<usize> = pairs.iter().map(|&(_, r)| r as usize).collect();
-        drop(pairs);
-        let pos = |row: u32, col: u32| -> u32 {
-            let (s, e) = (col_ptr[col as usize], col_ptr[col as usize + 1]);
-            // The pair was inserted above, so the search succeeds.
-            let off = row_idx[s..e].partition_point(|&r| r < row as usize);
-            (s + off) as u32
-        };
-        let mut pos_tt = vec![NONE; m];
-        let mut pos_hh = vec![NONE; m];
-        let mut pos_th = vec![NONE; m];
-        for k in 0..m {
-            let (a, b) = (tail_u[k], head_u[k]);
-            if a != NONE {
-                pos_tt[k] = pos(a, a);
-            }
-            if b != NONE {
-                pos_hh[k] = pos(b, b);
-            }
-            if a != NONE && b != NONE {
-                pos_th[k] = pos(a.min(b), a.max(b));
-            }
-        }
-        let nnz = row_idx.len();
-        if nnz >= NONE as usize {
-            return Err(SolveError::InvalidOption("nodal matrix too large".into()));
-        }
-
-        let inj_from_u = net
-            .injections
-            .iter()
-            .map(|j| node_unknown[j.from])
-            .collect();
-        let inj_to_u = net.injections.iter().map(|j| node_unknown[j.to]).collect();
-
-        let mut sys = NodalSystem {
+        let pattern = q.laplacian_pattern();
+        let n_u = q.n_reduced();
+        let nnz = pattern.symbolic.row_idx().len();
+        let mut sys = NodalSolver {
             n_nodes: n,
             n_unknowns: n_u,
             node_unknown,
@@ -316,17 +162,16 @@ impl NodalSystem {
             head,
             tail_u,
             head_u,
-            pos_tt,
-            pos_hh,
-            pos_th,
-            links,
-            inj_from_u,
-            inj_to_u,
-            pattern: SymbolicSparseColMat::new_checked(n_u, n_u, col_ptr, None, row_idx),
+            links: sup.links.clone(),
+            n_constraints: sup.n_constraints,
+            g: vec![0.0; m],
+            pattern,
             values: vec![0.0; nnz],
             symbolic: None,
             l_values: Vec::new(),
             mem: MemBuffer::new(StackReq::empty()),
+            phi: vec![0.0; n_u],
+            offsets: if sup.any() { vec![0.0; n] } else { Vec::new() },
             factorizations: 0,
             ordering,
         };
@@ -340,7 +185,7 @@ impl NodalSystem {
         if n_u == 0 {
             return Ok(());
         }
-        let a = self.pattern.as_ref();
+        let a = self.pattern.symbolic.as_ref();
         let perm;
         let ord = match self.ordering {
             Ordering::Amd => SymmetricOrdering::Amd,
@@ -360,6 +205,26 @@ impl NodalSystem {
         self.l_values = vec![0.0; symbolic.len_val()];
         self.symbolic = Some(symbolic);
         Ok(())
+    }
+
+    /// N.
+    pub fn n_nodes(&self) -> usize {
+        self.n_nodes
+    }
+
+    /// M.
+    pub fn n_edges(&self) -> usize {
+        self.g.len()
+    }
+
+    /// Number of potential constraints the sources must give values for.
+    pub fn n_constraints(&self) -> usize {
+        self.n_constraints
+    }
+
+    /// Size of the reduced system (unknown supernode potentials).
+    pub fn n_unknowns(&self) -> usize {
+        self.n_unknowns
     }
 
     /// `simplicial` or `supernodal` (faer picks by a flop-ratio threshold).
@@ -383,34 +248,32 @@ impl NodalSystem {
         self.values.len()
     }
 
-    /// Write L = B_q diag(g) B_q^T into the stored values (in place).
-    pub fn assemble(&mut self, g: &[f64]) {
-        self.values.fill(0.0);
-        let v = &mut self.values;
-        for (k, &gk) in g.iter().enumerate() {
-            let (a, b) = (self.pos_tt[k], self.pos_hh[k]);
-            if a != NONE {
-                v[a as usize] += gk;
-            }
-            if b != NONE {
-                v[b as usize] += gk;
-            }
-            let ab = self.pos_th[k];
-            if ab != NONE {
-                v[ab as usize] -= gk;
-            }
-        }
+    /// Numeric factorisations done so far.
+    pub fn factorizations(&self) -> u64 {
+        self.factorizations
     }
 
-    /// Numeric Cholesky refactorisation of the assembled values. On a
-    /// non-positive pivot returns the node (a representative of the
-    /// supernode) where elimination failed.
+    /// The conductance of every edge (siemens), to be written before
+    /// [`NodalSolver::factor`].
+    pub fn conductances_mut(&mut self) -> &mut [f64] {
+        &mut self.g
+    }
+
+    /// The conductances of the last factorisation (or as last written).
+    pub fn conductances(&self) -> &[f64] {
+        &self.g
+    }
+
+    /// Assemble L = B_q diag(g) B_q^T from [`NodalSolver::conductances_mut`]
+    /// and refactorise numerically. On a non-positive pivot returns the
+    /// node (the root of the supernode) where elimination failed.
     pub fn factor(&mut self) -> Result<(), NodeId> {
+        self.pattern.fill_values(&self.g, &mut self.values);
         let Some(symbolic) = self.symbolic.as_ref() else {
             return Ok(());
         };
         let n_u = self.n_unknowns;
-        let a = SparseColMatRef::new(self.pattern.as_ref(), &self.values);
+        let a = SparseColMatRef::new(self.pattern.symbolic.as_ref(), &self.values);
         let stack = MemStack::new(&mut self.mem);
         self.factorizations += 1;
         match symbolic.factorize_numeric_llt(
@@ -434,14 +297,147 @@ impl NodalSystem {
         }
     }
 
-    /// Solve L x = b in place with the last factorisation.
-    pub fn solve_in_place(&mut self, b: &mut [f64]) {
-        let Some(symbolic) = self.symbolic.as_ref() else {
-            return;
-        };
-        let llt = LltRef::<'_, usize, f64>::new(symbolic, &self.l_values);
-        let stack = MemStack::new(&mut self.mem);
-        let rhs = MatMut::from_column_major_slice_mut(b, self.n_unknowns, 1);
-        llt.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+    /// Node potentials and branch currents for `sources` at the last
+    /// factorisation: i = G (S' + B_q^T Phi) into `current` (amperes, tail
+    /// to head through the edge, length M); the potentials are kept
+    /// ([`NodalSolver::node_potentials`]).
+    ///
+    /// # Panics
+    /// If a non-empty source vector or `current` has the wrong length.
+    pub fn solve(&mut self, sources: &NodalSources<'_>, current: &mut [f64]) {
+        let m = self.g.len();
+        assert_eq!(current.len(), m, "one current per edge");
+        let series = sources.series;
+        assert!(
+            series.is_empty() || series.len() == m,
+            "one series source per edge"
+        );
+        let inj = sources.injection;
+        assert!(
+            inj.is_empty() || inj.len() == self.n_nodes,
+            "one injection per node"
+        );
+        if !self.offsets.is_empty() {
+            assert_eq!(
+                sources.constraints.len(),
+                self.n_constraints,
+                "one value per constraint"
+            );
+            for l in &self.links {
+                self.offsets[l.node] =
+                    self.offsets[l.parent] + l.sign * sources.constraints[l.constraint];
+            }
+        }
+        // Right-hand side: -B_q (G S') plus the injections.
+        self.phi.fill(0.0);
+        if !inj.is_empty() {
+            for (v, &j) in inj.iter().enumerate() {
+                let u = self.node_unknown[v];
+                if u != NONE {
+                    self.phi[u as usize] += j;
+                }
+            }
+        }
+        let has_offsets = !self.offsets.is_empty();
+        if !series.is_empty() || has_offsets {
+            for k in 0..m {
+                let gs = self.g[k] * self.s_eff(series, k);
+                let (a, b) = (self.tail_u[k], self.head_u[k]);
+                if a != NONE {
+                    self.phi[a as usize] -= gs;
+                }
+                if b != NONE {
+                    self.phi[b as usize] += gs;
+                }
+            }
+        }
+        llt_solve(
+            self.symbolic.as_ref(),
+            &self.l_values,
+            &mut self.mem,
+            &mut self.phi,
+        );
+        for (k, i) in current.iter_mut().enumerate() {
+            let (a, b) = (self.tail_u[k], self.head_u[k]);
+            let pa = if a != NONE { self.phi[a as usize] } else { 0.0 };
+            let pb = if b != NONE { self.phi[b as usize] } else { 0.0 };
+            *i = self.g[k] * (self.s_eff(series, k) + pa - pb);
+        }
+    }
+
+    /// S'_k: the series source plus the constraint offsets across edge k.
+    #[inline]
+    fn s_eff(&self, series: &[f64], k: usize) -> f64 {
+        let s = if series.is_empty() { 0.0 } else { series[k] };
+        if self.offsets.is_empty() {
+            s
+        } else {
+            s + self.offsets[self.tail[k] as usize] - self.offsets[self.head[k] as usize]
+        }
+    }
+
+    /// Solve L x = b in place in the unknowns' numbering with the last
+    /// factorisation (Newton steps of the exact method).
+    pub fn solve_unknowns_in_place(&mut self, b: &mut [f64]) {
+        llt_solve(self.symbolic.as_ref(), &self.l_values, &mut self.mem, b);
+    }
+
+    /// Potentials (volts) of every node from the last solve, ground
+    /// supernodes at 0 plus their offsets.
+    pub fn node_potentials(&self, out: &mut [f64]) {
+        for (v, o) in out.iter_mut().enumerate().take(self.n_nodes) {
+            *o = self.potential(v);
+        }
+    }
+
+    /// Potential of node `v` from the last solve.
+    pub fn potential(&self, v: NodeId) -> f64 {
+        let u = self.node_unknown[v];
+        let base = if u != NONE { self.phi[u as usize] } else { 0.0 };
+        base + self.offsets.get(v).copied().unwrap_or(0.0)
+    }
+
+    /// Unknown of node `v` (`None` at a fixed potential).
+    pub fn node_unknown(&self, v: NodeId) -> Option<usize> {
+        let u = self.node_unknown[v];
+        (u != NONE).then_some(u as usize)
+    }
+
+    /// Unknowns of the tail and head of edge k in the matrix ([`NONE`]
+    /// where fixed, both [`NONE`] for an edge inside one supernode).
+    #[inline]
+    pub(crate) fn edge_unknowns(&self, k: usize) -> (u32, u32) {
+        (self.tail_u[k], self.head_u[k])
+    }
+
+    /// Tail and head node of edge k.
+    #[inline]
+    pub(crate) fn edge_nodes(&self, k: usize) -> (usize, usize) {
+        (self.tail[k] as usize, self.head[k] as usize)
+    }
+
+    /// The constraint trees (offsets of the exact method's fluxes).
+    pub(crate) fn links(&self) -> &[OffsetLink] {
+        &self.links
     }
 }
+
+/// Solves with the factor in place; nothing to do without unknowns.
+fn llt_solve(
+    symbolic: Option<&SymbolicCholesky<usize>>,
+    l_values: &[f64],
+    mem: &mut MemBuffer,
+    b: &mut [f64],
+) {
+    let Some(symbolic) = symbolic else {
+        return;
+    };
+    let llt = LltRef::<'_, usize, f64>::new(symbolic, l_values);
+    let stack = MemStack::new(mem);
+    let n = b.len();
+    let rhs = MatMut::from_column_major_slice_mut(b, n, 1);
+    llt.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+}
+
+// Keep the pattern's sentinel and ours the same value.
+const _: () = assert!(NO_SLOT == NONE);

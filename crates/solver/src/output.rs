@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::simulate::SampleSink;
+use crate::run::SampleSink;
 
 /// Shortest text that parses back to the same f64 (Rust's float printing
 /// is round-trip exact); exponent form for very small or large magnitudes.
