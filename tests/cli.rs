@@ -701,66 +701,47 @@ fn export_dot_parses_back_with_names_and_state_colours() {
 #[test]
 fn rk4_samples_between_steps_are_interpolated() {
     let f = fixture("e4_grid.cir");
-    let coarse = tmp("coarse.csv");
-    let text = ok(&[
-        "simulate",
-        f.to_str().unwrap(),
-        "--t-end",
-        "1",
-        "--method",
-        "rk4",
-        "--dt",
-        "0.5",
-        "--out",
-        coarse.to_str().unwrap(),
-        "--json",
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    // RK4 with step `dt`, default samples (101), into its own file.
+    let run = |dt: &str| {
+        let out = tmp(&format!("rk4-dt{dt}.csv"));
+        let text = ok(&[
+            "simulate",
+            f.to_str().unwrap(),
+            "--t-end",
+            "1",
+            "--method",
+            "rk4",
+            "--dt",
+            dt,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let (_, t, rows) = read_csv(&out);
+        (v, t, rows)
+    };
+    let (v, t, rows) = run("0.5");
     assert_eq!(v["steps"], 2, "--dt means what it says");
     assert_eq!(v["samples"], 101);
     // 4 stages per step plus the end derivative of the last step.
     assert_eq!(v["rhs_evals"], 9);
-    let (_, t, rows) = read_csv(&coarse);
     assert_eq!(t.len(), 101);
     // Landing on every sample: dt = sample interval = 0.01, a run at
     // RK4 accuracy 1e-10, so the difference is the interpolation error.
-    let fine = tmp("fine.csv");
-    ok(&[
-        "simulate",
-        f.to_str().unwrap(),
-        "--t-end",
-        "1",
-        "--dt",
-        "0.01",
-        "--out",
-        fine.to_str().unwrap(),
-    ]);
-    let (_, tf, rows_f) = read_csv(&fine);
+    let (_, tf, rows_f) = run("0.01");
     assert_eq!(t, tf);
-    let worst = rows
-        .iter()
-        .zip(&rows_f)
-        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
-        .fold(0.0, f64::max);
+    let max_diff = |rows: &[Vec<f64>]| {
+        rows.iter()
+            .zip(&rows_f)
+            .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+            .fold(0.0, f64::max)
+    };
+    let worst = max_diff(&rows);
     assert!(worst > 0.0 && worst < 2e-3, "interpolation error {worst}");
     // Halving dt divides it by about 2^4.
-    let half = tmp("half.csv");
-    ok(&[
-        "simulate",
-        f.to_str().unwrap(),
-        "--t-end",
-        "1",
-        "--dt",
-        "0.25",
-        "--out",
-        half.to_str().unwrap(),
-    ]);
-    let (_, _, rows_h) = read_csv(&half);
-    let worst_h = rows_h
-        .iter()
-        .zip(&rows_f)
-        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
-        .fold(0.0, f64::max);
+    let (_, _, rows_h) = run("0.25");
+    let worst_h = max_diff(&rows_h);
     let ratio = worst / worst_h;
     assert!(
         (8.0..32.0).contains(&ratio),

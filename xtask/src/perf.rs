@@ -17,6 +17,11 @@ use anyhow::{Context, Result, bail};
 
 /// Runs `cmd`, returning (wall seconds, peak RSS in MB if measurable).
 fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>)> {
+    timed_output(program, args).map(|(wall, peak, _)| (wall, peak))
+}
+
+/// Like [`timed`], also returning standard output.
+fn timed_output(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>, String)> {
     let gnu_time = Path::new("/usr/bin/time");
     let start = Instant::now();
     let out = if gnu_time.exists() {
@@ -39,7 +44,11 @@ fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>)> {
         .find_map(|l| l.strip_prefix("memnet-peak-kb="))
         .and_then(|kb| kb.trim().parse::<f64>().ok())
         .map(|kb| kb / 1024.0);
-    Ok((wall, peak))
+    Ok((
+        wall,
+        peak,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
 }
 
 fn mb(peak: Option<f64>) -> String {
@@ -83,21 +92,27 @@ pub fn bench(rows: usize) -> Result<()> {
     )?;
     let size_mb = std::fs::metadata(&netlist)?.len() as f64 / 1e6;
     let (import_s, import_peak) = timed(&memnet, &["import", net_s, "--json"])?;
-    let (sim_s, sim_peak) = timed(
+    // The run of the one-engine issue: 2 RK4 steps, the default 101
+    // samples (interpolated, not stepped to), `.npy` output.
+    let npy = dir.join(format!("grid{rows}.npy"));
+    let (sim_s, sim_peak, sim_json) = timed_output(
         &memnet,
         &[
             "simulate",
             net_s,
             "--t-end",
-            "0.02",
-            "--dt",
-            "0.01",
-            "--sample-dt",
-            "0.02",
+            "0.1",
             "--method",
             "rk4",
+            "--dt",
+            "0.05",
+            "--out",
+            npy.to_str().context("utf-8 path")?,
+            "--json",
         ],
     )?;
+    let report: serde_json::Value =
+        serde_json::from_str(&sim_json).context("simulate --json output")?;
     println!("## {rows}x{rows} grid through the memnet binary (release)");
     println!("| stage | wall | peak memory |");
     println!("|---|---|---|");
@@ -108,7 +123,10 @@ pub fn bench(rows: usize) -> Result<()> {
         mb(import_peak)
     );
     println!(
-        "| import + 2 RK4 steps (8 right-hand sides) | {sim_s:.2} s | {} |",
+        "| import + RK4 --dt 0.05 to 0.1 ({} steps, {} factorisations, {} samples, .npy) | {sim_s:.2} s | {} |",
+        report["steps"],
+        report["factorizations"],
+        report["samples"],
         mb(sim_peak)
     );
     println!();

@@ -46,7 +46,9 @@ pub struct StepArgs {
     /// Integration method.
     #[arg(long, value_enum, default_value_t = MethodArg::Rk4)]
     pub method: MethodArg,
-    /// Step of euler/rk4 (first step of dopri5). Default: t_end/1000.
+    /// Step of euler/rk4 (first step of dopri5). Default: t_end/1000. Steps
+    /// are shortened only to land on source corners and t_end; samples in
+    /// between are interpolated (docs/engine.md).
     #[arg(long, value_name = "DT")]
     pub dt: Option<f64>,
     /// Relative tolerance of dopri5.
@@ -59,7 +61,9 @@ pub struct StepArgs {
     #[arg(long, value_enum, default_value_t = BoundsArg::Clip)]
     pub bounds: BoundsArg,
     /// Sample interval. Default: the `.tran` step, else t_end/100. The last
-    /// sample is at exactly t_end.
+    /// sample is at exactly t_end. Samples do not shorten steps: between
+    /// steps they come from each method's interpolant (euler: linear, rk4:
+    /// cubic Hermite, dopri5: dense output).
     #[arg(long, value_name = "S")]
     pub sample_dt: Option<f64>,
 }

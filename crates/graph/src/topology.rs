@@ -155,19 +155,8 @@ impl Topology {
         let tails = net.edges.iter().map(|e| e.tail).collect();
         let heads = net.edges.iter().map(|e| e.head).collect();
         let ground_node = net.node_names.iter().position(|s| s == GROUND);
-        let mut constraint_pairs = Vec::with_capacity(net.constraints.len());
-        for (c, vc) in net.constraints.iter().enumerate() {
-            for node in [vc.pos, vc.neg] {
-                if node >= n {
-                    return Err(TopologyError::BadConstraint {
-                        constraint: c,
-                        node,
-                        n_nodes: n,
-                    });
-                }
-            }
-            constraint_pairs.push((vc.pos, vc.neg));
-        }
+        let constraint_pairs: Vec<(NodeId, NodeId)> =
+            net.constraints.iter().map(|c| (c.pos, c.neg)).collect();
         Self::from_edges(n, tails, heads, ground_node, &constraint_pairs)
     }
 
@@ -186,16 +175,12 @@ impl Topology {
     ) -> Result<Topology, TopologyError> {
         let n = n_nodes;
         let m = tails.len();
-        for (k, (&t, &h)) in tails.iter().zip(&heads).enumerate() {
-            for node in [t, h] {
-                if node >= n {
-                    return Err(TopologyError::BadEndpoint {
-                        edge: k,
-                        node,
-                        n_nodes: n,
-                    });
-                }
-            }
+        if let Some((edge, node)) = out_of_range(n, &tails, &heads) {
+            return Err(TopologyError::BadEndpoint {
+                edge,
+                node,
+                n_nodes: n,
+            });
         }
         let graph = petgraph_of(n, &tails, &heads);
         let forest = Forest::bfs(&graph, &tails, &heads, ground_node);
@@ -513,6 +498,14 @@ fn petgraph_of(n: usize, tails: &[NodeId], heads: &[NodeId]) -> UnGraph<(), (), 
     g
 }
 
+/// The first pair `(a[i], b[i])` with an endpoint `>= n`: (i, that node).
+fn out_of_range(n: usize, a: &[NodeId], b: &[NodeId]) -> Option<(usize, NodeId)> {
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .find_map(|(i, (&x, &y))| [x, y].into_iter().find(|&v| v >= n).map(|v| (i, v)))
+}
+
 /// A BFS spanning forest: one tree per connected component.
 struct Forest {
     component: Vec<usize>,
@@ -633,16 +626,12 @@ impl Supernodes {
             });
         }
         let (pos, neg): (Vec<NodeId>, Vec<NodeId>) = constraints.iter().copied().unzip();
-        for (c, (&a, &b)) in pos.iter().zip(&neg).enumerate() {
-            for node in [a, b] {
-                if node >= n {
-                    return Err(TopologyError::BadConstraint {
-                        constraint: c,
-                        node,
-                        n_nodes: n,
-                    });
-                }
-            }
+        if let Some((constraint, node)) = out_of_range(n, &pos, &neg) {
+            return Err(TopologyError::BadConstraint {
+                constraint,
+                node,
+                n_nodes: n,
+            });
         }
         // The first constraint, in order, whose ends are already tied
         // closes a loop (petgraph's union-find).

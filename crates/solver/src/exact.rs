@@ -158,7 +158,6 @@ impl<'a> ExactSolver<'a> {
                 - if b != NONE { psi[b as usize] } else { 0.0 };
             let st = r.edge_state[k];
             if st == NONE {
-                nod.conductances_mut()[k] = r.g_fixed[k];
                 self.q[k] = r.g_fixed[k] * drive;
                 continue;
             }

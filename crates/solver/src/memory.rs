@@ -180,8 +180,11 @@ impl MemoryRhs {
                 });
             }
         }
-        let nodal = NodalSolver::new(&topo, ordering)?;
+        let mut nodal = NodalSolver::new(&topo, ordering)?;
         drop(topo);
+        // Resistor conductances never change; memristor entries are
+        // written at every evaluation.
+        nodal.conductances_mut().copy_from_slice(&g_fixed);
         Ok(MemoryRhs {
             law,
             state_edge,
@@ -378,10 +381,9 @@ impl MemoryRhs {
         self.last_t = t;
         self.sources_at(t)?;
         // Conductances from the device law (theory.md 3.8 with per-device
-        // ron), 1/R for resistors. The law is linear in v, so v is not
-        // needed for G.
+        // ron); resistors keep the 1/R written at construction. The law is
+        // linear in v, so v is not needed for G.
         let g = self.nodal.conductances_mut();
-        g.copy_from_slice(&self.g_fixed);
         for (d, (&k, &wd)) in self.state_edge.iter().zip(w).enumerate() {
             let x = if self.clamp_resistance {
                 let (lo, hi) = self.law.state_bounds(d);

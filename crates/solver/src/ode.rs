@@ -161,6 +161,27 @@ impl SampleTimes<'_> {
     }
 }
 
+impl SampleTimes<'_> {
+    /// Emits the samples at the start time `t` (and any others equal to
+    /// it) with the initial state; returns the first later sample time.
+    fn emit_at_start(
+        &mut self,
+        t: f64,
+        y: &[f64],
+        on_sample: &mut ObserveFn<'_>,
+    ) -> Result<Option<f64>, SolveError> {
+        let mut next = self.next_time();
+        while let Some(ts) = next {
+            if ts > t {
+                break;
+            }
+            on_sample(ts, y)?;
+            next = self.next_time();
+        }
+        Ok(next)
+    }
+}
+
 fn validate_span(t0: f64, t_end: f64, sampling: &Sampling) -> Result<(), SolveError> {
     if !(t0.is_finite() && t_end.is_finite() && t_end >= t0) {
         return Err(SolveError::InvalidOption(format!(
@@ -297,14 +318,7 @@ fn fixed_step<S: OdeSystem + ?Sized>(
     let mut f_old = if rk4 { vec![0.0; n] } else { Vec::new() };
     let mut sample = vec![0.0; n];
     let mut t = t0;
-    let mut next_sample = samples.next_time();
-    while let Some(ts) = next_sample {
-        if ts > t {
-            break;
-        }
-        on_sample(ts, y)?;
-        next_sample = samples.next_time();
-    }
+    let mut next_sample = samples.emit_at_start(t, y, on_sample)?;
     // Whether k1 already holds f(t, y) (the end derivative of the last step).
     let mut k1_fresh = false;
     while t < t_end {
@@ -483,15 +497,7 @@ fn dopri5<S: OdeSystem + ?Sized>(
     let h_max = h_max.unwrap_or(f64::INFINITY).min((t_end - t0).max(0.0));
 
     let mut t = t0;
-    let mut next_sample = samples.next_time();
-    // Samples at t0 (and any others equal to t0).
-    while let Some(ts) = next_sample {
-        if ts > t {
-            break;
-        }
-        on_sample(ts, y)?;
-        next_sample = samples.next_time();
-    }
+    let mut next_sample = samples.emit_at_start(t, y, on_sample)?;
     if t_end <= t0 {
         return Ok(stats);
     }
