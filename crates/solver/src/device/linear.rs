@@ -1,65 +1,10 @@
-//! The device seam: everything the nodal engine needs from a memristor (its
-//! conductance and its current at the present state and branch voltage)
-//! and everything the integrator needs (its state rate), behind one
-//! interface, [`DeviceLaw`]. The nodal code ([`crate::NodalSolver`]) sees
-//! only conductances; [`crate::MemoryRhs`] asks the law for them, solves,
-//! and asks the law for the state rates.
-//!
-//! One implementation today: [`LinearLaw`], the linear law of
-//! docs/model.md (theory.md 1.1-1.2 with the per-device parameters of 3.8).
-//! Laws are stored structure-of-arrays, one value per device and
-//! parameter, and called with static dispatch in the inner loops.
+//! memnet's linear law (docs/model.md; theory.md 1.1, 1.2, 3.5, 3.8).
 
 use memnet_graph::{Device, EdgeId, Network};
 
+use super::{DeviceFault, DeviceLaw};
 use crate::SolveError;
 use crate::error::Element;
-
-/// Why a law cannot be evaluated at a state.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DeviceFault {
-    /// The resistance at this state is not positive and finite.
-    NonPhysicalResistance(f64),
-}
-
-/// A memristor law for a set of devices (device `d` = state component `d`).
-///
-/// Each device has one state variable in its law's own units (for the
-/// linear law, memnet's `w`). The branch voltage `v` is the voltage across
-/// the device, tail minus head, in volts; currents flow tail to head.
-pub trait DeviceLaw {
-    /// The law's name, as reports print it.
-    fn name(&self) -> &'static str;
-
-    /// Number of devices.
-    fn len(&self) -> usize;
-
-    /// Whether there are no devices.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Initial state of every device.
-    fn initial_state(&self, x: &mut [f64]);
-
-    /// Whether the current is linear in the branch voltage at fixed state
-    /// (i = G(x) v): then one nodal factorisation per right-hand side
-    /// solves the network exactly.
-    fn linear_in_voltage(&self) -> bool;
-
-    /// The state's domain, where the bound rules (clip, sticky) act.
-    fn state_bounds(&self, d: usize) -> (f64, f64);
-
-    /// di/dv of device `d` at state `x` and branch voltage `v` (for a law
-    /// linear in v, the conductance i / v).
-    fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault>;
-
-    /// Current through device `d` at state `x` and branch voltage `v`.
-    fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault>;
-
-    /// dx/dt of device `d` at state `x`, branch voltage `v`, current `i`.
-    fn state_rate(&self, d: usize, x: f64, v: f64, i: f64) -> f64;
-}
 
 /// memnet's linear law (docs/model.md; theory.md 1.1, 1.2, 3.5, 3.8):
 ///
@@ -161,6 +106,10 @@ impl DeviceLaw for LinearLaw {
 
     fn state_bounds(&self, _d: usize) -> (f64, f64) {
         (0.0, 1.0)
+    }
+
+    fn state_name(&self) -> &'static str {
+        "w"
     }
 
     #[inline]

@@ -1,0 +1,237 @@
+//! Knowm's generalised mean metastable switch (Molter & Nugent, CNNA 2016,
+//! arXiv:1608.04659), mean form with the optional Schottky term in the
+//! paper's form; docs/device-laws.md, "Knowm MMSS".
+//!
+//!   x in [0, 1] (fraction of switches on), V_T = k_B T / q
+//!   G(x) = x / ron + (1 - x) / roff
+//!   i = phi v G(x) + (1 - phi) (sfa (e^{sfb v} - 1) - sra (e^{-srb v} - 1))
+//!   dx/dt = ((1 - x) s((v - von) / V_T) - x s(-(v + voff) / V_T)) / tau,
+//!   s(z) = 1 / (1 + e^{-z}).
+//!
+//! With phi = 1 (the LTspice listing) the current is linear in v.
+
+use super::{DeviceFault, DeviceLaw, Param, logistic};
+
+/// Boltzmann constant (CODATA 2018, exact), J/K.
+pub const BOLTZMANN: f64 = 1.380649e-23;
+/// Elementary charge (CODATA 2018, exact), C.
+pub const ELEMENTARY_CHARGE: f64 = 1.602176634e-19;
+
+/// Parameters (LTspice `MEM_KNOWM` names and defaults; the Schottky term
+/// of the Xyce fork, off by default).
+pub const PARAMS: &[Param] = &[
+    Param {
+        name: "ron",
+        default: 500.0,
+        unit: "ohm",
+        meaning: "resistance all on",
+    },
+    Param {
+        name: "roff",
+        default: 1500.0,
+        unit: "ohm",
+        meaning: "resistance all off",
+    },
+    Param {
+        name: "von",
+        default: 0.27,
+        unit: "V",
+        meaning: "on threshold",
+    },
+    Param {
+        name: "voff",
+        default: 0.27,
+        unit: "V",
+        meaning: "off threshold (magnitude)",
+    },
+    Param {
+        name: "tau",
+        default: 1e-4,
+        unit: "s",
+        meaning: "time constant",
+    },
+    Param {
+        name: "t",
+        default: 298.5,
+        unit: "K",
+        meaning: "temperature",
+    },
+    Param {
+        name: "x0",
+        default: 0.0,
+        unit: "",
+        meaning: "initial fraction on",
+    },
+    Param {
+        name: "phi",
+        default: 1.0,
+        unit: "",
+        meaning: "memristive fraction of the current",
+    },
+    Param {
+        name: "sfa",
+        default: 0.0,
+        unit: "A",
+        meaning: "Schottky forward prefactor",
+    },
+    Param {
+        name: "sfb",
+        default: 0.0,
+        unit: "1/V",
+        meaning: "Schottky forward exponent",
+    },
+    Param {
+        name: "sra",
+        default: 0.0,
+        unit: "A",
+        meaning: "Schottky reverse prefactor",
+    },
+    Param {
+        name: "srb",
+        default: 0.0,
+        unit: "1/V",
+        meaning: "Schottky reverse exponent",
+    },
+];
+
+/// One MMSS device.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MmssDevice {
+    pub ron: f64,
+    pub roff: f64,
+    pub von: f64,
+    pub voff: f64,
+    pub tau: f64,
+    /// k_B T / q, volts.
+    pub vt: f64,
+    pub x0: f64,
+    pub phi: f64,
+    pub sfa: f64,
+    pub sfb: f64,
+    pub sra: f64,
+    pub srb: f64,
+}
+
+impl MmssDevice {
+    /// A device from its parameters ([`PARAMS`]), or the reason they are
+    /// unusable, naming the parameter.
+    pub fn from_params(given: &[(&str, f64)]) -> Result<MmssDevice, String> {
+        let get = |n: &str| super::param_value(PARAMS, given, n).unwrap_or(f64::NAN);
+        let t = get("t");
+        let dev = MmssDevice {
+            ron: get("ron"),
+            roff: get("roff"),
+            von: get("von"),
+            voff: get("voff"),
+            tau: get("tau"),
+            vt: BOLTZMANN * t / ELEMENTARY_CHARGE,
+            x0: get("x0"),
+            phi: get("phi"),
+            sfa: get("sfa"),
+            sfb: get("sfb"),
+            sra: get("sra"),
+            srb: get("srb"),
+        };
+        for (name, v) in [
+            ("ron", dev.ron),
+            ("roff", dev.roff),
+            ("tau", dev.tau),
+            ("t", t),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("{name} = {v} must be positive and finite"));
+            }
+        }
+        if !(0.0..=1.0).contains(&dev.x0) {
+            return Err(format!("x0 = {} must lie in [0, 1]", dev.x0));
+        }
+        if !(0.0..=1.0).contains(&dev.phi) {
+            return Err(format!("phi = {} must lie in [0, 1]", dev.phi));
+        }
+        for (name, v) in [
+            ("von", dev.von),
+            ("voff", dev.voff),
+            ("sfa", dev.sfa),
+            ("sfb", dev.sfb),
+            ("sra", dev.sra),
+            ("srb", dev.srb),
+        ] {
+            if !v.is_finite() {
+                return Err(format!("{name} = {v} must be finite"));
+            }
+        }
+        if dev.phi < 1.0 && (dev.sfa < 0.0 || dev.sfb < 0.0 || dev.sra < 0.0 || dev.srb < 0.0) {
+            return Err("sfa, sfb, sra, srb must not be negative (di/dv > 0)".into());
+        }
+        Ok(dev)
+    }
+
+    #[inline]
+    fn memristive_conductance(&self, x: f64) -> f64 {
+        x / self.ron + (1.0 - x) / self.roff
+    }
+}
+
+/// The MMSS law for a set of devices (state: x).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MmssLaw {
+    pub devices: Vec<MmssDevice>,
+}
+
+impl DeviceLaw for MmssLaw {
+    fn name(&self) -> &'static str {
+        "mmss"
+    }
+
+    fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    fn initial_state(&self, x: &mut [f64]) {
+        for (xs, dev) in x.iter_mut().zip(&self.devices) {
+            *xs = dev.x0;
+        }
+    }
+
+    fn linear_in_voltage(&self) -> bool {
+        self.devices.iter().all(|d| d.phi == 1.0)
+    }
+
+    fn state_bounds(&self, _d: usize) -> (f64, f64) {
+        (0.0, 1.0)
+    }
+
+    #[inline]
+    fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
+        let dev = &self.devices[d];
+        let g = dev.phi * dev.memristive_conductance(x)
+            + (1.0 - dev.phi)
+                * (dev.sfa * dev.sfb * (dev.sfb * v).exp()
+                    + dev.sra * dev.srb * (-dev.srb * v).exp());
+        if g.is_finite() && g > 0.0 {
+            Ok(g)
+        } else {
+            Err(DeviceFault::NonPhysicalResistance(1.0 / g))
+        }
+    }
+
+    #[inline]
+    fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
+        let dev = &self.devices[d];
+        let schottky = dev.sfa * (dev.sfb * v).exp_m1() - dev.sra * (-dev.srb * v).exp_m1();
+        let i = dev.phi * v * dev.memristive_conductance(x) + (1.0 - dev.phi) * schottky;
+        if i.is_finite() {
+            Ok(i)
+        } else {
+            Err(DeviceFault::NonPhysicalResistance(v / i))
+        }
+    }
+
+    #[inline]
+    fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {
+        let dev = &self.devices[d];
+        let on = logistic((v - dev.von) / dev.vt);
+        let off = logistic(-(v + dev.voff) / dev.vt);
+        ((1.0 - x) * on - x * off) / dev.tau
+    }
+}

@@ -1,0 +1,403 @@
+//! Every device law against the worked examples of docs/device-laws.md
+//! (numbers from the device-model specification: closed forms or
+//! quadrature to 10 digits): one device across an ideal DC source V, so
+//! v = V and the law's state equation is an ODE in its state alone,
+//! integrated with the solver's Dormand-Prince 5(4) at rtol 1e-12 (the
+//! unbounded laws run without bounds: TEAM's state is clamped to
+//! [x_on, x_off] only in evaluation, which E7 and E8 never leave).
+//! Tolerance: 5e-9 relative (the references carry 10 significant digits;
+//! the integration error is below 1e-11).
+
+use memnet_solver::device::hp::{HpDevice, HpLaw, Window};
+use memnet_solver::device::mmss::{MmssDevice, MmssLaw};
+use memnet_solver::device::nlid::{NonlinearDriftDevice, NonlinearDriftLaw};
+use memnet_solver::device::team::{Control, IvRelation, TeamDevice, TeamLaw};
+use memnet_solver::device::threshold::{ThresholdDevice, ThresholdLaw};
+use memnet_solver::device::yakopcic::{YakopcicDevice, YakopcicLaw};
+use memnet_solver::{DeviceLaw, OdeSystem, Sampling, SolveError, Stepper, integrate};
+
+struct DcDevice<'a, L> {
+    law: &'a L,
+    v: f64,
+}
+
+impl<L: DeviceLaw> OdeSystem for DcDevice<'_, L> {
+    fn dim(&self) -> usize {
+        1
+    }
+    /// Evaluated at the state clamped to the law's bounds, as the engine
+    /// does for the stages of a step that overshoots a bound.
+    fn rhs(&mut self, _t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+        let (lo, hi) = self.law.state_bounds(0);
+        let x = y[0].clamp(lo, hi);
+        let i = self
+            .law
+            .current(0, x, self.v)
+            .map_err(|f| SolveError::InvalidOption(format!("{f:?}")))?;
+        dy[0] = self.law.state_rate(0, x, self.v, i);
+        Ok(())
+    }
+}
+
+/// (state in the law's own variable, current) after `t_end` at DC `v`,
+/// starting from the law's initial state; `scale` is the size of the
+/// state (for the absolute tolerance).
+fn dc<L: DeviceLaw>(law: &L, v: f64, t_end: f64, scale: f64) -> (f64, f64) {
+    let mut y = [0.0];
+    law.initial_state(&mut y);
+    dc_from(law, y[0], v, t_end, scale)
+}
+
+/// As [`dc`] from the internal state `y0`.
+fn dc_from<L: DeviceLaw>(law: &L, y0: f64, v: f64, t_end: f64, scale: f64) -> (f64, f64) {
+    let mut y = [y0];
+    integrate(
+        &mut DcDevice { law, v },
+        &mut y,
+        0.0,
+        t_end,
+        &Stepper::Dopri5 {
+            rtol: 1e-12,
+            atol: 1e-14 * scale,
+            h0: Some(t_end * 1e-6),
+            h_max: None,
+        },
+        &Sampling::Ends,
+        &mut |_, _| Ok(()),
+        &mut |_, _| Ok(()),
+    )
+    .unwrap();
+    let i = law.current(0, y[0], v).unwrap();
+    (law.native_state(0, y[0]), i)
+}
+
+fn close(got: f64, want: f64, what: &str) {
+    let tol = 5e-9 * want.abs().max(1e-300);
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: {got:.12e} vs {want:.12e}"
+    );
+}
+
+/// Biolek's defaults: ron 100, roff 16k, D 10 nm, uv 1e-14 (k = 1e4),
+/// rinit 11k (x0 = 5000/15900); V = +1 V, T = 0.25 s.
+fn hp(window: &str, p: f64) -> HpLaw {
+    HpLaw {
+        devices: vec![HpDevice::from_params(&[("p", p)], window).unwrap()],
+    }
+}
+
+#[test]
+fn hp_linear_drift_with_windows_e1_to_e5() {
+    let x = |law: HpLaw, v: f64| dc(&law, v, 0.25, 1.0).0;
+    close(x(hp("none", 1.0), 1.0), 0.6011289709, "E1 no window");
+    close(x(hp("joglekar", 1.0), 1.0), 0.5856528684, "E2 Joglekar p=1");
+    close(x(hp("joglekar", 2.0), 1.0), 0.5999373269, "E2 Joglekar p=2");
+    close(
+        x(hp("joglekar", 10.0), 1.0),
+        0.6011289708,
+        "E2 Joglekar p=10",
+    );
+    close(x(hp("biolek", 1.0), 1.0), 0.5356422867, "E3 Biolek p=1");
+    close(x(hp("biolek", 2.0), 1.0), 0.5840611450, "E3 Biolek p=2");
+    close(x(hp("biolek", 10.0), 1.0), 0.6011278109, "E3 Biolek p=10");
+    close(
+        x(hp("prodromakis", 2.0), 1.0),
+        0.4142315131,
+        "E5 Prodromakis p=2",
+    );
+    // E1's resistance: R = ron x + roff (1 - x).
+    let law = hp("none", 1.0);
+    let (x1, i1) = dc(&law, 1.0, 0.25, 1.0);
+    close(1.0 / i1, 6442.049363, "E1 R");
+    close(x1, 0.6011289709, "E1 x");
+    // E4: starting at x = 1 and driven back.
+    let at = |window: &str, x0: f64| {
+        let mut law = hp(window, 1.0);
+        law.devices[0].x0 = x0;
+        let mut y = [0.0];
+        law.initial_state(&mut y);
+        dc_from(&law, y[0], -1.0, 0.25, 1.0).0
+    };
+    assert_eq!(
+        at("joglekar", 1.0),
+        1.0,
+        "E4: Joglekar at x = 1 is stuck by the law"
+    );
+    close(at("biolek", 1.0), 0.4856273313, "E4 Biolek from 1");
+    close(
+        at("joglekar", 1.0 - 1e-6),
+        0.5803746048,
+        "E4 Joglekar from 1 - 1e-6",
+    );
+    // Prodromakis (p = 1, j = 4) is Joglekar p = 1 (both 4x(1 - x)).
+    let mut prod = hp("prodromakis", 1.0);
+    prod.devices[0].window = Window::Prodromakis { p: 1.0, j: 4.0 };
+    close(
+        x(prod, 1.0),
+        0.5856528684,
+        "Prodromakis(1, 4) = Joglekar(1)",
+    );
+}
+
+/// The reason for log-odds: under a strong drive 1 - x of a Joglekar
+/// device falls far below double resolution, yet the law is
+/// charge-controlled and returns to x0 when the drive reverses for as
+/// long. In log-odds it does, to 1e-9.
+#[test]
+fn joglekar_state_returns_after_a_strong_symmetric_drive() {
+    for p in [2.0, 5.0] {
+        let law = hp("joglekar", p);
+        let mut y = [0.0];
+        law.initial_state(&mut y);
+        let s0 = y[0];
+        // Integrate +5 V for 1 s, then -5 V for 1 s (internal state kept).
+        let up = |s: f64, v: f64| {
+            let mut y = [s];
+            integrate(
+                &mut DcDevice { law: &law, v },
+                &mut y,
+                0.0,
+                1.0,
+                &Stepper::Dopri5 {
+                    rtol: 1e-12,
+                    atol: 1e-12,
+                    h0: Some(1e-6),
+                    h_max: None,
+                },
+                &Sampling::Ends,
+                &mut |_, _| Ok(()),
+                &mut |_, _| Ok(()),
+            )
+            .unwrap();
+            y[0]
+        };
+        let s1 = up(s0, 5.0);
+        let x1 = law.native_state(0, s1);
+        assert!(
+            x1 == 1.0 || 1.0 - x1 < 1e-15,
+            "p = {p}: saturated, x = {x1}"
+        );
+        assert!(s1.is_finite() && s1 > 30.0, "p = {p}: log-odds {s1}");
+        let s2 = up(s1, -5.0);
+        let x0 = law.native_state(0, s0);
+        let x2 = law.native_state(0, s2);
+        assert!(
+            (x2 - x0).abs() < 1e-9,
+            "p = {p}: back to {x2}, started at {x0}"
+        );
+    }
+}
+
+/// The regression set of Xyce's TEAM netlist in SI units (E7).
+fn team_e7(iv: IvRelation) -> TeamLaw {
+    let dev = TeamDevice::from_params(
+        &[
+            ("ron", 50.0),
+            ("roff", 1000.0),
+            ("koff", 1.46e-18),
+            ("kon", -4.68e-22),
+            ("alphaoff", 10.0),
+            ("alphaon", 10.0),
+            ("ioff", 115e-6),
+            ("ion", -8.9e-6),
+            ("xon", 0.0),
+            ("xoff", 3e-9),
+            ("aon", 0.0),
+            ("aoff", 3e-9),
+            ("wc", 1e-12),
+        ],
+        Control::Current,
+        iv,
+        true,
+    )
+    .unwrap();
+    TeamLaw { devices: vec![dev] }
+}
+
+#[test]
+fn team_e7_linear_and_exponential_resistance() {
+    let (x, i) = dc(&team_e7(IvRelation::Linear), 0.1, 10e-3, 1e-9);
+    close(x, 1.355861808e-10, "E7 linear x");
+    close(i, 1.076013651e-3, "E7 linear i");
+    close(0.1 / i, 92.93562391, "E7 linear R");
+    let (x, i) = dc(&team_e7(IvRelation::Exponential), 0.1, 10e-3, 1e-9);
+    close(x, 5.016603404e-10, "E7 exponential x");
+    close(i, 1.211913469e-3, "E7 exponential i");
+}
+
+/// MemTorch's VTEAM set (E8).
+fn vteam(kvatinsky: bool, extra: &[(&str, f64)]) -> TeamLaw {
+    let mut given = vec![
+        ("roff", 1000.0),
+        ("ron", 50.0),
+        ("kon", -10.0),
+        ("koff", 5e-4),
+        ("alphaon", 3.0),
+        ("alphaoff", 1.0),
+        ("von", -0.2),
+        ("voff", 0.02),
+        ("xon", 0.0),
+        ("xoff", 3e-9),
+    ];
+    given.extend_from_slice(extra);
+    let dev =
+        TeamDevice::from_params(&given, Control::Voltage, IvRelation::Linear, kvatinsky).unwrap();
+    TeamLaw { devices: vec![dev] }
+}
+
+#[test]
+fn vteam_e8() {
+    close(
+        dc(&vteam(false, &[]), 0.1, 1e-6, 1e-9).0,
+        2e-9,
+        "E8 no window",
+    );
+    let windowed = vteam(true, &[("aoff", 3e-9), ("wc", 1e-10), ("aon", 0.0)]);
+    close(
+        dc(&windowed, 0.1, 1e-6, 1e-9).0,
+        1.999995460e-9,
+        "E8 Kvatinsky",
+    );
+    let back = vteam(false, &[("x0", 2e-9)]);
+    close(dc(&back, -0.3, 1e-10, 1e-9).0, 1.875e-9, "E8 reset");
+}
+
+/// The Pershin-Di Ventra example parameters (E11).
+fn threshold(alpha: f64) -> ThresholdLaw {
+    let dev = ThresholdDevice::from_params(&[
+        ("rmin", 1e3),
+        ("rmax", 10e3),
+        ("rinit", 7e3),
+        ("alpha", alpha),
+        ("beta", 2e12),
+        ("vt", 1.6),
+    ])
+    .unwrap();
+    ThresholdLaw { devices: vec![dev] }
+}
+
+#[test]
+fn xspice_threshold_e11() {
+    let r = |law: &ThresholdLaw, v: f64, t: f64| dc(law, v, t, 1e4).0;
+    close(r(&threshold(0.0), 2.0, 2e-9), 8600.0, "E11 +2 V");
+    close(r(&threshold(0.0), -2.0, 2e-9), 5400.0, "E11 -2 V");
+    close(r(&threshold(0.0), 1.0, 2e-9), 7000.0, "E11 sub-threshold");
+    close(r(&threshold(1e11), 1.0, 2e-9), 7200.0, "E11 alpha");
+    // rmax is reached at 3.75 ns and the gate holds it there.
+    close(r(&threshold(0.0), 2.0, 3.75e-9), 10e3, "E11 at rmax");
+    let held = r(&threshold(0.0), 2.0, 5e-9);
+    assert!((held - 10e3).abs() < 1e-6, "held at rmax: {held}");
+}
+
+#[test]
+fn mmss_e12() {
+    let law = |x0: f64| MmssLaw {
+        devices: vec![MmssDevice::from_params(&[("x0", x0)]).unwrap()],
+    };
+    let (x, i) = dc(&law(0.0), 0.3, 1e-4, 1.0);
+    close(x, 0.5334884661, "E12 x");
+    close(i, 4.133953865e-4, "E12 i");
+    let (x, i) = dc(&law(1.0), -0.3, 1e-4, 1.0);
+    close(x, 0.4665115339, "E12 mirror x");
+    close(i, -3.866046136e-4, "E12 mirror i");
+    assert!(law(0.0).linear_in_voltage());
+}
+
+#[test]
+fn yakopcic_e9() {
+    let law = YakopcicLaw {
+        devices: vec![
+            YakopcicDevice::from_params(&[
+                ("a1", 0.17),
+                ("a2", 0.17),
+                ("b", 0.05),
+                ("vp", 0.16),
+                ("vn", 0.15),
+                ("ap", 4000.0),
+                ("an", 4000.0),
+                ("xp", 0.3),
+                ("xn", 0.5),
+                ("alphap", 1.0),
+                ("alphan", 5.0),
+                ("eta", 1.0),
+                ("xo", 0.11),
+            ])
+            .unwrap(),
+        ],
+    };
+    let (x, i) = dc(&law, 0.5, 1e-3, 1.0);
+    close(x, 0.8697856542, "E9 +0.5 V x");
+    close(i, 3.696974104e-3, "E9 +0.5 V i");
+    close(dc(&law, -0.5, 1e-3, 1.0).0, 0.06720873182, "E9 -0.5 V x");
+    assert!(!law.linear_in_voltage());
+    // di/dv against a central difference.
+    let (v, h) = (0.3, 1e-6);
+    let num =
+        (law.current(0, 0.4, v + h).unwrap() - law.current(0, 0.4, v - h).unwrap()) / (2.0 * h);
+    let g = law.conductance(0, 0.4, v).unwrap();
+    assert!((num - g).abs() < 1e-8 * g, "{num} vs {g}");
+}
+
+#[test]
+fn nonlinear_drift_e6() {
+    let law = |window: &str| NonlinearDriftLaw {
+        devices: vec![NonlinearDriftDevice::from_params(&[("w0", 0.5)], window).unwrap()],
+    };
+    let (w, i) = dc(&law("none"), 0.9, 0.1, 1.0);
+    close(w, 0.6016746331, "E6 no window");
+    close(i, 0.3775585331, "E6 current");
+    close(
+        dc(&law("joglekar"), 0.9, 0.1, 1.0).0,
+        0.6002959853,
+        "E6 Joglekar p=1",
+    );
+    let (v, h) = (0.7, 1e-6);
+    let l = law("none");
+    let num = (l.current(0, 0.6, v + h).unwrap() - l.current(0, 0.6, v - h).unwrap()) / (2.0 * h);
+    let g = l.conductance(0, 0.6, v).unwrap();
+    assert!((num - g).abs() < 1e-7 * g, "{num} vs {g}");
+}
+
+/// Unusable parameters are refused with the parameter's name.
+#[test]
+fn bad_parameters_name_the_parameter() {
+    let err = |r: Result<(), String>, name: &str| {
+        let msg = r.unwrap_err();
+        assert!(msg.starts_with(name), "{msg}");
+    };
+    err(
+        HpDevice::from_params(&[("p", -1.0)], "joglekar").map(drop),
+        "p = -1",
+    );
+    err(
+        HpDevice::from_params(&[("ron", 0.0)], "none").map(drop),
+        "ron = 0",
+    );
+    assert!(
+        HpDevice::from_params(&[], "hann")
+            .unwrap_err()
+            .contains("hann")
+    );
+    err(
+        TeamDevice::from_params(&[("ion", 1e-6)], Control::Current, IvRelation::Linear, true)
+            .map(drop),
+        "thresholds ion",
+    );
+    err(
+        ThresholdDevice::from_params(&[("rmin", -1.0)]).map(drop),
+        "rmin = -1",
+    );
+    err(
+        YakopcicDevice::from_params(&[("xo", 0.1)]).map(drop),
+        "xp = 1",
+    );
+    err(
+        MmssDevice::from_params(&[("tau", 0.0)]).map(drop),
+        "tau = 0",
+    );
+    err(
+        NonlinearDriftDevice::from_params(&[("w0", 2.0)], "none").map(drop),
+        "w0 = 2",
+    );
+}
