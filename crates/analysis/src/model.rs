@@ -265,6 +265,17 @@ impl Model {
                         },
                     }
                 }
+                Device::Native { spec } => {
+                    let law = net.laws.get(spec as usize).map_or("?", |s| s.law.as_str());
+                    return Err(AnalysisError::element(
+                        &e.name,
+                        loc,
+                        format!(
+                            "follows law `{law}`: the theory's results are stated for memnet's \
+                             linear law (docs/model.md), so none of them applies to this circuit"
+                        ),
+                    ));
+                }
                 Device::Resistor { resistance } => {
                     check_finite(&e.name, loc, "resistance", resistance)?;
                     if resistance <= 0.0 {

@@ -107,6 +107,9 @@ fn unsimulable_memristor(m: &Memristor) -> String {
             "memristor subcircuit `{subckt}` is imported but cannot be simulated: its parameters \
              do not give the linear law of docs/model.md"
         ),
+        MemristorDialect::Native { law } => {
+            format!("memristor with law `{law}` cannot be simulated")
+        }
         MemristorDialect::Canonical => "memristor is imported but cannot be simulated: its \
              parameters do not give the linear law of docs/model.md"
             .to_string(),
@@ -585,6 +588,19 @@ impl Network {
             let (kind, nodes) = match e.device {
                 Device::Resistor { resistance } => {
                     (ElementKind::Resistor { resistance }, vec![p, n])
+                }
+                Device::Native { spec } => {
+                    let spec = &self.laws[spec as usize];
+                    (
+                        ElementKind::Memristor(Memristor {
+                            dialect: MemristorDialect::Native {
+                                law: spec.law.clone(),
+                            },
+                            law: None,
+                            params: spec.params.iter().cloned().collect(),
+                        }),
+                        vec![p, n],
+                    )
                 }
                 Device::Memristor(m) => {
                     let law = LinearLaw {

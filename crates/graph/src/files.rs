@@ -272,7 +272,7 @@ pub fn read_csv(
         edges.push(Edge {
             name: match device {
                 Device::Resistor { .. } => format!("r{k}"),
-                Device::Memristor(_) => format!("xm{k}"),
+                Device::Memristor(_) | Device::Native { .. } => format!("xm{k}"),
             },
             tail: nodes.id(&tail),
             head: nodes.id(&head),
@@ -344,6 +344,15 @@ pub fn write_csv(net: &Network, mut out: impl Write) -> io::Result<()> {
                 p.ron, p.roff, p.w0, p.alpha, p.beta, p.polarity
             )?,
             Device::Resistor { resistance } => writeln!(out, "{t},{h},,,,,,{s},,{resistance}")?,
+            Device::Native { spec } => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "edge `{}` has law `{}`: CSV edge lists carry memnet's linear law only",
+                        e.name, net.laws[spec as usize].law
+                    ),
+                ));
+            }
         }
     }
     Ok(())

@@ -66,6 +66,10 @@ impl Network {
                         state_colour(p.w0),
                         p.w0
                     ),
+                    Device::Native { .. } => format!(
+                        "label = \"{}\" color = \"#6a3d9a\" style = bold",
+                        escape(&label)
+                    ),
                     Device::Resistor { resistance } => format!(
                         "label = \"{}\" color = \"#808080\" style = dashed tooltip = \"R = {}\"",
                         escape(&label),

@@ -38,8 +38,8 @@ pub use generate::{
 };
 pub use graphviz::{EdgeWeight, state_colour};
 pub use network::{
-    Device, Edge, EdgeId, Injection, MemristorParams, Network, NodeId, PotentialConstraint,
-    SeriesSource, TranSpec,
+    Device, Edge, EdgeId, Injection, LawSpec, MemristorParams, Network, NodeId,
+    PotentialConstraint, SeriesSource, TranSpec,
 };
 pub use projector::OmegaOperator;
 pub use summary::Summary;

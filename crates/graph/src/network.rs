@@ -27,6 +27,36 @@ pub struct Network {
     pub constraints: Vec<PotentialConstraint>,
     /// `.tran` step and stop time of the source netlist, if any.
     pub tran: Option<TranSpec>,
+    /// The law specifications that [`Device::Native`] edges refer to (one
+    /// per `.model` card or per device; many devices may share one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub laws: Vec<LawSpec>,
+}
+
+/// A memristor law other than memnet's linear law, as the netlist gave it:
+/// the law's name, its word options and its numeric parameters. The solver
+/// resolves it against the law's parameter table (docs/device-laws.md) and
+/// reports unknown or unusable parameters at `loc`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LawSpec {
+    /// `hp`, `team`, `vteam`, `yakopcic`, `nlid`, `xspice` or `mmss`.
+    pub law: String,
+    /// Word options, e.g. (`window`, `biolek`), (`iv`, `exponential`).
+    pub options: Vec<(String, String)>,
+    /// Parameters, lower-case names.
+    pub params: Vec<(String, f64)>,
+    /// Where the law was written (a `.model` card), if anywhere.
+    pub loc: Option<Loc>,
+}
+
+impl LawSpec {
+    /// The value of word option `name`, if given.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -80,6 +110,16 @@ pub enum Device {
     Memristor(MemristorParams),
     /// A fixed resistor, ohms (> 0).
     Resistor { resistance: f64 },
+    /// A memristor with another native law (docs/device-laws.md): the law
+    /// is [`Network::laws`]`[spec]`. Its p pin is the edge tail.
+    Native { spec: u32 },
+}
+
+impl Device {
+    /// Whether the device is a memristor (has a state), of any law.
+    pub fn is_memristor(&self) -> bool {
+        matches!(self, Device::Memristor(_) | Device::Native { .. })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -138,11 +178,11 @@ impl Network {
         self.edges.len()
     }
 
-    /// Number of memristor edges.
+    /// Number of memristor edges (every law).
     pub fn n_memristors(&self) -> usize {
         self.edges
             .iter()
-            .filter(|e| matches!(e.device, Device::Memristor(_)))
+            .filter(|e| e.device.is_memristor())
             .count()
     }
 

@@ -24,6 +24,7 @@ fn describe(net: &Network) -> String {
                 p.ron, p.roff, p.w0, p.alpha, p.beta, p.polarity
             ),
             Device::Resistor { resistance } => format!("R={resistance}"),
+            Device::Native { spec } => format!("law {}", net.laws[spec as usize].law),
         };
         let src = e
             .source

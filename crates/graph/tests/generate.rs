@@ -218,7 +218,7 @@ fn initial_values_follow_their_distribution() {
             .iter()
             .map(|e| match e.device {
                 Device::Memristor(p) => p.w0,
-                Device::Resistor { .. } => f64::NAN,
+                Device::Resistor { .. } | Device::Native { .. } => f64::NAN,
             })
             .collect::<Vec<f64>>()
     };

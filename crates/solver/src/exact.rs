@@ -55,7 +55,14 @@ impl<'a> ExactSolver<'a> {
     /// Refuses networks with alpha != 0 (the flux law (C2) is then not an
     /// algebraic equation).
     pub fn new(rhs: &'a mut MemoryRhs) -> Result<Self, SolveError> {
-        let law = &rhs.law;
+        if !rhs.law.is_all_linear() {
+            return Err(SolveError::ExactUnsupported(
+                "the integrated laws are derived for memnet's linear law; this network has \
+                 devices of other laws (use dopri5)"
+                    .into(),
+            ));
+        }
+        let law = &rhs.law.linear;
         if let Some(s) = law.alpha.iter().position(|&a| a != 0.0) {
             let k = rhs.state_edge[s];
             return Err(SolveError::ExactUnsupported(format!(
@@ -151,7 +158,7 @@ impl<'a> ExactSolver<'a> {
     /// (1 + 2 xi c < 0: past the end of its resistance range).
     fn evaluate(&mut self, psi: &[f64]) -> bool {
         let r = &mut *self.rhs;
-        let (nod, law) = (&mut r.nodal, &r.law);
+        let (nod, law) = (&mut r.nodal, &r.law.linear);
         for k in 0..self.q.len() {
             let (a, b) = nod.edge_unknowns(k);
             let drive = self.sigma[k] + if a != NONE { psi[a as usize] } else { 0.0 }

@@ -47,7 +47,7 @@ mod simulate;
 pub mod waveform;
 
 pub use dense::{DenseMemoryRhs, dense_memory_rhs, dense_x, omega_dense};
-pub use device::{DeviceFault, DeviceLaw, LinearLaw};
+pub use device::{DeviceFault, DeviceLaw, Laws, LinearLaw};
 pub use error::{Element, SolveError};
 pub use memory::{MemoryRhs, memristor_edges, memristor_names};
 pub use nodal::{NodalSolver, NodalSources, Ordering};

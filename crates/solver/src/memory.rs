@@ -15,7 +15,7 @@ use memnet_graph::{Device, EdgeId, Network, NodeId, Topology, TopologyError};
 use memnet_spice::{Loc, TranTimes, Waveform};
 
 use crate::SolveError;
-use crate::device::{DeviceFault, DeviceLaw, LinearLaw};
+use crate::device::{DeviceFault, DeviceLaw, Laws};
 use crate::error::Element;
 use crate::nodal::{NONE, NodalSolver, NodalSources, Ordering};
 use crate::ode::OdeSystem;
@@ -57,8 +57,8 @@ pub(crate) fn network_topology(net: &Network) -> Result<Topology, SolveError> {
 /// free per evaluation. Build once per topology.
 pub struct MemoryRhs {
     pub(crate) nodal: NodalSolver,
-    /// The device law of the memristors (state component s is device s).
-    pub(crate) law: LinearLaw,
+    /// The laws of the memristors (state component s is device s).
+    pub(crate) law: Laws,
     pub(crate) state_edge: Vec<EdgeId>,
     /// Edge -> state index, NONE for resistors.
     pub(crate) edge_state: Vec<u32>,
@@ -119,7 +119,22 @@ impl MemoryRhs {
         ordering: Ordering,
     ) -> Result<Self, SolveError> {
         let m = net.n_edges();
-        let (law, state_edge) = LinearLaw::from_network(net)?;
+        let (law, state_edge) = Laws::from_network(net)?;
+        if !law.linear_in_voltage() {
+            let d = (0..law.len())
+                .find(|&d| matches!(law.law_of(d), "yakopcic" | "nonlinear_drift" | "mmss"))
+                .unwrap_or(0);
+            let e = &net.edges[state_edge[d]];
+            return Err(invalid(
+                &e.name,
+                e.loc.as_ref(),
+                format!(
+                    "law `{}` has a current that is not linear in the voltage; the Newton \
+                     solve such laws need is not in the engine yet (docs/device-laws.md)",
+                    law.law_of(d)
+                ),
+            ));
+        }
         let mut edge_state = vec![NONE; m];
         for (s, &k) in state_edge.iter().enumerate() {
             edge_state[k] = s as u32;
@@ -243,15 +258,16 @@ impl MemoryRhs {
         &self.state_edge
     }
 
-    /// w(0) from the devices' `w0`.
+    /// The initial state of every device, in the integrated variable
+    /// (memnet's w for the linear law; see [`DeviceLaw::native_state`]).
     pub fn initial_state(&self) -> Vec<f64> {
-        let mut w = vec![0.0; self.law.len()];
-        self.law.initial_state(&mut w);
-        w
+        (0..self.law.len())
+            .map(|d| self.law.initial_state(d))
+            .collect()
     }
 
-    /// The device law of the memristors.
-    pub fn law(&self) -> &LinearLaw {
+    /// The laws of the memristors.
+    pub fn laws(&self) -> &Laws {
         &self.law
     }
 
@@ -306,7 +322,11 @@ impl MemoryRhs {
     /// Whether all memristors share one alpha (then B w(t) = e^{alpha t}
     /// B w(0) in the generalised charge form), and which.
     pub fn uniform_alpha(&self) -> Option<f64> {
-        self.law.uniform_alpha()
+        if self.law.is_all_linear() {
+            self.law.linear.uniform_alpha()
+        } else {
+            None
+        }
     }
 
     /// The first corner of any time-dependent source after `t` (PULSE
@@ -446,9 +466,14 @@ impl MemoryRhs {
     /// x = R_on i per memristor (volts) at (t, w): theory.md 3.2,
     /// x = (I + xi Omega W)^{-1} Omega S for uniform parameters.
     pub fn memristor_x(&mut self, t: f64, w: &[f64], x: &mut [f64]) -> Result<(), SolveError> {
+        if !self.law.is_all_linear() {
+            return Err(SolveError::InvalidOption(
+                "x = ron i is defined for memnet's linear law only".into(),
+            ));
+        }
         self.solve_currents(t, w)?;
         for (s, xs) in x.iter_mut().enumerate().take(self.state_edge.len()) {
-            *xs = self.law.ron[s] * self.current[self.state_edge[s]];
+            *xs = self.law.linear.ron[s] * self.current[self.state_edge[s]];
         }
         Ok(())
     }
@@ -470,6 +495,9 @@ impl MemoryRhs {
     /// sources and no resistor touching an unknown potential. Returns the
     /// reason when it does not hold.
     pub fn charge_law(&self) -> Result<f64, &'static str> {
+        if !self.law.is_all_linear() {
+            return Err("the charge law is stated for memnet's linear law");
+        }
         if !self.inj.is_empty() {
             return Err("current sources inject charge: the charge law does not hold");
         }
@@ -496,7 +524,7 @@ impl MemoryRhs {
 
     /// Per state: (tail unknown, head unknown, polarity beta / ron).
     pub(crate) fn charge_terms(&self) -> Vec<(u32, u32, f64)> {
-        let law = &self.law;
+        let law = &self.law.linear;
         self.state_edge
             .iter()
             .enumerate()

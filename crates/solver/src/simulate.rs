@@ -7,6 +7,7 @@ use std::time::Instant;
 use memnet_graph::Network;
 
 use crate::SolveError;
+use crate::device::DeviceLaw;
 use crate::memory::MemoryRhs;
 use crate::ode::{OdeSystem, integrate};
 use crate::run::{
@@ -20,14 +21,25 @@ pub(crate) struct Bounded<'a> {
 }
 
 impl Bounded<'_> {
+    /// The bounds of device `s`'s integrated state (each law's domain:
+    /// [0, 1] for w and x, [x_on, x_off] for TEAM, [rmin, rmax] for the
+    /// threshold law, unbounded for log-odds states).
+    fn bounds(&self, s: usize) -> (f64, f64) {
+        self.rhs.laws().state_bounds(s)
+    }
+
     pub fn check_initial(&mut self, t: f64, w: &[f64]) {
-        if let Some(s) = w.iter().position(|&x| x <= 0.0 || x >= 1.0) {
+        if let Some(s) = (0..w.len()).find(|&s| {
+            let (lo, hi) = self.bounds(s);
+            w[s] <= lo || w[s] >= hi
+        }) {
+            let (lo, hi) = self.bounds(s);
             let edge = self.rhs.state_edges()[s];
             self.hit = Some(BoundHit {
                 t,
                 edge,
                 name: self.rhs.memristor_name(s).to_string(),
-                bound: if w[s] <= 0.0 { 0.0 } else { 1.0 },
+                bound: if w[s] <= lo { lo } else { hi },
             });
         }
     }
@@ -50,12 +62,13 @@ impl OdeSystem for Bounded<'_> {
         let mut changed = false;
         for s in 0..y.len() {
             let x = y[s];
-            if (0.0..1.0).contains(&x) && x > 0.0 {
+            let (lo, hi) = self.bounds(s);
+            if x > lo && x < hi {
                 continue;
             }
-            let bound = if x <= 0.0 { 0.0 } else { 1.0 };
+            let bound = if x <= lo { lo } else { hi };
             let old = y_old[s];
-            if old > 0.0 && old < 1.0 {
+            if old > lo && old < hi {
                 let frac = ((old - bound) / (old - x)).clamp(0.0, 1.0);
                 let t = t_old + frac * (t_new - t_old);
                 if self.hit.as_ref().is_none_or(|h| t < h.t) {
@@ -67,7 +80,7 @@ impl OdeSystem for Bounded<'_> {
                     });
                 }
             }
-            if x != bound && !x.is_nan() {
+            if x != bound && !x.is_nan() && bound.is_finite() {
                 y[s] = bound;
                 changed = true;
             }
@@ -76,8 +89,9 @@ impl OdeSystem for Bounded<'_> {
     }
 
     fn project_sample(&self, y: &mut [f64]) {
-        for x in y {
-            *x = x.clamp(0.0, 1.0);
+        for (s, x) in y.iter_mut().enumerate() {
+            let (lo, hi) = self.bounds(s);
+            *x = x.clamp(lo, hi);
         }
     }
 }
@@ -106,6 +120,11 @@ pub fn simulate(
     rhs.set_clamp_resistance(true);
     let mut w = rhs.initial_state();
     let mut monitor = ChargeMonitor::new(&rhs, &w);
+    // Laws that integrate a transformed state (log-odds) report samples in
+    // their own variable; a copy of the laws maps them while the
+    // integrator holds the right-hand side.
+    let transformed = rhs.laws().any_transformed();
+    let output_laws = transformed.then(|| rhs.laws().clone());
     let mut samples = 0u64;
     let mut bounded = Bounded {
         rhs: &mut rhs,
@@ -114,10 +133,23 @@ pub fn simulate(
     bounded.check_initial(0.0, &w);
     let sampling = opts.sampling();
     let stats = {
+        // Samples in each law's own variable (log-odds states mapped back).
+        let mut native = if transformed {
+            vec![0.0; w.len()]
+        } else {
+            Vec::new()
+        };
         let mut on_sample = |t: f64, y: &[f64]| -> Result<(), SolveError> {
             samples += 1;
             monitor.observe(t, y);
-            sink.sample(t, y).map_err(SolveError::Io)
+            if let Some(laws) = &output_laws {
+                for (d, (n, &x)) in native.iter_mut().zip(y).enumerate() {
+                    *n = laws.native_state(d, x);
+                }
+                sink.sample(t, &native).map_err(SolveError::Io)
+            } else {
+                sink.sample(t, y).map_err(SolveError::Io)
+            }
         };
         let mut on_step = |t: f64, _y: &[f64]| -> Result<(), SolveError> {
             progress(t);
@@ -135,6 +167,9 @@ pub fn simulate(
         )?
     };
     let hit = bounded.hit.take();
+    for (d, x) in w.iter_mut().enumerate() {
+        *x = rhs.laws().native_state(d, *x);
+    }
     let (w_min, w_max, w_mean) = w_stats(&w);
     let (_, factor_nnz) = rhs.sparsity();
     Ok(SimReport {

@@ -43,9 +43,7 @@ impl<L: DeviceLaw> OdeSystem for DcDevice<'_, L> {
 /// starting from the law's initial state; `scale` is the size of the
 /// state (for the absolute tolerance).
 fn dc<L: DeviceLaw>(law: &L, v: f64, t_end: f64, scale: f64) -> (f64, f64) {
-    let mut y = [0.0];
-    law.initial_state(&mut y);
-    dc_from(law, y[0], v, t_end, scale)
+    dc_from(law, law.initial_state(0), v, t_end, scale)
 }
 
 /// As [`dc`] from the internal state `y0`.
@@ -115,9 +113,7 @@ fn hp_linear_drift_with_windows_e1_to_e5() {
     let at = |window: &str, x0: f64| {
         let mut law = hp(window, 1.0);
         law.devices[0].x0 = x0;
-        let mut y = [0.0];
-        law.initial_state(&mut y);
-        dc_from(&law, y[0], -1.0, 0.25, 1.0).0
+        dc_from(&law, law.initial_state(0), -1.0, 0.25, 1.0).0
     };
     assert_eq!(
         at("joglekar", 1.0),
@@ -148,9 +144,7 @@ fn hp_linear_drift_with_windows_e1_to_e5() {
 fn joglekar_state_returns_after_a_strong_symmetric_drive() {
     for p in [2.0, 5.0] {
         let law = hp("joglekar", p);
-        let mut y = [0.0];
-        law.initial_state(&mut y);
-        let s0 = y[0];
+        let s0 = law.initial_state(0);
         // Integrate +5 V for 1 s, then -5 V for 1 s (internal state kept).
         let up = |s: f64, v: f64| {
             let mut y = [s];

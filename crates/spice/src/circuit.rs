@@ -369,6 +369,9 @@ pub enum MemristorDialect {
     Xyce { model: String, level: u32 },
     /// ngspice XSPICE `a` instance with a `memristor` code model.
     Xspice { model: String },
+    /// One of memnet's native laws other than the linear one, written back
+    /// from a network (docs/device-laws.md); not exportable yet.
+    Native { law: String },
 }
 
 /// theory.md 1.1-1.2: R(w) = ron (1 - w) + roff w, dw/dt = alpha w - ron i / beta,

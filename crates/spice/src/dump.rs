@@ -110,6 +110,7 @@ pub fn dump_circuit(c: &Circuit) -> String {
                     MemristorDialect::UserSubckt { subckt } => format!("user:{subckt}"),
                     MemristorDialect::Xyce { model, level } => format!("xyce:{model}:level{level}"),
                     MemristorDialect::Xspice { model } => format!("xspice:{model}"),
+                    MemristorDialect::Native { law } => format!("native:{law}"),
                 };
                 let law = m.law.map_or("law=none".to_string(), |l| {
                     format!(

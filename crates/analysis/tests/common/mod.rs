@@ -55,6 +55,7 @@ pub fn network(
         injections: Vec::new(),
         constraints: Vec::new(),
         tran: None,
+        laws: Vec::new(),
     }
 }
 

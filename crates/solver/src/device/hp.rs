@@ -213,10 +213,8 @@ impl DeviceLaw for HpLaw {
         self.devices.len()
     }
 
-    fn initial_state(&self, x: &mut [f64]) {
-        for (d, xs) in x.iter_mut().enumerate() {
-            *xs = self.internal_state(d, self.devices[d].x0);
-        }
+    fn initial_state(&self, d: usize) -> f64 {
+        self.internal_state(d, self.devices[d].x0)
     }
 
     fn linear_in_voltage(&self) -> bool {

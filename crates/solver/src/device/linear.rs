@@ -1,6 +1,6 @@
 //! memnet's linear law (docs/model.md; theory.md 1.1, 1.2, 3.5, 3.8).
 
-use memnet_graph::{Device, EdgeId, Network};
+use memnet_graph::{Device, EdgeId, MemristorParams, Network};
 
 use super::{DeviceFault, DeviceLaw};
 use crate::SolveError;
@@ -29,49 +29,69 @@ fn invalid(name: &str, loc: Option<&memnet_spice::Loc>, reason: String) -> Solve
 
 impl LinearLaw {
     /// The memristors of `net` in edge order, with their parameters
-    /// checked (located errors), and the edge of each device.
+    /// checked (located errors), and the edge of each device. Every
+    /// memristor must follow the linear law.
     pub fn from_network(net: &Network) -> Result<(LinearLaw, Vec<EdgeId>), SolveError> {
         let mut law = LinearLaw::default();
         let mut edges = Vec::new();
         for (k, e) in net.edges.iter().enumerate() {
-            let Device::Memristor(p) = e.device else {
-                continue;
-            };
-            let bad = |r: String| invalid(&e.name, e.loc.as_ref(), r);
-            if !(p.ron.is_finite() && p.ron > 0.0) {
-                return Err(bad(format!("ron = {} must be positive and finite", p.ron)));
-            }
-            if !(p.roff.is_finite() && p.roff > 0.0) {
-                return Err(bad(format!(
-                    "roff = {} must be positive and finite (xi = {} must be > -1)",
-                    p.roff,
-                    p.xi()
-                )));
-            }
-            if !(p.w0.is_finite() && (0.0..=1.0).contains(&p.w0)) {
-                return Err(bad(format!("w0 = {} must lie in [0, 1]", p.w0)));
-            }
-            if !p.alpha.is_finite() {
-                return Err(bad(format!("alpha = {} must be finite", p.alpha)));
-            }
-            if !(p.beta.is_finite() && p.beta != 0.0) {
-                return Err(bad(format!(
-                    "beta = {} must be finite and non-zero",
-                    p.beta
-                )));
-            }
-            if p.polarity != 1.0 && p.polarity != -1.0 {
-                return Err(bad(format!("polarity = {} must be +1 or -1", p.polarity)));
+            match e.device {
+                Device::Memristor(p) => law.push_checked(&p, &e.name, e.loc.as_ref())?,
+                Device::Native { .. } => {
+                    return Err(invalid(
+                        &e.name,
+                        e.loc.as_ref(),
+                        "is not a device of memnet's linear law".into(),
+                    ));
+                }
+                Device::Resistor { .. } => continue,
             }
             edges.push(k);
-            law.ron.push(p.ron);
-            law.xi.push(p.xi());
-            law.alpha.push(p.alpha);
-            law.beta.push(p.beta);
-            law.polarity.push(p.polarity);
-            law.w0.push(p.w0);
         }
         Ok((law, edges))
+    }
+
+    /// Appends one device after checking its parameters (an error names
+    /// the device `name` written at `loc`).
+    pub fn push_checked(
+        &mut self,
+        p: &MemristorParams,
+        name: &str,
+        loc: Option<&memnet_spice::Loc>,
+    ) -> Result<(), SolveError> {
+        let bad = |r: String| invalid(name, loc, r);
+        if !(p.ron.is_finite() && p.ron > 0.0) {
+            return Err(bad(format!("ron = {} must be positive and finite", p.ron)));
+        }
+        if !(p.roff.is_finite() && p.roff > 0.0) {
+            return Err(bad(format!(
+                "roff = {} must be positive and finite (xi = {} must be > -1)",
+                p.roff,
+                p.xi()
+            )));
+        }
+        if !(p.w0.is_finite() && (0.0..=1.0).contains(&p.w0)) {
+            return Err(bad(format!("w0 = {} must lie in [0, 1]", p.w0)));
+        }
+        if !p.alpha.is_finite() {
+            return Err(bad(format!("alpha = {} must be finite", p.alpha)));
+        }
+        if !(p.beta.is_finite() && p.beta != 0.0) {
+            return Err(bad(format!(
+                "beta = {} must be finite and non-zero",
+                p.beta
+            )));
+        }
+        if p.polarity != 1.0 && p.polarity != -1.0 {
+            return Err(bad(format!("polarity = {} must be +1 or -1", p.polarity)));
+        }
+        self.ron.push(p.ron);
+        self.xi.push(p.xi());
+        self.alpha.push(p.alpha);
+        self.beta.push(p.beta);
+        self.polarity.push(p.polarity);
+        self.w0.push(p.w0);
+        Ok(())
     }
 
     /// R(w) = ron (1 + xi w) of device `d`.
@@ -96,8 +116,8 @@ impl DeviceLaw for LinearLaw {
         self.ron.len()
     }
 
-    fn initial_state(&self, x: &mut [f64]) {
-        x.copy_from_slice(&self.w0);
+    fn initial_state(&self, d: usize) -> f64 {
+        self.w0[d]
     }
 
     fn linear_in_voltage(&self) -> bool {

@@ -187,10 +187,8 @@ impl DeviceLaw for MmssLaw {
         self.devices.len()
     }
 
-    fn initial_state(&self, x: &mut [f64]) {
-        for (xs, dev) in x.iter_mut().zip(&self.devices) {
-            *xs = dev.x0;
-        }
+    fn initial_state(&self, d: usize) -> f64 {
+        self.devices[d].x0
     }
 
     fn linear_in_voltage(&self) -> bool {

@@ -91,8 +91,8 @@ pub trait DeviceLaw {
         self.len() == 0
     }
 
-    /// Initial state of every device.
-    fn initial_state(&self, x: &mut [f64]);
+    /// Initial state of device `d` (in the integrated variable).
+    fn initial_state(&self, d: usize) -> f64;
 
     /// Whether the current is linear in the branch voltage at fixed state
     /// (i = G(x) v): then one nodal factorisation per right-hand side
@@ -128,5 +128,293 @@ pub trait DeviceLaw {
     /// [`DeviceLaw::native_state`]).
     fn internal_state(&self, _d: usize, native: f64) -> f64 {
         native
+    }
+}
+
+/// Where a device's parameters live: which law, and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Linear(u32),
+    Hp(u32),
+    Team(u32),
+    Threshold(u32),
+    Mmss(u32),
+    Yakopcic(u32),
+    Nlid(u32),
+}
+
+/// The memristors of one network, each with its own law: the one
+/// [`DeviceLaw`] the engine calls. Device `d` is state component `d`;
+/// each law keeps its devices' parameters in its own table, so a network
+/// of one law pays one predictable branch per device and call.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Laws {
+    slots: Vec<Slot>,
+    pub linear: LinearLaw,
+    pub hp: hp::HpLaw,
+    pub team: team::TeamLaw,
+    pub threshold: threshold::ThresholdLaw,
+    pub mmss: mmss::MmssLaw,
+    pub yakopcic: yakopcic::YakopcicLaw,
+    pub nlid: nlid::NonlinearDriftLaw,
+}
+
+/// Calls `$method` on the law that holds device `$d`, with its index there.
+macro_rules! dispatch {
+    ($self:ident, $d:expr, $law:ident, $j:ident => $call:expr) => {
+        match $self.slots[$d] {
+            Slot::Linear(j) => {
+                let ($law, $j) = (&$self.linear, j as usize);
+                $call
+            }
+            Slot::Hp(j) => {
+                let ($law, $j) = (&$self.hp, j as usize);
+                $call
+            }
+            Slot::Team(j) => {
+                let ($law, $j) = (&$self.team, j as usize);
+                $call
+            }
+            Slot::Threshold(j) => {
+                let ($law, $j) = (&$self.threshold, j as usize);
+                $call
+            }
+            Slot::Mmss(j) => {
+                let ($law, $j) = (&$self.mmss, j as usize);
+                $call
+            }
+            Slot::Yakopcic(j) => {
+                let ($law, $j) = (&$self.yakopcic, j as usize);
+                $call
+            }
+            Slot::Nlid(j) => {
+                let ($law, $j) = (&$self.nlid, j as usize);
+                $call
+            }
+        }
+    };
+}
+
+impl Laws {
+    /// Laws of devices that all follow memnet's linear law.
+    pub fn all_linear(linear: LinearLaw) -> Laws {
+        Laws {
+            slots: (0..linear.len() as u32).map(Slot::Linear).collect(),
+            linear,
+            ..Laws::default()
+        }
+    }
+
+    /// The memristors of `net` in edge order, each with its law resolved
+    /// and checked (located errors naming the device), and the edge of
+    /// each device.
+    pub fn from_network(
+        net: &memnet_graph::Network,
+    ) -> Result<(Laws, Vec<memnet_graph::EdgeId>), crate::SolveError> {
+        use memnet_graph::Device;
+        let mut laws = Laws::default();
+        let mut edges = Vec::new();
+        for (k, e) in net.edges.iter().enumerate() {
+            match e.device {
+                Device::Memristor(p) => {
+                    laws.linear.push_checked(&p, &e.name, e.loc.as_ref())?;
+                    laws.slots.push(Slot::Linear(laws.linear.len() as u32 - 1));
+                }
+                Device::Native { spec } => {
+                    let spec = net.laws.get(spec as usize).ok_or_else(|| {
+                        crate::SolveError::InvalidOption(format!(
+                            "device `{}` refers to law {spec}, the network has {}",
+                            e.name,
+                            net.laws.len()
+                        ))
+                    })?;
+                    laws.push_spec(spec)
+                        .map_err(|reason| crate::SolveError::InvalidDevice {
+                            element: crate::Element::new(
+                                &e.name,
+                                e.loc.as_ref().or(spec.loc.as_ref()),
+                            ),
+                            reason: format!("law {}: {reason}", spec.law),
+                        })?;
+                }
+                Device::Resistor { .. } => continue,
+            }
+            edges.push(k);
+        }
+        Ok((laws, edges))
+    }
+
+    /// Appends the device of law specification `spec` (law names and
+    /// options of docs/device-laws.md), or says why it cannot be used,
+    /// naming the law, option or parameter.
+    pub fn push_spec(&mut self, spec: &memnet_graph::LawSpec) -> Result<(), String> {
+        let given: Vec<(&str, f64)> = spec.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let table = match spec.law.as_str() {
+            "hp" => hp::PARAMS,
+            "team" | "vteam" => team::PARAMS,
+            "xspice" => threshold::PARAMS,
+            "mmss" => mmss::PARAMS,
+            "yakopcic" => yakopcic::PARAMS,
+            "nlid" => nlid::PARAMS,
+            other => {
+                return Err(format!(
+                    "law `{other}` is not one of hp, team, vteam, yakopcic, nlid, xspice, mmss"
+                ));
+            }
+        };
+        if let Some((name, _)) = given
+            .iter()
+            .find(|(n, _)| !table.iter().any(|p| p.name == *n))
+        {
+            let names: Vec<&str> = table.iter().map(|p| p.name).collect();
+            return Err(format!(
+                "`{name}` is not a parameter of law {} (it has {})",
+                spec.law,
+                names.join(", ")
+            ));
+        }
+        let option = |name: &str, default: &'static str, allowed: &[&str]| {
+            let v = spec.option(name).unwrap_or(default);
+            if allowed.contains(&v) {
+                Ok(v.to_string())
+            } else {
+                Err(format!(
+                    "{name} = {v} is not one of {} for law {}",
+                    allowed.join(", "),
+                    spec.law
+                ))
+            }
+        };
+        let index = |len: usize| len as u32;
+        let slot = match spec.law.as_str() {
+            "hp" => {
+                let w = option(
+                    "window",
+                    "none",
+                    &["none", "joglekar", "biolek", "prodromakis"],
+                )?;
+                self.hp.devices.push(hp::HpDevice::from_params(&given, &w)?);
+                Slot::Hp(index(self.hp.devices.len() - 1))
+            }
+            "team" | "vteam" => {
+                let control = if spec.law == "team" {
+                    team::Control::Current
+                } else {
+                    team::Control::Voltage
+                };
+                let iv = match option("iv", "linear", &["linear", "exponential"])?.as_str() {
+                    "linear" => team::IvRelation::Linear,
+                    _ => team::IvRelation::Exponential,
+                };
+                let kvatinsky =
+                    option("window", "kvatinsky", &["none", "kvatinsky"])? == "kvatinsky";
+                self.team.devices.push(team::TeamDevice::from_params(
+                    &given, control, iv, kvatinsky,
+                )?);
+                Slot::Team(index(self.team.devices.len() - 1))
+            }
+            "xspice" => {
+                self.threshold
+                    .devices
+                    .push(threshold::ThresholdDevice::from_params(&given)?);
+                Slot::Threshold(index(self.threshold.devices.len() - 1))
+            }
+            "mmss" => {
+                self.mmss
+                    .devices
+                    .push(mmss::MmssDevice::from_params(&given)?);
+                Slot::Mmss(index(self.mmss.devices.len() - 1))
+            }
+            "yakopcic" => {
+                self.yakopcic
+                    .devices
+                    .push(yakopcic::YakopcicDevice::from_params(&given)?);
+                Slot::Yakopcic(index(self.yakopcic.devices.len() - 1))
+            }
+            _ => {
+                let w = option("window", "none", &["none", "joglekar", "biolek"])?;
+                self.nlid
+                    .devices
+                    .push(nlid::NonlinearDriftDevice::from_params(&given, &w)?);
+                Slot::Nlid(index(self.nlid.devices.len() - 1))
+            }
+        };
+        self.slots.push(slot);
+        Ok(())
+    }
+
+    /// Whether every device follows memnet's linear law (then device `d`
+    /// is `linear`'s device `d`).
+    pub fn is_all_linear(&self) -> bool {
+        self.linear.len() == self.slots.len()
+    }
+
+    /// The law name of device `d`.
+    pub fn law_of(&self, d: usize) -> &'static str {
+        dispatch!(self, d, law, _j => law.name())
+    }
+
+    /// The name of device `d`'s state in its law's own variable.
+    pub fn state_name_of(&self, d: usize) -> &'static str {
+        dispatch!(self, d, law, _j => law.state_name())
+    }
+
+    /// Whether some device integrates a transformed state (its samples
+    /// must pass through [`DeviceLaw::native_state`]).
+    pub fn any_transformed(&self) -> bool {
+        self.hp.devices.iter().any(|d| d.window.x_only())
+    }
+}
+
+impl DeviceLaw for Laws {
+    fn name(&self) -> &'static str {
+        if self.is_all_linear() {
+            "linear"
+        } else {
+            "mixed"
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn initial_state(&self, d: usize) -> f64 {
+        dispatch!(self, d, law, j => law.initial_state(j))
+    }
+
+    fn linear_in_voltage(&self) -> bool {
+        self.yakopcic.is_empty() && self.nlid.is_empty() && self.mmss.linear_in_voltage()
+    }
+
+    fn state_bounds(&self, d: usize) -> (f64, f64) {
+        dispatch!(self, d, law, j => law.state_bounds(j))
+    }
+
+    #[inline]
+    fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
+        dispatch!(self, d, law, j => law.conductance(j, x, v))
+    }
+
+    #[inline]
+    fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
+        dispatch!(self, d, law, j => law.current(j, x, v))
+    }
+
+    #[inline]
+    fn state_rate(&self, d: usize, x: f64, v: f64, i: f64) -> f64 {
+        dispatch!(self, d, law, j => law.state_rate(j, x, v, i))
+    }
+
+    fn state_name(&self) -> &'static str {
+        if self.is_all_linear() { "w" } else { "x" }
+    }
+
+    fn native_state(&self, d: usize, x: f64) -> f64 {
+        dispatch!(self, d, law, j => law.native_state(j, x))
+    }
+
+    fn internal_state(&self, d: usize, native: f64) -> f64 {
+        dispatch!(self, d, law, j => law.internal_state(j, native))
     }
 }

@@ -179,10 +179,8 @@ impl DeviceLaw for NonlinearDriftLaw {
         self.devices.len()
     }
 
-    fn initial_state(&self, x: &mut [f64]) {
-        for (xs, dev) in x.iter_mut().zip(&self.devices) {
-            *xs = dev.w0;
-        }
+    fn initial_state(&self, d: usize) -> f64 {
+        self.devices[d].w0
     }
 
     fn linear_in_voltage(&self) -> bool {

@@ -122,10 +122,8 @@ impl DeviceLaw for ThresholdLaw {
         self.devices.len()
     }
 
-    fn initial_state(&self, x: &mut [f64]) {
-        for (xs, dev) in x.iter_mut().zip(&self.devices) {
-            *xs = dev.rinit;
-        }
+    fn initial_state(&self, d: usize) -> f64 {
+        self.devices[d].rinit
     }
 
     fn linear_in_voltage(&self) -> bool {
