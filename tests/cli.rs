@@ -748,3 +748,51 @@ fn rk4_samples_between_steps_are_interpolated() {
         "error ratio {ratio} for dt halved"
     );
 }
+
+/// An ngspice XSPICE `memristor` deck runs as written: the threshold law
+/// with the model card's parameters (docs/device-laws.md). Two devices
+/// across ideal DC sources of +2 V and -2 V (above the threshold vt =
+/// 1.6 V): R(t) = rinit +- beta (2 - vt) t, the first held at rmax from
+/// 3.75 ns on. ngspice 39 prints i(v1) = -2.32558e-4 A at 2 ns for the
+/// first device, R = 8600 ohm, as here.
+#[test]
+fn xspice_memristor_deck_follows_the_threshold_law() {
+    let deck = tmp("xspice_dc.cir");
+    std::fs::write(
+        &deck,
+        "xspice threshold law at DC\n\
+         .model memr memristor (rmin=1k rmax=10k rinit=7k alpha=0 beta=2e12 vt=1.6)\n\
+         a1 %gd(in 0) memr\n\
+         a2 %gd(neg 0) memr\n\
+         V1 in 0 DC 2\n\
+         V2 neg 0 DC -2\n\
+         .tran 0.25n 5n\n\
+         .end\n",
+    )
+    .unwrap();
+    let out = tmp("xspice_dc.csv");
+    ok(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--method",
+        "dopri5",
+        "--rtol",
+        "1e-12",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (names, t, rows) = read_csv(&out);
+    assert_eq!(names, vec!["time", "a1", "a2"]);
+    assert_eq!(t.len(), 21);
+    for (ti, row) in t.iter().zip(&rows) {
+        let up = (7e3 + 8e11 * ti).min(10e3);
+        let down = 7e3 - 8e11 * ti;
+        // Relative 1e-9: dopri5 at rtol 1e-12 on a piecewise linear state.
+        assert!((row[0] - up).abs() < 1e-9 * up, "a1 at {ti}: {}", row[0]);
+        assert!(
+            (row[1] - down).abs() < 1e-9 * down,
+            "a2 at {ti}: {}",
+            row[1]
+        );
+    }
+}

@@ -19,8 +19,8 @@ use memnet_spice::{
 
 use crate::error::NetworkError;
 use crate::network::{
-    Device, Edge, Injection, MemristorParams, Network, NodeId, PotentialConstraint, SeriesSource,
-    TranSpec,
+    Device, Edge, Injection, LawSpec, MemristorParams, Network, NodeId, PotentialConstraint,
+    SeriesSource, TranSpec,
 };
 
 const NONE: usize = usize::MAX;
@@ -82,6 +82,22 @@ impl From<&LinearLaw> for MemristorParams {
             beta: l.beta,
             polarity: 1.0,
         }
+    }
+}
+
+/// The native law (docs/device-laws.md) of an imported memristor that has
+/// one: the ngspice XSPICE `memristor` code model is the threshold law
+/// with the model card's parameters as written (`rmin rmax rinit alpha
+/// beta vt`; the solver checks them and names any other).
+fn native_spec(e: &Element, m: &Memristor) -> Option<LawSpec> {
+    match &m.dialect {
+        MemristorDialect::Xspice { .. } => Some(LawSpec {
+            law: "xspice".into(),
+            options: Vec::new(),
+            params: m.params.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            loc: Some(e.loc.clone()),
+        }),
+        _ => None,
     }
 }
 
@@ -264,9 +280,16 @@ impl Network {
             match roles[i] {
                 Role::Device => {
                     // Classified without complaint in the first pass.
-                    let (_, Some(device)) = classify(e, &mut Vec::new()) else {
+                    let (_, Some(mut device)) = classify(e, &mut Vec::new()) else {
                         continue;
                     };
+                    if let (Device::Native { spec }, ElementKind::Memristor(m)) =
+                        (&mut device, &e.kind)
+                        && let Some(law) = native_spec(e, m)
+                    {
+                        *spec = net.laws.len() as u32;
+                        net.laws.push(law);
+                    }
                     let (tail, head, source) = match fold_of.get(&i).copied() {
                         None => (new_id[a], new_id[b], None),
                         Some((v, x, sign)) => {
@@ -424,7 +447,10 @@ fn classify(e: &Element, errs: &mut Vec<Diagnostic>) -> (Role, Option<Device>) {
                     Err(msg) => reject(format!("memristor `{}`: {msg}", e.name)),
                 }
             }
-            None => reject(format!("`{}`: {}", e.name, unsimulable_memristor(m))),
+            None => match native_spec(e, m) {
+                Some(_) => (Role::Device, Some(Device::Native { spec: u32::MAX })),
+                None => reject(format!("`{}`: {}", e.name, unsimulable_memristor(m))),
+            },
         },
         ElementKind::VoltageSource(s) if source_ok(s) => (Role::VSource, None),
         ElementKind::CurrentSource(s) if source_ok(s) => (Role::ISource, None),

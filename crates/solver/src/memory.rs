@@ -26,7 +26,7 @@ pub fn memristor_edges(net: &Network) -> Vec<EdgeId> {
     net.edges
         .iter()
         .enumerate()
-        .filter(|(_, e)| matches!(e.device, Device::Memristor(_)))
+        .filter(|(_, e)| e.device.is_memristor())
         .map(|(k, _)| k)
         .collect()
 }
