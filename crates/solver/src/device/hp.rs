@@ -20,7 +20,7 @@
 //! in f / (x (1 - x)) removed analytically (expm1/ln1p of q = x (1 - x) =
 //! 1 / (4 cosh^2(s/2))), so the dynamics stay exact and reversible.
 
-use super::{DeviceFault, DeviceLaw, Param, logistic};
+use super::{DeviceFault, DeviceLaw, Param, biolek_window, conductance_of, logistic};
 
 /// Parameters of the HP law, with the defaults of Biolek's subcircuit
 /// (the most copied listing).
@@ -232,11 +232,7 @@ impl DeviceLaw for HpLaw {
     #[inline]
     fn conductance(&self, d: usize, s: f64, _v: f64) -> Result<f64, DeviceFault> {
         let r = self.resistance(d, s);
-        if r.is_finite() && r > 0.0 {
-            Ok(1.0 / r)
-        } else {
-            Err(DeviceFault::NonPhysicalResistance(r))
-        }
+        conductance_of(r)
     }
 
     #[inline]
@@ -249,11 +245,7 @@ impl DeviceLaw for HpLaw {
         let dev = &self.devices[d];
         match dev.window {
             Window::None => dev.k * i,
-            Window::Biolek { p } => {
-                let stp = if i <= 0.0 { 1.0 } else { 0.0 };
-                let u = s - stp;
-                dev.k * i * (1.0 - (u * u).powf(p))
-            }
+            Window::Biolek { p } => dev.k * i * biolek_window(s, i, p),
             w @ (Window::Joglekar { .. } | Window::Prodromakis { .. }) => {
                 // q = x (1 - x) = 1 / (4 cosh^2(s/2)); 0 at s = +-inf, where
                 // the device sits exactly at a bound, stuck by the law.

@@ -2,7 +2,7 @@
 
 use memnet_graph::{Device, EdgeId, MemristorParams, Network};
 
-use super::{DeviceFault, DeviceLaw};
+use super::{DeviceFault, DeviceLaw, conductance_of};
 use crate::SolveError;
 use crate::error::Element;
 
@@ -135,11 +135,7 @@ impl DeviceLaw for LinearLaw {
     #[inline]
     fn conductance(&self, d: usize, w: f64, _v: f64) -> Result<f64, DeviceFault> {
         let r = self.resistance(d, w);
-        if r.is_finite() && r > 0.0 {
-            Ok(1.0 / r)
-        } else {
-            Err(DeviceFault::NonPhysicalResistance(r))
-        }
+        conductance_of(r)
     }
 
     #[inline]

@@ -56,6 +56,33 @@ pub fn param_value(table: &[Param], given: &[(&str, f64)], name: &str) -> Option
     )
 }
 
+/// 1 / R, or the fault of a resistance that is not positive and finite.
+#[inline]
+pub(crate) fn conductance_of(r: f64) -> Result<f64, DeviceFault> {
+    if r.is_finite() && r > 0.0 {
+        Ok(1.0 / r)
+    } else {
+        Err(DeviceFault::NonPhysicalResistance(r))
+    }
+}
+
+/// Joglekar's window 1 - ((2x - 1)^2)^p (the square first: defined for
+/// real p).
+#[inline]
+pub(crate) fn joglekar_window(x: f64, p: f64) -> f64 {
+    let u = 2.0 * x - 1.0;
+    1.0 - (u * u).powf(p)
+}
+
+/// Biolek's window 1 - ((x - stp(-u))^2)^p with stp(s) = 1 for s >= 0,
+/// u the drive (current or voltage).
+#[inline]
+pub(crate) fn biolek_window(x: f64, u: f64, p: f64) -> f64 {
+    let stp = if u <= 0.0 { 1.0 } else { 0.0 };
+    let d = x - stp;
+    1.0 - (d * d).powf(p)
+}
+
 /// The logistic function 1 / (1 + e^{-s}) without overflow.
 #[inline]
 pub(crate) fn logistic(s: f64) -> f64 {

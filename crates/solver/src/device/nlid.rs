@@ -8,7 +8,7 @@
 //! Windows f: none, Joglekar 1 - ((2w - 1)^2)^p, Biolek
 //! 1 - ((w - stp(-v))^2)^p. A state below |v| = threshold is frozen.
 
-use super::{DeviceFault, DeviceLaw, Param};
+use super::{DeviceFault, DeviceLaw, Param, biolek_window, joglekar_window};
 
 /// Parameters (Technion Verilog-A names and defaults).
 pub const PARAMS: &[Param] = &[
@@ -224,15 +224,8 @@ impl DeviceLaw for NonlinearDriftLaw {
         }
         let f = match dev.window {
             NlidWindow::None => 1.0,
-            NlidWindow::Joglekar { p } => {
-                let u = 2.0 * w - 1.0;
-                1.0 - (u * u).powf(p)
-            }
-            NlidWindow::Biolek { p } => {
-                let stp = if v <= 0.0 { 1.0 } else { 0.0 };
-                let u = w - stp;
-                1.0 - (u * u).powf(p)
-            }
+            NlidWindow::Joglekar { p } => joglekar_window(w, p),
+            NlidWindow::Biolek { p } => biolek_window(w, v, p),
         };
         dev.a * dev.v_pow(v) * f
     }

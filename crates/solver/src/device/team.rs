@@ -19,7 +19,7 @@
 //! does not bound x (the state creeps past a_on, a_off); the bound rules
 //! act on [x_on, x_off].
 
-use super::{DeviceFault, DeviceLaw, Param};
+use super::{DeviceFault, DeviceLaw, Param, conductance_of};
 
 /// Parameters of TEAM/VTEAM (paper names; defaults: Xyce's level-2 set,
 /// with the on threshold negative as in the paper).
@@ -282,11 +282,7 @@ impl DeviceLaw for TeamLaw {
     #[inline]
     fn conductance(&self, d: usize, x: f64, _v: f64) -> Result<f64, DeviceFault> {
         let r = self.devices[d].resistance(x);
-        if r.is_finite() && r > 0.0 {
-            Ok(1.0 / r)
-        } else {
-            Err(DeviceFault::NonPhysicalResistance(r))
-        }
+        conductance_of(r)
     }
 
     #[inline]

@@ -7,7 +7,7 @@
 //!   dR/dt = f1(v) where (f1 > 0 and R < rmax) or (f1 < 0 and R > rmin),
 //!           0 otherwise (the law's own gate: memnet's sticky rule).
 
-use super::{DeviceFault, DeviceLaw, Param};
+use super::{DeviceFault, DeviceLaw, Param, conductance_of};
 
 /// Parameters as the XSPICE `.model NAME memristor (...)` card names
 /// them, with its defaults.
@@ -136,11 +136,7 @@ impl DeviceLaw for ThresholdLaw {
 
     #[inline]
     fn conductance(&self, _d: usize, r: f64, _v: f64) -> Result<f64, DeviceFault> {
-        if r.is_finite() && r > 0.0 {
-            Ok(1.0 / r)
-        } else {
-            Err(DeviceFault::NonPhysicalResistance(r))
-        }
+        conductance_of(r)
     }
 
     #[inline]
