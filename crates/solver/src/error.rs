@@ -68,6 +68,18 @@ pub enum SolveError {
         resistance: f64,
     },
 
+    /// Newton on the node potentials did not converge for a network with
+    /// devices whose current is not linear in the voltage; `element` is the
+    /// device whose voltage moved most in the last iteration.
+    #[error(
+        "{element}: Newton on the node potentials did not converge at t = {t} in {iterations} iterations (the device whose voltage still moved most)"
+    )]
+    NewtonFailed {
+        element: Element,
+        t: f64,
+        iterations: usize,
+    },
+
     /// A bad simulation option (dt <= 0, t_end not finite, ...).
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -86,7 +86,23 @@ pub struct MemoryRhs {
     pub(crate) cons_names: Vec<Element>,
     pub(crate) evals: u64,
     pub(crate) last_t: f64,
+    /// Some device's current is not linear in v: solve by Newton.
+    pub(crate) nonlinear: bool,
+    /// Device voltages of the last Newton solve (the next one's start).
+    pub(crate) v_dev: Vec<f64>,
+    /// Series sources plus the companion sources of a Newton iteration.
+    pub(crate) s_newton: Vec<f64>,
+    pub(crate) newton_iterations: u64,
 }
+
+/// Conductance in parallel with every device of a non-linear law, as in
+/// SPICE: keeps the Newton matrix positive definite where a device
+/// conducts nothing (Yakopcic at x = 0).
+pub const GMIN: f64 = 1e-12;
+/// Newton stops when no device voltage moves by more than this, relative
+/// to 1 + |v| (volts).
+const NEWTON_VTOL: f64 = 1e-13;
+const NEWTON_MAX_ITER: usize = 100;
 
 impl std::fmt::Debug for MemoryRhs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,21 +136,8 @@ impl MemoryRhs {
     ) -> Result<Self, SolveError> {
         let m = net.n_edges();
         let (law, state_edge) = Laws::from_network(net)?;
-        if !law.linear_in_voltage() {
-            let d = (0..law.len())
-                .find(|&d| matches!(law.law_of(d), "yakopcic" | "nonlinear_drift" | "mmss"))
-                .unwrap_or(0);
-            let e = &net.edges[state_edge[d]];
-            return Err(invalid(
-                &e.name,
-                e.loc.as_ref(),
-                format!(
-                    "law `{}` has a current that is not linear in the voltage; the Newton \
-                     solve such laws need is not in the engine yet (docs/device-laws.md)",
-                    law.law_of(d)
-                ),
-            ));
-        }
+        let nonlinear = !law.linear_in_voltage();
+        let n_dev = state_edge.len();
         let mut edge_state = vec![NONE; m];
         for (s, &k) in state_edge.iter().enumerate() {
             edge_state[k] = s as u32;
@@ -242,6 +245,10 @@ impl MemoryRhs {
                 .iter()
                 .map(|c| Element::new(&c.name, c.loc.as_ref()))
                 .collect(),
+            v_dev: vec![0.0; if nonlinear { n_dev } else { 0 }],
+            s_newton: vec![0.0; if nonlinear { m } else { 0 }],
+            newton_iterations: 0,
+            nonlinear,
             nodal,
             evals: 0,
             last_t: f64::NAN,
@@ -400,6 +407,9 @@ impl MemoryRhs {
         self.evals += 1;
         self.last_t = t;
         self.sources_at(t)?;
+        if self.nonlinear {
+            return self.solve_newton(t, w);
+        }
         // Conductances from the device law (theory.md 3.8 with per-device
         // ron); resistors keep the 1/R written at construction. The law is
         // linear in v, so v is not needed for G.
@@ -439,6 +449,115 @@ impl MemoryRhs {
         Ok(())
     }
 
+    /// The network with devices whose current is not linear in v: damped
+    /// Newton on the node potentials through companion models. Each
+    /// device is replaced by its tangent at the present voltage estimate,
+    /// i = I(x, v0) + g (v - v0) with g = dI/dv + gmin, i.e. a conductance g
+    /// in series with the source I(x, v0)/g - v0; one nodal factorisation
+    /// and solve per iteration, on the same symbolic factorisation. Starts
+    /// from the last solve's voltages; allocates nothing.
+    fn solve_newton(&mut self, t: f64, w: &[f64]) -> Result<(), SolveError> {
+        let fault = |me: &Self, d: usize, r: f64| {
+            let k = me.state_edge[d];
+            SolveError::NonPhysicalState {
+                element: Element::new(&me.names[k], me.locs[k].as_ref()),
+                t,
+                w: w[d],
+                resistance: r,
+            }
+        };
+        for iteration in 1..=NEWTON_MAX_ITER {
+            self.newton_iterations += 1;
+            self.s_newton.copy_from_slice(&self.s);
+            for (d, &wd) in w.iter().enumerate() {
+                let k = self.state_edge[d];
+                let x = self.clamped(d, wd);
+                let v = self.v_dev[d];
+                let (g, i) = match (self.law.conductance(d, x, v), self.law.current(d, x, v)) {
+                    (Ok(g), Ok(i)) => (g + GMIN, i + GMIN * v),
+                    (Err(DeviceFault::NonPhysicalResistance(r)), _)
+                    | (_, Err(DeviceFault::NonPhysicalResistance(r))) => {
+                        return Err(fault(self, d, r));
+                    }
+                };
+                self.nodal.conductances_mut()[k] = g;
+                self.s_newton[k] += i / g - v;
+            }
+            if let Err(node) = self.nodal.factor() {
+                return Err(SolveError::Singular {
+                    node: self.node_names.get(node).cloned().unwrap_or_default(),
+                    t,
+                    reason: "the Newton matrix is not positive definite".into(),
+                });
+            }
+            let sources = NodalSources {
+                series: &self.s_newton,
+                injection: &self.inj_node,
+                constraints: &self.cons_val,
+            };
+            self.nodal.solve(&sources, &mut self.current);
+            // New device voltages v = S + drop = i_lin / g - (companion source).
+            let (mut worst, mut worst_d) = (0.0f64, 0);
+            let g = self.nodal.conductances();
+            for d in 0..self.state_edge.len() {
+                let k = self.state_edge[d];
+                let v_new = self.current[k] / g[k] - (self.s_newton[k] - self.s[k]);
+                let v = self.v_dev[d];
+                // Limit a step to 0.5 V + |v| so an exponential law cannot
+                // jump to overflow.
+                let limit = 0.5 + v.abs();
+                let step = (v_new - v).clamp(-limit, limit);
+                self.v_dev[d] = v + step;
+                let moved = step.abs() / (1.0 + v.abs());
+                if moved > worst {
+                    (worst, worst_d) = (moved, d);
+                }
+            }
+            if worst <= NEWTON_VTOL {
+                // Currents of the devices at their converged voltages (the
+                // resistors' come from the last linear solve).
+                for (d, &wd) in w.iter().enumerate() {
+                    let k = self.state_edge[d];
+                    let x = self.clamped(d, wd);
+                    let v = self.v_dev[d];
+                    self.current[k] = match self.law.current(d, x, v) {
+                        Ok(i) => i + GMIN * v,
+                        Err(DeviceFault::NonPhysicalResistance(r)) => {
+                            return Err(fault(self, d, r));
+                        }
+                    };
+                }
+                return Ok(());
+            }
+            if iteration == NEWTON_MAX_ITER {
+                let k = self.state_edge[worst_d];
+                return Err(SolveError::NewtonFailed {
+                    element: Element::new(&self.names[k], self.locs[k].as_ref()),
+                    t,
+                    iterations: NEWTON_MAX_ITER,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// State `x` of device `d` clamped to its law's range when the bound
+    /// rules ask for it.
+    #[inline]
+    fn clamped(&self, d: usize, x: f64) -> f64 {
+        if self.clamp_resistance {
+            let (lo, hi) = self.law.state_bounds(d);
+            x.clamp(lo, hi)
+        } else {
+            x
+        }
+    }
+
+    /// Newton iterations so far (0 for laws linear in v).
+    pub fn newton_iterations(&self) -> u64 {
+        self.newton_iterations
+    }
+
     /// dw/dt at (t, w) into `dw` (theory.md (ME), generalised as above).
     pub fn eval(&mut self, t: f64, w: &[f64], dw: &mut [f64]) -> Result<(), SolveError> {
         self.solve_currents(t, w)?;
@@ -452,7 +571,12 @@ impl MemoryRhs {
         for (d, out) in dw.iter_mut().enumerate() {
             let k = self.state_edge[d];
             let i = self.current[k];
-            let f = self.law.state_rate(d, w[d], i / g[k], i);
+            let v = if self.nonlinear {
+                self.v_dev[d]
+            } else {
+                i / g[k]
+            };
+            let f = self.law.state_rate(d, w[d], v, i);
             let (lo, hi) = self.law.state_bounds(d);
             *out = if self.sticky && ((w[d] <= lo && f < 0.0) || (w[d] >= hi && f > 0.0)) {
                 0.0

@@ -5,7 +5,11 @@
 //! refuses what it cannot do yet, naming the device.
 
 use memnet_graph::{Device, Edge, LawSpec, Network, PotentialConstraint};
-use memnet_solver::{Bounds, Method, NullSink, SimOptions, SolveError, simulate};
+use memnet_solver::device::yakopcic::{YakopcicDevice, YakopcicLaw};
+use memnet_solver::{
+    Bounds, DeviceLaw, MemoryRhs, Method, NullSink, OdeSystem, Sampling, SimOptions, SolveError,
+    Stepper, integrate, simulate,
+};
 use memnet_spice::{Loc, Source};
 
 /// One device of law `spec` between `n1` (its p pin) and ground, with an
@@ -172,11 +176,11 @@ fn what_the_engine_cannot_do_yet_is_refused_with_the_device() {
             .unwrap_err()
             .to_string()
     };
-    // A current that is not linear in v needs the Newton solve.
-    let yak = spec("yakopcic", &[], &[("xp", 0.3), ("xn", 0.5), ("xo", 0.1)]);
+    // A state outside a law's domain is named with the device.
+    let yak = spec("yakopcic", &[], &[("xp", 1.5)]);
     let msg = run(&across_source(yak, 0.5), &opts);
     assert!(
-        msg.contains("deck.cir:3:1") && msg.contains("xm1") && msg.contains("not linear"),
+        msg.contains("deck.cir:3:1") && msg.contains("xm1") && msg.contains("xp = 1.5"),
         "{msg}"
     );
     // Unknown parameters and options are named.
@@ -193,4 +197,131 @@ fn what_the_engine_cannot_do_yet_is_refused_with_the_device() {
     };
     let err = simulate(&across_source(hp, 1.0), &exact, &mut NullSink, &mut |_| {}).unwrap_err();
     assert!(matches!(err, SolveError::ExactUnsupported(_)), "{err}");
+}
+
+/// The regression parameter set of Xyce's Yakopcic netlist.
+const YAKOPCIC: &[(&str, f64)] = &[
+    ("a1", 0.17),
+    ("a2", 0.17),
+    ("b", 0.05),
+    ("vp", 0.16),
+    ("vn", 0.15),
+    ("ap", 4000.0),
+    ("an", 4000.0),
+    ("xp", 0.3),
+    ("xn", 0.5),
+    ("alphap", 1.0),
+    ("alphan", 5.0),
+    ("eta", 1.0),
+    ("xo", 0.11),
+];
+
+/// A Yakopcic device (current not linear in v) behind a 100 ohm resistor
+/// across an ideal source: the engine's Newton on the node potentials
+/// against a reference that solves the one-node circuit by bisection at
+/// every state (V = R I(x, v) + v) and integrates dx/dt = rate(x, v).
+#[test]
+fn newton_solves_a_non_linear_law_behind_a_resistor() {
+    const R: f64 = 100.0;
+    for volts in [0.5, -0.5, 0.9] {
+        let mut net = across_source(spec("yakopcic", &[], YAKOPCIC), volts);
+        net.node_names.push("n2".into());
+        net.edges[0].tail = 2;
+        net.edges.push(Edge {
+            name: "r1".into(),
+            tail: 1,
+            head: 2,
+            device: Device::Resistor { resistance: R },
+            source: None,
+            loc: None,
+        });
+        let t_end = 1e-3;
+        let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+        let opts = SimOptions {
+            t_end,
+            method: Method::Dopri5,
+            dt: 1e-9,
+            rtol: 1e-11,
+            atol: 1e-13,
+            sample_dt: Some(t_end),
+            ..SimOptions::default()
+        };
+        let report = simulate(&net, &opts, &mut samples, &mut |_| {}).unwrap();
+        // More than one factorisation per evaluation: Newton iterates.
+        assert!(report.factorizations > report.rhs_evals, "{report:?}");
+        let x_engine = samples.last().unwrap().1[0];
+
+        let law = YakopcicLaw {
+            devices: vec![YakopcicDevice::from_params(YAKOPCIC).unwrap()],
+        };
+        struct Reference<'a>(&'a YakopcicLaw, f64);
+        impl OdeSystem for Reference<'_> {
+            fn dim(&self) -> usize {
+                1
+            }
+            fn rhs(&mut self, _t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+                let (law, volts) = (self.0, self.1);
+                let x = y[0].clamp(0.0, 1.0);
+                let f = |v: f64| v + R * law.current(0, x, v).unwrap() - volts;
+                let (mut lo, mut hi) = (volts.min(0.0), volts.max(0.0));
+                for _ in 0..200 {
+                    let mid = 0.5 * (lo + hi);
+                    if f(mid) > 0.0 { hi = mid } else { lo = mid }
+                }
+                let v = 0.5 * (lo + hi);
+                let i = law.current(0, x, v).unwrap();
+                dy[0] = law.state_rate(0, x, v, i);
+                Ok(())
+            }
+        }
+        let mut y = [law.initial_state(0)];
+        integrate(
+            &mut Reference(&law, volts),
+            &mut y,
+            0.0,
+            t_end,
+            &Stepper::Dopri5 {
+                rtol: 1e-11,
+                atol: 1e-13,
+                h0: Some(1e-9),
+                h_max: None,
+            },
+            &Sampling::Ends,
+            &mut |_, _| Ok(()),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap();
+        // Both integrate to rtol 1e-11; the engine's Newton stops at 1e-13 V.
+        assert!(
+            (x_engine - y[0]).abs() < 1e-8 * y[0],
+            "{volts} V: engine {x_engine} vs reference {}",
+            y[0]
+        );
+    }
+}
+
+/// A Newton evaluation allocates nothing either (see no_alloc.rs for the
+/// linear law): its work vectors live in the right-hand side.
+#[test]
+fn newton_reuses_the_previous_voltages() {
+    let mut net = across_source(spec("yakopcic", &[], YAKOPCIC), 0.5);
+    net.node_names.push("n2".into());
+    net.edges[0].tail = 2;
+    net.edges.push(Edge {
+        name: "r1".into(),
+        tail: 1,
+        head: 2,
+        device: Device::Resistor { resistance: 100.0 },
+        source: None,
+        loc: None,
+    });
+    let mut rhs = MemoryRhs::new(&net, net.tran_times(1e-3)).unwrap();
+    let w = rhs.initial_state();
+    let mut dw = vec![0.0; 1];
+    rhs.eval(0.0, &w, &mut dw).unwrap();
+    let first = rhs.newton_iterations();
+    rhs.eval(0.0, &w, &mut dw).unwrap();
+    // Warm start at the converged voltage: one iteration confirms it.
+    assert_eq!(rhs.newton_iterations() - first, 1);
+    assert!(first > 1);
 }

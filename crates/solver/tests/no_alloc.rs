@@ -46,7 +46,38 @@ fn allocations() -> u64 {
 }
 
 fn check(rows: usize, ordering: Ordering, kind: &str) {
+    check_with(rows, ordering, kind, false);
+}
+
+/// With `nonlinear`, every third edge is a Yakopcic device (current not
+/// linear in v), so the evaluation runs Newton on the node potentials.
+fn check_with(rows: usize, ordering: Ordering, kind: &str, nonlinear: bool) {
     let mut net = common::random_grid(rows, rows, 5.0, 1.0, 42);
+    if nonlinear {
+        net.laws.push(memnet_graph::LawSpec {
+            law: "yakopcic".into(),
+            options: Vec::new(),
+            params: [
+                ("a1", 0.17),
+                ("a2", 0.17),
+                ("b", 0.05),
+                ("vp", 0.16),
+                ("vn", 0.15),
+                ("ap", 4000.0),
+                ("an", 4000.0),
+                ("xp", 0.3),
+                ("xn", 0.5),
+                ("xo", 0.5),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+            loc: None,
+        });
+        for e in net.edges.iter_mut().step_by(3) {
+            e.device = memnet_graph::Device::Native { spec: 0 };
+        }
+    }
     net.edges[1].source = Some(Box::new(SeriesSource {
         name: "vs".into(),
         source: Source {
@@ -106,6 +137,7 @@ fn check(rows: usize, ordering: Ordering, kind: &str) {
     assert!(allocations() > after && v.len() == 10);
     // Not all-zero, so something was really computed.
     assert!(dw.iter().any(|&d| d != 0.0));
+    assert_eq!(rhs.newton_iterations() > 0, nonlinear);
 }
 
 #[test]
@@ -113,4 +145,7 @@ fn one_rhs_evaluation_allocates_nothing() {
     check(6, Ordering::Amd, "simplicial");
     check(150, Ordering::Amd, "supernodal");
     check(60, Ordering::NestedDissection, "simplicial");
+    // A law whose current is not linear in v: Newton allocates nothing
+    // either.
+    check_with(20, Ordering::Amd, "simplicial", true);
 }
