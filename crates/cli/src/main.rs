@@ -26,7 +26,8 @@ use clap::{Parser, Subcommand};
   memnet simulate fixtures/spice/e4_grid.cir --t-end 1 --out e4.csv --json
   memnet analyze fixtures/spice/e4_grid.cir --lyapunov --jacobian
   memnet generate grid --rows 100 --cols 100 --seed 1 -o grid.cir
-  memnet export grid.cir --to ngspice --t-end 1 -o grid_ngspice.cir")]
+  memnet export grid.cir --to ngspice --t-end 1 -o grid_ngspice.cir
+  memnet export fixtures/spice/e4_grid.cir --to dot -o e4.dot")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,7 +43,7 @@ enum Command {
     Simulate(simulate::Args),
     /// Counts, conservation laws, symmetries, Jacobian spectra and Lyapunov functionals.
     Analyze(analyze::Args),
-    /// Write the circuit as a self-contained ngspice deck.
+    /// Write the circuit as a self-contained ngspice deck, or the network as Graphviz DOT.
     Export(export::Args),
 }
 
