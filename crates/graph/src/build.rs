@@ -86,18 +86,23 @@ impl From<&LinearLaw> for MemristorParams {
 }
 
 /// The native law (docs/device-laws.md) of an imported memristor that has
-/// one: the ngspice XSPICE `memristor` code model is the threshold law
-/// with the model card's parameters as written (`rmin rmax rinit alpha
-/// beta vt`; the solver checks them and names any other).
-fn native_spec(e: &Element, m: &Memristor) -> Option<LawSpec> {
+/// one: the ngspice XSPICE `memristor` code model is the threshold law.
+fn native_law(m: &Memristor) -> Option<&'static str> {
     match &m.dialect {
-        MemristorDialect::Xspice { .. } => Some(LawSpec {
-            law: "xspice".into(),
-            options: Vec::new(),
-            params: m.params.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            loc: Some(e.loc.clone()),
-        }),
+        MemristorDialect::Xspice { .. } => Some("xspice"),
         _ => None,
+    }
+}
+
+/// The law specification of such a memristor, with its parameters as
+/// written (the solver checks them against the law's table and names any
+/// other).
+fn native_spec(e: &Element, m: &Memristor, law: &str) -> LawSpec {
+    LawSpec {
+        law: law.into(),
+        options: Vec::new(),
+        params: m.params.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        loc: Some(e.loc.clone()),
     }
 }
 
@@ -285,10 +290,10 @@ impl Network {
                     };
                     if let (Device::Native { spec }, ElementKind::Memristor(m)) =
                         (&mut device, &e.kind)
-                        && let Some(law) = native_spec(e, m)
+                        && let Some(law) = native_law(m)
                     {
                         *spec = net.laws.len() as u32;
-                        net.laws.push(law);
+                        net.laws.push(native_spec(e, m, law));
                     }
                     let (tail, head, source) = match fold_of.get(&i).copied() {
                         None => (new_id[a], new_id[b], None),
@@ -447,7 +452,8 @@ fn classify(e: &Element, errs: &mut Vec<Diagnostic>) -> (Role, Option<Device>) {
                     Err(msg) => reject(format!("memristor `{}`: {msg}", e.name)),
                 }
             }
-            None => match native_spec(e, m) {
+            None => match native_law(m) {
+                // The spec index is assigned when the edge is created.
                 Some(_) => (Role::Device, Some(Device::Native { spec: u32::MAX })),
                 None => reject(format!("`{}`: {}", e.name, unsimulable_memristor(m))),
             },

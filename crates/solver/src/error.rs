@@ -19,6 +19,14 @@ impl Element {
     }
 }
 
+/// A [`SolveError::InvalidDevice`] for device `name` written at `loc`.
+pub(crate) fn invalid(name: &str, loc: Option<&Loc>, reason: String) -> SolveError {
+    SolveError::InvalidDevice {
+        element: Element::new(name, loc),
+        reason,
+    }
+}
+
 impl std::fmt::Display for Element {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.loc {

@@ -16,7 +16,7 @@ use memnet_spice::{Loc, TranTimes, Waveform};
 
 use crate::SolveError;
 use crate::device::{DeviceFault, DeviceLaw, Laws};
-use crate::error::Element;
+use crate::error::{Element, invalid};
 use crate::nodal::{NONE, NodalSolver, NodalSources, Ordering};
 use crate::ode::OdeSystem;
 
@@ -111,13 +111,6 @@ impl std::fmt::Debug for MemoryRhs {
             .field("edges", &self.names.len())
             .field("unknowns", &self.nodal.n_unknowns())
             .finish()
-    }
-}
-
-fn invalid(name: &str, loc: Option<&Loc>, reason: String) -> SolveError {
-    SolveError::InvalidDevice {
-        element: Element::new(name, loc),
-        reason,
     }
 }
 
@@ -466,7 +459,9 @@ impl MemoryRhs {
                 resistance: r,
             }
         };
-        for iteration in 1..=NEWTON_MAX_ITER {
+        // The device whose voltage moved most in the last iteration.
+        let mut worst_d = 0;
+        for _ in 0..NEWTON_MAX_ITER {
             self.newton_iterations += 1;
             self.s_newton.copy_from_slice(&self.s);
             for (d, &wd) in w.iter().enumerate() {
@@ -497,7 +492,7 @@ impl MemoryRhs {
             };
             self.nodal.solve(&sources, &mut self.current);
             // New device voltages v = S + drop = i_lin / g - (companion source).
-            let (mut worst, mut worst_d) = (0.0f64, 0);
+            let mut worst = 0.0f64;
             let g = self.nodal.conductances();
             for d in 0..self.state_edge.len() {
                 let k = self.state_edge[d];
@@ -529,16 +524,13 @@ impl MemoryRhs {
                 }
                 return Ok(());
             }
-            if iteration == NEWTON_MAX_ITER {
-                let k = self.state_edge[worst_d];
-                return Err(SolveError::NewtonFailed {
-                    element: Element::new(&self.names[k], self.locs[k].as_ref()),
-                    t,
-                    iterations: NEWTON_MAX_ITER,
-                });
-            }
         }
-        Ok(())
+        let k = self.state_edge[worst_d];
+        Err(SolveError::NewtonFailed {
+            element: Element::new(&self.names[k], self.locs[k].as_ref()),
+            t,
+            iterations: NEWTON_MAX_ITER,
+        })
     }
 
     /// State `x` of device `d` clamped to its law's range when the bound

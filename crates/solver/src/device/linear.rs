@@ -1,10 +1,10 @@
 //! memnet's linear law (docs/model.md; theory.md 1.1, 1.2, 3.5, 3.8).
 
-use memnet_graph::{Device, EdgeId, MemristorParams, Network};
+use memnet_graph::MemristorParams;
 
 use super::{DeviceFault, DeviceLaw, conductance_of};
 use crate::SolveError;
-use crate::error::Element;
+use crate::error::invalid;
 
 /// memnet's linear law (docs/model.md; theory.md 1.1, 1.2, 3.5, 3.8):
 ///
@@ -20,37 +20,7 @@ pub struct LinearLaw {
     pub w0: Vec<f64>,
 }
 
-fn invalid(name: &str, loc: Option<&memnet_spice::Loc>, reason: String) -> SolveError {
-    SolveError::InvalidDevice {
-        element: Element::new(name, loc),
-        reason,
-    }
-}
-
 impl LinearLaw {
-    /// The memristors of `net` in edge order, with their parameters
-    /// checked (located errors), and the edge of each device. Every
-    /// memristor must follow the linear law.
-    pub fn from_network(net: &Network) -> Result<(LinearLaw, Vec<EdgeId>), SolveError> {
-        let mut law = LinearLaw::default();
-        let mut edges = Vec::new();
-        for (k, e) in net.edges.iter().enumerate() {
-            match e.device {
-                Device::Memristor(p) => law.push_checked(&p, &e.name, e.loc.as_ref())?,
-                Device::Native { .. } => {
-                    return Err(invalid(
-                        &e.name,
-                        e.loc.as_ref(),
-                        "is not a device of memnet's linear law".into(),
-                    ));
-                }
-                Device::Resistor { .. } => continue,
-            }
-            edges.push(k);
-        }
-        Ok((law, edges))
-    }
-
     /// Appends one device after checking its parameters (an error names
     /// the device `name` written at `loc`).
     pub fn push_checked(
