@@ -8,6 +8,8 @@
 //! Tolerance: 5e-9 relative (the references carry 10 significant digits;
 //! the integration error is below 1e-11).
 
+mod common;
+
 use memnet_solver::device::hp::{HpDevice, HpLaw, Window};
 use memnet_solver::device::mmss::{MmssDevice, MmssLaw};
 use memnet_solver::device::nlid::{NonlinearDriftDevice, NonlinearDriftLaw};
@@ -301,24 +303,7 @@ fn mmss_e12() {
 #[test]
 fn yakopcic_e9() {
     let law = YakopcicLaw {
-        devices: vec![
-            YakopcicDevice::from_params(&[
-                ("a1", 0.17),
-                ("a2", 0.17),
-                ("b", 0.05),
-                ("vp", 0.16),
-                ("vn", 0.15),
-                ("ap", 4000.0),
-                ("an", 4000.0),
-                ("xp", 0.3),
-                ("xn", 0.5),
-                ("alphap", 1.0),
-                ("alphan", 5.0),
-                ("eta", 1.0),
-                ("xo", 0.11),
-            ])
-            .unwrap(),
-        ],
+        devices: vec![YakopcicDevice::from_params(common::YAKOPCIC).unwrap()],
     };
     let (x, i) = dc(&law, 0.5, 1e-3, 1.0);
     close(x, 0.8697856542, "E9 +0.5 V x");

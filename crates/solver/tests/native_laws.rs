@@ -4,6 +4,9 @@
 //! ideal source reproduces the law-level worked examples; the engine
 //! refuses what it cannot do yet, naming the device.
 
+mod common;
+
+use common::YAKOPCIC;
 use memnet_graph::{Device, Edge, LawSpec, Network, PotentialConstraint};
 use memnet_solver::device::yakopcic::{YakopcicDevice, YakopcicLaw};
 use memnet_solver::{
@@ -199,22 +202,22 @@ fn what_the_engine_cannot_do_yet_is_refused_with_the_device() {
     assert!(matches!(err, SolveError::ExactUnsupported(_)), "{err}");
 }
 
-/// The regression parameter set of Xyce's Yakopcic netlist.
-const YAKOPCIC: &[(&str, f64)] = &[
-    ("a1", 0.17),
-    ("a2", 0.17),
-    ("b", 0.05),
-    ("vp", 0.16),
-    ("vn", 0.15),
-    ("ap", 4000.0),
-    ("an", 4000.0),
-    ("xp", 0.3),
-    ("xn", 0.5),
-    ("alphap", 1.0),
-    ("alphan", 5.0),
-    ("eta", 1.0),
-    ("xo", 0.11),
-];
+/// A device of law `spec` behind a resistor `r` (ohm) across an ideal
+/// DC source of `volts`: n1 -r-> n2 -device-> 0.
+fn behind_resistor(spec: LawSpec, volts: f64, r: f64) -> Network {
+    let mut net = across_source(spec, volts);
+    net.node_names.push("n2".into());
+    net.edges[0].tail = 2;
+    net.edges.push(Edge {
+        name: "r1".into(),
+        tail: 1,
+        head: 2,
+        device: Device::Resistor { resistance: r },
+        source: None,
+        loc: None,
+    });
+    net
+}
 
 /// A Yakopcic device (current not linear in v) behind a 100 ohm resistor
 /// across an ideal source: the engine's Newton on the node potentials
@@ -224,17 +227,7 @@ const YAKOPCIC: &[(&str, f64)] = &[
 fn newton_solves_a_non_linear_law_behind_a_resistor() {
     const R: f64 = 100.0;
     for volts in [0.5, -0.5, 0.9] {
-        let mut net = across_source(spec("yakopcic", &[], YAKOPCIC), volts);
-        net.node_names.push("n2".into());
-        net.edges[0].tail = 2;
-        net.edges.push(Edge {
-            name: "r1".into(),
-            tail: 1,
-            head: 2,
-            device: Device::Resistor { resistance: R },
-            source: None,
-            loc: None,
-        });
+        let net = behind_resistor(spec("yakopcic", &[], YAKOPCIC), volts, R);
         let t_end = 1e-3;
         let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
         let opts = SimOptions {
@@ -304,17 +297,7 @@ fn newton_solves_a_non_linear_law_behind_a_resistor() {
 /// linear law): its work vectors live in the right-hand side.
 #[test]
 fn newton_reuses_the_previous_voltages() {
-    let mut net = across_source(spec("yakopcic", &[], YAKOPCIC), 0.5);
-    net.node_names.push("n2".into());
-    net.edges[0].tail = 2;
-    net.edges.push(Edge {
-        name: "r1".into(),
-        tail: 1,
-        head: 2,
-        device: Device::Resistor { resistance: 100.0 },
-        source: None,
-        loc: None,
-    });
+    let net = behind_resistor(spec("yakopcic", &[], YAKOPCIC), 0.5, 100.0);
     let mut rhs = MemoryRhs::new(&net, net.tran_times(1e-3)).unwrap();
     let w = rhs.initial_state();
     let mut dw = vec![0.0; 1];

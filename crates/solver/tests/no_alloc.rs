@@ -57,21 +57,12 @@ fn check_with(rows: usize, ordering: Ordering, kind: &str, nonlinear: bool) {
         net.laws.push(memnet_graph::LawSpec {
             law: "yakopcic".into(),
             options: Vec::new(),
-            params: [
-                ("a1", 0.17),
-                ("a2", 0.17),
-                ("b", 0.05),
-                ("vp", 0.16),
-                ("vn", 0.15),
-                ("ap", 4000.0),
-                ("an", 4000.0),
-                ("xp", 0.3),
-                ("xn", 0.5),
-                ("xo", 0.5),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect(),
+            // Xyce's regression set, started at x = 0.5 so every device
+            // conducts.
+            params: common::YAKOPCIC
+                .iter()
+                .map(|&(k, v)| (k.to_string(), if k == "xo" { 0.5 } else { v }))
+                .collect(),
             loc: None,
         });
         for e in net.edges.iter_mut().step_by(3) {

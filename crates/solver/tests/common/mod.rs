@@ -181,3 +181,21 @@ pub fn laplacian(net: &Network) -> (usize, Vec<usize>, Vec<usize>, Vec<f64>) {
     }
     (n, col_ptr, row_idx, val)
 }
+
+/// The Yakopcic parameter set of Xyce's regression netlist
+/// (`memristorYakopcic.cir`), x0 = 0.11: the worked example E9.
+pub const YAKOPCIC: &[(&str, f64)] = &[
+    ("a1", 0.17),
+    ("a2", 0.17),
+    ("b", 0.05),
+    ("vp", 0.16),
+    ("vn", 0.15),
+    ("ap", 4000.0),
+    ("an", 4000.0),
+    ("xp", 0.3),
+    ("xn", 0.5),
+    ("alphap", 1.0),
+    ("alphan", 5.0),
+    ("eta", 1.0),
+    ("xo", 0.11),
+];
