@@ -438,7 +438,14 @@ fn import_json_has_the_documented_fields() {
 
 #[test]
 fn import_summarises_circuits_it_cannot_simulate() {
-    let f = fixture("xyce_team.cir");
+    // Knowm's Xyce fork numbers its MMSS level 5; upstream Xyce has no
+    // such level, and memnet does not guess.
+    let f = tmp("xyce_level5.cir");
+    std::fs::write(
+        &f,
+        "level 5\nv1 1 0 1\nymemristor mr1 1 0 mm\n.model mm memristor level=5\n.tran 1m 1\n.end\n",
+    )
+    .unwrap();
     let out = memnet(&["import", f.to_str().unwrap(), "--json"]);
     assert!(
         out.status.success(),
@@ -447,13 +454,28 @@ fn import_summarises_circuits_it_cannot_simulate() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["memristors"], 1);
     assert!(v["nodes"].is_null());
-    assert!(v["network_error"].as_str().unwrap().contains("TEAM"));
+    let why = v["network_error"].as_str().unwrap();
+    assert!(why.contains("level 5") && why.contains("2 TEAM"), "{why}");
     // simulate refuses it, naming the device and its line.
     let out = memnet(&["simulate", f.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("xyce_team.cir:4:"), "{err}");
+    assert!(err.contains("xyce_level5.cir:3:"), "{err}");
     assert!(err.contains("mr1"), "{err}");
+}
+
+#[test]
+fn xyce_parameters_a_level_does_not_have_are_located_errors() {
+    // Xyce's level 2 has no initial-state instance parameter.
+    let f = fixture("xyce_team.cir");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["import", f.to_str().unwrap(), "--json"])).expect("json");
+    assert_eq!(v["edges"], 1);
+    let out = memnet(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("xyce_team.cir:4:"), "{err}");
+    assert!(err.contains("mr1") && err.contains("`xo`"), "{err}");
 }
 
 #[test]
@@ -795,4 +817,55 @@ fn xspice_memristor_deck_follows_the_threshold_law() {
             row[1]
         );
     }
+}
+
+#[test]
+fn pem_table_files_are_read_beside_the_netlist_and_bad_ones_are_located() {
+    let dir = tmp("pem");
+    std::fs::create_dir_all(&dir).unwrap();
+    let deck = dir.join("pem.cir");
+    std::fs::write(
+        &deck,
+        "pem\nv1 1 0 0.8\nymemristor mr1 1 0 pm xo=0.1\n\
+         .model pm memristor level=4 fxpdata=fp.csv fxmdata=\"fm.csv\" vp=0.7 c1=1000 d1=9.87\n\
+         .tran 1u 10u\n.end\n",
+    )
+    .unwrap();
+    // Missing: the model card's line and the file named.
+    let out = memnet(&["simulate", deck.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pem.cir:4:") && err.contains("fp.csv"),
+        "{err}"
+    );
+    // Malformed: the table's own line and column.
+    std::fs::write(dir.join("fp.csv"), "# x, f+\n0,1\n0.5,oops\n1,0\n").unwrap();
+    std::fs::write(dir.join("fm.csv"), "0,1\n1,0\n").unwrap();
+    let out = memnet(&["simulate", deck.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fp.csv:3:5") && err.contains("oops"), "{err}");
+    // Good tables, run from another directory: found beside the netlist.
+    std::fs::write(dir.join("fp.csv"), "# x, f+\n0,1\n1,0\n").unwrap();
+    let csv = dir.join("x.csv");
+    let out = memnet(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--method",
+        "dopri5",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, _, rows) = read_csv(&csv);
+    // E13: x = 1 - 0.9 exp(-c1 G(0.8) T) with G = e^{9.87 (0.8 - 0.7)} - 1.
+    let g = (9.87f64 * 0.1).exp_m1();
+    let want = 1.0 - 0.9 * (-1000.0 * g * 10e-6).exp();
+    let got = rows.last().unwrap()[0];
+    assert!((got - want).abs() < 1e-8, "{got} vs {want}");
 }

@@ -154,7 +154,7 @@ fn circuit_report(c: &Circuit) -> Report {
             ElementKind::CurrentSource(_) => r.current_sources += 1,
             ElementKind::Memristor(m) => {
                 r.memristors += 1;
-                if m.law.is_none() {
+                if m.law.is_none() && memnet_graph::native_law(m).is_none() {
                     r.unsimulable_memristors.push(located());
                 }
             }

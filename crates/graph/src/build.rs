@@ -85,23 +85,73 @@ impl From<&LinearLaw> for MemristorParams {
     }
 }
 
+/// Xyce's random-telegraph-noise switches (levels 2 and 3): stochastic,
+/// not simulated.
+const XYCE_NOISE_SWITCHES: &[&str] = &["resnoise", "xnoise"];
+
+/// Parameters Xyce declares but whose values do not change the law memnet
+/// integrates while the noise switches are off (and level 3's unused
+/// `xscaling`).
+const XYCE_INERT: &[&str] = &[
+    "resnoise",
+    "resseed",
+    "reslambda",
+    "restd",
+    "reseptd",
+    "resdelta",
+    "resdeltagrad",
+    "xnoise",
+    "xseed",
+    "xlambda",
+    "xtd",
+    "xeptd",
+    "xdelta",
+    "xdeltagrad",
+];
+
 /// The native law (docs/device-laws.md) of an imported memristor that has
-/// one: the ngspice XSPICE `memristor` code model is the threshold law.
-fn native_law(m: &Memristor) -> Option<&'static str> {
+/// one: the ngspice XSPICE `memristor` code model is the threshold law;
+/// Xyce's levels 2, 3 and 4 are its TEAM as coded, Yakopcic and PEM; a
+/// device written back from a network keeps its law.
+pub fn native_law(m: &Memristor) -> Option<&str> {
     match &m.dialect {
         MemristorDialect::Xspice { .. } => Some("xspice"),
+        MemristorDialect::Xyce { level, .. } => {
+            let noisy = XYCE_NOISE_SWITCHES
+                .iter()
+                .any(|k| m.params.get(*k).is_some_and(|v| *v != 0.0));
+            match level {
+                _ if noisy => None,
+                2 => Some("xyce-team"),
+                3 => Some("yakopcic"),
+                4 => Some("pem"),
+                _ => None,
+            }
+        }
+        MemristorDialect::Native { law } => Some(law),
         _ => None,
     }
 }
 
 /// The law specification of such a memristor, with its parameters as
 /// written (the solver checks them against the law's table and names any
-/// other).
+/// other). Xyce's `level`, its inert noise parameters and level 3's unused
+/// `xscaling` are not the law's.
 fn native_spec(e: &Element, m: &Memristor, law: &str) -> LawSpec {
+    let xyce = matches!(m.dialect, MemristorDialect::Xyce { .. });
+    let inert = |k: &str| {
+        xyce && (k == "level" || XYCE_INERT.contains(&k) || (law == "yakopcic" && k == "xscaling"))
+    };
     LawSpec {
         law: law.into(),
         options: Vec::new(),
-        params: m.params.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        params: m
+            .params
+            .iter()
+            .filter(|(k, _)| !inert(k))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+        tables: m.tables.clone(),
         loc: Some(e.loc.clone()),
     }
 }
@@ -110,15 +160,21 @@ fn native_spec(e: &Element, m: &Memristor, law: &str) -> LawSpec {
 fn unsimulable_memristor(m: &Memristor) -> String {
     match &m.dialect {
         MemristorDialect::Xyce { model, level } => {
-            let family = match level {
-                2 => " (TEAM)",
-                3 => " (Yakopcic)",
-                _ => "",
-            };
-            format!(
-                "Xyce memristor level {level}{family} (model `{model}`) is imported but cannot be \
-                 simulated: memnet simulates the linear memristor of docs/model.md only"
-            )
+            if XYCE_NOISE_SWITCHES
+                .iter()
+                .any(|k| m.params.get(*k).is_some_and(|v| *v != 0.0))
+            {
+                format!(
+                    "Xyce memristor model `{model}` turns on random telegraph noise \
+                     (RESNOISE/XNOISE): a stochastic law memnet does not simulate"
+                )
+            } else {
+                format!(
+                    "Xyce memristor level {level} (model `{model}`) is not a level memnet \
+                     implements (2 TEAM, 3 Yakopcic, 4 PEM; Knowm's Xyce fork numbers its \
+                     levels differently)"
+                )
+            }
         }
         MemristorDialect::Xspice { model } => format!(
             "XSPICE memristor code model `{model}` is imported but cannot be simulated: memnet \
@@ -630,6 +686,7 @@ impl Network {
                             },
                             law: None,
                             params: spec.params.iter().cloned().collect(),
+                            tables: spec.tables.clone(),
                         }),
                         vec![p, n],
                     )
@@ -654,6 +711,7 @@ impl Network {
                             dialect: MemristorDialect::Canonical,
                             law: Some(law),
                             params,
+                            tables: Vec::new(),
                         }),
                         nodes,
                     )

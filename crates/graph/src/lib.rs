@@ -29,7 +29,7 @@ pub mod projector;
 pub mod summary;
 pub mod topology;
 
-pub use build::{check_memristor, check_resistance};
+pub use build::{check_memristor, check_resistance, native_law};
 pub use error::NetworkError;
 pub use files::{read_csv, read_graph_file, read_mtx, write_csv};
 pub use generate::{

@@ -6,7 +6,9 @@
 //! Node and edge indices are dense `usize` (0..n_nodes, 0..n_edges): every
 //! later stage indexes vectors with them.
 
-use memnet_spice::{Loc, Source, Waveform};
+use std::sync::Arc;
+
+use memnet_spice::{DataTable, Loc, Source, Waveform};
 use serde::Serialize;
 
 /// Index of a node in [`Network::node_names`].
@@ -39,12 +41,17 @@ pub struct Network {
 /// reports unknown or unusable parameters at `loc`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LawSpec {
-    /// `hp`, `team`, `vteam`, `yakopcic`, `nlid`, `xspice` or `mmss`.
+    /// `hp`, `team`, `vteam`, `xyce-team`, `yakopcic`, `nlid`, `pem`,
+    /// `xspice` or `mmss`.
     pub law: String,
     /// Word options, e.g. (`window`, `biolek`), (`iv`, `exponential`).
     pub options: Vec<(String, String)>,
     /// Parameters, lower-case names.
     pub params: Vec<(String, f64)>,
+    /// Data tables by parameter name (Xyce PEM's `fxpdata`, `fxmdata`),
+    /// shared by the devices of one model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<(String, Arc<DataTable>)>,
     /// Where the law was written (a `.model` card), if anywhere.
     pub loc: Option<Loc>,
 }

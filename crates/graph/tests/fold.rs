@@ -38,6 +38,7 @@ fn mem(line: u32, name: &str, p: &str, n: &str) -> Element {
             dialect: MemristorDialect::Canonical,
             law: Some(law()),
             params: Default::default(),
+            tables: Vec::new(),
         }),
     )
 }
@@ -264,7 +265,7 @@ fn unsupported_elements_are_reported_with_lines() {
         m.law = None;
         m.dialect = MemristorDialect::Xyce {
             model: "mrm2".into(),
-            level: 2,
+            level: 7,
         };
     }
     let e = errors(vec![
@@ -307,7 +308,7 @@ fn unsupported_elements_are_reported_with_lines() {
         "t.cir:2:1: inductor `l1` cannot be simulated",
         "t.cir:3:1: E element `e1`",
         "t.cir:4:1: `d1` is a diode",
-        "t.cir:5:1: `ym1`: Xyce memristor level 2 (TEAM) (model `mrm2`) is imported but cannot be simulated",
+        "t.cir:5:1: `ym1`: Xyce memristor level 7 (model `mrm2`) is not a level memnet implements",
         "t.cir:6:1: resistor `r1`: resistance -5 must be",
         "t.cir:7:1: resistor `r2`: resistance 0 must be",
         "t.cir:8:1: source `v1` has a non-finite value",

@@ -133,12 +133,12 @@ fn diagnostics_capacitor_controlled_unsupported() {
 }
 
 #[test]
-fn diagnostics_team_memristor() {
+fn diagnostics_xyce_noisy_memristor() {
     insta::assert_snapshot!(render_err(
-        "Xyce TEAM memristor (level 2)\n\
+        "Xyce TEAM memristor (level 2) with telegraph noise\n\
          VS 1 0 DC 1\n\
-         YMEMRISTOR MR1 1 0 MRM2 XO=0.11\n\
-         .MODEL MRM2 MEMRISTOR LEVEL=2 RON=50 ROFF=1000\n\
+         YMEMRISTOR MR1 1 0 MRM2\n\
+         .MODEL MRM2 MEMRISTOR LEVEL=2 RON=50 ROFF=1000 RESNOISE=1\n\
          .END\n"
     ));
 }

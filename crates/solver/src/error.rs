@@ -122,3 +122,18 @@ pub enum SolveError {
     #[error("writing samples: {0}")]
     Io(#[from] std::io::Error),
 }
+
+impl SolveError {
+    /// Whether the error is one a trial step of an adaptive method can
+    /// cause by stepping too far (a state outside its law's domain, a
+    /// Newton solve that fails there), so that a shorter step may succeed.
+    pub fn is_trial_fault(&self) -> bool {
+        matches!(
+            self,
+            SolveError::NonPhysicalState { .. }
+                | SolveError::NewtonFailed { .. }
+                | SolveError::Singular { .. }
+                | SolveError::NonFiniteState { .. }
+        )
+    }
+}

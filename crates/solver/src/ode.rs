@@ -559,33 +559,52 @@ fn dopri5<S: OdeSystem + ?Sized>(
             return Err(SolveError::StepSizeUnderflow { t, h });
         }
         let [k1, k2, k3, k4, k5, k6, k7] = &mut k;
-        for i in 0..n {
-            ytmp[i] = y[i] + h * A21 * k1[i];
-        }
-        sys.rhs(t + C2 * h, &ytmp, k2)?;
-        for i in 0..n {
-            ytmp[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
-        }
-        sys.rhs(t + C3 * h, &ytmp, k3)?;
-        for i in 0..n {
-            ytmp[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
-        }
-        sys.rhs(t + C4 * h, &ytmp, k4)?;
-        for i in 0..n {
-            ytmp[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
-        }
-        sys.rhs(t + C5 * h, &ytmp, k5)?;
-        for i in 0..n {
-            ytmp[i] =
-                y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
-        }
         let t_new = if t_land.is_nan() { t + h } else { t_land };
-        sys.rhs(t_new, &ytmp, k6)?;
-        for i in 0..n {
-            y_new[i] =
-                y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+        // A trial stage may leave a law's domain (a resistance through
+        // zero, a Newton solve that fails) where the accepted solution never
+        // goes: that rejects the step, as a non-finite error estimate does.
+        let staged = (|| -> Result<(), SolveError> {
+            for i in 0..n {
+                ytmp[i] = y[i] + h * A21 * k1[i];
+            }
+            sys.rhs(t + C2 * h, &ytmp, k2)?;
+            for i in 0..n {
+                ytmp[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+            }
+            sys.rhs(t + C3 * h, &ytmp, k3)?;
+            for i in 0..n {
+                ytmp[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+            }
+            sys.rhs(t + C4 * h, &ytmp, k4)?;
+            for i in 0..n {
+                ytmp[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+            }
+            sys.rhs(t + C5 * h, &ytmp, k5)?;
+            for i in 0..n {
+                ytmp[i] = y[i]
+                    + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+            }
+            sys.rhs(t_new, &ytmp, k6)?;
+            for i in 0..n {
+                y_new[i] = y[i]
+                    + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+            }
+            sys.rhs(t_new, &y_new, k7)?;
+            Ok(())
+        })();
+        if let Err(fault) = staged {
+            if !fault.is_trial_fault() {
+                return Err(fault);
+            }
+            stats.rejected_steps += 1;
+            h *= 0.1;
+            last_rejected = true;
+            if h <= h_min {
+                // Steps this short still fail: the fault is real.
+                return Err(fault);
+            }
+            continue;
         }
-        sys.rhs(t_new, &y_new, k7)?;
         stats.rhs_evals += 6;
         for i in 0..n {
             err[i] =

@@ -13,8 +13,10 @@ mod common;
 use memnet_solver::device::hp::{HpDevice, HpLaw, Window};
 use memnet_solver::device::mmss::{MmssDevice, MmssLaw};
 use memnet_solver::device::nlid::{NonlinearDriftDevice, NonlinearDriftLaw};
+use memnet_solver::device::pem::PemLaw;
 use memnet_solver::device::team::{Control, IvRelation, TeamDevice, TeamLaw};
 use memnet_solver::device::threshold::{ThresholdDevice, ThresholdLaw};
+use memnet_solver::device::xyce_team::{XyceTeamDevice, XyceTeamLaw};
 use memnet_solver::device::yakopcic::{YakopcicDevice, YakopcicLaw};
 use memnet_solver::{DeviceLaw, OdeSystem, Sampling, SolveError, Stepper, integrate};
 
@@ -222,6 +224,79 @@ fn team_e7_linear_and_exponential_resistance() {
     close(i, 1.211913469e-3, "E7 exponential i");
 }
 
+/// Xyce level 2, TEAM as Xyce codes it (E10): the regression set with
+/// xscaling = 1e9 and wt = 4 is the paper's TEAM in nanometres (E7 x 1e9);
+/// with every default (ion > 0, wt = 0) a device drifts at zero bias at
+/// kon s (0/ion - 1)^3 = +8e-13 m/s.
+#[test]
+fn xyce_team_e10() {
+    let dev = XyceTeamDevice::from_params(&[
+        ("ron", 50.0),
+        ("roff", 1000.0),
+        ("koff", 1.46e-18),
+        ("kon", -4.68e-22),
+        ("alphaoff", 10.0),
+        ("alphaon", 10.0),
+        ("wc", 1e-12),
+        ("ioff", 115e-6),
+        ("ion", -8.9e-6),
+        ("xscaling", 1e9),
+        ("wt", 4.0),
+    ])
+    .unwrap();
+    let law = XyceTeamLaw { devices: vec![dev] };
+    let (x, i) = dc(&law, 0.1, 10e-3, 1.0);
+    close(x, 0.1355861808, "E10 x (nm)");
+    close(i, 1.076013651e-3, "E10 i");
+
+    let defaults = XyceTeamLaw {
+        devices: vec![XyceTeamDevice::from_params(&[("x0", 1.5e-9)]).unwrap()],
+    };
+    assert_eq!(defaults.state_bounds(0), (f64::NEG_INFINITY, f64::INFINITY));
+    let (x, _) = dc(&defaults, 0.0, 1e-3, 1e-9);
+    close(x, 1.5e-9 + 8e-16, "E10 drift at zero bias (m)");
+}
+
+/// Xyce level 4, PEM (E13): a synthetic table f+ = 1 - x with the
+/// regression decks' I-V parameters; x = 1 - 0.9 exp(-c1 G(0.8) T).
+#[test]
+fn pem_e13() {
+    let table = std::sync::Arc::new(
+        memnet_spice::DataTable::parse("synthetic", "# x, f+\n0,1\n1,0\n").unwrap(),
+    );
+    let mut law = PemLaw::default();
+    law.push(
+        &[
+            ("i1", 85.37e-6),
+            ("i2", 90.16e-6),
+            ("v1", 0.265),
+            ("v2", 0.265),
+            ("g0", 130.72e-6),
+            ("vp", 0.7),
+            ("vn", 1.0),
+            ("d1", 9.87),
+            ("d2", -4.82),
+            ("c1", 1000.0),
+            ("c2", 1000.0),
+            ("xo", 0.1),
+        ],
+        &[
+            ("fxpdata".into(), table.clone()),
+            ("fxmdata".into(), table.clone()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(law.tables.len(), 1, "one table, shared");
+    let (x, i) = dc(&law, 0.8, 10e-6, 1.0);
+    close(x, 0.1150217799, "E13 x");
+    close(i, 2.130575348e-4, "E13 i");
+    // Past the table's last x, f+ is cut off; before the first x of the
+    // f- table, f- is.
+    assert_eq!(law.f_plus(0, 1.01), 0.0);
+    assert_eq!(law.f_minus(0, -0.01), 0.0);
+    assert_eq!(law.f_plus(0, -1.0), 2.0, "extrapolated below the table");
+}
+
 /// MemTorch's VTEAM set (E8).
 fn vteam(kvatinsky: bool, extra: &[(&str, f64)]) -> TeamLaw {
     let mut given = vec![
@@ -370,6 +445,25 @@ fn bad_parameters_name_the_parameter() {
     err(
         YakopcicDevice::from_params(&[("xo", 0.1)]).map(drop),
         "xp = 1",
+    );
+    err(
+        XyceTeamDevice::from_params(&[("wt", 5.0)]).map(drop),
+        "wt = 5",
+    );
+    err(
+        XyceTeamDevice::from_params(&[("wt", 1.0)]).map(drop),
+        "p = 0.000115",
+    );
+    err(
+        XyceTeamDevice::from_params(&[("ron", -1.0)]).map(drop),
+        "ron = -1",
+    );
+    err(PemLaw::default().push(&[("v1", 0.0)], &[]), "v1 = 0");
+    assert!(
+        PemLaw::default()
+            .push(&[], &[])
+            .unwrap_err()
+            .contains("table fxpdata is missing")
     );
     err(
         MmssDevice::from_params(&[("tau", 0.0)]).map(drop),

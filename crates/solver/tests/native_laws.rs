@@ -48,6 +48,7 @@ fn spec(law: &str, options: &[(&str, &str)], params: &[(&str, f64)]) -> LawSpec 
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        tables: Vec::new(),
         loc: None,
     }
 }

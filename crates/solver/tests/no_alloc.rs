@@ -63,6 +63,7 @@ fn check_with(rows: usize, ordering: Ordering, kind: &str, nonlinear: bool) {
                 .iter()
                 .map(|&(k, v)| (k.to_string(), if k == "xo" { 0.5 } else { v }))
                 .collect(),
+            tables: Vec::new(),
             loc: None,
         });
         for e in net.edges.iter_mut().step_by(3) {

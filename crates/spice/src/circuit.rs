@@ -356,6 +356,97 @@ pub struct Memristor {
     /// keys. For the canonical device the five law parameters (`ron roff w0
     /// alpha beta`) live only in `law`, and this map holds any others.
     pub params: BTreeMap<String, f64>,
+    /// Data tables the model reads (Xyce level 4's `fxpdata`, `fxmdata`),
+    /// by parameter name, shared by every device of the model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<(String, Arc<DataTable>)>,
+}
+
+/// A two-column table read from a file (x, f(x)), in file order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataTable {
+    /// The file as found (relative to the netlist that names it).
+    pub path: String,
+    #[serde(skip)]
+    pub points: Vec<(f64, f64)>,
+    /// Whether the columns are separated by blanks only: Xyce's reader
+    /// takes one non-blank character between the numbers and misreads such
+    /// files (docs/device-laws.md, "PEM").
+    pub blank_separated: bool,
+}
+
+impl DataTable {
+    /// Parses `text`: lines starting with `#` are comments, blank lines
+    /// are skipped, every other line holds two numbers separated by one
+    /// character (`,` `;` ...) or by blanks. Errors carry the 1-based line
+    /// and column.
+    pub fn parse(path: &str, text: &str) -> Result<DataTable, (u32, u32, String)> {
+        let mut points = Vec::new();
+        let mut blank_separated = false;
+        for (k, line) in text.lines().enumerate() {
+            let row = k as u32 + 1;
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            // Every slice below lies inside `line`: its column is its offset.
+            let col = |part: &str| (part.as_ptr() as usize - line.as_ptr() as usize) as u32 + 1;
+            let (a, b) = match l.find([',', ';', '\t', ' ']) {
+                Some(j) => {
+                    let sep = l[j..].chars().next().unwrap_or(' ');
+                    if sep == ' ' || sep == '\t' {
+                        let rest = l[j..].trim_start();
+                        match rest.strip_prefix([',', ';']) {
+                            Some(r) => (&l[..j], r.trim_start()),
+                            None => {
+                                blank_separated = true;
+                                (&l[..j], rest)
+                            }
+                        }
+                    } else {
+                        (l[..j].trim_end(), l[j + 1..].trim_start())
+                    }
+                }
+                None => {
+                    return Err((row, col(l), format!("expected two numbers, found '{l}'")));
+                }
+            };
+            let num = |s: &str| -> Result<f64, (u32, u32, String)> {
+                match s.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(v),
+                    _ => Err((
+                        row,
+                        col(s),
+                        format!("'{}' is not a finite number", s.trim()),
+                    )),
+                }
+            };
+            let x = num(a)?;
+            let f = num(b)?;
+            if let Some(&(xp, _)) = points.last() {
+                if x <= xp {
+                    return Err((
+                        row,
+                        col(a),
+                        format!("x = {x} does not increase (the row before has {xp})"),
+                    ));
+                }
+            }
+            points.push((x, f));
+        }
+        if points.len() < 2 {
+            return Err((
+                1,
+                1,
+                format!("needs at least two rows, found {}", points.len()),
+            ));
+        }
+        Ok(DataTable {
+            path: path.to_string(),
+            points,
+            blank_separated,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -399,6 +490,9 @@ pub struct Model {
     /// Model type as written, lower-case (`memristor`, `d`, `nmos`, ...).
     pub kind: String,
     pub params: BTreeMap<String, f64>,
+    /// Parameters whose value is a word (a file name), lower-case keys.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub words: BTreeMap<String, String>,
     pub loc: Loc,
 }
 

@@ -126,6 +126,62 @@ impl Trajectory {
         Trajectory::new(times.clone(), names, series)
     }
 
+    /// A trajectory from Xyce's `.print tran` output (`.prn`): a header
+    /// `Index TIME col...`, whitespace-separated rows, and a closing line
+    /// `End of Xyce(TM) Simulation`. Series are named by their header
+    /// (lower case, e.g. `n(ymemristor!mr1_x)`).
+    pub fn from_prn(text: &str) -> Result<Self, CompareError> {
+        let mut lines = text.lines().enumerate();
+        let header = lines
+            .by_ref()
+            .find(|(_, l)| !l.trim().is_empty())
+            .map(|(_, l)| l)
+            .ok_or_else(|| cerr("empty .prn file"))?;
+        let cols: Vec<String> = header
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let Some(t_col) = cols.iter().position(|c| c == "time") else {
+            return Err(cerr("the .prn header has no TIME column"));
+        };
+        let data: Vec<usize> = (0..cols.len())
+            .filter(|&k| k != t_col && cols[k] != "index")
+            .collect();
+        let mut times = Vec::new();
+        let mut series = vec![Vec::new(); data.len()];
+        for (k, line) in lines {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with("End of") {
+                continue;
+            }
+            let values: Vec<f64> = l
+                .split_whitespace()
+                .map(|w| w.parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| cerr(format!("line {}: {e}", k + 1)))?;
+            if values.len() != cols.len() {
+                return Err(cerr(format!(
+                    "line {}: {} values for {} columns",
+                    k + 1,
+                    values.len(),
+                    cols.len()
+                )));
+            }
+            times.push(values[t_col]);
+            for (s, &c) in series.iter_mut().zip(&data) {
+                s.push(values[c]);
+            }
+        }
+        let names = data.iter().map(|&c| cols[c].clone()).collect();
+        Trajectory::new(times, names, series)
+    }
+
+    /// Series `name` (as named), if present.
+    pub fn series_named(&self, name: &str) -> Option<&[f64]> {
+        let k = self.names.iter().position(|n| n == name)?;
+        Some(&self.series[k])
+    }
+
     /// The memristor states of an ngspice deck written by
     /// [`crate::export::write_ngspice_deck`]: every `v(<inst>.w)` becomes
     /// series `<inst>` (the ngspice instance name, see

@@ -1262,7 +1262,7 @@ fn model_card(
                     format!("parameter '{}' has no value", x.text(t)),
                 ));
             }
-            let v = value(cx, &inner[i + 2..e])?;
+            let v = model_value(cx, &inner[i + 2..e])?;
             params.push((lower(x.text(t)), v));
             i = e;
         } else {
@@ -1279,6 +1279,32 @@ fn model_card(
         params,
         loc: cx.loc(0),
     })
+}
+
+/// A model parameter's value: a number or expression, or a word such as a
+/// file name (Xyce's `fxpdata=fxp_table.csv`, quoted or not), kept as
+/// [`Expr::Var`] so that elaboration can tell words from numbers.
+fn model_value(cx: &ParseCtx, toks: &[Tok]) -> Result<Val, Diagnostic> {
+    let t = cx.text();
+    if let [x] = toks {
+        let start = x.start as usize;
+        let word = match x.kind {
+            TokKind::Str => Some(x.inner(t)),
+            TokKind::Word => {
+                let w = x.text(t);
+                let numeric = w.as_bytes()[0].is_ascii_digit() || w.starts_with('.');
+                (!numeric && parse_number(w).is_none() && parse_expr(w).is_err()).then_some(w)
+            }
+            _ => None,
+        };
+        if let Some(w) = word {
+            return Ok(Val {
+                expr: Expr::Var(w.into()),
+                pos: cx.card.pos(start),
+            });
+        }
+    }
+    value(cx, toks)
 }
 
 fn ic_card(cx: &ParseCtx, toks: &[Tok]) -> Result<Vec<(String, Val)>, Diagnostic> {

@@ -9,11 +9,12 @@ use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::circuit::{
-    Analysis, Circuit, Element, ElementKind, LinearLaw, Loc, Memristor, MemristorDialect, Model,
-    Source, TranTimes, Warning, Waveform,
+    Analysis, Circuit, DataTable, Element, ElementKind, LinearLaw, Loc, Memristor,
+    MemristorDialect, Model, Source, TranTimes, Warning, Waveform,
 };
 use crate::deck::{
     AnalysisCard, Body, Deck, ElementCard, FuncDef, ModelCard, ParamDef, SourceFile, SourceSpec,
@@ -160,6 +161,9 @@ struct Elab<'d, 'o> {
     circuit: Circuit,
     /// Hash of element name -> index, to report duplicates.
     names: HashMap<u64, usize>,
+    /// Table files read so far, by path (a model used by many devices
+    /// reads its files once).
+    tables: HashMap<String, Arc<DataTable>>,
 }
 
 /// Instance parameters: borrowed from a subcircuit body (instantiated
@@ -249,6 +253,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
             ..Circuit::default()
         },
         names: HashMap::new(),
+        tables: HashMap::new(),
     };
     let mut f0 = Frame::default();
     f0.fill(&top);
@@ -623,6 +628,7 @@ impl<'d> Elab<'d, '_> {
     fn model(&mut self, m: &ModelCard, frame: usize) -> Result<(), Diagnostic> {
         let flat = format!("{}{}", self.frames[frame].prefix, m.name);
         let mut params = BTreeMap::new();
+        let mut words = BTreeMap::new();
         for (k, v) in &m.params {
             match self.value(v, &m.loc.file, frame) {
                 Ok(x) => {
@@ -630,11 +636,20 @@ impl<'d> Elab<'d, '_> {
                 }
                 Err(e) => {
                     if let Expr::Var(word) = &v.expr {
-                        let at = Self::val_loc(&m.loc.file, v);
-                        self.warn(
-                            &at,
-                            format!("model {}: non-numeric parameter {k}={word} ignored", m.name),
-                        );
+                        // Memristor models name files (Xyce level 4); the
+                        // device decides which words it reads.
+                        if m.kind == "memristor" {
+                            words.insert(k.clone(), word.to_string());
+                        } else {
+                            let at = Self::val_loc(&m.loc.file, v);
+                            self.warn(
+                                &at,
+                                format!(
+                                    "model {}: non-numeric parameter {k}={word} ignored",
+                                    m.name
+                                ),
+                            );
+                        }
                     } else {
                         return Err(e);
                     }
@@ -653,6 +668,7 @@ impl<'d> Elab<'d, '_> {
                 name: flat.clone(),
                 kind: m.kind.clone(),
                 params,
+                words,
                 loc: m.loc.clone(),
             },
         );
@@ -960,6 +976,7 @@ impl<'d> Elab<'d, '_> {
             dialect: MemristorDialect::Xspice { model: m.name },
             law: None,
             params: m.params,
+            tables: Vec::new(),
         }))
     }
 
@@ -1000,19 +1017,91 @@ impl<'d> Elab<'d, '_> {
         if !(0.0..1000.0).contains(&level) {
             return Err(self.diag(&m.loc, format!("model {}: invalid level {level}", m.name)));
         }
-        let mut all = m.params;
+        let level = level.round() as u32;
+        let mut all = m.params.clone();
         for (k, v) in params {
             let x = self.finite(v, &loc.file, frame, || format!("{name} parameter {k}"))?;
             all.insert(k.clone(), x);
         }
+        let mut tables = Vec::new();
+        for (k, word) in &m.words {
+            if level == 4 && (k == "fxpdata" || k == "fxmdata") {
+                tables.push((k.clone(), self.data_table(&m, k, word)?));
+            } else {
+                return Err(self.diag(
+                    &m.loc,
+                    format!(
+                        "model {}: parameter {k}={word} is not a number (only level 4's \
+                         fxpdata and fxmdata name files)",
+                        m.name
+                    ),
+                ));
+            }
+        }
+        if level == 4 {
+            // Xyce's defaults name files that a netlist rarely ships.
+            for (k, default) in [("fxpdata", "filep.dat"), ("fxmdata", "filem.dat")] {
+                if !m.words.contains_key(k) {
+                    tables.push((k.to_string(), self.data_table(&m, k, default)?));
+                }
+            }
+        }
         Ok(ElementKind::Memristor(Memristor {
             dialect: MemristorDialect::Xyce {
                 model: m.name,
-                level: level.round() as u32,
+                level,
             },
             law: None,
             params: all,
+            tables,
         }))
+    }
+
+    /// The table file `word` named by parameter `key` of model `m`, read
+    /// relative to the file holding the model card, once per file.
+    fn data_table(
+        &mut self,
+        m: &Model,
+        key: &str,
+        word: &str,
+    ) -> Result<Arc<DataTable>, Diagnostic> {
+        let dir = Path::new(&*m.loc.file).parent().unwrap_or(Path::new(""));
+        let path = dir.join(word);
+        let shown = path.to_string_lossy().into_owned();
+        if let Some(t) = self.tables.get(&shown) {
+            return Ok(t.clone());
+        }
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => crate::decode::decode(bytes).0,
+            Err(e) => {
+                return Err(self.diag(
+                    &m.loc,
+                    format!(
+                        "model {}: {key} table '{shown}' cannot be read: {e}",
+                        m.name
+                    ),
+                ));
+            }
+        };
+        let table = DataTable::parse(&shown, &text).map_err(|(line, col, msg)| {
+            Diagnostic::new(
+                Loc::new(shown.as_str(), line, col),
+                format!("{msg} (table {key} of model {})", m.name),
+            )
+        })?;
+        if table.blank_separated {
+            self.warn(
+                &m.loc,
+                format!(
+                    "model {}: {key} table '{shown}' separates its columns by blanks; memnet \
+                     reads it as written, Xyce misreads such files (use a comma)",
+                    m.name
+                ),
+            );
+        }
+        let table = Arc::new(table);
+        self.tables.insert(shown, table.clone());
+        Ok(table)
     }
 
     /// Evaluate instance overrides in the caller's scope. Owned cards
@@ -1301,6 +1390,7 @@ impl<'d> Elab<'d, '_> {
                 beta,
             }),
             params: all,
+            tables: Vec::new(),
         }))
     }
 }

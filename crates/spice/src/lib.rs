@@ -45,8 +45,8 @@ pub mod number;
 pub mod raw;
 
 pub use circuit::{
-    Analysis, Circuit, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor, MemristorDialect,
-    Model, Source, TranTimes, Warning, Waveform,
+    Analysis, Circuit, DataTable, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor,
+    MemristorDialect, Model, Source, TranTimes, Warning, Waveform,
 };
 pub use deck::Deck;
 pub use decode::TextEncoding;

@@ -29,6 +29,7 @@ fn memristor(law: Option<LinearLaw>, dialect: MemristorDialect) -> ElementKind {
         dialect,
         law,
         params: BTreeMap::new(),
+        tables: Vec::new(),
     })
 }
 

@@ -31,6 +31,7 @@ fn mem(name: &str, p: &str, n: &str, law: LinearLaw) -> Element {
             dialect: MemristorDialect::Canonical,
             law: Some(law),
             params: BTreeMap::new(),
+            tables: Vec::new(),
         }),
         loc: loc(2),
     }

@@ -8,7 +8,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use memnet_spice::{ImportOptions, UserMemristor, decode::decode, import_str};
+use memnet_spice::{DataTable, ImportOptions, UserMemristor, decode::decode, import_str};
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
@@ -180,4 +180,37 @@ fn mutated_fixtures_never_panic() {
         ok > total / 20 && errors > total / 20,
         "ok {ok}, errors {errors}"
     );
+}
+
+/// Table files (Xyce PEM's `fxpdata=`), mutated: a table or a located
+/// error, never a panic; every accepted table is strictly increasing in x.
+#[test]
+fn mutated_tables_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/xyce");
+    let mut sources = Vec::new();
+    for name in ["fxp_table.csv", "fxm_table.csv"] {
+        sources.push(std::fs::read(dir.join(name)).expect("table fixture"));
+    }
+    sources.push(b"# x f\n0 1\n0.5 0.25\n1 0\n".to_vec());
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let (mut ok, mut errors) = (0usize, 0usize);
+    for src in &sources {
+        for _ in 0..300 {
+            let m = mutate(&mut rng, src);
+            let (text, _) = decode(m.clone());
+            let r = catch_unwind(AssertUnwindSafe(|| DataTable::parse("t.csv", &text)));
+            match r {
+                Ok(Ok(t)) => {
+                    assert!(t.points.windows(2).all(|w| w[0].0 < w[1].0));
+                    ok += 1;
+                }
+                Ok(Err((line, col, _))) => {
+                    assert!(line >= 1 && col >= 1);
+                    errors += 1;
+                }
+                Err(_) => panic!("table parse panicked on:\n{}", String::from_utf8_lossy(&m)),
+            }
+        }
+    }
+    assert!(ok > 0 && errors > 0, "ok {ok}, errors {errors}");
 }

@@ -14,22 +14,25 @@
 //! * [`hp::HpLaw`]: HP linear ion drift with the windows none, Joglekar,
 //!   Biolek, Prodromakis (x-only windows integrated in log-odds).
 //! * [`team::TeamLaw`]: TEAM and VTEAM with the Kvatinsky window.
+//! * [`xyce_team::XyceTeamLaw`]: Xyce's level 2, TEAM as Xyce codes it.
+//! * [`pem::PemLaw`]: Xyce's level 4, the piecewise empirical model.
 //! * [`yakopcic::YakopcicLaw`]: Yakopcic (as Xyce level 3 evaluates it).
 //! * [`nlid::NonlinearDriftLaw`]: non-linear ion drift (Lehtonen-Laiho).
 //! * [`threshold::ThresholdLaw`]: the ngspice XSPICE `memristor` code model
 //!   (Pershin-Di Ventra threshold law).
 //! * [`mmss::MmssLaw`]: Knowm's mean metastable switch.
 //!
-//! Laws other than the linear one are evaluated and tested here law by
-//! law; wiring them into networks (import, the Newton loop for the
-//! non-linear I-V laws) is the next step (see the crate's notes).
+//! [`Laws`] holds the devices of one network, each with its law, and is
+//! the one [`DeviceLaw`] the engine calls.
 
 pub mod hp;
 mod linear;
 pub mod mmss;
 pub mod nlid;
+pub mod pem;
 pub mod team;
 pub mod threshold;
+pub mod xyce_team;
 pub mod yakopcic;
 
 pub use linear::LinearLaw;
@@ -168,6 +171,8 @@ enum Slot {
     Mmss(u32),
     Yakopcic(u32),
     Nlid(u32),
+    XyceTeam(u32),
+    Pem(u32),
 }
 
 /// The memristors of one network, each with its own law: the one
@@ -184,6 +189,8 @@ pub struct Laws {
     pub mmss: mmss::MmssLaw,
     pub yakopcic: yakopcic::YakopcicLaw,
     pub nlid: nlid::NonlinearDriftLaw,
+    pub xyce_team: xyce_team::XyceTeamLaw,
+    pub pem: pem::PemLaw,
 }
 
 /// Calls `$method` on the law that holds device `$d`, with its index there.
@@ -216,6 +223,14 @@ macro_rules! dispatch {
             }
             Slot::Nlid(j) => {
                 let ($law, $j) = (&$self.nlid, j as usize);
+                $call
+            }
+            Slot::XyceTeam(j) => {
+                let ($law, $j) = (&$self.xyce_team, j as usize);
+                $call
+            }
+            Slot::Pem(j) => {
+                let ($law, $j) = (&$self.pem, j as usize);
                 $call
             }
         }
@@ -283,9 +298,12 @@ impl Laws {
             "mmss" => mmss::PARAMS,
             "yakopcic" => yakopcic::PARAMS,
             "nlid" => nlid::PARAMS,
+            "xyce-team" => xyce_team::PARAMS,
+            "pem" => pem::PARAMS,
             other => {
                 return Err(format!(
-                    "law `{other}` is not one of hp, team, vteam, yakopcic, nlid, xspice, mmss"
+                    "law `{other}` is not one of hp, team, vteam, xyce-team, yakopcic, nlid, \
+                     pem, xspice, mmss"
                 ));
             }
         };
@@ -358,6 +376,16 @@ impl Laws {
                     .push(yakopcic::YakopcicDevice::from_params(&given)?);
                 Slot::Yakopcic(index(self.yakopcic.devices.len() - 1))
             }
+            "xyce-team" => {
+                self.xyce_team
+                    .devices
+                    .push(xyce_team::XyceTeamDevice::from_params(&given)?);
+                Slot::XyceTeam(index(self.xyce_team.devices.len() - 1))
+            }
+            "pem" => {
+                self.pem.push(&given, &spec.tables)?;
+                Slot::Pem(index(self.pem.devices.len() - 1))
+            }
             _ => {
                 let w = option("window", "none", &["none", "joglekar", "biolek"])?;
                 self.nlid
@@ -411,7 +439,10 @@ impl DeviceLaw for Laws {
     }
 
     fn linear_in_voltage(&self) -> bool {
-        self.yakopcic.is_empty() && self.nlid.is_empty() && self.mmss.linear_in_voltage()
+        self.yakopcic.is_empty()
+            && self.nlid.is_empty()
+            && self.pem.is_empty()
+            && self.mmss.linear_in_voltage()
     }
 
     fn state_bounds(&self, d: usize) -> (f64, f64) {
