@@ -83,6 +83,10 @@ pub struct TrajectorySummary {
     pub w_min: f64,
     pub w_max: f64,
     pub w_mean: f64,
+    /// Set when the states are not memnet's w: the laws' own variables
+    /// (a network of other device laws, see [`analyze`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_variable: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -202,6 +206,9 @@ pub fn analyze(
             opts.t_end
         )));
     }
+    if let Some(report) = other_laws_report(net, opts)? {
+        return Ok(report);
+    }
     let model = Model::from_network(net, opts.t_end)?;
     let counts = memory_counts(&model);
     let traj = simulate(
@@ -228,6 +235,7 @@ pub fn analyze(
         } else {
             f64::NAN
         },
+        state_variable: None,
     };
     let proj = OmegaOperator::new(model.topo.clone())?;
     let too_short = traj.times.len() < 2;
@@ -320,6 +328,133 @@ pub fn analyze(
         jacobian,
         lyapunov,
     })
+}
+
+/// The report for a network with devices of laws other than memnet's
+/// linear one (`None` when every device follows it): the topological
+/// counts, a simulation with the laws as they are, and every theory result
+/// not applicable, with the reason. The theory (theory.md 1-4) is derived
+/// for R linear in w and dw/dt = alpha w - ron i / beta; its conserved
+/// charges, flux law, symmetries, Jacobian theorems and Lyapunov
+/// functionals all rest on that form.
+fn other_laws_report(
+    net: &memnet_graph::Network,
+    opts: &AnalyzeOptions,
+) -> Result<Option<AnalysisReport>, AnalysisError> {
+    use memnet_graph::Device;
+    let mut laws: Vec<(String, usize)> = Vec::new();
+    for e in &net.edges {
+        if let Device::Native { spec } = e.device {
+            let law = net.laws.get(spec as usize).map_or("?", |s| s.law.as_str());
+            match laws.iter_mut().find(|(l, _)| l == law) {
+                Some((_, n)) => *n += 1,
+                None => laws.push((law.to_string(), 1)),
+            }
+        }
+    }
+    if laws.is_empty() {
+        return Ok(None);
+    }
+    let named: Vec<String> = laws
+        .iter()
+        .map(|(l, n)| format!("`{l}` ({n} device{})", if *n == 1 { "" } else { "s" }))
+        .collect();
+    let reason = format!(
+        "the circuit's devices follow {}; the theory's results are derived for memnet's \
+         linear law (R linear in w, dw/dt = alpha w - ron i / beta; theory.md 1.1-1.2) and \
+         do not hold for other laws",
+        named.join(", ")
+    );
+    let topo = memnet_graph::Topology::try_new(net)?;
+    let t = topo.contracted();
+    let memristors = net.edges.iter().filter(|e| e.device.is_memristor()).count();
+    let (n, m, p) = (t.n_nodes, t.n_edges, t.n_components);
+    let l = m + p - n;
+    let counts = MemoryCounts {
+        nodes: n,
+        edges: m,
+        memristors,
+        resistors: m - memristors,
+        components: p,
+        cycles: l,
+        conserved: n - p,
+        effective_memory: l,
+        dual_conserved: l,
+        dual_effective_memory: n - p,
+    };
+    let sim = memnet_solver::SimOptions {
+        t_end: opts.t_end,
+        method: memnet_solver::Method::Dopri5,
+        dt: 0.0,
+        sample_dt: Some(opts.t_end / SAMPLES as f64),
+        ..memnet_solver::SimOptions::default()
+    };
+    let run = memnet_solver::simulate(net, &sim, &mut memnet_solver::NullSink, &mut |_| {})
+        .map_err(|e| AnalysisError::Numerical(e.to_string()))?;
+    let trajectory = TrajectorySummary {
+        t_end: opts.t_end,
+        t_checked: opts.t_end,
+        samples: run.samples as usize,
+        steps: run.steps as usize,
+        rejected_steps: run.rejected_steps as usize,
+        rhs_evaluations: run.rhs_evals as usize,
+        exit: None,
+        w_min: run.w_min,
+        w_max: run.w_max,
+        w_mean: run.w_mean,
+        state_variable: Some("each law's own state variable".into()),
+    };
+    let short = format!(
+        "the devices follow {}, not memnet's linear law (see the note)",
+        laws.iter()
+            .map(|(l, _)| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let na = || Verdict::na(short.clone());
+    let jacobian = opts.jacobian.then(|| JacobianReport {
+        states: Vec::new(),
+        skipped: Some(short.clone()),
+        fixed_point: None,
+        fixed_point_eigenvalues: Vec::new(),
+        fixed_point_formula: na(),
+        j2: na(),
+    });
+    Ok(Some(AnalysisReport {
+        title: net.title.clone(),
+        counts,
+        uniform: None,
+        notes: vec![format!(
+            "not the linear law: {reason}; the counts below are the graph's, the trajectory \
+             is the laws' own (memnet simulate)"
+        )],
+        trajectory,
+        conservation: ConservationReport {
+            law: "B w(t) = B w(0)".into(),
+            charges: Vec::new(),
+            verdict: na(),
+        },
+        reduced_dynamics: na(),
+        flux_law: na(),
+        strong_regime: na(),
+        linear_regime: na(),
+        symmetries: opts.symmetries.then(|| {
+            vec![SymmetryCheck {
+                name: "all".into(),
+                statement: "the symmetries of the memory equation".into(),
+                verdict: na(),
+            }]
+        }),
+        jacobian,
+        lyapunov: opts.lyapunov.then(|| {
+            vec![FunctionalSeries {
+                name: "all".into(),
+                times: Vec::new(),
+                values: Vec::new(),
+                monotone: na(),
+            }]
+        }),
+    }))
 }
 
 fn resistances(model: &Model, w: &[f64]) -> Vec<f64> {
@@ -583,8 +718,15 @@ pub fn render_text(r: &AnalysisReport) -> String {
     let _ = writeln!(s, "Trajectory");
     let _ = writeln!(
         s,
-        "  t_end = {}, checked on [0, {}] with {} samples",
-        t.t_end, t.t_checked, t.samples
+        "  t_end = {}, {} on [0, {}] with {} samples",
+        t.t_end,
+        if t.state_variable.is_some() {
+            "simulated"
+        } else {
+            "checked"
+        },
+        t.t_checked,
+        t.samples
     );
     match &t.exit {
         Some(e) => {
@@ -594,14 +736,18 @@ pub fn render_text(r: &AnalysisReport) -> String {
                 e.device, e.t
             );
         }
-        None => {
+        None if t.state_variable.is_none() => {
             let _ = writeln!(s, "  all devices stayed inside [0, 1]");
         }
+        None => {}
     }
     let _ = writeln!(
         s,
-        "  w(t) at the end: min {:.6}, mean {:.6}, max {:.6}",
-        t.w_min, t.w_mean, t.w_max
+        "  {} at the end: min {:.6}, mean {:.6}, max {:.6}",
+        t.state_variable.as_deref().unwrap_or("w(t)"),
+        t.w_min,
+        t.w_mean,
+        t.w_max
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "Laws");
@@ -664,6 +810,7 @@ pub fn render_text(r: &AnalysisReport) -> String {
             let _ = writeln!(s, "    J1 (real spectrum): {}", st.j1.verdict.render());
         }
         match &j.fixed_point {
+            None if j.states.is_empty() && !j.j2.is_applicable() => {}
             Some(_) => {
                 let _ = writeln!(
                     s,

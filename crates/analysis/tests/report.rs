@@ -492,3 +492,66 @@ fn many_voltage_sources_are_summarised_in_the_notes() {
         8
     );
 }
+
+/// A circuit of other device laws: the same topological counts as the
+/// same graph under the linear law, a simulation with the laws as they
+/// are, and every theory result not applicable, naming the law. Checked on
+/// the E4, E5 and E6 fixtures.
+#[test]
+fn other_laws_keep_the_counts_and_make_every_result_not_applicable() {
+    for name in ["e4_grid.cir", "e5_k4.cir", "e6_gauge.cir"] {
+        let linear = fixture(name);
+        let want = analyze(&linear, &all()).unwrap().counts;
+        let mut net = linear.clone();
+        net.laws.push(memnet_graph::LawSpec {
+            law: "hp".into(),
+            options: vec![("window".into(), "biolek".into())],
+            params: Vec::new(),
+            tables: Vec::new(),
+            loc: None,
+        });
+        for e in &mut net.edges {
+            if e.device.is_memristor() {
+                e.device = Device::Native { spec: 0 };
+            }
+        }
+        let r = analyze(&net, &all()).unwrap();
+        let c = &r.counts;
+        assert_eq!(
+            (
+                c.nodes,
+                c.edges,
+                c.memristors,
+                c.components,
+                c.cycles,
+                c.conserved
+            ),
+            (
+                want.nodes,
+                want.edges,
+                want.memristors,
+                want.components,
+                want.cycles,
+                want.conserved
+            ),
+            "{name}"
+        );
+        assert!(r.trajectory.samples > 2 && r.trajectory.steps > 0);
+        assert!(r.trajectory.state_variable.is_some());
+        let verdicts = [
+            &r.conservation.verdict,
+            &r.reduced_dynamics,
+            &r.flux_law,
+            &r.strong_regime,
+            &r.linear_regime,
+            &r.symmetries.as_ref().unwrap()[0].verdict,
+            &r.lyapunov.as_ref().unwrap()[0].monotone,
+            &r.jacobian.as_ref().unwrap().j2,
+        ];
+        for v in verdicts {
+            assert!(!v.is_applicable(), "{name}: {v:?}");
+            assert!(v.render().contains("`hp`"), "{name}: {}", v.render());
+        }
+        assert!(r.notes[0].contains("theory.md"));
+    }
+}
