@@ -38,16 +38,44 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// Reads a memnet CSV trajectory: (times, rows of w).
+/// Whether an output column is a memristor state (named after its device)
+/// rather than a voltage, current or power.
+fn is_state(name: &str) -> bool {
+    !(name.starts_with("v(") || name.starts_with("i(") || name.starts_with("p("))
+}
+
+/// Reads a memnet CSV trajectory, keeping the time and the state columns:
+/// (header, times, rows of w).
 fn read_csv(path: &Path) -> (Vec<String>, Vec<f64>, Vec<Vec<f64>>) {
+    let (header, t, rows) = read_csv_all(path);
+    let keep: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .filter(|&k| is_state(&header[k + 1]))
+        .collect();
+    let header = std::iter::once(header[0].clone())
+        .chain(keep.iter().map(|&k| header[k + 1].clone()))
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| keep.iter().map(|&k| r[k]).collect())
+        .collect();
+    (header, t, rows)
+}
+
+/// Reads a memnet CSV trajectory: (header, times, rows of every output).
+fn read_csv_all(path: &Path) -> (Vec<String>, Vec<f64>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).expect("csv written");
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .expect("header")
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    // Names holding a comma (`v(a,b)`) are quoted.
+    let mut header = Vec::new();
+    let (mut cur, mut quoted) = (String::new(), false);
+    for c in lines.next().expect("header").chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => header.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    header.push(cur);
     let (mut t, mut rows) = (Vec::new(), Vec::new());
     for l in lines {
         let v: Vec<f64> = l.split(',').map(|x| x.parse().expect("number")).collect();
@@ -309,15 +337,21 @@ fn output_formats_round_trip() {
             out.to_str().unwrap(),
         ]);
     }
-    let (header, t, rows) = read_csv(&csv);
+    let (header, t, rows) = read_csv_all(&csv);
     assert_eq!(header[0], "time");
     assert_eq!(header[1], "xm0");
     assert_eq!(header[12], "xm11");
+    // Then every node's potential and every source's current.
+    assert!(
+        header[13..]
+            .iter()
+            .all(|h| h.starts_with("v(") || h.starts_with("i("))
+    );
     assert_eq!(t.len(), 11);
     assert_eq!(*t.last().unwrap(), 1.0, "last sample exactly at t_end");
 
     let (r, c, data) = read_npy(&npy);
-    assert_eq!((r, c), (11, 13));
+    assert_eq!((r, c), (11, header.len()));
     assert_eq!(data.len(), r * c);
     for i in 0..r {
         assert_eq!(data[i * c], t[i]);
@@ -331,7 +365,7 @@ fn output_formats_round_trip() {
         &std::fs::read_to_string(npy.with_extension("npy.json")).expect("sidecar"),
     )
     .expect("sidecar json");
-    assert_eq!(names.to_string().matches("xm").count(), 12, "{names}");
+    assert_eq!(names.to_string().matches("\"xm").count(), 12, "{names}");
 
     let file = memnet_spice::raw::RawFile::read(&raw, Default::default()).expect("raw parses");
     let plot = &file.plots[0];
@@ -340,6 +374,10 @@ fn output_formats_round_trip() {
     let w0 = plot.real("v(xm0.w)").expect("state vector v(xm0.w)");
     let col: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(w0, &col[..]);
+    let last = &header[header.len() - 1];
+    let v = plot.real(last).expect("source current in the raw file");
+    let col: Vec<f64> = rows.iter().map(|r| r[header.len() - 2]).collect();
+    assert_eq!(v, &col[..]);
 }
 
 #[test]
@@ -369,6 +407,8 @@ fn interrupted_run_leaves_a_readable_file() {
                 "1e6",
                 "--dt",
                 "1",
+                "--save",
+                "states",
                 "--sample-dt",
                 "1",
                 "--out",
@@ -868,4 +908,80 @@ fn pem_table_files_are_read_beside_the_netlist_and_bad_ones_are_located() {
     let want = 1.0 - 0.9 * (-1000.0 * g * 10e-6).exp();
     let got = rows.last().unwrap()[0];
     assert!((got - want).abs() < 1e-8, "{got} vs {want}");
+}
+
+#[test]
+fn outputs_carry_node_voltages_and_source_currents_in_ngspice_sign() {
+    let deck = tmp("probes.cir");
+    // v1 ties node a (three connections: a constraint); v2 folds into x2.
+    std::fs::write(
+        &deck,
+        "probes\nv1 a 0 dc 1\nr1 a b 1k\nr2 b 0 1k\n\
+         x1 a 0 memristor ron=1k roff=1k w0=0.5\n\
+         v2 c 0 dc 2\nx2 c d memristor ron=1k roff=3k w0=0.5\nr3 d 0 1k\n\
+         .tran 1m 10m\n.end\n",
+    )
+    .unwrap();
+    let csv = tmp("probes.csv");
+    ok(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let (names, _, rows) = read_csv_all(&csv);
+    let col = |n: &str| {
+        let k = names
+            .iter()
+            .position(|x| x == n)
+            .unwrap_or_else(|| panic!("{n} in {names:?}"))
+            - 1;
+        rows[0][k]
+    };
+    // Default outputs: states, every node, every source.
+    assert_eq!(col("x1"), 0.5);
+    assert!((col("v(a)") - 1.0).abs() < 1e-12);
+    assert!((col("v(b)") - 0.5).abs() < 1e-12);
+    assert!((col("v(c)") - 2.0).abs() < 1e-12, "the folded node");
+    // x2 at w = 0.5: 2k, in series with 1k.
+    assert!((col("v(d)") - 2.0 / 3.0).abs() < 1e-12);
+    // ngspice: the current through the source from + to -, negative when
+    // it delivers power. v1 feeds r1 + r2 (2k) and x1 (1k).
+    assert!((col("i(v1)") + 1.5e-3).abs() < 1e-15, "{}", col("i(v1)"));
+    assert!((col("i(v2)") + 2.0 / 3000.0).abs() < 1e-15);
+
+    // --save narrows and orders; i(device) and p(device) as SPICE.
+    ok(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+        "--save",
+        "i(r1),v(a,b),p(x2),x2",
+    ]);
+    let (names, _, rows) = read_csv_all(&csv);
+    assert_eq!(names, ["time", "i(r1)", "v(a,b)", "p(x2)", "x2"]);
+    assert!((rows[0][0] - 0.5e-3).abs() < 1e-15);
+    assert!((rows[0][1] - 0.5).abs() < 1e-12);
+    assert!((rows[0][2] - 2000.0 * (2.0 / 3000.0f64).powi(2)).abs() < 1e-12);
+
+    // A .print naming something the circuit lacks: located, exit 2.
+    let bad = tmp("probes_bad.cir");
+    std::fs::write(
+        &bad,
+        "probes\nv1 a 0 dc 1\nx1 a 0 memristor\n.print tran v(a) v(nowhere)\n.tran 1m 10m\n.end\n",
+    )
+    .unwrap();
+    let out = memnet(&[
+        "simulate",
+        bad.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("probes_bad.cir:4:") && err.contains("nowhere"),
+        "{err}"
+    );
 }

@@ -211,6 +211,8 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
                 .args(["--t-end", &t_end, "--method", "rk4"])
                 .args(["--dt", &MEMNET_DT.to_string()])
                 .args(["--sample-dt", &SAMPLE_DT.to_string()])
+                // The states, as ngspice's deck saves them.
+                .args(["--save", "states"])
                 .arg("--out")
                 .arg(&csv))
         })?;

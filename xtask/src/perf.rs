@@ -106,6 +106,10 @@ pub fn bench(rows: usize) -> Result<()> {
             "rk4",
             "--dt",
             "0.05",
+            // The states only, as this run measured before outputs had
+            // node voltages (a million more columns).
+            "--save",
+            "states",
             "--out",
             npy.to_str().context("utf-8 path")?,
             "--json",

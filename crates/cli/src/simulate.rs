@@ -8,8 +8,10 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use memnet_graph::Network;
 use memnet_solver::{
-    Bounds, CsvSink, Method, NpySink, SampleSink, SimOptions, SimReport, memristor_names, simulate,
+    Bounds, CsvSink, Method, NpySink, Probes, SampleSink, SimOptions, SimReport, memristor_names,
+    simulate_outputs,
 };
+use memnet_spice::Circuit;
 use memnet_spice::raw::RawWriter;
 use serde::Serialize;
 
@@ -87,6 +89,13 @@ pub struct Args {
     /// Plot w(t) to an SVG or PNG (every device up to 50, else quantile bands).
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
+    /// Outputs to write, comma-separated or repeated, replacing the
+    /// netlist's `.save`/`.print`/`.probe`: `v(node)`, `v(a,b)`,
+    /// `i(vsource)` (ngspice's sign), `i(device)`, `p(device)`, a
+    /// memristor's name (its state), Xyce's `n(dev_x)`/`n(dev:r)`, or
+    /// `states`, `v`, `i`, `all`. Default: the netlist's cards, else all.
+    #[arg(long, value_name = "LIST")]
+    pub save: Vec<String>,
     /// Print the run summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -94,22 +103,99 @@ pub struct Args {
     pub input: InputArgs,
 }
 
-/// Fans samples out to the output file and the plot collector.
+/// Fans samples out to the output file and the plot collector (which
+/// takes the columns `plot_columns`).
 struct Sinks {
     out: Option<Box<dyn SampleSink>>,
     plot: Option<TrajectoryPlot>,
+    plot_columns: Vec<usize>,
+    plot_row: Vec<f64>,
 }
 
 impl SampleSink for Sinks {
-    fn sample(&mut self, t: f64, w: &[f64]) -> std::io::Result<()> {
+    fn sample(&mut self, t: f64, row: &[f64]) -> std::io::Result<()> {
         if let Some(o) = &mut self.out {
-            o.sample(t, w)?;
+            o.sample(t, row)?;
         }
         if let Some(p) = &mut self.plot {
-            p.push(t, w);
+            self.plot_row.clear();
+            self.plot_row
+                .extend(self.plot_columns.iter().map(|&k| row[k]));
+            p.push(t, &self.plot_row);
         }
         Ok(())
     }
+}
+
+/// The outputs of a run: `--save`, else the netlist's `.save`, `.print
+/// [tran]` and `.probe` cards, else every state, node voltage and source
+/// current. Expression outputs (`{...}`) are not written yet: each is a
+/// warning.
+fn outputs(net: &Network, circuit: Option<&Circuit>, save: &[String]) -> CliResult<Probes> {
+    // Commas separate items except inside parentheses (`v(a,b)`).
+    let mut items: Vec<String> = Vec::new();
+    for s in save {
+        let mut depth = 0i32;
+        let mut cur = String::new();
+        for c in s.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth <= 0 => {
+                    items.push(std::mem::take(&mut cur).trim().to_ascii_lowercase());
+                    continue;
+                }
+                _ => {}
+            }
+            cur.push(c);
+        }
+        items.push(cur.trim().to_ascii_lowercase());
+    }
+    items.retain(|s| !s.is_empty());
+    let mut from_cards = false;
+    if items.is_empty()
+        && let Some(c) = circuit
+    {
+        for card in &c.outputs {
+            if card.analysis.as_deref().is_some_and(|a| a != "tran") {
+                continue;
+            }
+            for it in &card.items {
+                if it.starts_with('{') {
+                    eprintln!(
+                        "{}: warning: output {it} not written: memnet does not evaluate \
+                         expression outputs yet",
+                        card.loc
+                    );
+                } else {
+                    items.push(it.clone());
+                }
+            }
+            from_cards = true;
+        }
+    }
+    if items.is_empty() {
+        return Ok(if from_cards {
+            Probes::states(net)
+        } else {
+            Probes::all(net)
+        });
+    }
+    Probes::parse(net, &items).map_err(|e| {
+        // Name the card that holds the item memnet cannot write.
+        let at = circuit
+            .filter(|_| save.is_empty())
+            .and_then(|c| {
+                c.outputs.iter().find(|card| {
+                    card.items
+                        .iter()
+                        .any(|it| Probes::parse(net, std::slice::from_ref(it)).is_err())
+                })
+            })
+            .map(|card| format!("{}: ", card.loc))
+            .unwrap_or_default();
+        CliError::input(format!("{at}error: {e}"))
+    })
 }
 
 /// ngspice raw output: one point per sample, `time` then every w.
@@ -135,10 +221,17 @@ fn open_sink(path: &Path, names: &[String], title: &str) -> CliResult<Box<dyn Sa
         Some("csv") => Box::new(CsvSink::create(path, names).map_err(err)?),
         Some("npy") => Box::new(NpySink::create(path, names).map_err(err)?),
         Some("raw") => {
-            // ngspice names node voltages v(<node>); memnet's states are
-            // named after the device, as `v(<device>.w)` in an exported deck.
+            // ngspice names node voltages v(<node>) and currents i(<v>);
+            // a memristor's state is named after the device, as
+            // `v(<device>.w)` in an exported deck.
             let vars: Vec<String> = std::iter::once("time".to_string())
-                .chain(names.iter().map(|n| format!("v({n}.w)")))
+                .chain(names.iter().map(|n| {
+                    if n.contains('(') {
+                        n.clone()
+                    } else {
+                        format!("v({n}.w)")
+                    }
+                }))
                 .collect();
             let refs: Vec<&str> = vars.iter().map(String::as_str).collect();
             let w = RawWriter::create_file(path, title, "Transient Analysis", &refs, true)
@@ -218,15 +311,39 @@ struct Summary<'a> {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let net = load(&a.file, &a.input)?.into_network()?;
+    let loaded = load(&a.file, &a.input)?;
+    let circuit = loaded.circuit.clone();
+    let net = loaded.into_network()?;
     let opts = sim_options(&net, &a.step)?;
-    let names = memristor_names(&net);
+    // Without a file to write, only the plot needs samples: the states.
+    let probes = if a.out.is_some() {
+        outputs(&net, circuit.as_ref(), &a.save)?
+    } else {
+        Probes::states(&net)
+    };
+    let names = probes.names().to_vec();
+    // The plot shows the states among the outputs (all columns if none).
+    let state_names = memristor_names(&net);
+    let mut plot_columns: Vec<usize> = (0..names.len())
+        .filter(|&k| {
+            let n = &names[k];
+            state_names
+                .iter()
+                .any(|s| s == n || n == &format!("n({s}_x)"))
+        })
+        .collect();
+    if plot_columns.is_empty() {
+        plot_columns = (0..names.len()).collect();
+    }
+    let plot_names: Vec<String> = plot_columns.iter().map(|&k| names[k].clone()).collect();
     let mut sinks = Sinks {
         out: match &a.out {
             Some(p) => Some(open_sink(p, &names, &net.title)?),
             None => None,
         },
-        plot: a.plot.as_ref().map(|_| TrajectoryPlot::new(&names)),
+        plot: a.plot.as_ref().map(|_| TrajectoryPlot::new(&plot_names)),
+        plot_columns,
+        plot_row: Vec::new(),
     };
     let bar = progress_bar(opts.t_end);
     let mut progress = |t: f64| {
@@ -234,7 +351,7 @@ pub fn run(a: Args) -> CliResult {
             b.set_position((t / opts.t_end * 1000.0) as u64);
         }
     };
-    let result = simulate(&net, &opts, &mut sinks, &mut progress);
+    let result = simulate_outputs(&net, &opts, &probes, &mut sinks, &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -288,16 +405,20 @@ fn render_text(s: &Summary) -> String {
         r.samples,
         r.wall_time_s
     );
+    // memnet's linear law states w; other laws their own variable.
+    let linear = r.linear_law;
+    let state = if linear { "w" } else { "state" };
     out.push_str(&format!(
-        "final w: min {:.6} max {:.6} mean {:.6}\n",
+        "final {state}: min {:.6} max {:.6} mean {:.6}\n",
         r.w_min, r.w_max, r.w_mean
     ));
     match &r.first_bound_hit {
         Some(h) => out.push_str(&format!(
-            "first bound hit: {} reached w = {} at t = {:.6} (invariants hold only before this)\n",
+            "first bound hit: {} reached {state} = {} at t = {:.6} (invariants hold only before this)\n",
             h.name, h.bound, h.t
         )),
-        None => out.push_str("no device reached a bound of [0,1]\n"),
+        None if linear => out.push_str("no device reached a bound of [0,1]\n"),
+        None => out.push_str("no device reached a bound of its state\n"),
     }
     match (r.charge_drift, &r.charge_note) {
         (Some(d), _) => out.push_str(&format!(

@@ -19,8 +19,8 @@ use memnet_spice::{
 
 use crate::error::NetworkError;
 use crate::network::{
-    Device, Edge, Injection, LawSpec, MemristorParams, Network, NodeId, PotentialConstraint,
-    SeriesSource, TranSpec,
+    Device, Edge, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
+    PotentialConstraint, SeriesSource, TranSpec,
 };
 
 const NONE: usize = usize::MAX;
@@ -365,6 +365,11 @@ impl Network {
                                 sign,
                                 loc: Some(els[v].loc.clone()),
                             };
+                            net.folded_nodes.push(FoldedNode {
+                                name: names[x].to_string(),
+                                edge: net.edges.len(),
+                                at_tail: a == x,
+                            });
                             if a == x {
                                 (outer, new_id[b], Some(s))
                             } else {

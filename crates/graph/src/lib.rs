@@ -38,7 +38,7 @@ pub use generate::{
 };
 pub use graphviz::{EdgeWeight, state_colour};
 pub use network::{
-    Device, Edge, EdgeId, Injection, LawSpec, MemristorParams, Network, NodeId,
+    Device, Edge, EdgeId, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
     PotentialConstraint, SeriesSource, TranSpec,
 };
 pub use projector::OmegaOperator;

@@ -33,6 +33,10 @@ pub struct Network {
     /// per `.model` card or per device; many devices may share one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub laws: Vec<LawSpec>,
+    /// Netlist nodes removed by folding a source into an edge, so that
+    /// outputs can still name them (`v(n1)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folded_nodes: Vec<FoldedNode>,
 }
 
 /// A memristor law other than memnet's linear law, as the netlist gave it:
@@ -64,6 +68,19 @@ impl LawSpec {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A netlist node between a folded series source and its device. With
+/// S the edge's series source and phi the potentials of the edge's ends,
+/// its potential is phi(tail) + S when the source sits at the tail end,
+/// phi(head) - S when it sits at the head end (theory.md 3.1 orientation).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FoldedNode {
+    /// Flat netlist name (`n1`, `x1.mid`).
+    pub name: String,
+    pub edge: EdgeId,
+    /// Whether the source is at the edge's tail end.
+    pub at_tail: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -351,6 +351,7 @@ impl<'a> ExactSolver<'a> {
 pub(crate) fn simulate_exact(
     rhs: &mut MemoryRhs,
     opts: &SimOptions,
+    outputs: Option<(&memnet_graph::Network, &crate::Probes)>,
     sink: &mut dyn SampleSink,
     progress: &mut dyn FnMut(f64),
     start: Instant,
@@ -382,6 +383,9 @@ pub(crate) fn simulate_exact(
     let mut samples = 0u64;
     let mut k = 0u64;
     let mut w_last = w0.clone();
+    // Outputs other than the states: a nodal solve at each sampled state
+    // (the linear law's w is its own variable).
+    let mut scratch = crate::ProbeScratch::default();
     loop {
         let mut t = k as f64 * dt;
         if t >= opts.t_end - 1e-9 * dt {
@@ -389,10 +393,18 @@ pub(crate) fn simulate_exact(
         }
         let w = if k == 0 { &w0[..] } else { solver.solve(t)? };
         monitor.observe(t, w);
-        sink.sample(t, w)?;
+        w_last.copy_from_slice(w);
+        match outputs {
+            Some((net, probes)) => {
+                solver
+                    .rhs
+                    .probe(net, probes, t, &w_last, &w_last, &mut scratch)?;
+                sink.sample(t, &scratch.values)?;
+            }
+            None => sink.sample(t, &w_last)?,
+        }
         samples += 1;
         progress(t);
-        w_last.copy_from_slice(w);
         if t >= opts.t_end {
             break;
         }
@@ -411,6 +423,7 @@ pub(crate) fn simulate_exact(
         factorizations: rhs.factorizations() - f_before,
         samples,
         wall_time_s: start.elapsed().as_secs_f64(),
+        linear_law: rhs.laws().is_all_linear(),
         w_min: w_last.iter().copied().fold(f64::INFINITY, f64::min),
         w_max: w_last.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         w_mean: w_last.iter().sum::<f64>() / n,

@@ -42,6 +42,7 @@ mod nodal;
 pub mod ode;
 mod ordering;
 pub mod output;
+mod probe;
 mod run;
 mod simulate;
 pub mod waveform;
@@ -53,8 +54,9 @@ pub use memory::{MemoryRhs, memristor_edges, memristor_names};
 pub use nodal::{NodalSolver, NodalSources, Ordering};
 pub use ode::{IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
 pub use output::{CsvSink, NpySink};
+pub use probe::{ProbeScratch, Probes};
 pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};
-pub use simulate::simulate;
+pub use simulate::{simulate, simulate_outputs};
 
 #[cfg(test)]
 mod tests {

@@ -33,6 +33,13 @@ pub trait OdeSystem {
     /// Apply the same projection as [`OdeSystem::after_step`] to a sample
     /// obtained by dense-output interpolation (does not record anything).
     fn project_sample(&self, _y: &mut [f64]) {}
+
+    /// Called with every sample just before the `on_sample` observer (a
+    /// system that writes outputs of its own, e.g. node voltages from a
+    /// solve at the sampled state, does it here).
+    fn observe_sample(&mut self, _t: f64, _y: &[f64]) -> Result<(), SolveError> {
+        Ok(())
+    }
 }
 
 /// Time-stepping method.
@@ -164,8 +171,9 @@ impl SampleTimes<'_> {
 impl SampleTimes<'_> {
     /// Emits the samples at the start time `t` (and any others equal to
     /// it) with the initial state; returns the first later sample time.
-    fn emit_at_start(
+    fn emit_at_start<S: OdeSystem + ?Sized>(
         &mut self,
+        sys: &mut S,
         t: f64,
         y: &[f64],
         on_sample: &mut ObserveFn<'_>,
@@ -175,6 +183,7 @@ impl SampleTimes<'_> {
             if ts > t {
                 break;
             }
+            sys.observe_sample(ts, y)?;
             on_sample(ts, y)?;
             next = self.next_time();
         }
@@ -318,7 +327,7 @@ fn fixed_step<S: OdeSystem + ?Sized>(
     let mut f_old = if rk4 { vec![0.0; n] } else { Vec::new() };
     let mut sample = vec![0.0; n];
     let mut t = t0;
-    let mut next_sample = samples.emit_at_start(t, y, on_sample)?;
+    let mut next_sample = samples.emit_at_start(sys, t, y, on_sample)?;
     // Whether k1 already holds f(t, y) (the end derivative of the last step).
     let mut k1_fresh = false;
     while t < t_end {
@@ -381,6 +390,7 @@ fn fixed_step<S: OdeSystem + ?Sized>(
                 break;
             }
             if ts >= t_new {
+                sys.observe_sample(ts, y)?;
                 on_sample(ts, y)?;
             } else {
                 let theta = (ts - t_old) / h;
@@ -402,6 +412,7 @@ fn fixed_step<S: OdeSystem + ?Sized>(
                     }
                 }
                 sys.project_sample(&mut sample);
+                sys.observe_sample(ts, &sample)?;
                 on_sample(ts, &sample)?;
             }
             next_sample = samples.next_time();
@@ -497,7 +508,7 @@ fn dopri5<S: OdeSystem + ?Sized>(
     let h_max = h_max.unwrap_or(f64::INFINITY).min((t_end - t0).max(0.0));
 
     let mut t = t0;
-    let mut next_sample = samples.emit_at_start(t, y, on_sample)?;
+    let mut next_sample = samples.emit_at_start(sys, t, y, on_sample)?;
     if t_end <= t0 {
         return Ok(stats);
     }
@@ -661,6 +672,7 @@ fn dopri5<S: OdeSystem + ?Sized>(
                 break;
             }
             if ts >= t {
+                sys.observe_sample(ts, y)?;
                 on_sample(ts, y)?;
             } else {
                 let theta = (ts - t_old) / h;
@@ -672,6 +684,7 @@ fn dopri5<S: OdeSystem + ?Sized>(
                                 + theta1 * (rc[2][i] + theta * (rc[3][i] + theta1 * rc[4][i])));
                 }
                 sys.project_sample(&mut sample);
+                sys.observe_sample(ts, &sample)?;
                 on_sample(ts, &sample)?;
             }
             next_sample = samples.next_time();

@@ -152,6 +152,9 @@ pub struct SimReport {
     pub factorizations: u64,
     pub samples: u64,
     pub wall_time_s: f64,
+    /// Whether every device follows memnet's linear law (then the states
+    /// are w; otherwise each law's own variable).
+    pub linear_law: bool,
     pub w_min: f64,
     pub w_max: f64,
     pub w_mean: f64,

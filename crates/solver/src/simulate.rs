@@ -10,6 +10,7 @@ use crate::SolveError;
 use crate::device::DeviceLaw;
 use crate::memory::MemoryRhs;
 use crate::ode::{OdeSystem, integrate};
+use crate::probe::{ProbeScratch, Probes};
 use crate::run::{
     BoundHit, Bounds, ChargeMonitor, Method, SampleSink, SimOptions, SimReport, w_stats,
 };
@@ -18,6 +19,20 @@ use crate::run::{
 pub(crate) struct Bounded<'a> {
     pub rhs: &'a mut MemoryRhs,
     pub hit: Option<BoundHit>,
+    /// Where samples go, when this run writes them (see
+    /// [`OdeSystem::observe_sample`]).
+    pub out: Option<Outputs<'a>>,
+}
+
+/// A run's sample writer: the outputs, their sink and scratch.
+pub(crate) struct Outputs<'a> {
+    pub net: &'a Network,
+    pub probes: &'a Probes,
+    pub sink: &'a mut dyn SampleSink,
+    /// The samples are the states as integrated (no mapping, no solve).
+    pub plain: bool,
+    pub native: Vec<f64>,
+    pub scratch: ProbeScratch,
 }
 
 impl Bounded<'_> {
@@ -94,13 +109,46 @@ impl OdeSystem for Bounded<'_> {
             *x = x.clamp(lo, hi);
         }
     }
+
+    fn observe_sample(&mut self, t: f64, y: &[f64]) -> Result<(), SolveError> {
+        let Some(out) = &mut self.out else {
+            return Ok(());
+        };
+        if out.plain {
+            return out.sink.sample(t, y).map_err(SolveError::Io);
+        }
+        // States in each law's own variable (log-odds mapped back), then
+        // whatever else was asked for, from a solve at this state.
+        for (d, (n, &x)) in out.native.iter_mut().zip(y).enumerate() {
+            *n = self.rhs.laws().native_state(d, x);
+        }
+        self.rhs
+            .probe(out.net, out.probes, t, y, &out.native, &mut out.scratch)?;
+        out.sink
+            .sample(t, &out.scratch.values)
+            .map_err(SolveError::Io)
+    }
 }
 
 /// Integrate the memory equation of `net` from t = 0 to `opts.t_end`,
-/// streaming samples to `sink` and the current time to `progress`.
+/// streaming samples of every memristor state (in its law's own variable)
+/// to `sink` and the current time to `progress`.
 pub fn simulate(
     net: &Network,
     opts: &SimOptions,
+    sink: &mut dyn SampleSink,
+    progress: &mut dyn FnMut(f64),
+) -> Result<SimReport, SolveError> {
+    simulate_outputs(net, opts, &Probes::states(net), sink, progress)
+}
+
+/// As [`simulate`], writing the outputs `probes` (node voltages, source
+/// and device currents, states; [`Probes::names`] are the columns) at each
+/// sample.
+pub fn simulate_outputs(
+    net: &Network,
+    opts: &SimOptions,
+    probes: &Probes,
     sink: &mut dyn SampleSink,
     progress: &mut dyn FnMut(f64),
 ) -> Result<SimReport, SolveError> {
@@ -112,44 +160,37 @@ pub fn simulate(
         )));
     }
     let mut rhs = MemoryRhs::with_ordering(net, net.tran_times(opts.t_end), opts.ordering)?;
+    let n = rhs.n_memristors();
     if opts.method == Method::Exact {
-        return crate::exact::simulate_exact(&mut rhs, opts, sink, progress, start);
+        let outputs = (!probes.is_plain_states(n)).then_some((net, probes));
+        return crate::exact::simulate_exact(&mut rhs, opts, outputs, sink, progress, start);
     }
     let stepper = opts.stepper()?;
     rhs.set_sticky(opts.bounds == Bounds::Sticky);
     rhs.set_clamp_resistance(true);
     let mut w = rhs.initial_state();
     let mut monitor = ChargeMonitor::new(&rhs, &w);
-    // Laws that integrate a transformed state (log-odds) report samples in
-    // their own variable; a copy of the laws maps them while the
-    // integrator holds the right-hand side.
-    let transformed = rhs.laws().any_transformed();
-    let output_laws = transformed.then(|| rhs.laws().clone());
+    let plain = probes.is_plain_states(n) && !rhs.laws().any_transformed();
     let mut samples = 0u64;
     let mut bounded = Bounded {
         rhs: &mut rhs,
         hit: None,
+        out: Some(Outputs {
+            net,
+            probes,
+            sink,
+            plain,
+            native: vec![0.0; n],
+            scratch: ProbeScratch::default(),
+        }),
     };
     bounded.check_initial(0.0, &w);
     let sampling = opts.sampling();
     let stats = {
-        // Samples in each law's own variable (log-odds states mapped back).
-        let mut native = if transformed {
-            vec![0.0; w.len()]
-        } else {
-            Vec::new()
-        };
         let mut on_sample = |t: f64, y: &[f64]| -> Result<(), SolveError> {
             samples += 1;
             monitor.observe(t, y);
-            if let Some(laws) = &output_laws {
-                for (d, (n, &x)) in native.iter_mut().zip(y).enumerate() {
-                    *n = laws.native_state(d, x);
-                }
-                sink.sample(t, &native).map_err(SolveError::Io)
-            } else {
-                sink.sample(t, y).map_err(SolveError::Io)
-            }
+            Ok(())
         };
         let mut on_step = |t: f64, _y: &[f64]| -> Result<(), SolveError> {
             progress(t);
@@ -183,6 +224,7 @@ pub fn simulate(
         factorizations: rhs.factorizations(),
         samples,
         wall_time_s: start.elapsed().as_secs_f64(),
+        linear_law: rhs.laws().is_all_linear(),
         w_min,
         w_max,
         w_mean,

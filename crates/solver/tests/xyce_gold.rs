@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use memnet_graph::Network;
-use memnet_solver::{Method, SimOptions, simulate};
+use memnet_solver::{Method, Probes, SimOptions, simulate_outputs};
 use memnet_spice::compare::Trajectory;
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -27,9 +27,10 @@ fn gold(deck: &str) -> Trajectory {
     Trajectory::from_prn(&text).unwrap()
 }
 
-/// The device state sampled every `dt` from 0 to the deck's stop time by
-/// dopri5 at rtol 1e-8 (a reference far tighter than Xyce's reltol).
-fn run(net: &Network, t_end: f64, dt: f64) -> (Vec<f64>, Vec<f64>) {
+/// The gold file's columns (its `.print` list), sampled every `dt` from 0
+/// to the deck's stop time by dopri5 at rtol 1e-8 (a reference far tighter
+/// than Xyce's reltol): times and one series per column.
+fn run(net: &Network, gold: &Trajectory, t_end: f64, dt: f64) -> (Vec<f64>, Vec<Vec<f64>>) {
     let opts = SimOptions {
         t_end,
         method: Method::Dopri5,
@@ -39,9 +40,21 @@ fn run(net: &Network, t_end: f64, dt: f64) -> (Vec<f64>, Vec<f64>) {
         sample_dt: Some(dt),
         ..SimOptions::default()
     };
+    let probes = Probes::parse(net, &gold.names).unwrap();
+    assert_eq!(probes.names(), &gold.names[..]);
     let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
-    simulate(net, &opts, &mut samples, &mut |_| {}).unwrap();
-    samples.into_iter().map(|(t, x)| (t, x[0])).unzip()
+    simulate_outputs(net, &opts, &probes, &mut samples, &mut |_| {}).unwrap();
+    let times = samples.iter().map(|s| s.0).collect();
+    let series = (0..gold.names.len())
+        .map(|k| samples.iter().map(|s| s.1[k]).collect())
+        .collect();
+    (times, series)
+}
+
+/// Column `name` of a run of `gold`'s outputs.
+fn column<'a>(gold: &Trajectory, series: &'a [Vec<f64>], name: &str) -> &'a [f64] {
+    let k = gold.names.iter().position(|n| n == name).unwrap();
+    &series[k]
 }
 
 /// Linear interpolation of (t, x) at `at`.
@@ -80,12 +93,18 @@ fn crossings(t: &[f64], x: &[f64], level: f64) -> (Vec<f64>, Vec<f64>) {
 fn xyce_team_regression_deck_switches_when_xyce_does() {
     let deck = "memristorTEAM_test.cir";
     let net = network(deck);
-    let (t, x) = run(&net, 10e-3, 1e-8);
     let gold = gold(deck);
+    let (t, series) = run(&net, &gold, 10e-3, 1e-8);
+    let x = column(&gold, &series, "n(ymemristor!mr1_x)");
+    let r = column(&gold, &series, "n(ymemristor!mr1:r)");
+    let i = column(&gold, &series, "i(rptg)");
+    let v1 = column(&gold, &series, "v(n1)");
     let gx = gold.series_named("n(ymemristor!mr1_x)").unwrap();
     let gr = gold.series_named("n(ymemristor!mr1:r)").unwrap();
+    let gi = gold.series_named("i(rptg)").unwrap();
+    let gv1 = gold.series_named("v(n1)").unwrap();
 
-    let (up, down) = crossings(&t, &x, 0.67);
+    let (up, down) = crossings(&t, x, 0.67);
     let (gup, gdown) = crossings(&gold.times, gx, 0.67);
     assert_eq!((up.len(), down.len()), (10, 10), "SETs and RESETs");
     assert_eq!((gup.len(), gdown.len()), (10, 10));
@@ -99,14 +118,17 @@ fn xyce_team_regression_deck_switches_when_xyce_does() {
         if switching.iter().any(|&s| (s - tg).abs() < 0.5e-6) {
             continue;
         }
-        let xm = at(&t, &x, tg);
+        let xm = at(&t, x, tg);
         assert!(
             (xm - gx[k]).abs() <= 0.01,
             "x at t = {tg}: {xm} nm, Xyce {} nm",
             gx[k]
         );
-        // R of the linear relation: ron + x (roff - ron) / (xoff s).
-        let rm = 50.0 + xm * 950.0 / 3.0;
+        let rm = at(&t, r, tg);
+        // The source is written exactly (`v(n1)`, abstol 1e-5) and the
+        // current through the 50 ohm load within abstol 0.002.
+        assert!((at(&t, v1, tg) - gv1[k]).abs() <= 1e-5, "v(n1) at {tg}");
+        assert!((at(&t, i, tg) - gi[k]).abs() <= 0.002, "i(rptg) at {tg}");
         if gr[k] != 0.0 {
             assert!(
                 (rm - gr[k]).abs() <= 0.02 * gr[k].abs(),
@@ -145,18 +167,49 @@ fn xyce_team_regression_deck_switches_when_xyce_does() {
 fn xyce_pem_regression_decks_agree_with_gold() {
     for deck in ["memristorPEM1.cir", "memristorPEM1wIC.cir"] {
         let net = network(deck);
-        let (t, x) = run(&net, 20e-4, 1e-7);
         let gold = gold(deck);
-        let gx = gold.series_named("n(ymemristor!mr1_x)").unwrap();
-        let mut worst: f64 = 0.0;
+        let (t, series) = run(&net, &gold, 20e-4, 1e-7);
+        let x = column(&gold, &series, "n(ymemristor!mr1_x)");
+        let i = column(&gold, &series, "i(ymemristor!mr1)");
+        let r = column(&gold, &series, "n(ymemristor!mr1:r)");
+        let v = column(&gold, &series, "v(n1,n2)");
+        // The deck's h'(v): R = 1/(di/dv) = 1/(x h'(v)), as Xyce stores it.
+        let (i1, i2, v1, v2, g0) = (85.37e-6, 90.16e-6, 0.265, 0.265, 130.72e-6);
+        let r_of = |x: f64, v: f64| {
+            1.0 / (x * (i1 / v1 * (v / v1).exp() + i2 / v2 * (-v / v2).exp() + g0))
+        };
+        for s in 1..t.len() {
+            let want = r_of(x[s], v[s]);
+            assert!((r[s] - want).abs() <= 1e-12 * want, "R at t = {}", t[s]);
+        }
+        let (gx, gi, gr) = (
+            gold.series_named("n(ymemristor!mr1_x)").unwrap(),
+            gold.series_named("i(ymemristor!mr1)").unwrap(),
+            gold.series_named("n(ymemristor!mr1:r)").unwrap(),
+        );
+        let mut worst = [0.0f64; 3];
         for (k, &tg) in gold.times.iter().enumerate() {
-            // Xyce prints its operating point (x = 0) at t = 0, before xo.
+            // Xyce prints its operating point (x = 0, R not stored) at t = 0,
+            // before xo.
             if tg == 0.0 {
                 continue;
             }
-            worst = worst.max((at(&t, &x, tg) - gx[k]).abs());
+            let (xm, vm) = (at(&t, x, tg), at(&t, v, tg));
+            let errs = [
+                (xm - gx[k]).abs(),
+                (at(&t, i, tg) - gi[k]).abs(),
+                (r_of(xm, vm) - gr[k]).abs() / gr[k].abs(),
+            ];
+            // The decks' *COMP: x abstol 0.01, i abstol 0.002, R reltol 0.02.
+            for (e, (w, tol)) in errs.iter().zip(worst.iter_mut().zip([0.01, 0.002, 0.02])) {
+                assert!(*e <= tol, "{deck} at t = {tg}: errors (x, i, R) {errs:?}");
+                *w = w.max(*e);
+            }
         }
-        assert!(worst <= 0.01, "{deck}: max |x - Xyce| = {worst}");
         assert!(gold.times.len() > 50);
+        eprintln!(
+            "{deck}: max |dx| {:.2e}, |di| {:.2e} A, rel dR {:.2e}",
+            worst[0], worst[1], worst[2]
+        );
     }
 }

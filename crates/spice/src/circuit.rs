@@ -57,8 +57,73 @@ pub struct Circuit {
     pub options: BTreeMap<String, String>,
     /// `.control ... .endc` blocks, verbatim.
     pub control_blocks: Vec<String>,
+    /// Output requests (`.save`, `.print`, `.probe`), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputCard>,
     /// Non-fatal findings (unused parameters, ignored cards, ...).
     pub warnings: Vec<Warning>,
+}
+
+/// An output request card: `.save v(a) i(v1)`, `.print tran v(n1) ...`,
+/// `.probe ...`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutputCard {
+    /// `save`, `print` or `probe`.
+    pub card: String,
+    /// The analysis a `.print` names (`tran`, `dc`, ...), if any.
+    pub analysis: Option<String>,
+    /// The requested outputs, lower case, as written (`v(n1)`,
+    /// `n(ymemristor!mr1_x)`, `{v(a)-v(b)}`).
+    pub items: Vec<String>,
+    pub loc: Loc,
+}
+
+impl OutputCard {
+    /// Splits the text after the keyword into items: blanks separate them
+    /// except inside parentheses and braces; `key=value` settings (Xyce's
+    /// `format=csv`) are not items.
+    pub fn parse(card: &str, text: &str, loc: Loc) -> OutputCard {
+        let mut items = Vec::new();
+        let mut depth = 0i32;
+        let mut cur = String::new();
+        for c in text.chars() {
+            match c {
+                '(' | '{' => depth += 1,
+                ')' | '}' => depth -= 1,
+                _ => {}
+            }
+            if c.is_whitespace() && depth <= 0 {
+                if !cur.is_empty() {
+                    items.push(std::mem::take(&mut cur));
+                }
+            } else if !(c.is_whitespace() && cur.is_empty()) {
+                cur.push(c.to_ascii_lowercase());
+            }
+        }
+        if !cur.is_empty() {
+            items.push(cur);
+        }
+        // `v( n1 )`: blanks inside a call are not part of its name.
+        for it in &mut items {
+            if !it.starts_with('{') {
+                it.retain(|c| !c.is_whitespace());
+            }
+        }
+        items.retain(|it| !(it.contains('=') && !it.starts_with('{') && !it.contains('(')));
+        let mut analysis = None;
+        if card == "print"
+            && let Some(first) = items.first()
+            && ["tran", "dc", "ac", "op", "noise"].contains(&first.as_str())
+        {
+            analysis = Some(items.remove(0));
+        }
+        OutputCard {
+            card: card.to_string(),
+            analysis,
+            items,
+            loc,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

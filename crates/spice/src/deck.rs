@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::circuit::{Loc, Warning};
+use crate::circuit::{Loc, OutputCard, Warning};
 use crate::decode::decode;
 use crate::diag::Diagnostic;
 use crate::expr::{Expr, parse_expr};
@@ -50,6 +50,7 @@ pub struct Deck {
     pub body: Body,
     pub analyses: Vec<AnalysisCard>,
     pub options: Vec<(String, String)>,
+    pub outputs: Vec<OutputCard>,
     pub controls: Vec<String>,
     /// `.global` node names (never prefixed when flattening).
     pub globals: Vec<String>,
@@ -978,10 +979,16 @@ impl Parser {
                 }
             }
             ".end" => self.ended = true,
-            ".save" | ".print" | ".plot" | ".probe" | ".meas" | ".measure" | ".temp" | ".four"
-            | ".backanno" | ".step" | ".nodeset" | ".width" | ".title" | ".csparam" | ".data"
-            | ".noise" | ".tf" | ".sens" | ".pz" | ".disto" | ".sp" | ".pss" | ".savebias"
-            | ".loadbias" | ".wave" | ".net" | ".ferret" | ".text" | ".preprocess" => {
+            ".save" | ".print" | ".probe" => {
+                let rest = toks.get(1).map_or("", |x| &t[x.start as usize..]);
+                self.deck
+                    .outputs
+                    .push(OutputCard::parse(&kw[1..], rest, loc));
+            }
+            ".plot" | ".meas" | ".measure" | ".temp" | ".four" | ".backanno" | ".step"
+            | ".nodeset" | ".width" | ".title" | ".csparam" | ".data" | ".noise" | ".tf"
+            | ".sens" | ".pz" | ".disto" | ".sp" | ".pss" | ".savebias" | ".loadbias" | ".wave"
+            | ".net" | ".ferret" | ".text" | ".preprocess" => {
                 self.warn(loc, format!("'{kw}' card ignored (memnet does not use it)"));
             }
             _ => {

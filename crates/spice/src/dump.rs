@@ -197,6 +197,23 @@ pub fn dump_circuit(c: &Circuit) -> String {
             let _ = writeln!(s, "  {k}={v}");
         }
     }
+    if !c.outputs.is_empty() {
+        let _ = writeln!(s, "outputs:");
+        for o in &c.outputs {
+            let analysis = o
+                .analysis
+                .as_deref()
+                .map(|a| format!(" {a}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  .{}{analysis} {} @{}",
+                o.card,
+                o.items.join(" "),
+                short(&o.loc)
+            );
+        }
+    }
     for b in &c.control_blocks {
         let _ = writeln!(s, "control:");
         for l in b.lines() {

@@ -208,6 +208,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
         body,
         analyses,
         options,
+        outputs,
         controls,
         globals,
         warnings,
@@ -283,6 +284,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
         el.analysis(a)?;
     }
     el.circuit.options = options.into_iter().collect();
+    el.circuit.outputs = outputs;
     el.finish(&top)?;
     Ok(el.circuit)
 }

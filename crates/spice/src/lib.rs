@@ -46,7 +46,7 @@ pub mod raw;
 
 pub use circuit::{
     Analysis, Circuit, DataTable, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor,
-    MemristorDialect, Model, Source, TranTimes, Warning, Waveform,
+    MemristorDialect, Model, OutputCard, Source, TranTimes, Warning, Waveform,
 };
 pub use deck::Deck;
 pub use decode::TextEncoding;

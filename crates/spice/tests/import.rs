@@ -463,11 +463,10 @@ fn warnings_report_unused_and_ignored_things() {
         msgs.contains(&"3: subcircuit 'lonely' is defined but never used".to_string()),
         "{msgs:?}"
     );
-    assert!(
-        msgs.iter()
-            .any(|m| m.starts_with("7: '.probe' card ignored")),
-        "{msgs:?}"
-    );
+    // `.probe` is an output request now, not an ignored card.
+    assert!(!msgs.iter().any(|m| m.starts_with("7:")), "{msgs:?}");
+    assert_eq!(c.outputs.len(), 1);
+    assert_eq!(c.outputs[0].items, ["v(a)"]);
     assert!(
         msgs.iter()
             .any(|m| m.starts_with("8: unknown card '.frobnicate'")),

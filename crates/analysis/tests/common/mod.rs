@@ -56,6 +56,7 @@ pub fn network(
         constraints: Vec::new(),
         tran: None,
         laws: Vec::new(),
+        folded_nodes: Vec::new(),
     }
 }
 

@@ -1,0 +1,411 @@
+//! What a run writes besides time: the outputs SPICE users ask for by
+//! name (`.save`, `.print`, `.probe`, `--save`), evaluated at each sample
+//! from one network solve at the sampled state (docs/engine.md,
+//! "Outputs").
+//!
+//! Names follow ngspice and Xyce: `v(node)` and `v(a,b)` (flattened node
+//! names, folded-away nodes included), `i(vname)` for a voltage source in
+//! ngspice's sign (the current through the source from its + to its -
+//! terminal: negative for a source that delivers power), `i(device)` for
+//! the current through a device from its first node to its second,
+//! `p(device)` its power, `n(ymemristor!mr1_x)` and `n(ymemristor!mr1:r)`
+//! a Xyce device's state and resistance (1/(di/dv), as Xyce stores it), and
+//! a memristor's own name for its state in its law's own variable
+//! (memnet's `w` for the linear law).
+
+use memnet_graph::{EdgeId, Network, NodeId};
+
+use crate::SolveError;
+use crate::device::DeviceLaw;
+use crate::memory::MemoryRhs;
+
+/// A node an output reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Node {
+    Ground,
+    Net(NodeId),
+    /// Index into [`Network::folded_nodes`].
+    Folded(usize),
+}
+
+/// One output quantity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Quantity {
+    /// State of memristor `device` in its law's own variable.
+    State(usize),
+    /// 1/(di/dv) of memristor `device` (R for laws linear in v).
+    Resistance(usize),
+    Voltage(Node, Node),
+    /// `sign` times the current of edge `edge` (tail -> head).
+    EdgeCurrent(EdgeId, f64),
+    /// Voltage times current of edge `edge`'s device.
+    Power(EdgeId),
+    /// Current of an ideal voltage source tying two nodes (ngspice sign).
+    ConstraintCurrent(usize),
+}
+
+/// The outputs of a run, with their names (see the module doc).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Probes {
+    names: Vec<String>,
+    quantities: Vec<Quantity>,
+}
+
+/// What an output list item names: `(quantity name, arguments)`.
+fn split_call(item: &str) -> Option<(&str, Vec<&str>)> {
+    let open = item.find('(')?;
+    let inner = item[open + 1..].strip_suffix(')')?;
+    let args = inner.split(',').map(str::trim).collect();
+    Some((item[..open].trim(), args))
+}
+
+/// The name of a memristor's state column: Xyce's for Xyce devices, the
+/// device name otherwise.
+fn state_name(edge_name: &str) -> String {
+    if edge_name.starts_with("ymemristor!") {
+        format!("n({edge_name}_x)")
+    } else {
+        edge_name.to_string()
+    }
+}
+
+impl Probes {
+    /// Every memristor state (and nothing else): what memnet wrote before
+    /// it had named outputs, and the cheapest set.
+    pub fn states(net: &Network) -> Probes {
+        let mut p = Probes::default();
+        let mut d = 0;
+        for e in &net.edges {
+            if e.device.is_memristor() {
+                p.push(state_name(&e.name), Quantity::State(d));
+                d += 1;
+            }
+        }
+        p
+    }
+
+    /// The default outputs: every memristor state, the potential of every
+    /// node but ground (folded-away nodes included) and the current of
+    /// every voltage source.
+    pub fn all(net: &Network) -> Probes {
+        let mut p = Probes::states(net);
+        p.extend_nodes(net);
+        p.extend_sources(net);
+        p
+    }
+
+    fn push(&mut self, name: String, q: Quantity) {
+        if !self.names.contains(&name) {
+            self.names.push(name);
+            self.quantities.push(q);
+        }
+    }
+
+    fn extend_nodes(&mut self, net: &Network) {
+        for (v, name) in net.node_names.iter().enumerate() {
+            if name != memnet_spice::GROUND && name != "gnd" {
+                self.push(
+                    format!("v({name})"),
+                    Quantity::Voltage(Node::Net(v), Node::Ground),
+                );
+            }
+        }
+        for (k, f) in net.folded_nodes.iter().enumerate() {
+            self.push(
+                format!("v({})", f.name),
+                Quantity::Voltage(Node::Folded(k), Node::Ground),
+            );
+        }
+    }
+
+    fn extend_sources(&mut self, net: &Network) {
+        for (k, e) in net.edges.iter().enumerate() {
+            if let Some(s) = &e.source
+                && !s.name.is_empty()
+            {
+                // S = sign V and i_k runs through the source from - to +
+                // when sign = +1 (theory.md 3.1): i(V) = -sign i_k.
+                self.push(format!("i({})", s.name), Quantity::EdgeCurrent(k, -s.sign));
+            }
+        }
+        for (c, con) in net.constraints.iter().enumerate() {
+            self.push(format!("i({})", con.name), Quantity::ConstraintCurrent(c));
+        }
+    }
+
+    /// The outputs named in `items` (`.save`/`.print`/`.probe` entries or
+    /// `--save` words, lower case), in order, duplicates once. Besides the
+    /// names of the module doc: `states`, `v`, `i` and `all` for every
+    /// state, node voltage, source current, or all of them. An unknown
+    /// name is an error naming it.
+    pub fn parse(net: &Network, items: &[String]) -> Result<Probes, String> {
+        let mut p = Probes::default();
+        let node = |name: &str| -> Result<Node, String> {
+            if name == memnet_spice::GROUND || name == "gnd" {
+                return Ok(Node::Ground);
+            }
+            if let Some(v) = net.node_names.iter().position(|n| n == name) {
+                return Ok(Node::Net(v));
+            }
+            if let Some(k) = net.folded_nodes.iter().position(|f| f.name == name) {
+                return Ok(Node::Folded(k));
+            }
+            Err(format!("`{name}` is not a node of the circuit"))
+        };
+        let device = |name: &str| -> Option<(EdgeId, Option<usize>)> {
+            let mut d = 0;
+            for (k, e) in net.edges.iter().enumerate() {
+                let state = e.device.is_memristor().then_some(d);
+                if e.name == name {
+                    return Some((k, state));
+                }
+                if state.is_some() {
+                    d += 1;
+                }
+            }
+            None
+        };
+        for item in items {
+            let item = item.trim();
+            match item {
+                "all" => {
+                    for (n, q) in Probes::all(net).into_iter() {
+                        p.push(n, q);
+                    }
+                    continue;
+                }
+                "states" => {
+                    for (n, q) in Probes::states(net).into_iter() {
+                        p.push(n, q);
+                    }
+                    continue;
+                }
+                "v" => {
+                    p.extend_nodes(net);
+                    continue;
+                }
+                "i" => {
+                    p.extend_sources(net);
+                    continue;
+                }
+                _ => {}
+            }
+            let bad = |why: String| format!("output `{item}`: {why}");
+            let Some((f, args)) = split_call(item) else {
+                // A bare name: a memristor's state.
+                match device(item) {
+                    Some((_, Some(d))) => p.push(item.to_string(), Quantity::State(d)),
+                    _ => {
+                        return Err(bad(
+                            "not an output memnet knows (v(node), v(a,b), i(source or device), \
+                             p(device), n(device_x), n(device:r), a memristor's name, states, \
+                             v, i or all)"
+                                .into(),
+                        ));
+                    }
+                }
+                continue;
+            };
+            let q = match (f, args.as_slice()) {
+                ("v", [a]) => Quantity::Voltage(node(a).map_err(bad)?, Node::Ground),
+                ("v", [a, b]) => Quantity::Voltage(node(a).map_err(bad)?, node(b).map_err(bad)?),
+                ("i", [name]) => {
+                    if let Some(c) = net.constraints.iter().position(|c| c.name == *name) {
+                        Quantity::ConstraintCurrent(c)
+                    } else if let Some(k) = net
+                        .edges
+                        .iter()
+                        .position(|e| e.source.as_ref().is_some_and(|s| s.name == *name))
+                    {
+                        let sign = net.edges[k].source.as_ref().map_or(1.0, |s| s.sign);
+                        Quantity::EdgeCurrent(k, -sign)
+                    } else if let Some((k, _)) = device(name) {
+                        Quantity::EdgeCurrent(k, 1.0)
+                    } else {
+                        return Err(bad(format!(
+                            "`{name}` is not a voltage source or a two-terminal device of the \
+                             circuit"
+                        )));
+                    }
+                }
+                ("p", [name]) => match device(name) {
+                    Some((k, _)) => Quantity::Power(k),
+                    None => return Err(bad(format!("`{name}` is not a device of the circuit"))),
+                },
+                ("n", [inner]) => {
+                    let (dev, what) = match (inner.strip_suffix("_x"), inner.strip_suffix(":r")) {
+                        (Some(d), _) => (d, "x"),
+                        (_, Some(d)) => (d, "r"),
+                        _ => {
+                            return Err(bad(
+                                "memnet knows a device's `_x` (state) and `:r` (resistance)".into(),
+                            ));
+                        }
+                    };
+                    match device(dev) {
+                        Some((_, Some(d))) if what == "x" => Quantity::State(d),
+                        Some((_, Some(d))) => Quantity::Resistance(d),
+                        _ => return Err(bad(format!("`{dev}` is not a memristor of the circuit"))),
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        "not an output memnet knows (v(node), v(a,b), i(name), p(name), n(...))"
+                            .into(),
+                    ));
+                }
+            };
+            p.push(item.to_string(), q);
+        }
+        if p.is_empty() {
+            return Err("no outputs selected".into());
+        }
+        Ok(p)
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = (String, Quantity)> {
+        self.names.into_iter().zip(self.quantities)
+    }
+
+    /// Column names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Whether every output is a state (no network solve is needed).
+    pub fn states_only(&self) -> bool {
+        self.quantities
+            .iter()
+            .all(|q| matches!(q, Quantity::State(_)))
+    }
+
+    /// Whether outputs `0..n` are the `n` memristor states in device order
+    /// (then a sample can be written as it is).
+    pub fn is_plain_states(&self, n: usize) -> bool {
+        self.quantities.len() == n
+            && self
+                .quantities
+                .iter()
+                .enumerate()
+                .all(|(k, q)| *q == Quantity::State(k))
+    }
+}
+
+/// The values [`MemoryRhs::probe`] writes (`values`, one per output) and
+/// its scratch, allocated once per run.
+#[derive(Clone, Debug, Default)]
+pub struct ProbeScratch {
+    pub values: Vec<f64>,
+    phi: Vec<f64>,
+    /// Per node: net current leaving through devices and current sources.
+    leaving: Vec<f64>,
+    constraint_current: Vec<f64>,
+}
+
+impl MemoryRhs {
+    /// The outputs `probes` at time `t` and integrated state `w` into
+    /// `scratch.values`: one network solve when any output is not a state.
+    /// `native` holds the states in each law's own variable.
+    pub fn probe(
+        &mut self,
+        net: &Network,
+        probes: &Probes,
+        t: f64,
+        w: &[f64],
+        native: &[f64],
+        scratch: &mut ProbeScratch,
+    ) -> Result<(), SolveError> {
+        if !probes.states_only() {
+            self.solve_currents(t, w)?;
+            scratch.phi.resize(net.n_nodes(), 0.0);
+            self.node_potentials(&mut scratch.phi);
+        }
+        let needs_constraints = probes
+            .quantities
+            .iter()
+            .any(|q| matches!(q, Quantity::ConstraintCurrent(_)));
+        if needs_constraints {
+            self.constraint_currents(net, scratch);
+        }
+        let mut values = std::mem::take(&mut scratch.values);
+        values.resize(probes.len(), 0.0);
+        let phi = &scratch.phi;
+        let node = |n: Node| match n {
+            Node::Ground => 0.0,
+            Node::Net(v) => phi[v],
+            Node::Folded(k) => {
+                let f = &net.folded_nodes[k];
+                let e = &net.edges[f.edge];
+                if f.at_tail {
+                    phi[e.tail] + self.s[f.edge]
+                } else {
+                    phi[e.head] - self.s[f.edge]
+                }
+            }
+        };
+        let device_voltage = |k: EdgeId| {
+            let e = &net.edges[k];
+            phi[e.tail] - phi[e.head] + self.s[k]
+        };
+        for (o, q) in values.iter_mut().zip(&probes.quantities) {
+            *o = match *q {
+                Quantity::State(d) => native[d],
+                Quantity::Resistance(d) => {
+                    let v = device_voltage(self.state_edge[d]);
+                    match self.law.conductance(d, w[d], v) {
+                        Ok(g) => 1.0 / g,
+                        Err(_) => f64::NAN,
+                    }
+                }
+                Quantity::Voltage(a, b) => node(a) - node(b),
+                Quantity::EdgeCurrent(k, sign) => sign * self.current[k],
+                Quantity::Power(k) => device_voltage(k) * self.current[k],
+                Quantity::ConstraintCurrent(c) => scratch.constraint_current[c],
+            };
+        }
+        scratch.values = values;
+        Ok(())
+    }
+
+    /// The current of every ideal voltage source that ties nodes (ngspice
+    /// sign) from the last solve: KCL over the subtree of the constraint
+    /// forest that hangs from each source.
+    fn constraint_currents(&self, net: &Network, scratch: &mut ProbeScratch) {
+        let n = net.n_nodes();
+        scratch.leaving.clear();
+        scratch.leaving.resize(n, 0.0);
+        for (k, e) in net.edges.iter().enumerate() {
+            scratch.leaving[e.tail] += self.current[k];
+            scratch.leaving[e.head] -= self.current[k];
+        }
+        for (v, inj) in self.inj_node.iter().enumerate() {
+            // inj_node is the current injected into v; it leaves as -inj.
+            scratch.leaving[v] -= inj;
+        }
+        scratch.constraint_current.clear();
+        scratch
+            .constraint_current
+            .resize(net.constraints.len(), 0.0);
+        // Links run from each supernode's root outwards: children last.
+        for link in self.nodal.links().iter().rev() {
+            let subtree = scratch.leaving[link.node];
+            // Out of the subtree through this source, node side to parent.
+            let through = -subtree;
+            let c = &net.constraints[link.constraint];
+            scratch.constraint_current[link.constraint] = if c.pos == link.node {
+                through
+            } else {
+                -through
+            };
+            scratch.leaving[link.parent] += subtree;
+        }
+    }
+}
