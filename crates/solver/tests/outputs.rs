@@ -1,10 +1,14 @@
 //! Named outputs (docs/engine.md, "Outputs") against Tellegen's theorem:
 //! in any circuit the powers absorbed by all elements sum to zero. With
 //! SPICE's conventions that is
-//!   sum over devices of p(device)
+//!
+//! ```text
+//! sum over devices of p(device)
 //!   + sum over voltage sources of V i(V)      (i through the source, + to -)
 //!   + sum over current sources of (v(n+) - v(n-)) I = 0,
-//! so it checks every node potential (folded-away nodes too) and every
+//! ```
+//!
+//! which checks every node potential (folded-away nodes too) and every
 //! source current in ngspice's sign at once. Random circuits with fixed
 //! seeds: memristors and resistors on a random connected graph, sources
 //! folded into devices, ideal sources that tie nodes in chains (supernodes
