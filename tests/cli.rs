@@ -985,3 +985,110 @@ fn outputs_carry_node_voltages_and_source_currents_in_ngspice_sign() {
         "{err}"
     );
 }
+
+#[test]
+fn native_laws_by_model_card_and_generate_law() {
+    // memnet's own netlists choose a law with `.model ... memristor law=`
+    // and Xyce's device line; per-device parameters on the instance.
+    // Biolek p = 2 across 1 V for 0.25 s is E3 (docs/device-laws.md).
+    let deck = tmp("biolek.cir");
+    std::fs::write(
+        &deck,
+        "biolek\nv1 a 0 dc 1\nymemristor m1 a 0 bio\nymemristor m2 a 0 bio p=10\n\
+         .model bio memristor law=hp window=biolek p=2\n.tran 0.05 0.25\n.end\n",
+    )
+    .unwrap();
+    let csv = tmp("biolek.csv");
+    ok(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--method",
+        "dopri5",
+        "--rtol",
+        "1e-11",
+        "--out",
+        csv.to_str().unwrap(),
+        "--save",
+        "states",
+    ]);
+    let (names, _, rows) = read_csv_all(&csv);
+    assert_eq!(names, ["time", "n(ymemristor!m1_x)", "n(ymemristor!m2_x)"]);
+    let last = rows.last().unwrap();
+    assert!(
+        (last[0] - 0.5840611450).abs() < 1e-8,
+        "E3 Biolek p=2: {}",
+        last[0]
+    );
+    assert!(
+        (last[1] - 0.6011278109).abs() < 1e-8,
+        "E3 Biolek p=10: {}",
+        last[1]
+    );
+
+    // A misspelt option is an error naming the device and the option.
+    std::fs::write(
+        &deck,
+        "biolek\nv1 a 0 dc 1\nymemristor m1 a 0 bio\n\
+         .model bio memristor law=hp window=biolk\n.tran 0.05 0.25\n.end\n",
+    )
+    .unwrap();
+    let out = memnet(&["simulate", deck.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("biolek.cir:3:") && err.contains("biolk"),
+        "{err}"
+    );
+
+    // generate --law writes the card and the devices; the netlist runs.
+    let g = tmp("law_grid.cir");
+    ok(&[
+        "generate",
+        "grid",
+        "--rows",
+        "4",
+        "--cols",
+        "4",
+        "--drive",
+        "sides",
+        "--law",
+        "hp",
+        "--law-option",
+        "window=biolek",
+        "--law-param",
+        "p=2,rinit=5k",
+        "--t-end",
+        "0.1",
+        "-o",
+        g.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&g).unwrap();
+    assert!(
+        text.contains(".model memnet_hp_0 memristor law=hp window=biolek p=2 rinit=5000"),
+        "{text}"
+    );
+    assert_eq!(text.matches("ymemristor ").count(), 24);
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "simulate",
+        g.to_str().unwrap(),
+        "--method",
+        "dopri5",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["memristors"], 24);
+    assert_eq!(v["linear_law"], false);
+    // A law's typo fails at generate, not at simulate.
+    let out = memnet(&[
+        "generate",
+        "grid",
+        "--law",
+        "hp",
+        "--law-param",
+        "x0=0.3",
+        "-o",
+        g.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`x0` is not a parameter of law hp"));
+}

@@ -149,6 +149,62 @@ pub struct Args {
     /// Write `.include PATH` into the netlist (e.g. the ngspice memristor body).
     #[arg(long, value_name = "PATH")]
     pub include: Option<String>,
+    /// Give every memristor one of memnet's other device laws instead of
+    /// the linear one: hp, team, vteam, xyce-team, yakopcic, nlid, xspice,
+    /// mmss (docs/device-laws.md). The netlist then holds a `.model ...
+    /// memristor law=LAW` card and `ymemristor` devices; --ron, --roff,
+    /// --alpha, --beta and --w0 belong to the linear law and are not used.
+    #[arg(long, value_name = "LAW")]
+    pub law: Option<String>,
+    /// A parameter of --law, `NAME=VALUE` (comma-separated or repeated),
+    /// e.g. `ron=100,roff=16k,p=2,x0=0.3`; the rest keep the law's defaults.
+    #[arg(long = "law-param", value_name = "NAME=VALUE", value_delimiter = ',')]
+    pub law_params: Vec<String>,
+    /// A word option of --law, `NAME=WORD`, e.g. `window=biolek` (hp),
+    /// `iv=exponential` (team).
+    #[arg(long = "law-option", value_name = "NAME=WORD", value_delimiter = ',')]
+    pub law_options: Vec<String>,
+}
+
+/// The law `--law` names, with its parameters and options, checked against
+/// the law's table (so a typo fails here, not at simulation).
+fn law_spec(a: &Args) -> CliResult<Option<memnet_graph::LawSpec>> {
+    let Some(law) = &a.law else {
+        if !a.law_params.is_empty() || !a.law_options.is_empty() {
+            return Err(CliError::input("--law-param and --law-option need --law"));
+        }
+        return Ok(None);
+    };
+    let split = |text: &str, what: &str| -> CliResult<(String, String)> {
+        let (k, v) = text.split_once('=').ok_or_else(|| {
+            CliError::input(format!("{what}: expected `NAME=VALUE`, got `{text}`"))
+        })?;
+        Ok((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+    };
+    let mut params = Vec::new();
+    for text in &a.law_params {
+        let (k, v) = split(text, "--law-param")?;
+        let x = memnet_spice::number::parse_number(&v)
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| CliError::input(format!("--law-param {k}: `{v}` is not a number")))?;
+        params.push((k, x));
+    }
+    let mut options = Vec::new();
+    for text in &a.law_options {
+        let (k, v) = split(text, "--law-option")?;
+        options.push((k, v.to_ascii_lowercase()));
+    }
+    let spec = memnet_graph::LawSpec {
+        law: law.to_ascii_lowercase(),
+        options,
+        params,
+        tables: Vec::new(),
+        loc: None,
+    };
+    memnet_solver::Laws::default()
+        .push_spec(&spec)
+        .map_err(|e| CliError::input(format!("--law {law}: {e}")))?;
+    Ok(Some(spec))
 }
 
 fn pair(text: &str, what: &str) -> CliResult<(f64, f64)> {
@@ -267,7 +323,22 @@ pub fn spec(a: &Args) -> CliResult<GenSpec> {
 
 pub fn run(a: Args) -> CliResult {
     let spec = spec(&a)?;
+    let law = law_spec(&a)?;
     let mut net = generate(&spec).map_err(network_error)?;
+    if let Some(law) = law {
+        if a.w0 != "0.5" {
+            return Err(CliError::input(
+                "--w0 sets memnet's linear-law state; with --law give the law's own initial \
+                 state as a --law-param (e.g. x0=0.3)",
+            ));
+        }
+        net.laws.push(law);
+        for e in &mut net.edges {
+            if e.device.is_memristor() {
+                e.device = memnet_graph::Device::Native { spec: 0 };
+            }
+        }
+    }
     if let Some(t) = a.t_end {
         if !(t.is_finite() && t > 0.0) {
             return Err(CliError::input(format!(

@@ -128,7 +128,7 @@ pub fn native_law(m: &Memristor) -> Option<&str> {
                 _ => None,
             }
         }
-        MemristorDialect::Native { law } => Some(law),
+        MemristorDialect::Native { law, .. } => Some(law),
         _ => None,
     }
 }
@@ -142,9 +142,13 @@ fn native_spec(e: &Element, m: &Memristor, law: &str) -> LawSpec {
     let inert = |k: &str| {
         xyce && (k == "level" || XYCE_INERT.contains(&k) || (law == "yakopcic" && k == "xscaling"))
     };
+    let options = match &m.dialect {
+        MemristorDialect::Native { options, .. } => options.clone(),
+        _ => Vec::new(),
+    };
     LawSpec {
         law: law.into(),
-        options: Vec::new(),
+        options,
         params: m
             .params
             .iter()
@@ -184,7 +188,7 @@ fn unsimulable_memristor(m: &Memristor) -> String {
             "memristor subcircuit `{subckt}` is imported but cannot be simulated: its parameters \
              do not give the linear law of docs/model.md"
         ),
-        MemristorDialect::Native { law } => {
+        MemristorDialect::Native { law, .. } => {
             format!("memristor with law `{law}` cannot be simulated")
         }
         MemristorDialect::Canonical => "memristor is imported but cannot be simulated: its \
@@ -688,6 +692,7 @@ impl Network {
                         ElementKind::Memristor(Memristor {
                             dialect: MemristorDialect::Native {
                                 law: spec.law.clone(),
+                                options: spec.options.clone(),
                             },
                             law: None,
                             params: spec.params.iter().cloned().collect(),

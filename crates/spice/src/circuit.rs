@@ -525,9 +525,15 @@ pub enum MemristorDialect {
     Xyce { model: String, level: u32 },
     /// ngspice XSPICE `a` instance with a `memristor` code model.
     Xspice { model: String },
-    /// One of memnet's native laws other than the linear one, written back
-    /// from a network (docs/device-laws.md); not exportable yet.
-    Native { law: String },
+    /// One of memnet's native laws other than the linear one
+    /// (docs/device-laws.md): `ymemristor NAME p n MODEL` with `.model
+    /// MODEL memristor law=LAW [window=...] [iv=...] params...`, or a
+    /// device written back from a network. `options` are the law's word
+    /// options, lower case.
+    Native {
+        law: String,
+        options: Vec<(String, String)>,
+    },
 }
 
 /// theory.md 1.1-1.2: R(w) = ron (1 - w) + roff w, dw/dt = alpha w - ron i / beta,

@@ -110,7 +110,13 @@ pub fn dump_circuit(c: &Circuit) -> String {
                     MemristorDialect::UserSubckt { subckt } => format!("user:{subckt}"),
                     MemristorDialect::Xyce { model, level } => format!("xyce:{model}:level{level}"),
                     MemristorDialect::Xspice { model } => format!("xspice:{model}"),
-                    MemristorDialect::Native { law } => format!("native:{law}"),
+                    MemristorDialect::Native { law, options } => {
+                        let mut s = format!("native:{law}");
+                        for (k, v) in options {
+                            s.push_str(&format!(":{k}={v}"));
+                        }
+                        s
+                    }
                 };
                 let law = m.law.map_or("law=none".to_string(), |l| {
                     format!(

@@ -1015,6 +1015,9 @@ impl<'d> Elab<'d, '_> {
                 format!("{name}: a memristor needs 2 nodes, found {}", nodes.len()),
             ));
         }
+        if let Some(law) = m.words.get("law") {
+            return self.native_memristor(&m, law, params, loc, name, frame);
+        }
         let level = m.params.get("level").copied().unwrap_or(1.0);
         if !(0.0..1000.0).contains(&level) {
             return Err(self.diag(&m.loc, format!("model {}: invalid level {level}", m.name)));
@@ -1052,6 +1055,51 @@ impl<'d> Elab<'d, '_> {
             dialect: MemristorDialect::Xyce {
                 model: m.name,
                 level,
+            },
+            law: None,
+            params: all,
+            tables,
+        }))
+    }
+
+    /// `ymemristor NAME p n MODEL` whose model names one of memnet's laws
+    /// (`law=hp window=biolek ...`, docs/device-laws.md): the law, its word
+    /// options and the model's and instance's numbers; the solver checks
+    /// them against the law's table.
+    fn native_memristor(
+        &mut self,
+        m: &Model,
+        law: &str,
+        params: &[(String, Val)],
+        loc: &Loc,
+        name: &str,
+        frame: usize,
+    ) -> Result<ElementKind, Diagnostic> {
+        let mut all = m.params.clone();
+        for (k, v) in params {
+            let x = self.finite(v, &loc.file, frame, || format!("{name} parameter {k}"))?;
+            all.insert(k.clone(), x);
+        }
+        let mut options = Vec::new();
+        let mut tables = Vec::new();
+        for (k, word) in &m.words {
+            match k.as_str() {
+                "law" => {}
+                "fxpdata" | "fxmdata" => tables.push((k.clone(), self.data_table(m, k, word)?)),
+                _ => options.push((k.clone(), word.to_ascii_lowercase())),
+            }
+        }
+        if law == "pem" {
+            for (k, default) in [("fxpdata", "filep.dat"), ("fxmdata", "filem.dat")] {
+                if !m.words.contains_key(k) {
+                    tables.push((k.to_string(), self.data_table(m, k, default)?));
+                }
+            }
+        }
+        Ok(ElementKind::Memristor(Memristor {
+            dialect: MemristorDialect::Native {
+                law: law.to_ascii_lowercase(),
+                options,
             },
             law: None,
             params: all,

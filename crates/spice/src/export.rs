@@ -13,7 +13,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::circuit::{
-    Analysis, Circuit, Element, ElementKind, GROUND, Loc, Source, TranTimes, Waveform,
+    Analysis, Circuit, Element, ElementKind, GROUND, Loc, MemristorDialect, Source, TranTimes,
+    Waveform,
 };
 
 /// The canonical memristor subcircuit for ngspice (theory.md 1.1-1.2), the
@@ -156,8 +157,26 @@ pub fn write_canonical_with(
     if let Some(path) = &opts.include {
         writeln!(out, ".include {path}")?;
     }
-    for el in &c.elements {
-        write_element(el, times, out)?;
+    let native = NativeModels::of(c);
+    native.write_cards(out)?;
+    for (k, el) in c.elements.iter().enumerate() {
+        match native.instance(k) {
+            Some((model, params)) => {
+                // `ymemristor NAME p n MODEL ...` names the element
+                // `ymemristor!NAME`; a name that already is one keeps it.
+                let short = el.name.strip_prefix("ymemristor!").unwrap_or(&el.name);
+                write!(
+                    out,
+                    "ymemristor {short} {} {} {model}",
+                    el.nodes[0], el.nodes[1]
+                )?;
+                for (k, v) in params {
+                    write!(out, " {k}={}", finite(el, k, *v)?)?;
+                }
+                writeln!(out)?;
+            }
+            None => write_element(el, times, out)?,
+        }
     }
     write_ics(c, out)?;
     for (k, v) in &c.options {
@@ -196,6 +215,125 @@ pub fn write_canonical_with(
     }
     writeln!(out, ".end")?;
     Ok(())
+}
+
+/// The `.model` cards of a circuit's devices with memnet's other laws
+/// (docs/device-laws.md): one card per law, word options and tables; the
+/// parameters every device of the card shares go on the card, the others
+/// on each device's line.
+struct NativeModels<'c> {
+    /// (model name, law, options, tables, shared parameters).
+    cards: Vec<NativeCard<'c>>,
+    /// Per element: its card and its own parameters.
+    devices: std::collections::HashMap<usize, (usize, Params<'c>)>,
+}
+
+/// Parameters written on a line: name and value.
+type Params<'c> = Vec<(&'c str, f64)>;
+
+struct NativeCard<'c> {
+    name: String,
+    /// An element of the card (for messages).
+    first: &'c Element,
+    law: &'c str,
+    options: &'c [(String, String)],
+    tables: Vec<(&'c str, String)>,
+    shared: Vec<(&'c str, f64)>,
+}
+
+impl<'c> NativeModels<'c> {
+    fn of(c: &'c Circuit) -> NativeModels<'c> {
+        let mut cards: Vec<NativeCard<'c>> = Vec::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for (k, el) in c.elements.iter().enumerate() {
+            let ElementKind::Memristor(m) = &el.kind else {
+                continue;
+            };
+            let MemristorDialect::Native { law, options } = &m.dialect else {
+                continue;
+            };
+            // Tables by the absolute path, so the netlist reads them from
+            // wherever it is written.
+            let tables: Vec<(&str, String)> = m
+                .tables
+                .iter()
+                .map(|(key, t)| {
+                    let path = std::fs::canonicalize(&t.path)
+                        .map_or_else(|_| t.path.clone(), |p| p.to_string_lossy().into_owned());
+                    (key.as_str(), path)
+                })
+                .collect();
+            let j = match cards
+                .iter()
+                .position(|c| c.law == law && c.options == &options[..] && c.tables == tables)
+            {
+                Some(j) => j,
+                None => {
+                    cards.push(NativeCard {
+                        name: format!("memnet_{law}_{}", cards.len()),
+                        first: el,
+                        law,
+                        options,
+                        tables,
+                        shared: Vec::new(),
+                    });
+                    members.push(Vec::new());
+                    cards.len() - 1
+                }
+            };
+            members[j].push(k);
+        }
+        let params = |k: usize| match &c.elements[k].kind {
+            ElementKind::Memristor(m) => &m.params,
+            _ => unreachable!("members are memristors"),
+        };
+        let mut devices = std::collections::HashMap::new();
+        for (j, card) in cards.iter_mut().enumerate() {
+            let first = params(members[j][0]);
+            card.shared = first
+                .iter()
+                .filter(|(key, v)| {
+                    members[j].iter().all(|&k| {
+                        params(k)
+                            .get(*key)
+                            .is_some_and(|u| u.to_bits() == v.to_bits())
+                    })
+                })
+                .map(|(key, v)| (key.as_str(), *v))
+                .collect();
+            for &k in &members[j] {
+                let own: Vec<(&str, f64)> = params(k)
+                    .iter()
+                    .filter(|(key, _)| !card.shared.iter().any(|(s, _)| s == key))
+                    .map(|(key, v)| (key.as_str(), *v))
+                    .collect();
+                devices.insert(k, (j, own));
+            }
+        }
+        NativeModels { cards, devices }
+    }
+
+    fn instance(&self, k: usize) -> Option<(&str, &[(&'c str, f64)])> {
+        let (j, own) = self.devices.get(&k)?;
+        Some((self.cards[*j].name.as_str(), own))
+    }
+
+    fn write_cards(&self, out: &mut impl Write) -> Result<(), ExportError> {
+        for c in &self.cards {
+            write!(out, ".model {} memristor law={}", c.name, c.law)?;
+            for (k, v) in c.options {
+                write!(out, " {k}={v}")?;
+            }
+            for (k, path) in &c.tables {
+                write!(out, " {k}=\"{path}\"")?;
+            }
+            for (k, v) in &c.shared {
+                write!(out, " {k}={}", finite(c.first, k, *v)?)?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
 }
 
 /// Options of [`write_ngspice_deck`].
