@@ -1092,3 +1092,35 @@ fn native_laws_by_model_card_and_generate_law() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`x0` is not a parameter of law hp"));
 }
+
+#[test]
+fn export_to_ngspice_writes_smooth_laws_as_behavioural_subcircuits() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let deck = root.join("fixtures/ngspice/cases/native_biolek_2x2.cir");
+    let out = tmp("native_biolek.sp");
+    ok(&[
+        "export",
+        deck.to_str().unwrap(),
+        "--to",
+        "ngspice",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains(".subckt memnet_hp_biolek p n"), "{text}");
+    assert_eq!(text.matches(" memnet_hp_biolek ron=").count(), 4);
+    assert!(text.contains(".save v(x.ymemristor_x1.w)"));
+    // A law ngspice cannot follow is refused, naming the device.
+    let f = fixture("xspice_memristor.cir");
+    let r = memnet(&[
+        "export",
+        f.to_str().unwrap(),
+        "--to",
+        "ngspice",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("a1"), "{err}");
+}

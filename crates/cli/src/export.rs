@@ -6,7 +6,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use memnet_spice::export::{DeckOptions, write_ngspice_deck};
+use memnet_solver::device::ngspice::NgspiceBodies;
+use memnet_spice::export::{DeckOptions, write_ngspice_deck_with};
 
 use crate::error::{CliError, CliResult};
 use crate::input::{InputArgs, load};
@@ -96,7 +97,7 @@ pub fn run(a: Args) -> CliResult {
     };
     let file = File::create(&a.out).map_err(|e| CliError::io(a.out.display(), e))?;
     let mut w = BufWriter::new(file);
-    write_ngspice_deck(&circuit, &opts, &mut w).map_err(|e| match e {
+    write_ngspice_deck_with(&circuit, &opts, &NgspiceBodies, &mut w).map_err(|e| match e {
         memnet_spice::export::ExportError::Io(io) => CliError::io(a.out.display(), io),
         other => CliError::input(format!("error: {other}")),
     })?;

@@ -18,9 +18,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use memnet_graph::Network;
+use memnet_solver::device::ngspice::NgspiceBodies;
 use memnet_solver::{Method, SimOptions, memristor_names, simulate};
 use memnet_spice::compare::{CompareOptions, CompareReport, Tolerance, Trajectory, compare};
-use memnet_spice::export::{DeckOptions, write_ngspice_deck};
+use memnet_spice::export::{DeckOptions, memristor_instance, write_ngspice_deck_with};
 use memnet_spice::raw::{RawFile, ReadOptions};
 use memnet_spice::{Circuit, ImportOptions, import_file};
 
@@ -57,10 +58,41 @@ const CORNERS: Tolerance = Tolerance {
     abstol: 1e-7,
 };
 
+/// memnet's other laws as ngspice behavioural subcircuits
+/// (memnet_solver::device::ngspice): the device-model specification
+/// measured ngspice 39 against tight references on the 2x2 grid (section
+/// 11); here, with the maximum steps of the cases, ngspice is within 2.2e-7
+/// of memnet for Biolek, 1.6e-7 for TEAM, 3.4e-9 on the 10x10 grid
+/// (measured), so 1e-6 absolute leaves a margin of ~4x.
+const NATIVE: Tolerance = Tolerance {
+    reltol: 1e-6,
+    abstol: 1e-6,
+};
+
+/// Yakopcic's kinked threshold function: ngspice at maximum step 1e-6
+/// (20000 steps over 20 ms) is off by 3.3e-6 (measured; 1.3e-4 at 1e-5);
+/// memnet's final states are the specification's reference to 6e-9.
+const YAKOPCIC: Tolerance = Tolerance {
+    reltol: 1e-6,
+    abstol: 1e-5,
+};
+
+/// MMSS: ngspice converges slowly to memnet's trajectory (final-state
+/// error 2.3e-5, 1.5e-6 at maximum steps 5e-6, 5e-7; largest error over
+/// the run 1.0e-5 at 2e-7, measured), while memnet's final states are the
+/// specification's reference to 1e-10.
+const MMSS: Tolerance = Tolerance {
+    reltol: 1e-6,
+    abstol: 3e-5,
+};
+
 /// The cross-check cases: the theory's worked examples, a 10x10 grid, a
 /// random graph with parallel edges, time-dependent sources, resistors with
 /// a current source, and mixed alpha signs. All stay inside (0,1), where
-/// ngspice's smooth body and memnet's law coincide.
+/// ngspice's smooth body and memnet's law coincide. Then memnet's other
+/// laws (Biolek, TEAM, Yakopcic, MMSS) on the specification's 2x2 grid and
+/// a 10x10 grid of Biolek devices, written by `memnet export --to ngspice`
+/// as behavioural subcircuits.
 pub fn cases() -> Vec<Case> {
     let case = |name, netlist, t_end, sample_dt, max_step, tol| Case {
         name,
@@ -167,6 +199,46 @@ pub fn cases() -> Vec<Case> {
             1e-3,
             SMOOTH,
         ),
+        case(
+            "native_biolek_2x2",
+            "fixtures/ngspice/cases/native_biolek_2x2.cir",
+            3.0,
+            0.01,
+            1e-4,
+            NATIVE,
+        ),
+        case(
+            "native_team_2x2",
+            "fixtures/ngspice/cases/native_team_2x2.cir",
+            3.0,
+            0.01,
+            1e-4,
+            NATIVE,
+        ),
+        case(
+            "native_yakopcic_2x2",
+            "fixtures/ngspice/cases/native_yakopcic_2x2.cir",
+            20e-3,
+            1e-4,
+            1e-6,
+            YAKOPCIC,
+        ),
+        case(
+            "native_mmss_2x2",
+            "fixtures/ngspice/cases/native_mmss_2x2.cir",
+            5e-3,
+            5e-5,
+            2e-7,
+            MMSS,
+        ),
+        case(
+            "native_grid10",
+            "fixtures/ngspice/cases/native_grid10.cir",
+            0.5,
+            0.005,
+            5e-4,
+            NATIVE,
+        ),
     ]
 }
 
@@ -234,7 +306,11 @@ pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Durati
             case.name, hit.name, hit.t
         )));
     }
-    let names = memristor_names(&net);
+    // Under the instance names the exported deck gives them.
+    let names: Vec<String> = memristor_names(&net)
+        .iter()
+        .map(|n| memristor_instance(n))
+        .collect();
     let times = samples.iter().map(|s| s.0).collect();
     let series = (0..names.len())
         .map(|k| samples.iter().map(|s| s.1[k]).collect())
@@ -259,7 +335,8 @@ pub fn write_deck(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Path
         ..DeckOptions::default()
     };
     let mut text = Vec::new();
-    write_ngspice_deck(&circuit, &opts, &mut text).map_err(|e| err(case.netlist, e))?;
+    write_ngspice_deck_with(&circuit, &opts, &NgspiceBodies, &mut text)
+        .map_err(|e| err(case.netlist, e))?;
     std::fs::write(&deck, text).map_err(|e| err(deck.display(), e))?;
     Ok((deck, raw))
 }

@@ -13,8 +13,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::circuit::{
-    Analysis, Circuit, Element, ElementKind, GROUND, Loc, MemristorDialect, Source, TranTimes,
-    Waveform,
+    Analysis, Circuit, Element, ElementKind, GROUND, Loc, Memristor, MemristorDialect, Source,
+    TranTimes, Waveform,
 };
 
 /// The canonical memristor subcircuit for ngspice (theory.md 1.1-1.2), the
@@ -97,6 +97,12 @@ impl fmt::Display for Num {
 /// from the first letter, so a flattened `x1.r3` becomes `r.x1.r3` (the
 /// way ngspice names expanded devices) while `x1.xm2` stays as is.
 pub fn spice_name(el: &Element) -> Cow<'_, str> {
+    if let ElementKind::Memristor(_) = el.kind {
+        return match memristor_instance(&el.name) {
+            n if n == el.name => Cow::Borrowed(&el.name),
+            n => Cow::Owned(n),
+        };
+    }
     let letter = match el.kind {
         ElementKind::Resistor { .. } => 'r',
         ElementKind::Capacitor { .. } => 'c',
@@ -118,6 +124,45 @@ pub fn spice_name(el: &Element) -> Cow<'_, str> {
         Cow::Borrowed(&el.name)
     } else {
         Cow::Owned(format!("{letter}.{}", el.name))
+    }
+}
+
+/// The ngspice instance name of memristor `name` in an exported deck: an
+/// `x` first (subcircuit instance), and Xyce's `!` (`ymemristor!m1`)
+/// spelt `_`, which ngspice's parser accepts everywhere.
+pub fn memristor_instance(name: &str) -> String {
+    let n = name.replace('!', "_");
+    if n.starts_with(['x', 'X']) {
+        n
+    } else {
+        format!("x.{n}")
+    }
+}
+
+/// A memristor of one of memnet's other laws as an ngspice subcircuit
+/// instance: the subcircuit's name and text, and the instance's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NativeInstance {
+    pub subckt: String,
+    /// The whole `.subckt ... .ends` text (written once per name).
+    pub body: String,
+    pub params: Vec<(String, f64)>,
+}
+
+/// Writes memnet's other laws for ngspice (the solver knows them:
+/// `memnet_solver::device::ngspice::NgspiceBodies`).
+pub trait NativeExport {
+    /// The instance of memristor `m` (a [`MemristorDialect::Native`]
+    /// device), or why its law cannot be written.
+    fn instance(&self, m: &Memristor) -> Result<NativeInstance, String>;
+}
+
+/// Refuses every native law (the spice crate alone does not know them).
+struct NoNative;
+
+impl NativeExport for NoNative {
+    fn instance(&self, _m: &Memristor) -> Result<NativeInstance, String> {
+        Err("memnet's other laws are written by memnet_solver::device::ngspice".into())
     }
 }
 
@@ -391,6 +436,18 @@ pub fn write_ngspice_deck(
     opts: &DeckOptions,
     out: &mut impl Write,
 ) -> Result<(), ExportError> {
+    write_ngspice_deck_with(c, opts, &NoNative, out)
+}
+
+/// [`write_ngspice_deck`], with devices of memnet's other laws written by
+/// `native` as behavioural subcircuits; their states are
+/// `v(<instance>.w)` too, in each law's own variable.
+pub fn write_ngspice_deck_with(
+    c: &Circuit,
+    opts: &DeckOptions,
+    native: &dyn NativeExport,
+    out: &mut impl Write,
+) -> Result<(), ExportError> {
     let max_step = opts.max_step.unwrap_or(opts.sample_dt);
     for (what, v) in [
         ("t_end", opts.t_end),
@@ -442,8 +499,32 @@ pub fn write_ngspice_deck(
     if !MEMRISTOR_LIB.ends_with('\n') {
         writeln!(out)?;
     }
+    let mut bodies: Vec<String> = Vec::new();
     for el in &c.elements {
-        write_element(el, times, out)?;
+        match &el.kind {
+            ElementKind::Memristor(m) if matches!(m.dialect, MemristorDialect::Native { .. }) => {
+                let inst = native
+                    .instance(m)
+                    .map_err(|reason| unsupported(el, reason))?;
+                if !bodies.contains(&inst.subckt) {
+                    out.write_all(inst.body.as_bytes())?;
+                    bodies.push(inst.subckt.clone());
+                }
+                write!(
+                    out,
+                    "{} {} {} {}",
+                    spice_name(el),
+                    el.nodes[0],
+                    el.nodes[1],
+                    inst.subckt
+                )?;
+                for (k, v) in &inst.params {
+                    write!(out, " {k}={}", finite(el, k, *v)?)?;
+                }
+                writeln!(out)?;
+            }
+            _ => write_element(el, times, out)?,
+        }
     }
     write_floating_grounds(c, out)?;
     write_ics(c, out)?;
@@ -658,7 +739,7 @@ fn write_element(el: &Element, times: Defaults, out: &mut impl Write) -> Result<
             let Some(law) = &m.law else {
                 return Err(unsupported(
                     el,
-                    "only memristors with memnet's linear law (docs/model.md) can be exported; this model is import-only",
+                    "this memristor's model (Xyce, XSPICE or a user subcircuit) is not written back: memnet exports its linear law and, for ngspice, the smooth laws of docs/device-laws.md",
                 ));
             };
             write!(out, "{name} {} {} memristor", el.nodes[0], el.nodes[1])?;

@@ -329,7 +329,7 @@ fn unexportable_elements_are_named_with_their_line() {
     ));
     let e = err(&c).to_string();
     assert!(
-        e.starts_with("hand.cir:4:1:") && e.contains("import-only"),
+        e.starts_with("hand.cir:4:1:") && e.contains("is not written back"),
         "{e}"
     );
 

@@ -28,6 +28,7 @@
 pub mod hp;
 mod linear;
 pub mod mmss;
+pub mod ngspice;
 pub mod nlid;
 pub mod pem;
 pub mod team;
