@@ -323,17 +323,18 @@ pub fn run(a: Args) -> CliResult {
     };
     let names = probes.names().to_vec();
     // The plot shows the states among the outputs (all columns if none).
-    let state_names = memristor_names(&net);
-    let mut plot_columns: Vec<usize> = (0..names.len())
-        .filter(|&k| {
-            let n = &names[k];
-            state_names
-                .iter()
-                .any(|s| s == n || n == &format!("n({s}_x)"))
-        })
-        .collect();
-    if plot_columns.is_empty() {
-        plot_columns = (0..names.len()).collect();
+    let mut plot_columns: Vec<usize> = Vec::new();
+    if a.plot.is_some() {
+        let states: std::collections::HashSet<String> = memristor_names(&net)
+            .into_iter()
+            .flat_map(|s| [format!("n({s}_x)"), s])
+            .collect();
+        plot_columns = (0..names.len())
+            .filter(|&k| states.contains(&names[k]))
+            .collect();
+        if plot_columns.is_empty() {
+            plot_columns = (0..names.len()).collect();
+        }
     }
     let plot_names: Vec<String> = plot_columns.iter().map(|&k| names[k].clone()).collect();
     let mut sinks = Sinks {
@@ -405,6 +406,13 @@ fn render_text(s: &Summary) -> String {
         r.samples,
         r.wall_time_s
     );
+    if r.newton_iterations > 0 {
+        out.push_str(&format!(
+            "Newton on the node potentials: {} iterations, {:.2} per right-hand side\n",
+            r.newton_iterations,
+            r.newton_iterations as f64 / r.rhs_evals.max(1) as f64
+        ));
+    }
     // memnet's linear law states w; other laws their own variable.
     let linear = r.linear_law;
     let state = if linear { "w" } else { "state" };

@@ -2,7 +2,7 @@
 //! dense/sparse crossover, and the exact method vs Dopri5 at the same
 //! accuracy.
 //!
-//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling]`
+//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws]`
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -262,9 +262,117 @@ fn overhead() {
 
 /// Runs every section, or only those named on the command line
 /// (`overhead`, `crossover`, `exact`, `scaling`).
+/// The grid `net` with every memristor following `spec` instead of the
+/// linear law.
+fn with_law(net: &Network, spec: memnet_graph::LawSpec) -> Network {
+    let mut out = net.clone();
+    out.laws.push(spec);
+    for e in &mut out.edges {
+        if e.device.is_memristor() {
+            e.device = memnet_graph::Device::Native { spec: 0 };
+        }
+    }
+    out
+}
+
+/// Issue "device laws", performance: one evaluation of a law linear in v
+/// (HP with Biolek's window) against memnet's linear law on the same
+/// 300x300 grid (target: within 1.2x), and Yakopcic's cost in
+/// factorisations and Newton iterations per evaluation (target: at most
+/// iterations + 0.3 factorisations). Interleaved blocks, minimum thread
+/// CPU time of each.
+fn laws() {
+    println!("## device laws on a 300x300 grid: one evaluation (min thread CPU time, interleaved)");
+    let net = common::random_grid(300, 300, 10.0, 1.0, 1);
+    let spec =
+        |law: &str, options: &[(&str, &str)], params: &[(&str, f64)]| memnet_graph::LawSpec {
+            law: law.into(),
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            tables: Vec::new(),
+            loc: None,
+        };
+    let biolek = with_law(&net, spec("hp", &[("window", "biolek")], &[("p", 2.0)]));
+    let yakopcic = with_law(
+        &net,
+        spec(
+            "yakopcic",
+            &[],
+            &common::YAKOPCIC
+                .iter()
+                .map(|&(k, v)| (k, if k == "xo" { 0.5 } else { v }))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    let mut rhs: Vec<MemoryRhs> = [&net, &biolek, &yakopcic]
+        .iter()
+        .map(|n| MemoryRhs::new(n, n.tran_times(1.0)).unwrap())
+        .collect();
+    let w: Vec<Vec<f64>> = rhs.iter().map(|r| r.initial_state()).collect();
+    let mut dw = vec![0.0; w[0].len()];
+    let mut best = [f64::INFINITY; 3];
+    // Warm the Newton start so each timed Yakopcic evaluation is the
+    // steady state of a run (the previous step's voltages).
+    rhs[2].eval(0.0, &w[2], &mut dw).unwrap();
+    let (f0, n0, e0) = (
+        rhs[2].factorizations(),
+        rhs[2].newton_iterations(),
+        rhs[2].evaluations(),
+    );
+    for _ in 0..12 {
+        for (k, r) in rhs.iter_mut().enumerate() {
+            let t = cpu_s();
+            r.eval(0.0, &w[k], &mut dw).unwrap();
+            best[k] = best[k].min(cpu_s() - t);
+        }
+    }
+    let evals = (rhs[2].evaluations() - e0) as f64;
+    let facts = (rhs[2].factorizations() - f0) as f64 / evals;
+    let iters = (rhs[2].newton_iterations() - n0) as f64 / evals;
+    println!("linear law: {:.4} s per evaluation", best[0]);
+    println!(
+        "HP + Biolek (linear in v): {:.4} s, {:.3}x the linear law (target <= 1.2x)",
+        best[1],
+        best[1] / best[0]
+    );
+    println!(
+        "Yakopcic (Newton), repeated at one state: {:.4} s, {:.2}x; {iters:.2} Newton \
+         iterations and {facts:.2} factorisations per evaluation",
+        best[2],
+        best[2] / best[0]
+    );
+    // In a run the state and the sources move between evaluations, so
+    // Newton starts from the last voltages but has work to do.
+    let opts = SimOptions {
+        t_end: 2e-3,
+        method: Method::Rk4,
+        dt: 1e-4,
+        ..SimOptions::default()
+    };
+    let r = simulate(&yakopcic, &opts, &mut NullSink, &mut |_| {}).unwrap();
+    let per = |x: u64| x as f64 / r.rhs_evals as f64;
+    println!(
+        "Yakopcic in an RK4 run ({} steps, {} evaluations): {:.2} Newton iterations and {:.2} \
+         factorisations per evaluation (target: factorisations <= iterations + 0.3), {:.4} s \
+         per evaluation ({:.2}x the linear law)",
+        r.steps,
+        r.rhs_evals,
+        per(r.newton_iterations),
+        per(r.factorizations),
+        r.wall_time_s / r.rhs_evals as f64,
+        r.wall_time_s / r.rhs_evals as f64 / best[0]
+    );
+}
+
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let run = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if run("laws") {
+        laws();
+    }
     if run("overhead") {
         overhead();
     }

@@ -421,6 +421,7 @@ pub(crate) fn simulate_exact(
         rejected_steps: 0,
         rhs_evals: iterations,
         factorizations: rhs.factorizations() - f_before,
+        newton_iterations: 0,
         samples,
         wall_time_s: start.elapsed().as_secs_f64(),
         linear_law: rhs.laws().is_all_linear(),

@@ -102,6 +102,11 @@ pub const GMIN: f64 = 1e-12;
 /// Newton stops when no device voltage moves by more than this, relative
 /// to 1 + |v| (volts).
 const NEWTON_VTOL: f64 = 1e-13;
+/// Below this (relative, volts) an update that shrank by less than 4x
+/// since the last iteration is the round-off of the nodal solve: a
+/// 300x300 grid's solve carries ~1e-13 relative noise, so the strict
+/// tolerance alone can never be met there.
+const NEWTON_FLOOR: f64 = 1e-10;
 const NEWTON_MAX_ITER: usize = 100;
 
 impl std::fmt::Debug for MemoryRhs {
@@ -461,6 +466,7 @@ impl MemoryRhs {
         };
         // The device whose voltage moved most in the last iteration.
         let mut worst_d = 0;
+        let mut last_worst = f64::INFINITY;
         for _ in 0..NEWTON_MAX_ITER {
             self.newton_iterations += 1;
             self.s_newton.copy_from_slice(&self.s);
@@ -508,7 +514,12 @@ impl MemoryRhs {
                     (worst, worst_d) = (moved, d);
                 }
             }
-            if worst <= NEWTON_VTOL {
+            // Converged: below the tolerance, or at the round-off floor of
+            // a large network's solve (updates this small that no longer
+            // shrink quadratically are noise, not progress).
+            let floor = worst <= NEWTON_FLOOR && worst > 0.25 * last_worst;
+            last_worst = worst;
+            if worst <= NEWTON_VTOL || floor {
                 // Currents of the devices at their converged voltages (the
                 // resistors' come from the last linear solve).
                 for (d, &wd) in w.iter().enumerate() {

@@ -150,6 +150,9 @@ pub struct SimReport {
     pub rhs_evals: u64,
     /// Numeric sparse Cholesky factorisations.
     pub factorizations: u64,
+    /// Newton iterations on the node potentials (laws whose current is not
+    /// linear in v; 0 otherwise).
+    pub newton_iterations: u64,
     pub samples: u64,
     pub wall_time_s: f64,
     /// Whether every device follows memnet's linear law (then the states

@@ -222,6 +222,7 @@ pub fn simulate_outputs(
         rejected_steps: stats.rejected_steps,
         rhs_evals: stats.rhs_evals,
         factorizations: rhs.factorizations(),
+        newton_iterations: rhs.newton_iterations(),
         samples,
         wall_time_s: start.elapsed().as_secs_f64(),
         linear_law: rhs.laws().is_all_linear(),
