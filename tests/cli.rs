@@ -32,6 +32,13 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
+/// Runs memnet expecting a user error: exit status 2; returns stderr.
+fn fails(args: &[&str]) -> String {
+    let out = memnet(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("memnet-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -497,9 +504,7 @@ fn import_summarises_circuits_it_cannot_simulate() {
     let why = v["network_error"].as_str().unwrap();
     assert!(why.contains("level 5") && why.contains("2 TEAM"), "{why}");
     // simulate refuses it, naming the device and its line.
-    let out = memnet(&["simulate", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&["simulate", f.to_str().unwrap()]);
     assert!(err.contains("xyce_level5.cir:3:"), "{err}");
     assert!(err.contains("mr1"), "{err}");
 }
@@ -511,9 +516,7 @@ fn xyce_parameters_a_level_does_not_have_are_located_errors() {
     let v: serde_json::Value =
         serde_json::from_str(&ok(&["import", f.to_str().unwrap(), "--json"])).expect("json");
     assert_eq!(v["edges"], 1);
-    let out = memnet(&["simulate", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&["simulate", f.to_str().unwrap()]);
     assert!(err.contains("xyce_team.cir:4:"), "{err}");
     assert!(err.contains("mr1") && err.contains("`xo`"), "{err}");
 }
@@ -521,9 +524,7 @@ fn xyce_parameters_a_level_does_not_have_are_located_errors() {
 #[test]
 fn syntax_errors_exit_2_with_file_line_column_and_caret() {
     let f = fixture("bad/unbalanced_brace.cir");
-    let out = memnet(&["import", f.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&["import", f.to_str().unwrap()]);
     let first = err.lines().next().unwrap_or("");
     assert!(
         first.contains("unbalanced_brace.cir:") && first.contains(": error: "),
@@ -872,9 +873,7 @@ fn pem_table_files_are_read_beside_the_netlist_and_bad_ones_are_located() {
     )
     .unwrap();
     // Missing: the model card's line and the file named.
-    let out = memnet(&["simulate", deck.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&["simulate", deck.to_str().unwrap()]);
     assert!(
         err.contains("pem.cir:4:") && err.contains("fp.csv"),
         "{err}"
@@ -882,9 +881,7 @@ fn pem_table_files_are_read_beside_the_netlist_and_bad_ones_are_located() {
     // Malformed: the table's own line and column.
     std::fs::write(dir.join("fp.csv"), "# x, f+\n0,1\n0.5,oops\n1,0\n").unwrap();
     std::fs::write(dir.join("fm.csv"), "0,1\n1,0\n").unwrap();
-    let out = memnet(&["simulate", deck.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&["simulate", deck.to_str().unwrap()]);
     assert!(err.contains("fp.csv:3:5") && err.contains("oops"), "{err}");
     // Good tables, run from another directory: found beside the netlist.
     std::fs::write(dir.join("fp.csv"), "# x, f+\n0,1\n1,0\n").unwrap();
@@ -972,14 +969,12 @@ fn outputs_carry_node_voltages_and_source_currents_in_ngspice_sign() {
         "probes\nv1 a 0 dc 1\nx1 a 0 memristor\n.print tran v(a) v(nowhere)\n.tran 1m 10m\n.end\n",
     )
     .unwrap();
-    let out = memnet(&[
+    let err = fails(&[
         "simulate",
         bad.to_str().unwrap(),
         "--out",
         csv.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("probes_bad.cir:4:") && err.contains("nowhere"),
         "{err}"
@@ -1032,9 +1027,7 @@ fn native_laws_by_model_card_and_generate_law() {
          .model bio memristor law=hp window=biolk\n.tran 0.05 0.25\n.end\n",
     )
     .unwrap();
-    let out = memnet(&["simulate", deck.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(&["simulate", deck.to_str().unwrap()]);
     assert!(
         err.contains("biolek.cir:3:") && err.contains("biolk"),
         "{err}"
@@ -1112,7 +1105,7 @@ fn export_to_ngspice_writes_smooth_laws_as_behavioural_subcircuits() {
     assert!(text.contains(".save v(x.ymemristor_x1.w)"));
     // A law ngspice cannot follow is refused, naming the device.
     let f = fixture("xspice_memristor.cir");
-    let r = memnet(&[
+    let err = fails(&[
         "export",
         f.to_str().unwrap(),
         "--to",
@@ -1120,7 +1113,5 @@ fn export_to_ngspice_writes_smooth_laws_as_behavioural_subcircuits() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(r.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("a1"), "{err}");
 }

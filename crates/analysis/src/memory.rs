@@ -41,21 +41,31 @@ pub struct MemoryCounts {
 /// theory.md 4.1: N, M, p, L and the split of the memory into conserved and
 /// dynamical parts (and its swap for the dual model of 3.6).
 pub fn memory_counts(model: &Model) -> MemoryCounts {
-    let n = model.topo.n_nodes;
-    let m = model.n_edges();
-    let p = model.topo.n_components;
-    let l = m + p - n;
-    MemoryCounts {
-        nodes: n,
-        edges: m,
-        memristors: model.n_memristors(),
-        resistors: model.n_resistors(),
-        components: p,
-        cycles: l,
-        conserved: n - p,
-        effective_memory: l,
-        dual_conserved: l,
-        dual_effective_memory: n - p,
+    MemoryCounts::of_graph(
+        model.topo.n_nodes,
+        model.n_edges(),
+        model.topo.n_components,
+        model.n_memristors(),
+    )
+}
+
+impl MemoryCounts {
+    /// The counts of a graph of `n` nodes (after merging supernodes), `m`
+    /// edges of which `memristors` are memristors, and `p` components.
+    pub fn of_graph(n: usize, m: usize, p: usize, memristors: usize) -> MemoryCounts {
+        let l = m + p - n;
+        MemoryCounts {
+            nodes: n,
+            edges: m,
+            memristors,
+            resistors: m - memristors,
+            components: p,
+            cycles: l,
+            conserved: n - p,
+            effective_memory: l,
+            dual_conserved: l,
+            dual_effective_memory: n - p,
+        }
     }
 }
 

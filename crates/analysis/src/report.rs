@@ -368,20 +368,7 @@ fn other_laws_report(
     let topo = memnet_graph::Topology::try_new(net)?;
     let t = topo.contracted();
     let memristors = net.edges.iter().filter(|e| e.device.is_memristor()).count();
-    let (n, m, p) = (t.n_nodes, t.n_edges, t.n_components);
-    let l = m + p - n;
-    let counts = MemoryCounts {
-        nodes: n,
-        edges: m,
-        memristors,
-        resistors: m - memristors,
-        components: p,
-        cycles: l,
-        conserved: n - p,
-        effective_memory: l,
-        dual_conserved: l,
-        dual_effective_memory: n - p,
-    };
+    let counts = MemoryCounts::of_graph(t.n_nodes, t.n_edges, t.n_components, memristors);
     let sim = memnet_solver::SimOptions {
         t_end: opts.t_end,
         method: memnet_solver::Method::Dopri5,

@@ -284,17 +284,7 @@ fn with_law(net: &Network, spec: memnet_graph::LawSpec) -> Network {
 fn laws() {
     println!("## device laws on a 300x300 grid: one evaluation (min thread CPU time, interleaved)");
     let net = common::random_grid(300, 300, 10.0, 1.0, 1);
-    let spec =
-        |law: &str, options: &[(&str, &str)], params: &[(&str, f64)]| memnet_graph::LawSpec {
-            law: law.into(),
-            options: options
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            tables: Vec::new(),
-            loc: None,
-        };
+    let spec = common::law_spec;
     let biolek = with_law(&net, spec("hp", &[("window", "biolek")], &[("p", 2.0)]));
     let yakopcic = with_law(
         &net,

@@ -41,16 +41,7 @@ fn across_source(spec: LawSpec, volts: f64) -> Network {
 }
 
 fn spec(law: &str, options: &[(&str, &str)], params: &[(&str, f64)]) -> LawSpec {
-    LawSpec {
-        law: law.into(),
-        options: options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        tables: Vec::new(),
-        loc: None,
-    }
+    common::law_spec(law, options, params)
 }
 
 /// The final state of a tight dopri5 run (rtol 1e-12) to `t_end`.

@@ -199,3 +199,21 @@ pub const YAKOPCIC: &[(&str, f64)] = &[
     ("eta", 1.0),
     ("xo", 0.11),
 ];
+
+/// A law specification from literals (law name, word options, numbers).
+pub fn law_spec(
+    law: &str,
+    options: &[(&str, &str)],
+    params: &[(&str, f64)],
+) -> memnet_graph::LawSpec {
+    memnet_graph::LawSpec {
+        law: law.into(),
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        tables: Vec::new(),
+        loc: None,
+    }
+}
