@@ -962,6 +962,36 @@ fn outputs_carry_node_voltages_and_source_currents_in_ngspice_sign() {
     assert!((rows[0][1] - 0.5).abs() < 1e-12);
     assert!((rows[0][2] - 2000.0 * (2.0 / 3000.0f64).powi(2)).abs() < 1e-12);
 
+    // Expression outputs of other outputs, as Xyce's .print writes them.
+    std::fs::write(
+        &deck,
+        std::fs::read_to_string(&deck).unwrap().replace(
+            ".tran",
+            ".print tran {v(a)-v(b)} {i(r1)*1e3} {abs(i(v1))/i(r1)}\n.tran",
+        ),
+    )
+    .unwrap();
+    ok(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let (names, _, rows) = read_csv_all(&csv);
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!((rows[0][0] - 0.5).abs() < 1e-12);
+    assert!((rows[0][1] - 0.5).abs() < 1e-12);
+    assert!((rows[0][2] - 3.0).abs() < 1e-9);
+    let err = fails(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+        "--save",
+        "{v(a)+nowhere}",
+    ]);
+    assert!(err.contains("`nowhere` is not an output"), "{err}");
+
     // A .print naming something the circuit lacks: located, exit 2.
     let bad = tmp("probes_bad.cir");
     std::fs::write(

@@ -129,8 +129,7 @@ impl SampleSink for Sinks {
 
 /// The outputs of a run: `--save`, else the netlist's `.save`, `.print
 /// [tran]` and `.probe` cards, else every state, node voltage and source
-/// current. Expression outputs (`{...}`) are not written yet: each is a
-/// warning.
+/// current.
 fn outputs(net: &Network, circuit: Option<&Circuit>, save: &[String]) -> CliResult<Probes> {
     // Commas separate items except inside parentheses (`v(a,b)`).
     let mut items: Vec<String> = Vec::new();
@@ -160,17 +159,7 @@ fn outputs(net: &Network, circuit: Option<&Circuit>, save: &[String]) -> CliResu
             if card.analysis.as_deref().is_some_and(|a| a != "tran") {
                 continue;
             }
-            for it in &card.items {
-                if it.starts_with('{') {
-                    eprintln!(
-                        "{}: warning: output {it} not written: memnet does not evaluate \
-                         expression outputs yet",
-                        card.loc
-                    );
-                } else {
-                    items.push(it.clone());
-                }
-            }
+            items.extend(card.items.iter().cloned());
             from_cards = true;
         }
     }

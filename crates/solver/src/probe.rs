@@ -9,9 +9,9 @@
 //! terminal: negative for a source that delivers power), `i(device)` for
 //! the current through a device from its first node to its second,
 //! `p(device)` its power, `n(ymemristor!mr1_x)` and `n(ymemristor!mr1:r)`
-//! a Xyce device's state and resistance (1/(di/dv), as Xyce stores it), and
+//! a Xyce device's state and resistance (1/(di/dv), as Xyce stores it),
 //! a memristor's own name for its state in its law's own variable
-//! (memnet's `w` for the linear law).
+//! (memnet's `w` for the linear law), and `{expr}` expressions of these.
 
 use memnet_graph::{EdgeId, Network, NodeId};
 
@@ -42,6 +42,8 @@ enum Quantity {
     Power(EdgeId),
     /// Current of an ideal voltage source tying two nodes (ngspice sign).
     ConstraintCurrent(usize),
+    /// An expression of other outputs (index into `Probes::expressions`).
+    Expression(usize),
 }
 
 /// The outputs of a run, with their names (see the module doc).
@@ -49,6 +51,7 @@ enum Quantity {
 pub struct Probes {
     names: Vec<String>,
     quantities: Vec<Quantity>,
+    expressions: Vec<OutputExpr>,
 }
 
 /// What an output list item names: `(quantity name, arguments)`.
@@ -66,6 +69,141 @@ fn state_name(edge_name: &str) -> String {
         format!("n({edge_name}_x)")
     } else {
         edge_name.to_string()
+    }
+}
+
+/// The quantity a single output name stands for (not a keyword list, not
+/// an expression), or why it names nothing.
+fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
+    let node = |name: &str| -> Result<Node, String> {
+        if name == memnet_spice::GROUND || name == "gnd" {
+            return Ok(Node::Ground);
+        }
+        if let Some(v) = net.node_names.iter().position(|n| n == name) {
+            return Ok(Node::Net(v));
+        }
+        if let Some(k) = net.folded_nodes.iter().position(|f| f.name == name) {
+            return Ok(Node::Folded(k));
+        }
+        Err(format!("`{name}` is not a node of the circuit"))
+    };
+    // The edge named `name` and its state index if it is a memristor.
+    let device = |name: &str| -> Option<(EdgeId, Option<usize>)> {
+        let mut d = 0;
+        for (k, e) in net.edges.iter().enumerate() {
+            let state = e.device.is_memristor().then_some(d);
+            if e.name == name {
+                return Some((k, state));
+            }
+            if state.is_some() {
+                d += 1;
+            }
+        }
+        None
+    };
+    let bad = |why: String| format!("output `{item}`: {why}");
+    let Some((f, args)) = split_call(item) else {
+        // A bare name: a memristor's state.
+        return match device(item) {
+            Some((_, Some(d))) => Ok(Quantity::State(d)),
+            _ => Err(bad(
+                "not an output memnet knows (v(node), v(a,b), i(source or device), \
+                 p(device), n(device_x), n(device:r), {expression}, a memristor's name, \
+                 states, v, i or all)"
+                    .into(),
+            )),
+        };
+    };
+    Ok(match (f, args.as_slice()) {
+        ("v", [a]) => Quantity::Voltage(node(a).map_err(bad)?, Node::Ground),
+        ("v", [a, b]) => Quantity::Voltage(node(a).map_err(bad)?, node(b).map_err(bad)?),
+        ("i", [name]) => {
+            if let Some(c) = net.constraints.iter().position(|c| c.name == *name) {
+                Quantity::ConstraintCurrent(c)
+            } else if let Some(k) = net
+                .edges
+                .iter()
+                .position(|e| e.source.as_ref().is_some_and(|s| s.name == *name))
+            {
+                let sign = net.edges[k].source.as_ref().map_or(1.0, |s| s.sign);
+                Quantity::EdgeCurrent(k, -sign)
+            } else if let Some((k, _)) = device(name) {
+                Quantity::EdgeCurrent(k, 1.0)
+            } else {
+                return Err(bad(format!(
+                    "`{name}` is not a voltage source or a two-terminal device of the circuit"
+                )));
+            }
+        }
+        ("p", [name]) => match device(name) {
+            Some((k, _)) => Quantity::Power(k),
+            None => return Err(bad(format!("`{name}` is not a device of the circuit"))),
+        },
+        ("n", [inner]) => {
+            let (dev, what) = match (inner.strip_suffix("_x"), inner.strip_suffix(":r")) {
+                (Some(d), _) => (d, "x"),
+                (_, Some(d)) => (d, "r"),
+                _ => {
+                    return Err(bad(
+                        "memnet knows a device's `_x` (state) and `:r` (resistance)".into(),
+                    ));
+                }
+            };
+            match device(dev) {
+                Some((_, Some(d))) if what == "x" => Quantity::State(d),
+                Some((_, Some(d))) => Quantity::Resistance(d),
+                _ => return Err(bad(format!("`{dev}` is not a memristor of the circuit"))),
+            }
+        }
+        _ => {
+            return Err(bad(
+                "not an output memnet knows (v(node), v(a,b), i(name), p(name), n(...))".into(),
+            ));
+        }
+    })
+}
+
+/// An expression output: the parsed expression, whose variables `__o<k>`
+/// are the values of `terms[k]`.
+#[derive(Clone, Debug, PartialEq)]
+struct OutputExpr {
+    expr: memnet_spice::expr::Expr,
+    terms: Vec<Quantity>,
+}
+
+/// Evaluates an output expression given its terms' values.
+fn eval(e: &memnet_spice::expr::Expr, terms: &[f64]) -> f64 {
+    use memnet_spice::expr::{Expr, UnOp, apply_binary, builtin};
+    match e {
+        Expr::Num(v) => *v,
+        Expr::Var(n) if &**n == "pi" => std::f64::consts::PI,
+        Expr::Var(n) => n
+            .strip_prefix("__o")
+            .and_then(|k| k.parse::<usize>().ok())
+            .and_then(|k| terms.get(k).copied())
+            .unwrap_or(f64::NAN),
+        Expr::Unary(UnOp::Neg, a) => -eval(a, terms),
+        Expr::Unary(UnOp::Not, a) => {
+            if eval(a, terms) == 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Expr::Binary(op, a, b) => apply_binary(*op, eval(a, terms), eval(b, terms)),
+        Expr::Cond(c) => {
+            if eval(&c[0], terms) != 0.0 {
+                eval(&c[1], terms)
+            } else {
+                eval(&c[2], terms)
+            }
+        }
+        Expr::Call(c) => {
+            let args: Vec<f64> = c.1.iter().map(|a| eval(a, terms)).collect();
+            builtin(&c.0, &args)
+                .and_then(Result::ok)
+                .unwrap_or(f64::NAN)
+        }
     }
 }
 
@@ -140,31 +278,6 @@ impl Probes {
     /// name is an error naming it.
     pub fn parse(net: &Network, items: &[String]) -> Result<Probes, String> {
         let mut p = Probes::default();
-        let node = |name: &str| -> Result<Node, String> {
-            if name == memnet_spice::GROUND || name == "gnd" {
-                return Ok(Node::Ground);
-            }
-            if let Some(v) = net.node_names.iter().position(|n| n == name) {
-                return Ok(Node::Net(v));
-            }
-            if let Some(k) = net.folded_nodes.iter().position(|f| f.name == name) {
-                return Ok(Node::Folded(k));
-            }
-            Err(format!("`{name}` is not a node of the circuit"))
-        };
-        let device = |name: &str| -> Option<(EdgeId, Option<usize>)> {
-            let mut d = 0;
-            for (k, e) in net.edges.iter().enumerate() {
-                let state = e.device.is_memristor().then_some(d);
-                if e.name == name {
-                    return Some((k, state));
-                }
-                if state.is_some() {
-                    d += 1;
-                }
-            }
-            None
-        };
         for item in items {
             let item = item.trim();
             match item {
@@ -172,95 +285,72 @@ impl Probes {
                     for (n, q) in Probes::all(net).into_iter() {
                         p.push(n, q);
                     }
-                    continue;
                 }
                 "states" => {
                     for (n, q) in Probes::states(net).into_iter() {
                         p.push(n, q);
                     }
-                    continue;
                 }
-                "v" => {
-                    p.extend_nodes(net);
-                    continue;
+                "v" => p.extend_nodes(net),
+                "i" => p.extend_sources(net),
+                _ if item.starts_with('{') => {
+                    let q = p.expression(net, item)?;
+                    p.push(item.to_string(), q);
                 }
-                "i" => {
-                    p.extend_sources(net);
-                    continue;
-                }
-                _ => {}
+                _ => p.push(item.to_string(), quantity(net, item)?),
             }
-            let bad = |why: String| format!("output `{item}`: {why}");
-            let Some((f, args)) = split_call(item) else {
-                // A bare name: a memristor's state.
-                match device(item) {
-                    Some((_, Some(d))) => p.push(item.to_string(), Quantity::State(d)),
-                    _ => {
-                        return Err(bad(
-                            "not an output memnet knows (v(node), v(a,b), i(source or device), \
-                             p(device), n(device_x), n(device:r), a memristor's name, states, \
-                             v, i or all)"
-                                .into(),
-                        ));
-                    }
-                }
-                continue;
-            };
-            let q = match (f, args.as_slice()) {
-                ("v", [a]) => Quantity::Voltage(node(a).map_err(bad)?, Node::Ground),
-                ("v", [a, b]) => Quantity::Voltage(node(a).map_err(bad)?, node(b).map_err(bad)?),
-                ("i", [name]) => {
-                    if let Some(c) = net.constraints.iter().position(|c| c.name == *name) {
-                        Quantity::ConstraintCurrent(c)
-                    } else if let Some(k) = net
-                        .edges
-                        .iter()
-                        .position(|e| e.source.as_ref().is_some_and(|s| s.name == *name))
-                    {
-                        let sign = net.edges[k].source.as_ref().map_or(1.0, |s| s.sign);
-                        Quantity::EdgeCurrent(k, -sign)
-                    } else if let Some((k, _)) = device(name) {
-                        Quantity::EdgeCurrent(k, 1.0)
-                    } else {
-                        return Err(bad(format!(
-                            "`{name}` is not a voltage source or a two-terminal device of the \
-                             circuit"
-                        )));
-                    }
-                }
-                ("p", [name]) => match device(name) {
-                    Some((k, _)) => Quantity::Power(k),
-                    None => return Err(bad(format!("`{name}` is not a device of the circuit"))),
-                },
-                ("n", [inner]) => {
-                    let (dev, what) = match (inner.strip_suffix("_x"), inner.strip_suffix(":r")) {
-                        (Some(d), _) => (d, "x"),
-                        (_, Some(d)) => (d, "r"),
-                        _ => {
-                            return Err(bad(
-                                "memnet knows a device's `_x` (state) and `:r` (resistance)".into(),
-                            ));
-                        }
-                    };
-                    match device(dev) {
-                        Some((_, Some(d))) if what == "x" => Quantity::State(d),
-                        Some((_, Some(d))) => Quantity::Resistance(d),
-                        _ => return Err(bad(format!("`{dev}` is not a memristor of the circuit"))),
-                    }
-                }
-                _ => {
-                    return Err(bad(
-                        "not an output memnet knows (v(node), v(a,b), i(name), p(name), n(...))"
-                            .into(),
-                    ));
-                }
-            };
-            p.push(item.to_string(), q);
         }
         if p.is_empty() {
             return Err("no outputs selected".into());
         }
         Ok(p)
+    }
+
+    /// An expression output `{...}` of other outputs (Xyce's `.print`
+    /// `{v(a)-v(b)}`, `{i(r1)*1e3}`): each output call in it becomes a term,
+    /// the rest is SPICE's expression language with its functions.
+    fn expression(&mut self, net: &Network, item: &str) -> Result<Quantity, String> {
+        let bad = |why: String| format!("output `{item}`: {why}");
+        let inner = item
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .ok_or_else(|| bad("an expression output is `{...}`".into()))?;
+        let mut text = String::new();
+        let mut terms = Vec::new();
+        let bytes = inner.as_bytes();
+        let mut k = 0;
+        while k < bytes.len() {
+            let c = bytes[k];
+            let starts_call = matches!(c, b'v' | b'i' | b'p' | b'n')
+                && bytes.get(k + 1) == Some(&b'(')
+                && (k == 0 || !(bytes[k - 1].is_ascii_alphanumeric() || bytes[k - 1] == b'_'));
+            if starts_call {
+                let close = inner[k..]
+                    .find(')')
+                    .ok_or_else(|| bad("an output call is not closed".into()))?;
+                let call = &inner[k..k + close + 1];
+                terms.push(quantity(net, call).map_err(bad)?);
+                text.push_str(&format!("__o{}", terms.len() - 1));
+                k += close + 1;
+            } else {
+                text.push(c as char);
+                k += 1;
+            }
+        }
+        let expr = memnet_spice::expr::parse_expr(&text).map_err(|e| bad(e.message))?;
+        let mut unknown = None;
+        expr.visit_vars(&mut |v| {
+            if !(v.starts_with("__o") || v == "pi") && unknown.is_none() {
+                unknown = Some(v.to_string());
+            }
+        });
+        if let Some(v) = unknown {
+            return Err(bad(format!(
+                "`{v}` is not an output; write v(node), i(name), p(name) or n(...)"
+            )));
+        }
+        self.expressions.push(OutputExpr { expr, terms });
+        Ok(Quantity::Expression(self.expressions.len() - 1))
     }
 
     fn into_iter(self) -> impl Iterator<Item = (String, Quantity)> {
@@ -282,9 +372,15 @@ impl Probes {
 
     /// Whether every output is a state (no network solve is needed).
     pub fn states_only(&self) -> bool {
+        self.all_quantities()
+            .all(|q| matches!(q, Quantity::State(_) | Quantity::Expression(_)))
+    }
+
+    /// The outputs and the terms of the expression outputs.
+    fn all_quantities(&self) -> impl Iterator<Item = &Quantity> {
         self.quantities
             .iter()
-            .all(|q| matches!(q, Quantity::State(_)))
+            .chain(self.expressions.iter().flat_map(|e| e.terms.iter()))
     }
 
     /// Whether outputs `0..n` are the `n` memristor states in device order
@@ -304,6 +400,8 @@ impl Probes {
 #[derive(Clone, Debug, Default)]
 pub struct ProbeScratch {
     pub values: Vec<f64>,
+    /// Term values of one expression output.
+    terms: Vec<f64>,
     phi: Vec<f64>,
     /// Per node: net current leaving through devices and current sources.
     leaving: Vec<f64>,
@@ -329,8 +427,7 @@ impl MemoryRhs {
             self.node_potentials(&mut scratch.phi);
         }
         let needs_constraints = probes
-            .quantities
-            .iter()
+            .all_quantities()
             .any(|q| matches!(q, Quantity::ConstraintCurrent(_)));
         if needs_constraints {
             self.constraint_currents(net, scratch);
@@ -355,22 +452,35 @@ impl MemoryRhs {
             let e = &net.edges[k];
             phi[e.tail] - phi[e.head] + self.s[k]
         };
+        let value = |q: Quantity| match q {
+            Quantity::State(d) => native[d],
+            Quantity::Resistance(d) => {
+                let v = device_voltage(self.state_edge[d]);
+                match self.law.conductance(d, w[d], v) {
+                    Ok(g) => 1.0 / g,
+                    Err(_) => f64::NAN,
+                }
+            }
+            Quantity::Voltage(a, b) => node(a) - node(b),
+            Quantity::EdgeCurrent(k, sign) => sign * self.current[k],
+            Quantity::Power(k) => device_voltage(k) * self.current[k],
+            Quantity::ConstraintCurrent(c) => scratch.constraint_current[c],
+            // Expressions hold no expressions (see `Probes::expression`).
+            Quantity::Expression(_) => f64::NAN,
+        };
+        let mut terms = std::mem::take(&mut scratch.terms);
         for (o, q) in values.iter_mut().zip(&probes.quantities) {
             *o = match *q {
-                Quantity::State(d) => native[d],
-                Quantity::Resistance(d) => {
-                    let v = device_voltage(self.state_edge[d]);
-                    match self.law.conductance(d, w[d], v) {
-                        Ok(g) => 1.0 / g,
-                        Err(_) => f64::NAN,
-                    }
+                Quantity::Expression(x) => {
+                    let e = &probes.expressions[x];
+                    terms.clear();
+                    terms.extend(e.terms.iter().map(|&t| value(t)));
+                    eval(&e.expr, &terms)
                 }
-                Quantity::Voltage(a, b) => node(a) - node(b),
-                Quantity::EdgeCurrent(k, sign) => sign * self.current[k],
-                Quantity::Power(k) => device_voltage(k) * self.current[k],
-                Quantity::ConstraintCurrent(c) => scratch.constraint_current[c],
+                q => value(q),
             };
         }
+        scratch.terms = terms;
         scratch.values = values;
         Ok(())
     }
