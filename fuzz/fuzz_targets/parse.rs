@@ -1,7 +1,8 @@
 //! Fuzz parse + elaborate: any bytes (any encoding) must give a circuit or
-//! a diagnostic, never a panic, hang or stack overflow. The same bytes are
-//! also read as a two-column table file (Xyce PEM's `fxpdata=`), the other
-//! text input a netlist can point at.
+//! a diagnostic, never a panic, hang or stack overflow; a circuit's output
+//! cards are resolved against its network. The same bytes are also read as
+//! a two-column table file (Xyce PEM's `fxpdata=`), the other text input a
+//! netlist can point at.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,8 +10,18 @@ use memnet_spice::{DataTable, ImportOptions, decode::decode, import_str};
 
 fuzz_target!(|data: &[u8]| {
     let (text, _) = decode(data.to_vec());
-    if let Err(d) = import_str(&text, "fuzz.cir", &ImportOptions::default()) {
-        let _ = d.render();
+    match import_str(&text, "fuzz.cir", &ImportOptions::default()) {
+        Err(d) => {
+            let _ = d.render();
+        }
+        // The output cards (`.print {expr}` ...) resolve against the network.
+        Ok(c) => {
+            if let Ok(net) = memnet_graph::Network::from_circuit(&c) {
+                for card in &c.outputs {
+                    let _ = memnet_solver::Probes::parse(&net, &card.items);
+                }
+            }
+        }
     }
     if let Ok(t) = DataTable::parse("fuzz.csv", &text) {
         assert!(t.points.len() >= 2);

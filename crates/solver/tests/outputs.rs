@@ -205,3 +205,51 @@ fn powers_balance_on_random_circuits() {
     }
     assert!(checked >= 16, "{checked} circuits checked");
 }
+
+/// Output names a user can write (`.print`, `--save`), mutated: a set of
+/// outputs or an error naming the item, never a panic.
+#[test]
+fn output_names_never_panic() {
+    let d = random_deck(3);
+    let circuit = memnet_spice::import_str(&d.text, "t.cir", &Default::default()).unwrap();
+    let net = Network::from_circuit(&circuit).unwrap();
+    let seeds = [
+        "v(n1)",
+        "v(n1,n2)",
+        "i(vt2)",
+        "p(x0)",
+        "n(x0_x)",
+        "{v(n1)-v(n2)*2}",
+        "{abs(i(vt2))/max(1,p(r1))}",
+        "{v(n1) ? i(vt2) : 0}",
+        "states",
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let alphabet: Vec<char> = "(){},:_!vinpx0123 +-*/?".chars().collect();
+    let (mut ok, mut errors) = (0, 0);
+    for _ in 0..3000 {
+        let mut s: Vec<char> = seeds[rng.random_range(0..seeds.len())].chars().collect();
+        for _ in 0..rng.random_range(0..4) {
+            let k = rng.random_range(0..=s.len());
+            match rng.random_range(0..3) {
+                0 if k < s.len() => {
+                    s.remove(k);
+                }
+                1 => s.insert(k, alphabet[rng.random_range(0..alphabet.len())]),
+                _ => s.truncate(k),
+            }
+        }
+        let item: String = s.into_iter().collect();
+        match Probes::parse(&net, std::slice::from_ref(&item)) {
+            Ok(p) => {
+                assert!(!p.is_empty());
+                ok += 1;
+            }
+            Err(e) => {
+                assert!(!e.is_empty());
+                errors += 1;
+            }
+        }
+    }
+    assert!(ok > 100 && errors > 100, "ok {ok}, errors {errors}");
+}
