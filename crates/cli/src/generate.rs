@@ -157,7 +157,8 @@ pub struct Args {
     #[arg(long, value_name = "LAW")]
     pub law: Option<String>,
     /// A parameter of --law, `NAME=VALUE` (comma-separated or repeated),
-    /// e.g. `ron=100,roff=16k,p=2,x0=0.3`; the rest keep the law's defaults.
+    /// e.g. `ron=100,roff=16k,p=2,rinit=5k` for hp; the rest keep the
+    /// law's defaults (docs/device-laws.md lists each law's names).
     #[arg(long = "law-param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub law_params: Vec<String>,
     /// A word option of --law, `NAME=WORD`, e.g. `window=biolek` (hp),

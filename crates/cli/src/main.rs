@@ -39,7 +39,7 @@ enum Command {
     Import(import::Args),
     /// Write a generated network (grid, random graph, ...) as a netlist or CSV edge list.
     Generate(generate::Args),
-    /// Integrate the memory equation and write the trajectory w(t).
+    /// Integrate the memory dynamics and write states, node voltages and source currents.
     Simulate(simulate::Args),
     /// Counts, conservation laws, symmetries, Jacobian spectra and Lyapunov functionals.
     Analyze(analyze::Args),

@@ -70,13 +70,19 @@ pub struct StepArgs {
     pub sample_dt: Option<f64>,
 }
 
-/// Integrate dw/dt = alpha w - (1/beta)(I + xi Omega W)^{-1} Omega S and write w(t).
+/// Integrate the memory dynamics and write states, node voltages and source currents.
+///
+/// The dynamics are dw/dt = alpha w - (1/beta)(I + xi Omega W)^{-1} Omega S
+/// for memnet's linear law, or each device's own law (Xyce levels 2-4,
+/// XSPICE, memnet's `law=` models; docs/device-laws.md).
 ///
 /// Samples are written as they are produced, so an interrupted run leaves a
 /// valid file holding every sample so far. The output format follows the
-/// extension of --out: `.csv` (header `time,<memristor names>`), `.npy`
+/// extension of --out: `.csv` (header `time,<output names>`), `.npy`
 /// (float64 matrix, first column time, names in a sidecar `.json`) or
-/// `.raw` (ngspice binary raw file, readable by ngspice's `load`).
+/// `.raw` (ngspice binary raw file, readable by ngspice's `load`). The
+/// outputs are every state, `v(node)` and `i(vsource)` unless the netlist's
+/// `.save`/`.print`/`.probe` or --save choose (docs/engine.md, "Outputs").
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Netlist or graph file (.csv, .mtx).
@@ -92,8 +98,9 @@ pub struct Args {
     /// Outputs to write, comma-separated or repeated, replacing the
     /// netlist's `.save`/`.print`/`.probe`: `v(node)`, `v(a,b)`,
     /// `i(vsource)` (ngspice's sign), `i(device)`, `p(device)`, a
-    /// memristor's name (its state), Xyce's `n(dev_x)`/`n(dev:r)`, or
-    /// `states`, `v`, `i`, `all`. Default: the netlist's cards, else all.
+    /// memristor's name (its state), Xyce's `n(dev_x)`/`n(dev:r)`,
+    /// `{expr}` of these, or `states`, `v`, `i`, `all`. Default: the
+    /// netlist's cards, else all.
     #[arg(long, value_name = "LIST")]
     pub save: Vec<String>,
     /// Print the run summary as JSON.
