@@ -905,6 +905,24 @@ fn pem_table_files_are_read_beside_the_netlist_and_bad_ones_are_located() {
     let want = 1.0 - 0.9 * (-1000.0 * g * 10e-6).exp();
     let got = rows.last().unwrap()[0];
     assert!((got - want).abs() < 1e-8, "{got} vs {want}");
+
+    // Without xo the state starts at Xyce's operating point: 1 for a
+    // device forward-biased at t = 0, 0 for one reverse-biased.
+    std::fs::write(
+        &deck,
+        "pem\nv1 a 0 0.8\nymemristor mr1 a 0 pm\nymemristor mr2 0 a pm\n\
+         .model pm memristor level=4 fxpdata=fp.csv fxmdata=fm.csv vp=0.7 c1=1000 d1=9.87\n\
+         .tran 1u 10u\n.end\n",
+    )
+    .unwrap();
+    ok(&[
+        "simulate",
+        deck.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    let (_, _, rows) = read_csv(&csv);
+    assert_eq!(rows[0], [1.0, 0.0]);
 }
 
 #[test]

@@ -271,6 +271,26 @@ impl MemoryRhs {
             .collect()
     }
 
+    /// The initial state with the operating-point rules of the laws that
+    /// have one ([`DeviceLaw::initial_state_at_bias`]): one solve at t = 0
+    /// from the default initial state gives each such device its voltage.
+    pub fn initial_state_at_operating_point(&mut self) -> Result<Vec<f64>, SolveError> {
+        let mut w = self.initial_state();
+        if !(0..w.len()).any(|d| self.law.initial_state_at_bias(d, 0.0).is_some()) {
+            return Ok(w);
+        }
+        // Such laws are not linear in v, so the solve is Newton's and
+        // leaves every device's voltage in `v_dev`.
+        self.solve_currents(0.0, &w)?;
+        for (d, x) in w.iter_mut().enumerate() {
+            let v = self.v_dev[d];
+            if let Some(x0) = self.law.initial_state_at_bias(d, v) {
+                *x = self.law.internal_state(d, x0);
+            }
+        }
+        Ok(w)
+    }
+
     /// The laws of the memristors.
     pub fn laws(&self) -> &Laws {
         &self.law

@@ -168,7 +168,7 @@ pub fn simulate_outputs(
     let stepper = opts.stepper()?;
     rhs.set_sticky(opts.bounds == Bounds::Sticky);
     rhs.set_clamp_resistance(true);
-    let mut w = rhs.initial_state();
+    let mut w = rhs.initial_state_at_operating_point()?;
     let mut monitor = ChargeMonitor::new(&rhs, &w);
     let plain = probes.is_plain_states(n) && !rhs.laws().any_transformed();
     let mut samples = 0u64;

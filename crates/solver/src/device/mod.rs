@@ -160,6 +160,14 @@ pub trait DeviceLaw {
     fn internal_state(&self, _d: usize, native: f64) -> f64 {
         native
     }
+
+    /// For a law whose initial state depends on the operating point at
+    /// t = 0 (Xyce's PEM without `xo`): the initial state of device `d`
+    /// when the solve at its default initial state puts voltage `v` across
+    /// it. `None`: the initial state is fixed.
+    fn initial_state_at_bias(&self, _d: usize, _v: f64) -> Option<f64> {
+        None
+    }
 }
 
 /// Where a device's parameters live: which law, and its index there.
@@ -475,5 +483,9 @@ impl DeviceLaw for Laws {
 
     fn internal_state(&self, d: usize, native: f64) -> f64 {
         dispatch!(self, d, law, j => law.internal_state(j, native))
+    }
+
+    fn initial_state_at_bias(&self, d: usize, v: f64) -> Option<f64> {
+        dispatch!(self, d, law, j => law.initial_state_at_bias(j, v))
     }
 }

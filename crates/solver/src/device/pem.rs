@@ -127,6 +127,9 @@ pub struct PemDevice {
     pub c1: f64,
     pub c2: f64,
     pub x0: f64,
+    /// Whether `xo` was given; if not, Xyce's operating point sets x(0) =
+    /// 1 for a device forward-biased at t = 0, else 0.
+    pub x0_given: bool,
     pub fp: u32,
     pub fm: u32,
 }
@@ -216,6 +219,7 @@ impl PemLaw {
             c1: get("c1"),
             c2: get("c2"),
             x0: get("xo"),
+            x0_given: given.iter().any(|(n, _)| *n == "xo"),
             fp,
             fm,
         });
@@ -261,6 +265,11 @@ impl DeviceLaw for PemLaw {
     /// Xyce does not bound x; the table cut-offs stop it.
     fn state_bounds(&self, _d: usize) -> (f64, f64) {
         (f64::NEG_INFINITY, f64::INFINITY)
+    }
+
+    /// Xyce's DC operating point without `xo`: x = 1 when V+ > V-, else 0.
+    fn initial_state_at_bias(&self, d: usize, v: f64) -> Option<f64> {
+        (!self.devices[d].x0_given).then_some(if v > 0.0 { 1.0 } else { 0.0 })
     }
 
     #[inline]
