@@ -50,10 +50,14 @@ fn min_time(repeat: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Du
 }
 
 /// max over devices and times of |traj - exact|, exact solved at traj's times.
-fn error_against_exact(netlist: &Path, traj: &Trajectory) -> Result<f64> {
+fn network(netlist: &Path) -> Result<Network> {
     let circuit =
         import_file(netlist, &ImportOptions::default()).map_err(|d| anyhow::anyhow!(d.render()))?;
-    let net = Network::from_circuit(&circuit).map_err(|e| anyhow::anyhow!(e.render()))?;
+    Network::from_circuit(&circuit).map_err(|e| anyhow::anyhow!(e.render()))
+}
+
+fn error_against_exact(netlist: &Path, traj: &Trajectory) -> Result<f64> {
+    let net = network(netlist)?;
     let names = memnet_solver::memristor_names(&net);
     let mut rhs = MemoryRhs::new(&net, net.tran_times(T_END))?;
     let mut exact = ExactSolver::new(&mut rhs)?;
@@ -113,9 +117,7 @@ fn instance_name(name: &str) -> String {
 /// traj's times (for laws without an exact method; the interpolation adds
 /// at most 1e-8 |x''| / 8).
 fn error_against_tight_run(netlist: &Path, traj: &Trajectory) -> Result<f64> {
-    let circuit =
-        import_file(netlist, &ImportOptions::default()).map_err(|d| anyhow::anyhow!(d.render()))?;
-    let net = Network::from_circuit(&circuit).map_err(|e| anyhow::anyhow!(e.render()))?;
+    let net = network(netlist)?;
     let opts = memnet_solver::SimOptions {
         t_end: T_END,
         method: memnet_solver::Method::Dopri5,
@@ -299,6 +301,12 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
                 .arg("--out")
                 .arg(&csv))
         })?;
+        // The Biolek law has no exact method: a tight run is its reference.
+        let error = if name.starts_with("biolek") {
+            error_against_tight_run
+        } else {
+            error_against_exact
+        };
         let ng_traj = memnet_crosscheck::raw_trajectory(&raw)?;
         let mn_traj = read_csv(&csv)?;
         rows.push(Row {
@@ -306,16 +314,8 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
             devices: mn_traj.names.len(),
             ngspice,
             memnet: memnet_time,
-            ngspice_err: if name.starts_with("biolek") {
-                error_against_tight_run(&netlist, &ng_traj)?
-            } else {
-                error_against_exact(&netlist, &ng_traj)?
-            },
-            memnet_err: if name.starts_with("biolek") {
-                error_against_tight_run(&netlist, &mn_traj)?
-            } else {
-                error_against_exact(&netlist, &mn_traj)?
-            },
+            ngspice_err: error(&netlist, &ng_traj)?,
+            memnet_err: error(&netlist, &mn_traj)?,
         });
     }
     print_table(&rows, &dir);

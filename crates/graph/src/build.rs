@@ -85,9 +85,13 @@ impl From<&LinearLaw> for MemristorParams {
     }
 }
 
-/// Xyce's random-telegraph-noise switches (levels 2 and 3): stochastic,
-/// not simulated.
-const XYCE_NOISE_SWITCHES: &[&str] = &["resnoise", "xnoise"];
+/// Whether a Xyce memristor turns on random telegraph noise (`RESNOISE`,
+/// `XNOISE` of levels 2 and 3): stochastic, not simulated.
+fn xyce_noisy(m: &Memristor) -> bool {
+    ["resnoise", "xnoise"]
+        .iter()
+        .any(|k| m.params.get(*k).is_some_and(|v| *v != 0.0))
+}
 
 /// Parameters Xyce declares but whose values do not change the law memnet
 /// integrates while the noise switches are off (and level 3's unused
@@ -116,18 +120,13 @@ const XYCE_INERT: &[&str] = &[
 pub fn native_law(m: &Memristor) -> Option<&str> {
     match &m.dialect {
         MemristorDialect::Xspice { .. } => Some("xspice"),
-        MemristorDialect::Xyce { level, .. } => {
-            let noisy = XYCE_NOISE_SWITCHES
-                .iter()
-                .any(|k| m.params.get(*k).is_some_and(|v| *v != 0.0));
-            match level {
-                _ if noisy => None,
-                2 => Some("xyce-team"),
-                3 => Some("yakopcic"),
-                4 => Some("pem"),
-                _ => None,
-            }
-        }
+        MemristorDialect::Xyce { level, .. } => match level {
+            _ if xyce_noisy(m) => None,
+            2 => Some("xyce-team"),
+            3 => Some("yakopcic"),
+            4 => Some("pem"),
+            _ => None,
+        },
         MemristorDialect::Native { law, .. } => Some(law),
         _ => None,
     }
@@ -164,10 +163,7 @@ fn native_spec(e: &Element, m: &Memristor, law: &str) -> LawSpec {
 fn unsimulable_memristor(m: &Memristor) -> String {
     match &m.dialect {
         MemristorDialect::Xyce { model, level } => {
-            if XYCE_NOISE_SWITCHES
-                .iter()
-                .any(|k| m.params.get(*k).is_some_and(|v| *v != 0.0))
-            {
+            if xyce_noisy(m) {
                 format!(
                     "Xyce memristor model `{model}` turns on random telegraph noise \
                      (RESNOISE/XNOISE): a stochastic law memnet does not simulate"

@@ -187,29 +187,25 @@ fn joglekar_state_returns_after_a_strong_symmetric_drive() {
     }
 }
 
+/// The model card of Xyce's TEAM regression netlist
+/// (`memristorTEAM_test.cir`), SI units.
+const XYCE_TEAM_SET: [(&str, f64); 9] = [
+    ("ron", 50.0),
+    ("roff", 1000.0),
+    ("koff", 1.46e-18),
+    ("kon", -4.68e-22),
+    ("alphaoff", 10.0),
+    ("alphaon", 10.0),
+    ("ioff", 115e-6),
+    ("ion", -8.9e-6),
+    ("wc", 1e-12),
+];
+
 /// The regression set of Xyce's TEAM netlist in SI units (E7).
 fn team_e7(iv: IvRelation) -> TeamLaw {
-    let dev = TeamDevice::from_params(
-        &[
-            ("ron", 50.0),
-            ("roff", 1000.0),
-            ("koff", 1.46e-18),
-            ("kon", -4.68e-22),
-            ("alphaoff", 10.0),
-            ("alphaon", 10.0),
-            ("ioff", 115e-6),
-            ("ion", -8.9e-6),
-            ("xon", 0.0),
-            ("xoff", 3e-9),
-            ("aon", 0.0),
-            ("aoff", 3e-9),
-            ("wc", 1e-12),
-        ],
-        Control::Current,
-        iv,
-        true,
-    )
-    .unwrap();
+    let mut params = XYCE_TEAM_SET.to_vec();
+    params.extend([("xon", 0.0), ("xoff", 3e-9), ("aon", 0.0), ("aoff", 3e-9)]);
+    let dev = TeamDevice::from_params(&params, Control::Current, iv, true).unwrap();
     TeamLaw { devices: vec![dev] }
 }
 
@@ -230,20 +226,9 @@ fn team_e7_linear_and_exponential_resistance() {
 /// kon s (0/ion - 1)^3 = +8e-13 m/s.
 #[test]
 fn xyce_team_e10() {
-    let dev = XyceTeamDevice::from_params(&[
-        ("ron", 50.0),
-        ("roff", 1000.0),
-        ("koff", 1.46e-18),
-        ("kon", -4.68e-22),
-        ("alphaoff", 10.0),
-        ("alphaon", 10.0),
-        ("wc", 1e-12),
-        ("ioff", 115e-6),
-        ("ion", -8.9e-6),
-        ("xscaling", 1e9),
-        ("wt", 4.0),
-    ])
-    .unwrap();
+    let mut params = XYCE_TEAM_SET.to_vec();
+    params.extend([("xscaling", 1e9), ("wt", 4.0)]);
+    let dev = XyceTeamDevice::from_params(&params).unwrap();
     let law = XyceTeamLaw { devices: vec![dev] };
     let (x, i) = dc(&law, 0.1, 10e-3, 1.0);
     close(x, 0.1355861808, "E10 x (nm)");

@@ -1044,12 +1044,7 @@ impl<'d> Elab<'d, '_> {
             }
         }
         if level == 4 {
-            // Xyce's defaults name files that a netlist rarely ships.
-            for (k, default) in [("fxpdata", "filep.dat"), ("fxmdata", "filem.dat")] {
-                if !m.words.contains_key(k) {
-                    tables.push((k.to_string(), self.data_table(&m, k, default)?));
-                }
-            }
+            self.default_pem_tables(&m, &mut tables)?;
         }
         Ok(ElementKind::Memristor(Memristor {
             dialect: MemristorDialect::Xyce {
@@ -1090,11 +1085,7 @@ impl<'d> Elab<'d, '_> {
             }
         }
         if law == "pem" {
-            for (k, default) in [("fxpdata", "filep.dat"), ("fxmdata", "filem.dat")] {
-                if !m.words.contains_key(k) {
-                    tables.push((k.to_string(), self.data_table(m, k, default)?));
-                }
-            }
+            self.default_pem_tables(m, &mut tables)?;
         }
         Ok(ElementKind::Memristor(Memristor {
             dialect: MemristorDialect::Native {
@@ -1105,6 +1096,21 @@ impl<'d> Elab<'d, '_> {
             params: all,
             tables,
         }))
+    }
+
+    /// The PEM tables model `m` does not name: Xyce's defaults
+    /// (`filep.dat`, `filem.dat`), which a netlist rarely ships.
+    fn default_pem_tables(
+        &mut self,
+        m: &Model,
+        tables: &mut Vec<(String, Arc<DataTable>)>,
+    ) -> Result<(), Diagnostic> {
+        for (k, default) in [("fxpdata", "filep.dat"), ("fxmdata", "filem.dat")] {
+            if !m.words.contains_key(k) {
+                tables.push((k.to_string(), self.data_table(m, k, default)?));
+            }
+        }
+        Ok(())
     }
 
     /// The table file `word` named by parameter `key` of model `m`, read

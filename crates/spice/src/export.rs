@@ -11,10 +11,11 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use crate::circuit::{
-    Analysis, Circuit, Element, ElementKind, GROUND, Loc, Memristor, MemristorDialect, Source,
-    TranTimes, Waveform,
+    Analysis, Circuit, DataTable, Element, ElementKind, GROUND, Loc, Memristor, MemristorDialect,
+    Source, TranTimes, Waveform,
 };
 
 /// The canonical memristor subcircuit for ngspice (theory.md 1.1-1.2), the
@@ -282,7 +283,7 @@ struct NativeCard<'c> {
     first: &'c Element,
     law: &'c str,
     options: &'c [(String, String)],
-    tables: Vec<(&'c str, String)>,
+    tables: Vec<(&'c str, &'c Arc<DataTable>)>,
     shared: Vec<(&'c str, f64)>,
 }
 
@@ -297,20 +298,17 @@ impl<'c> NativeModels<'c> {
             let MemristorDialect::Native { law, options } = &m.dialect else {
                 continue;
             };
-            // Tables by the absolute path, so the netlist reads them from
-            // wherever it is written.
-            let tables: Vec<(&str, String)> = m
-                .tables
-                .iter()
-                .map(|(key, t)| {
-                    let path = std::fs::canonicalize(&t.path)
-                        .map_or_else(|_| t.path.clone(), |p| p.to_string_lossy().into_owned());
-                    (key.as_str(), path)
-                })
-                .collect();
+            // A model's devices share their tables (one `Arc` per file).
+            let same_tables = |c: &NativeCard<'_>| {
+                c.tables.len() == m.tables.len()
+                    && c.tables
+                        .iter()
+                        .zip(&m.tables)
+                        .all(|((ka, a), (kb, b))| *ka == kb && Arc::ptr_eq(a, b))
+            };
             let j = match cards
                 .iter()
-                .position(|c| c.law == law && c.options == &options[..] && c.tables == tables)
+                .position(|c| c.law == law && c.options == &options[..] && same_tables(c))
             {
                 Some(j) => j,
                 None => {
@@ -319,7 +317,7 @@ impl<'c> NativeModels<'c> {
                         first: el,
                         law,
                         options,
-                        tables,
+                        tables: m.tables.iter().map(|(k, t)| (k.as_str(), t)).collect(),
                         shared: Vec::new(),
                     });
                     members.push(Vec::new());
@@ -369,7 +367,11 @@ impl<'c> NativeModels<'c> {
             for (k, v) in c.options {
                 write!(out, " {k}={v}")?;
             }
-            for (k, path) in &c.tables {
+            for (k, t) in &c.tables {
+                // The absolute path, so the netlist reads the table from
+                // wherever it is written (once per card, not per device).
+                let path = std::fs::canonicalize(&t.path)
+                    .map_or_else(|_| t.path.clone(), |p| p.to_string_lossy().into_owned());
                 write!(out, " {k}=\"{path}\"")?;
             }
             for (k, v) in &c.shared {
