@@ -1239,6 +1239,25 @@ impl<'d> Elab<'d, '_> {
             .iter()
             .find(|u| u.subckt.eq_ignore_ascii_case(subckt));
         let def = self.find_subckt(frame, subckt);
+        if subckt == "memristor"
+            && user.is_none()
+            && let Some((d, _)) = def
+            && !is_memnet_body(d, self.files)
+        {
+            // Never replace a user's own body by memnet's law: that run
+            // would look fine and be wrong.
+            return Err(self.diag(
+                loc,
+                format!(
+                    "instance {name}: subcircuit 'memristor' ({}:{}) has a body of its own, \
+                     not memnet's (fixtures/spice/memristor.lib); memnet does not compile \
+                     behavioural memristor bodies yet and will not replace it by its linear law. \
+                     To simulate memnet's linear law with this subcircuit's parameters, \
+                     pass --memristor-subckt memristor",
+                    d.loc.file, d.loc.line
+                ),
+            ));
+        }
         if subckt == "memristor" || user.is_some() {
             if nodes.len() != 2 {
                 return Err(self.diag(
@@ -1449,4 +1468,58 @@ impl<'d> Elab<'d, '_> {
             tables: Vec::new(),
         }))
     }
+}
+
+/// The element cards of a body, reduced to what they compute: name,
+/// nodes, and the value as parsed (positions, spacing, case and comments
+/// dropped). `None` for a body with anything but capacitors and B sources
+/// (memnet's own body has only those) or with nested definitions.
+fn body_signature(body: &Body, files: &[SourceFile]) -> Option<Vec<String>> {
+    if !body.params.is_empty() || !body.funcs.is_empty() || !body.subckts.is_empty() {
+        return None;
+    }
+    let mut sig = Vec::with_capacity(body.stmts.len());
+    for s in &body.stmts {
+        let parsed;
+        let card = match s {
+            Stmt::Element(c) => &**c,
+            Stmt::Raw(r) => {
+                parsed = parse_raw(files, r, &mut Vec::new()).ok()?;
+                match &parsed {
+                    Stmt::Element(c) => &**c,
+                    _ => return None,
+                }
+            }
+            Stmt::Model(_) | Stmt::Ic(_) => return None,
+        };
+        let value = match &card.spec {
+            Spec::Capacitor(v, ic) => {
+                format!("C {:?} {:?}", v.expr, ic.as_ref().map(|i| &i.expr))
+            }
+            Spec::Behavioral(text) => {
+                let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                format!("B {}", t.to_ascii_lowercase())
+            }
+            _ => return None,
+        };
+        sig.push(format!("{} {:?} {value}", card.name, card.nodes));
+    }
+    Some(sig)
+}
+
+/// Whether a `.subckt memristor` is memnet's own body (the cards of
+/// `fixtures/spice/memristor.lib`, compared as parsed; its `PARAMS:`
+/// defaults may differ). Only then do its instances become memnet's
+/// linear-law device.
+fn is_memnet_body(def: &Subckt, files: &[SourceFile]) -> bool {
+    static OWN: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
+    let own = OWN.get_or_init(|| {
+        let deck = crate::parse_str(crate::export::MEMRISTOR_LIB, "memristor.lib").ok()?;
+        let s = deck.body.subckts.iter().find(|s| s.name == "memristor")?;
+        body_signature(&s.body, &deck.files)
+    });
+    def.pins.len() == 2
+        && own
+            .as_ref()
+            .is_some_and(|own| body_signature(&def.body, files).as_ref() == Some(own))
 }

@@ -599,3 +599,36 @@ fn local_models_initial_conditions_and_devices_flatten_with_the_instance() {
         [("x1.mid".to_string(), 0.25), ("x2.mid".to_string(), 0.25)]
     );
 }
+
+/// A user's own `.subckt memristor` is never replaced by memnet's law: an
+/// instance of it is refused (naming the instance and the definition)
+/// unless the body is memnet's own, or the user asks for memnet's law by
+/// name with --memristor-subckt.
+#[test]
+fn a_users_memristor_body_is_not_silently_replaced() {
+    let own = memnet_spice::export::MEMRISTOR_LIB;
+    let deck = |body: &str| format!("t\n{body}\nV1 a 0 1\nX1 a 0 memristor ron=5\n.end\n");
+    let c = import_str(&deck(own), "own.cir", &ImportOptions::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    assert_eq!(law(el(&c, "x1")).ron, 5.0);
+
+    // One card changed (the window-less law with a different current).
+    let theirs = own.replace("Bm p n I={V(p,n)/", "Bm p n I={2*V(p,n)/");
+    assert_ne!(theirs, own);
+    let e = import_str(&deck(&theirs), "theirs.cir", &ImportOptions::default())
+        .err()
+        .unwrap_or_else(|| panic!("a changed body was replaced by memnet's law"));
+    assert!(e.message.contains("instance x1"), "{}", e.message);
+    assert!(e.message.contains("body of its own"), "{}", e.message);
+    assert!(e.message.contains("theirs.cir:"), "{}", e.message);
+
+    let opts = ImportOptions {
+        memristor_subckts: vec![UserMemristor {
+            subckt: "memristor".into(),
+            param_map: vec![],
+        }],
+    };
+    let c = import_str(&deck(&theirs), "theirs.cir", &opts)
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    assert_eq!(law(el(&c, "x1")).ron, 5.0);
+}
