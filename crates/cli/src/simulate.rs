@@ -402,6 +402,12 @@ fn render_text(s: &Summary) -> String {
         r.samples,
         r.wall_time_s
     );
+    if r.switches_located > 0 {
+        out.push_str(&format!(
+            "switches located (thresholds, window corners, bound hits): {}, {} steps retried to end before one\n",
+            r.switches_located, r.switch_retries
+        ));
+    }
     if r.newton_iterations > 0 {
         out.push_str(&format!(
             "Newton on the node potentials: {} iterations, {:.2} per right-hand side\n",

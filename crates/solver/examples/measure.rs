@@ -2,7 +2,7 @@
 //! dense/sparse crossover, and the exact method vs Dopri5 at the same
 //! accuracy.
 //!
-//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws]`
+//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws|switches]`
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -357,11 +357,145 @@ fn laws() {
     );
 }
 
+/// A rows x cols grid of devices of `model` (a `.model m memristor ...`
+/// card) with initial states spread by a fixed-seed generator, driven by
+/// `source` (an element line from node `in`) through 10 ohm into one
+/// corner, the opposite corner grounded.
+fn driven_grid(rows: usize, cols: usize, model: &str, init: &str, source: &str) -> Network {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let node = |r: usize, c: usize| {
+        if r + 1 == rows && c + 1 == cols {
+            "0".to_string()
+        } else {
+            format!("n{r}_{c}")
+        }
+    };
+    let mut deck = format!("grid\n{source}\nrs in n0_0 10\n{model}\n");
+    let mut k = 0;
+    for r in 0..rows {
+        for c in 0..cols {
+            for (r2, c2) in [(r, c + 1), (r + 1, c)] {
+                if r2 < rows && c2 < cols {
+                    k += 1;
+                    let x0: f64 = rng.random_range(0.2..0.8);
+                    deck.push_str(&format!(
+                        "ymemristor x{k} {} {} m {init}={x0}\n",
+                        node(r, c),
+                        node(r2, c2)
+                    ));
+                }
+            }
+        }
+    }
+    deck.push_str(".end\n");
+    let c = memnet_spice::import_str(&deck, "grid.cir", &Default::default()).unwrap();
+    Network::from_circuit(&c).unwrap()
+}
+
+/// Issue "device laws", engine: what locating switches (thresholds, window
+/// corners, bound hits) buys. Each case runs Dopri5 at rtol = atol-scale
+/// 1e-6 with and without location, against a reference at rtol 1e-11
+/// (located); the error is the largest difference of a final state.
+fn switches() {
+    println!(
+        "## locating switches: Dopri5, error of the final states against rtol 1e-11 (located)"
+    );
+    let team = ".model m memristor law=team ron=100 roff=16k xon=0 xoff=1 kon=-1e-4 koff=1e-4 \
+                alphaon=1 alphaoff=1 ion=-10u ioff=10u wc=0.05 aon=0 aoff=1";
+    let vteam = ".model m memristor law=vteam ron=100 roff=16k xon=0 xoff=1 kon=-10 koff=10 \
+                 alphaon=1 alphaoff=1 von=-0.2 voff=0.2 window=none";
+    let yak = ".model m memristor law=yakopcic a1=0.17 a2=0.17 b=0.05 vp=0.16 vn=0.15 ap=4000 \
+               an=4000 xp=0.3 xn=0.5 alphap=1 alphan=5 eta=1";
+    let xspice = ".model m memristor law=xspice rmin=10 rmax=10000 alpha=0 beta=5e5 vt=0.6";
+    let cases: Vec<(&str, Network, f64)> = vec![
+        (
+            "TEAM 2x2, alpha 1",
+            driven_grid(2, 2, team, "x0", "vin in 0 sin(0 5 1 0)"),
+            3.0,
+        ),
+        (
+            "VTEAM 2x2, no window (bounds)",
+            driven_grid(2, 2, vteam, "x0", "vin in 0 sin(0 2 1 0)"),
+            3.0,
+        ),
+        (
+            "Yakopcic 2x2",
+            driven_grid(2, 2, yak, "xo", "vin in 0 sin(0 1 100 0)"),
+            0.02,
+        ),
+        (
+            "XSPICE 2x2",
+            driven_grid(2, 2, xspice, "rinit", "vin in 0 sin(0 3 1 0)"),
+            3.0,
+        ),
+        (
+            "TEAM 20x20, alpha 1",
+            driven_grid(20, 20, team, "x0", "vin in 0 sin(0 40 1 0)"),
+            2.0,
+        ),
+        (
+            "Yakopcic 20x20",
+            driven_grid(20, 20, yak, "xo", "vin in 0 sin(0 8 100 0)"),
+            0.02,
+        ),
+    ];
+    for (name, net, t_end) in cases {
+        let run = |rtol: f64, locate: bool| {
+            let opts = SimOptions {
+                t_end,
+                method: Method::Dopri5,
+                dt: 0.0,
+                rtol,
+                atol: rtol * 1e-3,
+                locate_switches: locate,
+                ..SimOptions::default()
+            };
+            let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+            let r = simulate(&net, &opts, &mut samples, &mut |_| {});
+            r.map(|r| (samples.pop().map(|s| s.1).unwrap_or_default(), r))
+        };
+        let reference = match run(1e-11, true) {
+            Ok((w, _)) => w,
+            Err(e) => {
+                println!("{name}: reference failed: {e}");
+                continue;
+            }
+        };
+        for (rtol, locate) in [
+            (1e-6, false),
+            (1e-8, false),
+            (1e-10, false),
+            (1e-6, true),
+            (1e-8, true),
+        ] {
+            match run(rtol, locate) {
+                Ok((w, r)) => {
+                    let err = w
+                        .iter()
+                        .zip(&reference)
+                        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+                        .fold(0.0, f64::max);
+                    println!(
+                        "{name:30} rtol {rtol:.0e} locate={locate:5}: error {err:.1e}, {} steps, \
+                         {} rejected, {} retried, {} evaluations, {:.3} s",
+                        r.steps, r.rejected_steps, r.switch_retries, r.rhs_evals, r.wall_time_s
+                    );
+                }
+                Err(e) => println!("{name:30} rtol {rtol:.0e} locate={locate:5}: failed: {e}"),
+            }
+        }
+    }
+}
+
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let run = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     if run("laws") {
         laws();
+    }
+    if run("switches") {
+        switches();
     }
     if run("overhead") {
         overhead();

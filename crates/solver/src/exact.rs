@@ -419,6 +419,8 @@ pub(crate) fn simulate_exact(
         factor_nnz,
         steps: samples.saturating_sub(1),
         rejected_steps: 0,
+        switches_located: 0,
+        switch_retries: 0,
         rhs_evals: iterations,
         factorizations: rhs.factorizations() - f_before,
         newton_iterations: 0,

@@ -610,6 +610,36 @@ impl MemoryRhs {
         Ok(())
     }
 
+    /// Switching functions per device: its law's ([`DeviceLaw::switches`],
+    /// padded to the most any law present has) and its two bounds.
+    pub fn switches_per_device(&self) -> usize {
+        self.law.switch_count() + 2
+    }
+
+    /// The switching functions of every device at the state `w` of the
+    /// last solve, [`MemoryRhs::switches_per_device`] each: the law's, then
+    /// w - lo and w - hi of its bounds, relative to the bounds' span (1
+    /// for an infinite bound).
+    pub fn switches(&self, w: &[f64], out: &mut [f64]) {
+        let per = self.switches_per_device();
+        let g = self.nodal.conductances();
+        for (d, (gs, &x)) in out.chunks_exact_mut(per).zip(w).enumerate() {
+            let k = self.state_edge[d];
+            let i = self.current[k];
+            let v = if self.nonlinear {
+                self.v_dev[d]
+            } else {
+                i / g[k]
+            };
+            let (law, bounds) = gs.split_at_mut(per - 2);
+            self.law.switches(d, x, v, i, law);
+            let (lo, hi) = self.law.state_bounds(d);
+            let span = if (hi - lo).is_finite() { hi - lo } else { 1.0 };
+            bounds[0] = if lo.is_finite() { (x - lo) / span } else { 1.0 };
+            bounds[1] = if hi.is_finite() { (x - hi) / span } else { 1.0 };
+        }
+    }
+
     /// x = R_on i per memristor (volts) at (t, w): theory.md 3.2,
     /// x = (I + xi Omega W)^{-1} Omega S for uniform parameters.
     pub fn memristor_x(&mut self, t: f64, w: &[f64], x: &mut [f64]) -> Result<(), SolveError> {

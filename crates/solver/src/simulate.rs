@@ -22,6 +22,9 @@ pub(crate) struct Bounded<'a> {
     /// Where samples go, when this run writes them (see
     /// [`OdeSystem::observe_sample`]).
     pub out: Option<Outputs<'a>>,
+    /// Locate the switches of the laws and the bound hits
+    /// ([`OdeSystem::switches`]).
+    pub locate_switches: bool,
 }
 
 /// A run's sample writer: the outputs, their sink and scratch.
@@ -71,6 +74,18 @@ impl OdeSystem for Bounded<'_> {
 
     fn next_breakpoint(&self, t: f64) -> Option<f64> {
         self.rhs.source_breakpoint(t)
+    }
+
+    fn switch_count(&self) -> usize {
+        if self.locate_switches {
+            self.rhs.n_memristors() * self.rhs.switches_per_device()
+        } else {
+            0
+        }
+    }
+
+    fn switches(&self, y: &[f64], g: &mut [f64]) {
+        self.rhs.switches(y, g);
     }
 
     fn after_step(&mut self, t_old: f64, y_old: &[f64], t_new: f64, y: &mut [f64]) -> bool {
@@ -183,6 +198,7 @@ pub fn simulate_outputs(
             native: vec![0.0; n],
             scratch: ProbeScratch::default(),
         }),
+        locate_switches: opts.locate_switches,
     };
     bounded.check_initial(0.0, &w);
     let sampling = opts.sampling();
@@ -220,6 +236,8 @@ pub fn simulate_outputs(
         factor_nnz,
         steps: stats.steps,
         rejected_steps: stats.rejected_steps,
+        switches_located: stats.switches_located,
+        switch_retries: stats.switch_retries,
         rhs_evals: stats.rhs_evals,
         factorizations: rhs.factorizations(),
         newton_iterations: rhs.newton_iterations(),

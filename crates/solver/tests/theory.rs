@@ -27,6 +27,7 @@ fn opts(method: Method, t_end: f64, sample_dt: Option<f64>) -> SimOptions {
         bounds: Bounds::Clip,
         sample_dt,
         ordering: Ordering::Amd,
+        locate_switches: true,
     }
 }
 

@@ -256,6 +256,19 @@ impl DeviceLaw for HpLaw {
         }
     }
 
+    /// Biolek's window turns with the sign of the current (scaled by
+    /// roff: the voltage that current would drop across the device off).
+    fn switch_count(&self) -> usize {
+        1
+    }
+
+    fn switches(&self, d: usize, _s: f64, _v: f64, i: f64, out: &mut [f64]) {
+        let dev = &self.devices[d];
+        if matches!(dev.window, Window::Biolek { .. }) {
+            out[0] = i * dev.roff;
+        }
+    }
+
     fn state_name(&self) -> &'static str {
         "x"
     }

@@ -87,6 +87,15 @@ pub(crate) fn biolek_window(x: f64, u: f64, p: f64) -> f64 {
     1.0 - (d * d).powf(p)
 }
 
+/// How far `u` is past `threshold`, in units of the threshold's magnitude
+/// (of 1 when it is 0): a switching function on the scale
+/// [`DeviceLaw::switches`] asks for.
+#[inline]
+pub(crate) fn past(u: f64, threshold: f64) -> f64 {
+    let s = threshold.abs();
+    (u - threshold) / if s > 0.0 { s } else { 1.0 }
+}
+
 /// The logistic function 1 / (1 + e^{-s}) without overflow.
 #[inline]
 pub(crate) fn logistic(s: f64) -> f64 {
@@ -168,6 +177,21 @@ pub trait DeviceLaw {
     fn initial_state_at_bias(&self, _d: usize, _v: f64) -> Option<f64> {
         None
     }
+
+    /// Number of switching functions per device: the kinks of the law
+    /// (thresholds in v or i, dead bands, window corners in x) where its
+    /// state rate is not smooth. 0: smooth. The bounds of
+    /// [`DeviceLaw::state_bounds`] are not counted (the engine adds them).
+    fn switch_count(&self) -> usize {
+        0
+    }
+
+    /// Device `d`'s switching functions at state `x`, branch voltage `v`
+    /// and current `i` into `out[..switch_count()]`: the rate is smooth
+    /// while none changes sign. Each is scaled to its law's natural unit
+    /// (a threshold's magnitude, see [`past`]), so that a value within
+    /// [`crate::ode::SWITCH_DEAD`] of 0 is round-off, on the switch.
+    fn switches(&self, _d: usize, _x: f64, _v: f64, _i: f64, _out: &mut [f64]) {}
 }
 
 /// Where a device's parameters live: which law, and its index there.
@@ -487,5 +511,37 @@ impl DeviceLaw for Laws {
 
     fn initial_state_at_bias(&self, d: usize, v: f64) -> Option<f64> {
         dispatch!(self, d, law, j => law.initial_state_at_bias(j, v))
+    }
+
+    /// The most switching functions of any law present.
+    fn switch_count(&self) -> usize {
+        let present = [
+            (self.linear.is_empty(), self.linear.switch_count()),
+            (self.hp.is_empty(), self.hp.switch_count()),
+            (self.team.is_empty(), self.team.switch_count()),
+            (self.threshold.is_empty(), self.threshold.switch_count()),
+            (self.mmss.is_empty(), self.mmss.switch_count()),
+            (self.yakopcic.is_empty(), self.yakopcic.switch_count()),
+            (self.nlid.is_empty(), self.nlid.switch_count()),
+            (self.xyce_team.is_empty(), self.xyce_team.switch_count()),
+            (self.pem.is_empty(), self.pem.switch_count()),
+        ];
+        present
+            .iter()
+            .filter(|(empty, _)| !empty)
+            .map(|&(_, k)| k)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Device `d`'s switching functions; slots its law does not use hold 1
+    /// (no sign change).
+    #[inline]
+    fn switches(&self, d: usize, x: f64, v: f64, i: f64, out: &mut [f64]) {
+        out.iter_mut().for_each(|g| *g = 1.0);
+        dispatch!(self, d, law, j => {
+            let k = law.switch_count().min(out.len());
+            law.switches(j, x, v, i, &mut out[..k])
+        })
     }
 }

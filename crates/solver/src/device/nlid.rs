@@ -230,6 +230,18 @@ impl DeviceLaw for NonlinearDriftLaw {
         dev.a * dev.v_pow(v) * f
     }
 
+    /// The threshold |v| = threshold (at v = 0 when there is none, where
+    /// the Biolek window and |v|^q turn).
+    fn switch_count(&self) -> usize {
+        2
+    }
+
+    fn switches(&self, d: usize, _w: f64, v: f64, _i: f64, out: &mut [f64]) {
+        let th = self.devices[d].threshold;
+        out[0] = super::past(v, th);
+        out[1] = super::past(v, -th);
+    }
+
     fn state_name(&self) -> &'static str {
         "w"
     }

@@ -295,6 +295,18 @@ impl DeviceLaw for PemLaw {
             dev.c2 * g * self.f_minus(d, x)
         }
     }
+
+    /// The thresholds vp and vn. (The corners of the interpolated tables
+    /// are not located.)
+    fn switch_count(&self) -> usize {
+        2
+    }
+
+    fn switches(&self, d: usize, _x: f64, v: f64, _i: f64, out: &mut [f64]) {
+        let dev = &self.devices[d];
+        out[0] = super::past(v, dev.vp);
+        out[1] = super::past(v, dev.vn);
+    }
 }
 
 #[cfg(test)]

@@ -315,4 +315,19 @@ impl DeviceLaw for TeamLaw {
             0.0
         }
     }
+
+    /// The thresholds u_off and u_on of the controlling quantity.
+    fn switch_count(&self) -> usize {
+        2
+    }
+
+    fn switches(&self, d: usize, _x: f64, v: f64, i: f64, out: &mut [f64]) {
+        let dev = &self.devices[d];
+        let u = match dev.control {
+            Control::Current => i,
+            Control::Voltage => v,
+        };
+        out[0] = super::past(u, dev.u_off);
+        out[1] = super::past(u, dev.u_on);
+    }
 }

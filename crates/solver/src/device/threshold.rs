@@ -155,6 +155,17 @@ impl DeviceLaw for ThresholdLaw {
         }
     }
 
+    /// The corners of f1 at v = +-vt.
+    fn switch_count(&self) -> usize {
+        2
+    }
+
+    fn switches(&self, d: usize, _r: f64, v: f64, _i: f64, out: &mut [f64]) {
+        let vt = self.devices[d].vt;
+        out[0] = super::past(v, vt);
+        out[1] = super::past(v, -vt);
+    }
+
     fn state_name(&self) -> &'static str {
         "R"
     }

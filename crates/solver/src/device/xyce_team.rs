@@ -363,4 +363,15 @@ impl DeviceLaw for XyceTeamLaw {
         }
         rate * dev.window(x, i)
     }
+
+    /// The current thresholds i_off and i_on.
+    fn switch_count(&self) -> usize {
+        2
+    }
+
+    fn switches(&self, d: usize, _x: f64, _v: f64, i: f64, out: &mut [f64]) {
+        let dev = &self.devices[d];
+        out[0] = super::past(i, dev.i_off);
+        out[1] = super::past(i, dev.i_on);
+    }
 }

@@ -257,4 +257,18 @@ impl DeviceLaw for YakopcicLaw {
         let dev = &self.devices[d];
         dev.eta * dev.g(v) * dev.window(x, v)
     }
+
+    /// The thresholds v = vp and v = -vn of g, and the window corners
+    /// x = xp and x = 1 - xn.
+    fn switch_count(&self) -> usize {
+        4
+    }
+
+    fn switches(&self, d: usize, x: f64, v: f64, _i: f64, out: &mut [f64]) {
+        let dev = &self.devices[d];
+        out[0] = super::past(v, dev.vp);
+        out[1] = super::past(v, -dev.vn);
+        out[2] = x - dev.xp;
+        out[3] = x - (1.0 - dev.xn);
+    }
 }
