@@ -581,6 +581,20 @@ impl MemoryRhs {
         self.newton_iterations
     }
 
+    /// Branch voltage and current of device `d` from the last solve (a
+    /// law linear in v: v = i / G from the conductance solved with).
+    #[inline]
+    fn device_vi(&self, d: usize) -> (f64, f64) {
+        let k = self.state_edge[d];
+        let i = self.current[k];
+        let v = if self.nonlinear {
+            self.v_dev[d]
+        } else {
+            i / self.nodal.conductances()[k]
+        };
+        (v, i)
+    }
+
     /// dw/dt at (t, w) into `dw` (theory.md (ME), generalised as above).
     pub fn eval(&mut self, t: f64, w: &[f64], dw: &mut [f64]) -> Result<(), SolveError> {
         self.solve_currents(t, w)?;
@@ -590,15 +604,8 @@ impl MemoryRhs {
                 want: w.len(),
             });
         }
-        let g = self.nodal.conductances();
         for (d, out) in dw.iter_mut().enumerate() {
-            let k = self.state_edge[d];
-            let i = self.current[k];
-            let v = if self.nonlinear {
-                self.v_dev[d]
-            } else {
-                i / g[k]
-            };
+            let (v, i) = self.device_vi(d);
             let f = self.law.state_rate(d, w[d], v, i);
             let (lo, hi) = self.law.state_bounds(d);
             *out = if self.sticky && ((w[d] <= lo && f < 0.0) || (w[d] >= hi && f > 0.0)) {
@@ -622,15 +629,8 @@ impl MemoryRhs {
     /// for an infinite bound).
     pub fn switches(&self, w: &[f64], out: &mut [f64]) {
         let per = self.switches_per_device();
-        let g = self.nodal.conductances();
         for (d, (gs, &x)) in out.chunks_exact_mut(per).zip(w).enumerate() {
-            let k = self.state_edge[d];
-            let i = self.current[k];
-            let v = if self.nonlinear {
-                self.v_dev[d]
-            } else {
-                i / g[k]
-            };
+            let (v, i) = self.device_vi(d);
             let (law, bounds) = gs.split_at_mut(per - 2);
             self.law.switches(d, x, v, i, law);
             let (lo, hi) = self.law.state_bounds(d);
