@@ -1163,3 +1163,70 @@ fn export_to_ngspice_writes_smooth_laws_as_behavioural_subcircuits() {
     ]);
     assert!(err.contains("a1"), "{err}");
 }
+
+/// Repeated warnings are grouped by kind: the first three in full, then
+/// a count; `simulate` shows them on stderr (stdout stays the summary)
+/// and runs; time options take SPICE suffixes.
+#[test]
+fn warnings_are_grouped_and_simulate_shows_them() {
+    let net = tmp("many_warnings.cir");
+    let mut deck = String::from("many warnings\nV1 a 0 DC 1\nX1 a 0 memristor\n");
+    for k in 0..5 {
+        deck.push_str(&format!(".foo{k} 1\n"));
+    }
+    deck.push_str(".subckt spare p q\nR1 p q 1\n.ends other\n.tran 0.1 1\n.end\n");
+    std::fs::write(&net, deck).unwrap();
+    let text = ok(&["import", net.to_str().unwrap()]);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("warning:")).collect();
+    let cards: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("unknown card"))
+        .collect();
+    assert_eq!(cards.len(), 3, "{text}");
+    assert!(cards[0].contains("many_warnings.cir:4:1:"), "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("2 more of this kind (card ignored), 5 in all")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("'.ends other' closes subcircuit 'spare'")),
+        "{text}"
+    );
+    // JSON keeps every warning.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["import", net.to_str().unwrap(), "--json"])).unwrap();
+    let all = json["warnings"].as_array().unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|w| w.as_str().unwrap().contains("unknown card"))
+            .count(),
+        5
+    );
+    let out = memnet(&[
+        "simulate",
+        net.to_str().unwrap(),
+        "--t-end",
+        "10m",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("5 in all"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["t_end"].as_f64(), Some(0.01), "{summary}");
+    let err = fails(&["simulate", net.to_str().unwrap(), "--t-end", "soon"]);
+    assert!(err.contains("`soon` is not a number"), "{err}");
+    let err = fails(&["simulate", net.to_str().unwrap(), "--locate-switches"]);
+    assert!(err.contains("needs --method dopri5"), "{err}");
+    ok(&[
+        "simulate",
+        net.to_str().unwrap(),
+        "--method",
+        "dopri5",
+        "--locate-switches",
+    ]);
+}

@@ -58,7 +58,9 @@ struct Json<'a> {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let net = load(&a.file, &a.input)?.into_network()?;
+    let loaded = load(&a.file, &a.input)?;
+    loaded.show_warnings();
+    let net = loaded.into_network()?;
     let t_end = a.t_end.or(net.tran.map(|t| t.tstop)).unwrap_or(1.0);
     let opts = AnalyzeOptions {
         t_end,

@@ -61,6 +61,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> CliResult {
     let loaded = load(&a.file, &a.input)?;
+    loaded.show_warnings();
     if a.to == Target::Dot {
         let net = loaded.network.map_err(crate::input::network_error)?;
         return std::fs::write(&a.out, net.to_dot()).map_err(|e| CliError::io(a.out.display(), e));

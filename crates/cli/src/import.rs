@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use memnet_graph::Summary;
-use memnet_spice::{Analysis, Circuit, ElementKind};
+use memnet_spice::{Analysis, Circuit, ElementKind, Warning};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
-use crate::input::{InputArgs, load};
+use crate::input::{InputArgs, load, render_warnings};
 
 /// Read a netlist or graph file and summarise it.
 ///
@@ -54,7 +54,11 @@ struct Report {
     /// Distinct netlist nodes including ground (before folding).
     netlist_nodes: usize,
     analyses: Vec<String>,
+    /// Every warning, one line each.
     warnings: Vec<String>,
+    /// The warnings grouped by kind, as the text report shows them.
+    #[serde(skip)]
+    warnings_text: String,
     /// Network counts; `null` when the network cannot be built.
     nodes: Option<usize>,
     edges: Option<usize>,
@@ -89,9 +93,10 @@ pub fn run(args: Args) -> CliResult {
         }
         Err(e) => {
             let msg = e.render();
-            report
-                .warnings
-                .push(format!("warning: the circuit cannot be simulated:\n{msg}"));
+            let line = format!("warning: the circuit cannot be simulated:\n{msg}");
+            report.warnings_text.push_str(&line);
+            report.warnings_text.push('\n');
+            report.warnings.push(line);
             report.network_error = Some(msg);
         }
     }
@@ -119,6 +124,7 @@ fn graph_report() -> Report {
         netlist_nodes: 0,
         analyses: Vec::new(),
         warnings: Vec::new(),
+        warnings_text: String::new(),
         nodes: None,
         edges: None,
         components: None,
@@ -164,11 +170,7 @@ fn circuit_report(c: &Circuit) -> Report {
     }
     r.netlist_nodes = nodes.len();
     r.analyses = c.analyses.iter().map(analysis_text).collect();
-    r.warnings = c
-        .warnings
-        .iter()
-        .map(|w| format!("{}: warning: {}", w.loc, w.message))
-        .collect();
+    let mut warnings = c.warnings.clone();
     // SPICE simulators warn about a node with fewer than two connections:
     // nothing can flow through it. memnet simulates it (the device carries
     // no current) but says so, in netlist order.
@@ -180,11 +182,20 @@ fn circuit_report(c: &Circuit) -> Report {
     dangling.sort_unstable();
     for (i, n) in dangling {
         let e = &c.elements[i];
-        r.warnings.push(format!(
-            "{}: warning: node `{n}` has only one connection (`{}`): no current flows through it",
-            e.loc, e.name
+        warnings.push(Warning::new(
+            "node with one connection",
+            e.loc.clone(),
+            format!(
+                "node `{n}` has only one connection (`{}`): no current flows through it",
+                e.name
+            ),
         ));
     }
+    r.warnings_text = render_warnings(&warnings);
+    r.warnings = warnings
+        .iter()
+        .map(|w| format!("{}: warning: {}", w.loc, w.message))
+        .collect();
     r
 }
 
@@ -254,9 +265,6 @@ fn render_text(r: &Report) -> String {
             u.name, u.kind, u.file, u.line
         ));
     }
-    for w in &r.warnings {
-        s.push_str(w);
-        s.push('\n');
-    }
+    s.push_str(&r.warnings_text);
     s
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use memnet_graph::{DeviceDefaults, Network, NetworkError, read_graph_file};
-use memnet_spice::{Circuit, ImportOptions, UserMemristor};
+use memnet_spice::{Circuit, ImportOptions, UserMemristor, Warning, group_warnings};
 
 use crate::error::{CliError, CliResult};
 
@@ -71,6 +71,40 @@ pub fn is_graph_file(path: &Path) -> bool {
             .as_deref(),
         Some("csv" | "mtx")
     )
+}
+
+/// How many warnings of one kind are shown in full before the rest are
+/// counted: enough to locate the pattern, few enough to read.
+const WARNINGS_SHOWN_PER_KIND: usize = 3;
+
+/// Warnings grouped by kind: the first few of each kind in full
+/// (`FILE:LINE:COL: warning: ...`), then one line counting the rest.
+pub fn render_warnings(warnings: &[Warning]) -> String {
+    let mut s = String::new();
+    for g in group_warnings(warnings) {
+        for w in g.warnings.iter().take(WARNINGS_SHOWN_PER_KIND) {
+            s.push_str(&format!("{}: warning: {}\n", w.loc, w.message));
+        }
+        let rest = g.warnings.len().saturating_sub(WARNINGS_SHOWN_PER_KIND);
+        if rest > 0 {
+            s.push_str(&format!(
+                "warning: {rest} more of this kind ({}), {} in all\n",
+                g.kind,
+                g.warnings.len()
+            ));
+        }
+    }
+    s
+}
+
+impl Loaded {
+    /// Shows the netlist's warnings on stderr (grouped), for the commands
+    /// whose stdout is not a report of the netlist.
+    pub fn show_warnings(&self) {
+        if let Some(c) = &self.circuit {
+            eprint!("{}", render_warnings(&c.warnings));
+        }
+    }
 }
 
 /// Reads `path`. A netlist that cannot be parsed is an error; one that

@@ -42,8 +42,9 @@ pub enum BoundsArg {
 /// How to integrate: shared by `simulate` and anything else that runs the solver.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StepArgs {
-    /// End time. Default: the stop time of the netlist's `.tran`.
-    #[arg(long, value_name = "T")]
+    /// End time, a SPICE number (`10n`, `2.5ms`, `1e-3`). Default: the stop
+    /// time of the netlist's `.tran`.
+    #[arg(long, value_name = "T", value_parser = spice_number)]
     pub t_end: Option<f64>,
     /// Integration method.
     #[arg(long, value_enum, default_value_t = MethodArg::Rk4)]
@@ -51,14 +52,21 @@ pub struct StepArgs {
     /// Step of euler/rk4 (first step of dopri5). Default: t_end/1000. Steps
     /// are shortened only to land on source corners and t_end; samples in
     /// between are interpolated (docs/engine.md).
-    #[arg(long, value_name = "DT")]
+    #[arg(long, value_name = "DT", value_parser = spice_number)]
     pub dt: Option<f64>,
     /// Relative tolerance of dopri5.
-    #[arg(long, default_value_t = 1e-8, value_name = "R")]
+    #[arg(long, default_value = "1e-8", value_name = "R", value_parser = spice_number)]
     pub rtol: f64,
     /// Absolute tolerance of dopri5.
-    #[arg(long, default_value_t = 1e-10, value_name = "A")]
+    #[arg(long, default_value = "1e-10", value_name = "A", value_parser = spice_number)]
     pub atol: f64,
+    /// With dopri5: end steps at the device laws' switches (thresholds,
+    /// dead bands, window corners) and at bound hits, and cross each in a
+    /// short step, instead of stepping across them. More accurate on a few
+    /// switching devices; on large networks where hundreds of devices
+    /// switch it costs many more steps (docs/engine.md, "Switches").
+    #[arg(long)]
+    pub locate_switches: bool,
     /// Rule at the ends of [0,1].
     #[arg(long, value_enum, default_value_t = BoundsArg::Clip)]
     pub bounds: BoundsArg,
@@ -66,8 +74,15 @@ pub struct StepArgs {
     /// sample is at exactly t_end. Samples do not shorten steps: between
     /// steps they come from each method's interpolant (euler: linear, rk4:
     /// cubic Hermite, dopri5: dense output).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = spice_number)]
     pub sample_dt: Option<f64>,
+}
+
+/// A SPICE number on the command line: `10n`, `1meg`, `2.5ms`, `1e-3`.
+fn spice_number(s: &str) -> Result<f64, String> {
+    memnet_spice::number::parse_number(s.trim()).ok_or_else(|| {
+        format!("`{s}` is not a number (SPICE suffixes are accepted: 10n, 2.5ms, 1meg)")
+    })
 }
 
 /// Integrate the memory dynamics and write states, node voltages and source currents.
@@ -268,6 +283,11 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
             )))
         }
     };
+    if a.locate_switches && a.method != MethodArg::Dopri5 {
+        return Err(CliError::input(
+            "--locate-switches needs --method dopri5 (the fixed-step methods step across switches)",
+        ));
+    }
     let dt = positive("--dt", a.dt.unwrap_or(t_end / 1000.0))?;
     let sample_dt = match a.sample_dt {
         Some(s) => positive("--sample-dt", s)?,
@@ -293,6 +313,7 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
             BoundsArg::Sticky => Bounds::Sticky,
         },
         sample_dt: Some(sample_dt),
+        locate_switches: a.locate_switches,
         ..SimOptions::default()
     })
 }
@@ -308,6 +329,7 @@ struct Summary<'a> {
 
 pub fn run(a: Args) -> CliResult {
     let loaded = load(&a.file, &a.input)?;
+    loaded.show_warnings();
     let circuit = loaded.circuit.clone();
     let net = loaded.into_network()?;
     let opts = sim_options(&net, &a.step)?;

@@ -129,7 +129,44 @@ impl OutputCard {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Warning {
     pub loc: Loc,
+    /// What kind of warning, in a few words ("card ignored"): repeated
+    /// warnings are grouped by it (see [`group_warnings`]).
+    pub kind: &'static str,
     pub message: String,
+}
+
+impl Warning {
+    pub fn new(kind: &'static str, loc: Loc, message: impl Into<String>) -> Self {
+        Warning {
+            loc,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Warnings of one kind, in the order they were first given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WarningGroup<'a> {
+    pub kind: &'static str,
+    pub warnings: Vec<&'a Warning>,
+}
+
+/// Groups warnings by kind, the groups in order of their first warning
+/// and each group in netlist order, so that a deck with a thousand ignored
+/// fields reports one group rather than a thousand lines.
+pub fn group_warnings(warnings: &[Warning]) -> Vec<WarningGroup<'_>> {
+    let mut groups: Vec<WarningGroup<'_>> = Vec::new();
+    for w in warnings {
+        match groups.iter_mut().find(|g| g.kind == w.kind) {
+            Some(g) => g.warnings.push(w),
+            None => groups.push(WarningGroup {
+                kind: w.kind,
+                warnings: vec![w],
+            }),
+        }
+    }
+    groups
 }
 
 /// One flat element. `nodes` are flattened, lower-case node names with

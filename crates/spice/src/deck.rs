@@ -539,11 +539,8 @@ impl Parser {
         }
     }
 
-    fn warn(&mut self, loc: Loc, message: impl Into<String>) {
-        self.deck.warnings.push(Warning {
-            loc,
-            message: message.into(),
-        });
+    fn warn(&mut self, kind: &'static str, loc: Loc, message: impl Into<String>) {
+        self.deck.warnings.push(Warning::new(kind, loc, message));
     }
 
     /// Parse the top-level text. `dir` resolves relative includes.
@@ -686,6 +683,7 @@ impl Parser {
                     }
                     ".endc" => {
                         self.warn(
+                            "card ignored",
                             loc_here(start as u32 + 1),
                             "'.endc' without '.control' ignored",
                         );
@@ -699,7 +697,11 @@ impl Parser {
                         if let Mode::Section(_) = mode {
                             return Ok(());
                         }
-                        self.warn(loc_here(start as u32 + 1), "'.endl' without '.lib' ignored");
+                        self.warn(
+                            "card ignored",
+                            loc_here(start as u32 + 1),
+                            "'.endl' without '.lib' ignored",
+                        );
                         continue;
                     }
                     ".lib" => {
@@ -872,18 +874,43 @@ impl Parser {
             }
             ".ends" => {
                 let Some(open) = self.open.pop() else {
+                    // SPICE reads the first line as the title, whatever it
+                    // says: a library given as the netlist loses its
+                    // `.subckt` line there.
+                    let title = &self.deck.title;
+                    let file = &cx.name;
+                    let top = self.deck.files.first().is_some_and(|f| &f.name == file);
+                    if top && lower(first_word(title)) == ".subckt" {
+                        return Err(cx.err(
+                            0,
+                            format!(
+                                "'.ends' without '.subckt': the first line, `{title}`, was read \
+                                 as the title (SPICE's first line always is). Is {file} a \
+                                 model library? Put `.include {file}` in a netlist that uses it"
+                            ),
+                        ));
+                    }
                     return Err(cx.err(0, "'.ends' without '.subckt'"));
                 };
+                // ngspice and Xyce close the innermost open subcircuit
+                // whatever name `.ends` gives, and warn; so does memnet.
                 if let Some(n) = toks.get(1) {
                     let n = lower(n.text(t));
                     if n != open.sub.name {
-                        return Err(cx.err(
-                            toks[1].start as usize,
+                        let loc = cx.loc(toks[1].start as usize);
+                        let opened = if open.sub.loc.file == loc.file {
+                            format!("line {}", open.sub.loc.line)
+                        } else {
+                            open.sub.loc.to_string()
+                        };
+                        self.warn(
+                            ".ends name mismatch",
+                            loc,
                             format!(
-                                "'.ends {n}' closes subcircuit '{}' (opened at {})",
-                                open.sub.name, open.sub.loc
+                                "'.ends {n}' closes subcircuit '{}' (opened at {opened}): the name is ignored",
+                                open.sub.name
                             ),
-                        ));
+                        );
                     }
                 }
                 self.body().subckts.push(open.sub);
@@ -989,10 +1016,14 @@ impl Parser {
             | ".nodeset" | ".width" | ".title" | ".csparam" | ".data" | ".noise" | ".tf"
             | ".sens" | ".pz" | ".disto" | ".sp" | ".pss" | ".savebias" | ".loadbias" | ".wave"
             | ".net" | ".ferret" | ".text" | ".preprocess" => {
-                self.warn(loc, format!("'{kw}' card ignored (memnet does not use it)"));
+                self.warn(
+                    "card ignored",
+                    loc,
+                    format!("'{kw}' card ignored (memnet does not use it)"),
+                );
             }
             _ => {
-                self.warn(loc, format!("unknown card '{kw}' ignored"));
+                self.warn("card ignored", loc, format!("unknown card '{kw}' ignored"));
             }
         }
         Ok(())
@@ -1273,10 +1304,11 @@ fn model_card(
             params.push((lower(x.text(t)), v));
             i = e;
         } else {
-            warnings.push(Warning {
-                loc: cx.loc(x.start as usize),
-                message: format!("model flag '{}' ignored", x.text(t)),
-            });
+            warnings.push(Warning::new(
+                "model flag ignored",
+                cx.loc(x.start as usize),
+                format!("model flag '{}' ignored", x.text(t)),
+            ));
             i += 1;
         }
     }
@@ -1415,10 +1447,11 @@ fn element(
     let what = kind_word(letter);
     let loc = cx.loc(0);
     let warn_extra = |warnings: &mut Vec<Warning>, x: &Tok| {
-        warnings.push(Warning {
-            loc: cx.loc(x.start as usize),
-            message: format!("{what} {name}: '{}' ignored", x.text(t)),
-        })
+        warnings.push(Warning::new(
+            "element field ignored",
+            cx.loc(x.start as usize),
+            format!("{what} {name}: '{}' ignored", x.text(t)),
+        ))
     };
     let (nodes, spec) = match letter {
         'r' | 'c' | 'l' => {
@@ -1814,10 +1847,11 @@ fn source_spec(
             if key == "dc" {
                 dc = Some(value(cx, &toks[i + 2..e])?);
             } else {
-                warnings.push(Warning {
-                    loc: cx.loc(x.start as usize),
-                    message: format!("{what} {name}: '{key}' ignored"),
-                });
+                warnings.push(Warning::new(
+                    "element field ignored",
+                    cx.loc(x.start as usize),
+                    format!("{what} {name}: '{key}' ignored"),
+                ));
             }
             i = e;
         } else if dc.is_none() && wave.is_none() && x.kind != TokKind::Eq {

@@ -81,6 +81,68 @@ impl UserMemristor {
     }
 }
 
+/// `--memristor-subckt NAME` must name a subcircuit the netlist defines
+/// (at any depth; `memristor` is memnet's own and always exists), and each
+/// `--param` mapping must name a parameter that definition declares: a typo
+/// would otherwise fall back to a default silently.
+fn check_user_memristors(users: &[UserMemristor], subckts: &[Subckt]) -> Result<(), Diagnostic> {
+    fn collect<'a>(subckts: &'a [Subckt], out: &mut Vec<&'a Subckt>) {
+        for s in subckts {
+            out.push(s);
+            collect(&s.body.subckts, out);
+        }
+    }
+    let mut defs = Vec::new();
+    collect(subckts, &mut defs);
+    let at = || Loc::new("<options>", 0, 0);
+    for um in users {
+        let name = um.subckt.to_lowercase();
+        let mine: Vec<&&Subckt> = defs.iter().filter(|d| d.name == name).collect();
+        if mine.is_empty() {
+            if name == "memristor" && um.param_map.is_empty() {
+                continue;
+            }
+            let mut known: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            let known = if known.is_empty() {
+                "it defines none".to_string()
+            } else {
+                format!("it defines: {}", known.join(", "))
+            };
+            return Err(Diagnostic::new(
+                at(),
+                format!(
+                    "--memristor-subckt {}: the netlist defines no subcircuit '{name}' ({known})",
+                    um.subckt
+                ),
+            ));
+        }
+        for (c, theirs) in &um.param_map {
+            if !mine
+                .iter()
+                .any(|d| d.defaults.iter().any(|p| &p.name == theirs))
+            {
+                let d = mine[0];
+                let declared: Vec<&str> = d.defaults.iter().map(|p| p.name.as_str()).collect();
+                let declared = if declared.is_empty() {
+                    "it declares none".to_string()
+                } else {
+                    format!("it declares: {}", declared.join(", "))
+                };
+                return Err(Diagnostic::new(
+                    at(),
+                    format!(
+                        "--param {c}={theirs}: subcircuit '{name}' (at {}) declares no parameter '{theirs}' ({declared})",
+                        d.loc
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Options for [`crate::import_file`] / [`crate::import_str`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportOptions {
@@ -232,6 +294,37 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
             }
         }
     }
+    check_user_memristors(&opts.memristor_subckts, &subckts)?;
+    // A model library given as the netlist parses (SPICE reads its first
+    // line as the title) and yields an empty circuit: say what happened.
+    let has_element = stmts
+        .iter()
+        .any(|s| matches!(s, Stmt::Element(_) | Stmt::Raw(_)));
+    if !has_element && let Some(first) = subckts.first() {
+        let names: Vec<&str> = subckts.iter().map(|s| s.name.as_str()).collect();
+        let file = files.first().map_or("the netlist", |f| &*f.name);
+        let mut d = Diagnostic::new(
+            first.loc.clone(),
+            format!(
+                "{file} defines subcircuits ({}) but no element uses them: is it a model \
+                 library? Put `.include {file}` in a netlist and instantiate one (`X1 a b {} ...`)",
+                names.join(", "),
+                first.name
+            ),
+        );
+        if let Some(line) = files
+            .iter()
+            .find(|f| f.name == first.loc.file)
+            .and_then(|f| {
+                f.text
+                    .lines()
+                    .nth(first.loc.line.saturating_sub(1) as usize)
+            })
+        {
+            d = d.with_line(line.to_string());
+        }
+        return Err(d);
+    }
     let top = Body {
         stmts: Vec::new(),
         params,
@@ -323,11 +416,10 @@ impl<'d> Elab<'d, '_> {
         }
     }
 
-    fn warn(&mut self, loc: &Loc, msg: impl Into<String>) {
-        self.circuit.warnings.push(Warning {
-            loc: loc.clone(),
-            message: msg.into(),
-        });
+    fn warn(&mut self, kind: &'static str, loc: &Loc, msg: impl Into<String>) {
+        self.circuit
+            .warnings
+            .push(Warning::new(kind, loc.clone(), msg));
     }
 
     // -- evaluation --------------------------------------------------------
@@ -645,6 +737,7 @@ impl<'d> Elab<'d, '_> {
                         } else {
                             let at = Self::val_loc(&m.loc.file, v);
                             self.warn(
+                                "non-numeric model parameter",
                                 &at,
                                 format!(
                                     "model {}: non-numeric parameter {k}={word} ignored",
@@ -660,6 +753,7 @@ impl<'d> Elab<'d, '_> {
         }
         if self.circuit.models.contains_key(&flat) {
             self.warn(
+                "model redefined",
                 &m.loc,
                 format!("model '{flat}' redefined; the last definition wins"),
             );
@@ -704,7 +798,11 @@ impl<'d> Elab<'d, '_> {
                 let (tstep, tstop, tstart, tmax) = match xs[..] {
                     [tstop] => {
                         // LTspice `.tran Tstop`: no step given.
-                        self.warn(loc, ".tran with only a stop time: step set to tstop/1000");
+                        self.warn(
+                            ".tran step defaulted",
+                            loc,
+                            ".tran with only a stop time: step set to tstop/1000",
+                        );
                         (tstop / 1000.0, tstop, 0.0, None)
                     }
                     [a, b] => (a, b, 0.0, None),
@@ -759,6 +857,7 @@ impl<'d> Elab<'d, '_> {
         }
         for p in unused {
             self.warn(
+                "unused parameter",
                 &p.loc,
                 format!("parameter '{}' is defined but never used", p.name),
             );
@@ -772,6 +871,7 @@ impl<'d> Elab<'d, '_> {
                     .any(|u| u.subckt.eq_ignore_ascii_case(&s.name));
             if !canonical && !self.used_subckts.contains(&(s as *const Subckt)) {
                 self.warn(
+                    "unused subcircuit",
                     &s.loc,
                     format!("subcircuit '{}' is defined but never used", s.name),
                 );
@@ -1147,6 +1247,7 @@ impl<'d> Elab<'d, '_> {
         })?;
         if table.blank_separated {
             self.warn(
+                "table columns separated by blanks",
                 &m.loc,
                 format!(
                     "model {}: {key} table '{shown}' separates its columns by blanks; memnet \
@@ -1313,6 +1414,7 @@ impl<'d> Elab<'d, '_> {
                 && !def.body.params.iter().any(|p| p.name == **k)
             {
                 self.warn(
+                    "undeclared parameter",
                     loc,
                     format!(
                         "instance {name}: subcircuit '{}' declares no parameter '{k}'",
@@ -1374,6 +1476,7 @@ impl<'d> Elab<'d, '_> {
                 for (k, v) in over {
                     if !all.contains_key(&*k) {
                         self.warn(
+                            "undeclared parameter",
                             loc,
                             format!(
                                 "memristor {name}: subcircuit '{}' declares no parameter '{k}'",
@@ -1405,12 +1508,13 @@ impl<'d> Elab<'d, '_> {
                 if def.is_none() {
                     for k in all.keys() {
                         if !CANONICAL_PARAMS.contains(&k.as_str()) {
-                            self.circuit.warnings.push(Warning {
-                                loc: loc.clone(),
-                                message: format!(
+                            self.circuit.warnings.push(Warning::new(
+                                "unknown memristor parameter",
+                                loc.clone(),
+                                format!(
                                     "memristor {name}: unknown parameter '{k}' kept but unused"
                                 ),
-                            });
+                            ));
                         }
                     }
                 }
@@ -1427,6 +1531,7 @@ impl<'d> Elab<'d, '_> {
                         None => {
                             if theirs != *c {
                                 self.warn(
+"mapped parameter not found",
                                     loc,
                                     format!("memristor {name}: mapped parameter '{theirs}' (for {c}) not found; using default {c}={}", DEFAULTS[i]),
                                 );

@@ -46,7 +46,8 @@ pub mod raw;
 
 pub use circuit::{
     Analysis, Circuit, DataTable, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor,
-    MemristorDialect, Model, OutputCard, Source, TranTimes, Warning, Waveform,
+    MemristorDialect, Model, OutputCard, Source, TranTimes, Warning, WarningGroup, Waveform,
+    group_warnings,
 };
 pub use deck::Deck;
 pub use decode::TextEncoding;

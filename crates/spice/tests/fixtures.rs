@@ -62,6 +62,44 @@ fn user_memristor_options_turn_subcircuits_into_devices() {
     insta::assert_snapshot!("user_biolek", dump_circuit(&c));
 }
 
+/// A `--memristor-subckt` name the netlist does not define, or a `--param`
+/// mapping to a parameter the definition does not declare, is an error
+/// naming what exists: a typo must not fall back to defaults silently.
+#[test]
+fn user_memristor_options_reject_names_that_do_not_exist() {
+    let file = fixture_dir().join("user_memristor.cir");
+    let with = |subckt: &str, map: &str| ImportOptions {
+        memristor_subckts: vec![UserMemristor {
+            subckt: subckt.into(),
+            param_map: UserMemristor::parse_param_map(map).unwrap_or_default(),
+        }],
+    };
+    let e = import_file(&file, &with("mymen", ""))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        e.message
+            .contains("defines no subcircuit 'mymen' (it defines: mymem)"),
+        "{}",
+        e.message
+    );
+    let e = import_file(&file, &with("mymem", "ron=rmn"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        e.message.contains(
+            "user_memristor.cir:2:1) declares no parameter 'rmn' (it declares: rmin, rmax, \
+             xinit, k)"
+        ),
+        "{}",
+        e.message
+    );
+    // memnet's own name needs no definition.
+    import_file(&file, &with("memristor", ""))
+        .map_err(|d| d.render())
+        .unwrap();
+}
+
 #[test]
 fn bad_fixtures_fail_with_located_diagnostics() {
     let dir = fixture_dir().join("bad");
