@@ -509,6 +509,7 @@ fn other_laws_keep_the_counts_and_make_every_result_not_applicable() {
             params: Vec::new(),
             tables: Vec::new(),
             loc: None,
+            body: None,
         });
         for e in &mut net.edges {
             if e.device.is_memristor() {

@@ -201,6 +201,7 @@ fn law_spec(a: &Args) -> CliResult<Option<memnet_graph::LawSpec>> {
         params,
         tables: Vec::new(),
         loc: None,
+        body: None,
     };
     memnet_solver::Laws::default()
         .push_spec(&spec)

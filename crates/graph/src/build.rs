@@ -128,6 +128,7 @@ pub fn native_law(m: &Memristor) -> Option<&str> {
             _ => None,
         },
         MemristorDialect::Native { law, .. } => Some(law),
+        MemristorDialect::Body { .. } => Some("body"),
         _ => None,
     }
 }
@@ -156,6 +157,10 @@ fn native_spec(e: &Element, m: &Memristor, law: &str) -> LawSpec {
             .collect(),
         tables: m.tables.clone(),
         loc: Some(e.loc.clone()),
+        body: match &m.dialect {
+            MemristorDialect::Body { body, ic } => Some((body.clone(), ic.clone())),
+            _ => None,
+        },
     }
 }
 
@@ -186,6 +191,9 @@ fn unsimulable_memristor(m: &Memristor) -> String {
         ),
         MemristorDialect::Native { law, .. } => {
             format!("memristor with law `{law}` cannot be simulated")
+        }
+        MemristorDialect::Body { body, .. } => {
+            format!("memristor subcircuit `{}` cannot be simulated", body.subckt)
         }
         MemristorDialect::Canonical => "memristor is imported but cannot be simulated: its \
              parameters do not give the linear law of docs/model.md"
@@ -530,6 +538,13 @@ fn classify(e: &Element, errs: &mut Vec<Diagnostic>) -> (Role, Option<Device>) {
              (memristors, resistors and independent sources)",
             e.kind_name(),
             e.name
+        )),
+        ElementKind::ExprSource { .. } | ElementKind::ExprResistor { .. } => reject(format!(
+            "behavioural element `{}` ({}) is outside any memristor subcircuit: memnet compiles \
+             behavioural elements inside subcircuits that hold state (a capacitor), and \
+             simulates memristors, resistors and independent sources around them",
+            e.name,
+            e.kind_name()
         )),
         ElementKind::Vcvs { .. } | ElementKind::Vccs { .. } | ElementKind::Behavioral { .. } => {
             let letter = match e.kind {

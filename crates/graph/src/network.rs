@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use memnet_spice::{DataTable, Loc, Source, Waveform};
+use memnet_spice::{DataTable, Loc, MemristorBody, Source, Waveform};
 use serde::Serialize;
 
 /// Index of a node in [`Network::node_names`].
@@ -58,6 +58,10 @@ pub struct LawSpec {
     pub tables: Vec<(String, Arc<DataTable>)>,
     /// Where the law was written (a `.model` card), if anywhere.
     pub loc: Option<Loc>,
+    /// Law `body`: a user's subcircuit, compiled by the solver, and this
+    /// device's initial capacitor voltages (see `MemristorDialect::Body`).
+    #[serde(skip)]
+    pub body: Option<(Arc<MemristorBody>, Vec<Option<f64>>)>,
 }
 
 impl LawSpec {

@@ -441,13 +441,9 @@ impl MemoryRhs {
             };
             match self.law.conductance(d, x, 0.0) {
                 Ok(gd) => g[k] = gd,
-                Err(DeviceFault::NonPhysicalResistance(r)) => {
-                    return Err(SolveError::NonPhysicalState {
-                        element: Element::new(&self.names[k], self.locs[k].as_ref()),
-                        t,
-                        w: wd,
-                        resistance: r,
-                    });
+                Err(f) => {
+                    let element = Element::new(&self.names[k], self.locs[k].as_ref());
+                    return Err(fault_error(element, f, t, wd));
                 }
             }
         }
@@ -475,14 +471,9 @@ impl MemoryRhs {
     /// and solve per iteration, on the same symbolic factorisation. Starts
     /// from the last solve's voltages; allocates nothing.
     fn solve_newton(&mut self, t: f64, w: &[f64]) -> Result<(), SolveError> {
-        let fault = |me: &Self, d: usize, r: f64| {
+        let fault = |me: &Self, d: usize, f: DeviceFault| {
             let k = me.state_edge[d];
-            SolveError::NonPhysicalState {
-                element: Element::new(&me.names[k], me.locs[k].as_ref()),
-                t,
-                w: w[d],
-                resistance: r,
-            }
+            fault_error(Element::new(&me.names[k], me.locs[k].as_ref()), f, t, w[d])
         };
         // The device whose voltage moved most in the last iteration.
         let mut worst_d = 0;
@@ -496,10 +487,7 @@ impl MemoryRhs {
                 let v = self.v_dev[d];
                 let (g, i) = match (self.law.conductance(d, x, v), self.law.current(d, x, v)) {
                     (Ok(g), Ok(i)) => (g + GMIN, i + GMIN * v),
-                    (Err(DeviceFault::NonPhysicalResistance(r)), _)
-                    | (_, Err(DeviceFault::NonPhysicalResistance(r))) => {
-                        return Err(fault(self, d, r));
-                    }
+                    (Err(f), _) | (_, Err(f)) => return Err(fault(self, d, f)),
                 };
                 self.nodal.conductances_mut()[k] = g;
                 self.s_newton[k] += i / g - v;
@@ -548,9 +536,7 @@ impl MemoryRhs {
                     let v = self.v_dev[d];
                     self.current[k] = match self.law.current(d, x, v) {
                         Ok(i) => i + GMIN * v,
-                        Err(DeviceFault::NonPhysicalResistance(r)) => {
-                            return Err(fault(self, d, r));
-                        }
+                        Err(f) => return Err(fault(self, d, f)),
                     };
                 }
                 return Ok(());
@@ -738,5 +724,24 @@ impl OdeSystem for MemoryRhs {
 
     fn next_breakpoint(&self, t: f64) -> Option<f64> {
         self.source_breakpoint(t)
+    }
+}
+
+/// The run error of a device fault at time `t`, state `w`.
+fn fault_error(element: Element, f: DeviceFault, t: f64, w: f64) -> SolveError {
+    match f {
+        DeviceFault::NonPhysicalResistance(r) => SolveError::NonPhysicalState {
+            element,
+            t,
+            w,
+            resistance: r,
+        },
+        DeviceFault::BodyUnsolved { x, v } => SolveError::InvalidDevice {
+            element,
+            reason: format!(
+                "its subcircuit body has no solution at t = {t} (state {x}, voltage {v} \
+                 across it): Newton on the body did not converge or its matrix is singular"
+            ),
+        },
     }
 }

@@ -287,6 +287,8 @@ impl NodalSolver {
         ) {
             Ok(_) => Ok(()),
             Err(faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index }) => {
+                // faer may report the pivot one past the last column.
+                let index = index.min(n_u.saturating_sub(1));
                 let u = symbolic
                     .perm()
                     .map(|p| p.arrays().0[index])

@@ -65,6 +65,7 @@ fn check_with(rows: usize, ordering: Ordering, kind: &str, nonlinear: bool) {
                 .collect(),
             tables: Vec::new(),
             loc: None,
+            body: None,
         });
         for e in net.edges.iter_mut().step_by(3) {
             e.device = memnet_graph::Device::Native { spec: 0 };

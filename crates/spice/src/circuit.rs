@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::expr::Expr;
+
 /// A place in a source file: 1-based line and column.
 ///
 /// `file` is shared between all locations of one file, so a million
@@ -211,9 +213,24 @@ pub enum ElementKind {
     Vccs {
         transconductance: f64,
     },
-    /// `B`: behavioural source, expression kept as text.
+    /// `B`: behavioural source whose expression memnet could not resolve,
+    /// kept as text for reports.
     Behavioral {
         expr: String,
+    },
+    /// A behavioural source (`B ... V=`/`I=`, `E`/`G` with `value=`,
+    /// HSPICE `vol=`/`cur=`): sets the voltage from its first node to its
+    /// second, or the current through it from its first node to its second,
+    /// to `value`. Parameters are numbers and user functions are inlined;
+    /// `v(node)`, `v(a,b)` and `i(element)` name flat nodes and elements
+    /// (local ones inside a [`MemristorBody`]).
+    ExprSource {
+        sets: Sets,
+        value: Expr,
+    },
+    /// A resistor whose value reads `v()` or `i()`: R = `value` ohms.
+    ExprResistor {
+        value: Expr,
     },
     Memristor(Memristor),
     /// Anything else (`D`, `Q`, `M`, an `A` or `Y` device that is not a
@@ -237,10 +254,57 @@ impl ElementKind {
             ElementKind::Vcvs { .. } => "vcvs",
             ElementKind::Vccs { .. } => "vccs",
             ElementKind::Behavioral { .. } => "behavioral",
+            ElementKind::ExprSource {
+                sets: Sets::Voltage,
+                ..
+            } => "behavioral_voltage",
+            ElementKind::ExprSource {
+                sets: Sets::Current,
+                ..
+            } => "behavioral_current",
+            ElementKind::ExprResistor { .. } => "behavioral_resistor",
             ElementKind::Memristor(_) => "memristor",
             ElementKind::Unsupported { .. } => "unsupported",
         }
     }
+}
+
+/// What a behavioural source sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sets {
+    Voltage,
+    Current,
+}
+
+/// A user's subcircuit that holds state (a capacitor), elaborated for one
+/// set of parameter values: a small circuit the solver compiles into a
+/// device law (docs/subcircuit-bodies.md). Instances with equal values share
+/// one body; their initial states are per instance
+/// ([`MemristorDialect::Body`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemristorBody {
+    /// The definition's name and place.
+    pub subckt: String,
+    pub loc: Loc,
+    /// Local node names: 0 is ground (`0`), then the nodes of the pins,
+    /// then internal nodes (`x`, `xa.mid`).
+    pub nodes: Vec<String>,
+    /// The body node of each pin, in the definition's order (0 where the
+    /// instance ties the pin to ground).
+    pub pins: Vec<u32>,
+    pub pin_names: Vec<String>,
+    /// The elements, with local names and body node indices.
+    pub elements: Vec<BodyElement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BodyElement {
+    /// Local name (`cx`, `xa.r1`).
+    pub name: String,
+    pub nodes: Vec<u32>,
+    pub kind: ElementKind,
+    pub loc: Loc,
 }
 
 /// An independent source: its DC value and its transient waveform.
@@ -570,6 +634,13 @@ pub enum MemristorDialect {
     Native {
         law: String,
         options: Vec<(String, String)>,
+    },
+    /// An instance of a user's subcircuit holding state: the compiled body
+    /// and this instance's initial capacitor voltages (`IC=`, one per
+    /// capacitor of `body` in element order; `None`: not given).
+    Body {
+        body: Arc<MemristorBody>,
+        ic: Vec<Option<f64>>,
     },
 }
 

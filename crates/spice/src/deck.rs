@@ -186,6 +186,12 @@ pub enum Spec {
     Vccs(Val),
     /// `B` source: the text after the nodes.
     Behavioral(String),
+    /// `B ... V=`/`I=`, `E`/`G ... value=`, HSPICE `vol=`/`cur=`: sets the
+    /// voltage (`voltage`) or the current to the expression.
+    ExprSource {
+        voltage: bool,
+        val: Val,
+    },
     /// `X`: subcircuit name and `k=v` overrides.
     Instance {
         subckt: String,
@@ -1541,13 +1547,39 @@ fn element(
                 )
             } else {
                 let nodes = nodes(cx, toks, 2, what, &name)?;
-                (
-                    nodes,
-                    Spec::Unsupported {
-                        what: format!("{what} (non-linear form)"),
-                        text: rest_text(t, toks, 3),
-                    },
-                )
+                // `value=expr` (ngspice, LTspice, PSpice), HSPICE `vol=`
+                // (E) and `cur=` (G); `value={expr}` may also be written
+                // `value {expr}` in PSpice.
+                let key = toks
+                    .get(3)
+                    .filter(|x| x.is_word())
+                    .map(|x| lower(x.text(t)));
+                let keyed = matches!(
+                    (key.as_deref(), letter),
+                    (Some("value"), _) | (Some("vol"), 'e') | (Some("cur"), 'g')
+                );
+                if keyed && toks.len() > 4 {
+                    let from = if toks[4].kind == TokKind::Eq { 5 } else { 4 };
+                    if from >= toks.len() {
+                        return Err(cx.err(t.len(), format!("{what} {name}: no expression")));
+                    }
+                    let val = value(cx, &toks[from..])?;
+                    (
+                        nodes,
+                        Spec::ExprSource {
+                            voltage: letter == 'e',
+                            val,
+                        },
+                    )
+                } else {
+                    (
+                        nodes,
+                        Spec::Unsupported {
+                            what: format!("{what} (non-linear form)"),
+                            text: rest_text(t, toks, 3),
+                        },
+                    )
+                }
             }
         }
         'b' => {
@@ -1561,7 +1593,25 @@ fn element(
                     format!("behavioral source {name}: expected 'V=expr' or 'I=expr'"),
                 ));
             }
-            (nodes, Spec::Behavioral(text))
+            // `V=expr` / `I=expr`: the expression runs to the end of the
+            // card (LTspice writes it without braces, with blanks).
+            let key = toks
+                .get(3)
+                .filter(|x| x.is_word())
+                .map(|x| lower(x.text(t)));
+            match key.as_deref() {
+                Some(k @ ("v" | "i")) if toks.len() > 5 && toks[4].kind == TokKind::Eq => {
+                    let val = value(cx, &toks[5..])?;
+                    (
+                        nodes,
+                        Spec::ExprSource {
+                            voltage: k == "v",
+                            val,
+                        },
+                    )
+                }
+                _ => (nodes, Spec::Behavioral(text)),
+            }
         }
         'x' => {
             let (end, _) = plain_words(t, toks, 1);

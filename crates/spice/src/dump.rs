@@ -104,6 +104,9 @@ pub fn dump_circuit(c: &Circuit) -> String {
             ElementKind::Vcvs { gain } => format!("gain={}", num(*gain)),
             ElementKind::Vccs { transconductance } => format!("gm={}", num(*transconductance)),
             ElementKind::Behavioral { expr } => format!("expr=`{expr}`"),
+            ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } => {
+                format!("value=`{value}`")
+            }
             ElementKind::Memristor(m) => {
                 let d = match &m.dialect {
                     MemristorDialect::Canonical => "canonical".to_string(),
@@ -114,6 +117,46 @@ pub fn dump_circuit(c: &Circuit) -> String {
                         let mut s = format!("native:{law}");
                         for (k, v) in options {
                             s.push_str(&format!(":{k}={v}"));
+                        }
+                        s
+                    }
+                    MemristorDialect::Body { body, ic } => {
+                        let ic: Vec<String> = ic.iter().map(|v| opt(*v)).collect();
+                        let mut s = format!(
+                            "body:{} nodes[{}] ic[{}]",
+                            body.subckt,
+                            body.nodes.join(" "),
+                            ic.join(" ")
+                        );
+                        for b in &body.elements {
+                            let nodes: Vec<&str> = b
+                                .nodes
+                                .iter()
+                                .map(|&k| body.nodes[k as usize].as_str())
+                                .collect();
+                            let what = match &b.kind {
+                                ElementKind::Resistor { resistance } => {
+                                    format!("r={}", num(*resistance))
+                                }
+                                ElementKind::Capacitor { capacitance, .. } => {
+                                    format!("c={}", num(*capacitance))
+                                }
+                                ElementKind::VoltageSource(src)
+                                | ElementKind::CurrentSource(src) => source(src),
+                                ElementKind::Vcvs { gain } => format!("gain={}", num(*gain)),
+                                ElementKind::Vccs { transconductance } => {
+                                    format!("gm={}", num(*transconductance))
+                                }
+                                ElementKind::ExprSource { value, .. }
+                                | ElementKind::ExprResistor { value } => format!("value=`{value}`"),
+                                k => k.name().to_string(),
+                            };
+                            s.push_str(&format!(
+                                "\n    | {} {} [{}] {what}",
+                                b.name,
+                                b.kind.name(),
+                                nodes.join(" ")
+                            ));
                         }
                         s
                     }

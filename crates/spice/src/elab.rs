@@ -12,9 +12,11 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
+mod body;
+
 use crate::circuit::{
-    Analysis, Circuit, DataTable, Element, ElementKind, LinearLaw, Loc, Memristor,
-    MemristorDialect, Model, Source, TranTimes, Warning, Waveform,
+    Analysis, Circuit, DataTable, Element, ElementKind, LinearLaw, Loc, Memristor, MemristorBody,
+    MemristorDialect, Model, Sets, Source, TranTimes, Warning, Waveform,
 };
 use crate::deck::{
     AnalysisCard, Body, Deck, ElementCard, FuncDef, ModelCard, ParamDef, SourceFile, SourceSpec,
@@ -226,6 +228,9 @@ struct Elab<'d, 'o> {
     /// Table files read so far, by path (a model used by many devices
     /// reads its files once).
     tables: HashMap<String, Arc<DataTable>>,
+    /// Memristor bodies built so far, by definition: instances with equal
+    /// bodies share one.
+    bodies: HashMap<String, Vec<Arc<MemristorBody>>>,
 }
 
 /// Instance parameters: borrowed from a subcircuit body (instantiated
@@ -348,6 +353,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
         },
         names: HashMap::new(),
         tables: HashMap::new(),
+        bodies: HashMap::new(),
     };
     let mut f0 = Frame::default();
     f0.fill(&top);
@@ -624,8 +630,8 @@ impl<'d> Elab<'d, '_> {
             }
             k = self.frames[i].parent;
         }
-        if name == "pi" {
-            return Ok(std::f64::consts::PI);
+        if let Some(c) = crate::expr::constant(name) {
+            return Ok(c);
         }
         Err(self.diag(at, format!("undefined parameter '{name}'")))
     }
@@ -893,8 +899,24 @@ impl<'d> Elab<'d, '_> {
     ) -> Result<(), Diagnostic> {
         let file = &loc.file;
         let kind = match spec {
+            Spec::Resistor(v) if body::reads_circuit(&v.expr) => ElementKind::ExprResistor {
+                value: self.resolve_val(v, file, frame, || format!("resistor {name}"))?,
+            },
             Spec::Resistor(v) => ElementKind::Resistor {
                 resistance: self.finite(v, file, frame, || format!("resistor {name}"))?,
+            },
+            Spec::ExprSource { voltage, val } => ElementKind::ExprSource {
+                sets: Sets::of(*voltage),
+                value: self.resolve_val(val, file, frame, || {
+                    format!(
+                        "{} {name}",
+                        if *voltage {
+                            "voltage source"
+                        } else {
+                            "current source"
+                        }
+                    )
+                })?,
             },
             Spec::Capacitor(v, ic) => ElementKind::Capacitor {
                 capacitance: self.finite(v, file, frame, || format!("capacitor {name}"))?,
@@ -1340,26 +1362,13 @@ impl<'d> Elab<'d, '_> {
             .iter()
             .find(|u| u.subckt.eq_ignore_ascii_case(subckt));
         let def = self.find_subckt(frame, subckt);
-        if subckt == "memristor"
+        // A user's own `.subckt memristor` is simulated as written (its body
+        // compiled below); memnet's law stands in only for memnet's own
+        // body, or when there is no definition.
+        let own_body = subckt == "memristor"
             && user.is_none()
-            && let Some((d, _)) = def
-            && !is_memnet_body(d, self.files)
-        {
-            // Never replace a user's own body by memnet's law: that run
-            // would look fine and be wrong.
-            return Err(self.diag(
-                loc,
-                format!(
-                    "instance {name}: subcircuit 'memristor' ({}:{}) has a body of its own, \
-                     not memnet's (fixtures/spice/memristor.lib); memnet does not compile \
-                     behavioural memristor bodies yet and will not replace it by its linear law. \
-                     To simulate memnet's linear law with this subcircuit's parameters, \
-                     pass --memristor-subckt memristor",
-                    d.loc.file, d.loc.line
-                ),
-            ));
-        }
-        if subckt == "memristor" || user.is_some() {
+            && def.is_some_and(|(d, _)| !is_memnet_body(d, self.files));
+        if (subckt == "memristor" && !own_body) || user.is_some() {
             if nodes.len() != 2 {
                 return Err(self.diag(
                     loc,
@@ -1430,10 +1439,12 @@ impl<'d> Elab<'d, '_> {
         }
         self.frames.push(fr);
         self.expanding.push(def);
+        let start = self.circuit.elements.len();
         let r = self.run_body(&def.body, self.frames.len() - 1);
         self.expanding.pop();
         self.frames.pop();
-        r.map(|()| None)
+        r?;
+        self.body_device(def, name, nodes, start, loc)
     }
 
     /// A canonical (`memristor`) or user-declared memristor instance: the
@@ -1605,6 +1616,7 @@ fn body_signature(body: &Body, files: &[SourceFile]) -> Option<Vec<String>> {
                 let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 format!("B {}", t.to_ascii_lowercase())
             }
+            Spec::ExprSource { voltage, val } => format!("B {voltage} {:?}", val.expr),
             _ => return None,
         };
         sig.push(format!("{} {:?} {value}", card.name, card.nodes));

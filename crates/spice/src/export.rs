@@ -112,7 +112,8 @@ pub fn spice_name(el: &Element) -> Cow<'_, str> {
         ElementKind::CurrentSource(_) => 'i',
         ElementKind::Vcvs { .. } => 'e',
         ElementKind::Vccs { .. } => 'g',
-        ElementKind::Behavioral { .. } => 'b',
+        ElementKind::Behavioral { .. } | ElementKind::ExprSource { .. } => 'b',
+        ElementKind::ExprResistor { .. } => 'r',
         ElementKind::Memristor(_) => 'x',
         ElementKind::Unsupported { .. } => return Cow::Borrowed(&el.name),
     };
@@ -760,6 +761,12 @@ fn write_element(el: &Element, times: Defaults, out: &mut impl Write) -> Result<
             return Err(unsupported(
                 el,
                 "behavioural sources are not exported (memnet keeps only their expression text)",
+            ));
+        }
+        ElementKind::ExprSource { .. } | ElementKind::ExprResistor { .. } => {
+            return Err(unsupported(
+                el,
+                "behavioural elements outside a memristor body are not exported",
             ));
         }
         ElementKind::Unsupported { .. } => {

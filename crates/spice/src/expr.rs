@@ -73,6 +73,77 @@ impl Expr {
     }
 }
 
+impl BinOp {
+    /// The operator as SPICE writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "||",
+            BinOp::And => "&&",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Pow => "**",
+        }
+    }
+}
+
+/// Fully parenthesised, so the text parses back to the same tree (numbers
+/// print in Rust's shortest round-trip form).
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expr::Num(v) if *v < 0.0 => write!(f, "(-{:e})", -v),
+            Expr::Num(v) => write!(f, "{v:e}"),
+            Expr::Var(n) => write!(f, "{n}"),
+            Expr::Unary(UnOp::Neg, a) => write!(f, "(-{a})"),
+            Expr::Unary(UnOp::Not, a) => write!(f, "(!{a})"),
+            Expr::Binary(op, a, b) => write!(f, "({a}{}{b})", op.symbol()),
+            Expr::Cond(c) => write!(f, "({}?{}:{})", c[0], c[1], c[2]),
+            Expr::Call(c) => {
+                write!(f, "{}(", c.0)?;
+                for (k, a) in c.1.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ",")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}
+
+impl serde::Serialize for Expr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Named constants of ngspice's and LTspice's behavioural expressions, used
+/// when no parameter of that name is in scope (ngspice's values, CODATA
+/// 2014 as in its `const.h`).
+pub fn constant(name: &str) -> Option<f64> {
+    Some(match name {
+        "pi" => std::f64::consts::PI,
+        "e" => std::f64::consts::E,
+        "boltz" => 1.380_648_52e-23,
+        "echarge" => 1.602_176_620_8e-19,
+        "planck" => 6.626_070_040e-34,
+        "kelvin" => -273.15,
+        // The nominal temperature (deg C) that ngspice's `temper` reads.
+        "temper" => 27.0,
+        _ => return None,
+    })
+}
+
 /// A parse failure: byte offset into the parsed text and a message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExprError {
@@ -330,59 +401,120 @@ pub fn apply_binary(op: BinOp, a: f64, b: f64) -> f64 {
     }
 }
 
+/// A built-in function of one, two or three arguments.
+#[derive(Clone, Copy, Debug)]
+pub enum Builtin {
+    One(fn(f64) -> f64),
+    Two(fn(f64, f64) -> f64),
+    Three(fn(f64, f64, f64) -> f64),
+}
+
+impl Builtin {
+    pub fn arity(self) -> usize {
+        match self {
+            Builtin::One(_) => 1,
+            Builtin::Two(_) => 2,
+            Builtin::Three(_) => 3,
+        }
+    }
+}
+
+fn sgn(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// Unit step: 1 for x > 0, else 0 (LTspice u()/stp(), ngspice u()).
+fn step(x: f64) -> f64 {
+    flag(x > 0.0)
+}
+
+/// ngspice pwr(x, y) = sign(x) |x|^y.
+fn pwr(x: f64, y: f64) -> f64 {
+    x.signum() * x.abs().powf(y)
+}
+
+/// ngspice uramp(x): x for x > 0, else 0.
+fn uramp(x: f64) -> f64 {
+    if x > 0.0 { x } else { 0.0 }
+}
+
+/// ngspice u2(x) = min(1, max(0, x)).
+fn u2(x: f64) -> f64 {
+    x.clamp(0.0, 1.0)
+}
+
+/// limit(x, a, b): x clamped to [min(a, b), max(a, b)] (LTspice, HSPICE,
+/// ngspice's B source).
+fn limit(x: f64, a: f64, b: f64) -> f64 {
+    x.max(a.min(b)).min(a.max(b))
+}
+
+/// The built-in functions by name (aliases listed separately); `if` is
+/// evaluated lazily by the evaluators, not here.
+pub const BUILTINS: &[(&str, Builtin)] = &[
+    ("abs", Builtin::One(f64::abs)),
+    ("sqrt", Builtin::One(f64::sqrt)),
+    ("exp", Builtin::One(f64::exp)),
+    // ngspice and LTspice: log is the natural logarithm.
+    ("ln", Builtin::One(f64::ln)),
+    ("log", Builtin::One(f64::ln)),
+    ("log10", Builtin::One(f64::log10)),
+    ("sin", Builtin::One(f64::sin)),
+    ("cos", Builtin::One(f64::cos)),
+    ("tan", Builtin::One(f64::tan)),
+    ("asin", Builtin::One(f64::asin)),
+    ("acos", Builtin::One(f64::acos)),
+    ("atan", Builtin::One(f64::atan)),
+    ("sinh", Builtin::One(f64::sinh)),
+    ("cosh", Builtin::One(f64::cosh)),
+    ("tanh", Builtin::One(f64::tanh)),
+    ("floor", Builtin::One(f64::floor)),
+    ("ceil", Builtin::One(f64::ceil)),
+    ("int", Builtin::One(f64::trunc)),
+    ("round", Builtin::One(f64::round)),
+    ("nint", Builtin::One(f64::round)),
+    ("sgn", Builtin::One(sgn)),
+    ("sign", Builtin::One(sgn)),
+    ("u", Builtin::One(step)),
+    ("stp", Builtin::One(step)),
+    ("uramp", Builtin::One(uramp)),
+    ("u2", Builtin::One(u2)),
+    ("pow", Builtin::Two(f64::powf)),
+    ("pwr", Builtin::Two(pwr)),
+    ("atan2", Builtin::Two(f64::atan2)),
+    ("min", Builtin::Two(f64::min)),
+    ("max", Builtin::Two(f64::max)),
+    ("hypot", Builtin::Two(f64::hypot)),
+    ("limit", Builtin::Three(limit)),
+];
+
+/// The index of built-in `name` in [`BUILTINS`].
+pub fn builtin_index(name: &str) -> Option<usize> {
+    BUILTINS.iter().position(|(n, _)| *n == name)
+}
+
 /// Built-in functions. `None` if `name` is not one; `Some(Err)` for a
 /// wrong argument count. (`if` is handled lazily by the evaluator.)
 pub fn builtin(name: &str, a: &[f64]) -> Option<Result<f64, String>> {
-    let one = |f: fn(f64) -> f64| -> Result<f64, String> {
-        match a {
-            [x] => Ok(f(*x)),
-            _ => Err(format!("{name}() takes 1 argument, got {}", a.len())),
+    let (_, f) = BUILTINS[builtin_index(name)?];
+    Some(match (f, a) {
+        (Builtin::One(f), [x]) => Ok(f(*x)),
+        (Builtin::Two(f), [x, y]) => Ok(f(*x, *y)),
+        (Builtin::Three(f), [x, y, z]) => Ok(f(*x, *y, *z)),
+        (f, _) => {
+            let n = f.arity();
+            Err(format!(
+                "{name}() takes {n} argument{}, got {}",
+                if n == 1 { "" } else { "s" },
+                a.len()
+            ))
         }
-    };
-    let two = |f: fn(f64, f64) -> f64| -> Result<f64, String> {
-        match a {
-            [x, y] => Ok(f(*x, *y)),
-            _ => Err(format!("{name}() takes 2 arguments, got {}", a.len())),
-        }
-    };
-    Some(match name {
-        "abs" => one(f64::abs),
-        "sqrt" => one(f64::sqrt),
-        "exp" => one(f64::exp),
-        // ngspice and LTspice: log is the natural logarithm.
-        "ln" | "log" => one(f64::ln),
-        "log10" => one(f64::log10),
-        "sin" => one(f64::sin),
-        "cos" => one(f64::cos),
-        "tan" => one(f64::tan),
-        "asin" => one(f64::asin),
-        "acos" => one(f64::acos),
-        "atan" => one(f64::atan),
-        "sinh" => one(f64::sinh),
-        "cosh" => one(f64::cosh),
-        "tanh" => one(f64::tanh),
-        "floor" => one(f64::floor),
-        "ceil" => one(f64::ceil),
-        "int" => one(f64::trunc),
-        "round" | "nint" => one(f64::round),
-        "sgn" | "sign" => one(|x| {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }),
-        // Unit step: 1 for x > 0, else 0 (LTspice u()/stp(), ngspice u()).
-        "u" | "stp" => one(|x| flag(x > 0.0)),
-        "pow" => two(f64::powf),
-        // ngspice pwr(x, y) = sign(x) |x|^y.
-        "pwr" => two(|x, y| x.signum() * x.abs().powf(y)),
-        "atan2" => two(f64::atan2),
-        "min" => two(f64::min),
-        "max" => two(f64::max),
-        _ => return None,
     })
 }
 

@@ -45,9 +45,9 @@ pub mod number;
 pub mod raw;
 
 pub use circuit::{
-    Analysis, Circuit, DataTable, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor,
-    MemristorDialect, Model, OutputCard, Source, TranTimes, Warning, WarningGroup, Waveform,
-    group_warnings,
+    Analysis, BodyElement, Circuit, DataTable, Element, ElementKind, GROUND, LinearLaw, Loc,
+    Memristor, MemristorBody, MemristorDialect, Model, OutputCard, Sets, Source, TranTimes,
+    Warning, WarningGroup, Waveform, group_warnings,
 };
 pub use deck::Deck;
 pub use decode::TextEncoding;

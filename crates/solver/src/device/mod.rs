@@ -25,6 +25,7 @@
 //! [`Laws`] holds the devices of one network, each with its law, and is
 //! the one [`DeviceLaw`] the engine calls.
 
+pub mod body;
 pub mod hp;
 mod linear;
 pub mod mmss;
@@ -112,6 +113,9 @@ pub(crate) fn logistic(s: f64) -> f64 {
 pub enum DeviceFault {
     /// The resistance at this state is not positive and finite.
     NonPhysicalResistance(f64),
+    /// A compiled subcircuit body has no solution at this state and
+    /// voltage (its Newton iteration failed or its matrix is singular).
+    BodyUnsolved { x: f64, v: f64 },
 }
 
 /// A memristor law for a set of devices (device `d` = state component `d`).
@@ -206,6 +210,7 @@ enum Slot {
     Nlid(u32),
     XyceTeam(u32),
     Pem(u32),
+    Body(u32),
 }
 
 /// The memristors of one network, each with its own law: the one
@@ -224,6 +229,7 @@ pub struct Laws {
     pub nlid: nlid::NonlinearDriftLaw,
     pub xyce_team: xyce_team::XyceTeamLaw,
     pub pem: pem::PemLaw,
+    pub body: body::BodyLaw,
 }
 
 /// Calls `$method` on the law that holds device `$d`, with its index there.
@@ -264,6 +270,10 @@ macro_rules! dispatch {
             }
             Slot::Pem(j) => {
                 let ($law, $j) = (&$self.pem, j as usize);
+                $call
+            }
+            Slot::Body(j) => {
+                let ($law, $j) = (&$self.body, j as usize);
                 $call
             }
         }
@@ -333,6 +343,15 @@ impl Laws {
             "nlid" => nlid::PARAMS,
             "xyce-team" => xyce_team::PARAMS,
             "pem" => pem::PARAMS,
+            "body" => {
+                let Some((body, ic)) = &spec.body else {
+                    return Err("law `body` needs a subcircuit body".into());
+                };
+                self.body.push(body, ic)?;
+                self.slots
+                    .push(Slot::Body(self.body.devices.len() as u32 - 1));
+                return Ok(());
+            }
             other => {
                 return Err(format!(
                     "law `{other}` is not one of hp, team, vteam, xyce-team, yakopcic, nlid, \
@@ -475,6 +494,7 @@ impl DeviceLaw for Laws {
         self.yakopcic.is_empty()
             && self.nlid.is_empty()
             && self.pem.is_empty()
+            && self.body.is_empty()
             && self.mmss.linear_in_voltage()
     }
 
@@ -525,6 +545,7 @@ impl DeviceLaw for Laws {
             (self.nlid.is_empty(), self.nlid.switch_count()),
             (self.xyce_team.is_empty(), self.xyce_team.switch_count()),
             (self.pem.is_empty(), self.pem.switch_count()),
+            (self.body.is_empty(), self.body.switch_count()),
         ];
         present
             .iter()

@@ -40,6 +40,7 @@ impl NativeExport for NgspiceBodies {
             params: m.params.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             tables: m.tables.clone(),
             loc: None,
+            body: None,
         };
         let mut laws = Laws::default();
         laws.push_spec(&spec)?;

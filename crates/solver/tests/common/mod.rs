@@ -215,5 +215,6 @@ pub fn law_spec(
         params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         tables: Vec::new(),
         loc: None,
+        body: None,
     }
 }

@@ -1,0 +1,932 @@
+//! Users' memristor subcircuits compiled into a device law (issue 11;
+//! docs/subcircuit-bodies.md).
+//!
+//! A body (`memnet_spice::MemristorBody`) is a small circuit between the
+//! device's two pins, with one capacitor holding the state x (its voltage).
+//! Given the voltage v across the pins and x, the body's node potentials and
+//! the currents of its voltage-defined elements solve the modified nodal
+//! equations
+//!
+//!   KCL at every free node:              sum of currents leaving it = 0
+//!   each V, E, B-voltage element a -> b:  V(a) - V(b) = value(u)
+//!   the capacitor a -> b:                 V(a) - V(b) = x
+//!
+//! by Newton (dense, the body has a handful of unknowns; the Jacobian by
+//! finite differences). The device current is the current the body draws
+//! at its first pin, and the state rate is the capacitor's current over its
+//! capacitance, as SPICE integrates it: C dx/dt = i_C.
+//!
+//! The pins are fixed at V(p) = v, V(n) = 0 (or the one tied to ground at
+//! 0): exact when the body does not connect its pins to ground and reads
+//! no pin potential on its own, which the compiler checks (the instance is
+//! then a two-terminal device whatever the outer potentials).
+//!
+//! Expressions are compiled to stack tapes evaluated without allocation;
+//! all scratch lives on the stack, bounded by [`MAX_UNKNOWNS`] and
+//! [`MAX_STACK`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use memnet_spice::expr::{BUILTINS, BinOp, Builtin, Expr, UnOp, apply_binary, builtin_index};
+use memnet_spice::{ElementKind, MemristorBody, Sets};
+
+use super::{DeviceFault, DeviceLaw};
+
+/// Unknowns of one body (node potentials and branch currents): bodies of
+/// users' models have a handful; the Jacobian lives on the stack.
+pub const MAX_UNKNOWNS: usize = 16;
+/// Depth of an expression's evaluation stack.
+pub const MAX_STACK: usize = 48;
+/// Newton iterations of a body solve before it is declared failed.
+const MAX_NEWTON: usize = 60;
+/// Convergence of a body solve: each update below this, relative to the
+/// unknown (potentials in V, currents in A) plus an absolute floor, and
+/// the KCL residuals below `RESIDUAL_TOL` A.
+const UPDATE_RTOL: f64 = 1e-12;
+const UPDATE_ATOL: f64 = 1e-15;
+
+/// Where a body node's potential comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pot {
+    /// Unknown `k`.
+    Free(u32),
+    /// Ground, or the pin fixed at 0.
+    Zero,
+    /// The pin fixed at v.
+    Plus,
+    /// The pin fixed at -v (the first pin is on ground).
+    Minus,
+}
+
+/// One instruction of an expression tape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Const(f64),
+    /// Unknown k (a potential or a branch current).
+    Unknown(u32),
+    /// The device voltage v, times a sign.
+    V(f64),
+    Neg,
+    Not,
+    Bin(BinOp),
+    /// Pops c, a, b: a if c != 0 else b.
+    Select,
+    Call(u8),
+}
+
+/// A part of the body in the modified nodal equations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Part {
+    /// Current g (V(a) - V(b)) from a to b.
+    Conductance { a: Pot, b: Pot, g: f64 },
+    /// Current tape(u) from a to b.
+    CurrentExpr { a: Pot, b: Pot, tape: u32 },
+    /// Current (V(a) - V(b)) / tape(u) from a to b.
+    ResistorExpr { a: Pot, b: Pot, tape: u32 },
+    /// Current gm (V(c) - V(d)) from a to b.
+    Vccs {
+        a: Pot,
+        b: Pot,
+        c: Pot,
+        d: Pot,
+        gm: f64,
+    },
+    /// Constant current from a to b.
+    Current { a: Pot, b: Pot, i: f64 },
+    /// V(a) - V(b) = e, branch current unknown `br` from a to b.
+    Voltage { a: Pot, b: Pot, br: u32, e: f64 },
+    /// V(a) - V(b) = gain (V(c) - V(d)).
+    Vcvs {
+        a: Pot,
+        b: Pot,
+        c: Pot,
+        d: Pot,
+        gain: f64,
+        br: u32,
+    },
+    /// V(a) - V(b) = tape(u).
+    VoltageExpr { a: Pot, b: Pot, br: u32, tape: u32 },
+    /// The state capacitor: V(a) - V(b) = x.
+    State { a: Pot, b: Pot, br: u32 },
+}
+
+/// One body definition (one set of parameter values), compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledBody {
+    pub subckt: String,
+    /// Free node potentials, then branch currents.
+    n_free: usize,
+    n: usize,
+    parts: Vec<Part>,
+    /// Tapes, concatenated; `tapes[k]` is the range of tape k.
+    ops: Vec<Op>,
+    tapes: Vec<(u32, u32)>,
+    /// The state capacitor's capacitance and branch.
+    capacitance: f64,
+    state_branch: u32,
+    /// The port current: the sum of the currents leaving this pin into the
+    /// body, times `port_sign` (the first pin, or minus the second when the
+    /// first is on ground).
+    port: Pot,
+    port_sign: f64,
+    /// Scale of each unknown for finite differences and convergence (1 V
+    /// for potentials, 1 mA for currents).
+    scale: Vec<f64>,
+}
+
+/// The devices of all compiled bodies of a network.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BodyLaw {
+    pub bodies: Vec<Arc<CompiledBody>>,
+    /// Body index and initial state per device.
+    pub devices: Vec<(u32, f64)>,
+    /// Compiled bodies by the address of their source (instances share it).
+    compiled: HashMap<usize, u32>,
+}
+
+impl BodyLaw {
+    /// Adds a device of `body` with initial capacitor voltages `ic`,
+    /// compiling the body on its first device.
+    pub fn push(&mut self, body: &Arc<MemristorBody>, ic: &[Option<f64>]) -> Result<(), String> {
+        let key = Arc::as_ptr(body) as usize;
+        let k = match self.compiled.get(&key) {
+            Some(&k) => k,
+            None => {
+                let c = compile(body)?;
+                self.bodies.push(Arc::new(c));
+                let k = self.bodies.len() as u32 - 1;
+                self.compiled.insert(key, k);
+                k
+            }
+        };
+        // Without IC= a capacitor starts uncharged, as with `.tran ... uic`.
+        let x0 = ic.iter().flatten().next().copied().unwrap_or(0.0);
+        self.devices.push((k, x0));
+        Ok(())
+    }
+
+    fn body(&self, d: usize) -> &CompiledBody {
+        &self.bodies[self.devices[d].0 as usize]
+    }
+}
+
+/// Compiles `body`, or says why it cannot be, naming the element.
+pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
+    let nn = body.nodes.len();
+    if body.pins.len() != 2 {
+        return Err(format!(
+            "subcircuit '{}' has {} pins; memnet compiles two-pin bodies so far",
+            body.subckt,
+            body.pins.len()
+        ));
+    }
+    let (p, n) = (body.pins[0] as usize, body.pins[1] as usize);
+    // Galvanic components (every terminal of an element that carries
+    // current; the control nodes of E and G do not).
+    let mut parent: Vec<usize> = (0..nn).collect();
+    fn find(parent: &mut [usize], mut k: usize) -> usize {
+        while parent[k] != k {
+            parent[k] = parent[parent[k]];
+            k = parent[k];
+        }
+        k
+    }
+    for e in &body.elements {
+        if let [a, b, ..] = e.nodes[..] {
+            let (ra, rb) = (find(&mut parent, a as usize), find(&mut parent, b as usize));
+            parent[ra] = rb;
+        }
+    }
+    let ground_comp = find(&mut parent, 0);
+    let port_comp = find(&mut parent, p.max(n));
+    if p != 0 && n != 0 && port_comp == ground_comp {
+        return Err(format!(
+            "subcircuit '{}' connects its pins to ground inside its body: memnet compiles \
+             two-terminal bodies, whose pins connect to ground only through the outer circuit",
+            body.subckt
+        ));
+    }
+    // Fixed potentials.
+    let mut pot = vec![Pot::Zero; nn];
+    let mut n_free = 0usize;
+    for (k, slot) in pot.iter_mut().enumerate() {
+        *slot = if k == 0 {
+            Pot::Zero
+        } else if k == p {
+            Pot::Plus
+        } else if k == n {
+            if p == 0 { Pot::Minus } else { Pot::Zero }
+        } else {
+            n_free += 1;
+            Pot::Free(n_free as u32 - 1)
+        };
+    }
+    // A floating component has no fixed potential: its matrix is singular.
+    for k in 1..nn {
+        let c = find(&mut parent, k);
+        if c != ground_comp && c != port_comp {
+            return Err(format!(
+                "node `{}` of subcircuit '{}' has no DC path to a pin or ground",
+                body.nodes[k], body.subckt
+            ));
+        }
+    }
+    let node = |k: u32| pot[k as usize];
+    // With both pins off ground the port side's potentials are known only
+    // up to a common shift: only differences within it may be read.
+    let floating: Vec<bool> = (0..nn)
+        .map(|k| p != 0 && n != 0 && find(&mut parent, k) == port_comp)
+        .collect();
+    // Branch unknowns, and the names `i()` may read.
+    let mut n_br = 0u32;
+    let mut branch_of: HashMap<&str, u32> = HashMap::new();
+    for e in &body.elements {
+        let is_branch = matches!(
+            e.kind,
+            ElementKind::VoltageSource(_)
+                | ElementKind::Vcvs { .. }
+                | ElementKind::Capacitor { .. }
+                | ElementKind::ExprSource {
+                    sets: Sets::Voltage,
+                    ..
+                }
+        );
+        if is_branch {
+            branch_of.insert(e.name.as_str(), n_free as u32 + n_br);
+            n_br += 1;
+        }
+    }
+    let n = n_free + n_br as usize;
+    if n > MAX_UNKNOWNS {
+        return Err(format!(
+            "subcircuit '{}' has {n} unknowns (node potentials and source currents); memnet \
+             compiles bodies of up to {MAX_UNKNOWNS}",
+            body.subckt
+        ));
+    }
+    let node_index: HashMap<&str, usize> = body
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.as_str(), k))
+        .collect();
+    let resistors: HashMap<&str, (Pot, Pot, f64)> = body
+        .elements
+        .iter()
+        .filter_map(|e| match e.kind {
+            ElementKind::Resistor { resistance } => Some((
+                e.name.as_str(),
+                (node(e.nodes[0]), node(e.nodes[1]), resistance),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut c = Compiler {
+        ops: Vec::new(),
+        tapes: Vec::new(),
+        pot: &pot,
+        floating: &floating,
+        node_index: &node_index,
+        branch_of: &branch_of,
+        resistors: &resistors,
+    };
+    let mut parts = Vec::new();
+    let mut state: Option<(f64, u32, &str)> = None;
+    for e in &body.elements {
+        let at = |m: String| format!("element {} of subcircuit '{}': {m}", e.name, body.subckt);
+        let nd = &e.nodes;
+        let (a, b) = (node(nd[0]), node(nd[1]));
+        let br = || branch_of[e.name.as_str()];
+        let part = match &e.kind {
+            ElementKind::Resistor { resistance } => {
+                if !(resistance.is_finite() && *resistance != 0.0) {
+                    return Err(at(format!(
+                        "resistance {resistance} is not finite and non-zero"
+                    )));
+                }
+                Part::Conductance {
+                    a,
+                    b,
+                    g: 1.0 / resistance,
+                }
+            }
+            ElementKind::Capacitor { capacitance, .. } => {
+                if let Some((_, _, first)) = state {
+                    return Err(at(format!(
+                        "a second capacitor (the first is {first}): memnet compiles bodies \
+                         with one state capacitor so far"
+                    )));
+                }
+                if !(capacitance.is_finite() && *capacitance > 0.0) {
+                    return Err(at(format!("capacitance {capacitance} is not positive")));
+                }
+                state = Some((*capacitance, br(), e.name.as_str()));
+                Part::State { a, b, br: br() }
+            }
+            ElementKind::VoltageSource(s) => Part::Voltage {
+                a,
+                b,
+                br: br(),
+                e: s.dc,
+            },
+            ElementKind::CurrentSource(s) => Part::Current { a, b, i: s.dc },
+            ElementKind::Vcvs { gain } => Part::Vcvs {
+                a,
+                b,
+                c: node(nd[2]),
+                d: node(nd[3]),
+                gain: *gain,
+                br: br(),
+            },
+            ElementKind::Vccs { transconductance } => Part::Vccs {
+                a,
+                b,
+                c: node(nd[2]),
+                d: node(nd[3]),
+                gm: *transconductance,
+            },
+            ElementKind::ExprSource { sets, value } => {
+                let tape = c.tape(value).map_err(at)?;
+                match sets {
+                    Sets::Voltage => Part::VoltageExpr {
+                        a,
+                        b,
+                        br: br(),
+                        tape,
+                    },
+                    Sets::Current => Part::CurrentExpr { a, b, tape },
+                }
+            }
+            ElementKind::ExprResistor { value } => {
+                let tape = c.tape(value).map_err(at)?;
+                Part::ResistorExpr { a, b, tape }
+            }
+            k => return Err(at(format!("a {} is not compiled", k.name()))),
+        };
+        parts.push(part);
+    }
+    let Some((capacitance, state_branch, _)) = state else {
+        return Err(format!(
+            "subcircuit '{}' holds no state capacitor",
+            body.subckt
+        ));
+    };
+    let (port, port_sign) = if p != 0 {
+        (Pot::Plus, 1.0)
+    } else {
+        (Pot::Minus, -1.0)
+    };
+    let mut scale = vec![1.0; n_free];
+    scale.resize(n, 1e-3);
+    let Compiler { ops, tapes, .. } = c;
+    Ok(CompiledBody {
+        subckt: body.subckt.clone(),
+        n_free,
+        n,
+        parts,
+        ops,
+        tapes,
+        capacitance,
+        state_branch,
+        port,
+        port_sign,
+        scale,
+    })
+}
+
+struct Compiler<'a> {
+    ops: Vec<Op>,
+    tapes: Vec<(u32, u32)>,
+    pot: &'a [Pot],
+    floating: &'a [bool],
+    node_index: &'a HashMap<&'a str, usize>,
+    branch_of: &'a HashMap<&'a str, u32>,
+    resistors: &'a HashMap<&'a str, (Pot, Pot, f64)>,
+}
+
+impl Compiler<'_> {
+    fn tape(&mut self, e: &Expr) -> Result<u32, String> {
+        let start = self.ops.len() as u32;
+        let mut depth = 0usize;
+        let mut max = 0usize;
+        self.emit(e, &mut depth, &mut max)?;
+        if max > MAX_STACK {
+            return Err(format!(
+                "expression nested too deeply to compile (stack {max} > {MAX_STACK})"
+            ));
+        }
+        self.tapes.push((start, self.ops.len() as u32));
+        Ok(self.tapes.len() as u32 - 1)
+    }
+
+    fn push(&mut self, op: Op, depth: &mut usize, max: &mut usize, pops: usize) {
+        *depth = *depth + 1 - pops;
+        *max = (*max).max(*depth);
+        self.ops.push(op);
+    }
+
+    fn pot_op(&mut self, p: Pot, depth: &mut usize, max: &mut usize) {
+        let op = match p {
+            Pot::Free(k) => Op::Unknown(k),
+            Pot::Zero => Op::Const(0.0),
+            Pot::Plus => Op::V(1.0),
+            Pot::Minus => Op::V(-1.0),
+        };
+        self.push(op, depth, max, 0);
+    }
+
+    /// A node's potential, and whether it floats with the port side.
+    fn node(&self, name: &str) -> Result<(Pot, bool), String> {
+        self.node_index
+            .get(name)
+            .map(|&k| (self.pot[k], self.floating[k]))
+            .ok_or_else(|| format!("v({name}) reads a node the body does not have"))
+    }
+
+    fn emit(&mut self, e: &Expr, depth: &mut usize, max: &mut usize) -> Result<(), String> {
+        match e {
+            Expr::Num(v) => self.push(Op::Const(*v), depth, max, 0),
+            Expr::Var(n) if &**n == "time" => {
+                return Err("`time` in a memristor body is not compiled yet".into());
+            }
+            Expr::Var(n) => return Err(format!("`{n}` is not a value")),
+            Expr::Unary(op, a) => {
+                self.emit(a, depth, max)?;
+                let op = match op {
+                    UnOp::Neg => Op::Neg,
+                    UnOp::Not => Op::Not,
+                };
+                self.push(op, depth, max, 1);
+            }
+            Expr::Binary(op, a, b) => {
+                self.emit(a, depth, max)?;
+                self.emit(b, depth, max)?;
+                self.push(Op::Bin(*op), depth, max, 2);
+            }
+            Expr::Cond(c) => {
+                for x in c.iter() {
+                    self.emit(x, depth, max)?;
+                }
+                self.push(Op::Select, depth, max, 3);
+            }
+            Expr::Call(c) => {
+                let (name, args) = (&*c.0, &c.1);
+                match name {
+                    "v" => {
+                        let names: Vec<&str> = args
+                            .iter()
+                            .map(|a| match a {
+                                Expr::Var(n) => Ok(&**n),
+                                _ => Err("v(): expected a node name".to_string()),
+                            })
+                            .collect::<Result<_, _>>()?;
+                        let floats = |a: &str| {
+                            format!(
+                                "v({a}) reads the potential of a node on the pins' side of the \
+                                 body relative to ground, which depends on where the instance \
+                                 sits: memnet compiles such reads when a pin is on ground; \
+                                 elsewhere write differences such as v(plus,minus)"
+                            )
+                        };
+                        match names[..] {
+                            [a] => {
+                                let (pa, fa) = self.node(a)?;
+                                if fa {
+                                    return Err(floats(a));
+                                }
+                                self.pot_op(pa, depth, max);
+                            }
+                            [a, b] => {
+                                let ((pa, fa), (pb, fb)) = (self.node(a)?, self.node(b)?);
+                                if fa != fb {
+                                    return Err(floats(if fa { a } else { b }));
+                                }
+                                self.pot_op(pa, depth, max);
+                                self.pot_op(pb, depth, max);
+                                self.push(Op::Bin(BinOp::Sub), depth, max, 2);
+                            }
+                            _ => return Err("v() takes one or two nodes".into()),
+                        }
+                    }
+                    "i" => {
+                        let [Expr::Var(n)] = &args[..] else {
+                            return Err("i(): expected an element name".into());
+                        };
+                        if let Some(&br) = self.branch_of.get(&**n) {
+                            self.push(Op::Unknown(br), depth, max, 0);
+                        } else if let Some(&(a, b, r)) = self.resistors.get(&**n) {
+                            self.pot_op(a, depth, max);
+                            self.pot_op(b, depth, max);
+                            self.push(Op::Bin(BinOp::Sub), depth, max, 2);
+                            self.push(Op::Const(r), depth, max, 0);
+                            self.push(Op::Bin(BinOp::Div), depth, max, 2);
+                        } else {
+                            return Err(format!(
+                                "i({n}): memnet reads the currents of voltage sources, E and \
+                                 B voltage sources, capacitors and resistors of the body"
+                            ));
+                        }
+                    }
+                    "sdt" | "idt" => {
+                        return Err(format!(
+                            "{name}() is not compiled yet: write the integral as a capacitor \
+                             charged by a G or B current source"
+                        ));
+                    }
+                    _ => {
+                        let Some(k) = builtin_index(name) else {
+                            return Err(format!("unknown function '{name}'"));
+                        };
+                        let arity = BUILTINS[k].1.arity();
+                        if args.len() != arity {
+                            return Err(format!(
+                                "{name}() takes {arity} arguments, got {}",
+                                args.len()
+                            ));
+                        }
+                        for a in args {
+                            self.emit(a, depth, max)?;
+                        }
+                        self.push(Op::Call(k as u8), depth, max, arity);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Evaluates a tape. `u` the unknowns, `v` the device voltage.
+#[inline]
+fn eval(ops: &[Op], u: &[f64], v: f64) -> f64 {
+    let mut st = [0.0f64; MAX_STACK];
+    let mut sp = 0usize;
+    for op in ops {
+        match *op {
+            Op::Const(c) => {
+                st[sp] = c;
+                sp += 1;
+            }
+            Op::Unknown(k) => {
+                st[sp] = u[k as usize];
+                sp += 1;
+            }
+            Op::V(sign) => {
+                st[sp] = sign * v;
+                sp += 1;
+            }
+            Op::Neg => st[sp - 1] = -st[sp - 1],
+            Op::Not => st[sp - 1] = if st[sp - 1] == 0.0 { 1.0 } else { 0.0 },
+            Op::Bin(b) => {
+                sp -= 1;
+                st[sp - 1] = apply_binary(b, st[sp - 1], st[sp]);
+            }
+            Op::Select => {
+                sp -= 2;
+                st[sp - 1] = if st[sp - 1] != 0.0 {
+                    st[sp]
+                } else {
+                    st[sp + 1]
+                };
+            }
+            Op::Call(k) => match BUILTINS[k as usize].1 {
+                Builtin::One(f) => st[sp - 1] = f(st[sp - 1]),
+                Builtin::Two(f) => {
+                    sp -= 1;
+                    st[sp - 1] = f(st[sp - 1], st[sp]);
+                }
+                Builtin::Three(f) => {
+                    sp -= 2;
+                    st[sp - 1] = f(st[sp - 1], st[sp], st[sp + 1]);
+                }
+            },
+        }
+    }
+    st[0]
+}
+
+/// The outcome of one body solve.
+#[derive(Clone, Copy, Debug)]
+struct Solved {
+    /// Device current (first pin to second, through the body).
+    i: f64,
+    /// Capacitor current.
+    i_c: f64,
+    /// di/dv with the state held.
+    di_dv: f64,
+}
+
+impl CompiledBody {
+    fn tape(&self, k: u32) -> &[Op] {
+        let (a, b) = self.tapes[k as usize];
+        &self.ops[a as usize..b as usize]
+    }
+
+    #[inline]
+    fn pot(p: Pot, u: &[f64], v: f64) -> f64 {
+        match p {
+            Pot::Free(k) => u[k as usize],
+            Pot::Zero => 0.0,
+            Pot::Plus => v,
+            Pot::Minus => -v,
+        }
+    }
+
+    /// The residuals `r` at `u` and the port current.
+    fn residual(&self, u: &[f64], v: f64, x: f64, r: &mut [f64]) -> f64 {
+        r[..self.n].iter_mut().for_each(|z| *z = 0.0);
+        let mut port = 0.0;
+        // A current `i` leaving node a into the part and entering b.
+        let mut flow = |r: &mut [f64], a: Pot, b: Pot, i: f64| {
+            match a {
+                Pot::Free(k) => r[k as usize] += i,
+                p if p == self.port => port += i,
+                _ => {}
+            }
+            match b {
+                Pot::Free(k) => r[k as usize] -= i,
+                p if p == self.port => port -= i,
+                _ => {}
+            }
+        };
+        for part in &self.parts {
+            match *part {
+                Part::Conductance { a, b, g } => {
+                    let i = g * (Self::pot(a, u, v) - Self::pot(b, u, v));
+                    flow(r, a, b, i);
+                }
+                Part::CurrentExpr { a, b, tape } => {
+                    let i = eval(self.tape(tape), u, v);
+                    flow(r, a, b, i);
+                }
+                Part::ResistorExpr { a, b, tape } => {
+                    let i = (Self::pot(a, u, v) - Self::pot(b, u, v)) / eval(self.tape(tape), u, v);
+                    flow(r, a, b, i);
+                }
+                Part::Vccs { a, b, c, d, gm } => {
+                    let i = gm * (Self::pot(c, u, v) - Self::pot(d, u, v));
+                    flow(r, a, b, i);
+                }
+                Part::Current { a, b, i } => flow(r, a, b, i),
+                Part::Voltage { a, b, br, e } => {
+                    flow(r, a, b, u[br as usize]);
+                    r[br as usize] = Self::pot(a, u, v) - Self::pot(b, u, v) - e;
+                }
+                Part::Vcvs {
+                    a,
+                    b,
+                    c,
+                    d,
+                    gain,
+                    br,
+                } => {
+                    flow(r, a, b, u[br as usize]);
+                    r[br as usize] = Self::pot(a, u, v)
+                        - Self::pot(b, u, v)
+                        - gain * (Self::pot(c, u, v) - Self::pot(d, u, v));
+                }
+                Part::VoltageExpr { a, b, br, tape } => {
+                    flow(r, a, b, u[br as usize]);
+                    r[br as usize] =
+                        Self::pot(a, u, v) - Self::pot(b, u, v) - eval(self.tape(tape), u, v);
+                }
+                Part::State { a, b, br } => {
+                    flow(r, a, b, u[br as usize]);
+                    r[br as usize] = Self::pot(a, u, v) - Self::pot(b, u, v) - x;
+                }
+            }
+        }
+        port * self.port_sign
+    }
+
+    /// Solves the body at state `x` and device voltage `v`.
+    fn solve(&self, x: f64, v: f64) -> Result<Solved, DeviceFault> {
+        let n = self.n;
+        let mut u = [0.0f64; MAX_UNKNOWNS];
+        let mut r = [0.0f64; MAX_UNKNOWNS];
+        let mut r2 = [0.0f64; MAX_UNKNOWNS];
+        let mut jac = [0.0f64; MAX_UNKNOWNS * MAX_UNKNOWNS];
+        let mut di_du = [0.0f64; MAX_UNKNOWNS];
+        let mut perm = [0usize; MAX_UNKNOWNS];
+        let mut converged = false;
+        for _ in 0..MAX_NEWTON {
+            let i0 = self.residual(&u[..n], v, x, &mut r);
+            // Jacobian by forward differences, column by column.
+            for k in 0..n {
+                let h = 1e-7 * (u[k].abs() + self.scale[k]);
+                let keep = u[k];
+                u[k] = keep + h;
+                let i1 = self.residual(&u[..n], v, x, &mut r2);
+                u[k] = keep;
+                for row in 0..n {
+                    jac[row * n + k] = (r2[row] - r[row]) / h;
+                }
+                di_du[k] = (i1 - i0) / h;
+            }
+            if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
+                return Err(DeviceFault::BodyUnsolved { x, v });
+            }
+            // Newton step: J du = -r.
+            let mut du = [0.0f64; MAX_UNKNOWNS];
+            for k in 0..n {
+                du[k] = -r[k];
+            }
+            lu_solve(&jac[..n * n], n, &perm[..n], &mut du[..n]);
+            let mut small = true;
+            for k in 0..n {
+                u[k] += du[k];
+                if !u[k].is_finite() {
+                    return Err(DeviceFault::BodyUnsolved { x, v });
+                }
+                if du[k].abs() > UPDATE_RTOL * (u[k].abs() + self.scale[k]) + UPDATE_ATOL {
+                    small = false;
+                }
+            }
+            if small {
+                converged = true;
+                break;
+            }
+        }
+        if !converged {
+            return Err(DeviceFault::BodyUnsolved { x, v });
+        }
+        // At the solution: the port current, the capacitor current and
+        // di/dv = di/dv|u - di/du J^-1 dr/dv.
+        let i = self.residual(&u[..n], v, x, &mut r);
+        let i_c = u[self.state_branch as usize];
+        let hv = 1e-7 * (v.abs() + 1.0);
+        let iv = self.residual(&u[..n], v + hv, x, &mut r2);
+        let mut w = [0.0f64; MAX_UNKNOWNS];
+        for k in 0..n {
+            w[k] = (r2[k] - r[k]) / hv;
+        }
+        // jac holds the factors of the last Newton iteration: close enough
+        // to the solution's for a derivative (the update was below 1e-12).
+        lu_solve(&jac[..n * n], n, &perm[..n], &mut w[..n]);
+        let mut di_dv = (iv - i) / hv;
+        for k in 0..n {
+            di_dv -= di_du[k] * w[k];
+        }
+        Ok(Solved { i, i_c, di_dv })
+    }
+}
+
+/// In-place LU with partial pivoting of the row-major n x n matrix `a`;
+/// false if singular.
+fn lu_factor(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
+    for (k, p) in perm.iter_mut().enumerate() {
+        *p = k;
+    }
+    for col in 0..n {
+        let mut best = col;
+        for row in col + 1..n {
+            if a[row * n + col].abs() > a[best * n + col].abs() {
+                best = row;
+            }
+        }
+        let pivot = a[best * n + col];
+        if pivot == 0.0 || !pivot.is_finite() {
+            return false;
+        }
+        if best != col {
+            for k in 0..n {
+                a.swap(col * n + k, best * n + k);
+            }
+            perm.swap(col, best);
+        }
+        for row in col + 1..n {
+            let f = a[row * n + col] / a[col * n + col];
+            a[row * n + col] = f;
+            for k in col + 1..n {
+                a[row * n + k] -= f * a[col * n + k];
+            }
+        }
+    }
+    true
+}
+
+/// Solves LU x = P b in place.
+fn lu_solve(lu: &[f64], n: usize, perm: &[usize], b: &mut [f64]) {
+    let mut y = [0.0f64; MAX_UNKNOWNS];
+    for k in 0..n {
+        y[k] = b[perm[k]];
+    }
+    for row in 0..n {
+        for k in 0..row {
+            y[row] -= lu[row * n + k] * y[k];
+        }
+    }
+    for row in (0..n).rev() {
+        for k in row + 1..n {
+            y[row] -= lu[row * n + k] * y[k];
+        }
+        y[row] /= lu[row * n + row];
+    }
+    b[..n].copy_from_slice(&y[..n]);
+}
+
+impl DeviceLaw for BodyLaw {
+    fn name(&self) -> &'static str {
+        "body"
+    }
+
+    fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    fn initial_state(&self, d: usize) -> f64 {
+        self.devices[d].1
+    }
+
+    fn linear_in_voltage(&self) -> bool {
+        false
+    }
+
+    /// A capacitor voltage: no bounds but the body's own.
+    fn state_bounds(&self, _d: usize) -> (f64, f64) {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    }
+
+    fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
+        self.body(d).solve(x, v).map(|s| s.di_dv)
+    }
+
+    fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
+        self.body(d).solve(x, v).map(|s| s.i)
+    }
+
+    fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {
+        let b = self.body(d);
+        b.solve(x, v).map_or(f64::NAN, |s| s.i_c / b.capacitance)
+    }
+
+    fn state_name(&self) -> &'static str {
+        "v"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// memnet's own body (fixtures/spice/memristor.lib) under another name.
+    const OWN: &str = "own body\n\
+        .subckt mem p n PARAMS: ron=100 roff=16000 w0=0.5 alpha=0.1 beta=1\n\
+        Cw w 0 1 IC={w0}\n\
+        Bw 0 w I={alpha*V(w) - ron*V(p,n)/(ron+(roff-ron)*V(w))/beta}\n\
+        Bm p n I={V(p,n)/(ron+(roff-ron)*V(w))}\n\
+        .ends mem\n\
+        V1 a 0 1\n\
+        X1 a b mem w0=0.3\n\
+        R1 b 0 1k\n\
+        .end\n";
+
+    fn body_of(deck: &str) -> (Arc<MemristorBody>, Vec<Option<f64>>) {
+        let c = memnet_spice::import_str(deck, "t.cir", &Default::default())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
+        c.elements
+            .iter()
+            .find_map(|e| match &e.kind {
+                ElementKind::Memristor(m) => match &m.dialect {
+                    memnet_spice::MemristorDialect::Body { body, ic } => {
+                        Some((body.clone(), ic.clone()))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .expect("a body device")
+    }
+
+    /// The compiled body gives memnet's linear law: i = v / R(w),
+    /// di/dv = 1 / R(w), dw/dt = alpha w - ron i / beta.
+    #[test]
+    fn memnets_own_body_compiles_to_its_law() {
+        let (body, ic) = body_of(OWN);
+        assert_eq!(ic, vec![Some(0.3)]);
+        let mut law = BodyLaw::default();
+        law.push(&body, &ic).unwrap();
+        assert_eq!(law.initial_state(0), 0.3);
+        for &(w, v) in &[(0.3, 1.0), (0.9, -0.4), (0.05, 2.5), (0.5, 0.0)] {
+            let r = 100.0 + 15_900.0 * w;
+            let i = law.current(0, w, v).unwrap();
+            let g = law.conductance(0, w, v).unwrap();
+            let rate = law.state_rate(0, w, v, i);
+            let want_rate = 0.1 * w - 100.0 * (v / r);
+            // Tolerances: Newton to 1e-12 relative; di/dv by a forward
+            // difference of a linear function (exact up to round-off
+            // amplified by 1/h = 1e7).
+            assert!(
+                (i - v / r).abs() <= 1e-12 * (v / r).abs() + 1e-18,
+                "i {i} vs {}",
+                v / r
+            );
+            assert!((g - 1.0 / r).abs() <= 1e-6 / r, "g {g} vs {}", 1.0 / r);
+            assert!(
+                (rate - want_rate).abs() <= 1e-10 * (1.0 + want_rate.abs()),
+                "rate {rate} vs {want_rate}"
+            );
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! Behavioural expressions and users' memristor subcircuits (issue 11).
+//!
+//! A behavioural value (`B ... I={...}`, `E ... value={...}`, `R ... {V(x)}`)
+//! is *resolved* in the scope of its element: parameters become numbers,
+//! user functions are inlined, and `v(node)`, `i(element)` name flat nodes
+//! and elements. A subcircuit instance whose flattened body holds state (a
+//! capacitor) becomes one device: its elements, renamed to the definition's
+//! local names, form a [`MemristorBody`] that the solver compiles into a
+//! device law (docs/subcircuit-bodies.md). Instances whose bodies come out
+//! equal share one `Arc`; their capacitors' `IC=` stay per instance.
+
+use super::*;
+use crate::circuit::{BodyElement, MemristorBody, Sets};
+use crate::expr::{apply_binary, builtin};
+
+/// Whether an expression reads the circuit (`v()`, `i()`, `sdt()`, `idt()`,
+/// `time`), so that it cannot be a number at elaboration.
+pub(super) fn reads_circuit(e: &Expr) -> bool {
+    match e {
+        Expr::Num(_) => false,
+        Expr::Var(n) => &**n == "time",
+        Expr::Unary(_, a) => reads_circuit(a),
+        Expr::Binary(_, a, b) => reads_circuit(a) || reads_circuit(b),
+        Expr::Cond(c) => c.iter().any(reads_circuit),
+        Expr::Call(c) => {
+            matches!(&*c.0, "v" | "i" | "sdt" | "idt") || c.1.iter().any(reads_circuit)
+        }
+    }
+}
+
+/// Whether an expression integrates (`sdt()`, `idt()`): a state of its own.
+fn integrates(e: &Expr) -> bool {
+    match e {
+        Expr::Num(_) | Expr::Var(_) => false,
+        Expr::Unary(_, a) => integrates(a),
+        Expr::Binary(_, a, b) => integrates(a) || integrates(b),
+        Expr::Cond(c) => c.iter().any(integrates),
+        Expr::Call(c) => matches!(&*c.0, "sdt" | "idt") || c.1.iter().any(integrates),
+    }
+}
+
+/// Whether a flat element holds state, making its subcircuit a device.
+fn holds_state(k: &ElementKind) -> bool {
+    match k {
+        ElementKind::Capacitor { .. } => true,
+        ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } => {
+            integrates(value)
+        }
+        _ => false,
+    }
+}
+
+/// A node argument of `v()`: a name, or a node number (`v(1)`, `v(0)`).
+fn node_arg(a: &Expr) -> Option<String> {
+    match a {
+        Expr::Var(n) => Some(n.to_string()),
+        Expr::Num(x) if *x >= 0.0 && x.fract() == 0.0 && *x < 1e15 => {
+            Some(format!("{}", *x as u64))
+        }
+        _ => None,
+    }
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Call(Box::new((name.into(), args)))
+}
+
+impl<'d> Elab<'d, '_> {
+    /// A behavioural value of the element in `frame`, resolved.
+    pub(super) fn resolve_val(
+        &mut self,
+        v: &Val,
+        file: &Arc<str>,
+        frame: usize,
+        what: impl Fn() -> String,
+    ) -> Result<Expr, Diagnostic> {
+        let at = Self::val_loc(file, v);
+        self.resolve(&v.expr, frame, frame, &[], &at)
+            .map_err(|d| Self::name_in(d, &what(), file, v))
+    }
+
+    /// `e` with parameters (scope `f`) replaced by their values, user
+    /// functions inlined (their arguments bound in `binds`), constants
+    /// folded, and `v()`/`i()` arguments flattened in the element's scope
+    /// `nf`.
+    fn resolve(
+        &mut self,
+        e: &Expr,
+        f: usize,
+        nf: usize,
+        binds: &[(String, Expr)],
+        at: &Loc,
+    ) -> Result<Expr, Diagnostic> {
+        Ok(match e {
+            Expr::Num(v) => Expr::Num(*v),
+            Expr::Var(n) => {
+                if let Some((_, b)) = binds.iter().find(|(k, _)| **k == **n) {
+                    b.clone()
+                } else if &**n == "time" {
+                    e.clone()
+                } else {
+                    Expr::Num(self.lookup(n, f, at)?)
+                }
+            }
+            Expr::Unary(op, a) => {
+                let a = self.resolve(a, f, nf, binds, at)?;
+                match (op, &a) {
+                    (UnOp::Neg, Expr::Num(x)) => Expr::Num(-x),
+                    (UnOp::Not, Expr::Num(x)) => Expr::Num(if *x == 0.0 { 1.0 } else { 0.0 }),
+                    _ => Expr::Unary(*op, Box::new(a)),
+                }
+            }
+            Expr::Binary(op, a, b) => {
+                let a = self.resolve(a, f, nf, binds, at)?;
+                let b = self.resolve(b, f, nf, binds, at)?;
+                match (&a, &b) {
+                    (Expr::Num(x), Expr::Num(y)) => Expr::Num(apply_binary(*op, *x, *y)),
+                    _ => Expr::Binary(*op, Box::new(a), Box::new(b)),
+                }
+            }
+            Expr::Cond(c) => self.resolve_cond(&c[0], &c[1], &c[2], f, nf, binds, at)?,
+            Expr::Call(c) => self.resolve_call(&c.0, &c.1, f, nf, binds, at)?,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_cond(
+        &mut self,
+        c: &Expr,
+        a: &Expr,
+        b: &Expr,
+        f: usize,
+        nf: usize,
+        binds: &[(String, Expr)],
+        at: &Loc,
+    ) -> Result<Expr, Diagnostic> {
+        let k = self.resolve(c, f, nf, binds, at)?;
+        if let Expr::Num(x) = k {
+            return self.resolve(if x != 0.0 { a } else { b }, f, nf, binds, at);
+        }
+        let a = self.resolve(a, f, nf, binds, at)?;
+        let b = self.resolve(b, f, nf, binds, at)?;
+        Ok(Expr::Cond(Box::new([k, a, b])))
+    }
+
+    fn resolve_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        f: usize,
+        nf: usize,
+        binds: &[(String, Expr)],
+        at: &Loc,
+    ) -> Result<Expr, Diagnostic> {
+        match name {
+            "v" => {
+                if args.is_empty() || args.len() > 2 {
+                    return Err(self.diag(
+                        at,
+                        format!("v() takes a node or two, got {} arguments", args.len()),
+                    ));
+                }
+                let mut out = Vec::with_capacity(args.len());
+                for a in args {
+                    let Some(n) = node_arg(a) else {
+                        return Err(self.diag(at, "v(): expected a node name"));
+                    };
+                    out.push(Expr::Var(self.flat_node(nf, &n).into_boxed_str()));
+                }
+                return Ok(call("v", out));
+            }
+            "i" => {
+                let [Expr::Var(n)] = args else {
+                    return Err(self.diag(at, "i(): expected the name of one element"));
+                };
+                let flat = format!("{}{n}", self.frames[nf].prefix);
+                return Ok(call("i", vec![Expr::Var(flat.into_boxed_str())]));
+            }
+            _ => {}
+        }
+        // User functions shadow built-ins (as in `call`).
+        let mut k = Some(f);
+        let mut found = None;
+        while let Some(i) = k {
+            if let Some(&fd) = self.frames[i].funcs.get(name) {
+                found = Some((fd, i));
+                break;
+            }
+            k = self.frames[i].parent;
+        }
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.resolve(a, f, nf, binds, at)?);
+        }
+        if let Some((fd, home)) = found {
+            if fd.args.len() != vals.len() {
+                return Err(self.diag(
+                    at,
+                    format!(
+                        "function '{name}' takes {} arguments, got {} (defined at {})",
+                        fd.args.len(),
+                        vals.len(),
+                        fd.loc
+                    ),
+                ));
+            }
+            if self.call_depth >= MAX_CALL_DEPTH {
+                return Err(self.diag(at, format!("function '{name}' recurses without end")));
+            }
+            let inner: Vec<(String, Expr)> = fd.args.iter().cloned().zip(vals).collect();
+            let body_at = Self::val_loc(&fd.loc.file, &fd.body);
+            self.call_depth += 1;
+            let r = self.resolve(&fd.body.expr, home, nf, &inner, &body_at);
+            self.call_depth -= 1;
+            return r;
+        }
+        if matches!(name, "if" | "ternary_fcn") {
+            let [c, a, b] = <[Expr; 3]>::try_from(vals).map_err(|v| {
+                self.diag(at, format!("{name}() takes 3 arguments, got {}", v.len()))
+            })?;
+            return Ok(match c {
+                Expr::Num(x) if x != 0.0 => a,
+                Expr::Num(_) => b,
+                c => Expr::Cond(Box::new([c, a, b])),
+            });
+        }
+        if matches!(name, "sdt" | "idt") {
+            if vals.is_empty() || vals.len() > 2 {
+                return Err(self.diag(
+                    at,
+                    format!(
+                        "{name}() takes an integrand and an initial value, got {} arguments",
+                        vals.len()
+                    ),
+                ));
+            }
+            return Ok(call(name, vals));
+        }
+        let nums: Option<Vec<f64>> = vals
+            .iter()
+            .map(|v| match v {
+                Expr::Num(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        let probe = nums.clone().unwrap_or_else(|| vec![0.0; vals.len()]);
+        match builtin(name, &probe) {
+            None => Err(self.diag(at, format!("unknown function '{name}'"))),
+            Some(Err(m)) => Err(self.diag(at, m)),
+            Some(Ok(x)) if nums.is_some() => Ok(Expr::Num(x)),
+            Some(Ok(_)) => Ok(call(name, vals)),
+        }
+    }
+
+    /// After instance `name` of `def` (pins on `nodes`) was flattened into
+    /// elements `start..`: if they hold state, replace them by one device
+    /// with their body; `None` if they do not.
+    pub(super) fn body_device(
+        &mut self,
+        def: &'d Subckt,
+        name: &str,
+        nodes: &[String],
+        start: usize,
+        loc: &Loc,
+    ) -> Result<Option<ElementKind>, Diagnostic> {
+        if !self.circuit.elements[start..]
+            .iter()
+            .any(|e| holds_state(&e.kind))
+        {
+            return Ok(None);
+        }
+        let els: Vec<Element> = self.circuit.elements.drain(start..).collect();
+        for (k, e) in els.iter().enumerate() {
+            let h = hash_name(&e.name);
+            if self.names.get(&h) == Some(&(start + k)) {
+                self.names.remove(&h);
+            }
+        }
+        let prefix = format!("{name}.");
+        let mut node_names: Vec<String> = vec!["0".into()];
+        let mut index: HashMap<String, u32> = HashMap::new();
+        index.insert("0".into(), 0);
+        let mut pins = Vec::with_capacity(nodes.len());
+        for (p, outer) in def.pins.iter().zip(nodes) {
+            if outer == "0" {
+                pins.push(0);
+                continue;
+            }
+            if index.contains_key(outer) {
+                return Err(self.diag(
+                    loc,
+                    format!(
+                        "instance {name}: two pins of subcircuit '{}' are on node `{outer}`: \
+                         memnet compiles bodies whose pins are distinct nodes",
+                        def.name
+                    ),
+                ));
+            }
+            let k = node_names.len() as u32;
+            node_names.push(p.clone());
+            index.insert(outer.clone(), k);
+            pins.push(k);
+        }
+        let local: HashSet<&str> = els
+            .iter()
+            .filter_map(|e| e.name.strip_prefix(&prefix))
+            .collect();
+        // Every node first: an expression may read a node that a later
+        // element connects.
+        for e in &els {
+            for n in &e.nodes {
+                if index.contains_key(n) {
+                    continue;
+                }
+                let Some(l) = n.strip_prefix(&prefix) else {
+                    return Err(self.diag(
+                        &e.loc,
+                        format!(
+                            "element {} of subcircuit '{}' (instance {name}) connects to node \
+                             `{n}`, outside the instance's pins: memnet compiles bodies that \
+                             connect only to their pins, their own nodes and ground",
+                            e.name, def.name
+                        ),
+                    ));
+                };
+                index.insert(n.clone(), node_names.len() as u32);
+                node_names.push(l.to_string());
+            }
+        }
+        let mut elements = Vec::with_capacity(els.len());
+        let mut ic = Vec::new();
+        for e in &els {
+            let what = || {
+                format!(
+                    "element {} of subcircuit '{}' (instance {name})",
+                    e.name, def.name
+                )
+            };
+            let idx: Vec<u32> = e.nodes.iter().map(|n| index[n]).collect();
+            let localise = |x: &Expr| -> Result<Expr, String> {
+                rename(
+                    x,
+                    &|flat| index.get(flat).map(|&k| node_names[k as usize].clone()),
+                    &|flat| {
+                        flat.strip_prefix(&prefix)
+                            .filter(|l| local.contains(l))
+                            .map(str::to_string)
+                    },
+                )
+            };
+            let kind = match &e.kind {
+                ElementKind::Resistor { .. }
+                | ElementKind::Vcvs { .. }
+                | ElementKind::Vccs { .. } => e.kind.clone(),
+                ElementKind::Capacitor { capacitance, ic: c } => {
+                    ic.push(*c);
+                    ElementKind::Capacitor {
+                        capacitance: *capacitance,
+                        ic: None,
+                    }
+                }
+                ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s)
+                    if matches!(s.waveform, Waveform::Dc(_)) =>
+                {
+                    e.kind.clone()
+                }
+                ElementKind::ExprSource { sets, value } => ElementKind::ExprSource {
+                    sets: *sets,
+                    value: localise(value)
+                        .map_err(|m| self.diag(&e.loc, format!("{}: {m}", what())))?,
+                },
+                ElementKind::ExprResistor { value } => ElementKind::ExprResistor {
+                    value: localise(value)
+                        .map_err(|m| self.diag(&e.loc, format!("{}: {m}", what())))?,
+                },
+                other => {
+                    let kind = match other {
+                        ElementKind::VoltageSource(_) | ElementKind::CurrentSource(_) => {
+                            "time-dependent source"
+                        }
+                        ElementKind::Unsupported { what, .. } => what.as_str(),
+                        k => k.name(),
+                    };
+                    return Err(self.diag(
+                        &e.loc,
+                        format!(
+                            "{} is a {kind}: memnet compiles memristor bodies of R, C, V, I, \
+                             E, G and B elements (behavioural values included) so far",
+                            what()
+                        ),
+                    ));
+                }
+            };
+            let local_name = e.name.strip_prefix(&prefix).unwrap_or(&e.name).to_string();
+            elements.push(BodyElement {
+                name: local_name,
+                nodes: idx,
+                kind,
+                loc: e.loc.clone(),
+            });
+        }
+        let body = MemristorBody {
+            subckt: def.name.clone(),
+            loc: def.loc.clone(),
+            nodes: node_names,
+            pins,
+            pin_names: def.pins.clone(),
+            elements,
+        };
+        let shared = self.bodies.entry(def.name.clone()).or_default();
+        let body = match shared.iter().find(|b| ***b == body) {
+            Some(b) => b.clone(),
+            None => {
+                let b = Arc::new(body);
+                shared.push(b.clone());
+                b
+            }
+        };
+        Ok(Some(ElementKind::Memristor(Memristor {
+            dialect: MemristorDialect::Body { body, ic },
+            law: None,
+            params: BTreeMap::new(),
+            tables: Vec::new(),
+        })))
+    }
+}
+
+/// `e` with the nodes of `v()` and the elements of `i()` renamed; an
+/// error names a node or element with no new name.
+fn rename(
+    e: &Expr,
+    node: &dyn Fn(&str) -> Option<String>,
+    element: &dyn Fn(&str) -> Option<String>,
+) -> Result<Expr, String> {
+    Ok(match e {
+        Expr::Num(_) | Expr::Var(_) => e.clone(),
+        Expr::Unary(op, a) => Expr::Unary(*op, Box::new(rename(a, node, element)?)),
+        Expr::Binary(op, a, b) => Expr::Binary(
+            *op,
+            Box::new(rename(a, node, element)?),
+            Box::new(rename(b, node, element)?),
+        ),
+        Expr::Cond(c) => Expr::Cond(Box::new([
+            rename(&c[0], node, element)?,
+            rename(&c[1], node, element)?,
+            rename(&c[2], node, element)?,
+        ])),
+        Expr::Call(c) => {
+            let (name, args) = (&*c.0, &c.1);
+            let mut out = Vec::with_capacity(args.len());
+            for a in args {
+                out.push(match (name, a) {
+                    ("v", Expr::Var(n)) => Expr::Var(
+                        node(n)
+                            .ok_or_else(|| format!("v({n}) reads a node outside the subcircuit"))?
+                            .into_boxed_str(),
+                    ),
+                    ("i", Expr::Var(n)) => Expr::Var(
+                        element(n)
+                            .ok_or_else(|| {
+                                format!("i({n}) reads an element outside the subcircuit")
+                            })?
+                            .into_boxed_str(),
+                    ),
+                    _ => rename(a, node, element)?,
+                });
+            }
+            call(name, out)
+        }
+    })
+}
+
+impl Sets {
+    pub(super) fn of(voltage: bool) -> Sets {
+        if voltage {
+            Sets::Voltage
+        } else {
+            Sets::Current
+        }
+    }
+}
