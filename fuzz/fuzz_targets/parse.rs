@@ -2,7 +2,8 @@
 //! a diagnostic, never a panic, hang or stack overflow; a circuit's output
 //! cards are resolved against its network. The same bytes are also read as
 //! a two-column table file (Xyce PEM's `fxpdata=`), the other text input a
-//! netlist can point at.
+//! netlist can point at. Device laws are built and evaluated, so users'
+//! subcircuit bodies go through the body compiler and its Newton.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,6 +20,19 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(net) = memnet_graph::Network::from_circuit(&c) {
                 for card in &c.outputs {
                     let _ = memnet_solver::Probes::parse(&net, &card.items);
+                }
+                // Device laws, compiled subcircuit bodies included, are
+                // built and evaluated: errors, never panics or hangs.
+                if let Ok((laws, _)) = memnet_solver::device::Laws::from_network(&net) {
+                    use memnet_solver::DeviceLaw;
+                    for d in 0..laws.len().min(8) {
+                        let x = laws.initial_state(d);
+                        for v in [0.0, 0.7, -3.0] {
+                            let _ = laws.current(d, x, v);
+                            let _ = laws.conductance(d, x, v);
+                            let _ = laws.state_rate(d, x, v, 0.0);
+                        }
+                    }
                 }
             }
         }

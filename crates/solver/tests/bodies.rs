@@ -66,3 +66,78 @@ Roff aux minus {Roff}
     assert!(moved > 0.05, "the drive moves the state ({moved})");
     assert!(worst < 1e-8, "body vs native law: max |dx| = {worst}");
 }
+
+/// Mutated body decks (bytes flipped, inserted, deleted; fixed seed) give
+/// a circuit, a network and laws, or located errors; compiling and
+/// evaluating a body never panics (the body compiler's part of the fuzz
+/// target, run deterministically).
+#[test]
+fn mutated_bodies_never_panic() {
+    use memnet_solver::DeviceLaw;
+    let seed_deck = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/spice/ltspice_biolek.cir"
+    ))
+    .expect("fixture");
+    let threshold = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/spice/memristor_threshold_body.cir"
+    ))
+    .expect("fixture");
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut bodies, mut total) = (0usize, 0usize);
+    for src in [seed_deck.as_bytes(), threshold.as_bytes()] {
+        for _ in 0..400 {
+            let mut b = src.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let i = (next() as usize) % b.len();
+                match next() % 3 {
+                    0 => b[i] = b"(){}*+-/,=01xvVI \n"[(next() % 18) as usize],
+                    1 => b.insert(i, b"(){}*+-/,=.9eE"[(next() % 14) as usize]),
+                    _ => {
+                        b.remove(i);
+                    }
+                }
+            }
+            total += 1;
+            let text = String::from_utf8_lossy(&b);
+            let r = std::panic::catch_unwind(|| {
+                let Ok(c) = memnet_spice::import_str(&text, "m.cir", &Default::default()) else {
+                    return false;
+                };
+                let Ok(net) = Network::from_circuit(&c) else {
+                    return false;
+                };
+                let Ok((laws, _)) = memnet_solver::device::Laws::from_network(&net) else {
+                    return false;
+                };
+                let mut any = false;
+                for d in 0..laws.len() {
+                    any |= laws.law_of(d) == "body";
+                    let x = laws.initial_state(d);
+                    for v in [0.0, 0.7, -3.0] {
+                        let _ = laws.current(d, x, v);
+                        let _ = laws.conductance(d, x, v);
+                        let _ = laws.state_rate(d, x, v, 0.0);
+                    }
+                }
+                any
+            });
+            match r {
+                Ok(compiled) => bodies += usize::from(compiled),
+                Err(_) => panic!("panicked on:\n{text}"),
+            }
+        }
+    }
+    // Both outcomes are exercised.
+    assert!(
+        bodies > total / 10 && bodies < total,
+        "{bodies} of {total} compiled"
+    );
+}
