@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use memnet_crosscheck::{
-    Case, cases, compare_case, memnet_trajectory, pinned_path, raw_trajectory, repo_root,
+    Case, case_trajectory, cases, compare_case, memnet_trajectory, pinned_path, repo_root,
     run_ngspice,
 };
 
@@ -89,7 +89,7 @@ fn ngspice_check(bless: bool, only: Option<&str>) -> Result<()> {
     let mut failures = Vec::new();
     for case in &selected {
         let (raw, ng_time) = run_ngspice(&root, case, &work)?;
-        let ngspice = raw_trajectory(&raw)?;
+        let ngspice = case_trajectory(case, &raw)?;
         let (memnet, mn_time) = memnet_trajectory(&root, case)?;
         let report = compare_case(case, &ngspice, &memnet)?;
         println!(
@@ -111,7 +111,7 @@ fn ngspice_check(bless: bool, only: Option<&str>) -> Result<()> {
         if bless {
             copy(&raw, &pinned)?;
         } else if pinned.exists() {
-            let old = raw_trajectory(&pinned)?;
+            let old = case_trajectory(case, &pinned)?;
             let drift = compare_case(case, &old, &ngspice)?;
             if !drift.pass {
                 println!(

@@ -3,7 +3,8 @@
 //! This crate owns the list of cross-check [`Case`]s and the glue that runs
 //! each side: memnet through its library (import, network, solver), ngspice
 //! through an exported deck (`memnet_spice::export::write_ngspice_deck`) and
-//! `ngspice -b`. The comparison itself is `memnet_spice::compare`.
+//! `ngspice -b`, or, for a user's deck ([`Kind::AsWritten`]), both on the
+//! file exactly as written. The comparison itself is `memnet_spice::compare`.
 //!
 //! Two users: `cargo xtask ngspice-check`, which runs real ngspice (and with
 //! `--bless` pins its output under `fixtures/ngspice/`), and this crate's
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use memnet_graph::Network;
 use memnet_solver::device::ngspice::NgspiceBodies;
-use memnet_solver::{Method, SimOptions, memristor_names, simulate};
+use memnet_solver::{Method, Probes, SimOptions, memristor_names, simulate, simulate_outputs};
 use memnet_spice::compare::{CompareOptions, CompareReport, Tolerance, Trajectory, compare};
 use memnet_spice::export::{DeckOptions, memristor_instance, write_ngspice_deck_with};
 use memnet_spice::raw::{RawFile, ReadOptions};
@@ -40,6 +41,22 @@ pub struct Case {
     pub max_step: f64,
     /// Agreement required between memnet and ngspice.
     pub tol: Tolerance,
+    pub kind: Kind,
+}
+
+/// How ngspice gets the circuit.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// memnet writes the deck (`memnet export --to ngspice`); the memristor
+    /// states are compared.
+    Exported,
+    /// A user's deck, run unchanged by both (its own `.tran` and
+    /// `.options`): the vectors compared, each as (ngspice's name, memnet's
+    /// output name, absolute tolerance in its unit); the relative tolerance
+    /// is the case's.
+    AsWritten {
+        vectors: &'static [(&'static str, &'static str, f64)],
+    },
 }
 
 /// ngspice at max step 1e-3 is accurate to a few 1e-9 on smooth circuits;
@@ -86,6 +103,14 @@ const MMSS: Tolerance = Tolerance {
     abstol: 3e-5,
 };
 
+/// Users' decks: quantities of different units, each with its own
+/// absolute tolerance ([`Kind::AsWritten`]); this relative part applies to
+/// all.
+const USER: Tolerance = Tolerance {
+    reltol: 1e-6,
+    abstol: 0.0,
+};
+
 /// The cross-check cases: the theory's worked examples, a 10x10 grid, a
 /// random graph with parallel edges, time-dependent sources, resistors with
 /// a current source, and mixed alpha signs. All stay inside (0,1), where
@@ -101,6 +126,16 @@ pub fn cases() -> Vec<Case> {
         sample_dt,
         max_step,
         tol,
+        kind: Kind::Exported,
+    };
+    let as_written = |name, netlist, t_end, sample_dt, max_step, vectors| Case {
+        name,
+        netlist,
+        t_end,
+        sample_dt,
+        max_step,
+        tol: USER,
+        kind: Kind::AsWritten { vectors },
     };
     vec![
         case(
@@ -239,6 +274,26 @@ pub fn cases() -> Vec<Case> {
             5e-4,
             NATIVE,
         ),
+        // Biolek's published subcircuit (HP, Joglekar window) as a user
+        // writes it, named `memristor`: compiled by memnet, as written.
+        // Measured: v(mid) within 7.4e-9 V of ngspice (range 0.14 V),
+        // i(v1) 7.4e-12 A, the state v(xmem.x) 1.5e-8 (range 0.31-0.73),
+        // the internal node v(xmem.aux) 1.3e-7 V (range 4.7 V), with the
+        // deck's own .tran 0.01 2 0 1e-4: ngspice's error at that maximum
+        // step; the tolerances leave ~10x.
+        as_written(
+            "user_biolek_joglekar",
+            "fixtures/ngspice/user/biolek_joglekar.cir",
+            2.0,
+            0.01,
+            1e-4,
+            &[
+                ("v(mid)", "v(mid)", 1e-7),
+                ("i(v1)", "i(v1)", 1e-10),
+                ("v(xmem.x)", "v(xmem.x)", 2e-7),
+                ("v(xmem.aux)", "v(xmem.aux)", 1e-6),
+            ],
+        ),
     ]
 }
 
@@ -285,6 +340,9 @@ fn load(root: &Path, case: &Case) -> Result<(Circuit, Network), Error> {
 /// under the tolerance.
 pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Duration), Error> {
     let (_, net) = load(root, case)?;
+    if let Kind::AsWritten { vectors } = case.kind {
+        return memnet_outputs(&net, case, vectors);
+    }
     let opts = SimOptions {
         t_end: case.t_end,
         method: Method::Dopri5,
@@ -319,6 +377,37 @@ pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Durati
     Ok((traj, elapsed))
 }
 
+/// memnet's outputs `vectors` of a user's deck, as [`memnet_trajectory`]
+/// integrates (same tolerances and sampling).
+fn memnet_outputs(
+    net: &Network,
+    case: &Case,
+    vectors: &[(&str, &str, f64)],
+) -> Result<(Trajectory, Duration), Error> {
+    let items: Vec<String> = vectors.iter().map(|v| v.1.to_string()).collect();
+    let probes = Probes::parse(net, &items).map_err(|e| err(case.name, e))?;
+    let opts = SimOptions {
+        t_end: case.t_end,
+        method: Method::Dopri5,
+        rtol: 1e-11,
+        atol: 1e-13,
+        dt: case.sample_dt / 100.0,
+        sample_dt: Some(case.sample_dt / 100.0),
+        ..SimOptions::default()
+    };
+    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+    let start = Instant::now();
+    simulate_outputs(net, &opts, &probes, &mut samples, &mut |_| {})
+        .map_err(|e| err(case.netlist, e))?;
+    let elapsed = start.elapsed();
+    let times = samples.iter().map(|s| s.0).collect();
+    let series = (0..items.len())
+        .map(|k| samples.iter().map(|s| s.1[k]).collect())
+        .collect();
+    let traj = Trajectory::new(times, items, series).map_err(|e| err(case.name, e))?;
+    Ok((traj, elapsed))
+}
+
 /// Writes the ngspice deck of `case` into `dir`; returns (deck, raw file).
 pub fn write_deck(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
     let (circuit, _) = load(root, case)?;
@@ -344,13 +433,34 @@ pub fn write_deck(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Path
 /// Runs real `ngspice -b` on the exported deck of `case` in `dir`.
 /// Returns the raw file's path and ngspice's wall time.
 pub fn run_ngspice(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Duration), Error> {
-    let (deck, raw) = write_deck(root, case, dir)?;
+    let (deck, raw, mut cmd) = match case.kind {
+        Kind::Exported => {
+            let (deck, raw) = write_deck(root, case, dir)?;
+            let mut cmd = Command::new("ngspice");
+            cmd.arg("-b")
+                .arg(deck.file_name().unwrap_or_default())
+                .current_dir(dir);
+            (deck, raw, cmd)
+        }
+        // The user's file as written, run where it lives (its includes are
+        // relative to it); ngspice's batch mode writes every vector.
+        Kind::AsWritten { .. } => {
+            std::fs::create_dir_all(dir).map_err(|e| err(dir.display(), e))?;
+            let deck = root.join(case.netlist);
+            let raw = std::path::absolute(dir.join(format!("{}.raw", case.name)))
+                .map_err(|e| err(dir.display(), e))?;
+            let mut cmd = Command::new("ngspice");
+            cmd.arg("-b")
+                .arg("-r")
+                .arg(&raw)
+                .arg(deck.file_name().unwrap_or_default())
+                .current_dir(deck.parent().unwrap_or(root));
+            (deck, raw, cmd)
+        }
+    };
     let _ = std::fs::remove_file(&raw);
     let start = Instant::now();
-    let out = Command::new("ngspice")
-        .arg("-b")
-        .arg(deck.file_name().unwrap_or_default())
-        .current_dir(dir)
+    let out = cmd
         .output()
         .map_err(|e| err("running ngspice (is it installed?)", e))?;
     let elapsed = start.elapsed();
@@ -363,6 +473,27 @@ pub fn run_ngspice(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Dur
         )));
     }
     Ok((raw, elapsed))
+}
+
+/// What `case` compares in an ngspice raw file: the memristor states of
+/// an exported deck, or a user's deck's vectors under memnet's names.
+pub fn case_trajectory(case: &Case, path: &Path) -> Result<Trajectory, Error> {
+    let Kind::AsWritten { vectors } = case.kind else {
+        return raw_trajectory(path);
+    };
+    let raw = RawFile::read(path, ReadOptions::default()).map_err(|e| err(path.display(), e))?;
+    let plot = raw
+        .plots
+        .first()
+        .ok_or_else(|| Error(format!("{}: no plot", path.display())))?;
+    Trajectory::from_plot(plot, |name| {
+        let lower = name.to_ascii_lowercase();
+        vectors
+            .iter()
+            .find(|v| v.0 == lower)
+            .map(|v| v.1.to_string())
+    })
+    .map_err(|e| err(path.display(), e))
 }
 
 /// The memristor states in an ngspice raw file.
@@ -392,10 +523,21 @@ pub fn compare_case(
             )));
         }
     }
-    let opts = CompareOptions {
+    let mut opts = CompareOptions {
         tol: case.tol,
         ..CompareOptions::default()
     };
+    if let Kind::AsWritten { vectors } = case.kind {
+        for &(_, name, abstol) in vectors {
+            opts.per_device.insert(
+                name.to_string(),
+                Tolerance {
+                    reltol: case.tol.reltol,
+                    abstol,
+                },
+            );
+        }
+    }
     compare(ngspice, memnet, &opts).map_err(|e| err(case.name, e))
 }
 

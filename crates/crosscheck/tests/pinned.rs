@@ -4,7 +4,8 @@
 //! `cargo xtask ngspice-check`; `--bless` rewrites the pinned files.
 
 use memnet_crosscheck::{
-    cases, compare_case, memnet_trajectory, pinned_path, raw_trajectory, repo_root, stable_summary,
+    case_trajectory, cases, compare_case, memnet_trajectory, pinned_path, raw_trajectory,
+    repo_root, stable_summary,
 };
 
 #[test]
@@ -18,7 +19,7 @@ fn memnet_agrees_with_pinned_ngspice_outputs() {
             "{} has no pinned ngspice output; run `cargo xtask ngspice-check --bless`",
             case.name
         );
-        let ngspice = raw_trajectory(&pinned).expect("pinned raw file reads");
+        let ngspice = case_trajectory(&case, &pinned).expect("pinned raw file reads");
         let (memnet, _) = memnet_trajectory(&root, &case).expect("memnet runs the case");
         let report = compare_case(&case, &ngspice, &memnet).expect("comparable");
         insta::assert_snapshot!(case.name, stable_summary(&case, &report));

@@ -44,6 +44,16 @@ enum Quantity {
     ConstraintCurrent(usize),
     /// An expression of other outputs (index into `Probes::expressions`).
     Expression(usize),
+    /// The potential of node `node` inside compiled subcircuit device
+    /// `device` (state index; edge `edge`), e.g. `v(xmem.x)`; `pin_n` is
+    /// the outer node of the device's second pin, which potentials on
+    /// the pins' side of a floating body are relative to.
+    BodyNode {
+        device: usize,
+        edge: EdgeId,
+        node: usize,
+        pin_n: Node,
+    },
 }
 
 /// The outputs of a run, with their names (see the module doc).
@@ -87,6 +97,45 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
         }
         Err(format!("`{name}` is not a node of the circuit"))
     };
+    // `inst.node` inside a compiled subcircuit body: the instance is the
+    // longest prefix that names a body device.
+    let body_node = |name: &str| -> Option<Quantity> {
+        let mut d = 0;
+        for (k, e) in net.edges.iter().enumerate() {
+            if !e.device.is_memristor() {
+                continue;
+            }
+            let this = d;
+            d += 1;
+            let Some(local) = name
+                .strip_prefix(e.name.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+            else {
+                continue;
+            };
+            let memnet_graph::Device::Native { spec } = e.device else {
+                continue;
+            };
+            let (body, _) = net.laws.get(spec as usize)?.body.as_ref()?;
+            let node = body.nodes.iter().position(|n| n == local)?;
+            let pin_n = match net
+                .folded_nodes
+                .iter()
+                .position(|f| f.edge == k && !f.at_tail)
+            {
+                Some(f) => Node::Folded(f),
+                None if e.head == 0 && net.node_names[0] == memnet_spice::GROUND => Node::Ground,
+                None => Node::Net(e.head),
+            };
+            return Some(Quantity::BodyNode {
+                device: this,
+                edge: k,
+                node,
+                pin_n,
+            });
+        }
+        None
+    };
     // The edge named `name` and its state index if it is a memristor.
     let device = |name: &str| -> Option<(EdgeId, Option<usize>)> {
         let mut d = 0;
@@ -115,7 +164,10 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
         };
     };
     Ok(match (f, args.as_slice()) {
-        ("v", [a]) => Quantity::Voltage(node(a).map_err(bad)?, Node::Ground),
+        ("v", [a]) => match node(a) {
+            Ok(n) => Quantity::Voltage(n, Node::Ground),
+            Err(e) => body_node(a).ok_or_else(|| bad(e))?,
+        },
         ("v", [a, b]) => Quantity::Voltage(node(a).map_err(bad)?, node(b).map_err(bad)?),
         ("i", [name]) => {
             if let Some(c) = net.constraints.iter().position(|c| c.name == *name) {
@@ -467,6 +519,19 @@ impl MemoryRhs {
             Quantity::ConstraintCurrent(c) => scratch.constraint_current[c],
             // Expressions hold no expressions (see `Probes::expression`).
             Quantity::Expression(_) => f64::NAN,
+            Quantity::BodyNode {
+                device,
+                edge,
+                node: b,
+                pin_n,
+            } => {
+                let v = device_voltage(edge);
+                match self.law.body_node_potential(device, w[device], v, b) {
+                    Some((p, true)) => p + node(pin_n),
+                    Some((p, false)) => p,
+                    None => f64::NAN,
+                }
+            }
         };
         let mut terms = std::mem::take(&mut scratch.terms);
         for (o, q) in values.iter_mut().zip(&probes.quantities) {

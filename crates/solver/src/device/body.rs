@@ -133,6 +133,10 @@ pub struct CompiledBody {
     /// Scale of each unknown for finite differences and convergence (1 V
     /// for potentials, 1 mA for currents).
     scale: Vec<f64>,
+    /// Each body node's potential, and whether it floats with the pins
+    /// (its potential is then relative to the second pin's).
+    pot: Vec<Pot>,
+    floating: Vec<bool>,
 }
 
 /// The devices of all compiled bodies of a network.
@@ -168,6 +172,18 @@ impl BodyLaw {
 
     fn body(&self, d: usize) -> &CompiledBody {
         &self.bodies[self.devices[d].0 as usize]
+    }
+
+    /// The potential of body node `node` (an index into the body's
+    /// `nodes`) of device `d` at state `x` and device voltage `v`, and
+    /// whether it is relative to the device's second pin rather than
+    /// ground; `None` if the body has no solution there.
+    pub fn node_potential(&self, d: usize, x: f64, v: f64, node: usize) -> Option<(f64, bool)> {
+        let b = self.body(d);
+        let p = *b.pot.get(node)?;
+        let mut u = [0.0f64; MAX_UNKNOWNS];
+        b.solve_into(x, v, &mut u).ok()?;
+        Some((CompiledBody::pot(p, &u[..b.n], v), b.floating[node]))
     }
 }
 
@@ -381,6 +397,8 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     scale.resize(n, 1e-3);
     let Compiler { ops, tapes, .. } = c;
     Ok(CompiledBody {
+        pot: pot.clone(),
+        floating: floating.clone(),
         subckt: body.subckt.clone(),
         n_free,
         n,
@@ -702,8 +720,18 @@ impl CompiledBody {
 
     /// Solves the body at state `x` and device voltage `v`.
     fn solve(&self, x: f64, v: f64) -> Result<Solved, DeviceFault> {
-        let n = self.n;
         let mut u = [0.0f64; MAX_UNKNOWNS];
+        self.solve_into(x, v, &mut u)
+    }
+
+    /// As [`CompiledBody::solve`], leaving the unknowns in `u`.
+    fn solve_into(
+        &self,
+        x: f64,
+        v: f64,
+        u: &mut [f64; MAX_UNKNOWNS],
+    ) -> Result<Solved, DeviceFault> {
+        let n = self.n;
         let mut r = [0.0f64; MAX_UNKNOWNS];
         let mut r2 = [0.0f64; MAX_UNKNOWNS];
         let mut jac = [0.0f64; MAX_UNKNOWNS * MAX_UNKNOWNS];

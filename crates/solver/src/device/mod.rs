@@ -456,6 +456,22 @@ impl Laws {
         self.linear.len() == self.slots.len()
     }
 
+    /// For a device of a compiled subcircuit body: the potential of its
+    /// body node `node` at state `x` and device voltage `v`, and whether it
+    /// is relative to the second pin ([`body::BodyLaw::node_potential`]).
+    pub fn body_node_potential(
+        &self,
+        d: usize,
+        x: f64,
+        v: f64,
+        node: usize,
+    ) -> Option<(f64, bool)> {
+        match self.slots.get(d)? {
+            Slot::Body(j) => self.body.node_potential(*j as usize, x, v, node),
+            _ => None,
+        }
+    }
+
     /// The law name of device `d`.
     pub fn law_of(&self, d: usize) -> &'static str {
         dispatch!(self, d, law, _j => law.name())
