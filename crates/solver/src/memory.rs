@@ -485,9 +485,9 @@ impl MemoryRhs {
                 let k = self.state_edge[d];
                 let x = self.clamped(d, wd);
                 let v = self.v_dev[d];
-                let (g, i) = match (self.law.conductance(d, x, v), self.law.current(d, x, v)) {
-                    (Ok(g), Ok(i)) => (g + GMIN, i + GMIN * v),
-                    (Err(f), _) | (_, Err(f)) => return Err(fault(self, d, f)),
+                let (g, i) = match self.law.current_and_conductance(d, x, v) {
+                    Ok((i, g)) => (g + GMIN, i + GMIN * v),
+                    Err(f) => return Err(fault(self, d, f)),
                 };
                 self.nodal.conductances_mut()[k] = g;
                 self.s_newton[k] += i / g - v;

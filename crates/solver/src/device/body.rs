@@ -57,6 +57,10 @@ enum Pot {
     Plus,
     /// The pin fixed at -v (the first pin is on ground).
     Minus,
+    /// The node of a state capacitor to ground: at x (`State`) or -x
+    /// (`MinusState`, the capacitor written from ground to the node).
+    State,
+    MinusState,
 }
 
 /// One instruction of an expression tape.
@@ -67,6 +71,8 @@ enum Op {
     Unknown(u32),
     /// The device voltage v, times a sign.
     V(f64),
+    /// The state x, times a sign.
+    State(f64),
     Neg,
     Not,
     Bin(BinOp),
@@ -122,9 +128,18 @@ pub struct CompiledBody {
     /// Tapes, concatenated; `tapes[k]` is the range of tape k.
     ops: Vec<Op>,
     tapes: Vec<(u32, u32)>,
-    /// The state capacitor's capacitance and branch.
+    /// The state capacitor's capacitance and where its current comes
+    /// from.
     capacitance: f64,
-    state_branch: u32,
+    state_current: StateCurrent,
+    /// Parts that touch only ground and the state node: they decide the
+    /// state's rate but not the port solve.
+    state_parts: Vec<Part>,
+    /// Whether the port current is G(x) v (every part of the port solve
+    /// linear and homogeneous in the unknowns and v at a fixed state): one
+    /// linear solve then gives G, and the network keeps one factorisation
+    /// per right-hand side.
+    linear: bool,
     /// The port current: the sum of the currents leaving this pin into the
     /// body, times `port_sign` (the first pin, or minus the second when the
     /// first is on ground).
@@ -137,6 +152,17 @@ pub struct CompiledBody {
     /// (its potential is then relative to the second pin's).
     pot: Vec<Pot>,
     floating: Vec<bool>,
+}
+
+/// Where the state capacitor's current comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum StateCurrent {
+    /// A branch unknown (a capacitor between two unknown nodes).
+    Branch(u32),
+    /// Kirchhoff's law at the state node: the capacitor's current (from
+    /// its first node to its second) is `sign` times minus the current
+    /// leaving the node into the other parts.
+    Kcl { sign: f64 },
 }
 
 /// The devices of all compiled bodies of a network.
@@ -183,7 +209,7 @@ impl BodyLaw {
         let p = *b.pot.get(node)?;
         let mut u = [0.0f64; MAX_UNKNOWNS];
         b.solve_into(x, v, &mut u).ok()?;
-        Some((CompiledBody::pot(p, &u[..b.n], v), b.floating[node]))
+        Some((CompiledBody::pot(p, &u[..b.n], v, x), b.floating[node]))
     }
 }
 
@@ -223,6 +249,24 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             body.subckt
         ));
     }
+    // A capacitor from an internal node to ground fixes that node at the
+    // state: no unknown, and its current comes from Kirchhoff's law there.
+    let grounded_cap = body
+        .elements
+        .iter()
+        .find_map(|e| match (&e.kind, &e.nodes[..]) {
+            (ElementKind::Capacitor { .. }, &[a, b]) => {
+                let internal = |k: u32| k != 0 && k as usize != p && k as usize != n;
+                if b == 0 && internal(a) {
+                    Some((e.name.as_str(), a as usize, Pot::State))
+                } else if a == 0 && internal(b) {
+                    Some((e.name.as_str(), b as usize, Pot::MinusState))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        });
     // Fixed potentials.
     let mut pot = vec![Pot::Zero; nn];
     let mut n_free = 0usize;
@@ -233,6 +277,10 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             Pot::Plus
         } else if k == n {
             if p == 0 { Pot::Minus } else { Pot::Zero }
+        } else if let Some((_, node, sp)) = grounded_cap
+            && node == k
+        {
+            sp
         } else {
             n_free += 1;
             Pot::Free(n_free as u32 - 1)
@@ -258,16 +306,18 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     let mut n_br = 0u32;
     let mut branch_of: HashMap<&str, u32> = HashMap::new();
     for e in &body.elements {
-        let is_branch = matches!(
-            e.kind,
-            ElementKind::VoltageSource(_)
-                | ElementKind::Vcvs { .. }
-                | ElementKind::Capacitor { .. }
-                | ElementKind::ExprSource {
-                    sets: Sets::Voltage,
-                    ..
-                }
-        );
+        let grounded = grounded_cap.is_some_and(|(name, _, _)| name == e.name);
+        let is_branch = !grounded
+            && matches!(
+                e.kind,
+                ElementKind::VoltageSource(_)
+                    | ElementKind::Vcvs { .. }
+                    | ElementKind::Capacitor { .. }
+                    | ElementKind::ExprSource {
+                        sets: Sets::Voltage,
+                        ..
+                    }
+            );
         if is_branch {
             branch_of.insert(e.name.as_str(), n_free as u32 + n_br);
             n_br += 1;
@@ -308,7 +358,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         resistors: &resistors,
     };
     let mut parts = Vec::new();
-    let mut state: Option<(f64, u32, &str)> = None;
+    let mut state: Option<(f64, StateCurrent, &str)> = None;
     for e in &body.elements {
         let at = |m: String| format!("element {} of subcircuit '{}': {m}", e.name, body.subckt);
         let nd = &e.nodes;
@@ -337,7 +387,12 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                 if !(capacitance.is_finite() && *capacitance > 0.0) {
                     return Err(at(format!("capacitance {capacitance} is not positive")));
                 }
-                state = Some((*capacitance, br(), e.name.as_str()));
+                if let Some((_, _, sp)) = grounded_cap.filter(|g| g.0 == e.name) {
+                    let sign = if sp == Pot::State { 1.0 } else { -1.0 };
+                    state = Some((*capacitance, StateCurrent::Kcl { sign }, e.name.as_str()));
+                    continue;
+                }
+                state = Some((*capacitance, StateCurrent::Branch(br()), e.name.as_str()));
                 Part::State { a, b, br: br() }
             }
             ElementKind::VoltageSource(s) => Part::Voltage {
@@ -382,7 +437,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         };
         parts.push(part);
     }
-    let Some((capacitance, state_branch, _)) = state else {
+    let Some((capacitance, state_current, _)) = state else {
         return Err(format!(
             "subcircuit '{}' holds no state capacitor",
             body.subckt
@@ -396,7 +451,21 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     let mut scale = vec![1.0; n_free];
     scale.resize(n, 1e-3);
     let Compiler { ops, tapes, .. } = c;
+    // Parts between ground and the state node only feed the state's rate.
+    let state_side = |q: Pot| matches!(q, Pot::Zero | Pot::State | Pot::MinusState);
+    let state_only = |part: &Part| match *part {
+        Part::Conductance { a, b, .. }
+        | Part::CurrentExpr { a, b, .. }
+        | Part::ResistorExpr { a, b, .. }
+        | Part::Vccs { a, b, .. }
+        | Part::Current { a, b, .. } => state_side(a) && state_side(b),
+        _ => false,
+    };
+    let (state_parts, parts): (Vec<Part>, Vec<Part>) = parts.into_iter().partition(state_only);
+    let linear = parts.iter().all(|part| part_is_linear(part, &ops, &tapes));
     Ok(CompiledBody {
+        state_parts,
+        linear,
         pot: pot.clone(),
         floating: floating.clone(),
         subckt: body.subckt.clone(),
@@ -406,7 +475,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         ops,
         tapes,
         capacitance,
-        state_branch,
+        state_current,
         port,
         port_sign,
         scale,
@@ -450,6 +519,8 @@ impl Compiler<'_> {
             Pot::Zero => Op::Const(0.0),
             Pot::Plus => Op::V(1.0),
             Pot::Minus => Op::V(-1.0),
+            Pot::State => Op::State(1.0),
+            Pot::MinusState => Op::State(-1.0),
         };
         self.push(op, depth, max, 0);
     }
@@ -577,7 +648,7 @@ impl Compiler<'_> {
 
 /// Evaluates a tape. `u` the unknowns, `v` the device voltage.
 #[inline]
-fn eval(ops: &[Op], u: &[f64], v: f64) -> f64 {
+fn eval(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
     let mut st = [0.0f64; MAX_STACK];
     let mut sp = 0usize;
     for op in ops {
@@ -592,6 +663,10 @@ fn eval(ops: &[Op], u: &[f64], v: f64) -> f64 {
             }
             Op::V(sign) => {
                 st[sp] = sign * v;
+                sp += 1;
+            }
+            Op::State(sign) => {
+                st[sp] = sign * x;
                 sp += 1;
             }
             Op::Neg => st[sp - 1] = -st[sp - 1],
@@ -642,54 +717,63 @@ impl CompiledBody {
     }
 
     #[inline]
-    fn pot(p: Pot, u: &[f64], v: f64) -> f64 {
+    fn pot(p: Pot, u: &[f64], v: f64, x: f64) -> f64 {
         match p {
             Pot::Free(k) => u[k as usize],
             Pot::Zero => 0.0,
             Pot::Plus => v,
             Pot::Minus => -v,
+            Pot::State => x,
+            Pot::MinusState => -x,
         }
     }
 
-    /// The residuals `r` at `u` and the port current.
-    fn residual(&self, u: &[f64], v: f64, x: f64, r: &mut [f64]) -> f64 {
+    /// The residuals `r` at `u`, the port current and the current
+    /// leaving the state node (into the parts of the port solve, and with
+    /// `with_state` into the state side's too).
+    fn residual(&self, u: &[f64], v: f64, x: f64, r: &mut [f64], with_state: bool) -> (f64, f64) {
         r[..self.n].iter_mut().for_each(|z| *z = 0.0);
         let mut port = 0.0;
+        let mut at_state = 0.0;
         // A current `i` leaving node a into the part and entering b.
         let mut flow = |r: &mut [f64], a: Pot, b: Pot, i: f64| {
             match a {
                 Pot::Free(k) => r[k as usize] += i,
+                Pot::State | Pot::MinusState => at_state += i,
                 p if p == self.port => port += i,
                 _ => {}
             }
             match b {
                 Pot::Free(k) => r[k as usize] -= i,
+                Pot::State | Pot::MinusState => at_state -= i,
                 p if p == self.port => port -= i,
                 _ => {}
             }
         };
-        for part in &self.parts {
+        let state_parts: &[Part] = if with_state { &self.state_parts } else { &[] };
+        for part in self.parts.iter().chain(state_parts) {
             match *part {
                 Part::Conductance { a, b, g } => {
-                    let i = g * (Self::pot(a, u, v) - Self::pot(b, u, v));
+                    let i = g * (Self::pot(a, u, v, x) - Self::pot(b, u, v, x));
                     flow(r, a, b, i);
                 }
                 Part::CurrentExpr { a, b, tape } => {
-                    let i = eval(self.tape(tape), u, v);
+                    let i = eval(self.tape(tape), u, v, x);
                     flow(r, a, b, i);
                 }
                 Part::ResistorExpr { a, b, tape } => {
-                    let i = (Self::pot(a, u, v) - Self::pot(b, u, v)) / eval(self.tape(tape), u, v);
+                    let i = (Self::pot(a, u, v, x) - Self::pot(b, u, v, x))
+                        / eval(self.tape(tape), u, v, x);
                     flow(r, a, b, i);
                 }
                 Part::Vccs { a, b, c, d, gm } => {
-                    let i = gm * (Self::pot(c, u, v) - Self::pot(d, u, v));
+                    let i = gm * (Self::pot(c, u, v, x) - Self::pot(d, u, v, x));
                     flow(r, a, b, i);
                 }
                 Part::Current { a, b, i } => flow(r, a, b, i),
                 Part::Voltage { a, b, br, e } => {
                     flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v) - Self::pot(b, u, v) - e;
+                    r[br as usize] = Self::pot(a, u, v, x) - Self::pot(b, u, v, x) - e;
                 }
                 Part::Vcvs {
                     a,
@@ -700,22 +784,23 @@ impl CompiledBody {
                     br,
                 } => {
                     flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v)
-                        - Self::pot(b, u, v)
-                        - gain * (Self::pot(c, u, v) - Self::pot(d, u, v));
+                    r[br as usize] = Self::pot(a, u, v, x)
+                        - Self::pot(b, u, v, x)
+                        - gain * (Self::pot(c, u, v, x) - Self::pot(d, u, v, x));
                 }
                 Part::VoltageExpr { a, b, br, tape } => {
                     flow(r, a, b, u[br as usize]);
-                    r[br as usize] =
-                        Self::pot(a, u, v) - Self::pot(b, u, v) - eval(self.tape(tape), u, v);
+                    r[br as usize] = Self::pot(a, u, v, x)
+                        - Self::pot(b, u, v, x)
+                        - eval(self.tape(tape), u, v, x);
                 }
                 Part::State { a, b, br } => {
                     flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v) - Self::pot(b, u, v) - x;
+                    r[br as usize] = Self::pot(a, u, v, x) - Self::pot(b, u, v, x) - x;
                 }
             }
         }
-        port * self.port_sign
+        (port * self.port_sign, at_state)
     }
 
     /// Solves the body at state `x` and device voltage `v`.
@@ -737,60 +822,87 @@ impl CompiledBody {
         let mut jac = [0.0f64; MAX_UNKNOWNS * MAX_UNKNOWNS];
         let mut di_du = [0.0f64; MAX_UNKNOWNS];
         let mut perm = [0usize; MAX_UNKNOWNS];
+        // A linear body: differences of any size are exact, so steps of
+        // the unknowns' own scale make the Jacobian exact to round-off and
+        // one step from 0 solves it.
+        let fd = if self.linear { 1.0 } else { 1e-7 };
         let mut converged = false;
+        // Chord iterations: the Jacobian is refreshed only while the
+        // updates do not shrink tenfold per step, so a body linear in its
+        // unknowns at a fixed state costs one Jacobian and a confirming
+        // residual.
+        let mut have_jac = false;
+        let mut last_step = f64::INFINITY;
         for _ in 0..MAX_NEWTON {
-            let i0 = self.residual(&u[..n], v, x, &mut r);
-            // Jacobian by forward differences, column by column.
-            for k in 0..n {
-                let h = 1e-7 * (u[k].abs() + self.scale[k]);
-                let keep = u[k];
-                u[k] = keep + h;
-                let i1 = self.residual(&u[..n], v, x, &mut r2);
-                u[k] = keep;
-                for row in 0..n {
-                    jac[row * n + k] = (r2[row] - r[row]) / h;
+            let (i0, _) = self.residual(&u[..n], v, x, &mut r, false);
+            if !have_jac {
+                // Jacobian by forward differences, column by column.
+                for k in 0..n {
+                    let h = fd * (u[k].abs() + self.scale[k]);
+                    let keep = u[k];
+                    u[k] = keep + h;
+                    let (i1, _) = self.residual(&u[..n], v, x, &mut r2, false);
+                    u[k] = keep;
+                    for row in 0..n {
+                        jac[row * n + k] = (r2[row] - r[row]) / h;
+                    }
+                    di_du[k] = (i1 - i0) / h;
                 }
-                di_du[k] = (i1 - i0) / h;
+                if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
+                    return Err(DeviceFault::BodyUnsolved { x, v });
+                }
+                have_jac = true;
             }
-            if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
-                return Err(DeviceFault::BodyUnsolved { x, v });
-            }
-            // Newton step: J du = -r.
+            // Step: J du = -r.
             let mut du = [0.0f64; MAX_UNKNOWNS];
             for k in 0..n {
                 du[k] = -r[k];
             }
             lu_solve(&jac[..n * n], n, &perm[..n], &mut du[..n]);
             let mut small = true;
+            let mut step = 0.0f64;
             for k in 0..n {
                 u[k] += du[k];
                 if !u[k].is_finite() {
                     return Err(DeviceFault::BodyUnsolved { x, v });
                 }
-                if du[k].abs() > UPDATE_RTOL * (u[k].abs() + self.scale[k]) + UPDATE_ATOL {
+                let scale = u[k].abs() + self.scale[k];
+                step = step.max(du[k].abs() / scale);
+                if du[k].abs() > UPDATE_RTOL * scale + UPDATE_ATOL {
                     small = false;
                 }
             }
-            if small {
+            if small || self.linear {
                 converged = true;
                 break;
             }
+            if step > 0.1 * last_step {
+                have_jac = false;
+            }
+            last_step = step;
         }
         if !converged {
             return Err(DeviceFault::BodyUnsolved { x, v });
         }
         // At the solution: the port current, the capacitor current and
         // di/dv = di/dv|u - di/du J^-1 dr/dv.
-        let i = self.residual(&u[..n], v, x, &mut r);
-        let i_c = u[self.state_branch as usize];
-        let hv = 1e-7 * (v.abs() + 1.0);
-        let iv = self.residual(&u[..n], v + hv, x, &mut r2);
+        let (i, at_state) = self.residual(&u[..n], v, x, &mut r, true);
+        let i_c = match self.state_current {
+            StateCurrent::Branch(br) => u[br as usize],
+            StateCurrent::Kcl { sign } => -sign * at_state,
+        };
+        let hv = if self.linear {
+            1.0
+        } else {
+            1e-7 * (v.abs() + 1.0)
+        };
+        let (iv, _) = self.residual(&u[..n], v + hv, x, &mut r2, false);
         let mut w = [0.0f64; MAX_UNKNOWNS];
         for k in 0..n {
             w[k] = (r2[k] - r[k]) / hv;
         }
-        // jac holds the factors of the last Newton iteration: close enough
-        // to the solution's for a derivative (the update was below 1e-12).
+        // jac holds the factors of the last refresh: close enough to the
+        // solution's for a derivative (exact for a linear body).
         lu_solve(&jac[..n * n], n, &perm[..n], &mut w[..n]);
         let mut di_dv = (iv - i) / hv;
         for k in 0..n {
@@ -798,6 +910,83 @@ impl CompiledBody {
         }
         Ok(Solved { i, i_c, di_dv })
     }
+}
+
+/// Whether `part` keeps the port solve linear and homogeneous in the
+/// unknowns and v at a fixed state (see [`CompiledBody::linear`]).
+fn part_is_linear(part: &Part, ops: &[Op], tapes: &[(u32, u32)]) -> bool {
+    let class = |t: u32| {
+        let (a, b) = tapes[t as usize];
+        tape_class(&ops[a as usize..b as usize])
+    };
+    match *part {
+        Part::Conductance { .. } | Part::Vccs { .. } | Part::Vcvs { .. } => true,
+        Part::Current { i, .. } => i == 0.0,
+        Part::Voltage { e, .. } => e == 0.0,
+        Part::CurrentExpr { tape, .. } | Part::VoltageExpr { tape, .. } => {
+            class(tape) == Class::Linear
+        }
+        Part::ResistorExpr { tape, .. } => class(tape) == Class::Constant,
+        // V(a) - V(b) = x is not homogeneous in v.
+        Part::State { .. } => false,
+    }
+}
+
+/// How a tape depends on the unknowns and v at a fixed state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Class {
+    /// Not at all.
+    Constant,
+    /// Linearly, with no constant term.
+    Linear,
+    Other,
+}
+
+fn tape_class(ops: &[Op]) -> Class {
+    use Class::*;
+    let mut st = [Constant; MAX_STACK];
+    let mut sp = 0usize;
+    for op in ops {
+        match *op {
+            Op::Const(_) | Op::State(_) => {
+                st[sp] = Constant;
+                sp += 1;
+            }
+            Op::Unknown(_) | Op::V(_) => {
+                st[sp] = Linear;
+                sp += 1;
+            }
+            Op::Neg => {}
+            Op::Not => {
+                if st[sp - 1] != Constant {
+                    st[sp - 1] = Other;
+                }
+            }
+            Op::Bin(b) => {
+                sp -= 1;
+                let (x, y) = (st[sp - 1], st[sp]);
+                st[sp - 1] = match (b, x, y) {
+                    (_, Constant, Constant) => Constant,
+                    (BinOp::Add | BinOp::Sub, Linear, Linear) => Linear,
+                    (BinOp::Mul, Constant, Linear) | (BinOp::Mul, Linear, Constant) => Linear,
+                    (BinOp::Div, Linear, Constant) => Linear,
+                    _ => Other,
+                };
+            }
+            Op::Select => {
+                sp -= 2;
+                let (c, a, b) = (st[sp - 1], st[sp], st[sp + 1]);
+                st[sp - 1] = if c == Constant && a == b { a } else { Other };
+            }
+            Op::Call(k) => {
+                let arity = BUILTINS[k as usize].1.arity();
+                sp -= arity - 1;
+                let all_constant = st[sp - 1..sp - 1 + arity].iter().all(|&c| c == Constant);
+                st[sp - 1] = if all_constant { Constant } else { Other };
+            }
+        }
+    }
+    if sp == 0 { Constant } else { st[0] }
 }
 
 /// In-place LU with partial pivoting of the row-major n x n matrix `a`;
@@ -868,7 +1057,7 @@ impl DeviceLaw for BodyLaw {
     }
 
     fn linear_in_voltage(&self) -> bool {
-        false
+        self.bodies.iter().all(|b| b.linear)
     }
 
     /// A capacitor voltage: no bounds but the body's own.
@@ -876,12 +1065,22 @@ impl DeviceLaw for BodyLaw {
         (f64::NEG_INFINITY, f64::INFINITY)
     }
 
+    /// di/dv; for a linear body G(x) = i(x, 1), at any v.
     fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        self.body(d).solve(x, v).map(|s| s.di_dv)
+        let b = self.body(d);
+        if b.linear {
+            return b.solve(x, 1.0).map(|s| s.i);
+        }
+        b.solve(x, v).map(|s| s.di_dv)
     }
 
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
         self.body(d).solve(x, v).map(|s| s.i)
+    }
+
+    /// One body solve gives both.
+    fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
+        self.body(d).solve(x, v).map(|s| (s.i, s.di_dv))
     }
 
     fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {

@@ -153,6 +153,12 @@ pub trait DeviceLaw {
     /// Current through device `d` at state `x` and branch voltage `v`.
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault>;
 
+    /// [`DeviceLaw::current`] and [`DeviceLaw::conductance`] together (a
+    /// law that computes both in one go, a compiled body, overrides it).
+    fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
+        Ok((self.current(d, x, v)?, self.conductance(d, x, v)?))
+    }
+
     /// dx/dt of device `d` at state `x`, branch voltage `v`, current `i`.
     fn state_rate(&self, d: usize, x: f64, v: f64, i: f64) -> f64;
 
@@ -510,7 +516,7 @@ impl DeviceLaw for Laws {
         self.yakopcic.is_empty()
             && self.nlid.is_empty()
             && self.pem.is_empty()
-            && self.body.is_empty()
+            && self.body.linear_in_voltage()
             && self.mmss.linear_in_voltage()
     }
 
@@ -526,6 +532,11 @@ impl DeviceLaw for Laws {
     #[inline]
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
         dispatch!(self, d, law, j => law.current(j, x, v))
+    }
+
+    #[inline]
+    fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
+        dispatch!(self, d, law, j => law.current_and_conductance(j, x, v))
     }
 
     #[inline]
