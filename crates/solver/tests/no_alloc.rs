@@ -142,3 +142,53 @@ fn one_rhs_evaluation_allocates_nothing() {
     // either.
     check_with(20, Ordering::Amd, "simplicial", true);
 }
+
+/// Compiled subcircuit bodies (docs/subcircuit-bodies.md) allocate nothing
+/// per evaluation either: a linear one (Biolek's, one factorisation per
+/// right-hand side) and a non-linear one (sinh port current: Newton on the
+/// node potentials, each device's body solved by its own Newton).
+#[test]
+fn compiled_bodies_allocate_nothing() {
+    let linear = "\
+.subckt hpb plus minus PARAMS: Ron=100 Roff=16k D=10n uv=10f p=2
+Gx 0 x value={I(Emem)*uv*Ron/D**2*(1-(V(x)-stp(-I(Emem)))**(2*p))}
+Cx x 0 1 IC=0.4
+Emem plus aux value={-I(Emem)*V(x)*(Roff-Ron)}
+Roff aux minus {Roff}
+.ends hpb
+";
+    let nonlinear = "\
+.subckt hpb plus minus
+Bx 0 x I={1e-3*V(plus,minus)*(1-V(x))*V(x)}
+Cx x 0 1 IC=0.4
+Bm plus minus I={1e-4*sinh(2*V(plus,minus))*(0.2+V(x))}
+.ends hpb
+";
+    for (body, newton) in [(linear, false), (nonlinear, true)] {
+        let mut deck = format!("bodies\n{body}V1 a 0 SIN(0 1 3)\n");
+        for k in 0..6 {
+            deck.push_str(&format!("X{k} n{k} n{} hpb\n", k + 1));
+        }
+        deck.push_str("Ra a n0 100\nRb n6 0 100\nRc n2 n5 1k\n.end\n");
+        let c = memnet_spice::import_str(&deck, "b.cir", &Default::default())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
+        let net =
+            memnet_graph::Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+        let w = rhs.initial_state();
+        let mut dw = vec![0.0; w.len()];
+        rhs.eval(0.05, &w, &mut dw).unwrap();
+        let before = allocations();
+        rhs.eval(0.1, &w, &mut dw).unwrap();
+        rhs.eval(0.2, &w, &mut dw).unwrap();
+        let after = allocations();
+        assert_eq!(
+            after - before,
+            0,
+            "newton {newton}: {} allocations",
+            after - before
+        );
+        assert!(dw.iter().any(|&d| d != 0.0));
+        assert_eq!(rhs.newton_iterations() > 0, newton);
+    }
+}
