@@ -52,6 +52,10 @@ pub struct Deck {
     pub options: Vec<(String, String)>,
     pub outputs: Vec<OutputCard>,
     pub controls: Vec<String>,
+    /// Where each `.control` block starts (its `.control` line).
+    pub control_locs: Vec<Loc>,
+    /// `.csparam name=value`: parameters made visible to `.control` blocks.
+    pub csparams: Vec<ParamDef>,
     /// `.global` node names (never prefixed when flattening).
     pub globals: Vec<String>,
     pub warnings: Vec<Warning>,
@@ -619,8 +623,9 @@ impl Parser {
             let loc_here = |col| Loc::new(name.clone(), line_no, col);
             if let Some((block, _, _)) = &mut control {
                 if lower(first_word(raw)) == ".endc" {
-                    if let Some((b, _, _)) = control.take() {
+                    if let Some((b, l, _)) = control.take() {
                         self.deck.controls.push(b);
+                        self.deck.control_locs.push(l);
                     }
                 } else {
                     block.push_str(raw);
@@ -847,6 +852,15 @@ impl Parser {
                     });
                 }
             }
+            ".csparam" => {
+                for (name, val) in kv_list(cx, toks, 1)? {
+                    self.deck.csparams.push(ParamDef {
+                        name,
+                        val,
+                        loc: loc.clone(),
+                    });
+                }
+            }
             ".func" => {
                 let f = func_def(cx, toks)?;
                 self.body().funcs.push(f);
@@ -1019,9 +1033,9 @@ impl Parser {
                     .push(OutputCard::parse(&kw[1..], rest, loc));
             }
             ".plot" | ".meas" | ".measure" | ".temp" | ".four" | ".backanno" | ".step"
-            | ".nodeset" | ".width" | ".title" | ".csparam" | ".data" | ".noise" | ".tf"
-            | ".sens" | ".pz" | ".disto" | ".sp" | ".pss" | ".savebias" | ".loadbias" | ".wave"
-            | ".net" | ".ferret" | ".text" | ".preprocess" => {
+            | ".nodeset" | ".width" | ".title" | ".data" | ".noise" | ".tf" | ".sens" | ".pz"
+            | ".disto" | ".sp" | ".pss" | ".savebias" | ".loadbias" | ".wave" | ".net"
+            | ".ferret" | ".text" | ".preprocess" => {
                 self.warn(
                     "card ignored",
                     loc,

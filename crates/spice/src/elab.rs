@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod body;
+mod control;
 
 use crate::circuit::{
     Analysis, Circuit, DataTable, Element, ElementKind, LinearLaw, Loc, Memristor, MemristorBody,
@@ -277,6 +278,8 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
         options,
         outputs,
         controls,
+        control_locs,
+        csparams,
         globals,
         warnings,
     } = deck;
@@ -382,6 +385,8 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
     for a in &analyses {
         el.analysis(a)?;
     }
+    let blocks = el.circuit.control_blocks.clone();
+    el.control_tran(&blocks, &control_locs, &csparams)?;
     el.circuit.options = options.into_iter().collect();
     el.circuit.outputs = outputs;
     el.finish(&top)?;

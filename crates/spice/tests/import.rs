@@ -639,3 +639,51 @@ fn a_users_memristor_body_is_not_silently_replaced() {
         .unwrap_or_else(|d| panic!("{}", d.render()));
     assert_eq!(law(el(&c, "x1")).ron, 5.0);
 }
+
+/// Without a `.tran` card, the first `tran` of a `.control` block is the
+/// analysis, with the values `.csparam`, `let` and `set` give it (ngspice's
+/// memristor examples: `tran $&deltime $&stime uic`); a reference with no
+/// value is an error at its line.
+#[test]
+fn a_control_block_tran_is_the_analysis_when_there_is_no_tran_card() {
+    let deck = |tran: &str| {
+        format!(
+            "control tran\n.param stime=10n\n.csparam stime={{stime}}\nV1 a 0 1\nR1 a 0 1k\n\
+             .control\nset xbrushwidth=2\nlet deltime = stime/100\n{tran}\nplot v(a)\n.endc\n.end\n"
+        )
+    };
+    let c = import_str(
+        &deck("tran $&deltime $&stime uic"),
+        "c.cir",
+        &ImportOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{}", d.render()));
+    match c.analyses.as_slice() {
+        [
+            Analysis::Tran {
+                tstep,
+                tstop,
+                uic,
+                loc,
+                ..
+            },
+        ] => {
+            assert!((tstep - 1e-10).abs() < 1e-24 && (tstop - 1e-8).abs() < 1e-22);
+            assert!(uic);
+            assert_eq!(loc.line, 9);
+        }
+        a => panic!("{a:?}"),
+    }
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.kind == "analysis from .control")
+    );
+    // A .tran card wins.
+    let with_card = deck("tran 1 2").replace(".end\n", ".tran 1m 5m\n.end\n");
+    let c = import_str(&with_card, "c.cir", &ImportOptions::default()).unwrap();
+    assert!(matches!(c.analyses[..], [Analysis::Tran { tstop, .. }] if tstop == 5e-3));
+    let e = import_str(&deck("tran $&dt 1u"), "c.cir", &ImportOptions::default()).unwrap_err();
+    assert_eq!(e.loc.line, 9, "{}", e.message);
+    assert!(e.message.contains("`$&dt` has no value"), "{}", e.message);
+}
