@@ -294,6 +294,24 @@ pub fn cases() -> Vec<Case> {
                 ("v(xmem.aux)", "v(xmem.aux)", 1e-6),
             ],
         ),
+        // The Pershin-Di Ventra threshold model in the form of ngspice's
+        // own example (a 0 V ammeter before the state capacitor, R read
+        // from the state node, thresholds and limits in a nested
+        // conditional). Measured: the state v(xmem.x1) (ohms, 1114-7000)
+        // within 1.3e-3, i(v1) 2.9e-9 A (range 1.6 mA), v(1) 9e-9 V;
+        // tolerances ~10x.
+        as_written(
+            "user_pershin_threshold",
+            "fixtures/ngspice/user/pershin_threshold.cir",
+            10e-9,
+            0.1e-9,
+            2e-12,
+            &[
+                ("v(xmem.x1)", "v(xmem.x1)", 1e-2),
+                ("i(v1)", "i(v1)", 3e-8),
+                ("v(1)", "v(1)", 1e-7),
+            ],
+        ),
     ]
 }
 

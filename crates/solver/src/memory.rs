@@ -512,6 +512,13 @@ impl MemoryRhs {
                 let k = self.state_edge[d];
                 let v_new = self.current[k] / g[k] - (self.s_newton[k] - self.s[k]);
                 let v = self.v_dev[d];
+                if !(v_new.is_finite() && v.is_finite()) {
+                    return Err(SolveError::NewtonFailed {
+                        element: Element::new(&self.names[k], self.locs[k].as_ref()),
+                        t,
+                        iterations: 0,
+                    });
+                }
                 // Limit a step to 0.5 V + |v| so an exponential law cannot
                 // jump to overflow.
                 let limit = 0.5 + v.abs();

@@ -803,6 +803,46 @@ impl CompiledBody {
         (port * self.port_sign, at_state)
     }
 
+    /// The Jacobian dr/du (row-major) and di/du at `u` by forward
+    /// differences, `r` and `i0` the residuals and port current there. A
+    /// step too small to move a residual above its round-off (a current
+    /// unknown still at 0 beside a residual of 1e12 A) is retried larger.
+    #[allow(clippy::too_many_arguments)]
+    fn jacobian(
+        &self,
+        u: &mut [f64; MAX_UNKNOWNS],
+        v: f64,
+        x: f64,
+        fd: f64,
+        r: &[f64; MAX_UNKNOWNS],
+        i0: f64,
+        jac: &mut [f64; MAX_UNKNOWNS * MAX_UNKNOWNS],
+        di_du: &mut [f64; MAX_UNKNOWNS],
+    ) {
+        let n = self.n;
+        let mut r2 = [0.0f64; MAX_UNKNOWNS];
+        for k in 0..n {
+            let mut h = fd * (u[k].abs() + self.scale[k]);
+            for _ in 0..8 {
+                let keep = u[k];
+                u[k] = keep + h;
+                let (i1, _) = self.residual(&u[..n], v, x, &mut r2, false);
+                u[k] = keep;
+                let mut moved = false;
+                for row in 0..n {
+                    let d = r2[row] - r[row];
+                    moved |= d != 0.0 && d.abs() > 1e-9 * r[row].abs();
+                    jac[row * n + k] = d / h;
+                }
+                di_du[k] = (i1 - i0) / h;
+                if moved {
+                    break;
+                }
+                h *= 1e3;
+            }
+        }
+    }
+
     /// Solves the body at state `x` and device voltage `v`.
     fn solve(&self, x: f64, v: f64) -> Result<Solved, DeviceFault> {
         let mut u = [0.0f64; MAX_UNKNOWNS];
@@ -837,17 +877,7 @@ impl CompiledBody {
             let (i0, _) = self.residual(&u[..n], v, x, &mut r, false);
             if !have_jac {
                 // Jacobian by forward differences, column by column.
-                for k in 0..n {
-                    let h = fd * (u[k].abs() + self.scale[k]);
-                    let keep = u[k];
-                    u[k] = keep + h;
-                    let (i1, _) = self.residual(&u[..n], v, x, &mut r2, false);
-                    u[k] = keep;
-                    for row in 0..n {
-                        jac[row * n + k] = (r2[row] - r[row]) / h;
-                    }
-                    di_du[k] = (i1 - i0) / h;
-                }
+                self.jacobian(u, v, x, fd, &r, i0, &mut jac, &mut di_du);
                 if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
                     return Err(DeviceFault::BodyUnsolved { x, v });
                 }
@@ -879,10 +909,21 @@ impl CompiledBody {
             if step > 0.1 * last_step {
                 have_jac = false;
             }
+
             last_step = step;
         }
         if !converged {
             return Err(DeviceFault::BodyUnsolved { x, v });
+        }
+        if !self.linear {
+            // The derivatives below need the Jacobian at the solution, not
+            // at the chord's last refresh (which may be the start, where a
+            // resistance read from a node can be 0).
+            let (i0, _) = self.residual(&u[..n], v, x, &mut r, false);
+            self.jacobian(u, v, x, fd, &r, i0, &mut jac, &mut di_du);
+            if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
+                return Err(DeviceFault::BodyUnsolved { x, v });
+            }
         }
         // At the solution: the port current, the capacitor current and
         // di/dv = di/dv|u - di/du J^-1 dr/dv.
