@@ -361,15 +361,7 @@ pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Durati
     if let Kind::AsWritten { vectors } = case.kind {
         return memnet_outputs(&net, case, vectors);
     }
-    let opts = SimOptions {
-        t_end: case.t_end,
-        method: Method::Dopri5,
-        rtol: 1e-11,
-        atol: 1e-13,
-        dt: case.sample_dt / 100.0,
-        sample_dt: Some(case.sample_dt / 100.0),
-        ..SimOptions::default()
-    };
+    let opts = reference_options(case);
     let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
     let start = Instant::now();
     let report =
@@ -395,6 +387,19 @@ pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Durati
     Ok((traj, elapsed))
 }
 
+/// How memnet integrates a case (see [`memnet_trajectory`]).
+fn reference_options(case: &Case) -> SimOptions {
+    SimOptions {
+        t_end: case.t_end,
+        method: Method::Dopri5,
+        rtol: 1e-11,
+        atol: 1e-13,
+        dt: case.sample_dt / 100.0,
+        sample_dt: Some(case.sample_dt / 100.0),
+        ..SimOptions::default()
+    }
+}
+
 /// memnet's outputs `vectors` of a user's deck, as [`memnet_trajectory`]
 /// integrates (same tolerances and sampling).
 fn memnet_outputs(
@@ -404,15 +409,7 @@ fn memnet_outputs(
 ) -> Result<(Trajectory, Duration), Error> {
     let items: Vec<String> = vectors.iter().map(|v| v.1.to_string()).collect();
     let probes = Probes::parse(net, &items).map_err(|e| err(case.name, e))?;
-    let opts = SimOptions {
-        t_end: case.t_end,
-        method: Method::Dopri5,
-        rtol: 1e-11,
-        atol: 1e-13,
-        dt: case.sample_dt / 100.0,
-        sample_dt: Some(case.sample_dt / 100.0),
-        ..SimOptions::default()
-    };
+    let opts = reference_options(case);
     let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
     let start = Instant::now();
     simulate_outputs(net, &opts, &probes, &mut samples, &mut |_| {})

@@ -533,34 +533,13 @@ impl<'d> Elab<'d, '_> {
             };
         }
         // User functions shadow built-ins.
-        let mut k = Some(f);
-        let mut found = None;
-        while let Some(i) = k {
-            if let Some(&fd) = self.frames[i].funcs.get(name) {
-                found = Some((fd, i));
-                break;
-            }
-            k = self.frames[i].parent;
-        }
+        let found = self.user_function(name, f);
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.eval(a, f, at)?);
         }
         if let Some((fd, home)) = found {
-            if fd.args.len() != vals.len() {
-                return Err(self.diag(
-                    at,
-                    format!(
-                        "function '{name}' takes {} arguments, got {} (defined at {})",
-                        fd.args.len(),
-                        vals.len(),
-                        fd.loc
-                    ),
-                ));
-            }
-            if self.call_depth >= MAX_CALL_DEPTH {
-                return Err(self.diag(at, format!("function '{name}' recurses without end")));
-            }
+            self.check_call(fd, name, vals.len(), at)?;
             let mut fr = Frame {
                 parent: Some(home),
                 ..Frame::default()
@@ -580,6 +559,38 @@ impl<'d> Elab<'d, '_> {
             Some(Err(m)) => Err(self.diag(at, m)),
             None => Err(self.diag(at, format!("unknown function '{name}'"))),
         }
+    }
+
+    /// The user function `name` visible from frame `f`, and the frame it
+    /// is defined in.
+    fn user_function(&self, name: &str, f: usize) -> Option<(&'d FuncDef, usize)> {
+        let mut k = Some(f);
+        while let Some(i) = k {
+            if let Some(&fd) = self.frames[i].funcs.get(name) {
+                return Some((fd, i));
+            }
+            k = self.frames[i].parent;
+        }
+        None
+    }
+
+    /// A call of `fd` with `n` arguments may go ahead: the count matches
+    /// and the nesting is bounded.
+    fn check_call(&self, fd: &FuncDef, name: &str, n: usize, at: &Loc) -> Result<(), Diagnostic> {
+        if fd.args.len() != n {
+            return Err(self.diag(
+                at,
+                format!(
+                    "function '{name}' takes {} arguments, got {n} (defined at {})",
+                    fd.args.len(),
+                    fd.loc
+                ),
+            ));
+        }
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return Err(self.diag(at, format!("function '{name}' recurses without end")));
+        }
+        Ok(())
     }
 
     fn lookup(&mut self, name: &str, f: usize, at: &Loc) -> Result<f64, Diagnostic> {

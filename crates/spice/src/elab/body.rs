@@ -179,34 +179,13 @@ impl<'d> Elab<'d, '_> {
             _ => {}
         }
         // User functions shadow built-ins (as in `call`).
-        let mut k = Some(f);
-        let mut found = None;
-        while let Some(i) = k {
-            if let Some(&fd) = self.frames[i].funcs.get(name) {
-                found = Some((fd, i));
-                break;
-            }
-            k = self.frames[i].parent;
-        }
+        let found = self.user_function(name, f);
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.resolve(a, f, nf, binds, at)?);
         }
         if let Some((fd, home)) = found {
-            if fd.args.len() != vals.len() {
-                return Err(self.diag(
-                    at,
-                    format!(
-                        "function '{name}' takes {} arguments, got {} (defined at {})",
-                        fd.args.len(),
-                        vals.len(),
-                        fd.loc
-                    ),
-                ));
-            }
-            if self.call_depth >= MAX_CALL_DEPTH {
-                return Err(self.diag(at, format!("function '{name}' recurses without end")));
-            }
+            self.check_call(fd, name, vals.len(), at)?;
             let inner: Vec<(String, Expr)> = fd.args.iter().cloned().zip(vals).collect();
             let body_at = Self::val_loc(&fd.loc.file, &fd.body);
             self.call_depth += 1;
