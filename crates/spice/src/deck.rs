@@ -839,6 +839,11 @@ impl Parser {
         let kw = lower(toks[0].text(t));
         let loc = cx.loc(0);
         match kw.as_str() {
+            // HSPICE defines functions with `.param f(x) = '...'`.
+            ".param" | ".params" if toks.get(2).is_some_and(|x| x.kind == TokKind::LParen) => {
+                let f = func_def(cx, toks)?;
+                self.body().funcs.push(f);
+            }
             ".param" | ".params" => {
                 let defs = kv_list(cx, toks, 1)?;
                 if defs.is_empty() {
