@@ -522,9 +522,12 @@ impl<'d> Elab<'d, '_> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], f: usize, at: &Loc) -> Result<f64, Diagnostic> {
-        if name == "if" {
+        if name == "if" || name == "ternary_fcn" {
             let [c, a, b] = args else {
-                return Err(self.diag(at, format!("if() takes 3 arguments, got {}", args.len())));
+                return Err(self.diag(
+                    at,
+                    format!("{name}() takes 3 arguments, got {}", args.len()),
+                ));
             };
             return if self.eval(c, f, at)? != 0.0 {
                 self.eval(a, f, at)

@@ -693,7 +693,7 @@ fn a_control_block_tran_is_the_analysis_when_there_is_no_tran_card() {
 #[test]
 fn hspice_function_parameters_are_functions() {
     let deck = "hspice functions\n.param win(x, p) = '1 - (2*x - 1)**(2*p)'\n\
-                .param k = 'win(0.25, 1)'\nV1 a 0 1\nR1 a 0 {1k*k}\n.end\n";
+                .param k = 'ternary_fcn(1 > 0, win(0.25, 1), 0)'\nV1 a 0 1\nR1 a 0 {1k*k}\n.end\n";
     let c = import_str(deck, "h.cir", &ImportOptions::default())
         .unwrap_or_else(|d| panic!("{}", d.render()));
     match el(&c, "r1").kind {
