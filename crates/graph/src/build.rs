@@ -235,9 +235,42 @@ impl Network {
         let mut el_nodes: Vec<[usize; 2]> = Vec::with_capacity(els.len());
         let mut roles: Vec<Role> = Vec::with_capacity(els.len());
 
+        // How many element terminals are on each node: counted only if a
+        // compiled body has pins beyond its two (the state pin of the
+        // `TE BE XSV` shape), which may stay open and are then internal.
+        let mut uses: Option<HashMap<&str, u32, FxBuild>> = None;
         for (i, e) in els.iter().enumerate() {
             let (role, _) = classify(e, &mut errs);
-            let role = if role != Role::Rejected && e.nodes.len() != 2 {
+            let mut extra_pins_open = || {
+                let counts = uses.get_or_insert_with(|| {
+                    let mut m: HashMap<&str, u32, FxBuild> = HashMap::default();
+                    for e in els {
+                        for n in &e.nodes {
+                            *m.entry(n.as_str()).or_default() += 1;
+                        }
+                    }
+                    m
+                });
+                e.nodes[2..]
+                    .iter()
+                    .all(|n| n != GROUND && counts.get(n.as_str()) == Some(&1))
+            };
+            let body_with_open_pins = e.nodes.len() > 2
+                && matches!(&e.kind, ElementKind::Memristor(m)
+                    if matches!(m.dialect, MemristorDialect::Body { .. }));
+            if body_with_open_pins && role != Role::Rejected && !extra_pins_open() {
+                errs.push(Diagnostic::new(
+                    e.loc.clone(),
+                    format!(
+                        "memristor `{}`: its pins beyond the first two ({}) are connected \
+                         to other elements or to ground; memnet compiles such pins (a state \
+                         pin like XSV) when they are left open",
+                        e.name,
+                        e.nodes[2..].join(" ")
+                    ),
+                ));
+            }
+            let role = if role != Role::Rejected && e.nodes.len() != 2 && !body_with_open_pins {
                 errs.push(Diagnostic::new(
                     e.loc.clone(),
                     format!(

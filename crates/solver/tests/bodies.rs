@@ -141,3 +141,43 @@ fn mutated_bodies_never_panic() {
         "{bodies} of {total} compiled"
     );
 }
+
+/// The `TE BE XSV` shape (Yakopcic's and Knowm's models): a third pin on
+/// the state node, left open, is an internal node of the body, and the
+/// device is the same as with two pins. Tying that pin to anything is an
+/// error that says so.
+#[test]
+fn an_open_state_pin_is_an_internal_node() {
+    let def = |pins: &str, state: &str| {
+        format!(
+            ".subckt mem {pins} PARAMS: ron=100 roff=16000 w0=0.3 beta=0.05\n\
+             C1 {state} 0 1 IC={{w0}}\n\
+             B1 0 {state} I={{-ron*V(p,n)/(ron+(roff-ron)*V({state}))/beta}}\n\
+             B2 p n I={{V(p,n)/(ron+(roff-ron)*V({state}))}}\n.ends mem\n"
+        )
+    };
+    let three = format!(
+        "three pins\n{}V1 a 0 SIN(0 1 1)\nX1 a b s mem\nR1 b 0 1k\n.end\n",
+        def("p n xsv", "xsv")
+    );
+    let two = format!(
+        "two pins\n{}V1 a 0 SIN(0 1 1)\nX1 a b mem\nR1 b 0 1k\n.end\n",
+        def("p n", "w")
+    );
+    let (a, b) = (run(&three, 1.0), run(&two, 1.0));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x.1[0] - y.1[0]).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-12, "three pins vs two: {worst}");
+    let moved = a.iter().map(|x| (x.1[0] - 0.3).abs()).fold(0.0, f64::max);
+    assert!(moved > 1e-2, "the state moves ({moved})");
+
+    let tied = three.replace("R1 b 0 1k", "R1 b 0 1k\nR2 s 0 1meg");
+    let c = memnet_spice::import_str(&tied, "t.cir", &Default::default()).unwrap();
+    let e = Network::from_circuit(&c)
+        .err()
+        .expect("a tied state pin is refused");
+    assert!(e.render().contains("left open"), "{}", e.render());
+}

@@ -216,11 +216,20 @@ impl BodyLaw {
 /// Compiles `body`, or says why it cannot be, naming the element.
 pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     let nn = body.nodes.len();
-    if body.pins.len() != 2 {
+    // Pins beyond the first two (a state pin left open, checked by the
+    // network builder) are internal nodes.
+    if body.pins.len() < 2 {
         return Err(format!(
-            "subcircuit '{}' has {} pins; memnet compiles two-pin bodies so far",
+            "subcircuit '{}' has {} pin; a device needs two",
             body.subckt,
             body.pins.len()
+        ));
+    }
+    if body.pins[2..].contains(&0) {
+        return Err(format!(
+            "subcircuit '{}': an instance ties a pin beyond the first two to ground; memnet \
+             compiles such pins when they are left open",
+            body.subckt
         ));
     }
     let (p, n) = (body.pins[0] as usize, body.pins[1] as usize);
