@@ -176,8 +176,8 @@ fn an_open_state_pin_is_an_internal_node() {
 
     let tied = three.replace("R1 b 0 1k", "R1 b 0 1k\nR2 s 0 1meg");
     let c = memnet_spice::import_str(&tied, "t.cir", &Default::default()).unwrap();
-    let e = Network::from_circuit(&c)
-        .err()
-        .expect("a tied state pin is refused");
+    let Err(e) = Network::from_circuit(&c) else {
+        panic!("a tied state pin is refused");
+    };
     assert!(e.render().contains("left open"), "{}", e.render());
 }
