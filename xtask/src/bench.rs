@@ -27,7 +27,7 @@ const T_END: f64 = 1.0;
 /// memnet's RK4 step on these decks.
 const MEMNET_DT: f64 = 0.01;
 
-fn run(cmd: &mut Command) -> Result<Duration> {
+pub fn run(cmd: &mut Command) -> Result<Duration> {
     let start = Instant::now();
     let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
     let elapsed = start.elapsed();

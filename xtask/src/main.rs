@@ -5,11 +5,14 @@
 //!   disagreement; `--bless` rewrites the pinned ngspice outputs.
 //! - `bench-ngspice`: wall time and error of ngspice and memnet on the same
 //!   generated grid decks, side by side in one run.
+//! - `bench-user-grid`: ngspice and memnet on a grid of users' behavioural
+//!   memristor subcircuits, run as written, side by side.
 //! - `bench`: the 1000x1000 grid end to end (time, peak memory) and the
 //!   solver's measurements (evaluation cost ratio, scaling, crossover).
 
 mod bench;
 mod perf;
+mod user_grid;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -45,6 +48,12 @@ enum Task {
         #[arg(long, default_value_t = 1000)]
         rows: usize,
     },
+    /// Time ngspice and memnet on a grid of behavioural memristor subcircuits, as written.
+    BenchUserGrid {
+        /// Grid side length (nodes).
+        #[arg(long, default_value_t = 40)]
+        rows: usize,
+    },
     /// Time ngspice and memnet on the same generated grid decks (release build).
     BenchNgspice {
         /// Grid sizes (side length).
@@ -62,6 +71,7 @@ fn main() -> ExitCode {
         Task::NgspiceCheck { bless, case } => ngspice_check(bless, case.as_deref()),
         Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
         Task::Bench { rows } => perf::bench(rows),
+        Task::BenchUserGrid { rows } => user_grid::bench_user_grid(rows),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,136 @@
+//! `cargo xtask bench-user-grid`: a memristive grid written the way users
+//! write one (issue 11): every device an instance of a behavioural HP
+//! subcircuit (Biolek's form, with a 0 V ammeter for its current), a PWL
+//! drive, the deck's own `.tran`. ngspice and memnet run the same file as
+//! whole processes, side by side in one run; the outputs the deck saves are
+//! compared.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use memnet_spice::compare::{CompareOptions, Tolerance, Trajectory, compare};
+use memnet_spice::raw::{RawFile, ReadOptions};
+
+use crate::bench::run;
+
+/// The deck: a rows x rows grid of nodes, one device per neighbouring pair.
+fn deck(rows: usize) -> (String, usize) {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{rows}x{rows} grid of behavioural HP memristors (Biolek's subcircuit, 0 V ammeters)\n\
+         .subckt hpm plus minus PARAMS: Ron=100 Roff=16K Rinit=11K D=10N uv=10F p=1\n\
+         Gx 0 x value={{I(Vam)*uv*Ron/D**2*(1-(2*V(x)-1)**(2*p))}}\n\
+         Cx x 0 1 IC={{(Roff-Rinit)/(Roff-Ron)}}\n\
+         Raux x 0 1T\n\
+         Vam plus in 0\n\
+         Emem in aux value={{-I(Vam)*V(x)*(Roff-Ron)}}\n\
+         Roff aux minus {{Roff}}\n\
+         .ends hpm"
+    );
+    let node = |r: usize, c: usize| format!("n{r}_{c}");
+    let mut k = 0;
+    for r in 0..rows {
+        for c in 0..rows {
+            if c + 1 < rows {
+                k += 1;
+                let _ = writeln!(s, "X{k} {} {} hpm", node(r, c), node(r, c + 1));
+            }
+            if r + 1 < rows {
+                k += 1;
+                let _ = writeln!(s, "X{k} {} {} hpm", node(r, c), node(r + 1, c));
+            }
+        }
+    }
+    let mid = node(rows / 2, rows / 2);
+    let _ = writeln!(
+        s,
+        "V1 {} 0 PWL(0 0 0.1 2 0.5 2 0.6 -2 1 -2)\nR0 {} 0 1\n.save v({mid}) i(v1)\n\
+         .tran 0.01 1 0 1e-3 uic\n.end",
+        node(0, 0),
+        node(rows - 1, rows - 1)
+    );
+    (s, k)
+}
+
+fn trajectory(path: &Path) -> Result<Trajectory> {
+    let raw = RawFile::read(path, ReadOptions::default())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let plot = raw.plots.first().context("no plot")?;
+    Trajectory::from_plot(plot, |n| Some(n.to_ascii_lowercase()))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+pub fn bench_user_grid(rows: usize) -> Result<()> {
+    let root = memnet_crosscheck::repo_root();
+    let dir = root.join("target/bench-user-grid");
+    std::fs::create_dir_all(&dir)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "memnet"])
+        .current_dir(&root))?;
+    let memnet = root.join("target/release/memnet");
+    let (text, devices) = deck(rows);
+    let file = dir.join(format!("user_grid{rows}.cir"));
+    std::fs::write(&file, text)?;
+    let ng_raw = dir.join(format!("user_grid{rows}.ngspice.raw"));
+    let mn_raw = dir.join(format!("user_grid{rows}.memnet.raw"));
+    let t_memnet = run(Command::new(&memnet)
+        .arg("simulate")
+        .arg(&file)
+        .args(["--method", "dopri5", "--rtol", "1e-8", "--out"])
+        .arg(&mn_raw))?;
+    // The comparison reads a second, finely sampled memnet run (not timed):
+    // the comparator interpolates memnet linearly onto ngspice's times.
+    let mn_fine = dir.join(format!("user_grid{rows}.memnet-fine.raw"));
+    run(Command::new(&memnet)
+        .arg("simulate")
+        .arg(&file)
+        .args([
+            "--method",
+            "dopri5",
+            "--rtol",
+            "1e-8",
+            "--sample-dt",
+            "1e-4",
+            "--out",
+        ])
+        .arg(&mn_fine))?;
+    let t_ngspice = run(Command::new("ngspice")
+        .arg("-b")
+        .arg("-r")
+        .arg(&ng_raw)
+        .arg(&file))?;
+    let report = compare(
+        &trajectory(&ng_raw)?,
+        &trajectory(&mn_fine)?,
+        &CompareOptions {
+            // ngspice at its deck's maximum step 1e-3 restarts with
+            // first-order steps at each PWL corner: 1e-5 relative is its own
+            // error class there (8e-7 on the 10x10 grid, measured).
+            tol: Tolerance {
+                reltol: 1e-5,
+                abstol: 1e-9,
+            },
+            ..CompareOptions::default()
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{:<14} {:>7} {:>11} {:>10} {:>8} {:>12}  verdict",
+        "deck", "devices", "ngspice s", "memnet s", "ratio", "max |diff|"
+    );
+    println!(
+        "{:<14} {:>7} {:>11.2} {:>10.3} {:>8.0} {:>12.3e}  {}",
+        format!("user_grid{rows}"),
+        devices,
+        t_ngspice.as_secs_f64(),
+        t_memnet.as_secs_f64(),
+        t_ngspice.as_secs_f64() / t_memnet.as_secs_f64(),
+        report.max_abs_error,
+        if report.pass { "agrees" } else { "DISAGREES" }
+    );
+    Ok(())
+}
