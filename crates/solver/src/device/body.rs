@@ -208,7 +208,7 @@ impl BodyLaw {
         let b = self.body(d);
         let p = *b.pot.get(node)?;
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        b.solve_into(x, v, &mut u).ok()?;
+        b.solve_into(x, v, &mut u, false).ok()?;
         Some((CompiledBody::pot(p, &u[..b.n], v, x), b.floating[node]))
     }
 }
@@ -853,9 +853,11 @@ impl CompiledBody {
     }
 
     /// Solves the body at state `x` and device voltage `v`.
-    fn solve(&self, x: f64, v: f64) -> Result<Solved, DeviceFault> {
+    /// With `want_di_dv` false, `di_dv` is not computed (NaN): it costs a
+    /// Jacobian at the solution and a residual more.
+    fn solve(&self, x: f64, v: f64, want_di_dv: bool) -> Result<Solved, DeviceFault> {
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        self.solve_into(x, v, &mut u)
+        self.solve_into(x, v, &mut u, want_di_dv)
     }
 
     /// As [`CompiledBody::solve`], leaving the unknowns in `u`.
@@ -864,6 +866,7 @@ impl CompiledBody {
         x: f64,
         v: f64,
         u: &mut [f64; MAX_UNKNOWNS],
+        want_di_dv: bool,
     ) -> Result<Solved, DeviceFault> {
         let n = self.n;
         let mut r = [0.0f64; MAX_UNKNOWNS];
@@ -924,7 +927,7 @@ impl CompiledBody {
         if !converged {
             return Err(DeviceFault::BodyUnsolved { x, v });
         }
-        if !self.linear {
+        if want_di_dv && !self.linear {
             // The derivatives below need the Jacobian at the solution, not
             // at the chord's last refresh (which may be the start, where a
             // resistance read from a node can be 0).
@@ -941,6 +944,13 @@ impl CompiledBody {
             StateCurrent::Branch(br) => u[br as usize],
             StateCurrent::Kcl { sign } => -sign * at_state,
         };
+        if !want_di_dv {
+            return Ok(Solved {
+                i,
+                i_c,
+                di_dv: f64::NAN,
+            });
+        }
         let hv = if self.linear {
             1.0
         } else {
@@ -1119,23 +1129,29 @@ impl DeviceLaw for BodyLaw {
     fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
         let b = self.body(d);
         if b.linear {
-            return b.solve(x, 1.0).map(|s| s.i);
+            return b.solve(x, 1.0, false).map(|s| s.i);
         }
-        b.solve(x, v).map(|s| s.di_dv)
+        b.solve(x, v, true).map(|s| s.di_dv)
     }
 
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        self.body(d).solve(x, v).map(|s| s.i)
+        self.body(d).solve(x, v, false).map(|s| s.i)
     }
 
     /// One body solve gives both.
     fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
-        self.body(d).solve(x, v).map(|s| (s.i, s.di_dv))
+        let b = self.body(d);
+        if b.linear {
+            // i = G(x) v: one solve at v = 1 gives both.
+            return b.solve(x, 1.0, false).map(|s| (s.i * v, s.i));
+        }
+        b.solve(x, v, true).map(|s| (s.i, s.di_dv))
     }
 
     fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {
         let b = self.body(d);
-        b.solve(x, v).map_or(f64::NAN, |s| s.i_c / b.capacitance)
+        b.solve(x, v, false)
+            .map_or(f64::NAN, |s| s.i_c / b.capacitance)
     }
 
     fn state_name(&self) -> &'static str {
