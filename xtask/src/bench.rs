@@ -8,7 +8,7 @@
 //! (alpha = 0: the integrated Kirchhoff laws, no time stepping), evaluated
 //! at each simulator's own output times so no interpolation enters.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,15 @@ pub fn run(cmd: &mut Command) -> Result<Duration> {
         );
     }
     Ok(elapsed)
+}
+
+/// Builds the release `memnet` binary and returns its path.
+pub fn release_memnet(root: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "memnet"])
+        .current_dir(root))?;
+    Ok(root.join("target/release/memnet"))
 }
 
 fn min_time(repeat: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Duration> {
@@ -168,11 +177,7 @@ pub fn bench_ngspice(sizes: &[usize], repeat: usize) -> Result<()> {
     let root = memnet_crosscheck::repo_root();
     let dir = root.join("target/bench-ngspice");
     std::fs::create_dir_all(&dir)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "-p", "memnet"])
-        .current_dir(&root))?;
-    let memnet = root.join("target/release/memnet");
+    let memnet = release_memnet(&root)?;
 
     let mut decks: Vec<(String, Vec<String>)> = sizes
         .iter()

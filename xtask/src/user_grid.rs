@@ -9,11 +9,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use memnet_spice::compare::{CompareOptions, Tolerance, Trajectory, compare};
-use memnet_spice::raw::{RawFile, ReadOptions};
 
-use crate::bench::run;
+use crate::bench::{release_memnet, run};
 
 /// The deck: a rows x rows grid of nodes, one device per neighbouring pair.
 fn deck(rows: usize) -> (String, usize) {
@@ -55,11 +54,10 @@ fn deck(rows: usize) -> (String, usize) {
     (s, k)
 }
 
+/// Every vector of a raw file, under its lower-case name.
 fn trajectory(path: &Path) -> Result<Trajectory> {
-    let raw = RawFile::read(path, ReadOptions::default())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let plot = raw.plots.first().context("no plot")?;
-    Trajectory::from_plot(plot, |n| Some(n.to_ascii_lowercase()))
+    let plot = memnet_crosscheck::raw_plot(path)?;
+    Trajectory::from_plot(&plot, |n| Some(n.to_ascii_lowercase()))
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
@@ -67,11 +65,7 @@ pub fn bench_user_grid(rows: usize) -> Result<()> {
     let root = memnet_crosscheck::repo_root();
     let dir = root.join("target/bench-user-grid");
     std::fs::create_dir_all(&dir)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "-p", "memnet"])
-        .current_dir(&root))?;
-    let memnet = root.join("target/release/memnet");
+    let memnet = release_memnet(&root)?;
     let (text, devices) = deck(rows);
     let file = dir.join(format!("user_grid{rows}.cir"));
     std::fs::write(&file, text)?;

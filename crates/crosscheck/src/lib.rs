@@ -23,7 +23,7 @@ use memnet_solver::device::ngspice::NgspiceBodies;
 use memnet_solver::{Method, Probes, SimOptions, memristor_names, simulate, simulate_outputs};
 use memnet_spice::compare::{CompareOptions, CompareReport, Tolerance, Trajectory, compare};
 use memnet_spice::export::{DeckOptions, memristor_instance, write_ngspice_deck_with};
-use memnet_spice::raw::{RawFile, ReadOptions};
+use memnet_spice::raw::{Plot, RawFile, ReadOptions};
 use memnet_spice::{Circuit, ImportOptions, import_file};
 
 /// One circuit run by both simulators.
@@ -496,12 +496,8 @@ pub fn case_trajectory(case: &Case, path: &Path) -> Result<Trajectory, Error> {
     let Kind::AsWritten { vectors } = case.kind else {
         return raw_trajectory(path);
     };
-    let raw = RawFile::read(path, ReadOptions::default()).map_err(|e| err(path.display(), e))?;
-    let plot = raw
-        .plots
-        .first()
-        .ok_or_else(|| Error(format!("{}: no plot", path.display())))?;
-    Trajectory::from_plot(plot, |name| {
+    let plot = raw_plot(path)?;
+    Trajectory::from_plot(&plot, |name| {
         let lower = name.to_ascii_lowercase();
         vectors
             .iter()
@@ -511,14 +507,18 @@ pub fn case_trajectory(case: &Case, path: &Path) -> Result<Trajectory, Error> {
     .map_err(|e| err(path.display(), e))
 }
 
+/// The first plot of a raw file.
+pub fn raw_plot(path: &Path) -> Result<Plot, Error> {
+    let raw = RawFile::read(path, ReadOptions::default()).map_err(|e| err(path.display(), e))?;
+    raw.plots
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error(format!("{}: no plot", path.display())))
+}
+
 /// The memristor states in an ngspice raw file.
 pub fn raw_trajectory(path: &Path) -> Result<Trajectory, Error> {
-    let raw = RawFile::read(path, ReadOptions::default()).map_err(|e| err(path.display(), e))?;
-    let plot = raw
-        .plots
-        .first()
-        .ok_or_else(|| Error(format!("{}: no plot", path.display())))?;
-    Trajectory::memristor_states(plot).map_err(|e| err(path.display(), e))
+    Trajectory::memristor_states(&raw_plot(path)?).map_err(|e| err(path.display(), e))
 }
 
 /// memnet (candidate) against ngspice (reference) at the case's tolerance.

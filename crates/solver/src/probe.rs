@@ -97,45 +97,6 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
         }
         Err(format!("`{name}` is not a node of the circuit"))
     };
-    // `inst.node` inside a compiled subcircuit body: the instance is the
-    // longest prefix that names a body device.
-    let body_node = |name: &str| -> Option<Quantity> {
-        let mut d = 0;
-        for (k, e) in net.edges.iter().enumerate() {
-            if !e.device.is_memristor() {
-                continue;
-            }
-            let this = d;
-            d += 1;
-            let Some(local) = name
-                .strip_prefix(e.name.as_str())
-                .and_then(|r| r.strip_prefix('.'))
-            else {
-                continue;
-            };
-            let memnet_graph::Device::Native { spec } = e.device else {
-                continue;
-            };
-            let (body, _) = net.laws.get(spec as usize)?.body.as_ref()?;
-            let node = body.nodes.iter().position(|n| n == local)?;
-            let pin_n = match net
-                .folded_nodes
-                .iter()
-                .position(|f| f.edge == k && !f.at_tail)
-            {
-                Some(f) => Node::Folded(f),
-                None if e.head == 0 && net.node_names[0] == memnet_spice::GROUND => Node::Ground,
-                None => Node::Net(e.head),
-            };
-            return Some(Quantity::BodyNode {
-                device: this,
-                edge: k,
-                node,
-                pin_n,
-            });
-        }
-        None
-    };
     // The edge named `name` and its state index if it is a memristor.
     let device = |name: &str| -> Option<(EdgeId, Option<usize>)> {
         let mut d = 0;
@@ -149,6 +110,38 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
             }
         }
         None
+    };
+    // `inst.node` inside a compiled subcircuit body: the instance is the
+    // longest prefix that names a body device.
+    let body_node = |name: &str| -> Option<Quantity> {
+        name.match_indices('.').rev().find_map(|(dot, _)| {
+            let (inst, local) = (&name[..dot], &name[dot + 1..]);
+            let (k, Some(d)) = device(inst)? else {
+                return None;
+            };
+            let e = &net.edges[k];
+            let memnet_graph::Device::Native { spec } = e.device else {
+                return None;
+            };
+            let (body, _) = net.laws.get(spec as usize)?.body.as_ref()?;
+            let node = body.nodes.iter().position(|n| n == local)?;
+            // A folded source at the head side moves the second pin off
+            // the head node; ground's potential is 0 like Node::Ground's.
+            let pin_n = match net
+                .folded_nodes
+                .iter()
+                .position(|f| f.edge == k && !f.at_tail)
+            {
+                Some(f) => Node::Folded(f),
+                None => Node::Net(e.head),
+            };
+            Some(Quantity::BodyNode {
+                device: d,
+                edge: k,
+                node,
+                pin_n,
+            })
+        })
     };
     let bad = |why: String| format!("output `{item}`: {why}");
     let Some((f, args)) = split_call(item) else {

@@ -45,6 +45,19 @@ fn allocations() -> u64 {
     ALLOCS.with(|c| c.get())
 }
 
+/// Allocations made by two evaluations at the initial state, after a
+/// warm-up (faer may initialise lazily on first use); the last rates are
+/// left in `dw`.
+fn allocations_in_two_evaluations(rhs: &mut MemoryRhs, dw: &mut Vec<f64>) -> u64 {
+    let w = rhs.initial_state();
+    dw.resize(w.len(), 0.0);
+    rhs.eval(0.0, &w, dw).unwrap();
+    let before = allocations();
+    rhs.eval(0.1, &w, dw).unwrap();
+    rhs.eval(0.2, &w, dw).unwrap();
+    allocations() - before
+}
+
 fn check(rows: usize, ordering: Ordering, kind: &str) {
     check_with(rows, ordering, kind, false);
 }
@@ -111,20 +124,13 @@ fn check_with(rows: usize, ordering: Ordering, kind: &str, nonlinear: bool) {
     let mut rhs = MemoryRhs::with_ordering(&net, net.tran_times(1.0), ordering).unwrap();
     assert_eq!(rhs.factor_kind(), kind);
     rhs.set_sticky(true);
-    let w = rhs.initial_state();
-    let mut dw = vec![0.0; w.len()];
-    // Warm-up (faer may initialise lazily on first use).
-    rhs.eval(0.0, &w, &mut dw).unwrap();
-    let before = allocations();
-    rhs.eval(0.1, &w, &mut dw).unwrap();
-    rhs.eval(0.2, &w, &mut dw).unwrap();
-    let after = allocations();
+    let mut dw = Vec::new();
+    let n = allocations_in_two_evaluations(&mut rhs, &mut dw);
     assert_eq!(
-        after - before,
-        0,
-        "{rows}x{rows} {ordering:?}: {} allocations in two evaluations",
-        after - before
+        n, 0,
+        "{rows}x{rows} {ordering:?}: {n} allocations in two evaluations"
     );
+    let after = allocations();
     // The counter works: a Vec allocates.
     let v: Vec<u8> = std::iter::repeat_n(1, 10).collect();
     assert!(allocations() > after && v.len() == 10);
@@ -175,19 +181,9 @@ Bm plus minus I={1e-4*sinh(2*V(plus,minus))*(0.2+V(x))}
         let net =
             memnet_graph::Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
         let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
-        let w = rhs.initial_state();
-        let mut dw = vec![0.0; w.len()];
-        rhs.eval(0.05, &w, &mut dw).unwrap();
-        let before = allocations();
-        rhs.eval(0.1, &w, &mut dw).unwrap();
-        rhs.eval(0.2, &w, &mut dw).unwrap();
-        let after = allocations();
-        assert_eq!(
-            after - before,
-            0,
-            "newton {newton}: {} allocations",
-            after - before
-        );
+        let mut dw = Vec::new();
+        let n = allocations_in_two_evaluations(&mut rhs, &mut dw);
+        assert_eq!(n, 0, "newton {newton}: {n} allocations");
         assert!(dw.iter().any(|&d| d != 0.0));
         assert_eq!(rhs.newton_iterations() > 0, newton);
     }

@@ -268,6 +268,23 @@ fn hash_name(s: &str) -> u64 {
     h.finish()
 }
 
+/// `tstep tstop [tstart [tmax]]` of a `.tran` card or a `.control` `tran`
+/// line, checked; the error is the message after the card's name.
+fn tran_fields(xs: &[f64]) -> Result<(f64, f64, f64, Option<f64>), String> {
+    let (tstep, tstop, tstart, tmax) = match *xs {
+        [a, b] => (a, b, 0.0, None),
+        [a, b, c] => (a, b, c, None),
+        [a, b, c, d, ..] => (a, b, c, Some(d)),
+        _ => return Err(" needs a step and a stop time".into()),
+    };
+    if !(tstop.is_finite() && tstop > 0.0 && tstep >= 0.0) {
+        return Err(format!(
+            ": stop time {tstop} must be > 0 and step {tstep} >= 0"
+        ));
+    }
+    Ok((tstep, tstop, tstart, tmax))
+}
+
 /// Elaborate a parsed deck into a flat circuit.
 pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic> {
     let Deck {
@@ -820,27 +837,17 @@ impl<'d> Elab<'d, '_> {
                 for v in vals {
                     xs.push(self.finite(v, &loc.file, 0, || ".tran value".to_string())?);
                 }
-                let (tstep, tstop, tstart, tmax) = match xs[..] {
-                    [tstop] => {
-                        // LTspice `.tran Tstop`: no step given.
-                        self.warn(
-                            ".tran step defaulted",
-                            loc,
-                            ".tran with only a stop time: step set to tstop/1000",
-                        );
-                        (tstop / 1000.0, tstop, 0.0, None)
-                    }
-                    [a, b] => (a, b, 0.0, None),
-                    [a, b, c] => (a, b, c, None),
-                    [a, b, c, d, ..] => (a, b, c, Some(d)),
-                    [] => return Err(self.diag(loc, ".tran needs a step and a stop time")),
-                };
-                if tstop.is_nan() || tstop <= 0.0 || tstep < 0.0 {
-                    return Err(self.diag(
+                if let [tstop] = xs[..] {
+                    // LTspice `.tran Tstop`: no step given.
+                    self.warn(
+                        ".tran step defaulted",
                         loc,
-                        format!(".tran: stop time {tstop} must be > 0 and step {tstep} >= 0"),
-                    ));
+                        ".tran with only a stop time: step set to tstop/1000",
+                    );
+                    xs.insert(0, tstop / 1000.0);
                 }
+                let (tstep, tstop, tstart, tmax) =
+                    tran_fields(&xs).map_err(|m| self.diag(loc, format!(".tran{m}")))?;
                 Analysis::Tran {
                     tstep,
                     tstop,

@@ -121,8 +121,7 @@ enum Part {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompiledBody {
     pub subckt: String,
-    /// Free node potentials, then branch currents.
-    n_free: usize,
+    /// Unknowns: free node potentials, then branch currents.
     n: usize,
     parts: Vec<Part>,
     /// Tapes, concatenated; `tapes[k]` is the range of tape k.
@@ -475,10 +474,9 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     Ok(CompiledBody {
         state_parts,
         linear,
-        pot: pot.clone(),
-        floating: floating.clone(),
+        pot,
+        floating,
         subckt: body.subckt.clone(),
-        n_free,
         n,
         parts,
         ops,

@@ -13,30 +13,34 @@ use super::*;
 use crate::circuit::{BodyElement, MemristorBody, Sets};
 use crate::expr::{apply_binary, builtin};
 
+/// Whether `found` holds for `e` or any expression inside it.
+fn any_node(e: &Expr, found: &impl Fn(&Expr) -> bool) -> bool {
+    found(e)
+        || match e {
+            Expr::Num(_) | Expr::Var(_) => false,
+            Expr::Unary(_, a) => any_node(a, found),
+            Expr::Binary(_, a, b) => any_node(a, found) || any_node(b, found),
+            Expr::Cond(c) => c.iter().any(|x| any_node(x, found)),
+            Expr::Call(c) => c.1.iter().any(|x| any_node(x, found)),
+        }
+}
+
 /// Whether an expression reads the circuit (`v()`, `i()`, `sdt()`, `idt()`,
 /// `time`), so that it cannot be a number at elaboration.
 pub(super) fn reads_circuit(e: &Expr) -> bool {
-    match e {
-        Expr::Num(_) => false,
+    any_node(e, &|x| match x {
         Expr::Var(n) => &**n == "time",
-        Expr::Unary(_, a) => reads_circuit(a),
-        Expr::Binary(_, a, b) => reads_circuit(a) || reads_circuit(b),
-        Expr::Cond(c) => c.iter().any(reads_circuit),
-        Expr::Call(c) => {
-            matches!(&*c.0, "v" | "i" | "sdt" | "idt") || c.1.iter().any(reads_circuit)
-        }
-    }
+        Expr::Call(c) => matches!(&*c.0, "v" | "i" | "sdt" | "idt"),
+        _ => false,
+    })
 }
 
 /// Whether an expression integrates (`sdt()`, `idt()`): a state of its own.
 fn integrates(e: &Expr) -> bool {
-    match e {
-        Expr::Num(_) | Expr::Var(_) => false,
-        Expr::Unary(_, a) => integrates(a),
-        Expr::Binary(_, a, b) => integrates(a) || integrates(b),
-        Expr::Cond(c) => c.iter().any(integrates),
-        Expr::Call(c) => matches!(&*c.0, "sdt" | "idt") || c.1.iter().any(integrates),
-    }
+    any_node(
+        e,
+        &|x| matches!(x, Expr::Call(c) if matches!(&*c.0, "sdt" | "idt")),
+    )
 }
 
 /// Whether a flat element holds state, making its subcircuit a device.

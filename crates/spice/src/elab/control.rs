@@ -117,22 +117,8 @@ impl Elab<'_, '_> {
                             };
                             xs.push(v);
                         }
-                        let (tstep, tstop, tstart, tmax) = match xs[..] {
-                            [a, b] => (a, b, 0.0, None),
-                            [a, b, c] => (a, b, c, None),
-                            [a, b, c, d, ..] => (a, b, c, Some(d)),
-                            _ => {
-                                return Err(fail(self, "tran needs a step and a stop time".into()));
-                            }
-                        };
-                        if !(tstop.is_finite() && tstop > 0.0 && tstep >= 0.0) {
-                            return Err(fail(
-                                self,
-                                format!(
-                                    "tran: stop time {tstop} must be > 0 and step {tstep} >= 0"
-                                ),
-                            ));
-                        }
+                        let (tstep, tstop, tstart, tmax) =
+                            tran_fields(&xs).map_err(|m| fail(self, format!("tran{m}")))?;
                         self.warn(
                             "analysis from .control",
                             &loc,
