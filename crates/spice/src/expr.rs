@@ -382,6 +382,7 @@ fn flag(b: bool) -> f64 {
 }
 
 /// Apply a binary operator. Comparisons and logic give 1.0 / 0.0.
+#[inline]
 pub fn apply_binary(op: BinOp, a: f64, b: f64) -> f64 {
     match op {
         BinOp::Or => flag(truth(a) || truth(b)),
@@ -493,6 +494,89 @@ pub const BUILTINS: &[(&str, Builtin)] = &[
     ("hypot", Builtin::Two(f64::hypot)),
     ("limit", Builtin::Three(limit)),
 ];
+
+/// The partial derivatives of a built-in function, in the order of
+/// [`BUILTINS`]: for one argument `f'(a)` given `a` and `f(a)`, for two or
+/// three the partials in each argument. Piecewise-constant functions have
+/// 0; at a kink the derivative of the branch the function takes there
+/// (what a Newton iteration needs, as in SPICE's B source).
+#[derive(Clone, Copy, Debug)]
+pub enum Partials {
+    One(fn(f64, f64) -> f64),
+    Two(fn(f64, f64, f64) -> [f64; 2]),
+    Three(fn(f64, f64, f64, f64) -> [f64; 3]),
+}
+
+fn zero1(_: f64, _: f64) -> f64 {
+    0.0
+}
+
+/// d/db a^b = a^b ln a, taken as 0 where a^b is 0 (a = 0, b > 0).
+fn dpow_exponent(a: f64, f: f64) -> f64 {
+    if f == 0.0 { 0.0 } else { f * a.abs().ln() }
+}
+
+/// [`Partials`] of each entry of [`BUILTINS`], same order.
+pub const BUILTIN_PARTIALS: &[Partials] = &[
+    Partials::One(|a, _| sgn(a)),
+    Partials::One(|_, f| 0.5 / f),
+    Partials::One(|_, f| f),
+    Partials::One(|a, _| 1.0 / a),
+    Partials::One(|a, _| 1.0 / a),
+    Partials::One(|a, _| 1.0 / (a * std::f64::consts::LN_10)),
+    Partials::One(|a, _| a.cos()),
+    Partials::One(|a, _| -a.sin()),
+    Partials::One(|_, f| 1.0 + f * f),
+    Partials::One(|a, _| 1.0 / (1.0 - a * a).sqrt()),
+    Partials::One(|a, _| -1.0 / (1.0 - a * a).sqrt()),
+    Partials::One(|a, _| 1.0 / (1.0 + a * a)),
+    Partials::One(|a, _| a.cosh()),
+    Partials::One(|a, _| a.sinh()),
+    Partials::One(|_, f| 1.0 - f * f),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(zero1),
+    Partials::One(|a, _| step(a)),
+    Partials::One(|a, _| flag(a > 0.0 && a < 1.0)),
+    Partials::Two(|a, b, f| [b * a.powf(b - 1.0), dpow_exponent(a, f)]),
+    Partials::Two(|a, b, f| [b * a.abs().powf(b - 1.0), dpow_exponent(a, f)]),
+    Partials::Two(|y, x, _| {
+        let h = x * x + y * y;
+        [x / h, -y / h]
+    }),
+    Partials::Two(|a, b, _| if a <= b { [1.0, 0.0] } else { [0.0, 1.0] }),
+    Partials::Two(|a, b, _| if a >= b { [1.0, 0.0] } else { [0.0, 1.0] }),
+    Partials::Two(|a, b, f| [a / f, b / f]),
+    Partials::Three(|x, a, _b, f| {
+        if f == x {
+            [1.0, 0.0, 0.0]
+        } else if f == a {
+            [0.0, 1.0, 0.0]
+        } else {
+            [0.0, 0.0, 1.0]
+        }
+    }),
+];
+
+/// The partial derivatives of a binary operator at (a, b), its value `f`.
+#[inline]
+pub fn binary_partials(op: BinOp, a: f64, b: f64, f: f64) -> [f64; 2] {
+    match op {
+        BinOp::Add => [1.0, 1.0],
+        BinOp::Sub => [1.0, -1.0],
+        BinOp::Mul => [b, a],
+        BinOp::Div => [1.0 / b, -f / b],
+        BinOp::Mod => [1.0, -(a / b).trunc()],
+        BinOp::Pow => [b * a.powf(b - 1.0), dpow_exponent(a, f)],
+        _ => [0.0, 0.0],
+    }
+}
 
 /// The index of built-in `name` in [`BUILTINS`].
 pub fn builtin_index(name: &str) -> Option<usize> {
@@ -619,5 +703,67 @@ mod tests {
         );
         let ok = "1".to_string() + &"+1".repeat(500);
         assert!(parse_expr(&ok).is_ok());
+    }
+
+    /// Each built-in's partials against central differences at points away
+    /// from its kinks (the table is parallel to BUILTINS).
+    #[test]
+    fn builtin_partials_match_differences() {
+        assert_eq!(BUILTINS.len(), BUILTIN_PARTIALS.len());
+        let points: [[f64; 3]; 3] = [[0.37, 1.7, -0.6], [0.81, 2.3, 0.45], [0.12, 0.6, 3.1]];
+        for (k, ((name, f), df)) in BUILTINS.iter().zip(BUILTIN_PARTIALS).enumerate() {
+            for p in points {
+                let h = 1e-6;
+                let (num, exact): (Vec<f64>, Vec<f64>) = match (f, df) {
+                    (Builtin::One(f), Partials::One(d)) => (
+                        vec![(f(p[0] + h) - f(p[0] - h)) / (2.0 * h)],
+                        vec![d(p[0], f(p[0]))],
+                    ),
+                    (Builtin::Two(f), Partials::Two(d)) => (
+                        vec![
+                            (f(p[0] + h, p[1]) - f(p[0] - h, p[1])) / (2.0 * h),
+                            (f(p[0], p[1] + h) - f(p[0], p[1] - h)) / (2.0 * h),
+                        ],
+                        d(p[0], p[1], f(p[0], p[1])).to_vec(),
+                    ),
+                    (Builtin::Three(f), Partials::Three(d)) => (
+                        (0..3)
+                            .map(|j| {
+                                let (mut a, mut b) = (p, p);
+                                a[j] += h;
+                                b[j] -= h;
+                                (f(a[0], a[1], a[2]) - f(b[0], b[1], b[2])) / (2.0 * h)
+                            })
+                            .collect(),
+                        d(p[0], p[1], p[2], f(p[0], p[1], p[2])).to_vec(),
+                    ),
+                    _ => panic!("{name} (#{k}): arity of its partials differs"),
+                };
+                for (a, b) in num.iter().zip(&exact) {
+                    assert!(
+                        (a - b).abs() <= 1e-6 * (1.0 + b.abs()),
+                        "{name} at {p:?}: difference {a} vs partial {b}"
+                    );
+                }
+            }
+        }
+        for op in [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::Pow,
+            BinOp::Mod,
+        ] {
+            let (a, b, h) = (1.3, 0.7, 1e-6);
+            let f = |a, b| apply_binary(op, a, b);
+            let d = binary_partials(op, a, b, f(a, b));
+            let da = (f(a + h, b) - f(a - h, b)) / (2.0 * h);
+            let db = (f(a, b + h) - f(a, b - h)) / (2.0 * h);
+            assert!(
+                (da - d[0]).abs() < 1e-6 && (db - d[1]).abs() < 1e-6,
+                "{op:?}"
+            );
+        }
     }
 }

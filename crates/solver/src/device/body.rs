@@ -28,7 +28,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use memnet_spice::expr::{BUILTINS, BinOp, Builtin, Expr, UnOp, apply_binary, builtin_index};
+use memnet_spice::expr::{
+    BUILTIN_PARTIALS, BUILTINS, BinOp, Builtin, Expr, Partials, UnOp, apply_binary,
+    binary_partials, builtin_index,
+};
 use memnet_spice::{ElementKind, MemristorBody, Sets};
 
 use super::{DeviceFault, DeviceLaw};
@@ -38,6 +41,8 @@ use super::{DeviceFault, DeviceLaw};
 pub const MAX_UNKNOWNS: usize = 16;
 /// Depth of an expression's evaluation stack.
 pub const MAX_STACK: usize = 48;
+/// Stack depth of a shallow tape.
+const SHALLOW: usize = 8;
 /// Newton iterations of a body solve before it is declared failed.
 const MAX_NEWTON: usize = 60;
 /// Convergence of a body solve: each update below this, relative to the
@@ -127,6 +132,12 @@ pub struct CompiledBody {
     /// Tapes, concatenated; `tapes[k]` is the range of tape k.
     ops: Vec<Op>,
     tapes: Vec<(u32, u32)>,
+    /// Each tape's stack depth.
+    depths: Vec<u32>,
+    /// The inputs each tape reads (`reads[k]` a range of `inputs`): the
+    /// directions its derivatives are taken in.
+    reads: Vec<(u32, u32)>,
+    inputs: Vec<Input>,
     /// The state capacitor's capacitance and where its current comes
     /// from.
     capacitance: f64,
@@ -359,6 +370,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     let mut c = Compiler {
         ops: Vec::new(),
         tapes: Vec::new(),
+        depths: Vec::new(),
         pot: &pot,
         floating: &floating,
         node_index: &node_index,
@@ -458,7 +470,9 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     };
     let mut scale = vec![1.0; n_free];
     scale.resize(n, 1e-3);
-    let Compiler { ops, tapes, .. } = c;
+    let Compiler {
+        ops, tapes, depths, ..
+    } = c;
     // Parts between ground and the state node only feed the state's rate.
     let state_side = |q: Pot| matches!(q, Pot::Zero | Pot::State | Pot::MinusState);
     let state_only = |part: &Part| match *part {
@@ -471,7 +485,28 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     };
     let (state_parts, parts): (Vec<Part>, Vec<Part>) = parts.into_iter().partition(state_only);
     let linear = parts.iter().all(|part| part_is_linear(part, &ops, &tapes));
+    let mut inputs = Vec::new();
+    let reads = tapes
+        .iter()
+        .map(|&(a, b)| {
+            let start = inputs.len() as u32;
+            for op in &ops[a as usize..b as usize] {
+                let w = match *op {
+                    Op::Unknown(k) => Input::U(k),
+                    Op::V(_) => Input::V,
+                    _ => continue,
+                };
+                if !inputs[start as usize..].contains(&w) {
+                    inputs.push(w);
+                }
+            }
+            (start, inputs.len() as u32)
+        })
+        .collect();
     Ok(CompiledBody {
+        depths,
+        reads,
+        inputs,
         state_parts,
         linear,
         pot,
@@ -492,6 +527,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
 struct Compiler<'a> {
     ops: Vec<Op>,
     tapes: Vec<(u32, u32)>,
+    depths: Vec<u32>,
     pot: &'a [Pot],
     floating: &'a [bool],
     node_index: &'a HashMap<&'a str, usize>,
@@ -511,6 +547,7 @@ impl Compiler<'_> {
             ));
         }
         self.tapes.push((start, self.ops.len() as u32));
+        self.depths.push(max as u32);
         Ok(self.tapes.len() as u32 - 1)
     }
 
@@ -653,10 +690,17 @@ impl Compiler<'_> {
     }
 }
 
+/// What a tape's derivative is taken in: an unknown, or the device voltage.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Input {
+    U(u32),
+    V,
+}
+
 /// Evaluates a tape. `u` the unknowns, `v` the device voltage.
 #[inline]
-fn eval(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
-    let mut st = [0.0f64; MAX_STACK];
+fn eval<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
+    let mut st = [0.0f64; S];
     let mut sp = 0usize;
     for op in ops {
         match *op {
@@ -706,21 +750,216 @@ fn eval(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
     st[0]
 }
 
+/// `p . t` over the arguments that move (a partial may be infinite or NaN
+/// where its argument does not move: pow(0, 2)'s exponent partial).
+#[inline]
+fn chain(p: &[f64], t: &[f64]) -> f64 {
+    p.iter()
+        .zip(t)
+        .filter(|(_, t)| **t != 0.0)
+        .map(|(p, t)| p * t)
+        .sum()
+}
+
+/// Evaluates a tape and its derivative in `wrt`, exactly (forward mode:
+/// each stack slot carries a value and its tangent).
+fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64, wrt: Input) -> (f64, f64) {
+    let mut st = [0.0f64; S];
+    let mut dt = [0.0f64; S];
+    let mut sp = 0usize;
+    for op in ops {
+        match *op {
+            Op::Const(c) => {
+                (st[sp], dt[sp]) = (c, 0.0);
+                sp += 1;
+            }
+            Op::Unknown(k) => {
+                let seed = if wrt == Input::U(k) { 1.0 } else { 0.0 };
+                (st[sp], dt[sp]) = (u[k as usize], seed);
+                sp += 1;
+            }
+            Op::V(sign) => {
+                let seed = if wrt == Input::V { sign } else { 0.0 };
+                (st[sp], dt[sp]) = (sign * v, seed);
+                sp += 1;
+            }
+            Op::State(sign) => {
+                (st[sp], dt[sp]) = (sign * x, 0.0);
+                sp += 1;
+            }
+            Op::Neg => (st[sp - 1], dt[sp - 1]) = (-st[sp - 1], -dt[sp - 1]),
+            Op::Not => {
+                st[sp - 1] = if st[sp - 1] == 0.0 { 1.0 } else { 0.0 };
+                dt[sp - 1] = 0.0;
+            }
+            Op::Bin(b) => {
+                sp -= 1;
+                let (a, c) = (st[sp - 1], st[sp]);
+                let f = apply_binary(b, a, c);
+                dt[sp - 1] = chain(&binary_partials(b, a, c, f), &dt[sp - 1..=sp]);
+                st[sp - 1] = f;
+            }
+            Op::Select => {
+                sp -= 2;
+                let j = if st[sp - 1] != 0.0 { sp } else { sp + 1 };
+                (st[sp - 1], dt[sp - 1]) = (st[j], dt[j]);
+            }
+            Op::Call(k) => match (BUILTINS[k as usize].1, BUILTIN_PARTIALS[k as usize]) {
+                (Builtin::One(f), Partials::One(d)) => {
+                    let a = st[sp - 1];
+                    let fa = f(a);
+                    dt[sp - 1] = chain(&[d(a, fa)], &dt[sp - 1..sp]);
+                    st[sp - 1] = fa;
+                }
+                (Builtin::Two(f), Partials::Two(d)) => {
+                    sp -= 1;
+                    let (a, b) = (st[sp - 1], st[sp]);
+                    let fa = f(a, b);
+                    dt[sp - 1] = chain(&d(a, b, fa), &dt[sp - 1..=sp]);
+                    st[sp - 1] = fa;
+                }
+                (Builtin::Three(f), Partials::Three(d)) => {
+                    sp -= 2;
+                    let (a, b, c) = (st[sp - 1], st[sp], st[sp + 1]);
+                    let fa = f(a, b, c);
+                    dt[sp - 1] = chain(&d(a, b, c, fa), &dt[sp - 1..=sp + 1]);
+                    st[sp - 1] = fa;
+                }
+                // The two tables share their order and arities (tested in
+                // memnet-spice); a mismatch would leave the tangent at 0.
+                _ => {
+                    let arity = BUILTINS[k as usize].1.arity();
+                    sp -= arity - 1;
+                    dt[sp - 1] = 0.0;
+                }
+            },
+        }
+    }
+    (st[0], dt[0])
+}
+
 /// The outcome of one body solve.
 #[derive(Clone, Copy, Debug)]
 struct Solved {
     /// Device current (first pin to second, through the body).
     i: f64,
-    /// Capacitor current.
+    /// Capacitor current (NaN unless asked for).
     i_c: f64,
     /// di/dv with the state held.
     di_dv: f64,
+}
+
+/// Derivatives of the residuals and of the port current, on the stack for
+/// bodies of up to `N` unknowns (`N2` = N * N).
+struct Tangents<const N: usize, const N2: usize> {
+    /// dr/du, row-major n x n.
+    jac: [f64; N2],
+    dr_dv: [f64; N],
+    di_du: [f64; N],
+    di_dv: f64,
+}
+
+/// Residuals and currents as the parts add to them.
+struct Acc<'a, const N: usize, const N2: usize> {
+    n: usize,
+    r: &'a mut [f64; N],
+    tan: Option<&'a mut Tangents<N, N2>>,
+    port_pot: Pot,
+    port: f64,
+    at_state: f64,
+}
+
+impl<const N: usize, const N2: usize> Acc<'_, N, N2> {
+    /// A current `i` leaving node a into a part and entering node b.
+    #[inline]
+    fn flow(&mut self, a: Pot, b: Pot, i: f64) {
+        for (p, s) in [(a, i), (b, -i)] {
+            match p {
+                Pot::Free(k) => self.r[k as usize] += s,
+                Pot::State | Pot::MinusState => self.at_state += s,
+                p if p == self.port_pot => self.port += s,
+                _ => {}
+            }
+        }
+    }
+
+    /// The derivative `d` in `wrt` of the current of [`Acc::flow`].
+    #[inline]
+    fn flow_d(&mut self, a: Pot, b: Pot, wrt: Input, d: f64) {
+        let n = self.n;
+        let port_pot = self.port_pot;
+        let Some(t) = self.tan.as_deref_mut() else {
+            return;
+        };
+        for (p, s) in [(a, d), (b, -d)] {
+            let row = match p {
+                Pot::Free(k) => Some(k as usize),
+                p if p == port_pot => None,
+                _ => continue,
+            };
+            match (row, wrt) {
+                (Some(r), Input::U(k)) => t.jac[r * n + k as usize] += s,
+                (Some(r), Input::V) => t.dr_dv[r] += s,
+                (None, Input::U(k)) => t.di_du[k as usize] += s,
+                (None, Input::V) => t.di_dv += s,
+            }
+        }
+    }
+
+    /// The derivative `d` of branch row `row` in `wrt`.
+    #[inline]
+    fn row_d(&mut self, row: u32, wrt: Input, d: f64) {
+        let n = self.n;
+        if let Some(t) = self.tan.as_deref_mut() {
+            match wrt {
+                Input::U(k) => t.jac[row as usize * n + k as usize] += d,
+                Input::V => t.dr_dv[row as usize] += d,
+            }
+        }
+    }
+
+    /// Row `row`'s derivative of `c (V(a) - V(b))`.
+    #[inline]
+    fn row_pots(&mut self, row: u32, a: Pot, b: Pot, c: f64) {
+        for (p, s) in [(a, c), (b, -c)] {
+            if let Some((w, k)) = seed(p) {
+                self.row_d(row, w, s * k);
+            }
+        }
+    }
+
+    /// The derivative of the current `g (V(c) - V(d))` from a to b.
+    #[inline]
+    fn flow_pots(&mut self, a: Pot, b: Pot, c: Pot, d: Pot, g: f64) {
+        for (p, s) in [(c, g), (d, -g)] {
+            if let Some((w, k)) = seed(p) {
+                self.flow_d(a, b, w, s * k);
+            }
+        }
+    }
+}
+
+/// The input that moves a potential, and by how much.
+#[inline]
+fn seed(p: Pot) -> Option<(Input, f64)> {
+    match p {
+        Pot::Free(k) => Some((Input::U(k), 1.0)),
+        Pot::Plus => Some((Input::V, 1.0)),
+        Pot::Minus => Some((Input::V, -1.0)),
+        _ => None,
+    }
 }
 
 impl CompiledBody {
     fn tape(&self, k: u32) -> &[Op] {
         let (a, b) = self.tapes[k as usize];
         &self.ops[a as usize..b as usize]
+    }
+
+    /// The inputs tape `k` reads.
+    fn reads(&self, k: u32) -> &[Input] {
+        let (a, b) = self.reads[k as usize];
+        &self.inputs[a as usize..b as usize]
     }
 
     #[inline]
@@ -735,52 +974,125 @@ impl CompiledBody {
         }
     }
 
-    /// The residuals `r` at `u`, the port current and the current
-    /// leaving the state node (into the parts of the port solve, and with
+    /// Tape `k` at u, and with `tangents` each of its derivatives handed to
+    /// `d` (tapes read one or two inputs: one forward pass per input).
+    #[inline]
+    fn tape_value(
+        &self,
+        k: u32,
+        u: &[f64],
+        v: f64,
+        x: f64,
+        tangents: bool,
+        mut d: impl FnMut(Input, f64),
+    ) -> f64 {
+        let ops = self.tape(k);
+        let reads = self.reads(k);
+        // A shallow tape (most are) clears a small stack.
+        let shallow = self.depths[k as usize] as usize <= SHALLOW;
+        if !tangents || reads.is_empty() {
+            return if shallow {
+                eval::<SHALLOW>(ops, u, v, x)
+            } else {
+                eval::<MAX_STACK>(ops, u, v, x)
+            };
+        }
+        let mut value = 0.0;
+        for &w in reads {
+            let (f, df) = if shallow {
+                eval_tangent::<SHALLOW>(ops, u, v, x, w)
+            } else {
+                eval_tangent::<MAX_STACK>(ops, u, v, x, w)
+            };
+            value = f;
+            d(w, df);
+        }
+        value
+    }
+
+    /// The residuals `r` at `u`, and with `tan` their derivatives and the
+    /// port current's. Returns the port current and the current leaving
+    /// the state node (into the parts of the port solve, and with
     /// `with_state` into the state side's too).
-    fn residual(&self, u: &[f64], v: f64, x: f64, r: &mut [f64], with_state: bool) -> (f64, f64) {
-        r[..self.n].iter_mut().for_each(|z| *z = 0.0);
-        let mut port = 0.0;
-        let mut at_state = 0.0;
-        // A current `i` leaving node a into the part and entering b.
-        let mut flow = |r: &mut [f64], a: Pot, b: Pot, i: f64| {
-            match a {
-                Pot::Free(k) => r[k as usize] += i,
-                Pot::State | Pot::MinusState => at_state += i,
-                p if p == self.port => port += i,
-                _ => {}
-            }
-            match b {
-                Pot::Free(k) => r[k as usize] -= i,
-                Pot::State | Pot::MinusState => at_state -= i,
-                p if p == self.port => port -= i,
-                _ => {}
-            }
+    fn assemble<const N: usize, const N2: usize>(
+        &self,
+        u: &[f64],
+        v: f64,
+        x: f64,
+        r: &mut [f64; N],
+        mut tan: Option<&mut Tangents<N, N2>>,
+        with_state: bool,
+    ) -> (f64, f64) {
+        let n = self.n;
+        r[..n].iter_mut().for_each(|z| *z = 0.0);
+        let tangents = tan.is_some();
+        if let Some(t) = tan.as_deref_mut() {
+            t.jac[..n * n].iter_mut().for_each(|z| *z = 0.0);
+            t.dr_dv[..n].iter_mut().for_each(|z| *z = 0.0);
+            t.di_du[..n].iter_mut().for_each(|z| *z = 0.0);
+            t.di_dv = 0.0;
+        }
+        let mut acc = Acc {
+            n,
+            r,
+            tan,
+            port_pot: self.port,
+            port: 0.0,
+            at_state: 0.0,
         };
+        let pot = |p: Pot| Self::pot(p, u, v, x);
         let state_parts: &[Part] = if with_state { &self.state_parts } else { &[] };
         for part in self.parts.iter().chain(state_parts) {
             match *part {
                 Part::Conductance { a, b, g } => {
-                    let i = g * (Self::pot(a, u, v, x) - Self::pot(b, u, v, x));
-                    flow(r, a, b, i);
+                    acc.flow(a, b, g * (pot(a) - pot(b)));
+                    if tangents {
+                        acc.flow_pots(a, b, a, b, g);
+                    }
                 }
                 Part::CurrentExpr { a, b, tape } => {
-                    let i = eval(self.tape(tape), u, v, x);
-                    flow(r, a, b, i);
+                    let mut ds = [(Input::V, 0.0); 2];
+                    let mut nd = 0;
+                    let i = self.tape_value(tape, u, v, x, tangents, |w, d| {
+                        if nd < 2 {
+                            ds[nd] = (w, d);
+                        }
+                        nd += 1;
+                    });
+                    acc.flow(a, b, i);
+                    if nd > 2 {
+                        // More inputs than the buffer: take them again.
+                        self.tape_value(tape, u, v, x, true, |w, d| acc.flow_d(a, b, w, d));
+                    } else {
+                        for &(w, d) in &ds[..nd] {
+                            acc.flow_d(a, b, w, d);
+                        }
+                    }
                 }
                 Part::ResistorExpr { a, b, tape } => {
-                    let i = (Self::pot(a, u, v, x) - Self::pot(b, u, v, x))
-                        / eval(self.tape(tape), u, v, x);
-                    flow(r, a, b, i);
+                    let drop = pot(a) - pot(b);
+                    let resistance = self.tape_value(tape, u, v, x, false, |_, _| {});
+                    acc.flow(a, b, drop / resistance);
+                    if tangents {
+                        acc.flow_pots(a, b, a, b, 1.0 / resistance);
+                        let c = -drop / (resistance * resistance);
+                        self.tape_value(tape, u, v, x, true, |w, d| acc.flow_d(a, b, w, c * d));
+                    }
                 }
                 Part::Vccs { a, b, c, d, gm } => {
-                    let i = gm * (Self::pot(c, u, v, x) - Self::pot(d, u, v, x));
-                    flow(r, a, b, i);
+                    acc.flow(a, b, gm * (pot(c) - pot(d)));
+                    if tangents {
+                        acc.flow_pots(a, b, c, d, gm);
+                    }
                 }
-                Part::Current { a, b, i } => flow(r, a, b, i),
+                Part::Current { a, b, i } => acc.flow(a, b, i),
                 Part::Voltage { a, b, br, e } => {
-                    flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v, x) - Self::pot(b, u, v, x) - e;
+                    acc.flow(a, b, u[br as usize]);
+                    acc.r[br as usize] = pot(a) - pot(b) - e;
+                    if tangents {
+                        acc.flow_d(a, b, Input::U(br), 1.0);
+                        acc.row_pots(br, a, b, 1.0);
+                    }
                 }
                 Part::Vcvs {
                     a,
@@ -790,124 +1102,113 @@ impl CompiledBody {
                     gain,
                     br,
                 } => {
-                    flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v, x)
-                        - Self::pot(b, u, v, x)
-                        - gain * (Self::pot(c, u, v, x) - Self::pot(d, u, v, x));
+                    acc.flow(a, b, u[br as usize]);
+                    acc.r[br as usize] = pot(a) - pot(b) - gain * (pot(c) - pot(d));
+                    if tangents {
+                        acc.flow_d(a, b, Input::U(br), 1.0);
+                        acc.row_pots(br, a, b, 1.0);
+                        acc.row_pots(br, c, d, -gain);
+                    }
                 }
                 Part::VoltageExpr { a, b, br, tape } => {
-                    flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v, x)
-                        - Self::pot(b, u, v, x)
-                        - eval(self.tape(tape), u, v, x);
+                    acc.flow(a, b, u[br as usize]);
+                    let e = if tangents {
+                        acc.flow_d(a, b, Input::U(br), 1.0);
+                        acc.row_pots(br, a, b, 1.0);
+                        self.tape_value(tape, u, v, x, true, |w, d| acc.row_d(br, w, -d))
+                    } else {
+                        self.tape_value(tape, u, v, x, false, |_, _| {})
+                    };
+                    acc.r[br as usize] = pot(a) - pot(b) - e;
                 }
                 Part::State { a, b, br } => {
-                    flow(r, a, b, u[br as usize]);
-                    r[br as usize] = Self::pot(a, u, v, x) - Self::pot(b, u, v, x) - x;
+                    acc.flow(a, b, u[br as usize]);
+                    acc.r[br as usize] = pot(a) - pot(b) - x;
+                    if tangents {
+                        acc.flow_d(a, b, Input::U(br), 1.0);
+                        acc.row_pots(br, a, b, 1.0);
+                    }
                 }
             }
+        }
+        let (port, at_state) = (acc.port, acc.at_state);
+        if let Some(t) = acc.tan {
+            t.di_du[..n].iter_mut().for_each(|z| *z *= self.port_sign);
+            t.di_dv *= self.port_sign;
         }
         (port * self.port_sign, at_state)
     }
 
-    /// The Jacobian dr/du (row-major) and di/du at `u` by forward
-    /// differences, `r` and `i0` the residuals and port current there. A
-    /// step too small to move a residual above its round-off (a current
-    /// unknown still at 0 beside a residual of 1e12 A) is retried larger.
-    #[allow(clippy::too_many_arguments)]
-    fn jacobian(
-        &self,
-        u: &mut [f64; MAX_UNKNOWNS],
-        v: f64,
-        x: f64,
-        fd: f64,
-        r: &[f64; MAX_UNKNOWNS],
-        i0: f64,
-        jac: &mut [f64; MAX_UNKNOWNS * MAX_UNKNOWNS],
-        di_du: &mut [f64; MAX_UNKNOWNS],
-    ) {
-        let n = self.n;
-        let mut r2 = [0.0f64; MAX_UNKNOWNS];
-        for k in 0..n {
-            let mut h = fd * (u[k].abs() + self.scale[k]);
-            for _ in 0..8 {
-                let keep = u[k];
-                u[k] = keep + h;
-                let (i1, _) = self.residual(&u[..n], v, x, &mut r2, false);
-                u[k] = keep;
-                let mut moved = false;
-                for row in 0..n {
-                    let d = r2[row] - r[row];
-                    moved |= d != 0.0 && d.abs() > 1e-9 * r[row].abs();
-                    jac[row * n + k] = d / h;
-                }
-                di_du[k] = (i1 - i0) / h;
-                if moved {
-                    break;
-                }
-                h *= 1e3;
-            }
-        }
-    }
-
-    /// Solves the body at state `x` and device voltage `v`.
-    /// With `want_di_dv` false, `di_dv` is not computed (NaN): it costs a
-    /// Jacobian at the solution and a residual more.
-    fn solve(&self, x: f64, v: f64, want_di_dv: bool) -> Result<Solved, DeviceFault> {
+    /// Solves the body at state `x` and device voltage `v`; with
+    /// `want_state` also the capacitor's current.
+    fn solve(&self, x: f64, v: f64, want_state: bool) -> Result<Solved, DeviceFault> {
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        self.solve_into(x, v, &mut u, want_di_dv)
+        self.solve_into(x, v, &mut u, want_state)
     }
 
-    /// As [`CompiledBody::solve`], leaving the unknowns in `u`.
+    /// As [`CompiledBody::solve`], leaving the unknowns in `u`. The
+    /// scratch is sized to the body (a 2-unknown body clears 16 entries,
+    /// not 256).
     fn solve_into(
         &self,
         x: f64,
         v: f64,
-        u: &mut [f64; MAX_UNKNOWNS],
-        want_di_dv: bool,
+        u: &mut [f64],
+        want_state: bool,
     ) -> Result<Solved, DeviceFault> {
-        let n = self.n;
-        let mut r = [0.0f64; MAX_UNKNOWNS];
-        let mut r2 = [0.0f64; MAX_UNKNOWNS];
-        let mut jac = [0.0f64; MAX_UNKNOWNS * MAX_UNKNOWNS];
-        let mut di_du = [0.0f64; MAX_UNKNOWNS];
-        let mut perm = [0usize; MAX_UNKNOWNS];
-        // A linear body: differences of any size are exact, so steps of
-        // the unknowns' own scale make the Jacobian exact to round-off and
-        // one step from 0 solves it.
-        let fd = if self.linear { 1.0 } else { 1e-7 };
+        // Up to 4 unknowns the size is a constant: the loops unroll.
+        match self.n {
+            0 => self.solve_n::<0, 0>(x, v, u, want_state),
+            1 => self.solve_n::<1, 1>(x, v, u, want_state),
+            2 => self.solve_n::<2, 4>(x, v, u, want_state),
+            3 => self.solve_n::<3, 9>(x, v, u, want_state),
+            4 => self.solve_n::<4, 16>(x, v, u, want_state),
+            5..=8 => self.solve_n::<8, 64>(x, v, u, want_state),
+            _ => self.solve_n::<MAX_UNKNOWNS, { MAX_UNKNOWNS * MAX_UNKNOWNS }>(x, v, u, want_state),
+        }
+    }
+
+    /// Newton on the body's unknowns with its exact Jacobian. A linear
+    /// body is solved by the first step, exactly.
+    fn solve_n<const N: usize, const N2: usize>(
+        &self,
+        x: f64,
+        v: f64,
+        u: &mut [f64],
+        want_state: bool,
+    ) -> Result<Solved, DeviceFault> {
+        let n = if N <= 4 { N } else { self.n };
+        let mut r = [0.0f64; N];
+        let mut tan = Tangents::<N, N2> {
+            jac: [0.0; N2],
+            dr_dv: [0.0; N],
+            di_du: [0.0; N],
+            di_dv: 0.0,
+        };
+        let mut perm = [0usize; N];
+        let mut i = f64::NAN;
         let mut converged = false;
-        // Chord iterations: the Jacobian is refreshed only while the
-        // updates do not shrink tenfold per step, so a body linear in its
-        // unknowns at a fixed state costs one Jacobian and a confirming
-        // residual.
-        let mut have_jac = false;
-        let mut last_step = f64::INFINITY;
         for _ in 0..MAX_NEWTON {
-            let (i0, _) = self.residual(&u[..n], v, x, &mut r, false);
-            if !have_jac {
-                // Jacobian by forward differences, column by column.
-                self.jacobian(u, v, x, fd, &r, i0, &mut jac, &mut di_du);
-                if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
-                    return Err(DeviceFault::BodyUnsolved { x, v });
-                }
-                have_jac = true;
+            let (i0, _) = self.assemble(&u[..n], v, x, &mut r, Some(&mut tan), false);
+            if !lu_factor(&mut tan.jac[..n * n], n, &mut perm[..n]) {
+                return Err(DeviceFault::BodyUnsolved { x, v });
             }
-            // Step: J du = -r.
-            let mut du = [0.0f64; MAX_UNKNOWNS];
+            let mut du = [0.0f64; N];
             for k in 0..n {
                 du[k] = -r[k];
             }
-            lu_solve(&jac[..n * n], n, &perm[..n], &mut du[..n]);
+            lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut du[..n]);
             let mut small = true;
-            let mut step = 0.0f64;
+            // The port current at the new unknowns: exact for a linear
+            // body, and off by the square of a converged step otherwise.
+            i = i0;
             for k in 0..n {
                 u[k] += du[k];
+                i += tan.di_du[k] * du[k];
                 if !u[k].is_finite() {
                     return Err(DeviceFault::BodyUnsolved { x, v });
                 }
                 let scale = u[k].abs() + self.scale[k];
-                step = step.max(du[k].abs() / scale);
                 if du[k].abs() > UPDATE_RTOL * scale + UPDATE_ATOL {
                     small = false;
                 }
@@ -916,56 +1217,31 @@ impl CompiledBody {
                 converged = true;
                 break;
             }
-            if step > 0.1 * last_step {
-                have_jac = false;
-            }
-
-            last_step = step;
         }
-        if !converged {
+        if !converged || !i.is_finite() {
             return Err(DeviceFault::BodyUnsolved { x, v });
         }
-        if want_di_dv && !self.linear {
-            // The derivatives below need the Jacobian at the solution, not
-            // at the chord's last refresh (which may be the start, where a
-            // resistance read from a node can be 0).
-            let (i0, _) = self.residual(&u[..n], v, x, &mut r, false);
-            self.jacobian(u, v, x, fd, &r, i0, &mut jac, &mut di_du);
-            if !lu_factor(&mut jac[..n * n], n, &mut perm[..n]) {
-                return Err(DeviceFault::BodyUnsolved { x, v });
-            }
-        }
-        // At the solution: the port current, the capacitor current and
-        // di/dv = di/dv|u - di/du J^-1 dr/dv.
-        let (i, at_state) = self.residual(&u[..n], v, x, &mut r, true);
-        let i_c = match self.state_current {
-            StateCurrent::Branch(br) => u[br as usize],
-            StateCurrent::Kcl { sign } => -sign * at_state,
-        };
-        if !want_di_dv {
-            return Ok(Solved {
-                i,
-                i_c,
-                di_dv: f64::NAN,
-            });
-        }
-        let hv = if self.linear {
-            1.0
+        // di/dv = di/dv|u - di/du J^-1 dr/dv (J factored at the last
+        // iterate, exact for a linear body).
+        // (Not needed with the state: that is the rate's solve.)
+        let di_dv = if want_state {
+            f64::NAN
         } else {
-            1e-7 * (v.abs() + 1.0)
+            let mut w = tan.dr_dv;
+            lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut w[..n]);
+            tan.di_dv - chain(&tan.di_du[..n], &w[..n])
         };
-        let (iv, _) = self.residual(&u[..n], v + hv, x, &mut r2, false);
-        let mut w = [0.0f64; MAX_UNKNOWNS];
-        for k in 0..n {
-            w[k] = (r2[k] - r[k]) / hv;
-        }
-        // jac holds the factors of the last refresh: close enough to the
-        // solution's for a derivative (exact for a linear body).
-        lu_solve(&jac[..n * n], n, &perm[..n], &mut w[..n]);
-        let mut di_dv = (iv - i) / hv;
-        for k in 0..n {
-            di_dv -= di_du[k] * w[k];
-        }
+        let i_c = if !want_state {
+            f64::NAN
+        } else {
+            match self.state_current {
+                StateCurrent::Branch(br) => u[br as usize],
+                StateCurrent::Kcl { sign } => {
+                    let (_, at_state) = self.assemble::<N, N2>(&u[..n], v, x, &mut r, None, true);
+                    -sign * at_state
+                }
+            }
+        };
         Ok(Solved { i, i_c, di_dv })
     }
 }
@@ -1082,8 +1358,8 @@ fn lu_factor(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
 }
 
 /// Solves LU x = P b in place.
-fn lu_solve(lu: &[f64], n: usize, perm: &[usize], b: &mut [f64]) {
-    let mut y = [0.0f64; MAX_UNKNOWNS];
+fn lu_solve<const N: usize>(lu: &[f64], n: usize, perm: &[usize], b: &mut [f64]) {
+    let mut y = [0.0f64; N];
     for k in 0..n {
         y[k] = b[perm[k]];
     }
@@ -1123,13 +1399,9 @@ impl DeviceLaw for BodyLaw {
         (f64::NEG_INFINITY, f64::INFINITY)
     }
 
-    /// di/dv; for a linear body G(x) = i(x, 1), at any v.
+    /// di/dv, exact (for a linear body G(x), at any v).
     fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        let b = self.body(d);
-        if b.linear {
-            return b.solve(x, 1.0, false).map(|s| s.i);
-        }
-        b.solve(x, v, true).map(|s| s.di_dv)
+        self.body(d).solve(x, v, false).map(|s| s.di_dv)
     }
 
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
@@ -1138,17 +1410,12 @@ impl DeviceLaw for BodyLaw {
 
     /// One body solve gives both.
     fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
-        let b = self.body(d);
-        if b.linear {
-            // i = G(x) v: one solve at v = 1 gives both.
-            return b.solve(x, 1.0, false).map(|s| (s.i * v, s.i));
-        }
-        b.solve(x, v, true).map(|s| (s.i, s.di_dv))
+        self.body(d).solve(x, v, false).map(|s| (s.i, s.di_dv))
     }
 
     fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {
         let b = self.body(d);
-        b.solve(x, v, false)
+        b.solve(x, v, true)
             .map_or(f64::NAN, |s| s.i_c / b.capacitance)
     }
 
@@ -1173,7 +1440,7 @@ mod tests {
         R1 b 0 1k\n\
         .end\n";
 
-    fn body_of(deck: &str) -> (Arc<MemristorBody>, Vec<Option<f64>>) {
+    pub(super) fn body_of(deck: &str) -> (Arc<MemristorBody>, Vec<Option<f64>>) {
         let c = memnet_spice::import_str(deck, "t.cir", &Default::default())
             .unwrap_or_else(|d| panic!("{}", d.render()));
         c.elements
@@ -1205,18 +1472,57 @@ mod tests {
             let g = law.conductance(0, w, v).unwrap();
             let rate = law.state_rate(0, w, v, i);
             let want_rate = 0.1 * w - 100.0 * (v / r);
-            // Tolerances: Newton to 1e-12 relative; di/dv by a forward
-            // difference of a linear function (exact up to round-off
-            // amplified by 1/h = 1e7).
+            // Tolerances: a linear body is solved by one exact Newton
+            // step, so all three are exact up to round-off.
             assert!(
                 (i - v / r).abs() <= 1e-12 * (v / r).abs() + 1e-18,
                 "i {i} vs {}",
                 v / r
             );
-            assert!((g - 1.0 / r).abs() <= 1e-6 / r, "g {g} vs {}", 1.0 / r);
+            assert!((g - 1.0 / r).abs() <= 1e-12 / r, "g {g} vs {}", 1.0 / r);
             assert!(
                 (rate - want_rate).abs() <= 1e-10 * (1.0 + want_rate.abs()),
                 "rate {rate} vs {want_rate}"
+            );
+        }
+    }
+
+    /// A body non-linear in its port voltage, with a resistor whose value
+    /// reads a node and a B source through a 0 V ammeter: the exact di/dv
+    /// against a central difference of the current (round-off of the
+    /// difference ~1e-16 / 1e-5 relative, plus its truncation ~1e-10).
+    #[test]
+    fn nonlinear_body_derivative_is_exact() {
+        let deck = "nl\n\
+            .subckt nl p n\n\
+            Cx x 0 1 IC=0.4\n\
+            Gx 0 x value={1e-3*I(Vam)}\n\
+            Vam p a 0\n\
+            Bd a m I={1e-3*sinh(2*V(a,m))*(1+V(x))}\n\
+            Rm m n {100+50*V(x)}\n\
+            Rp a m R={1k*(1+pow(V(a,m),2))}\n\
+            .ends nl\n\
+            V1 in 0 1\n\
+            X1 in 0 nl\n\
+            .end\n";
+        let (body, ic) = body_of(deck);
+        let mut law = BodyLaw::default();
+        law.push(&body, &ic).unwrap();
+        assert!(!law.linear_in_voltage());
+        for &(x, v) in &[(0.4, 0.3), (0.9, -1.2), (0.1, 2.0)] {
+            let (i, g) = law.current_and_conductance(0, x, v).unwrap();
+            let h = 1e-5;
+            let fd =
+                (law.current(0, x, v + h).unwrap() - law.current(0, x, v - h).unwrap()) / (2.0 * h);
+            assert!(
+                (g - fd).abs() <= 1e-8 * g.abs(),
+                "x {x} v {v}: g {g} vs {fd}"
+            );
+            // The ammeter's current is the port current: the rate reads it.
+            let rate = law.state_rate(0, x, v, i);
+            assert!(
+                (rate - 1e-3 * i).abs() <= 1e-12 * rate.abs(),
+                "rate {rate} vs {i}"
             );
         }
     }
