@@ -312,6 +312,108 @@ pub fn cases() -> Vec<Case> {
                 ("v(1)", "v(1)", 1e-7),
             ],
         ),
+        // Yakopcic's model as the three-pin TE BE XSV subcircuit, the state
+        // pin left open and saved (v(sv)); non-linear I-V, so the network
+        // solve is Newton. Measured at the deck's maximum step 2u: v(sv)
+        // (0.02-1) within 6.4e-6, v(mid) 4.5e-7 V, i(v1) 2.2e-8 A; with a
+        // 0.2u step ngspice moves to 5e-8 of memnet (its own error).
+        as_written(
+            "user_yakopcic_3pin",
+            "fixtures/ngspice/user/yakopcic_3pin.cir",
+            20e-3,
+            0.1e-3,
+            2e-6,
+            &[
+                ("v(sv)", "v(sv)", 6e-5),
+                ("v(mid)", "v(mid)", 5e-6),
+                ("i(v1)", "i(v1)", 2e-7),
+            ],
+        ),
+        // Charge-controlled HP: a 0 V ammeter's current integrated on a
+        // capacitor, the memristance a resistor reading it. Measured:
+        // v(mid) 1.9e-7 V (range 0.11 V), i(v1) 1.9e-10 A, the charge
+        // v(xm.q) 1.5e-10 C (range 3.4e-5); with memnet sampled at 1e-4 as
+        // here, up to half of these tolerances.
+        as_written(
+            "user_hp_charge",
+            "fixtures/ngspice/user/hp_charge.cir",
+            2.0,
+            0.01,
+            1e-3,
+            &[
+                ("v(mid)", "v(mid)", 4e-6),
+                ("i(v1)", "i(v1)", 4e-9),
+                ("v(xm.q)", "v(xm.q)", 4e-9),
+            ],
+        ),
+        // An IMPLY gate in its four input states, threshold memristors.
+        // Measured: node potentials within 2e-7 V, source currents 8.4e-11
+        // A, the switching state v(xq00.x1) (10k down to 5.1k ohm) 2e-3.
+        as_written(
+            "user_imply_gate",
+            "fixtures/ngspice/user/imply_gate.cir",
+            12e-9,
+            0.1e-9,
+            2e-12,
+            &[
+                ("v(n00)", "v(n00)", 2e-6),
+                ("v(n01)", "v(n01)", 2e-6),
+                ("v(n10)", "v(n10)", 2e-6),
+                ("v(n11)", "v(n11)", 2e-6),
+                ("i(vset)", "i(vset)", 1e-9),
+                ("i(vcond)", "i(vcond)", 1e-9),
+                ("v(xq00.x1)", "v(xq00.x1)", 2e-2),
+                ("v(xq01.x1)", "v(xq01.x1)", 2e-2),
+                ("v(xq10.x1)", "v(xq10.x1)", 2e-2),
+                ("v(xq11.x1)", "v(xq11.x1)", 2e-2),
+                ("v(xp00.x1)", "v(xp00.x1)", 2e-2),
+            ],
+        ),
+        // A 3x3 crossbar with wire resistance, Biolek-window HP devices.
+        // Measured at the deck's step 1e-4: sense voltages within 3.5e-6 V
+        // (v(b2_3), range 0.7 V; its device reaches x = 1), source currents
+        // 3.6e-8 A, states 3.9e-7. At a 1e-3 step ngspice's own error is
+        // 50x larger.
+        as_written(
+            "user_crossbar3x3",
+            "fixtures/ngspice/user/crossbar3x3.cir",
+            2.0,
+            0.01,
+            1e-4,
+            &[
+                ("v(b1_3)", "v(b1_3)", 2e-7),
+                ("v(b2_3)", "v(b2_3)", 3e-5),
+                ("v(b3_3)", "v(b3_3)", 7e-6),
+                ("i(v1)", "i(v1)", 4e-7),
+                ("i(v2)", "i(v2)", 7e-8),
+                ("i(v3)", "i(v3)", 2e-7),
+                ("v(x11.x)", "v(x11.x)", 1e-6),
+                ("v(x23.x)", "v(x23.x)", 4e-6),
+                ("v(x32.x)", "v(x32.x)", 2e-6),
+            ],
+        ),
+        // A 4x4 grid of charge-controlled subcircuits, two PWL drives.
+        // Measured: potentials within 1e-7 V, currents 3e-11 A, charges
+        // 7e-12 C (memnet sampled at 1e-5); at the 1e-4 sampling here a
+        // third of these tolerances.
+        as_written(
+            "user_grid4x4",
+            "fixtures/ngspice/user/grid4x4.cir",
+            2.0,
+            0.01,
+            1e-3,
+            &[
+                ("v(g1_1)", "v(g1_1)", 3e-6),
+                ("v(g2_2)", "v(g2_2)", 3e-6),
+                ("v(g3_3)", "v(g3_3)", 3e-6),
+                ("v(g1_2)", "v(g1_2)", 3e-6),
+                ("i(va)", "i(va)", 1e-9),
+                ("i(vb)", "i(vb)", 1e-9),
+                ("v(x1.q)", "v(x1.q)", 2e-10),
+                ("v(x12.q)", "v(x12.q)", 2e-10),
+                ("v(x24.q)", "v(x24.q)", 2e-10),
+            ],
+        ),
     ]
 }
 
@@ -571,7 +673,7 @@ pub fn decade_ceiling(x: f64) -> f64 {
 pub fn stable_summary(case: &Case, r: &CompareReport) -> String {
     format!(
         "case {}: {}\n  devices: {} compared, {} failing, {} only in ngspice, {} only in memnet\n  \
-         times: {} compared in [{:.4}, {:.4}]\n  tolerance: reltol {:e} abstol {:e}\n  \
+         times: {} compared in [{:.4e}, {:.4e}]\n  tolerance: reltol {:e} abstol {:e}\n  \
          max |memnet - ngspice| <= {:e}\n",
         case.name,
         if r.pass { "agrees" } else { "DISAGREES" },

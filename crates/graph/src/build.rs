@@ -19,7 +19,7 @@ use memnet_spice::{
 
 use crate::error::NetworkError;
 use crate::network::{
-    Device, Edge, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
+    Device, Edge, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId, OpenPin,
     PotentialConstraint, SeriesSource, TranSpec,
 };
 
@@ -391,6 +391,16 @@ impl Network {
                     {
                         *spec = net.laws.len() as u32;
                         net.laws.push(native_spec(e, m, law));
+                    }
+                    if e.nodes.len() > 2 {
+                        // A body with open extra pins (checked above).
+                        for (pin, name) in e.nodes.iter().enumerate().skip(2) {
+                            net.open_pins.push(OpenPin {
+                                name: name.clone(),
+                                edge: net.edges.len(),
+                                pin,
+                            });
+                        }
                     }
                     let (tail, head, source) = match fold_of.get(&i).copied() {
                         None => (new_id[a], new_id[b], None),

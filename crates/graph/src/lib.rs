@@ -39,7 +39,7 @@ pub use generate::{
 pub use graphviz::{EdgeWeight, state_colour};
 pub use network::{
     Device, Edge, EdgeId, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
-    PotentialConstraint, SeriesSource, TranSpec,
+    OpenPin, PotentialConstraint, SeriesSource, TranSpec,
 };
 pub use projector::OmegaOperator;
 pub use summary::Summary;

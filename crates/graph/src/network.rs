@@ -37,6 +37,20 @@ pub struct Network {
     /// outputs can still name them (`v(n1)`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub folded_nodes: Vec<FoldedNode>,
+    /// Netlist nodes on a compiled body's pins beyond its first two, left
+    /// open (the state pin of the `TE BE XSV` shape): internal nodes of
+    /// that device, which outputs may still name (`v(xsv1)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open_pins: Vec<OpenPin>,
+}
+
+/// A netlist node that is pin `pin` (2 or more) of the body device on
+/// edge `edge` and touches nothing else.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpenPin {
+    pub name: String,
+    pub edge: EdgeId,
+    pub pin: usize,
 }
 
 /// A memristor law other than memnet's linear law, as the netlist gave it:

@@ -111,36 +111,51 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
         }
         None
     };
-    // `inst.node` inside a compiled subcircuit body: the instance is the
-    // longest prefix that names a body device.
+    // Body node `node` (an index into its `nodes`, or its pin `pin`) of
+    // the body device on edge `k`.
+    let body_quantity = |k: EdgeId, d: usize, local: Result<&str, usize>| -> Option<Quantity> {
+        let e = &net.edges[k];
+        let memnet_graph::Device::Native { spec } = e.device else {
+            return None;
+        };
+        let (body, _) = net.laws.get(spec as usize)?.body.as_ref()?;
+        let node = match local {
+            Ok(name) => body.nodes.iter().position(|n| n == name)?,
+            Err(pin) => *body.pins.get(pin)? as usize,
+        };
+        // A folded source at the head side moves the second pin off
+        // the head node; ground's potential is 0 like Node::Ground's.
+        let pin_n = match net
+            .folded_nodes
+            .iter()
+            .position(|f| f.edge == k && !f.at_tail)
+        {
+            Some(f) => Node::Folded(f),
+            None => Node::Net(e.head),
+        };
+        Some(Quantity::BodyNode {
+            device: d,
+            edge: k,
+            node,
+            pin_n,
+        })
+    };
+    // `inst.node` inside a compiled subcircuit body (the instance is the
+    // longest prefix that names a body device), or an open pin's node.
     let body_node = |name: &str| -> Option<Quantity> {
+        if let Some(p) = net.open_pins.iter().find(|p| p.name == name) {
+            let d = net.edges[..p.edge]
+                .iter()
+                .filter(|e| e.device.is_memristor())
+                .count();
+            return body_quantity(p.edge, d, Err(p.pin));
+        }
         name.match_indices('.').rev().find_map(|(dot, _)| {
             let (inst, local) = (&name[..dot], &name[dot + 1..]);
             let (k, Some(d)) = device(inst)? else {
                 return None;
             };
-            let e = &net.edges[k];
-            let memnet_graph::Device::Native { spec } = e.device else {
-                return None;
-            };
-            let (body, _) = net.laws.get(spec as usize)?.body.as_ref()?;
-            let node = body.nodes.iter().position(|n| n == local)?;
-            // A folded source at the head side moves the second pin off
-            // the head node; ground's potential is 0 like Node::Ground's.
-            let pin_n = match net
-                .folded_nodes
-                .iter()
-                .position(|f| f.edge == k && !f.at_tail)
-            {
-                Some(f) => Node::Folded(f),
-                None => Node::Net(e.head),
-            };
-            Some(Quantity::BodyNode {
-                device: d,
-                edge: k,
-                node,
-                pin_n,
-            })
+            body_quantity(k, d, Ok(local))
         })
     };
     let bad = |why: String| format!("output `{item}`: {why}");

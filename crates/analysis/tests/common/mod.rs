@@ -57,6 +57,7 @@ pub fn network(
         tran: None,
         laws: Vec::new(),
         folded_nodes: Vec::new(),
+        open_pins: Vec::new(),
     }
 }
 
