@@ -53,6 +53,9 @@ enum Task {
         /// Grid side length (nodes).
         #[arg(long, default_value_t = 40)]
         rows: usize,
+        /// The devices' subcircuit.
+        #[arg(long, value_enum, default_value_t = user_grid::Body::Biolek)]
+        body: user_grid::Body,
     },
     /// Time ngspice and memnet on the same generated grid decks (release build).
     BenchNgspice {
@@ -71,7 +74,7 @@ fn main() -> ExitCode {
         Task::NgspiceCheck { bless, case } => ngspice_check(bless, case.as_deref()),
         Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
         Task::Bench { rows } => perf::bench(rows),
-        Task::BenchUserGrid { rows } => user_grid::bench_user_grid(rows),
+        Task::BenchUserGrid { rows, body } => user_grid::bench_user_grid(rows, body),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
