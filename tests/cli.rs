@@ -1229,4 +1229,15 @@ fn warnings_are_grouped_and_simulate_shows_them() {
         "dopri5",
         "--locate-switches",
     ]);
+    // A tolerance the fixed-step default would silently ignore.
+    let err = fails(&["simulate", net.to_str().unwrap(), "--rtol", "1e-10"]);
+    assert!(err.contains("add --method dopri5"), "{err}");
+    ok(&[
+        "simulate",
+        net.to_str().unwrap(),
+        "--method",
+        "dopri5",
+        "--atol",
+        "1p",
+    ]);
 }

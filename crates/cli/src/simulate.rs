@@ -54,12 +54,13 @@ pub struct StepArgs {
     /// between are interpolated (docs/engine.md).
     #[arg(long, value_name = "DT", value_parser = spice_number)]
     pub dt: Option<f64>,
-    /// Relative tolerance of dopri5.
-    #[arg(long, default_value = "1e-8", value_name = "R", value_parser = spice_number)]
-    pub rtol: f64,
-    /// Absolute tolerance of dopri5.
-    #[arg(long, default_value = "1e-10", value_name = "A", value_parser = spice_number)]
-    pub atol: f64,
+    /// Relative tolerance of dopri5 (default 1e-8). With the fixed-step
+    /// methods it is an error: their accuracy is set by --dt.
+    #[arg(long, value_name = "R", value_parser = spice_number)]
+    pub rtol: Option<f64>,
+    /// Absolute tolerance of dopri5 (default 1e-10).
+    #[arg(long, value_name = "A", value_parser = spice_number)]
+    pub atol: Option<f64>,
     /// With dopri5: end steps at the device laws' switches (thresholds,
     /// dead bands, window corners) and at bound hits, and cross each in a
     /// short step, instead of stepping across them. More accurate on a few
@@ -288,6 +289,13 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
             "--locate-switches needs --method dopri5 (the fixed-step methods step across switches)",
         ));
     }
+    if a.method != MethodArg::Dopri5 && (a.rtol.is_some() || a.atol.is_some()) {
+        let m = format!("{:?}", a.method).to_lowercase();
+        return Err(CliError::input(format!(
+            "--rtol and --atol set the tolerances of --method dopri5; {m} takes fixed steps of \
+             --dt instead (add --method dopri5 to integrate to a tolerance)"
+        )));
+    }
     let dt = positive("--dt", a.dt.unwrap_or(t_end / 1000.0))?;
     let sample_dt = match a.sample_dt {
         Some(s) => positive("--sample-dt", s)?,
@@ -306,8 +314,8 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
             MethodArg::Exact => Method::Exact,
         },
         dt,
-        rtol: positive("--rtol", a.rtol)?,
-        atol: positive("--atol", a.atol)?,
+        rtol: positive("--rtol", a.rtol.unwrap_or(1e-8))?,
+        atol: positive("--atol", a.atol.unwrap_or(1e-10))?,
         bounds: match a.bounds {
             BoundsArg::Clip => Bounds::Clip,
             BoundsArg::Sticky => Bounds::Sticky,

@@ -93,6 +93,12 @@ pub struct MemoryRhs {
     /// Series sources plus the companion sources of a Newton iteration.
     pub(crate) s_newton: Vec<f64>,
     pub(crate) newton_iterations: u64,
+    /// What each device keeps from its conductance for its rate
+    /// ([`DeviceLaw::memo_len`]): device d's floats are
+    /// `memo[memo_at[d]..memo_at[d + 1]]`. Both empty when no law keeps
+    /// anything (no per-device cost then).
+    pub(crate) memo: Vec<f64>,
+    pub(crate) memo_at: Vec<usize>,
 }
 
 /// Conductance in parallel with every device of a non-linear law, as in
@@ -201,7 +207,19 @@ impl MemoryRhs {
         // Resistor conductances never change; memristor entries are
         // written at every evaluation.
         nodal.conductances_mut().copy_from_slice(&g_fixed);
+        let (memo, memo_at) = if (0..law.len()).any(|d| law.memo_len(d) > 0) {
+            let mut at = Vec::with_capacity(law.len() + 1);
+            at.push(0);
+            for d in 0..law.len() {
+                at.push(at[d] + law.memo_len(d));
+            }
+            (vec![0.0; at[law.len()]], at)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(MemoryRhs {
+            memo,
+            memo_at,
             law,
             state_edge,
             edge_state,
@@ -439,7 +457,11 @@ impl MemoryRhs {
             } else {
                 wd
             };
-            match self.law.conductance(d, x, 0.0) {
+            let memo = match self.memo_at.get(d..d + 2) {
+                Some(&[a, b]) => &mut self.memo[a..b],
+                _ => &mut [],
+            };
+            match self.law.conductance_keep(d, x, 0.0, memo) {
                 Ok(gd) => g[k] = gd,
                 Err(f) => {
                     let element = Element::new(&self.names[k], self.locs[k].as_ref());
@@ -599,7 +621,10 @@ impl MemoryRhs {
         }
         for (d, out) in dw.iter_mut().enumerate() {
             let (v, i) = self.device_vi(d);
-            let f = self.law.state_rate(d, w[d], v, i);
+            let f = match (self.nonlinear, self.memo_at.get(d..d + 2)) {
+                (false, Some(&[a, b])) => self.law.state_rate_kept(d, w[d], v, i, &self.memo[a..b]),
+                _ => self.law.state_rate(d, w[d], v, i),
+            };
             let (lo, hi) = self.law.state_bounds(d);
             *out = if self.sticky && ((w[d] <= lo && f < 0.0) || (w[d] >= hi && f > 0.0)) {
                 0.0

@@ -218,7 +218,7 @@ impl BodyLaw {
         let b = self.body(d);
         let p = *b.pot.get(node)?;
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        b.solve_into(x, v, &mut u, false).ok()?;
+        b.solve_into(x, v, &mut u, false, None).ok()?;
         Some((CompiledBody::pot(p, &u[..b.n], v, x), b.floating[node]))
     }
 }
@@ -1143,7 +1143,7 @@ impl CompiledBody {
     /// `want_state` also the capacitor's current.
     fn solve(&self, x: f64, v: f64, want_state: bool) -> Result<Solved, DeviceFault> {
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        self.solve_into(x, v, &mut u, want_state)
+        self.solve_into(x, v, &mut u, want_state, None)
     }
 
     /// As [`CompiledBody::solve`], leaving the unknowns in `u`. The
@@ -1155,27 +1155,32 @@ impl CompiledBody {
         v: f64,
         u: &mut [f64],
         want_state: bool,
+        du_dv: Option<&mut [f64]>,
     ) -> Result<Solved, DeviceFault> {
         // Up to 4 unknowns the size is a constant: the loops unroll.
         match self.n {
-            0 => self.solve_n::<0, 0>(x, v, u, want_state),
-            1 => self.solve_n::<1, 1>(x, v, u, want_state),
-            2 => self.solve_n::<2, 4>(x, v, u, want_state),
-            3 => self.solve_n::<3, 9>(x, v, u, want_state),
-            4 => self.solve_n::<4, 16>(x, v, u, want_state),
-            5..=8 => self.solve_n::<8, 64>(x, v, u, want_state),
-            _ => self.solve_n::<MAX_UNKNOWNS, { MAX_UNKNOWNS * MAX_UNKNOWNS }>(x, v, u, want_state),
+            0 => self.solve_n::<0, 0>(x, v, u, want_state, du_dv),
+            1 => self.solve_n::<1, 1>(x, v, u, want_state, du_dv),
+            2 => self.solve_n::<2, 4>(x, v, u, want_state, du_dv),
+            3 => self.solve_n::<3, 9>(x, v, u, want_state, du_dv),
+            4 => self.solve_n::<4, 16>(x, v, u, want_state, du_dv),
+            5..=8 => self.solve_n::<8, 64>(x, v, u, want_state, du_dv),
+            _ => self.solve_n::<MAX_UNKNOWNS, { MAX_UNKNOWNS * MAX_UNKNOWNS }>(
+                x, v, u, want_state, du_dv,
+            ),
         }
     }
 
     /// Newton on the body's unknowns with its exact Jacobian. A linear
-    /// body is solved by the first step, exactly.
+    /// body is solved by the first step, exactly. With `du_dv`, how the
+    /// unknowns move with v goes there.
     fn solve_n<const N: usize, const N2: usize>(
         &self,
         x: f64,
         v: f64,
         u: &mut [f64],
         want_state: bool,
+        du_dv: Option<&mut [f64]>,
     ) -> Result<Solved, DeviceFault> {
         let n = if N <= 4 { N } else { self.n };
         let mut r = [0.0f64; N];
@@ -1229,6 +1234,11 @@ impl CompiledBody {
         } else {
             let mut w = tan.dr_dv;
             lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut w[..n]);
+            if let Some(out) = du_dv {
+                for (o, w) in out.iter_mut().zip(&w[..n]) {
+                    *o = -w;
+                }
+            }
             tan.di_dv - chain(&tan.di_du[..n], &w[..n])
         };
         let i_c = if !want_state {
@@ -1258,7 +1268,7 @@ fn part_is_linear(part: &Part, ops: &[Op], tapes: &[(u32, u32)]) -> bool {
         Part::Current { i, .. } => i == 0.0,
         Part::Voltage { e, .. } => e == 0.0,
         Part::CurrentExpr { tape, .. } | Part::VoltageExpr { tape, .. } => {
-            class(tape) == Class::Linear
+            matches!(class(tape), Class::Linear | Class::Zero)
         }
         Part::ResistorExpr { tape, .. } => class(tape) == Class::Constant,
         // V(a) - V(b) = x is not homogeneous in v.
@@ -1269,6 +1279,8 @@ fn part_is_linear(part: &Part, ops: &[Op], tapes: &[(u32, u32)]) -> bool {
 /// How a tape depends on the unknowns and v at a fixed state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Class {
+    /// Identically 0 (`V(p,n)` with n on ground reads v - 0).
+    Zero,
     /// Not at all.
     Constant,
     /// Linearly, with no constant term.
@@ -1278,11 +1290,16 @@ enum Class {
 
 fn tape_class(ops: &[Op]) -> Class {
     use Class::*;
+    let konst = |c: Class| matches!(c, Zero | Constant);
     let mut st = [Constant; MAX_STACK];
     let mut sp = 0usize;
     for op in ops {
         match *op {
-            Op::Const(_) | Op::State(_) => {
+            Op::Const(c) => {
+                st[sp] = if c == 0.0 { Zero } else { Constant };
+                sp += 1;
+            }
+            Op::State(_) => {
                 st[sp] = Constant;
                 sp += 1;
             }
@@ -1292,30 +1309,39 @@ fn tape_class(ops: &[Op]) -> Class {
             }
             Op::Neg => {}
             Op::Not => {
-                if st[sp - 1] != Constant {
-                    st[sp - 1] = Other;
-                }
+                st[sp - 1] = if konst(st[sp - 1]) { Constant } else { Other };
             }
             Op::Bin(b) => {
                 sp -= 1;
                 let (x, y) = (st[sp - 1], st[sp]);
                 st[sp - 1] = match (b, x, y) {
-                    (_, Constant, Constant) => Constant,
+                    (BinOp::Add | BinOp::Sub, Zero, c) | (BinOp::Add | BinOp::Sub, c, Zero) => c,
+                    (BinOp::Mul, Zero, _) | (BinOp::Mul, _, Zero) => Zero,
+                    (BinOp::Div, Zero, c) if konst(c) => Zero,
+                    (_, x, y) if konst(x) && konst(y) => Constant,
                     (BinOp::Add | BinOp::Sub, Linear, Linear) => Linear,
-                    (BinOp::Mul, Constant, Linear) | (BinOp::Mul, Linear, Constant) => Linear,
-                    (BinOp::Div, Linear, Constant) => Linear,
+                    (BinOp::Mul, c, Linear) | (BinOp::Mul, Linear, c) if konst(c) => Linear,
+                    (BinOp::Div, Linear, c) if konst(c) => Linear,
                     _ => Other,
                 };
             }
             Op::Select => {
                 sp -= 2;
                 let (c, a, b) = (st[sp - 1], st[sp], st[sp + 1]);
-                st[sp - 1] = if c == Constant && a == b { a } else { Other };
+                st[sp - 1] = if !konst(c) {
+                    Other
+                } else if a == b {
+                    a
+                } else if konst(a) && konst(b) {
+                    Constant
+                } else {
+                    Other
+                };
             }
             Op::Call(k) => {
                 let arity = BUILTINS[k as usize].1.arity();
                 sp -= arity - 1;
-                let all_constant = st[sp - 1..sp - 1 + arity].iter().all(|&c| c == Constant);
+                let all_constant = st[sp - 1..sp - 1 + arity].iter().all(|&c| konst(c));
                 st[sp - 1] = if all_constant { Constant } else { Other };
             }
         }
@@ -1325,6 +1351,7 @@ fn tape_class(ops: &[Op]) -> Class {
 
 /// In-place LU with partial pivoting of the row-major n x n matrix `a`;
 /// false if singular.
+#[inline]
 fn lu_factor(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
     for (k, p) in perm.iter_mut().enumerate() {
         *p = k;
@@ -1358,6 +1385,7 @@ fn lu_factor(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
 }
 
 /// Solves LU x = P b in place.
+#[inline]
 fn lu_solve<const N: usize>(lu: &[f64], n: usize, perm: &[usize], b: &mut [f64]) {
     let mut y = [0.0f64; N];
     for k in 0..n {
@@ -1419,6 +1447,51 @@ impl DeviceLaw for BodyLaw {
             .map_or(f64::NAN, |s| s.i_c / b.capacitance)
     }
 
+    /// A linear body keeps x and du/dv (its unknowns are v du/dv).
+    fn memo_len(&self, d: usize) -> usize {
+        let b = self.body(d);
+        if b.linear { b.n + 1 } else { 0 }
+    }
+
+    fn conductance_keep(
+        &self,
+        d: usize,
+        x: f64,
+        v: f64,
+        memo: &mut [f64],
+    ) -> Result<f64, DeviceFault> {
+        let b = self.body(d);
+        if !b.linear || memo.len() != b.n + 1 {
+            return self.conductance(d, x, v);
+        }
+        let mut u = [0.0f64; MAX_UNKNOWNS];
+        let (head, du_dv) = memo.split_at_mut(1);
+        let s = b.solve_into(x, v, &mut u, false, Some(du_dv))?;
+        head[0] = x;
+        Ok(s.di_dv)
+    }
+
+    fn state_rate_kept(&self, d: usize, x: f64, v: f64, i: f64, memo: &[f64]) -> f64 {
+        let b = self.body(d);
+        if !b.linear || memo.len() != b.n + 1 || memo[0] != x {
+            return self.state_rate(d, x, v, i);
+        }
+        let mut u = [0.0f64; MAX_UNKNOWNS];
+        for (u, s) in u.iter_mut().zip(&memo[1..]) {
+            *u = v * s;
+        }
+        let i_c = match b.state_current {
+            StateCurrent::Branch(br) => u[br as usize],
+            StateCurrent::Kcl { sign } => {
+                let mut r = [0.0f64; MAX_UNKNOWNS];
+                let (_, at_state) =
+                    b.assemble::<MAX_UNKNOWNS, 0>(&u[..b.n], v, x, &mut r, None, true);
+                -sign * at_state
+            }
+        };
+        i_c / b.capacitance
+    }
+
     fn state_name(&self) -> &'static str {
         "v"
     }
@@ -1457,6 +1530,10 @@ mod tests {
             .expect("a body device")
     }
 
+    fn body_unknowns(law: &BodyLaw) -> usize {
+        law.bodies[0].n
+    }
+
     /// The compiled body gives memnet's linear law: i = v / R(w),
     /// di/dv = 1 / R(w), dw/dt = alpha w - ron i / beta.
     #[test]
@@ -1472,6 +1549,19 @@ mod tests {
             let g = law.conductance(0, w, v).unwrap();
             let rate = law.state_rate(0, w, v, i);
             let want_rate = 0.1 * w - 100.0 * (v / r);
+            // The engine's path: G at v = 0 keeps du/dv, the rate reuses it.
+            let mut memo = vec![f64::NAN; law.memo_len(0)];
+            assert_eq!(memo.len(), 1 + body_unknowns(&law));
+            let g_kept = law.conductance_keep(0, w, 0.0, &mut memo).unwrap();
+            let rate_kept = law.state_rate_kept(0, w, v, i, &memo);
+            assert!((g_kept - g).abs() <= 1e-14 * g, "kept G {g_kept} vs {g}");
+            assert!(
+                (rate_kept - rate).abs() <= 1e-12 * (1.0 + rate.abs()),
+                "kept rate {rate_kept} vs {rate}"
+            );
+            // Kept for another state, the memo is not used.
+            let other = law.state_rate_kept(0, w + 0.01, v, i, &memo);
+            assert_eq!(other, law.state_rate(0, w + 0.01, v, i));
             // Tolerances: a linear body is solved by one exact Newton
             // step, so all three are exact up to round-off.
             assert!(

@@ -162,6 +162,33 @@ pub trait DeviceLaw {
     /// dx/dt of device `d` at state `x`, branch voltage `v`, current `i`.
     fn state_rate(&self, d: usize, x: f64, v: f64, i: f64) -> f64;
 
+    /// Floats device `d` keeps between [`DeviceLaw::conductance_keep`] and
+    /// [`DeviceLaw::state_rate_kept`] within one evaluation of a law linear
+    /// in v (0: nothing to keep). A compiled body keeps how its unknowns
+    /// move with v, so the rate needs no second body solve.
+    fn memo_len(&self, _d: usize) -> usize {
+        0
+    }
+
+    /// [`DeviceLaw::conductance`], leaving in `memo` (of
+    /// [`DeviceLaw::memo_len`] floats) what the rate at the same state can
+    /// reuse.
+    fn conductance_keep(
+        &self,
+        d: usize,
+        x: f64,
+        v: f64,
+        _memo: &mut [f64],
+    ) -> Result<f64, DeviceFault> {
+        self.conductance(d, x, v)
+    }
+
+    /// [`DeviceLaw::state_rate`] from what [`DeviceLaw::conductance_keep`]
+    /// left in `memo` at state `x` (a law checks that it is for `x`).
+    fn state_rate_kept(&self, d: usize, x: f64, v: f64, i: f64, _memo: &[f64]) -> f64 {
+        self.state_rate(d, x, v, i)
+    }
+
     /// The name of the state in the law's own variable (`w`, `x`, `R`).
     fn state_name(&self) -> &'static str {
         "x"
@@ -542,6 +569,26 @@ impl DeviceLaw for Laws {
     #[inline]
     fn state_rate(&self, d: usize, x: f64, v: f64, i: f64) -> f64 {
         dispatch!(self, d, law, j => law.state_rate(j, x, v, i))
+    }
+
+    fn memo_len(&self, d: usize) -> usize {
+        dispatch!(self, d, law, j => law.memo_len(j))
+    }
+
+    #[inline]
+    fn conductance_keep(
+        &self,
+        d: usize,
+        x: f64,
+        v: f64,
+        memo: &mut [f64],
+    ) -> Result<f64, DeviceFault> {
+        dispatch!(self, d, law, j => law.conductance_keep(j, x, v, memo))
+    }
+
+    #[inline]
+    fn state_rate_kept(&self, d: usize, x: f64, v: f64, i: f64, memo: &[f64]) -> f64 {
+        dispatch!(self, d, law, j => law.state_rate_kept(j, x, v, i, memo))
     }
 
     fn state_name(&self) -> &'static str {
