@@ -84,6 +84,10 @@ fn mutated_bodies_never_panic() {
         "/../../fixtures/spice/memristor_threshold_body.cir"
     ))
     .expect("fixture");
+    // LTspice's integral form of a charge-controlled body.
+    let integral = "sdt body\n.subckt hps p n PARAMS: Ron=100 Roff=16k k=1e8\n\
+        Vs p a 0\nRm a n R={limit(Roff - k*sdt(I(Vs), 1u), Ron, Roff)}\n.ends hps\n\
+        V1 in 0 SIN(0 1 1)\nX1 in mid hps\nR1 mid 0 1k\n.tran 0.01 1\n.end\n";
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
         state ^= state << 13;
@@ -92,7 +96,11 @@ fn mutated_bodies_never_panic() {
         state
     };
     let (mut bodies, mut total) = (0usize, 0usize);
-    for src in [seed_deck.as_bytes(), threshold.as_bytes()] {
+    for src in [
+        seed_deck.as_bytes(),
+        threshold.as_bytes(),
+        integral.as_bytes(),
+    ] {
         for _ in 0..400 {
             let mut b = src.to_vec();
             for _ in 0..1 + next() % 3 {
@@ -125,6 +133,9 @@ fn mutated_bodies_never_panic() {
                         let _ = laws.current(d, x, v);
                         let _ = laws.conductance(d, x, v);
                         let _ = laws.state_rate(d, x, v, 0.0);
+                        let mut memo = vec![0.0; laws.memo_len(d)];
+                        let _ = laws.conductance_keep(d, x, 0.0, &mut memo);
+                        let _ = laws.state_rate_kept(d, x, v, 0.0, &memo);
                     }
                 }
                 any
@@ -180,4 +191,84 @@ fn an_open_state_pin_is_an_internal_node() {
         panic!("a tied state pin is refused");
     };
     assert!(e.render().contains("left open"), "{}", e.render());
+}
+
+/// LTspice's `sdt()` holds the state as a capacitor would: the
+/// charge-controlled HP deck of fixtures/ngspice/user/hp_charge.cir (a 0 V
+/// ammeter, a G source charging a 1 F capacitor, R reading its voltage),
+/// rewritten with the charge as `sdt(I(Vsense), q0)` the way LTspice users
+/// write it (ngspice has no sdt(): its run of the capacitor form is the
+/// ngspice-compatible equivalent, case user_hp_charge). Both states are the
+/// charge; they agree to round-off, from a non-zero initial charge too.
+#[test]
+fn sdt_integral_is_the_capacitor_it_replaces() {
+    let deck = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/ngspice/user/hp_charge.cir"
+    ))
+    .unwrap();
+    let q0 = 1e-5;
+    let capacitor = deck.replace("Cq q 0 1 IC=0", &format!("Cq q 0 1 IC={q0}"));
+    assert_ne!(capacitor, deck);
+    let mut integral = String::new();
+    for line in capacitor.lines() {
+        match line.split_whitespace().next() {
+            Some("Gq" | "Cq" | "Rq") => continue,
+            Some("Rmem") => integral.push_str(&format!(
+                "Rmem p1 minus R={{min(Roff, max(Ron, Rinit - \
+                 (Roff-Ron)*uv*Ron/D**2*sdt(I(Vsense), {q0})))}}\n"
+            )),
+            Some(".save") => continue,
+            _ => {
+                integral.push_str(line);
+                integral.push('\n');
+            }
+        }
+    }
+    let capacitor = capacitor.replace(".save v(mid) i(v1) v(xm.q)\n", "");
+    let a = run(&capacitor, 2.0);
+    let b = run(&integral, 2.0);
+    assert_eq!(a.len(), b.len());
+    assert_eq!(a[0].1[0], q0);
+    assert_eq!(b[0].1[0], q0);
+    let (mut worst, mut moved) = (0.0f64, 0.0f64);
+    for ((_, xa), (_, xb)) in a.iter().zip(&b) {
+        worst = worst.max((xa[0] - xb[0]).abs());
+        moved = moved.max((xa[0] - q0).abs());
+    }
+    assert!(moved > 1e-5, "the drive moves the charge ({moved})");
+    assert!(worst <= 1e-15, "sdt vs capacitor: max |dq| = {worst}");
+}
+
+/// A body with two states (two integrals, or an integral beside a
+/// capacitor) is refused with the element and the reason.
+#[test]
+fn a_second_state_is_a_located_error() {
+    let deck = |body: &str| {
+        format!(
+            "two states\n.subckt m p n\nVs p a 0\n{body}\n.ends m\nV1 in 0 1\nX1 in 0 m\n.end\n"
+        )
+    };
+    for (body, want) in [
+        (
+            "Ra a n R={1k + sdt(I(Vs)) + sdt(2*I(Vs))}",
+            "a second sdt()",
+        ),
+        (
+            "Ra a n R={1k + sdt(I(Vs))}\nCx x 0 1\nGx 0 x value={I(Vs)}",
+            "in capacitor cx and in an sdt()/idt() integral",
+        ),
+    ] {
+        let c = memnet_spice::import_str(&deck(body), "t.cir", &Default::default())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
+        let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+        let Err(e) = memnet_solver::Laws::from_network(&net) else {
+            panic!("{body}: refused");
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains(want) && text.contains("x1: law body"),
+            "{body}: {text}"
+        );
+    }
 }

@@ -142,6 +142,9 @@ pub struct CompiledBody {
     /// from.
     capacitance: f64,
     state_current: StateCurrent,
+    /// The initial state an `sdt(x, ic)` gives (a capacitor's IC= comes
+    /// with each instance instead).
+    state_ic: Option<f64>,
     /// Parts that touch only ground and the state node: they decide the
     /// state's rate but not the port solve.
     state_parts: Vec<Part>,
@@ -173,6 +176,8 @@ enum StateCurrent {
     /// its first node to its second) is `sign` times minus the current
     /// leaving the node into the other parts.
     Kcl { sign: f64 },
+    /// An `sdt()`/`idt()` integral: the rate is tape `tape` (capacitance 1).
+    Integral { tape: u32 },
 }
 
 /// The devices of all compiled bodies of a network.
@@ -201,7 +206,13 @@ impl BodyLaw {
             }
         };
         // Without IC= a capacitor starts uncharged, as with `.tran ... uic`.
-        let x0 = ic.iter().flatten().next().copied().unwrap_or(0.0);
+        let x0 = ic
+            .iter()
+            .flatten()
+            .next()
+            .copied()
+            .or(self.bodies[k as usize].state_ic)
+            .unwrap_or(0.0);
         self.devices.push((k, x0));
         Ok(())
     }
@@ -368,6 +379,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         })
         .collect();
     let mut c = Compiler {
+        integral: None,
         ops: Vec::new(),
         tapes: Vec::new(),
         depths: Vec::new(),
@@ -457,9 +469,30 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         };
         parts.push(part);
     }
+    let mut state_ic = None;
+    if let Some((integrand, ic)) = c.integral.take() {
+        if let Some((_, _, cap)) = state {
+            return Err(format!(
+                "subcircuit '{}' holds its state in capacitor {cap} and in an sdt()/idt() \
+                 integral: memnet compiles bodies with one state so far",
+                body.subckt
+            ));
+        }
+        let tape = c
+            .tape(&integrand)
+            .map_err(|m| format!("the integral of subcircuit '{}': {m}", body.subckt))?;
+        if c.integral.is_some() {
+            return Err(format!(
+                "subcircuit '{}': an sdt()/idt() inside another's integrand",
+                body.subckt
+            ));
+        }
+        state = Some((1.0, StateCurrent::Integral { tape }, "sdt"));
+        state_ic = Some(ic);
+    }
     let Some((capacitance, state_current, _)) = state else {
         return Err(format!(
-            "subcircuit '{}' holds no state capacitor",
+            "subcircuit '{}' holds no state (a capacitor, or an sdt()/idt() integral)",
             body.subckt
         ));
     };
@@ -518,6 +551,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         tapes,
         capacitance,
         state_current,
+        state_ic,
         port,
         port_sign,
         scale,
@@ -525,6 +559,9 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
 }
 
 struct Compiler<'a> {
+    /// The integrand and initial value of the body's `sdt()`/`idt()`,
+    /// compiled to a tape of its own after the element that holds it.
+    integral: Option<(Expr, f64)>,
     ops: Vec<Op>,
     tapes: Vec<(u32, u32)>,
     depths: Vec<u32>,
@@ -662,10 +699,26 @@ impl Compiler<'_> {
                         }
                     }
                     "sdt" | "idt" => {
-                        return Err(format!(
-                            "{name}() is not compiled yet: write the integral as a capacitor \
-                             charged by a G or B current source"
-                        ));
+                        // The state x is the integral: sdt(f, ic) reads x,
+                        // and dx/dt = f at the body's solution.
+                        if self.integral.is_some() {
+                            return Err(format!(
+                                "a second {name}(): memnet compiles bodies with one state (one \
+                                 capacitor or one integral) so far"
+                            ));
+                        }
+                        let ic = match args.get(1) {
+                            None => 0.0,
+                            Some(Expr::Num(v)) => *v,
+                            Some(_) => {
+                                return Err(format!(
+                                    "{name}(): the initial value must be a number once \
+                                     parameters are known"
+                                ));
+                            }
+                        };
+                        self.integral = Some((args[0].clone(), ic));
+                        self.push(Op::State(1.0), depth, max, 0);
                     }
                     _ => {
                         let Some(k) = builtin_index(name) else {
@@ -1250,6 +1303,9 @@ impl CompiledBody {
                     let (_, at_state) = self.assemble::<N, N2>(&u[..n], v, x, &mut r, None, true);
                     -sign * at_state
                 }
+                StateCurrent::Integral { tape } => {
+                    self.tape_value(tape, &u[..n], v, x, false, |_, _| {})
+                }
             }
         };
         Ok(Solved { i, i_c, di_dv })
@@ -1482,6 +1538,9 @@ impl DeviceLaw for BodyLaw {
         }
         let i_c = match b.state_current {
             StateCurrent::Branch(br) => u[br as usize],
+            StateCurrent::Integral { tape } => {
+                b.tape_value(tape, &u[..b.n], v, x, false, |_, _| {})
+            }
             StateCurrent::Kcl { sign } => {
                 let mut r = [0.0f64; MAX_UNKNOWNS];
                 let (_, at_state) =
