@@ -346,6 +346,26 @@ pub fn cases() -> Vec<Case> {
                 ("v(xm.q)", "v(xm.q)", 4e-9),
             ],
         ),
+        // The same body with F (the ammeter's current into the state
+        // capacitor) and H (a 500 ohm series resistance as a CCVS).
+        // Measured at ngspice's times: v(mid) 1.6e-7 V, i(v1) 1.6e-10 A, the
+        // charge 1.4e-10 C, the internal node v(xm.p2) 1.3e-7 V. The case
+        // compares at memnet's finer times, where ngspice's samples (1e-3
+        // apart) are interpolated: that adds h^2 |v''| / 8, 4.7e-6 V for
+        // v(xm.p2) (0.95 V at 1 Hz), 8e-7 V for v(mid).
+        as_written(
+            "user_hp_charge_fh",
+            "fixtures/ngspice/user/hp_charge_fh.cir",
+            2.0,
+            0.01,
+            1e-3,
+            &[
+                ("v(mid)", "v(mid)", 3e-6),
+                ("i(v1)", "i(v1)", 3e-9),
+                ("v(xm.q)", "v(xm.q)", 1.5e-9),
+                ("v(xm.p2)", "v(xm.p2)", 1.5e-5),
+            ],
+        ),
         // An IMPLY gate in its four input states, threshold memristors.
         // Measured: node potentials within 2e-7 V, source currents 8.4e-11
         // A, the switching state v(xq00.x1) (10k down to 5.1k ohm) 2e-3.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::circuit::{Loc, OutputCard, Warning};
 use crate::decode::decode;
 use crate::diag::Diagnostic;
-use crate::expr::{Expr, parse_expr};
+use crate::expr::{BinOp, Expr, parse_expr};
 use crate::number::parse_number;
 
 /// A source file kept for diagnostics (its decoded text).
@@ -1600,6 +1600,32 @@ fn element(
                     )
                 }
             }
+        }
+        // `F n+ n- vname gain` (current gain x i(vname)), `H n+ n- vname
+        // transresistance` (voltage): behavioural sources on the current
+        // of a voltage source, compiled where bodies are.
+        'f' | 'h'
+            if toks.len() == 5
+                && toks[1..4].iter().all(|x| x.is_word())
+                && !toks[3].text(t).eq_ignore_ascii_case("poly") =>
+        {
+            let nodes = nodes(cx, toks, 2, what, &name)?;
+            let gain = value(cx, &toks[4..5])?;
+            let control = Expr::Call(Box::new((
+                "i".into(),
+                vec![Expr::Var(lower(toks[3].text(t)).into())],
+            )));
+            let val = Val {
+                expr: Expr::Binary(BinOp::Mul, Box::new(gain.expr), Box::new(control)),
+                pos: gain.pos,
+            };
+            (
+                nodes,
+                Spec::ExprSource {
+                    voltage: letter == 'h',
+                    val,
+                },
+            )
         }
         'b' => {
             let nodes = nodes(cx, toks, 2, what, &name)?;

@@ -701,3 +701,26 @@ fn hspice_function_parameters_are_functions() {
         ref k => panic!("{k:?}"),
     }
 }
+
+/// `F` and `H` in their linear form are sources on a voltage source's
+/// current (compiled inside memristor subcircuits); `poly` stays
+/// unsupported, with its line.
+#[test]
+fn current_controlled_sources() {
+    let c = parse("fh\nVs a 0 0\nF1 b 0 Vs 2\nH1 c 0 vs 3k\nF2 d 0 poly(1) Vs 0 1\n.end\n");
+    match &el(&c, "f1").kind {
+        ElementKind::ExprSource { sets, value } => {
+            assert_eq!(*sets, memnet_spice::Sets::Current);
+            assert_eq!(value.to_string(), "(2e0*i(vs))");
+        }
+        k => panic!("F1: {k:?}"),
+    }
+    match &el(&c, "h1").kind {
+        ElementKind::ExprSource { sets, value } => {
+            assert_eq!(*sets, memnet_spice::Sets::Voltage);
+            assert_eq!(value.to_string(), "(3e3*i(vs))");
+        }
+        k => panic!("H1: {k:?}"),
+    }
+    assert!(matches!(el(&c, "f2").kind, ElementKind::Unsupported { .. }));
+}
