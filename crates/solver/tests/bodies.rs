@@ -88,6 +88,11 @@ fn mutated_bodies_never_panic() {
     let integral = "sdt body\n.subckt hps p n PARAMS: Ron=100 Roff=16k k=1e8\n\
         Vs p a 0\nRm a n R={limit(Roff - k*sdt(I(Vs), 1u), Ron, Roff)}\n.ends hps\n\
         V1 in 0 SIN(0 1 1)\nX1 in mid hps\nR1 mid 0 1k\n.tran 0.01 1\n.end\n";
+    let diode = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/ngspice/user/diode_selector.cir"
+    ))
+    .expect("fixture");
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
         state ^= state << 13;
@@ -100,6 +105,7 @@ fn mutated_bodies_never_panic() {
         seed_deck.as_bytes(),
         threshold.as_bytes(),
         integral.as_bytes(),
+        diode.as_bytes(),
     ] {
         for _ in 0..400 {
             let mut b = src.to_vec();

@@ -250,6 +250,12 @@ pub struct CompareOptions {
     pub per_device: BTreeMap<String, Tolerance>,
     /// How many worst devices the report lists.
     pub worst: usize,
+    /// Compare at the reference's own times only (the candidate is
+    /// interpolated there), not at the union of both: for a reference
+    /// printed coarsely (a SPICE run at its deck's step) beside a finely
+    /// sampled candidate, where interpolating the reference between its
+    /// points would be its interpolation error, not a disagreement.
+    pub at_reference_times: bool,
 }
 
 impl Default for CompareOptions {
@@ -263,6 +269,7 @@ impl Default for CompareOptions {
             },
             per_device: BTreeMap::new(),
             worst: 5,
+            at_reference_times: false,
         }
     }
 }
@@ -329,14 +336,19 @@ pub fn compare(
             "the time ranges do not overlap: reference [{ra}, {rb}], candidate [{ca}, {cb}]"
         )));
     }
+    let own: &[f64] = if opts.at_reference_times {
+        &[]
+    } else {
+        &candidate.times
+    };
     let mut times: Vec<f64> = reference
         .times
         .iter()
-        .chain(&candidate.times)
+        .chain(own)
         .copied()
         .filter(|&t| t >= t_from && t <= t_to)
         .collect();
-    let times_skipped = reference.times.len() + candidate.times.len() - times.len();
+    let times_skipped = reference.times.len() + own.len() - times.len();
     times.sort_by(f64::total_cmp);
     times.dedup();
 

@@ -211,6 +211,12 @@ pub enum Spec {
         model: String,
         params: Vec<(String, Val)>,
     },
+    /// `D a k model [area]`: a junction diode (simulated inside memristor
+    /// subcircuits, from its model's `is` and `n`).
+    Diode {
+        model: String,
+        area: Option<Val>,
+    },
     Unsupported {
         what: String,
         text: String,
@@ -1600,6 +1606,33 @@ fn element(
                     )
                 }
             }
+        }
+        'd' if toks.len() >= 4 && toks[1..4].iter().all(|x| x.is_word()) => {
+            let nodes = nodes(cx, toks, 2, what, &name)?;
+            let model = lower(toks[3].text(t));
+            let mut area = None;
+            let mut i = 4;
+            while i < toks.len() {
+                let x = toks[i];
+                if x.is_word() && toks.get(i + 1).is_some_and(|y| y.kind == TokKind::Eq) {
+                    let key = lower(x.text(t));
+                    let e = next_key(toks, i + 2).unwrap_or(toks.len());
+                    if key == "area" && e > i + 2 {
+                        area = Some(value(cx, &toks[i + 2..e])?);
+                    } else {
+                        warn_extra(warnings, &x);
+                    }
+                    i = e;
+                } else if area.is_none() && i == 4 {
+                    let e = value_group(toks, i);
+                    area = Some(value(cx, &toks[i..e])?);
+                    i = e;
+                } else {
+                    warn_extra(warnings, &x);
+                    i += 1;
+                }
+            }
+            (nodes, Spec::Diode { model, area })
         }
         // `F n+ n- vname gain` (current gain x i(vname)), `H n+ n- vname
         // transresistance` (voltage): behavioural sources on the current

@@ -702,6 +702,93 @@ impl<'d> Elab<'d, '_> {
         None
     }
 
+    /// A junction diode `D a k model [area]` as ngspice's DC law computes
+    /// it (src/spicelib/devices/dio/dioload.c, no breakdown): with
+    /// vte = n kT/q at 27 C and csat = is area,
+    ///   i = csat (exp(v / vte) - 1) + gmin v             for v >= -3 vte,
+    ///   i = -csat (1 + (3 vte / (v e))^3) + gmin v       below,
+    /// gmin = 1e-12 S as in ngspice. A behavioural current source, so that
+    /// a memristor subcircuit compiles it; parameters that change the law
+    /// (series resistance, capacitances, breakdown) are refused by name.
+    fn diode(
+        &mut self,
+        model: &str,
+        area: Option<&Val>,
+        nodes: &[String],
+        loc: &Loc,
+        frame: usize,
+        name: &str,
+    ) -> Result<ElementKind, Diagnostic> {
+        let area = match area {
+            Some(a) => self.finite(a, &loc.file, frame, || format!("diode {name} area"))?,
+            None => 1.0,
+        };
+        let Some(m) = self.find_model(frame, model) else {
+            return Err(self.diag(loc, format!("diode {name}: no model '{model}'")));
+        };
+        if m.kind != "d" {
+            return Err(self.diag(
+                loc,
+                format!(
+                    "diode {name}: model '{model}' is a '{}' model, not 'd'",
+                    m.kind
+                ),
+            ));
+        }
+        let p = |k: &str| m.params.get(k).copied();
+        for k in ["rs", "cjo", "cj0", "cj", "tt", "bv", "ikf", "ik"] {
+            let changes = match (k, p(k)) {
+                (_, None) => false,
+                ("bv", Some(v)) => v.is_finite(),
+                (_, Some(v)) => v != 0.0,
+            };
+            if changes {
+                return Err(self.diag(
+                    loc,
+                    format!(
+                        "diode {name}: model '{model}' sets {k}; memnet simulates the junction \
+                         law of is and n only (no series resistance, charge or breakdown)"
+                    ),
+                ));
+            }
+        }
+        let csat = p("is").unwrap_or(1e-14) * area;
+        let n = p("n").unwrap_or(1.0);
+        // ngspice's CONSTKoverQ and REFTEMP (const.h, 27 C).
+        let vte = n * 1.38064852e-23 / 1.6021766208e-19 * 300.15;
+        if !(csat.is_finite() && csat > 0.0 && vte.is_finite() && vte > 0.0) {
+            return Err(self.diag(loc, format!("diode {name}: is and n must be positive")));
+        }
+        let num = Expr::Num;
+        let bin = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
+        let vd = || {
+            Expr::Call(Box::new((
+                "v".into(),
+                vec![
+                    Expr::Var(nodes[0].as_str().into()),
+                    Expr::Var(nodes[1].as_str().into()),
+                ],
+            )))
+        };
+        let exp = Expr::Call(Box::new((
+            "exp".into(),
+            vec![bin(BinOp::Div, vd(), num(vte))],
+        )));
+        let forward = bin(BinOp::Mul, num(csat), bin(BinOp::Sub, exp, num(1.0)));
+        let arg = bin(BinOp::Div, num(3.0 * vte / std::f64::consts::E), vd());
+        let cube = bin(BinOp::Mul, arg.clone(), bin(BinOp::Mul, arg.clone(), arg));
+        let reverse = bin(BinOp::Mul, num(-csat), bin(BinOp::Add, num(1.0), cube));
+        let junction = Expr::Cond(Box::new([
+            bin(BinOp::Ge, vd(), num(-3.0 * vte)),
+            forward,
+            reverse,
+        ]));
+        Ok(ElementKind::ExprSource {
+            sets: Sets::Current,
+            value: bin(BinOp::Add, junction, bin(BinOp::Mul, num(1e-12), vd())),
+        })
+    }
+
     fn find_model(&self, frame: usize, name: &str) -> Option<&Model> {
         let mut k = Some(frame);
         while let Some(i) = k {
@@ -969,6 +1056,17 @@ impl<'d> Elab<'d, '_> {
                 transconductance: self.finite(g, file, frame, || format!("vccs {name} gain"))?,
             },
             Spec::Behavioral(e) => ElementKind::Behavioral { expr: e.clone() },
+            // Outside a subcircuit a diode cannot be part of a body: kept
+            // as the unsupported element it is there, with its own name.
+            Spec::Diode { model, .. } if self.frames[frame].prefix.is_empty() => {
+                ElementKind::Unsupported {
+                    what: "diode".into(),
+                    text: model.clone(),
+                }
+            }
+            Spec::Diode { model, area } => {
+                self.diode(model, area.as_ref(), &nodes, loc, frame, &name)?
+            }
             Spec::Unsupported { what, text } => ElementKind::Unsupported {
                 what: what.clone(),
                 text: text.clone(),

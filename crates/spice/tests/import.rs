@@ -724,3 +724,38 @@ fn current_controlled_sources() {
     }
     assert!(matches!(el(&c, "f2").kind, ElementKind::Unsupported { .. }));
 }
+
+/// A junction diode is ngspice's DC law of its model's is and n (a current
+/// source on v(a,k)); a model parameter memnet does not simulate, or a
+/// missing model, is an error on the diode's line.
+#[test]
+fn diodes() {
+    let c = parse(
+        "d\n.model dm d(is=1e-12 n=1.5)\n.subckt s a k\nD1 a k dm\nD2 a k dm 3\n\
+         D3 a k dm area=2\n.ends s\nX1 a k s\nV1 a 0 1\nR1 k 0 1k\n.end\n",
+    );
+    let text = |n: &str| match &el(&c, &format!("x1.{n}")).kind {
+        ElementKind::ExprSource { sets, value } => {
+            assert_eq!(*sets, memnet_spice::Sets::Current);
+            value.to_string()
+        }
+        k => panic!("{n}: {k:?}"),
+    };
+    let d1 = text("d1");
+    assert!(d1.contains("exp((v(a,k)/") && d1.contains("1e-12"), "{d1}");
+    // At the top level a diode stays an unsupported element.
+    let top = parse("d\n.model dm d\nD1 a 0 dm\nV1 a 0 1\n.end\n");
+    assert!(matches!(
+        el(&top, "d1").kind,
+        ElementKind::Unsupported { .. }
+    ));
+    assert!(text("d2").contains("3e-12"), "{}", text("d2"));
+    assert!(text("d3").contains("2e-12"), "{}", text("d3"));
+    let sub = |card: &str| {
+        format!("d\n{card}\n.subckt s a k\nD1 a k dm\n.ends s\nX1 a k s\nV1 a 0 1\n.end\n")
+    };
+    let e = err(&sub(".model dm d(is=1e-12 rs=10)"));
+    assert!(e.contains(":4:") && e.contains("sets rs"), "{e}");
+    let e = err(&sub("* no model"));
+    assert!(e.contains(":4:") && e.contains("no model 'dm'"), "{e}");
+}
