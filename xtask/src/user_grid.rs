@@ -43,19 +43,10 @@ fn deck(rows: usize, body: Body) -> (String, usize) {
          Roff aux minus {{Roff}}\n\
          .ends hpm"
     );
-    let node = |r: usize, c: usize| format!("n{r}_{c}");
     let mut k = 0;
-    for r in 0..rows {
-        for c in 0..rows {
-            if c + 1 < rows {
-                k += 1;
-                let _ = writeln!(s, "X{k} {} {} hpm", node(r, c), node(r, c + 1));
-            }
-            if r + 1 < rows {
-                k += 1;
-                let _ = writeln!(s, "X{k} {} {} hpm", node(r, c), node(r + 1, c));
-            }
-        }
+    for (a, b) in grid_edges(rows) {
+        k += 1;
+        let _ = writeln!(s, "X{k} {a} {b} hpm");
     }
     let mid = node(rows / 2, rows / 2);
     let _ = writeln!(
@@ -66,6 +57,23 @@ fn deck(rows: usize, body: Body) -> (String, usize) {
         node(rows - 1, rows - 1)
     );
     (s, k)
+}
+
+/// Grid node `n<r>_<c>`.
+fn node(r: usize, c: usize) -> String {
+    format!("n{r}_{c}")
+}
+
+/// The neighbouring node pairs of a rows x rows grid, row by row, the
+/// right neighbour before the lower one.
+fn grid_edges(rows: usize) -> impl Iterator<Item = (String, String)> {
+    (0..rows).flat_map(move |r| {
+        (0..rows).flat_map(move |c| {
+            let right = (c + 1 < rows).then(|| (node(r, c), node(r, c + 1)));
+            let down = (r + 1 < rows).then(|| (node(r, c), node(r + 1, c)));
+            right.into_iter().chain(down)
+        })
+    })
 }
 
 /// The charge-controlled grid: each edge of a rows x rows grid holds two
@@ -85,7 +93,6 @@ fn charge_deck(rows: usize) -> (String, usize) {
          Rmem p1 minus R={{min(Roff, max(Ron, Rinit - (Roff-Ron)*uv*Ron/D**2*V(q)))}}\n\
          .ends hpq"
     );
-    let node = |r: usize, c: usize| format!("n{r}_{c}");
     let mut k = 0;
     let pair = |s: &mut String, a: String, b: String, k: &mut usize| {
         let mid = format!("m{}", *k / 2);
@@ -95,15 +102,8 @@ fn charge_deck(rows: usize) -> (String, usize) {
         let _ = writeln!(s, "X{} {mid} {b} hpq Rinit={}k", *k + 1, rinit(*k + 1));
         *k += 2;
     };
-    for r in 0..rows {
-        for c in 0..rows {
-            if c + 1 < rows {
-                pair(&mut s, node(r, c), node(r, c + 1), &mut k);
-            }
-            if r + 1 < rows {
-                pair(&mut s, node(r, c), node(r + 1, c), &mut k);
-            }
-        }
+    for (a, b) in grid_edges(rows) {
+        pair(&mut s, a, b, &mut k);
     }
     let mid = node(rows / 2, rows / 2);
     let _ = writeln!(

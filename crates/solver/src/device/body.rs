@@ -1104,23 +1104,8 @@ impl CompiledBody {
                     }
                 }
                 Part::CurrentExpr { a, b, tape } => {
-                    let mut ds = [(Input::V, 0.0); 2];
-                    let mut nd = 0;
-                    let i = self.tape_value(tape, u, v, x, tangents, |w, d| {
-                        if nd < 2 {
-                            ds[nd] = (w, d);
-                        }
-                        nd += 1;
-                    });
+                    let i = self.tape_value(tape, u, v, x, tangents, |w, d| acc.flow_d(a, b, w, d));
                     acc.flow(a, b, i);
-                    if nd > 2 {
-                        // More inputs than the buffer: take them again.
-                        self.tape_value(tape, u, v, x, true, |w, d| acc.flow_d(a, b, w, d));
-                    } else {
-                        for &(w, d) in &ds[..nd] {
-                            acc.flow_d(a, b, w, d);
-                        }
-                    }
                 }
                 Part::ResistorExpr { a, b, tape } => {
                     let drop = pot(a) - pot(b);
@@ -1165,13 +1150,11 @@ impl CompiledBody {
                 }
                 Part::VoltageExpr { a, b, br, tape } => {
                     acc.flow(a, b, u[br as usize]);
-                    let e = if tangents {
+                    if tangents {
                         acc.flow_d(a, b, Input::U(br), 1.0);
                         acc.row_pots(br, a, b, 1.0);
-                        self.tape_value(tape, u, v, x, true, |w, d| acc.row_d(br, w, -d))
-                    } else {
-                        self.tape_value(tape, u, v, x, false, |_, _| {})
-                    };
+                    }
+                    let e = self.tape_value(tape, u, v, x, tangents, |w, d| acc.row_d(br, w, -d));
                     acc.r[br as usize] = pot(a) - pot(b) - e;
                 }
                 Part::State { a, b, br } => {
@@ -1190,6 +1173,20 @@ impl CompiledBody {
             t.di_dv *= self.port_sign;
         }
         (port * self.port_sign, at_state)
+    }
+
+    /// The capacitor's current (an integral's integrand) at the solved
+    /// unknowns `u`.
+    fn state_current_at(&self, u: &[f64], v: f64, x: f64) -> f64 {
+        match self.state_current {
+            StateCurrent::Branch(br) => u[br as usize],
+            StateCurrent::Kcl { sign } => {
+                let mut r = [0.0f64; MAX_UNKNOWNS];
+                let (_, at_state) = self.assemble::<MAX_UNKNOWNS, 0>(u, v, x, &mut r, None, true);
+                -sign * at_state
+            }
+            StateCurrent::Integral { tape } => self.tape_value(tape, u, v, x, false, |_, _| {}),
+        }
     }
 
     /// Solves the body at state `x` and device voltage `v`; with
@@ -1294,19 +1291,10 @@ impl CompiledBody {
             }
             tan.di_dv - chain(&tan.di_du[..n], &w[..n])
         };
-        let i_c = if !want_state {
-            f64::NAN
+        let i_c = if want_state {
+            self.state_current_at(&u[..n], v, x)
         } else {
-            match self.state_current {
-                StateCurrent::Branch(br) => u[br as usize],
-                StateCurrent::Kcl { sign } => {
-                    let (_, at_state) = self.assemble::<N, N2>(&u[..n], v, x, &mut r, None, true);
-                    -sign * at_state
-                }
-                StateCurrent::Integral { tape } => {
-                    self.tape_value(tape, &u[..n], v, x, false, |_, _| {})
-                }
-            }
+            f64::NAN
         };
         Ok(Solved { i, i_c, di_dv })
     }
@@ -1536,19 +1524,7 @@ impl DeviceLaw for BodyLaw {
         for (u, s) in u.iter_mut().zip(&memo[1..]) {
             *u = v * s;
         }
-        let i_c = match b.state_current {
-            StateCurrent::Branch(br) => u[br as usize],
-            StateCurrent::Integral { tape } => {
-                b.tape_value(tape, &u[..b.n], v, x, false, |_, _| {})
-            }
-            StateCurrent::Kcl { sign } => {
-                let mut r = [0.0f64; MAX_UNKNOWNS];
-                let (_, at_state) =
-                    b.assemble::<MAX_UNKNOWNS, 0>(&u[..b.n], v, x, &mut r, None, true);
-                -sign * at_state
-            }
-        };
-        i_c / b.capacitance
+        b.state_current_at(&u[..b.n], v, x) / b.capacitance
     }
 
     fn state_name(&self) -> &'static str {
