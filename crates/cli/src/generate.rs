@@ -350,6 +350,7 @@ pub fn run(a: Args) -> CliResult {
         net.tran = Some(TranSpec {
             tstep: t / 100.0,
             tstop: t,
+            tmax: None,
         });
     }
     write_network(&net, &a.out, a.include.clone())

@@ -27,6 +27,11 @@ pub enum MethodArg {
     Rk4,
     /// adaptive Dormand-Prince 5(4) with --rtol/--atol
     Dopri5,
+    /// adaptive Rosenbrock-W (ROS34PW2, linearly implicit, order 3) with
+    /// --rtol/--atol: for stiff laws (TEAM/VTEAM with Kvatinsky's window,
+    /// MMSS with a short tau), where dopri5's steps are held down by
+    /// stability rather than accuracy (docs/engine.md, "Stiff laws")
+    Rosenbrock,
     /// integrated Kirchhoff laws, no time stepping (alpha = 0 only)
     Exact,
 }
@@ -54,11 +59,11 @@ pub struct StepArgs {
     /// between are interpolated (docs/engine.md).
     #[arg(long, value_name = "DT", value_parser = spice_number)]
     pub dt: Option<f64>,
-    /// Relative tolerance of dopri5 (default 1e-8). With the fixed-step
-    /// methods it is an error: their accuracy is set by --dt.
+    /// Relative tolerance of dopri5 and rosenbrock (default 1e-8). With the
+    /// fixed-step methods it is an error: their accuracy is set by --dt.
     #[arg(long, value_name = "R", value_parser = spice_number)]
     pub rtol: Option<f64>,
-    /// Absolute tolerance of dopri5 (default 1e-10).
+    /// Absolute tolerance of dopri5 and rosenbrock (default 1e-10).
     #[arg(long, value_name = "A", value_parser = spice_number)]
     pub atol: Option<f64>,
     /// With dopri5: end steps at the device laws' switches (thresholds,
@@ -68,6 +73,12 @@ pub struct StepArgs {
     /// switch it costs many more steps (docs/engine.md, "Switches").
     #[arg(long)]
     pub locate_switches: bool,
+    /// Largest step of dopri5 and rosenbrock, a SPICE number. Default: the
+    /// maximum step of the netlist's `.tran` (its fourth number), else
+    /// unbounded. A step longer than a threshold device's excursion can
+    /// pass it unseen (docs/engine.md, "Steps and samples").
+    #[arg(long, value_name = "H", value_parser = spice_number)]
+    pub max_step: Option<f64>,
     /// Rule at the ends of [0,1].
     #[arg(long, value_enum, default_value_t = BoundsArg::Clip)]
     pub bounds: BoundsArg,
@@ -286,10 +297,11 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
     };
     if a.locate_switches && a.method != MethodArg::Dopri5 {
         return Err(CliError::input(
-            "--locate-switches needs --method dopri5 (the fixed-step methods step across switches)",
+            "--locate-switches needs --method dopri5 (the other methods step across switches)",
         ));
     }
-    if a.method != MethodArg::Dopri5 && (a.rtol.is_some() || a.atol.is_some()) {
+    let adaptive = matches!(a.method, MethodArg::Dopri5 | MethodArg::Rosenbrock);
+    if !adaptive && (a.rtol.is_some() || a.atol.is_some()) {
         let m = format!("{:?}", a.method).to_lowercase();
         return Err(CliError::input(format!(
             "--rtol and --atol set the tolerances of --method dopri5; {m} takes fixed steps of \
@@ -311,6 +323,7 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
             MethodArg::Euler => Method::Euler,
             MethodArg::Rk4 => Method::Rk4,
             MethodArg::Dopri5 => Method::Dopri5,
+            MethodArg::Rosenbrock => Method::Rosenbrock,
             MethodArg::Exact => Method::Exact,
         },
         dt,
@@ -322,6 +335,13 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
         },
         sample_dt: Some(sample_dt),
         locate_switches: a.locate_switches,
+        max_step: match a.max_step {
+            Some(h) => Some(positive("--max-step", h)?),
+            None => net
+                .tran
+                .and_then(|t| t.tmax)
+                .filter(|h| h.is_finite() && *h > 0.0),
+        },
         ..SimOptions::default()
     })
 }

@@ -360,9 +360,12 @@ impl Network {
             title: c.title.clone(),
             node_names,
             tran: c.tran().and_then(|a| match a {
-                Analysis::Tran { tstep, tstop, .. } => Some(TranSpec {
+                Analysis::Tran {
+                    tstep, tstop, tmax, ..
+                } => Some(TranSpec {
                     tstep: *tstep,
                     tstop: *tstop,
+                    tmax: *tmax,
                 }),
                 _ => None,
             }),

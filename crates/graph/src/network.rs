@@ -105,6 +105,8 @@ pub struct FoldedNode {
 pub struct TranSpec {
     pub tstep: f64,
     pub tstop: f64,
+    /// The card's maximum internal step (`.tran tstep tstop tstart tmax`).
+    pub tmax: Option<f64>,
 }
 
 /// Edge k = (tail -> head). The orientation is the reference direction of

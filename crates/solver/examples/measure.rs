@@ -491,6 +491,152 @@ fn switches() {
     }
 }
 
+/// Issue "device laws", engine: the stiff method chosen by measurement.
+/// TEAM with Kvatinsky's window edges inside the bounds (aon 0.1, aoff
+/// 0.9), narrow (wc) against fast switching (koff): the window stops a
+/// device short of its bound, where the window's slope makes the state's
+/// own rate constant ~koff (i/ioff - 1) / (e wc), far above the drive's.
+/// MMSS with a short tau relaxes at up to 1/tau. Dopri5 and ROS34PW2
+/// (`Method::Rosenbrock`) at several tolerances against a Dopri5 reference
+/// at rtol 1e-10 with located switches; error as in `switches`.
+fn stiff() {
+    println!("## stiff laws: Dopri5 and Rosenbrock (ROS34PW2), error of the final states");
+    let team = |k: f64, wc: f64| {
+        format!(
+            ".model m memristor law=team ron=100 roff=16k xon=0 xoff=1 kon=-{k} koff={k} \
+             alphaon=1 alphaoff=1 ion=-10u ioff=10u wc={wc} aon=0.1 aoff=0.9"
+        )
+    };
+    let mmss = |tau: f64| {
+        format!(".model m memristor law=mmss ron=500 roff=1500 von=0.27 voff=0.27 tau={tau}")
+    };
+    // name, side, model, initial-state parameter, drive, end time, bound
+    // rule (clip evaluates trial stages past a bound, where the window
+    // falls steeply: both methods crawl there, see docs/engine.md).
+    let (clip, sticky) = (Bounds::Clip, Bounds::Sticky);
+    let cases = [
+        (
+            "TEAM 2x2, k 1, wc 0.05, clip",
+            2,
+            team(1.0, 0.05),
+            "x0",
+            "sin(0 5 1 0)",
+            3.0,
+            clip,
+        ),
+        (
+            "TEAM 2x2, k 1, wc 0.05",
+            2,
+            team(1.0, 0.05),
+            "x0",
+            "sin(0 5 1 0)",
+            3.0,
+            sticky,
+        ),
+        (
+            "TEAM 2x2, k 10, wc 0.01",
+            2,
+            team(10.0, 0.01),
+            "x0",
+            "sin(0 5 1 0)",
+            3.0,
+            sticky,
+        ),
+        (
+            "TEAM 20x20, k 10, wc 0.01",
+            20,
+            team(10.0, 0.01),
+            "x0",
+            "sin(0 40 1 0)",
+            2.0,
+            sticky,
+        ),
+        (
+            "MMSS 2x2, tau 1e-6, 100 Hz",
+            2,
+            mmss(1e-6),
+            "x0",
+            "sin(0 1 100 0)",
+            0.02,
+            sticky,
+        ),
+        (
+            "MMSS 2x2, tau 1e-8, 100 Hz",
+            2,
+            mmss(1e-8),
+            "x0",
+            "sin(0 1 100 0)",
+            0.02,
+            sticky,
+        ),
+        (
+            "MMSS 20x20, tau 1e-6, 100 Hz",
+            20,
+            mmss(1e-6),
+            "x0",
+            "sin(0 8 100 0)",
+            0.02,
+            sticky,
+        ),
+    ];
+    for (name, side, model, init, drive, t_end, bounds) in cases {
+        let net = driven_grid(side, side, &model, init, 1.0, &format!("vin in 0 {drive}"));
+        let run = |method: Method, rtol: f64| {
+            let opts = SimOptions {
+                t_end,
+                method,
+                dt: 0.0,
+                rtol,
+                atol: rtol * 1e-3,
+                bounds,
+                // The reference locates the bound hits (a sticky bound's
+                // rate jump defeats rtol 1e-10 otherwise).
+                locate_switches: rtol < 1e-9,
+                ..SimOptions::default()
+            };
+            let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+            let r = simulate(&net, &opts, &mut samples, &mut |_| {});
+            r.map(|r| (samples.pop().map(|s| s.1).unwrap_or_default(), r))
+        };
+        let reference = match run(Method::Dopri5, 1e-10) {
+            Ok((w, _)) => w,
+            Err(e) => {
+                println!("{name}: reference failed: {e}");
+                continue;
+            }
+        };
+        for (method, rtol) in [
+            (Method::Dopri5, 1e-4),
+            (Method::Dopri5, 1e-6),
+            (Method::Dopri5, 1e-8),
+            (Method::Rosenbrock, 1e-4),
+            (Method::Rosenbrock, 1e-6),
+            (Method::Rosenbrock, 1e-8),
+        ] {
+            // Clip: one tolerance shows it.
+            if bounds == Bounds::Clip && rtol < 1e-4 {
+                continue;
+            }
+            let m = format!("{method:?}");
+            match run(method, rtol) {
+                Ok((w, r)) => {
+                    let err = w
+                        .iter()
+                        .zip(&reference)
+                        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+                        .fold(0.0, f64::max);
+                    println!(
+                        "{name:32} {m:10} rtol {rtol:.0e}: error {err:.1e}, {} steps, {} \
+                         rejected, {} evaluations, {:.3} s",
+                        r.steps, r.rejected_steps, r.rhs_evals, r.wall_time_s
+                    );
+                }
+                Err(e) => println!("{name:32} {m:10} rtol {rtol:.0e}: failed: {e}"),
+            }
+        }
+    }
+}
+
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let run = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
@@ -499,6 +645,9 @@ fn main() {
     }
     if run("switches") {
         switches();
+    }
+    if run("stiff") {
+        stiff();
     }
     if run("overhead") {
         overhead();

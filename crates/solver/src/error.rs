@@ -97,10 +97,32 @@ pub enum SolveError {
     NonFiniteState { t: f64, name: String },
 
     /// The adaptive integrator could not meet the tolerance.
+    /// `component`: the state component with the largest error estimate in
+    /// the last rejected step, when known (the run names its device).
     #[error(
         "step size underflow at t = {t} (h = {h:e}): tolerances too strict or solution not smooth"
     )]
-    StepSizeUnderflow { t: f64, h: f64 },
+    StepSizeUnderflow {
+        t: f64,
+        h: f64,
+        component: Option<usize>,
+    },
+
+    /// A time-stepping run could not meet its tolerance: where (time,
+    /// device, its state and law) and the likely reason.
+    #[error(
+        "{element}: the tolerance cannot be met at t = {t:e} (step {h:e}): this device has the \
+         largest error estimate ({law}, state {state:e}, rate {rate:e}/s); {reason}"
+    )]
+    ToleranceNotMet {
+        element: Element,
+        t: f64,
+        h: f64,
+        law: &'static str,
+        state: f64,
+        rate: f64,
+        reason: String,
+    },
 
     /// The exact (integrated Kirchhoff) method does not apply.
     #[error("exact method: {0}")]

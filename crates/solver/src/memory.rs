@@ -610,6 +610,14 @@ impl MemoryRhs {
         (v, i)
     }
 
+    /// The sticky rule: device `d` at state `x` is held at a bound that
+    /// its rate `f` pushes past.
+    #[inline]
+    fn held_at_bound(&self, d: usize, x: f64, f: f64) -> bool {
+        let (lo, hi) = self.law.state_bounds(d);
+        (x <= lo && f < 0.0) || (x >= hi && f > 0.0)
+    }
+
     /// dw/dt at (t, w) into `dw` (theory.md (ME), generalised as above).
     pub fn eval(&mut self, t: f64, w: &[f64], dw: &mut [f64]) -> Result<(), SolveError> {
         self.solve_currents(t, w)?;
@@ -625,14 +633,126 @@ impl MemoryRhs {
                 (false, Some(&[a, b])) => self.law.state_rate_kept(d, w[d], v, i, &self.memo[a..b]),
                 _ => self.law.state_rate(d, w[d], v, i),
             };
-            let (lo, hi) = self.law.state_bounds(d);
-            *out = if self.sticky && ((w[d] <= lo && f < 0.0) || (w[d] >= hi && f > 0.0)) {
+            *out = if self.sticky && self.held_at_bound(d, w[d], f) {
                 0.0
             } else {
                 f
             };
         }
         Ok(())
+    }
+
+    /// The diagonal of d(dw/dt)/dw at the state `w` of the last solve, each
+    /// device alone at its solved branch voltage (the network's response to
+    /// its change left out): a difference of its law's rate over a step of
+    /// 1e-7 of its state's span (of max(|x|, 1) when unbounded), into `d`.
+    /// Zero where the sticky gate holds a device at a bound or the law
+    /// cannot be evaluated at the shifted state. For the Rosenbrock-W
+    /// method, whose order does not depend on this approximation.
+    pub fn rate_slopes(&self, w: &[f64], d: &mut [f64]) {
+        for (dev, (jd, &x)) in d.iter_mut().zip(w).enumerate() {
+            let (v, i) = self.device_vi(dev);
+            let (lo, hi) = self.law.state_bounds(dev);
+            let f = self.law.state_rate(dev, x, v, i);
+            if self.sticky && self.held_at_bound(dev, x, f) {
+                *jd = 0.0;
+                continue;
+            }
+            let span = if (hi - lo).is_finite() {
+                hi - lo
+            } else {
+                x.abs().max(1.0)
+            };
+            let step = 1e-7 * span;
+            let x2 = if x + step <= hi { x + step } else { x - step };
+            let i2 = if self.nonlinear {
+                self.law.current(dev, x2, v)
+            } else {
+                self.law.conductance(dev, x2, v).map(|g| g * v)
+            };
+            *jd = match i2 {
+                Ok(i2) => {
+                    let q = (self.law.state_rate(dev, x2, v, i2) - f) / (x2 - x);
+                    if q.is_finite() { q } else { 0.0 }
+                }
+                Err(_) => 0.0,
+            };
+        }
+    }
+
+    /// Why the run could not meet its tolerance at (t, `w`) with steps
+    /// down to `h`, device `d` having the largest error estimate: its rate
+    /// is not finite, it sits at a switch of its law or a bound (the rate
+    /// jumps there), it is stiff (its rate's own time scale far below the
+    /// step an explicit method could take), or else the tolerance is below
+    /// what double precision resolves. `explicit`: the method was Dopri5;
+    /// `located`: switches were located.
+    pub fn tolerance_not_met(
+        &mut self,
+        t: f64,
+        h: f64,
+        w: &[f64],
+        d: usize,
+        explicit: bool,
+        located: bool,
+    ) -> SolveError {
+        let k = self.state_edge[d];
+        let element = Element::new(&self.names[k], self.locs[k].as_ref());
+        let law = self.law.law_of(d);
+        let x = w[d];
+        let state = self.law.native_state(d, x);
+        let mut rate = f64::NAN;
+        let mut reason = String::new();
+        if self.solve_currents(t, w).is_ok() {
+            let (v, i) = self.device_vi(d);
+            rate = self.law.state_rate(d, x, v, i);
+            let mut g = vec![0.0; self.switches_per_device()];
+            let (sw, bounds) = g.split_at_mut(self.law.switch_count());
+            self.law.switches(d, x, v, i, sw);
+            let (lo, hi) = self.law.state_bounds(d);
+            let near = |a: f64| a.is_finite() && a.abs() < 1e-6;
+            bounds[0] = if lo.is_finite() { x - lo } else { 1.0 };
+            bounds[1] = if hi.is_finite() { hi - x } else { 1.0 };
+            let mut jd = vec![0.0; w.len()];
+            self.rate_slopes(w, &mut jd);
+            if !rate.is_finite() {
+                reason = "its rate is not finite here (an overflow in its law)".into();
+            } else if sw.iter().copied().any(near) {
+                reason = format!(
+                    "it is at a switch of its law (a threshold, dead band or window corner), \
+                     where its rate jumps{}",
+                    if located {
+                        "; a looser --rtol/--atol steps across it"
+                    } else {
+                        ": try --locate-switches, or a looser --rtol/--atol"
+                    }
+                );
+            } else if bounds.iter().copied().any(near) {
+                reason = "it is at a bound of its state, where the rule at the bound (clip, \
+                          sticky) makes its rate jump: a looser --rtol/--atol steps across it"
+                    .into();
+            } else if explicit && -jd[d] * h > 1.0 {
+                reason = format!(
+                    "its law is stiff here (its rate's time scale is {:.1e} s): use --method \
+                     rosenbrock",
+                    -1.0 / jd[d]
+                );
+            }
+        }
+        if reason.is_empty() {
+            reason = "its state moves faster than this tolerance resolves in double precision: \
+                      loosen --rtol/--atol"
+                .into();
+        }
+        SolveError::ToleranceNotMet {
+            element,
+            t,
+            h,
+            law,
+            state,
+            rate,
+            reason,
+        }
     }
 
     /// Switching functions per device: its law's ([`DeviceLaw::switches`],

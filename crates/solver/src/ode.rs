@@ -55,6 +55,16 @@ pub trait OdeSystem {
     fn observe_sample(&mut self, _t: f64, _y: &[f64]) -> Result<(), SolveError> {
         Ok(())
     }
+
+    /// An approximation of the diagonal of the Jacobian df_i/dy_i at the
+    /// point (t, `y`) of the latest [`OdeSystem::rhs`] call, for the
+    /// Rosenbrock-W method ([`Stepper::Rosenbrock`]), whose order does not
+    /// depend on it (only its stability does). Default: zero, which makes
+    /// that method explicit.
+    fn diagonal_jacobian(&mut self, _t: f64, _y: &[f64], d: &mut [f64]) -> Result<(), SolveError> {
+        d.fill(0.0);
+        Ok(())
+    }
 }
 
 /// Time-stepping method.
@@ -75,6 +85,20 @@ pub enum Stepper {
         h0: Option<f64>,
         h_max: Option<f64>,
     },
+    /// Adaptive Rosenbrock-W method ROS34PW2 (Rang & Angermann, BIT
+    /// 45:761, 2005): four linearly implicit stages, order 3 for any
+    /// approximation W of the Jacobian (a W-method), L-stable and stiffly
+    /// accurate with the exact one, an embedded order-2 solution for the
+    /// error estimate. W is the diagonal of
+    /// [`OdeSystem::diagonal_jacobian`] (its stiff, negative part), so a
+    /// stage costs one evaluation and a diagonal solve. For stiff laws
+    /// (docs/engine.md, "Stiff laws"). Same error norm as Dopri5.
+    Rosenbrock {
+        rtol: f64,
+        atol: f64,
+        h0: Option<f64>,
+        h_max: Option<f64>,
+    },
 }
 
 impl Stepper {
@@ -87,6 +111,12 @@ impl Stepper {
                 }
             }
             Stepper::Dopri5 {
+                rtol,
+                atol,
+                h0,
+                h_max,
+            }
+            | Stepper::Rosenbrock {
                 rtol,
                 atol,
                 h0,
@@ -361,6 +391,23 @@ pub fn integrate<S: OdeSystem + ?Sized>(
             on_sample,
             on_step,
         ),
+        Stepper::Rosenbrock {
+            rtol,
+            atol,
+            h0,
+            h_max,
+        } => rosenbrock(
+            sys,
+            y,
+            t0,
+            t_end,
+            Tol { rtol, atol },
+            h0,
+            h_max,
+            &mut samples,
+            on_sample,
+            on_step,
+        ),
     }
 }
 
@@ -535,6 +582,66 @@ const D5: f64 = 701980252875.0 / 199316789632.0;
 const D6: f64 = -1453857185.0 / 822651844.0;
 const D7: f64 = 69997945.0 / 29380423.0;
 
+/// Hairer's HINIT (Solving ODEs I, sec. II.4) for a method of order
+/// `order`: one evaluation of f, into `f1`, at an explicit Euler step from
+/// (t, y) with derivative `f0`.
+#[allow(clippy::too_many_arguments)]
+fn initial_step<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    t: f64,
+    y: &[f64],
+    f0: &[f64],
+    f1: &mut [f64],
+    ytmp: &mut [f64],
+    scale: &mut [f64],
+    tol: Tol,
+    h_max: f64,
+    order: i32,
+) -> Result<f64, SolveError> {
+    scale.copy_from_slice(y);
+    let d0 = rms_norm(y, scale, tol);
+    let d1 = rms_norm(f0, scale, tol);
+    let mut h = if d0 < 1e-10 || d1 < 1e-10 {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    };
+    h = h.min(h_max);
+    for i in 0..y.len() {
+        ytmp[i] = y[i] + h * f0[i];
+    }
+    sys.rhs(t + h, ytmp, f1)?;
+    for i in 0..y.len() {
+        f1[i] = (f1[i] - f0[i]) / h;
+    }
+    let d2 = rms_norm(f1, scale, tol);
+    let dm = d1.max(d2);
+    let h1 = if dm <= 1e-15 {
+        (h * 1e-3).max(1e-6)
+    } else {
+        (0.01 / dm).powf(1.0 / order as f64)
+    };
+    Ok((100.0 * h).min(h1))
+}
+
+/// The component with the largest weighted error |e_i| / (atol + rtol
+/// scale_i), a non-finite one first: where a step that cannot meet the
+/// tolerance fails.
+fn worst_component(e: &[f64], scale: &[f64], tol: Tol) -> Option<usize> {
+    let mut worst: Option<(usize, f64)> = None;
+    for (i, (&ei, &si)) in e.iter().zip(scale).enumerate() {
+        let q = if ei.is_finite() {
+            ei.abs() / (tol.atol + tol.rtol * si.abs())
+        } else {
+            f64::INFINITY
+        };
+        if worst.is_none_or(|(_, w)| q > w) {
+            worst = Some((i, q));
+        }
+    }
+    worst.map(|(i, _)| i)
+}
+
 fn rms_norm(v: &[f64], y: &[f64], tol: Tol) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -597,32 +704,9 @@ fn dopri5<S: OdeSystem + ?Sized>(
     let mut h = match h0 {
         Some(h) => h,
         None => {
-            // Hairer's HINIT: one extra evaluation.
-            scale.copy_from_slice(y);
-            let d0 = rms_norm(y, &scale, tol);
-            let d1 = rms_norm(&k[0], &scale, tol);
-            let mut h = if d0 < 1e-10 || d1 < 1e-10 {
-                1e-6
-            } else {
-                0.01 * d0 / d1
-            };
-            h = h.min(h_max);
-            for i in 0..n {
-                ytmp[i] = y[i] + h * k[0][i];
-            }
-            sys.rhs(t + h, &ytmp, &mut k[1])?;
+            let [k1, k2, ..] = &mut k;
             stats.rhs_evals += 1;
-            for i in 0..n {
-                err[i] = (k[1][i] - k[0][i]) / h;
-            }
-            let d2 = rms_norm(&err, &scale, tol);
-            let dm = d1.max(d2);
-            let h1 = if dm <= 1e-15 {
-                (h * 1e-3).max(1e-6)
-            } else {
-                (0.01 / dm).powf(0.2)
-            };
-            (100.0 * h).min(h1)
+            initial_step(sys, t, y, k1, k2, &mut ytmp, &mut scale, tol, h_max, 5)?
         }
     };
     h = h.min(h_max);
@@ -646,7 +730,11 @@ fn dopri5<S: OdeSystem + ?Sized>(
             last = false;
         }
         if (h.is_nan() || h <= h_min) && !last {
-            return Err(SolveError::StepSizeUnderflow { t, h });
+            return Err(SolveError::StepSizeUnderflow {
+                t,
+                h,
+                component: None,
+            });
         }
         let [k1, k2, k3, k4, k5, k6, k7] = &mut k;
         let t_new = if t_land.is_nan() { t + h } else { t_land };
@@ -777,7 +865,11 @@ fn dopri5<S: OdeSystem + ?Sized>(
             h *= 0.1;
             last_rejected = true;
             if h <= h_min {
-                return Err(SolveError::StepSizeUnderflow { t, h });
+                return Err(SolveError::StepSizeUnderflow {
+                    t,
+                    h,
+                    component: worst_component(&err, &scale, tol),
+                });
             }
             continue;
         }
@@ -787,7 +879,11 @@ fn dopri5<S: OdeSystem + ?Sized>(
             h *= fac.min(1.0);
             last_rejected = true;
             if h <= h_min {
-                return Err(SolveError::StepSizeUnderflow { t, h });
+                return Err(SolveError::StepSizeUnderflow {
+                    t,
+                    h,
+                    component: worst_component(&err, &scale, tol),
+                });
             }
             continue;
         }
@@ -862,6 +958,285 @@ fn dopri5<S: OdeSystem + ?Sized>(
             } else {
                 None
             };
+        }
+        last_rejected = false;
+        h = h_next.min(h_max);
+    }
+    Ok(stats)
+}
+
+/// ROS34PW2 (Rang & Angermann, BIT 45:761, 2005, Table 4.1 in Hairer's
+/// form): gamma, a_ij, gamma_ij, b_i and the embedded bh_i. Its stage
+/// times are the row sums of a, its time coefficients d_i = gamma +
+/// sum_j gamma_ij.
+const RW_GAMMA: f64 = 4.358_665_215_084_59e-1;
+const RW_A: [[f64; 3]; 4] = [
+    [0.0, 0.0, 0.0],
+    [8.717_330_430_169_18e-1, 0.0, 0.0],
+    [8.445_706_001_536_942e-1, -1.129_906_423_639_798e-1, 0.0],
+    [0.0, 0.0, 1.0],
+];
+const RW_G: [[f64; 3]; 4] = [
+    [0.0, 0.0, 0.0],
+    [-8.717_330_430_169_18e-1, 0.0, 0.0],
+    [-9.033_805_701_304_408e-1, 5.418_067_238_809_533e-2, 0.0],
+    [
+        2.421_238_070_609_535e-1,
+        -1.223_250_583_904_515,
+        5.452_602_553_351_021e-1,
+    ],
+];
+const RW_B: [f64; 4] = [
+    2.421_238_070_609_535e-1,
+    -1.223_250_583_904_515,
+    1.545_260_255_335_102,
+    4.358_665_215_084_59e-1,
+];
+const RW_BH: [f64; 4] = [
+    3.781_090_314_581_937e-1,
+    -9.604_229_221_242_318e-2,
+    0.5,
+    2.179_332_607_542_295e-1,
+];
+
+/// df/dt at fixed state, by a difference over 1e-7 of the step `h` (one
+/// evaluation, backwards when a source corner is that close ahead), into
+/// `ft`; returns the evaluations spent.
+fn time_derivative<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    t: f64,
+    y: &[f64],
+    f0: &[f64],
+    ft: &mut [f64],
+    h: f64,
+) -> Result<u64, SolveError> {
+    let mut dt = 1e-7 * h.abs().max(1e-300);
+    if sys.next_breakpoint(t).is_some_and(|bp| bp <= t + dt) {
+        dt = -dt;
+    }
+    let dt = (t + dt) - t;
+    if dt == 0.0 {
+        ft.fill(0.0);
+        return Ok(0);
+    }
+    match sys.rhs(t + dt, y, ft) {
+        Ok(()) => {
+            for (d, &f) in ft.iter_mut().zip(f0) {
+                *d = (*d - f) / dt;
+            }
+        }
+        // Where f cannot be evaluated just beside (t, y), W leaves the time
+        // column out (still a W-method, see [`Stepper::Rosenbrock`]).
+        Err(e) if e.is_trial_fault() => ft.fill(0.0),
+        Err(e) => return Err(e),
+    }
+    Ok(1)
+}
+
+/// [`Stepper::Rosenbrock`]: the Rosenbrock-W method ROS34PW2, made
+/// autonomous with time as a state whose W column is df/dt (a device driven
+/// by a source otherwise lags its slow manifold by O(h), and the error
+/// estimate forces tiny steps). Stage i (k_i of the order of h):
+///
+///   (I - gamma h W) k_i = h f(t + c_i h, y + sum_j a_ij k_j)
+///                         + h W sum_j gamma_ij k_j + h^2 d_i df/dt,
+///
+/// y_new = y + sum b_i k_i, error estimate sum (b_i - bh_i) k_i (order 2,
+/// so steps scale with e^{-1/3}). W is the non-positive part of the
+/// diagonal Jacobian: I - gamma h W is a positive diagonal (a positive
+/// entry, a growing mode, is not stiff), and a W-method keeps its order
+/// for any W. Three new evaluations per step, plus f at the accepted point
+/// (the next step's first stage, and with the step's start the cubic
+/// Hermite interpolant of the samples) and one for df/dt. Steps land on
+/// breakpoints and t_end as in [`dopri5`].
+#[allow(clippy::too_many_arguments)]
+fn rosenbrock<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    y: &mut [f64],
+    t0: f64,
+    t_end: f64,
+    tol: Tol,
+    h0: Option<f64>,
+    h_max: Option<f64>,
+    samples: &mut SampleTimes<'_>,
+    on_sample: &mut ObserveFn<'_>,
+    on_step: &mut ObserveFn<'_>,
+) -> Result<IntegrationStats, SolveError> {
+    let n = y.len();
+    let mut stats = IntegrationStats::default();
+    let mut f0 = vec![0.0; n];
+    let mut k: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; n]);
+    let mut fs = vec![0.0; n];
+    let mut jd = vec![0.0; n];
+    let mut ft = vec![0.0; n];
+    let mut ytmp = vec![0.0; n];
+    let mut y_old = vec![0.0; n];
+    let mut f_old = vec![0.0; n];
+    let mut err = vec![0.0; n];
+    let mut scale = vec![0.0; n];
+    let mut sample = vec![0.0; n];
+    let h_max = h_max.unwrap_or(f64::INFINITY).min((t_end - t0).max(0.0));
+    let c: [f64; 4] = std::array::from_fn(|i| RW_A[i].iter().sum());
+    let d: [f64; 4] = std::array::from_fn(|i| RW_GAMMA + RW_G[i].iter().sum::<f64>());
+
+    let mut t = t0;
+    let mut next_sample = samples.emit_at_start(sys, t, y, on_sample)?;
+    if t_end <= t0 {
+        return Ok(stats);
+    }
+    sys.rhs(t, y, &mut f0)?;
+    stats.rhs_evals += 1;
+    let mut h = match h0 {
+        Some(h) => h,
+        None => {
+            let h = initial_step(
+                sys, t, y, &f0, &mut fs, &mut ytmp, &mut scale, tol, h_max, 3,
+            )?;
+            // The Jacobian is taken at the point of the latest rhs call.
+            sys.rhs(t, y, &mut f0)?;
+            stats.rhs_evals += 2;
+            h
+        }
+    };
+    sys.diagonal_jacobian(t, y, &mut jd)?;
+    jd.iter_mut().for_each(|j| *j = j.min(0.0));
+    stats.rhs_evals += time_derivative(sys, t, y, &f0, &mut ft, h)?;
+    h = h.min(h_max);
+    let mut last_rejected = false;
+    let mut worst: Option<usize> = None;
+
+    'steps: while t < t_end {
+        let h_min = 1e-14 * t.abs().max(t_end.abs()).max(1e-300);
+        let mut last = false;
+        if t + 1.01 * h >= t_end {
+            h = t_end - t;
+            last = true;
+        }
+        let mut t_land = if last { t_end } else { f64::NAN };
+        if let Some(bp) = sys.next_breakpoint(t)
+            && bp < t + h * 1.01
+            && bp < t_end
+        {
+            h = bp - t;
+            t_land = bp;
+            last = false;
+        }
+        if (h.is_nan() || h <= h_min) && !last {
+            return Err(SolveError::StepSizeUnderflow {
+                t,
+                h,
+                component: worst,
+            });
+        }
+        let t_new = if t_land.is_nan() { t + h } else { t_land };
+        let gh = RW_GAMMA * h;
+        for i in 0..4 {
+            let (done, rest) = k.split_at_mut(i);
+            let ki = &mut rest[0];
+            if i == 0 {
+                fs.copy_from_slice(&f0);
+            } else {
+                for m in 0..n {
+                    ytmp[m] = y[m] + (0..i).map(|j| RW_A[i][j] * done[j][m]).sum::<f64>();
+                }
+                let ts = if i == 3 { t_new } else { t + c[i] * h };
+                if let Err(fault) = sys.rhs(ts, &ytmp, &mut fs) {
+                    // A trial stage outside a law's domain rejects the step.
+                    if !fault.is_trial_fault() {
+                        return Err(fault);
+                    }
+                    stats.rejected_steps += 1;
+                    h *= 0.1;
+                    last_rejected = true;
+                    if h <= h_min {
+                        return Err(fault);
+                    }
+                    continue 'steps;
+                }
+                stats.rhs_evals += 1;
+            }
+            for m in 0..n {
+                let coupled: f64 = (0..i).map(|j| RW_G[i][j] * done[j][m]).sum();
+                ki[m] =
+                    (h * fs[m] + h * jd[m] * coupled + h * h * d[i] * ft[m]) / (1.0 - gh * jd[m]);
+            }
+        }
+        for m in 0..n {
+            let mut yn = y[m];
+            let mut e = 0.0;
+            for i in 0..4 {
+                yn += RW_B[i] * k[i][m];
+                e += (RW_B[i] - RW_BH[i]) * k[i][m];
+            }
+            ytmp[m] = yn;
+            err[m] = e;
+            scale[m] = y[m].abs().max(yn.abs());
+        }
+        let e = rms_norm(&err, &scale, tol);
+        if e.is_nan() || e > 1.0 {
+            stats.rejected_steps += 1;
+            h *= if e.is_finite() {
+                (0.9 * e.powf(-1.0 / 3.0)).clamp(0.2, 1.0)
+            } else {
+                0.1
+            };
+            last_rejected = true;
+            worst = worst_component(&err, &scale, tol);
+            if h <= h_min {
+                return Err(SolveError::StepSizeUnderflow {
+                    t,
+                    h,
+                    component: worst,
+                });
+            }
+            continue;
+        }
+        // Accepted.
+        y_old.copy_from_slice(y);
+        std::mem::swap(&mut f_old, &mut f0);
+        y.copy_from_slice(&ytmp);
+        sys.after_step(t, &y_old, t_new, y);
+        let t_old = t;
+        t = t_new;
+        stats.steps += 1;
+        sys.rhs(t, y, &mut f0)?;
+        stats.rhs_evals += 1;
+        sys.diagonal_jacobian(t, y, &mut jd)?;
+        jd.iter_mut().for_each(|j| *j = j.min(0.0));
+        stats.rhs_evals += time_derivative(sys, t, y, &f0, &mut ft, h)?;
+        while let Some(ts) = next_sample {
+            if ts > t {
+                break;
+            }
+            if ts >= t {
+                sys.observe_sample(ts, y)?;
+                on_sample(ts, y)?;
+            } else {
+                let theta = (ts - t_old) / h;
+                let t2 = theta * theta;
+                let t3 = t2 * theta;
+                let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
+                let h10 = t3 - 2.0 * t2 + theta;
+                let h01 = -2.0 * t3 + 3.0 * t2;
+                let h11 = t3 - t2;
+                for i in 0..n {
+                    sample[i] = h00 * y_old[i] + h10 * h * f_old[i] + h01 * y[i] + h11 * h * f0[i];
+                }
+                sys.project_sample(&mut sample);
+                sys.observe_sample(ts, &sample)?;
+                on_sample(ts, &sample)?;
+            }
+            next_sample = samples.next_time();
+        }
+        on_step(t, y)?;
+        let fac = if e > 0.0 {
+            (0.9 * e.powf(-1.0 / 3.0)).clamp(0.2, 5.0)
+        } else {
+            5.0
+        };
+        let mut h_next = h * fac;
+        if last_rejected {
+            h_next = h_next.min(h);
         }
         last_rejected = false;
         h = h_next.min(h_max);
@@ -1037,6 +1412,58 @@ mod tests {
         }
     }
 
+    /// A rate that jumps by 1e20 at y = 1: no step short of round-off
+    /// meets atol across it, so the step underflows, naming the component
+    /// with the largest error estimate (the run names its device).
+    struct Cliff;
+    impl OdeSystem for Cliff {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn rhs(&mut self, _t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+            dy[0] = 1.0;
+            dy[1] = if y[1] < 1.0 { 1.0 } else { 1e20 };
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_step_underflow_names_the_worst_component() {
+        for st in [
+            Stepper::Dopri5 {
+                rtol: 1e-8,
+                atol: 1e-10,
+                h0: None,
+                h_max: None,
+            },
+            Stepper::Rosenbrock {
+                rtol: 1e-8,
+                atol: 1e-10,
+                h0: None,
+                h_max: None,
+            },
+        ] {
+            let mut y = [0.0, 0.0];
+            let r = integrate(
+                &mut Cliff,
+                &mut y,
+                0.0,
+                2.0,
+                &st,
+                &Sampling::Ends,
+                &mut |_, _| Ok(()),
+                &mut |_, _| Ok(()),
+            );
+            match r {
+                Err(SolveError::StepSizeUnderflow { t, component, .. }) => {
+                    assert_eq!(component, Some(1), "{st:?}");
+                    assert!((t - 1.0).abs() < 1e-6, "{st:?}: t = {t}");
+                }
+                other => panic!("{st:?}: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn dopri5_locates_a_switch_instead_of_stepping_across_it() {
         let run = |locate: bool| {
@@ -1075,6 +1502,138 @@ mod tests {
         assert!(
             s_loc.rejected_steps < s_blind.rejected_steps,
             "{s_loc:?} vs {s_blind:?}"
+        );
+    }
+
+    /// y' = lambda y with a chosen diagonal "Jacobian" for ROS34PW2.
+    struct ExpW {
+        lambda: f64,
+        w: f64,
+    }
+    impl OdeSystem for ExpW {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn rhs(&mut self, _t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+            dy[0] = self.lambda * y[0];
+            Ok(())
+        }
+        fn diagonal_jacobian(
+            &mut self,
+            _t: f64,
+            _y: &[f64],
+            d: &mut [f64],
+        ) -> Result<(), SolveError> {
+            d[0] = self.w;
+            Ok(())
+        }
+    }
+
+    /// ROS34PW2 is third order whatever W is (a W-method): with the exact
+    /// Jacobian, a wrong one and none, the error at t = 2 falls ~8x when
+    /// the step halves. Tolerances this loose accept every step, so the
+    /// steps are h_max.
+    #[test]
+    fn rosenbrock_is_third_order_for_any_jacobian() {
+        for w in [-1.3, -10.0, 0.0] {
+            let err = |dt: f64| {
+                let mut y = [1.0];
+                let st = Stepper::Rosenbrock {
+                    rtol: 1e6,
+                    atol: 1e6,
+                    h0: Some(dt),
+                    h_max: Some(dt),
+                };
+                let stats = integrate(
+                    &mut ExpW { lambda: -1.3, w },
+                    &mut y,
+                    0.0,
+                    2.0,
+                    &st,
+                    &Sampling::Ends,
+                    &mut |_, _| Ok(()),
+                    &mut |_, _| Ok(()),
+                )
+                .unwrap();
+                assert_eq!(stats.steps, (2.0 / dt).round() as u64);
+                (y[0] - (-2.6f64).exp()).abs()
+            };
+            let r = err(0.005) / err(0.0025);
+            assert!((7.5..8.5).contains(&r), "W = {w}: ratio {r}");
+        }
+    }
+
+    /// y' = -lambda (y - cos t) - sin t, y(0) = 1: the solution is cos t,
+    /// and lambda = 1e4 makes it stiff. Dopri5's steps are held to its
+    /// stability limit (~3.3 / lambda) whatever the tolerance; ROS34PW2 with the
+    /// exact diagonal takes the steps its accuracy needs. Both meet the
+    /// tolerance; samples between ROS34PW2's steps (cubic Hermite) too.
+    struct Stiff;
+    impl OdeSystem for Stiff {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+            dy[0] = -1e4 * (y[0] - t.cos()) - t.sin();
+            Ok(())
+        }
+        fn diagonal_jacobian(
+            &mut self,
+            _t: f64,
+            _y: &[f64],
+            d: &mut [f64],
+        ) -> Result<(), SolveError> {
+            d[0] = -1e4;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn rosenbrock_steps_through_a_stiff_problem() {
+        let run = |st: Stepper| {
+            let mut y = [1.0];
+            let mut worst = 0.0f64;
+            let stats = integrate(
+                &mut Stiff,
+                &mut y,
+                0.0,
+                2.0,
+                &st,
+                &Sampling::Uniform(0.01),
+                &mut |t, y| {
+                    worst = worst.max((y[0] - t.cos()).abs());
+                    Ok(())
+                },
+                &mut |_, _| Ok(()),
+            )
+            .unwrap();
+            (worst, stats)
+        };
+        let tol = |rosen: bool| {
+            let (rtol, atol, h0, h_max) = (1e-6, 1e-8, None, None);
+            if rosen {
+                Stepper::Rosenbrock {
+                    rtol,
+                    atol,
+                    h0,
+                    h_max,
+                }
+            } else {
+                Stepper::Dopri5 {
+                    rtol,
+                    atol,
+                    h0,
+                    h_max,
+                }
+            }
+        };
+        let (e_r, s_r) = run(tol(true));
+        let (e_d, s_d) = run(tol(false));
+        assert!(e_r < 1e-5 && e_d < 1e-5, "errors {e_r:e} {e_d:e}");
+        assert!(s_d.steps > 5000, "dopri5 {s_d:?}");
+        assert!(
+            s_r.rhs_evals * 10 < s_d.rhs_evals,
+            "rosenbrock {s_r:?} vs dopri5 {s_d:?}"
         );
     }
 }

@@ -88,6 +88,11 @@ impl OdeSystem for Bounded<'_> {
         self.rhs.switches(y, g);
     }
 
+    fn diagonal_jacobian(&mut self, _t: f64, y: &[f64], d: &mut [f64]) -> Result<(), SolveError> {
+        self.rhs.rate_slopes(y, d);
+        Ok(())
+    }
+
     fn after_step(&mut self, t_old: f64, y_old: &[f64], t_new: f64, y: &mut [f64]) -> bool {
         let mut changed = false;
         for s in 0..y.len() {
@@ -221,7 +226,20 @@ pub fn simulate_outputs(
             &sampling,
             &mut on_sample,
             &mut on_step,
-        )?
+        )
+    };
+    // A step-size underflow names the device whose error estimate was
+    // largest, at the last accepted state (which `w` holds).
+    let stats = match stats {
+        Err(SolveError::StepSizeUnderflow {
+            t,
+            h,
+            component: Some(d),
+        }) if d < n => {
+            let explicit = opts.method == Method::Dopri5;
+            return Err(rhs.tolerance_not_met(t, h, &w, d, explicit, opts.locate_switches));
+        }
+        other => other?,
     };
     let hit = bounded.hit.take();
     for (d, x) in w.iter_mut().enumerate() {

@@ -332,3 +332,46 @@ fn state_outside_the_domain_is_an_error_not_a_panic() {
         Err(SolveError::DimensionMismatch { .. })
     ));
 }
+
+/// A run that cannot meet its tolerance says where and why: the device
+/// with the largest error estimate, its line, its state and rate, and the
+/// likely cause with what to change. Asked directly at chosen states of a
+/// TEAM device (`MemoryRhs::tolerance_not_met` is what `simulate` calls
+/// when Dopri5's step underflows; the underflow itself is tested in ode.rs).
+#[test]
+fn a_tolerance_that_cannot_be_met_names_the_device_and_why() {
+    let deck = "team across a source\n\
+        .model m memristor law=team ron=100 roff=16k xon=0 xoff=1 kon=-1e3 koff=1e3 \
+        alphaon=0 alphaoff=0 ion=-10u ioff=10u window=none\n\
+        vin in 0 dc 5\n\
+        rs in a 1k\n\
+        ymemristor x1 a 0 m x0=0.5\n\
+        .end\n";
+    let c = memnet_spice::import_str(deck, "team.cir", &Default::default()).unwrap();
+    let net = Network::from_circuit(&c).unwrap();
+    let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+    let why = |rhs: &mut MemoryRhs, x: f64, located: bool| {
+        let e = rhs.tolerance_not_met(0.5, 1e-15, &[x], 0, true, located);
+        assert!(matches!(e, SolveError::ToleranceNotMet { .. }), "{e}");
+        e.to_string()
+    };
+    // At the upper bound: the clip/sticky rule makes the rate jump.
+    let msg = why(&mut rhs, 1.0, false);
+    assert!(msg.starts_with("team.cir:5:1: ymemristor!x1:"), "{msg}");
+    assert!(msg.contains("at a bound of its state"), "{msg}");
+    assert!(msg.contains("rate 1e3/s"), "{msg}");
+    // Inside: nothing singular, so the tolerance itself.
+    let msg = why(&mut rhs, 0.5, false);
+    assert!(msg.contains("loosen --rtol/--atol"), "{msg}");
+    // Where the current sits on the threshold ioff = 10 uA (R(0.5) =
+    // 8050 ohm behind 1k: 90.5 mV), the law's rate jumps.
+    let at_threshold = deck.replace("dc 5", "dc 0.0905");
+    let c = memnet_spice::import_str(&at_threshold, "team.cir", &Default::default()).unwrap();
+    let net = Network::from_circuit(&c).unwrap();
+    let mut rhs = MemoryRhs::new(&net, net.tran_times(1.0)).unwrap();
+    let msg = why(&mut rhs, 0.5, false);
+    assert!(msg.contains("at a switch of its law"), "{msg}");
+    assert!(msg.contains("try --locate-switches"), "{msg}");
+    let msg = why(&mut rhs, 0.5, true);
+    assert!(!msg.contains("try --locate-switches"), "{msg}");
+}

@@ -28,6 +28,7 @@ fn opts(method: Method, t_end: f64, sample_dt: Option<f64>) -> SimOptions {
         sample_dt,
         ordering: Ordering::Amd,
         locate_switches: true,
+        max_step: None,
     }
 }
 
