@@ -278,3 +278,93 @@ fn a_second_state_is_a_located_error() {
         );
     }
 }
+
+/// Yakopcic's subcircuit as Xyce's regression deck writes it, F((V(TE) -
+/// V(BE)), ...) with both pins off ground (a 50 ohm resistor below BE):
+/// the difference of two pin-side reads is the device voltage, so the body
+/// compiles and equals the same body written with V(TE,BE). A lone V(TE)
+/// still depends on where the instance sits and stays refused.
+#[test]
+fn a_difference_of_pin_reads_is_the_device_voltage() {
+    let body = |g: &str| {
+        format!(
+            "yakopcic\n.subckt yak TE BE XSV PARAMS: a1=0.17 a2=0.17 b=0.05 Vp=0.16 Vn=0.15 Ap=4000 \
+             An=4000 xp=0.3 xn=0.5 alphap=1 alphan=5 xo=0.11 eta=1\n\
+             .func wp(V) {{(xp-V)/(1-xp) + 1}}\n\
+             .func wn(V) {{V/(1-xn)}}\n\
+             .func G(V) {{IF( V <= Vp, IF( V >= -Vn, 0, -An*(exp(-V)-exp(Vn))), Ap*(exp(V)-exp(Vp))) }}\n\
+             .func F(V1,V2) {{IF( eta*V1 >= 0, IF( V2 >= xp, exp(-alphap*(V2-xp))*wp(V2), 1), \
+             IF(V2 <= (1-xn), exp(alphan*(V2+xn-1))*wn(V2), 1))}}\n\
+             .func IVRel(V1, V2) {{IF( V1 >= 0, a1*V2*sinh(b*V1), a2*V2*sinh(b*V1))}}\n\
+             Cx XSV 0 1 IC={{xo}}\n\
+             Gx 0 XSV value={{{g}}}\n\
+             Gm TE BE value = {{IVRel(V(TE,BE), V(XSV,0))}}\n\
+             .ends yak\n\
+             V1 n1 0 SIN(0 0.5 100 0)\nXmr1 n1 n3 n4 yak\nRb n3 0 50\n.end\n"
+        )
+    };
+    let split = run(
+        &body("eta*F((V(TE)-V(BE)), V(XSV)) * G(V(TE)-V(BE))"),
+        20e-3,
+    );
+    let joined = run(&body("eta*F(V(TE,BE), V(XSV)) * G(V(TE,BE))"), 20e-3);
+    let (mut worst, mut moved) = (0.0f64, 0.0f64);
+    for ((_, a), (_, b)) in split.iter().zip(&joined) {
+        worst = worst.max((a[0] - b[0]).abs());
+        moved = moved.max((a[0] - 0.11).abs());
+    }
+    assert!(moved > 0.5, "the drive switches the device ({moved})");
+    assert!(worst <= 1e-15, "V(TE)-V(BE) vs V(TE,BE): {worst}");
+    let lone = body("eta*F(V(TE), V(XSV)) * G(V(TE)-V(BE))");
+    let c = memnet_spice::import_str(&lone, "t.cir", &Default::default()).unwrap();
+    let net = Network::from_circuit(&c).unwrap();
+    let Err(e) = memnet_solver::Laws::from_network(&net) else {
+        panic!("a lone V(TE) with both pins off ground compiled");
+    };
+    assert!(e.to_string().contains("v(te) reads the potential"), "{e}");
+}
+
+/// A display-only integral (Biolek's published model as Falatic's library
+/// ships it: flux = SDT(V(plus,minus)) on a node nothing reads) is left out
+/// with a warning naming it; the body's one real state remains, the
+/// trajectory equals the body without that element, and asking for its
+/// node is an error.
+#[test]
+fn a_display_only_integral_is_left_out_with_a_warning() {
+    let deck = |extra: &str| {
+        format!(
+            "biolek\n.SUBCKT mem plus minus PARAMS: Ron=100 Roff=16K Rinit=11K D=10N uv=10F p=10\n\
+             Gx 0 x value={{I(Emem)*uv*Ron/D**2*f(V(x),p)}}\n\
+             Cx x 0 1 IC={{(Roff-Rinit)/(Roff-Ron)}}\n\
+             Raux x 0 1T\n\
+             Emem plus aux value={{-I(Emem)*V(x)*(Roff-Ron)}}\n\
+             Roff aux minus {{Roff}}\n\
+             {extra}\
+             .func f(x,p)={{1-(2*x-1)**(2*p)}}\n\
+             .ENDS mem\n\
+             V1 in 0 SIN(0 1.2 1)\nXmem in 0 mem\n.end\n"
+        )
+    };
+    let with =
+        deck("Eflux flux 0 value={SDT(V(plus,minus))}\nEcharge charge 0 value={SDT(I(Emem))}\n");
+    let c = memnet_spice::import_str(&with, "b.cir", &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let warned: Vec<String> = c
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.loc, w.message))
+        .collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(
+        warned[0].contains("b.cir:8:1")
+            && warned[0].contains("eflux")
+            && warned[0].contains("v(xmem.flux)"),
+        "{warned:?}"
+    );
+    let a = run(&with, 2.0);
+    let b = run(&deck(""), 2.0);
+    assert_eq!(a, b);
+    let net = Network::from_circuit(&c).unwrap();
+    let e = memnet_solver::Probes::parse(&net, &["v(xmem.flux)".to_string()]).unwrap_err();
+    assert!(e.to_string().contains("xmem.flux"), "{e}");
+}

@@ -2,7 +2,7 @@
 //! what ngspice, Xyce and LTspice accept in `.param`, `.func`, instance
 //! parameters and element values.
 //!
-//! Precedence, lowest first: `? :`, `||`, `&&`, comparisons, `+ -`,
+//! Precedence, lowest first: `? :`, `||` (or `|`), `&&` (or `&`), comparisons, `+ -`,
 //! `* / %`, unary `- + !`, `^`/`**` (right-associative, binds tighter than
 //! unary minus on its left: `-2^2 = -4`). Parsed with nom primitives in a
 //! recursive descent that counts depth, so hostile input cannot overflow
@@ -223,9 +223,11 @@ fn ternary(i: &str, depth: u32) -> Res<'_, Expr> {
     Ok((i, c))
 }
 
+/// Binary operators by precedence, lowest first. LTspice writes logical
+/// and/or with one character (`&`, `|`) as well as two.
 const LEVELS: &[&[(&str, BinOp)]] = &[
-    &[("||", BinOp::Or)],
-    &[("&&", BinOp::And)],
+    &[("||", BinOp::Or), ("|", BinOp::Or)],
+    &[("&&", BinOp::And), ("&", BinOp::And)],
     &[
         ("==", BinOp::Eq),
         ("!=", BinOp::Ne),
@@ -650,6 +652,10 @@ mod tests {
         assert_eq!(val("8/4/2"), 1.0);
         assert_eq!(val("1 < 2 && 3 >= 3"), 1.0);
         assert_eq!(val("1 == 2 || !0"), 1.0);
+        // LTspice's one-character logical and/or.
+        assert_eq!(val("1 < 2 & 3 < 2"), 0.0);
+        assert_eq!(val("1 < 2 | 3 < 2"), 1.0);
+        assert_eq!(val("0 | 0 & 1"), 0.0);
         assert_eq!(val("2 != 2"), 0.0);
         assert_eq!(val("1 ? 2 : 3"), 2.0);
         assert_eq!(val("0 ? 2 : 0 ? 4 : 5"), 5.0);

@@ -558,6 +558,17 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     })
 }
 
+/// The node of a one-node `v(node)` read.
+fn single_v(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Call(c) if &*c.0 == "v" => match &c.1[..] {
+            [Expr::Var(n)] => Some(n),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 struct Compiler<'a> {
     /// The integrand and initial value of the body's `sdt()`/`idt()`,
     /// compiled to a tape of its own after the element that holds it.
@@ -630,6 +641,18 @@ impl Compiler<'_> {
                 self.push(op, depth, max, 1);
             }
             Expr::Binary(op, a, b) => {
+                // V(a) - V(b) of two pin-side nodes is the difference
+                // v(a,b), which does not depend on where the instance sits
+                // (Xyce's Yakopcic deck writes F((V(TE)-V(BE)), ...)).
+                if *op == BinOp::Sub
+                    && let (Some(na), Some(nb)) = (single_v(a), single_v(b))
+                    && let ((pa, true), (pb, true)) = (self.node(na)?, self.node(nb)?)
+                {
+                    self.pot_op(pa, depth, max);
+                    self.pot_op(pb, depth, max);
+                    self.push(Op::Bin(BinOp::Sub), depth, max, 2);
+                    return Ok(());
+                }
                 self.emit(a, depth, max)?;
                 self.emit(b, depth, max)?;
                 self.push(Op::Bin(*op), depth, max, 2);

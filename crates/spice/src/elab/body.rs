@@ -54,6 +54,76 @@ fn holds_state(k: &ElementKind) -> bool {
     }
 }
 
+/// The elements of a body (flat elements of instance `prefix`, pins on
+/// `pins`) that are display-only integrals: an E or B source whose value
+/// integrates (`Eflux flux 0 value={sdt(V(plus,minus))}`), from an internal
+/// node to ground that no other element touches and no expression reads,
+/// and whose own current nothing reads. Leaving such an element out changes
+/// nothing else in the body; the body keeps at least one state.
+fn display_integrals(els: &[Element], prefix: &str, pins: &[String]) -> Vec<usize> {
+    let mut read_nodes: HashSet<&str> = HashSet::new();
+    let mut read_currents: HashSet<&str> = HashSet::new();
+    fn visit<'e>(e: &'e Expr, nodes: &mut HashSet<&'e str>, currents: &mut HashSet<&'e str>) {
+        match e {
+            Expr::Num(_) | Expr::Var(_) => {}
+            Expr::Unary(_, a) => visit(a, nodes, currents),
+            Expr::Binary(_, a, b) => {
+                visit(a, nodes, currents);
+                visit(b, nodes, currents);
+            }
+            Expr::Cond(c) => c.iter().for_each(|x| visit(x, nodes, currents)),
+            Expr::Call(c) => {
+                for a in &c.1 {
+                    match (&*c.0, a) {
+                        ("v", Expr::Var(n)) => {
+                            nodes.insert(n);
+                        }
+                        ("i", Expr::Var(n)) => {
+                            currents.insert(n);
+                        }
+                        _ => visit(a, nodes, currents),
+                    }
+                }
+            }
+        }
+    }
+    for e in els {
+        if let ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } = &e.kind
+        {
+            visit(value, &mut read_nodes, &mut read_currents);
+        }
+    }
+    let candidate = |e: &Element| -> bool {
+        let ElementKind::ExprSource { value, .. } = &e.kind else {
+            return false;
+        };
+        if !integrates(value) || read_currents.contains(e.name.as_str()) {
+            return false;
+        }
+        let node = match e.nodes.as_slice() {
+            [a, b] if b == "0" => a,
+            [a, b] if a == "0" => b,
+            _ => return false,
+        };
+        let internal = node.starts_with(prefix) && !pins.contains(node);
+        let touched = els
+            .iter()
+            .any(|o| !std::ptr::eq(o, e) && o.nodes.contains(node));
+        internal && !touched && !read_nodes.contains(node.as_str())
+    };
+    let dropped: Vec<usize> = (0..els.len()).filter(|&k| candidate(&els[k])).collect();
+    let states_left = els
+        .iter()
+        .enumerate()
+        .filter(|(k, e)| !dropped.contains(k) && holds_state(&e.kind))
+        .count();
+    if states_left == 0 {
+        Vec::new()
+    } else {
+        dropped
+    }
+}
+
 /// A node argument of `v()`: a name, or a node number (`v(1)`, `v(0)`).
 fn node_arg(a: &Expr) -> Option<String> {
     match a {
@@ -252,7 +322,7 @@ impl<'d> Elab<'d, '_> {
         {
             return Ok(None);
         }
-        let els: Vec<Element> = self.circuit.elements.drain(start..).collect();
+        let mut els: Vec<Element> = self.circuit.elements.drain(start..).collect();
         for (k, e) in els.iter().enumerate() {
             let h = hash_name(&e.name);
             if self.names.get(&h) == Some(&(start + k)) {
@@ -260,6 +330,31 @@ impl<'d> Elab<'d, '_> {
             }
         }
         let prefix = format!("{name}.");
+        let dropped = display_integrals(&els, &prefix, nodes);
+        for &k in &dropped {
+            let e = &els[k];
+            let node = e.nodes.iter().find(|n| n.as_str() != "0").cloned();
+            self.warn(
+                "display-only integral not simulated",
+                &e.loc,
+                format!(
+                    "element {} of subcircuit '{}': its sdt()/idt() feeds node `{}`, which \
+                     nothing else in the body reads (a display of flux or charge): memnet \
+                     leaves it out, so v({}) is not an output",
+                    e.name.strip_prefix(&prefix).unwrap_or(&e.name),
+                    def.name,
+                    node.as_deref()
+                        .and_then(|n| n.strip_prefix(&prefix))
+                        .unwrap_or("?"),
+                    node.as_deref().unwrap_or("?"),
+                ),
+            );
+        }
+        let mut k = 0;
+        els.retain(|_| {
+            k += 1;
+            !dropped.contains(&(k - 1))
+        });
         let mut node_names: Vec<String> = vec!["0".into()];
         let mut index: HashMap<String, u32> = HashMap::new();
         index.insert("0".into(), 0);
