@@ -56,6 +56,10 @@ pub enum Kind {
     /// is the case's.
     AsWritten {
         vectors: &'static [(&'static str, &'static str, f64)],
+        /// What ngspice runs instead, when it cannot run the deck as
+        /// written (an `sdt()` it lacks, say): an equivalent deck, relative
+        /// to the repository root. memnet still runs the deck as written.
+        ngspice_netlist: Option<&'static str>,
     },
 }
 
@@ -135,7 +139,22 @@ pub fn cases() -> Vec<Case> {
         sample_dt,
         max_step,
         tol: USER,
-        kind: Kind::AsWritten { vectors },
+        kind: Kind::AsWritten {
+            vectors,
+            ngspice_netlist: None,
+        },
+    };
+    let equivalent = |name, netlist, ngspice, t_end, sample_dt, max_step, vectors| Case {
+        name,
+        netlist,
+        t_end,
+        sample_dt,
+        max_step,
+        tol: USER,
+        kind: Kind::AsWritten {
+            vectors,
+            ngspice_netlist: Some(ngspice),
+        },
     };
     vec![
         case(
@@ -428,6 +447,71 @@ pub fn cases() -> Vec<Case> {
                 ("v(x32.x)", "v(x32.x)", 2e-6),
             ],
         ),
+        // Public models, as their authors ship them (fixtures/public: each
+        // with its source and licence). ngspice's own example subcircuit of
+        // the Pershin-Di Ventra threshold model, driven as its deck does.
+        // Measured: v(1) 9e-9 V, i(v1) 2.9e-9 A (range 3.3 mA), the state
+        // v(xmem.x) 1.3e-3 ohm (1114-7000); tolerances ~5x.
+        as_written(
+            "public_pershin_subckt",
+            "fixtures/public/ngspice-examples/drive_subckt.cir",
+            10e-9,
+            0.1e-9,
+            2e-12,
+            &[
+                ("v(1)", "v(1)", 1e-7),
+                ("i(v1)", "i(v1)", 1.5e-8),
+                ("v(xmem.x)", "v(xmem.x)", 7e-3),
+            ],
+        ),
+        // The same model as ngspice's XSPICE code model (`A` device,
+        // xtradev.cm), driven as memristor_x.sp does. Measured at the
+        // deck's 2 ps step: v(mid) 1.3e-3 V (range 7.4 V), i(v1) 1.3e-6 A;
+        // at 0.2 ps ngspice moves by 1.2e-3 V to within 1.7e-4 V of memnet
+        // (its own error at the threshold corners).
+        as_written(
+            "public_xspice_memristor",
+            "fixtures/public/ngspice-examples/drive_xspice.cir",
+            20e-9,
+            0.05e-9,
+            2e-12,
+            &[("v(mid)", "v(mid)", 7e-3), ("i(v1)", "i(v1)", 7e-6)],
+        ),
+        // Biolek's HP model with Joglekar's window from Falatic's LTspice
+        // library: memnet runs the file as shipped (its display-only SDT
+        // integrals left out), ngspice the equivalent without them.
+        // Measured at 0.1 ms: x 5.2e-7, v(xmem.aux) 1.3e-4 V (range 9.7
+        // V, steep where x nears 1), i(v1) 8e-9 A; 28x more at 1 ms.
+        equivalent(
+            "public_biolek_falatic",
+            "fixtures/public/biolek-falatic/drive.cir",
+            "fixtures/public/biolek-falatic/drive_ngspice.cir",
+            3.0,
+            1e-3,
+            1e-4,
+            &[
+                ("v(in)", "v(in)", 1e-9),
+                ("i(v1)", "i(v1)", 4e-8),
+                ("v(xmem.x)", "v(xmem.x)", 3e-6),
+                ("v(xmem.aux)", "v(xmem.aux)", 6e-4),
+            ],
+        ),
+        // Yakopcic's subcircuit from Xyce's regression deck (ngspice reads
+        // its IF() in PSpice mode, set by the .spiceinit beside it), its
+        // pin reads V(TE)-V(BE) with both pins off ground. Measured: the
+        // state v(n4) 9.7e-7, v(n3) 1.2e-7 V, i(v1) 2.4e-9 A.
+        as_written(
+            "public_xyce_yakopcic",
+            "fixtures/public/xyce-yakopcic/drive.cir",
+            20e-3,
+            10e-6,
+            1e-6,
+            &[
+                ("v(n3)", "v(n3)", 6e-7),
+                ("v(n4)", "v(n4)", 5e-6),
+                ("i(v1)", "i(v1)", 1.2e-8),
+            ],
+        ),
         // A 4x4 grid of charge-controlled subcircuits, two PWL drives.
         // Measured: potentials within 1e-7 V, currents 3e-11 A, charges
         // 7e-12 C.
@@ -495,7 +579,7 @@ fn load(root: &Path, case: &Case) -> Result<(Circuit, Network), Error> {
 /// under the tolerance.
 pub fn memnet_trajectory(root: &Path, case: &Case) -> Result<(Trajectory, Duration), Error> {
     let (_, net) = load(root, case)?;
-    if let Kind::AsWritten { vectors } = case.kind {
+    if let Kind::AsWritten { vectors, .. } = case.kind {
         return memnet_outputs(&net, case, vectors);
     }
     let opts = reference_options(case);
@@ -533,6 +617,9 @@ fn reference_options(case: &Case) -> SimOptions {
         atol: 1e-13,
         dt: case.sample_dt / 100.0,
         sample_dt: Some(case.sample_dt / 100.0),
+        // The deck's maximum step, as ngspice takes it (a longer step can
+        // pass a threshold device's excursion unseen).
+        max_step: Some(case.max_step),
         ..SimOptions::default()
     }
 }
@@ -596,9 +683,11 @@ pub fn run_ngspice(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Dur
         }
         // The user's file as written, run where it lives (its includes are
         // relative to it); ngspice's batch mode writes every vector.
-        Kind::AsWritten { .. } => {
+        Kind::AsWritten {
+            ngspice_netlist, ..
+        } => {
             std::fs::create_dir_all(dir).map_err(|e| err(dir.display(), e))?;
-            let deck = root.join(case.netlist);
+            let deck = root.join(ngspice_netlist.unwrap_or(case.netlist));
             let raw = std::path::absolute(dir.join(format!("{}.raw", case.name)))
                 .map_err(|e| err(dir.display(), e))?;
             let mut cmd = Command::new("ngspice");
@@ -630,7 +719,7 @@ pub fn run_ngspice(root: &Path, case: &Case, dir: &Path) -> Result<(PathBuf, Dur
 /// What `case` compares in an ngspice raw file: the memristor states of
 /// an exported deck, or a user's deck's vectors under memnet's names.
 pub fn case_trajectory(case: &Case, path: &Path) -> Result<Trajectory, Error> {
-    let Kind::AsWritten { vectors } = case.kind else {
+    let Kind::AsWritten { vectors, .. } = case.kind else {
         return raw_trajectory(path);
     };
     let plot = raw_plot(path)?;
@@ -679,7 +768,7 @@ pub fn compare_case(
         tol: case.tol,
         ..CompareOptions::default()
     };
-    if let Kind::AsWritten { vectors } = case.kind {
+    if let Kind::AsWritten { vectors, .. } = case.kind {
         // At ngspice's printed points: between them its own linear
         // interpolation (h^2 |v''| / 8) would count as disagreement.
         opts.at_reference_times = true;
