@@ -84,6 +84,10 @@ enum Op {
     /// Pops c, a, b: a if c != 0 else b.
     Select,
     Call(u8),
+    /// a^n for a constant integer exponent (Biolek's and Joglekar's
+    /// windows write (...)**(2*p)): powi and its derivative n a^(n-1)
+    /// instead of two powf and a logarithm.
+    PowN(i32),
 }
 
 /// A part of the body in the modified nodal equations.
@@ -145,9 +149,11 @@ pub struct CompiledBody {
     /// The initial state an `sdt(x, ic)` gives (a capacitor's IC= comes
     /// with each instance instead).
     state_ic: Option<f64>,
-    /// Parts that touch only ground and the state node: they decide the
-    /// state's rate but not the port solve.
-    state_parts: Vec<Part>,
+    /// The parts with a terminal on the state node: the only ones
+    /// Kirchhoff's law there needs ([`StateCurrent::Kcl`]). Those between
+    /// ground and the state node alone are here and not in `parts`: they
+    /// decide the state's rate but not the port solve.
+    kcl_parts: Vec<Part>,
     /// Whether the port current is G(x) v (every part of the port solve
     /// linear and homogeneous in the unknowns and v at a fixed state): one
     /// linear solve then gives G, and the network keeps one factorisation
@@ -517,6 +523,23 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         _ => false,
     };
     let (state_parts, parts): (Vec<Part>, Vec<Part>) = parts.into_iter().partition(state_only);
+    let on_state = |q: Pot| matches!(q, Pot::State | Pot::MinusState);
+    let kcl_parts = parts
+        .iter()
+        .chain(&state_parts)
+        .filter(|part| match **part {
+            Part::Conductance { a, b, .. }
+            | Part::CurrentExpr { a, b, .. }
+            | Part::ResistorExpr { a, b, .. }
+            | Part::Vccs { a, b, .. }
+            | Part::Current { a, b, .. }
+            | Part::Voltage { a, b, .. }
+            | Part::Vcvs { a, b, .. }
+            | Part::VoltageExpr { a, b, .. }
+            | Part::State { a, b, .. } => on_state(a) || on_state(b),
+        })
+        .copied()
+        .collect();
     let linear = parts.iter().all(|part| part_is_linear(part, &ops, &tapes));
     let mut inputs = Vec::new();
     let reads = tapes
@@ -540,7 +563,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         depths,
         reads,
         inputs,
-        state_parts,
+        kcl_parts,
         linear,
         pot,
         floating,
@@ -644,6 +667,15 @@ impl Compiler<'_> {
                 // V(a) - V(b) of two pin-side nodes is the difference
                 // v(a,b), which does not depend on where the instance sits
                 // (Xyce's Yakopcic deck writes F((V(TE)-V(BE)), ...)).
+                if *op == BinOp::Pow
+                    && let Expr::Num(n) = **b
+                    && n.fract() == 0.0
+                    && n.abs() <= 64.0
+                {
+                    self.emit(a, depth, max)?;
+                    self.push(Op::PowN(n as i32), depth, max, 1);
+                    return Ok(());
+                }
                 if *op == BinOp::Sub
                     && let (Some(na), Some(nb)) = (single_v(a), single_v(b))
                     && let ((pa, true), (pb, true)) = (self.node(na)?, self.node(nb)?)
@@ -798,6 +830,7 @@ fn eval<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
             }
             Op::Neg => st[sp - 1] = -st[sp - 1],
             Op::Not => st[sp - 1] = if st[sp - 1] == 0.0 { 1.0 } else { 0.0 },
+            Op::PowN(n) => st[sp - 1] = st[sp - 1].powi(n),
             Op::Bin(b) => {
                 sp -= 1;
                 st[sp - 1] = apply_binary(b, st[sp - 1], st[sp]);
@@ -868,6 +901,13 @@ fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64, wrt: Inpu
                 st[sp - 1] = if st[sp - 1] == 0.0 { 1.0 } else { 0.0 };
                 dt[sp - 1] = 0.0;
             }
+            Op::PowN(n) => {
+                let a = st[sp - 1];
+                if dt[sp - 1] != 0.0 {
+                    dt[sp - 1] *= f64::from(n) * a.powi(n - 1);
+                }
+                st[sp - 1] = a.powi(n);
+            }
             Op::Bin(b) => {
                 sp -= 1;
                 let (a, c) = (st[sp - 1], st[sp]);
@@ -912,6 +952,15 @@ fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64, wrt: Inpu
         }
     }
     (st[0], dt[0])
+}
+
+/// Which parts [`CompiledBody::assemble`] takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Assembly {
+    /// The port solve's.
+    Port,
+    /// Those on the state node (its Kirchhoff sum alone).
+    StateNode,
 }
 
 /// The outcome of one body solve.
@@ -1087,9 +1136,8 @@ impl CompiledBody {
     }
 
     /// The residuals `r` at `u`, and with `tan` their derivatives and the
-    /// port current's. Returns the port current and the current leaving
-    /// the state node (into the parts of the port solve, and with
-    /// `with_state` into the state side's too).
+    /// port current's, over the parts `which` names. Returns the port
+    /// current and the current leaving the state node into those parts.
     fn assemble<const N: usize, const N2: usize>(
         &self,
         u: &[f64],
@@ -1097,7 +1145,7 @@ impl CompiledBody {
         x: f64,
         r: &mut [f64; N],
         mut tan: Option<&mut Tangents<N, N2>>,
-        with_state: bool,
+        which: Assembly,
     ) -> (f64, f64) {
         let n = self.n;
         r[..n].iter_mut().for_each(|z| *z = 0.0);
@@ -1117,8 +1165,11 @@ impl CompiledBody {
             at_state: 0.0,
         };
         let pot = |p: Pot| Self::pot(p, u, v, x);
-        let state_parts: &[Part] = if with_state { &self.state_parts } else { &[] };
-        for part in self.parts.iter().chain(state_parts) {
+        let parts = match which {
+            Assembly::Port => &self.parts,
+            Assembly::StateNode => &self.kcl_parts,
+        };
+        for part in parts {
             match *part {
                 Part::Conductance { a, b, g } => {
                     acc.flow(a, b, g * (pot(a) - pot(b)));
@@ -1205,7 +1256,8 @@ impl CompiledBody {
             StateCurrent::Branch(br) => u[br as usize],
             StateCurrent::Kcl { sign } => {
                 let mut r = [0.0f64; MAX_UNKNOWNS];
-                let (_, at_state) = self.assemble::<MAX_UNKNOWNS, 0>(u, v, x, &mut r, None, true);
+                let (_, at_state) =
+                    self.assemble::<MAX_UNKNOWNS, 0>(u, v, x, &mut r, None, Assembly::StateNode);
                 -sign * at_state
             }
             StateCurrent::Integral { tape } => self.tape_value(tape, u, v, x, false, |_, _| {}),
@@ -1267,7 +1319,7 @@ impl CompiledBody {
         let mut i = f64::NAN;
         let mut converged = false;
         for _ in 0..MAX_NEWTON {
-            let (i0, _) = self.assemble(&u[..n], v, x, &mut r, Some(&mut tan), false);
+            let (i0, _) = self.assemble(&u[..n], v, x, &mut r, Some(&mut tan), Assembly::Port);
             if !lu_factor(&mut tan.jac[..n * n], n, &mut perm[..n]) {
                 return Err(DeviceFault::BodyUnsolved { x, v });
             }
@@ -1377,6 +1429,15 @@ fn tape_class(ops: &[Op]) -> Class {
             Op::Neg => {}
             Op::Not => {
                 st[sp - 1] = if konst(st[sp - 1]) { Constant } else { Other };
+            }
+            Op::PowN(n) => {
+                st[sp - 1] = match (st[sp - 1], n) {
+                    (_, 0) => Constant,
+                    (c, 1) => c,
+                    (Zero, n) if n > 0 => Zero,
+                    (c, _) if konst(c) => Constant,
+                    _ => Other,
+                };
             }
             Op::Bin(b) => {
                 sp -= 1;
