@@ -500,38 +500,25 @@ fn fixed_step<S: OdeSystem + ?Sized>(
             stats.rhs_evals += 1;
             k1_fresh = true;
         }
-        while let Some(ts) = next_sample {
-            if ts > t_new {
-                break;
-            }
-            if ts >= t_new {
-                sys.observe_sample(ts, y)?;
-                on_sample(ts, y)?;
-            } else {
+        emit_samples(
+            sys,
+            samples,
+            &mut next_sample,
+            t_new,
+            y,
+            &mut sample,
+            on_sample,
+            |ts, out| {
                 let theta = (ts - t_old) / h;
                 if rk4 {
-                    // Cubic Hermite basis on [0, 1].
-                    let t2 = theta * theta;
-                    let t3 = t2 * theta;
-                    let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
-                    let h10 = t3 - 2.0 * t2 + theta;
-                    let h01 = -2.0 * t3 + 3.0 * t2;
-                    let h11 = t3 - t2;
-                    for i in 0..n {
-                        sample[i] =
-                            h00 * y_old[i] + h10 * h * f_old[i] + h01 * y[i] + h11 * h * k1[i];
-                    }
+                    hermite(theta, h, &y_old, &f_old, y, &k1, out);
                 } else {
                     for i in 0..n {
-                        sample[i] = y_old[i] + theta * (y[i] - y_old[i]);
+                        out[i] = y_old[i] + theta * (y[i] - y_old[i]);
                     }
                 }
-                sys.project_sample(&mut sample);
-                sys.observe_sample(ts, &sample)?;
-                on_sample(ts, &sample)?;
-            }
-            next_sample = samples.next_time();
-        }
+            },
+        )?;
         on_step(t, y)?;
     }
     Ok(stats)
@@ -581,6 +568,90 @@ const D4: f64 = -10690763975.0 / 1880347072.0;
 const D5: f64 = 701980252875.0 / 199316789632.0;
 const D6: f64 = -1453857185.0 / 822651844.0;
 const D7: f64 = 69997945.0 / 29380423.0;
+
+/// The end of an adaptive step of length `h` from `t`: `t_end` when the
+/// step reaches it or falls short by under 1%, else the next source corner
+/// when the step would pass it (the error estimate cannot see a kink),
+/// else t + h; `h` is shortened to match. A step at or below `h_min` that
+/// is not the last is an underflow, naming `component` (the worst of the
+/// last rejected step) when known.
+fn plan_step<S: OdeSystem + ?Sized>(
+    sys: &S,
+    t: f64,
+    t_end: f64,
+    h: &mut f64,
+    h_min: f64,
+    component: Option<usize>,
+) -> Result<f64, SolveError> {
+    let mut last = false;
+    if t + 1.01 * *h >= t_end {
+        *h = t_end - t;
+        last = true;
+    }
+    let mut t_land = if last { t_end } else { f64::NAN };
+    if let Some(bp) = sys.next_breakpoint(t)
+        && bp < t + *h * 1.01
+        && bp < t_end
+    {
+        *h = bp - t;
+        t_land = bp;
+        last = false;
+    }
+    if (h.is_nan() || *h <= h_min) && !last {
+        return Err(SolveError::StepSizeUnderflow {
+            t,
+            h: *h,
+            component,
+        });
+    }
+    Ok(if t_land.is_nan() { t + *h } else { t_land })
+}
+
+/// Emits every sample time up to `t`, the end of a step: the end state `y`
+/// itself at `t`, before it the step's interpolant `interp(ts, out)` at
+/// the sample time ts, projected as the system projects states.
+#[allow(clippy::too_many_arguments)]
+fn emit_samples<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    samples: &mut SampleTimes<'_>,
+    next_sample: &mut Option<f64>,
+    t: f64,
+    y: &[f64],
+    sample: &mut [f64],
+    on_sample: &mut ObserveFn<'_>,
+    mut interp: impl FnMut(f64, &mut [f64]),
+) -> Result<(), SolveError> {
+    while let Some(ts) = *next_sample {
+        if ts > t {
+            break;
+        }
+        if ts >= t {
+            sys.observe_sample(ts, y)?;
+            on_sample(ts, y)?;
+        } else {
+            interp(ts, sample);
+            sys.project_sample(sample);
+            sys.observe_sample(ts, sample)?;
+            on_sample(ts, sample)?;
+        }
+        *next_sample = samples.next_time();
+    }
+    Ok(())
+}
+
+/// The cubic Hermite interpolant at `theta` in [0, 1] of a step of length
+/// `h` from (`y0`, slope `f0`) to (`y1`, slope `f1`), into `out`.
+fn hermite(theta: f64, h: f64, y0: &[f64], f0: &[f64], y1: &[f64], f1: &[f64], out: &mut [f64]) {
+    let t2 = theta * theta;
+    let t3 = t2 * theta;
+    let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
+    let h10 = t3 - 2.0 * t2 + theta;
+    let h01 = -2.0 * t3 + 3.0 * t2;
+    let h11 = t3 - t2;
+    for i in 0..out.len() {
+        out[i] = h00 * y0[i] + h10 * h * f0[i] + h01 * y1[i] + h11 * h * f1[i];
+    }
+}
 
 /// Hairer's HINIT (Solving ODEs I, sec. II.4) for a method of order
 /// `order`: one evaluation of f, into `f1`, at an explicit Euler step from
@@ -714,30 +785,8 @@ fn dopri5<S: OdeSystem + ?Sized>(
 
     while t < t_end {
         let h_min = 1e-14 * t.abs().max(t_end.abs()).max(1e-300);
-        let mut last = false;
-        if t + h >= t_end || t + 1.01 * h >= t_end {
-            h = t_end - t;
-            last = true;
-        }
-        // Land on source corners (the error estimate cannot see a kink).
-        let mut t_land = if last { t_end } else { f64::NAN };
-        if let Some(bp) = sys.next_breakpoint(t)
-            && bp < t + h * 1.01
-            && bp < t_end
-        {
-            h = bp - t;
-            t_land = bp;
-            last = false;
-        }
-        if (h.is_nan() || h <= h_min) && !last {
-            return Err(SolveError::StepSizeUnderflow {
-                t,
-                h,
-                component: None,
-            });
-        }
+        let t_new = plan_step(sys, t, t_end, &mut h, h_min, None)?;
         let [k1, k2, k3, k4, k5, k6, k7] = &mut k;
-        let t_new = if t_land.is_nan() { t + h } else { t_land };
         // A trial stage may leave a law's domain (a resistance through
         // zero, a Newton solve that fails) where the accepted solution never
         // goes: that rejects the step, as a non-finite error estimate does.
@@ -916,28 +965,25 @@ fn dopri5<S: OdeSystem + ?Sized>(
             // ... and the switches there were evaluated for the step test.
             std::mem::swap(&mut g_old, &mut g_new);
         }
-        while let Some(ts) = next_sample {
-            if ts > t {
-                break;
-            }
-            if ts >= t {
-                sys.observe_sample(ts, y)?;
-                on_sample(ts, y)?;
-            } else {
+        emit_samples(
+            sys,
+            samples,
+            &mut next_sample,
+            t,
+            y,
+            &mut sample,
+            on_sample,
+            |ts, out| {
                 let theta = (ts - t_old) / h;
                 let theta1 = 1.0 - theta;
                 for i in 0..n {
-                    sample[i] = rc[0][i]
+                    out[i] = rc[0][i]
                         + theta
                             * (rc[1][i]
                                 + theta1 * (rc[2][i] + theta * (rc[3][i] + theta1 * rc[4][i])));
                 }
-                sys.project_sample(&mut sample);
-                sys.observe_sample(ts, &sample)?;
-                on_sample(ts, &sample)?;
-            }
-            next_sample = samples.next_time();
-        }
+            },
+        )?;
         on_step(t, y)?;
         let mut h_next = h * fac;
         if last_rejected {
@@ -1107,28 +1153,7 @@ fn rosenbrock<S: OdeSystem + ?Sized>(
 
     'steps: while t < t_end {
         let h_min = 1e-14 * t.abs().max(t_end.abs()).max(1e-300);
-        let mut last = false;
-        if t + 1.01 * h >= t_end {
-            h = t_end - t;
-            last = true;
-        }
-        let mut t_land = if last { t_end } else { f64::NAN };
-        if let Some(bp) = sys.next_breakpoint(t)
-            && bp < t + h * 1.01
-            && bp < t_end
-        {
-            h = bp - t;
-            t_land = bp;
-            last = false;
-        }
-        if (h.is_nan() || h <= h_min) && !last {
-            return Err(SolveError::StepSizeUnderflow {
-                t,
-                h,
-                component: worst,
-            });
-        }
-        let t_new = if t_land.is_nan() { t + h } else { t_land };
+        let t_new = plan_step(sys, t, t_end, &mut h, h_min, worst)?;
         let gh = RW_GAMMA * h;
         for i in 0..4 {
             let (done, rest) = k.split_at_mut(i);
@@ -1204,30 +1229,16 @@ fn rosenbrock<S: OdeSystem + ?Sized>(
         sys.diagonal_jacobian(t, y, &mut jd)?;
         jd.iter_mut().for_each(|j| *j = j.min(0.0));
         stats.rhs_evals += time_derivative(sys, t, y, &f0, &mut ft, h)?;
-        while let Some(ts) = next_sample {
-            if ts > t {
-                break;
-            }
-            if ts >= t {
-                sys.observe_sample(ts, y)?;
-                on_sample(ts, y)?;
-            } else {
-                let theta = (ts - t_old) / h;
-                let t2 = theta * theta;
-                let t3 = t2 * theta;
-                let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
-                let h10 = t3 - 2.0 * t2 + theta;
-                let h01 = -2.0 * t3 + 3.0 * t2;
-                let h11 = t3 - t2;
-                for i in 0..n {
-                    sample[i] = h00 * y_old[i] + h10 * h * f_old[i] + h01 * y[i] + h11 * h * f0[i];
-                }
-                sys.project_sample(&mut sample);
-                sys.observe_sample(ts, &sample)?;
-                on_sample(ts, &sample)?;
-            }
-            next_sample = samples.next_time();
-        }
+        emit_samples(
+            sys,
+            samples,
+            &mut next_sample,
+            t,
+            y,
+            &mut sample,
+            on_sample,
+            |ts, out| hermite((ts - t_old) / h, h, &y_old, &f_old, y, &f0, out),
+        )?;
         on_step(t, y)?;
         let fac = if e > 0.0 {
             (0.9 * e.powf(-1.0 / 3.0)).clamp(0.2, 5.0)
