@@ -400,6 +400,15 @@ fn driven_grid(
     Network::from_circuit(&c).unwrap()
 }
 
+/// The largest difference of a final state from the reference's,
+/// relative to the state where it is above 1.
+fn final_state_error(w: &[f64], reference: &[f64]) -> f64 {
+    w.iter()
+        .zip(reference)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+        .fold(0.0, f64::max)
+}
+
 /// Issue "device laws", engine: what locating switches (thresholds, window
 /// corners, bound hits) buys. Each case runs Dopri5 without location at
 /// rtol 1e-6, 1e-8, 1e-10 and with it at 1e-6, 1e-8 (atol = 1e-3 rtol),
@@ -474,11 +483,7 @@ fn switches() {
         ] {
             match run(rtol, locate) {
                 Ok((w, r)) => {
-                    let err = w
-                        .iter()
-                        .zip(&reference)
-                        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
-                        .fold(0.0, f64::max);
+                    let err = final_state_error(&w, &reference);
                     println!(
                         "{name:30} rtol {rtol:.0e} locate={locate:5}: error {err:.1e}, {} steps, \
                          {} rejected, {} retried, {} evaluations, {:.3} s",
@@ -620,11 +625,7 @@ fn stiff() {
             let m = format!("{method:?}");
             match run(method, rtol) {
                 Ok((w, r)) => {
-                    let err = w
-                        .iter()
-                        .zip(&reference)
-                        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
-                        .fold(0.0, f64::max);
+                    let err = final_state_error(&w, &reference);
                     println!(
                         "{name:32} {m:10} rtol {rtol:.0e}: error {err:.1e}, {} steps, {} \
                          rejected, {} evaluations, {:.3} s",
