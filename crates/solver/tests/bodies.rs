@@ -368,3 +368,39 @@ fn a_display_only_integral_is_left_out_with_a_warning() {
     let e = memnet_solver::Probes::parse(&net, &["v(xmem.flux)".to_string()]).unwrap_err();
     assert!(e.to_string().contains("xmem.flux"), "{e}");
 }
+
+/// A rate written as a G TABLE (PSpice/ngspice form; LTspice's table()
+/// is the same call): linear between the points, flat beyond them. Across
+/// an ideal DC source the state moves at table(V) exactly.
+#[test]
+fn a_table_rate_is_linear_between_its_points_and_flat_beyond() {
+    for (v, rate) in [
+        (1.25, 0.5),
+        (3.0, 1.0),
+        (0.3, 0.0),
+        (-1.25, -0.5),
+        (-2.0, -1.0),
+        (0.5, 0.0),
+    ] {
+        let deck = format!(
+            "table rate\n.subckt tabmem plus minus\n\
+             Gx 0 x TABLE {{V(plus,minus)}} = (-2,-1) (-0.5,0) (0.5,0) (2,1)\n\
+             Cx x 0 1 IC=0.5\n\
+             Rmem plus minus r={{1k + 9k*V(x)}}\n\
+             .ends tabmem\nV1 in 0 DC {v}\nXm in 0 tabmem\n.end\n"
+        );
+        let s = run(&deck, 0.2);
+        let x = s.last().unwrap().1[0];
+        let want = 0.5 + 0.2 * rate;
+        assert!((x - want).abs() < 1e-12, "V = {v}: x = {x}, want {want}");
+    }
+    // Points out of order are a located error.
+    let bad = "table\n.subckt m p n\nGx 0 x TABLE {V(p,n)} = (1,0) (0,1)\nCx x 0 1\n\
+               Rm p n 1k\n.ends m\nV1 a 0 1\nXm a 0 m\n.end\n";
+    let d = memnet_spice::import_str(bad, "t.cir", &Default::default()).unwrap_err();
+    assert!(
+        d.render().contains("t.cir:3:") && d.render().contains("x must not decrease"),
+        "{}",
+        d.render()
+    );
+}

@@ -1583,7 +1583,54 @@ fn element(
                     (key.as_deref(), letter),
                     (Some("value"), _) | (Some("vol"), 'e') | (Some("cur"), 'g')
                 );
-                if keyed && toks.len() > 4 {
+                if key.as_deref() == Some("table") && toks.len() > 4 {
+                    // `TABLE {expr} = (x1,y1) (x2,y2) ...` (PSpice, ngspice):
+                    // the expression, then pairs with or without the `=`,
+                    // parentheses and commas: table(expr, x1, y1, ...).
+                    let input = value(cx, &toks[4..5])?;
+                    let mut args = vec![input.expr];
+                    for x in &toks[5..] {
+                        match x.kind {
+                            TokKind::Eq | TokKind::LParen | TokKind::RParen => {}
+                            TokKind::Word => {
+                                let mut at = x.start as usize;
+                                for part in x.text(t).split(',') {
+                                    if !part.is_empty() {
+                                        let Some(v) = parse_number(part) else {
+                                            return Err(cx.err(
+                                                at,
+                                                format!("{what} {name}: TABLE point '{part}' is not a number"),
+                                            ));
+                                        };
+                                        args.push(Expr::Num(v));
+                                    }
+                                    at += part.len() + 1;
+                                }
+                            }
+                            _ => args.push(value(cx, std::slice::from_ref(x))?.expr),
+                        }
+                    }
+                    warnings.push(Warning::new(
+                        "TABLE corners differ from ngspice",
+                        cx.loc(toks[3].start as usize),
+                        format!(
+                            "{what} {name}: TABLE is linear between its points, as PSpice and \
+                             LTspice compute it; ngspice rounds each corner over a tenth of the \
+                             segments beside it (its XSPICE pwl model, input_domain=0.1)"
+                        ),
+                    ));
+                    let val = Val {
+                        expr: Expr::Call(Box::new(("table".into(), args))),
+                        pos: input.pos,
+                    };
+                    (
+                        nodes,
+                        Spec::ExprSource {
+                            voltage: letter == 'e',
+                            val,
+                        },
+                    )
+                } else if keyed && toks.len() > 4 {
                     let from = if toks[4].kind == TokKind::Eq { 5 } else { 4 };
                     if from >= toks.len() {
                         return Err(cx.err(t.len(), format!("{what} {name}: no expression")));

@@ -135,6 +135,90 @@ fn node_arg(a: &Expr) -> Option<String> {
     }
 }
 
+/// LTspice's `table(x, x1, y1, x2, y2, ...)` and the `TABLE` form of E
+/// and G (which the parser writes as this call): y linear in x between the
+/// points, y1 below x1 and yn above xn (ngspice's and LTspice's ends). The
+/// points must be numbers once parameters are known, x non-decreasing. It
+/// becomes a balanced tree of conditionals, so its depth grows with the
+/// logarithm of the number of points.
+fn table(vals: Vec<Expr>) -> Result<Expr, String> {
+    let mut it = vals.into_iter();
+    let Some(x) = it.next() else {
+        return Err("table() needs an input and at least one point".into());
+    };
+    let nums: Vec<f64> = it
+        .map(|v| match v {
+            Expr::Num(n) if n.is_finite() => Ok(n),
+            _ => Err("table(): the points must be finite numbers once parameters are known"),
+        })
+        .collect::<Result<_, _>>()?;
+    if nums.is_empty() || nums.len() % 2 != 0 {
+        return Err(format!(
+            "table(): points come in (x, y) pairs, got {} numbers after the input",
+            nums.len()
+        ));
+    }
+    let pts: Vec<(f64, f64)> = nums.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    if let Some(w) = pts.windows(2).find(|w| w[1].0 < w[0].0) {
+        return Err(format!(
+            "table(): x must not decrease, but {} follows {}",
+            w[1].0, w[0].0
+        ));
+    }
+    let bin = |op, a, b| Expr::Binary(op, Box::new(a), Box::new(b));
+    // Segment k (between points k and k+1) as y_k + (x - x_k) slope.
+    let segment = |k: usize| {
+        let ((x0, y0), (x1, y1)) = (pts[k], pts[k + 1]);
+        if x1 == x0 {
+            return Expr::Num(y1);
+        }
+        let slope = (y1 - y0) / (x1 - x0);
+        bin(
+            BinOp::Add,
+            Expr::Num(y0),
+            bin(
+                BinOp::Mul,
+                bin(BinOp::Sub, x.clone(), Expr::Num(x0)),
+                Expr::Num(slope),
+            ),
+        )
+    };
+    // Pieces: below x1, the segments, above xn; split at x_k.
+    fn tree(
+        lo: usize,
+        hi: usize,
+        x: &Expr,
+        pts: &[(f64, f64)],
+        piece: &dyn Fn(usize) -> Expr,
+    ) -> Expr {
+        if lo == hi {
+            return piece(lo);
+        }
+        let mid = (lo + hi).div_ceil(2);
+        Expr::Cond(Box::new([
+            Expr::Binary(
+                BinOp::Lt,
+                Box::new(x.clone()),
+                Box::new(Expr::Num(pts[mid - 1].0)),
+            ),
+            tree(lo, mid - 1, x, pts, piece),
+            tree(mid, hi, x, pts, piece),
+        ]))
+    }
+    let n = pts.len();
+    // Piece 0: y1 (x < x1); piece k in 1..n: segment k-1; piece n: yn.
+    let piece = |k: usize| {
+        if k == 0 {
+            Expr::Num(pts[0].1)
+        } else if k == n {
+            Expr::Num(pts[n - 1].1)
+        } else {
+            segment(k - 1)
+        }
+    };
+    Ok(tree(0, n, &x, &pts, &piece))
+}
+
 fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Call(Box::new((name.into(), args)))
 }
@@ -276,6 +360,9 @@ impl<'d> Elab<'d, '_> {
                 Expr::Num(_) => b,
                 c => Expr::Cond(Box::new([c, a, b])),
             });
+        }
+        if name == "table" {
+            return table(vals).map_err(|m| self.diag(at, m));
         }
         if matches!(name, "sdt" | "idt") {
             if vals.is_empty() || vals.len() > 2 {
