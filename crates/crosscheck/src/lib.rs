@@ -512,6 +512,22 @@ pub fn cases() -> Vec<Case> {
                 ("i(v1)", "i(v1)", 1.2e-8),
             ],
         ),
+        // The charge-controlled HP body in SPICE 2's POLY(1) form (F, E).
+        // Measured: v(mid) 2e-7 V, i(v1) 2e-10 A, the charge 1.6e-10 C,
+        // the memristance node v(xm.k) 2.5e-2 V of 5.5e3.
+        as_written(
+            "user_poly_charge",
+            "fixtures/ngspice/user/poly_charge.cir",
+            2.0,
+            1e-3,
+            1e-3,
+            &[
+                ("v(mid)", "v(mid)", 1e-6),
+                ("i(v1)", "i(v1)", 1e-9),
+                ("v(xm.q)", "v(xm.q)", 1e-9),
+                ("v(xm.k)", "v(xm.k)", 0.1),
+            ],
+        ),
         // A 4x4 grid of charge-controlled subcircuits, two PWL drives.
         // Measured: potentials within 1e-7 V, currents 3e-11 A, charges
         // 7e-12 C.

@@ -404,3 +404,31 @@ fn a_table_rate_is_linear_between_its_points_and_flat_beyond() {
         d.render()
     );
 }
+
+/// POLY(1) sources are SPICE 2's polynomial of one controlling voltage or
+/// current: E POLY(1) c d p0 p1 p2 across an ideal DC source gives p0 +
+/// p1 u + p2 u^2 on its node; POLY(2) and beyond are a located error.
+#[test]
+fn poly_one_is_the_polynomial_and_poly_two_is_refused() {
+    let deck = |e: &str| {
+        format!(
+            "poly\n.subckt m p n\n{e}\nGx 0 x value={{V(k)}}\nCx x 0 1 IC=0\nRk k 0 1e6\n\
+             Rm p n 1k\n.ends m\nV1 a 0 DC 0.5\nXm a 0 m\n.end\n"
+        )
+    };
+    // dx/dt = V(k) = 1 + 2 (0.5) - 4 (0.5)^2 = 1.
+    let s = run(&deck("Ek k 0 POLY(1) p n 1 2 -4"), 0.5);
+    let x = s.last().unwrap().1[0];
+    assert!((x - 0.5).abs() < 1e-12, "x = {x}");
+    let d = memnet_spice::import_str(
+        &deck("Ek k 0 POLY(2) p n p 0 1 2 3"),
+        "p.cir",
+        &Default::default(),
+    )
+    .unwrap_err();
+    let text = d.render();
+    assert!(
+        text.contains("p.cir:3:") && text.contains("POLY(2) is not compiled"),
+        "{text}"
+    );
+}

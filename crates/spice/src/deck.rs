@@ -1583,7 +1583,15 @@ fn element(
                     (key.as_deref(), letter),
                     (Some("value"), _) | (Some("vol"), 'e') | (Some("cur"), 'g')
                 );
-                if key.as_deref() == Some("table") && toks.len() > 4 {
+                if let Some(val) = poly_one(cx, toks, letter, what, &name)? {
+                    (
+                        nodes,
+                        Spec::ExprSource {
+                            voltage: letter == 'e',
+                            val,
+                        },
+                    )
+                } else if key.as_deref() == Some("table") && toks.len() > 4 {
                     // `TABLE {expr} = (x1,y1) (x2,y2) ...` (PSpice, ngspice):
                     // the expression, then pairs with or without the `=`,
                     // parentheses and commas: table(expr, x1, y1, ...).
@@ -1680,6 +1688,25 @@ fn element(
                 }
             }
             (nodes, Spec::Diode { model, area })
+        }
+        'f' | 'h' if toks.len() > 4 && toks[3].text(t).to_ascii_lowercase().starts_with("poly") => {
+            let nodes = nodes(cx, toks, 2, what, &name)?;
+            match poly_one(cx, toks, letter, what, &name)? {
+                Some(val) => (
+                    nodes,
+                    Spec::ExprSource {
+                        voltage: letter == 'h',
+                        val,
+                    },
+                ),
+                None => (
+                    nodes,
+                    Spec::Unsupported {
+                        what: format!("{what} (POLY form)"),
+                        text: rest_text(t, toks, 3),
+                    },
+                ),
+            }
         }
         // `F n+ n- vname gain` (current gain x i(vname)), `H n+ n- vname
         // transresistance` (voltage): behavioural sources on the current
@@ -1823,6 +1850,90 @@ fn element(
         spec,
         loc,
     })
+}
+
+/// The one-dimensional `POLY(1)` form of E, G, F and H as a value:
+/// `E a b POLY(1) c d p0 p1 p2 ...` is p0 + p1 u + p2 u^2 + ... of the
+/// controlling voltage u = V(c,d) (F, H: of the current i(vname) of
+/// `F a b POLY(1) vname p0 p1 ...`), the polynomial of SPICE 2. `None`
+/// when the card has no POLY; `POLY(n)` for n > 1 is a located error.
+fn poly_one(
+    cx: &ParseCtx,
+    toks: &[Tok],
+    letter: char,
+    what: &str,
+    name: &str,
+) -> Result<Option<Val>, Diagnostic> {
+    let t = cx.text();
+    let Some(kw) = toks.get(3).filter(|x| x.is_word()) else {
+        return Ok(None);
+    };
+    if !kw.text(t).eq_ignore_ascii_case("poly") {
+        return Ok(None);
+    }
+    // POLY(n): the word, then `(`, the dimension, `)`.
+    let dim = match (toks.get(4), toks.get(5), toks.get(6)) {
+        (Some(l), Some(d), Some(r))
+            if l.kind == TokKind::LParen && r.kind == TokKind::RParen && d.is_word() =>
+        {
+            d
+        }
+        _ => {
+            return Err(cx.err(
+                kw.start as usize,
+                format!("{what} {name}: expected POLY(n)"),
+            ));
+        }
+    };
+    if parse_number(dim.text(t)) != Some(1.0) {
+        return Err(cx.err(
+            dim.start as usize,
+            format!(
+                "{what} {name}: POLY({}) is not compiled; memnet reads the one-dimensional \
+                 POLY(1)",
+                dim.text(t)
+            ),
+        ));
+    }
+    let controls = if matches!(letter, 'e' | 'g') { 2 } else { 1 };
+    let words: Vec<&Tok> = toks[7..].iter().filter(|x| x.kind != TokKind::Eq).collect();
+    if words.len() <= controls || !words[..controls].iter().all(|x| x.is_word()) {
+        return Err(cx.err(
+            dim.start as usize,
+            format!(
+                "{what} {name}: POLY(1) needs its controlling {} and coefficients",
+                if controls == 2 { "nodes" } else { "source" }
+            ),
+        ));
+    }
+    let control = if controls == 2 {
+        let node = |x: &Tok| Expr::Var(lower(x.text(t)).into());
+        Expr::Call(Box::new(("v".into(), vec![node(words[0]), node(words[1])])))
+    } else {
+        Expr::Call(Box::new((
+            "i".into(),
+            vec![Expr::Var(lower(words[0].text(t)).into())],
+        )))
+    };
+    // Horner: p0 + u (p1 + u (p2 + ...)).
+    let mut coeffs = Vec::new();
+    for x in &words[controls..] {
+        coeffs.push(value(cx, std::slice::from_ref(*x))?.expr);
+    }
+    let pos = cx.card.pos(words[controls].start as usize);
+    let mut acc = coeffs.pop().unwrap_or(Expr::Num(0.0));
+    while let Some(p) = coeffs.pop() {
+        acc = Expr::Binary(
+            BinOp::Add,
+            Box::new(p),
+            Box::new(Expr::Binary(
+                BinOp::Mul,
+                Box::new(control.clone()),
+                Box::new(acc),
+            )),
+        );
+    }
+    Ok(Some(Val { expr: acc, pos }))
 }
 
 fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {

@@ -1318,10 +1318,22 @@ impl CompiledBody {
         let mut perm = [0usize; N];
         let mut i = f64::NAN;
         let mut converged = false;
+        // A start where the body has no Jacobian (an R={V(k)} read at k =
+        // 0, a zero resistance) starts again once from all unknowns at 1.
+        let mut restarted = false;
         for _ in 0..MAX_NEWTON {
             let (i0, _) = self.assemble(&u[..n], v, x, &mut r, Some(&mut tan), Assembly::Port);
-            if !lu_factor(&mut tan.jac[..n * n], n, &mut perm[..n]) {
-                return Err(DeviceFault::BodyUnsolved { x, v });
+            let usable = r[..n]
+                .iter()
+                .chain(&tan.jac[..n * n])
+                .all(|z| z.is_finite());
+            if !usable || !lu_factor(&mut tan.jac[..n * n], n, &mut perm[..n]) {
+                if restarted {
+                    return Err(DeviceFault::BodyUnsolved { x, v });
+                }
+                restarted = true;
+                u[..n].iter_mut().for_each(|z| *z = 1.0);
+                continue;
             }
             let mut du = [0.0f64; N];
             for k in 0..n {
