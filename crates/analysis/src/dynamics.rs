@@ -290,6 +290,7 @@ where
         atol: tol.atol,
         h0: Some(t_end / n_samples as f64 / 10.0),
         h_max: None,
+        norm: memnet_solver::ode::ErrorNorm::Rms,
     };
     // Sentinel error of the observers: a bound exit, not a failure.
     let stop = || SolveError::InvalidOption("left [0, 1]".into());

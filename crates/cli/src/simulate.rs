@@ -8,8 +8,8 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use memnet_graph::Network;
 use memnet_solver::{
-    Bounds, CsvSink, Method, NpySink, Probes, SampleSink, SimOptions, SimReport, memristor_names,
-    simulate_outputs,
+    Bounds, CsvSink, ErrorNorm, Method, NpySink, Probes, SampleSink, SimOptions, SimReport,
+    memristor_names, simulate_outputs,
 };
 use memnet_spice::Circuit;
 use memnet_spice::raw::RawWriter;
@@ -34,6 +34,14 @@ pub enum MethodArg {
     Rosenbrock,
     /// integrated Kirchhoff laws, no time stepping (alpha = 0 only)
     Exact,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorNormArg {
+    /// root mean square of the weighted errors (Hairer's DOPRI5)
+    Rms,
+    /// the largest weighted error
+    Max,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +87,13 @@ pub struct StepArgs {
     /// pass it unseen (docs/engine.md, "Steps and samples").
     #[arg(long, value_name = "H", value_parser = spice_number)]
     pub max_step: Option<f64>,
+    /// How dopri5 and rosenbrock size their error estimate: `rms` (the
+    /// root mean square over the states) or `max` (every state within
+    /// tolerance; on grids of threshold devices it keeps a few switching
+    /// devices from carrying the error, at more steps: docs/engine.md,
+    /// "Switches").
+    #[arg(long, value_enum, default_value_t = ErrorNormArg::Rms)]
+    pub error_norm: ErrorNormArg,
     /// Rule at the ends of [0,1].
     #[arg(long, value_enum, default_value_t = BoundsArg::Clip)]
     pub bounds: BoundsArg,
@@ -308,6 +323,12 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
              --dt instead (add --method dopri5 to integrate to a tolerance)"
         )));
     }
+    if !adaptive && a.error_norm != ErrorNormArg::Rms {
+        return Err(CliError::input(
+            "--error-norm sizes the error estimate of dopri5 and rosenbrock; the fixed-step \
+             methods have none",
+        ));
+    }
     let dt = positive("--dt", a.dt.unwrap_or(t_end / 1000.0))?;
     let sample_dt = match a.sample_dt {
         Some(s) => positive("--sample-dt", s)?,
@@ -341,6 +362,10 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
                 .tran
                 .and_then(|t| t.tmax)
                 .filter(|h| h.is_finite() && *h > 0.0),
+        },
+        error_norm: match a.error_norm {
+            ErrorNormArg::Rms => ErrorNorm::Rms,
+            ErrorNormArg::Max => ErrorNorm::Max,
         },
         ..SimOptions::default()
     })

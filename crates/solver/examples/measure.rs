@@ -453,7 +453,7 @@ fn switches() {
     ];
     for (name, side, model, init, scale, drive, t_end) in cases {
         let net = driven_grid(side, side, model, init, scale, &format!("vin in 0 {drive}"));
-        let run = |rtol: f64, locate: bool| {
+        let run = |rtol: f64, locate: bool, norm: ErrorNorm| {
             let opts = SimOptions {
                 t_end,
                 method: Method::Dopri5,
@@ -461,36 +461,42 @@ fn switches() {
                 rtol,
                 atol: rtol * 1e-3,
                 locate_switches: locate,
+                error_norm: norm,
                 ..SimOptions::default()
             };
             let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
             let r = simulate(&net, &opts, &mut samples, &mut |_| {});
             r.map(|r| (samples.pop().map(|s| s.1).unwrap_or_default(), r))
         };
-        let reference = match run(1e-11, true) {
+        let reference = match run(1e-11, true, ErrorNorm::Rms) {
             Ok((w, _)) => w,
             Err(e) => {
                 println!("{name}: reference failed: {e}");
                 continue;
             }
         };
-        for (rtol, locate) in [
-            (1e-6, false),
-            (1e-8, false),
-            (1e-10, false),
-            (1e-6, true),
-            (1e-8, true),
+        let (rms, max) = (ErrorNorm::Rms, ErrorNorm::Max);
+        for (rtol, locate, norm) in [
+            (1e-6, false, rms),
+            (1e-8, false, rms),
+            (1e-10, false, rms),
+            (1e-8, false, max),
+            (1e-10, false, max),
+            (1e-6, true, rms),
+            (1e-8, true, rms),
         ] {
-            match run(rtol, locate) {
+            match run(rtol, locate, norm) {
                 Ok((w, r)) => {
                     let err = final_state_error(&w, &reference);
                     println!(
-                        "{name:30} rtol {rtol:.0e} locate={locate:5}: error {err:.1e}, {} steps, \
-                         {} rejected, {} retried, {} evaluations, {:.3} s",
+                        "{name:30} rtol {rtol:.0e} locate={locate:5} {norm:?}: error {err:.1e}, \
+                         {} steps, {} rejected, {} retried, {} evaluations, {:.3} s",
                         r.steps, r.rejected_steps, r.switch_retries, r.rhs_evals, r.wall_time_s
                     );
                 }
-                Err(e) => println!("{name:30} rtol {rtol:.0e} locate={locate:5}: failed: {e}"),
+                Err(e) => {
+                    println!("{name:30} rtol {rtol:.0e} locate={locate:5} {norm:?}: failed: {e}")
+                }
             }
         }
     }

@@ -52,7 +52,7 @@ pub use device::{DeviceFault, DeviceLaw, Laws, LinearLaw};
 pub use error::{Element, SolveError};
 pub use memory::{MemoryRhs, memristor_edges, memristor_names};
 pub use nodal::{NodalSolver, NodalSources, Ordering};
-pub use ode::{IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
+pub use ode::{ErrorNorm, IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
 pub use output::{CsvSink, NpySink};
 pub use probe::{ProbeScratch, Probes};
 pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};

@@ -67,6 +67,21 @@ pub trait OdeSystem {
     }
 }
 
+/// How an adaptive method sizes its error estimate, each component
+/// weighted by 1 / (atol + rtol |y_i|).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorNorm {
+    /// The root mean square (Hairer's DOPRI5): a step passes when the
+    /// components' errors are within tolerance on average.
+    #[default]
+    Rms,
+    /// The largest component: every state within tolerance. Over many
+    /// devices the RMS lets a few switching devices carry errors of
+    /// sqrt(n) times the tolerance (docs/engine.md, "Switches").
+    Max,
+}
+
 /// Time-stepping method.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
@@ -76,7 +91,7 @@ pub enum Stepper {
     /// Classical fourth-order Runge-Kutta, fixed step.
     Rk4 { dt: f64 },
     /// Adaptive Dormand-Prince 5(4) with error per component
-    /// |e_i| / (atol + rtol max(|y_i|, |y_new_i|)) in the RMS norm.
+    /// |e_i| / (atol + rtol max(|y_i|, |y_new_i|)) in the norm `norm`.
     /// `h0`: first step (None: Hairer's initial-step heuristic);
     /// `h_max`: largest step (None: unbounded).
     Dopri5 {
@@ -84,6 +99,7 @@ pub enum Stepper {
         atol: f64,
         h0: Option<f64>,
         h_max: Option<f64>,
+        norm: ErrorNorm,
     },
     /// Adaptive Rosenbrock-W method ROS34PW2 (Rang & Angermann, BIT
     /// 45:761, 2005): four linearly implicit stages, order 3 for any
@@ -98,6 +114,7 @@ pub enum Stepper {
         atol: f64,
         h0: Option<f64>,
         h_max: Option<f64>,
+        norm: ErrorNorm,
     },
 }
 
@@ -115,12 +132,14 @@ impl Stepper {
                 atol,
                 h0,
                 h_max,
+                ..
             }
             | Stepper::Rosenbrock {
                 rtol,
                 atol,
                 h0,
                 h_max,
+                ..
             } => {
                 if !(rtol.is_finite() && rtol >= 0.0 && atol.is_finite() && atol >= 0.0)
                     || rtol + atol <= 0.0
@@ -379,12 +398,13 @@ pub fn integrate<S: OdeSystem + ?Sized>(
             atol,
             h0,
             h_max,
+            norm,
         } => dopri5(
             sys,
             y,
             t0,
             t_end,
-            Tol { rtol, atol },
+            Tol { rtol, atol, norm },
             h0,
             h_max,
             &mut samples,
@@ -396,12 +416,13 @@ pub fn integrate<S: OdeSystem + ?Sized>(
             atol,
             h0,
             h_max,
+            norm,
         } => rosenbrock(
             sys,
             y,
             t0,
             t_end,
-            Tol { rtol, atol },
+            Tol { rtol, atol, norm },
             h0,
             h_max,
             &mut samples,
@@ -528,6 +549,7 @@ fn fixed_step<S: OdeSystem + ?Sized>(
 struct Tol {
     rtol: f64,
     atol: f64,
+    norm: ErrorNorm,
 }
 
 // Dormand-Prince 5(4) tableau (Hairer's DOPRI5).
@@ -670,8 +692,8 @@ fn initial_step<S: OdeSystem + ?Sized>(
     order: i32,
 ) -> Result<f64, SolveError> {
     scale.copy_from_slice(y);
-    let d0 = rms_norm(y, scale, tol);
-    let d1 = rms_norm(f0, scale, tol);
+    let d0 = error_norm(y, scale, tol);
+    let d1 = error_norm(f0, scale, tol);
     let mut h = if d0 < 1e-10 || d1 < 1e-10 {
         1e-6
     } else {
@@ -685,7 +707,7 @@ fn initial_step<S: OdeSystem + ?Sized>(
     for i in 0..y.len() {
         f1[i] = (f1[i] - f0[i]) / h;
     }
-    let d2 = rms_norm(f1, scale, tol);
+    let d2 = error_norm(f1, scale, tol);
     let dm = d1.max(d2);
     let h1 = if dm <= 1e-15 {
         (h * 1e-3).max(1e-6)
@@ -713,9 +735,19 @@ fn worst_component(e: &[f64], scale: &[f64], tol: Tol) -> Option<usize> {
     worst.map(|(i, _)| i)
 }
 
-fn rms_norm(v: &[f64], y: &[f64], tol: Tol) -> f64 {
+/// The size of the error estimate `v` against the tolerance (scale `y`):
+/// each component weighted by 1 / (atol + rtol |y_i|), then their RMS or
+/// largest value ([`ErrorNorm`]).
+fn error_norm(v: &[f64], y: &[f64], tol: Tol) -> f64 {
     if v.is_empty() {
         return 0.0;
+    }
+    if tol.norm == ErrorNorm::Max {
+        return v
+            .iter()
+            .zip(y)
+            .map(|(&vi, &yi)| (vi / (tol.atol + tol.rtol * yi.abs())).abs())
+            .fold(0.0, f64::max);
     }
     let s: f64 = v
         .iter()
@@ -873,7 +905,7 @@ fn dopri5<S: OdeSystem + ?Sized>(
                 h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
             scale[i] = y[i].abs().max(y_new[i].abs());
         }
-        let e = rms_norm(&err, &scale, tol);
+        let e = error_norm(&err, &scale, tol);
         // A switch inside the step: end the step just before it, then cross
         // it in a step of the crossing width.
         if let Some(theta) = cross.filter(|_| e.is_finite()) {
@@ -1197,7 +1229,7 @@ fn rosenbrock<S: OdeSystem + ?Sized>(
             err[m] = e;
             scale[m] = y[m].abs().max(yn.abs());
         }
-        let e = rms_norm(&err, &scale, tol);
+        let e = error_norm(&err, &scale, tol);
         if e.is_nan() || e > 1.0 {
             stats.rejected_steps += 1;
             h *= if e.is_finite() {
@@ -1357,6 +1389,7 @@ mod tests {
             atol: 1e-12,
             h0: None,
             h_max: None,
+            norm: ErrorNorm::Rms,
         };
         let (out, stats) = run(st, Sampling::Uniform(0.01));
         assert_eq!(out.len(), 201);
@@ -1423,6 +1456,55 @@ mod tests {
         }
     }
 
+    /// One moving state among 99 at rest: y0 = sin(10 t). The RMS norm
+    /// divides its error by sqrt(100) = 10, the max norm does not, so at
+    /// the same tolerance the max norm's error is several times smaller.
+    struct OneOfMany;
+    impl OdeSystem for OneOfMany {
+        fn dim(&self) -> usize {
+            100
+        }
+        fn rhs(&mut self, t: f64, _y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
+            dy.fill(0.0);
+            dy[0] = 10.0 * (10.0 * t).cos();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_max_norm_keeps_every_component_within_tolerance() {
+        let err = |norm: ErrorNorm| {
+            let mut y = [1.0; 100];
+            y[0] = 0.0;
+            let st = Stepper::Dopri5 {
+                rtol: 0.0,
+                atol: 1e-6,
+                h0: None,
+                h_max: None,
+                norm,
+            };
+            let mut worst = 0.0f64;
+            integrate(
+                &mut OneOfMany,
+                &mut y,
+                0.0,
+                3.0,
+                &st,
+                &Sampling::Ends,
+                &mut |_, _| Ok(()),
+                &mut |t, y| {
+                    worst = worst.max((y[0] - (10.0 * t).sin()).abs());
+                    Ok(())
+                },
+            )
+            .unwrap();
+            worst
+        };
+        let (rms, max) = (err(ErrorNorm::Rms), err(ErrorNorm::Max));
+        assert!(max < 1e-5, "max norm: {max:e}");
+        assert!(rms > 3.0 * max, "rms {rms:e} vs max {max:e}");
+    }
+
     /// A rate that jumps by 1e20 at y = 1: no step short of round-off
     /// meets atol across it, so the step underflows, naming the component
     /// with the largest error estimate (the run names its device).
@@ -1446,12 +1528,14 @@ mod tests {
                 atol: 1e-10,
                 h0: None,
                 h_max: None,
+                norm: ErrorNorm::Rms,
             },
             Stepper::Rosenbrock {
                 rtol: 1e-8,
                 atol: 1e-10,
                 h0: None,
                 h_max: None,
+                norm: ErrorNorm::Rms,
             },
         ] {
             let mut y = [0.0, 0.0];
@@ -1484,6 +1568,7 @@ mod tests {
                 atol: 1e-6,
                 h0: Some(0.3),
                 h_max: None,
+                norm: ErrorNorm::Rms,
             };
             let stats = integrate(
                 &mut Kink { locate },
@@ -1554,6 +1639,7 @@ mod tests {
                     atol: 1e6,
                     h0: Some(dt),
                     h_max: Some(dt),
+                    norm: ErrorNorm::Rms,
                 };
                 let stats = integrate(
                     &mut ExpW { lambda: -1.3, w },
@@ -1628,6 +1714,7 @@ mod tests {
                     atol,
                     h0,
                     h_max,
+                    norm: ErrorNorm::Rms,
                 }
             } else {
                 Stepper::Dopri5 {
@@ -1635,6 +1722,7 @@ mod tests {
                     atol,
                     h0,
                     h_max,
+                    norm: ErrorNorm::Rms,
                 }
             }
         };

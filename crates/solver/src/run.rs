@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::SolveError;
 use crate::memory::MemoryRhs;
 use crate::nodal::Ordering;
-use crate::ode::{Sampling, Stepper};
+use crate::ode::{ErrorNorm, Sampling, Stepper};
 
 /// Integration method.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -69,6 +69,9 @@ pub struct SimOptions {
     /// weigh (Dopri5's second), so the step is as short as the deck asks.
     /// `None`: unbounded.
     pub max_step: Option<f64>,
+    /// How the adaptive methods size their error estimate (RMS or the
+    /// largest component).
+    pub error_norm: ErrorNorm,
 }
 
 impl Default for SimOptions {
@@ -87,6 +90,7 @@ impl Default for SimOptions {
             // by 100x on a 20x20 grid where hundreds of devices switch.
             locate_switches: false,
             max_step: None,
+            error_norm: ErrorNorm::Rms,
         }
     }
 }
@@ -108,12 +112,14 @@ impl SimOptions {
                 atol: self.atol,
                 h0: (self.dt.is_finite() && self.dt > 0.0).then_some(self.dt),
                 h_max: self.max_step,
+                norm: self.error_norm,
             },
             Method::Rosenbrock => Stepper::Rosenbrock {
                 rtol: self.rtol,
                 atol: self.atol,
                 h0: (self.dt.is_finite() && self.dt > 0.0).then_some(self.dt),
                 h_max: self.max_step,
+                norm: self.error_norm,
             },
             Method::Exact => {
                 return Err(SolveError::InvalidOption(

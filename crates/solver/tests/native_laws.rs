@@ -270,6 +270,7 @@ fn newton_solves_a_non_linear_law_behind_a_resistor() {
                 atol: 1e-13,
                 h0: Some(1e-9),
                 h_max: None,
+                norm: memnet_solver::ode::ErrorNorm::Rms,
             },
             &Sampling::Ends,
             &mut |_, _| Ok(()),

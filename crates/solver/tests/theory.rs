@@ -29,6 +29,7 @@ fn opts(method: Method, t_end: f64, sample_dt: Option<f64>) -> SimOptions {
         ordering: Ordering::Amd,
         locate_switches: true,
         max_step: None,
+        error_norm: ErrorNorm::Rms,
     }
 }
 
@@ -629,6 +630,7 @@ fn t15_convention_map() {
         atol: 1e-14,
         h0: None,
         h_max: None,
+        norm: memnet_solver::ode::ErrorNorm::Rms,
     };
     integrate(
         &mut xm,

@@ -703,8 +703,7 @@ fn hspice_function_parameters_are_functions() {
 }
 
 /// `F` and `H` in their linear form are sources on a voltage source's
-/// current (compiled inside memristor subcircuits); `poly` stays
-/// unsupported, with its line.
+/// current (compiled inside memristor subcircuits), and so is POLY(1).
 #[test]
 fn current_controlled_sources() {
     let c = parse("fh\nVs a 0 0\nF1 b 0 Vs 2\nH1 c 0 vs 3k\nF2 d 0 poly(1) Vs 0 1\n.end\n");
@@ -722,7 +721,13 @@ fn current_controlled_sources() {
         }
         k => panic!("H1: {k:?}"),
     }
-    assert!(matches!(el(&c, "f2").kind, ElementKind::Unsupported { .. }));
+    // POLY(1): p0 + p1 i(vs), in Horner form.
+    match &el(&c, "f2").kind {
+        ElementKind::ExprSource { value, .. } => {
+            assert_eq!(value.to_string(), "(0e0+(i(vs)*1e0))");
+        }
+        k => panic!("F2: {k:?}"),
+    }
 }
 
 /// A junction diode is ngspice's DC law of its model's is and n (a current
