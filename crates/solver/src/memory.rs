@@ -651,32 +651,36 @@ impl MemoryRhs {
     /// method, whose order does not depend on this approximation.
     pub fn rate_slopes(&self, w: &[f64], d: &mut [f64]) {
         for (dev, (jd, &x)) in d.iter_mut().zip(w).enumerate() {
-            let (v, i) = self.device_vi(dev);
-            let (lo, hi) = self.law.state_bounds(dev);
-            let f = self.law.state_rate(dev, x, v, i);
-            if self.sticky && self.held_at_bound(dev, x, f) {
-                *jd = 0.0;
-                continue;
+            *jd = self.rate_slope(dev, x);
+        }
+    }
+
+    /// Device `dev`'s entry of [`MemoryRhs::rate_slopes`] at its state `x`.
+    fn rate_slope(&self, dev: usize, x: f64) -> f64 {
+        let (v, i) = self.device_vi(dev);
+        let (lo, hi) = self.law.state_bounds(dev);
+        let f = self.law.state_rate(dev, x, v, i);
+        if self.sticky && self.held_at_bound(dev, x, f) {
+            return 0.0;
+        }
+        let span = if (hi - lo).is_finite() {
+            hi - lo
+        } else {
+            x.abs().max(1.0)
+        };
+        let step = 1e-7 * span;
+        let x2 = if x + step <= hi { x + step } else { x - step };
+        let i2 = if self.nonlinear {
+            self.law.current(dev, x2, v)
+        } else {
+            self.law.conductance(dev, x2, v).map(|g| g * v)
+        };
+        match i2 {
+            Ok(i2) => {
+                let q = (self.law.state_rate(dev, x2, v, i2) - f) / (x2 - x);
+                if q.is_finite() { q } else { 0.0 }
             }
-            let span = if (hi - lo).is_finite() {
-                hi - lo
-            } else {
-                x.abs().max(1.0)
-            };
-            let step = 1e-7 * span;
-            let x2 = if x + step <= hi { x + step } else { x - step };
-            let i2 = if self.nonlinear {
-                self.law.current(dev, x2, v)
-            } else {
-                self.law.conductance(dev, x2, v).map(|g| g * v)
-            };
-            *jd = match i2 {
-                Ok(i2) => {
-                    let q = (self.law.state_rate(dev, x2, v, i2) - f) / (x2 - x);
-                    if q.is_finite() { q } else { 0.0 }
-                }
-                Err(_) => 0.0,
-            };
+            Err(_) => 0.0,
         }
     }
 
@@ -713,8 +717,7 @@ impl MemoryRhs {
             let near = |a: f64| a.is_finite() && a.abs() < 1e-6;
             bounds[0] = if lo.is_finite() { x - lo } else { 1.0 };
             bounds[1] = if hi.is_finite() { hi - x } else { 1.0 };
-            let mut jd = vec![0.0; w.len()];
-            self.rate_slopes(w, &mut jd);
+            let slope = self.rate_slope(d, x);
             if !rate.is_finite() {
                 reason = "its rate is not finite here (an overflow in its law)".into();
             } else if sw.iter().copied().any(near) {
@@ -731,11 +734,11 @@ impl MemoryRhs {
                 reason = "it is at a bound of its state, where the rule at the bound (clip, \
                           sticky) makes its rate jump: a looser --rtol/--atol steps across it"
                     .into();
-            } else if explicit && -jd[d] * h > 1.0 {
+            } else if explicit && -slope * h > 1.0 {
                 reason = format!(
                     "its law is stiff here (its rate's time scale is {:.1e} s): use --method \
                      rosenbrock",
-                    -1.0 / jd[d]
+                    -1.0 / slope
                 );
             }
         }

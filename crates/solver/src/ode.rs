@@ -724,7 +724,7 @@ fn worst_component(e: &[f64], scale: &[f64], tol: Tol) -> Option<usize> {
     let mut worst: Option<(usize, f64)> = None;
     for (i, (&ei, &si)) in e.iter().zip(scale).enumerate() {
         let q = if ei.is_finite() {
-            ei.abs() / (tol.atol + tol.rtol * si.abs())
+            weighted(ei, si, tol).abs()
         } else {
             f64::INFINITY
         };
@@ -742,22 +742,17 @@ fn error_norm(v: &[f64], y: &[f64], tol: Tol) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    if tol.norm == ErrorNorm::Max {
-        return v
-            .iter()
-            .zip(y)
-            .map(|(&vi, &yi)| (vi / (tol.atol + tol.rtol * yi.abs())).abs())
-            .fold(0.0, f64::max);
+    let q = v.iter().zip(y).map(|(&vi, &yi)| weighted(vi, yi, tol));
+    match tol.norm {
+        ErrorNorm::Max => q.map(f64::abs).fold(0.0, f64::max),
+        ErrorNorm::Rms => (q.map(|q| q * q).sum::<f64>() / v.len() as f64).sqrt(),
     }
-    let s: f64 = v
-        .iter()
-        .zip(y)
-        .map(|(&vi, &yi)| {
-            let q = vi / (tol.atol + tol.rtol * yi.abs());
-            q * q
-        })
-        .sum();
-    (s / v.len() as f64).sqrt()
+}
+
+/// An error `e` of a component of scale `y` in units of its tolerance.
+#[inline]
+fn weighted(e: f64, y: f64, tol: Tol) -> f64 {
+    e / (tol.atol + tol.rtol * y.abs())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1077,6 +1072,23 @@ const RW_BH: [f64; 4] = [
     2.179_332_607_542_295e-1,
 ];
 
+/// ROS34PW2's W at (t, `y`), the point of the latest rhs call (where f is
+/// `f0`): the non-positive part of the diagonal Jacobian into `jd`, df/dt
+/// into `ft`; returns the evaluations spent.
+fn linearise<S: OdeSystem + ?Sized>(
+    sys: &mut S,
+    t: f64,
+    y: &[f64],
+    f0: &[f64],
+    jd: &mut [f64],
+    ft: &mut [f64],
+    h: f64,
+) -> Result<u64, SolveError> {
+    sys.diagonal_jacobian(t, y, jd)?;
+    jd.iter_mut().for_each(|j| *j = j.min(0.0));
+    time_derivative(sys, t, y, f0, ft, h)
+}
+
 /// df/dt at fixed state, by a difference over 1e-7 of the step `h` (one
 /// evaluation, backwards when a source corner is that close ahead), into
 /// `ft`; returns the evaluations spent.
@@ -1176,9 +1188,7 @@ fn rosenbrock<S: OdeSystem + ?Sized>(
             h
         }
     };
-    sys.diagonal_jacobian(t, y, &mut jd)?;
-    jd.iter_mut().for_each(|j| *j = j.min(0.0));
-    stats.rhs_evals += time_derivative(sys, t, y, &f0, &mut ft, h)?;
+    stats.rhs_evals += linearise(sys, t, y, &f0, &mut jd, &mut ft, h)?;
     h = h.min(h_max);
     let mut last_rejected = false;
     let mut worst: Option<usize> = None;
@@ -1258,9 +1268,7 @@ fn rosenbrock<S: OdeSystem + ?Sized>(
         stats.steps += 1;
         sys.rhs(t, y, &mut f0)?;
         stats.rhs_evals += 1;
-        sys.diagonal_jacobian(t, y, &mut jd)?;
-        jd.iter_mut().for_each(|j| *j = j.min(0.0));
-        stats.rhs_evals += time_derivative(sys, t, y, &f0, &mut ft, h)?;
+        stats.rhs_evals += linearise(sys, t, y, &f0, &mut jd, &mut ft, h)?;
         emit_samples(
             sys,
             samples,

@@ -104,20 +104,21 @@ impl SimOptions {
     }
 
     pub(crate) fn stepper(&self) -> Result<Stepper, SolveError> {
+        let h0 = (self.dt.is_finite() && self.dt > 0.0).then_some(self.dt);
         Ok(match self.method {
             Method::Euler => Stepper::Euler { dt: self.dt },
             Method::Rk4 => Stepper::Rk4 { dt: self.dt },
             Method::Dopri5 => Stepper::Dopri5 {
                 rtol: self.rtol,
                 atol: self.atol,
-                h0: (self.dt.is_finite() && self.dt > 0.0).then_some(self.dt),
+                h0,
                 h_max: self.max_step,
                 norm: self.error_norm,
             },
             Method::Rosenbrock => Stepper::Rosenbrock {
                 rtol: self.rtol,
                 atol: self.atol,
-                h0: (self.dt.is_finite() && self.dt > 0.0).then_some(self.dt),
+                h0,
                 h_max: self.max_step,
                 norm: self.error_norm,
             },

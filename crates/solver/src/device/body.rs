@@ -126,6 +126,23 @@ enum Part {
     State { a: Pot, b: Pot, br: u32 },
 }
 
+impl Part {
+    /// The two nodes the part's own current flows between (a to b).
+    fn ends(&self) -> (Pot, Pot) {
+        match *self {
+            Part::Conductance { a, b, .. }
+            | Part::CurrentExpr { a, b, .. }
+            | Part::ResistorExpr { a, b, .. }
+            | Part::Vccs { a, b, .. }
+            | Part::Current { a, b, .. }
+            | Part::Voltage { a, b, .. }
+            | Part::Vcvs { a, b, .. }
+            | Part::VoltageExpr { a, b, .. }
+            | Part::State { a, b, .. } => (a, b),
+        }
+    }
+}
+
 /// One body definition (one set of parameter values), compiled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompiledBody {
@@ -514,29 +531,26 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     } = c;
     // Parts between ground and the state node only feed the state's rate.
     let state_side = |q: Pot| matches!(q, Pot::Zero | Pot::State | Pot::MinusState);
-    let state_only = |part: &Part| match *part {
-        Part::Conductance { a, b, .. }
-        | Part::CurrentExpr { a, b, .. }
-        | Part::ResistorExpr { a, b, .. }
-        | Part::Vccs { a, b, .. }
-        | Part::Current { a, b, .. } => state_side(a) && state_side(b),
-        _ => false,
+    let state_only = |part: &Part| {
+        let (a, b) = part.ends();
+        let current_type = matches!(
+            part,
+            Part::Conductance { .. }
+                | Part::CurrentExpr { .. }
+                | Part::ResistorExpr { .. }
+                | Part::Vccs { .. }
+                | Part::Current { .. }
+        );
+        current_type && state_side(a) && state_side(b)
     };
     let (state_parts, parts): (Vec<Part>, Vec<Part>) = parts.into_iter().partition(state_only);
     let on_state = |q: Pot| matches!(q, Pot::State | Pot::MinusState);
     let kcl_parts = parts
         .iter()
         .chain(&state_parts)
-        .filter(|part| match **part {
-            Part::Conductance { a, b, .. }
-            | Part::CurrentExpr { a, b, .. }
-            | Part::ResistorExpr { a, b, .. }
-            | Part::Vccs { a, b, .. }
-            | Part::Current { a, b, .. }
-            | Part::Voltage { a, b, .. }
-            | Part::Vcvs { a, b, .. }
-            | Part::VoltageExpr { a, b, .. }
-            | Part::State { a, b, .. } => on_state(a) || on_state(b),
+        .filter(|part| {
+            let (a, b) = part.ends();
+            on_state(a) || on_state(b)
         })
         .copied()
         .collect();
@@ -664,9 +678,7 @@ impl Compiler<'_> {
                 self.push(op, depth, max, 1);
             }
             Expr::Binary(op, a, b) => {
-                // V(a) - V(b) of two pin-side nodes is the difference
-                // v(a,b), which does not depend on where the instance sits
-                // (Xyce's Yakopcic deck writes F((V(TE)-V(BE)), ...)).
+                // A constant integer power: one powi (see Op::PowN).
                 if *op == BinOp::Pow
                     && let Expr::Num(n) = **b
                     && n.fract() == 0.0
@@ -676,6 +688,9 @@ impl Compiler<'_> {
                     self.push(Op::PowN(n as i32), depth, max, 1);
                     return Ok(());
                 }
+                // V(a) - V(b) of two pin-side nodes is the difference
+                // v(a,b), which does not depend on where the instance sits
+                // (Xyce's Yakopcic deck writes F((V(TE)-V(BE)), ...)).
                 if *op == BinOp::Sub
                     && let (Some(na), Some(nb)) = (single_v(a), single_v(b))
                     && let ((pa, true), (pb, true)) = (self.node(na)?, self.node(nb)?)

@@ -420,7 +420,12 @@ impl<'d> Elab<'d, '_> {
         let dropped = display_integrals(&els, &prefix, nodes);
         for &k in &dropped {
             let e = &els[k];
-            let node = e.nodes.iter().find(|n| n.as_str() != "0").cloned();
+            // An internal node of the instance (display_integrals).
+            let node = e
+                .nodes
+                .iter()
+                .find(|n| n.as_str() != "0")
+                .map_or("", String::as_str);
             self.warn(
                 "display-only integral not simulated",
                 &e.loc,
@@ -430,18 +435,14 @@ impl<'d> Elab<'d, '_> {
                      leaves it out, so v({}) is not an output",
                     e.name.strip_prefix(&prefix).unwrap_or(&e.name),
                     def.name,
-                    node.as_deref()
-                        .and_then(|n| n.strip_prefix(&prefix))
-                        .unwrap_or("?"),
-                    node.as_deref().unwrap_or("?"),
+                    node.strip_prefix(&prefix).unwrap_or(node),
+                    node,
                 ),
             );
         }
-        let mut k = 0;
-        els.retain(|_| {
-            k += 1;
-            !dropped.contains(&(k - 1))
-        });
+        for &k in dropped.iter().rev() {
+            els.remove(k);
+        }
         let mut node_names: Vec<String> = vec!["0".into()];
         let mut index: HashMap<String, u32> = HashMap::new();
         index.insert("0".into(), 0);
