@@ -1,13 +1,13 @@
 //! Fuzz parse + elaborate: any bytes (any encoding) must give a circuit or
 //! a diagnostic, never a panic, hang or stack overflow; a circuit's output
 //! cards are resolved against its network. The same bytes are also read as
-//! a two-column table file (Xyce PEM's `fxpdata=`), the other text input a
-//! netlist can point at. Device laws are built and evaluated, so users'
+//! a two-column table file (Xyce PEM's `fxpdata=`) and as a `PWL FILE=`
+//! source file, the other text inputs a netlist can point at. Device laws are built and evaluated, so users'
 //! subcircuit bodies go through the body compiler and its Newton.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memnet_spice::{DataTable, ImportOptions, decode::decode, import_str};
+use memnet_spice::{DataTable, ImportOptions, decode::decode, import_str, parse_pwl_file};
 
 fuzz_target!(|data: &[u8]| {
     let (text, _) = decode(data.to_vec());
@@ -40,5 +40,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(t) = DataTable::parse("fuzz.csv", &text) {
         assert!(t.points.len() >= 2);
         assert!(t.points.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+    // And as a `PWL FILE=` source file.
+    if let Ok(p) = parse_pwl_file(&text) {
+        assert!(!p.is_empty());
+        assert!(p.windows(2).all(|w| w[0].0 <= w[1].0));
     }
 });

@@ -615,6 +615,57 @@ impl DataTable {
     }
 }
 
+/// The time-value pairs of a `PWL FILE=` source file (LTspice, Xyce,
+/// PSpice): one pair per line, the two numbers separated by blanks, a
+/// comma or a semicolon, SPICE suffixes allowed (`1m`, `2.5u`); blank
+/// lines and lines starting with `*`, `#` or `;` are skipped. Times must
+/// not decrease. Errors carry the 1-based line and column.
+pub fn parse_pwl_file(text: &str) -> Result<Vec<(f64, f64)>, (u32, u32, String)> {
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for (k, line) in text.lines().enumerate() {
+        let row = k as u32 + 1;
+        let l = line.trim();
+        if l.is_empty() || l.starts_with(['*', '#', ';']) {
+            continue;
+        }
+        // Every slice below lies inside `line`: its column is its offset.
+        let col = |part: &str| (part.as_ptr() as usize - line.as_ptr() as usize) as u32 + 1;
+        let fields: Vec<&str> = l
+            .split([' ', '\t', ',', ';'])
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.len() != 2 {
+            return Err((
+                row,
+                col(l),
+                format!(
+                    "expected a time and a value, found {} fields in '{l}'",
+                    fields.len()
+                ),
+            ));
+        }
+        let num = |f: &str| match crate::number::parse_number(f) {
+            Some(v) if v.is_finite() => Ok(v),
+            _ => Err((row, col(f), format!("'{f}' is not a finite number"))),
+        };
+        let (t, v) = (num(fields[0])?, num(fields[1])?);
+        if let Some(&(tp, _)) = points.last() {
+            if t < tp {
+                return Err((
+                    row,
+                    col(fields[0]),
+                    format!("time {t} is before the previous point's {tp}"),
+                ));
+            }
+        }
+        points.push((t, v));
+    }
+    if points.is_empty() {
+        return Err((1, 1, "holds no time-value pair".into()));
+    }
+    Ok(points)
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "dialect", rename_all = "snake_case")]
 pub enum MemristorDialect {

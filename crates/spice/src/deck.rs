@@ -237,6 +237,13 @@ pub enum WaveSpec {
         values: Vec<Val>,
         r: Option<Val>,
         td: Option<Val>,
+        /// `FILE=name` (LTspice, Xyce) or `FILE name` (PSpice): the
+        /// time-value pairs are read from this file, relative to the
+        /// netlist, with its location in the deck.
+        file: Option<(String, Loc)>,
+        /// PSpice's `TIME_SCALE_FACTOR=` and `VALUE_SCALE_FACTOR=`.
+        time_scale: Option<Val>,
+        value_scale: Option<Val>,
     },
 }
 
@@ -1996,6 +2003,7 @@ fn source_spec(
             let shape = x.text(t).to_ascii_lowercase();
             let mut args: Vec<Val> = Vec::new();
             let mut kv: Vec<(String, Val)> = Vec::new();
+            let mut pwl_file: Option<(String, Loc)> = None;
             let mut j = i + 1;
             let paren = toks.get(j).map(|y| y.kind) == Some(TokKind::LParen);
             if paren {
@@ -2015,8 +2023,50 @@ fn source_spec(
                 if !paren && is_keyword(j) {
                     break;
                 }
+                // `FILE=name`, `FILE "name"`: a word, not an expression.
+                if shape == "pwl" && y.is_word() && y.text(t).eq_ignore_ascii_case("file") {
+                    let k = if toks.get(j + 1).is_some_and(|z| z.kind == TokKind::Eq) {
+                        j + 2
+                    } else {
+                        j + 1
+                    };
+                    let named = toks.get(k).filter(|z| {
+                        matches!(z.kind, TokKind::Word | TokKind::Str | TokKind::Quote)
+                    });
+                    let Some(z) = named else {
+                        return Err(cx.err(
+                            y.start as usize,
+                            format!("{what} {name}: PWL FILE needs a file name"),
+                        ));
+                    };
+                    let raw = z.text(t);
+                    let fname = if z.kind == TokKind::Word {
+                        raw
+                    } else {
+                        &raw[1..raw.len() - 1]
+                    };
+                    if pwl_file.is_some() {
+                        return Err(cx.err(
+                            y.start as usize,
+                            format!("{what} {name}: PWL names a file twice"),
+                        ));
+                    }
+                    pwl_file = Some((fname.to_string(), cx.loc(z.start as usize)));
+                    j = k + 1;
+                    continue;
+                }
                 if y.is_word() && toks.get(j + 1).is_some_and(|z| z.kind == TokKind::Eq) {
                     let e = next_key(toks, j + 2).unwrap_or(toks.len());
+                    // A PSpice PWL value stops at its FILE word.
+                    let e = if shape == "pwl" {
+                        (j + 2..e)
+                            .find(|&k| {
+                                toks[k].is_word() && toks[k].text(t).eq_ignore_ascii_case("file")
+                            })
+                            .unwrap_or(e)
+                    } else {
+                        e
+                    };
                     // Inside parentheses the value stops at the ')'.
                     let e = if paren {
                         (j + 2..e)
@@ -2093,7 +2143,18 @@ fn source_spec(
                     WaveSpec::Sin(args)
                 }
                 "pwl" => {
-                    need(2, "PWL")?;
+                    if pwl_file.is_some() && !args.is_empty() {
+                        return Err(cx.err(
+                            x.start as usize,
+                            format!(
+                                "{what} {name}: PWL has both a FILE and {} inline values",
+                                args.len()
+                            ),
+                        ));
+                    }
+                    if pwl_file.is_none() {
+                        need(2, "PWL")?;
+                    }
                     if args.len() % 2 != 0 {
                         return Err(cx.err(
                             x.start as usize,
@@ -2105,10 +2166,15 @@ fn source_spec(
                     }
                     let r = take_kv(&mut kv, "r");
                     let td = take_kv(&mut kv, "td");
+                    let time_scale = take_kv(&mut kv, "time_scale_factor");
+                    let value_scale = take_kv(&mut kv, "value_scale_factor");
                     WaveSpec::Pwl {
                         values: args,
                         r,
                         td,
+                        file: pwl_file.take(),
+                        time_scale,
+                        value_scale,
                     }
                 }
                 other => return Ok(Err(other.to_uppercase())),
@@ -2132,6 +2198,17 @@ fn source_spec(
             }
             if key == "dc" {
                 dc = Some(value(cx, &toks[i + 2..e])?);
+            } else if key == "file" {
+                return Err(cx.err(
+                    x.start as usize,
+                    match &wave {
+                        Some(WaveSpec::Pwl { values, .. }) if !values.is_empty() => format!(
+                            "{what} {name}: PWL has both a FILE and {} inline values",
+                            values.len()
+                        ),
+                        _ => format!("{what} {name}: FILE= belongs to PWL (PWL FILE=name)"),
+                    },
+                ));
             } else {
                 warnings.push(Warning::new(
                     "element field ignored",

@@ -1116,6 +1116,15 @@ impl<'d> Elab<'d, '_> {
             WaveSpec::Pulse(v) | WaveSpec::Sin(v) => v,
             WaveSpec::Pwl { values, .. } => values,
         };
+        let mut pwl_at = None;
+        if let WaveSpec::Pwl {
+            file: Some((fname, at)),
+            ..
+        } = w
+        {
+            xs = self.pwl_file(fname, at, &what)?;
+            pwl_at = Some(at);
+        }
         for v in vals {
             xs.push(self.finite(v, file, frame, || what.clone())?);
         }
@@ -1149,10 +1158,27 @@ impl<'d> Elab<'d, '_> {
                 theta: opt(4).unwrap_or(0.0),
                 phase: opt(5).unwrap_or(0.0),
             },
-            WaveSpec::Pwl { r, td, .. } => {
-                let points: Vec<(f64, f64)> = xs.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+            WaveSpec::Pwl {
+                r,
+                td,
+                time_scale,
+                value_scale,
+                ..
+            } => {
+                let mut scale = |v: &Option<Val>| match v {
+                    Some(v) => self.finite(v, file, frame, || what.clone()),
+                    None => Ok(1.0),
+                };
+                let (ts, vs) = (scale(time_scale)?, scale(value_scale)?);
+                let points: Vec<(f64, f64)> =
+                    xs.chunks_exact(2).map(|c| (c[0] * ts, c[1] * vs)).collect();
                 if let Some(k) = points.windows(2).position(|p| p[1].0 < p[0].0) {
-                    let at = Self::val_loc(file, &vals[2 * (k + 1)]);
+                    // File times were checked as read; only a negative
+                    // TIME_SCALE_FACTOR reverses them.
+                    let at = match pwl_at {
+                        Some(at) => at.clone(),
+                        None => Self::val_loc(file, &vals[2 * (k + 1)]),
+                    };
                     return Err(self.diag(&at, format!("{what}: PWL times must not decrease")));
                 }
                 let repeat_from = match r {
@@ -1357,6 +1383,30 @@ impl<'d> Elab<'d, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The time-value pairs of `PWL FILE=fname` (at `at` in the deck),
+    /// read relative to the netlist that names it, as a flat list.
+    fn pwl_file(&mut self, fname: &str, at: &Loc, what: &str) -> Result<Vec<f64>, Diagnostic> {
+        let dir = Path::new(&*at.file).parent().unwrap_or(Path::new(""));
+        let path = dir.join(fname);
+        let shown = path.to_string_lossy().into_owned();
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => crate::decode::decode(bytes).0,
+            Err(e) => {
+                return Err(self.diag(
+                    at,
+                    format!("{what}: PWL file '{shown}' cannot be read: {e}"),
+                ));
+            }
+        };
+        let points = crate::circuit::parse_pwl_file(&text).map_err(|(line, col, msg)| {
+            Diagnostic::new(
+                Loc::new(shown.as_str(), line, col),
+                format!("{msg} (PWL file of {what})"),
+            )
+        })?;
+        Ok(points.into_iter().flat_map(|(t, v)| [t, v]).collect())
     }
 
     /// The table file `word` named by parameter `key` of model `m`, read

@@ -47,7 +47,7 @@ pub mod raw;
 pub use circuit::{
     Analysis, BodyElement, Circuit, DataTable, Element, ElementKind, GROUND, LinearLaw, Loc,
     Memristor, MemristorBody, MemristorDialect, Model, OutputCard, Sets, Source, TranTimes,
-    Warning, WarningGroup, Waveform, group_warnings,
+    Warning, WarningGroup, Waveform, group_warnings, parse_pwl_file,
 };
 pub use deck::Deck;
 pub use decode::TextEncoding;

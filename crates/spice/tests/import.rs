@@ -764,3 +764,64 @@ fn diodes() {
     let e = err(&sub("* no model"));
     assert!(e.contains(":4:") && e.contains("no model 'dm'"), "{e}");
 }
+
+fn pwl_of(c: &Circuit, name: &str) -> (Vec<(f64, f64)>, Option<f64>) {
+    match &el(c, name).kind {
+        ElementKind::VoltageSource(s) => match &s.waveform {
+            Waveform::Pwl {
+                points,
+                repeat_from,
+                ..
+            } => (points.clone(), *repeat_from),
+            w => panic!("{name}: {w:?}"),
+        },
+        k => panic!("{name} is a {}", k.name()),
+    }
+}
+
+#[test]
+fn pwl_file_sources_read_their_pairs_beside_the_netlist() {
+    let c = load("pwl_file/pwl_file.cir");
+    let (p1, _) = pwl_of(&c, "v1");
+    assert_eq!(
+        p1,
+        vec![(0.0, 0.0), (1e-3, 1.5), (2.5e-3, -1.0), (3e-3, 0.0)]
+    );
+    let (p2, r2) = pwl_of(&c, "v2");
+    assert_eq!(p2, vec![(0.0, 0.0), (1.0, 1.0), (2.0, 0.5)]);
+    assert_eq!(r2, Some(0.0));
+    // PSpice's scale factors multiply every time and every value.
+    let (p3, _) = pwl_of(&c, "v3");
+    assert_eq!(p3, vec![(0.0, 0.0), (1e-3, 2.0), (2e-3, 1.0)]);
+}
+
+#[test]
+fn pwl_file_errors_name_the_file_line_and_column() {
+    let e = import_file(&fixture("pwl_file/bad_row.cir"), &ImportOptions::default())
+        .unwrap_err()
+        .render();
+    assert!(e.contains("bad_row.txt:2:1:"), "{e}");
+    assert!(e.contains("found 3 fields"), "{e}");
+    let e = err("t\nV1 a 0 PWL file=missing.txt\nR1 a 0 1\n.tran 1 2\n");
+    assert!(
+        e.contains("t.cir:2:17:") && e.contains("missing.txt' cannot be read"),
+        "{e}"
+    );
+    let e = err("t\nV1 a 0 PWL(0 0 1 1) file=x.txt\nR1 a 0 1\n");
+    assert!(e.contains("both a FILE and 4 inline values"), "{e}");
+    let e = err("t\nV1 a 0 PWL file=\nR1 a 0 1\n");
+    assert!(e.contains("PWL FILE needs a file name"), "{e}");
+}
+
+#[test]
+fn pwl_file_text_format() {
+    use memnet_spice::parse_pwl_file;
+    assert_eq!(
+        parse_pwl_file("; c\n0 1\n1u;2\n 2u , 3k \n").unwrap(),
+        vec![(0.0, 1.0), (1e-6, 2.0), (2e-6, 3e3)]
+    );
+    assert_eq!(parse_pwl_file("0 1\n2 x\n").unwrap_err().0, 2);
+    let (line, col, msg) = parse_pwl_file("1 1\n  0 2\n").unwrap_err();
+    assert_eq!((line, col), (2, 3), "{msg}");
+    assert!(parse_pwl_file("* nothing\n").is_err());
+}
