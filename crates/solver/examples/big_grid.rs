@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Instant;
 
-use memnet_solver::{MemoryRhs, OdeSystem, Ordering, Sampling, Stepper, integrate};
+use memnet_solver::{MemoryRhs, Ordering, Sampling, Stepper, integrate};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

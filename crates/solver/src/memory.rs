@@ -15,7 +15,7 @@ use memnet_graph::{Device, EdgeId, Network, NodeId, Topology, TopologyError};
 use memnet_spice::{Loc, TranTimes, Waveform};
 
 use crate::SolveError;
-use crate::device::{DeviceFault, DeviceLaw, Laws};
+use crate::device::{Ctx, DeviceFault, DeviceLaw, Laws};
 use crate::error::{Element, invalid};
 use crate::nodal::{NONE, NodalSolver, NodalSources, Ordering};
 use crate::ode::OdeSystem;
@@ -60,6 +60,10 @@ pub struct MemoryRhs {
     /// The laws of the memristors (state component s is device s).
     pub(crate) law: Laws,
     pub(crate) state_edge: Vec<EdgeId>,
+    /// Where each device's extra states sit after the devices' own (the
+    /// state vector is [x_0 .. x_{m-1}, extras]; `extra_at[d]..extra_at[d
+    /// + 1]`); empty when no device has any.
+    pub(crate) extra_at: Vec<u32>,
     /// Edge -> state index, NONE for resistors.
     pub(crate) edge_state: Vec<u32>,
     /// Per edge: conductance of a resistor (unused for memristors).
@@ -139,7 +143,17 @@ impl MemoryRhs {
         ordering: Ordering,
     ) -> Result<Self, SolveError> {
         let m = net.n_edges();
-        let (law, state_edge) = Laws::from_network(net)?;
+        let (mut law, state_edge) = Laws::from_network(net)?;
+        law.set_tran_times(times);
+        let extra_at = if (0..law.len()).any(|d| law.extra_states(d) > 0) {
+            let mut at = vec![0u32];
+            for d in 0..law.len() {
+                at.push(at[d] + law.extra_states(d) as u32);
+            }
+            at
+        } else {
+            Vec::new()
+        };
         let nonlinear = !law.linear_in_voltage();
         let n_dev = state_edge.len();
         let mut edge_state = vec![NONE; m];
@@ -218,6 +232,7 @@ impl MemoryRhs {
             (Vec::new(), Vec::new())
         };
         Ok(MemoryRhs {
+            extra_at,
             memo,
             memo_at,
             law,
@@ -271,7 +286,23 @@ impl MemoryRhs {
         })
     }
 
-    /// Number of memristors (state dimension).
+    /// The length of the integrated state: one per memristor, then the
+    /// extra states of devices that have them.
+    pub fn dim(&self) -> usize {
+        self.state_edge.len() + self.extra_at.last().map_or(0, |&e| e as usize)
+    }
+
+    /// The device whose state is component `c` of the integrated state.
+    pub fn device_of_component(&self, c: usize) -> usize {
+        let m = self.state_edge.len();
+        if c < m {
+            return c;
+        }
+        let e = (c - m) as u32;
+        self.extra_at.partition_point(|&a| a <= e).saturating_sub(1)
+    }
+
+    /// Number of memristors.
     pub fn n_memristors(&self) -> usize {
         self.state_edge.len()
     }
@@ -284,9 +315,13 @@ impl MemoryRhs {
     /// The initial state of every device, in the integrated variable
     /// (memnet's w for the linear law; see [`DeviceLaw::native_state`]).
     pub fn initial_state(&self) -> Vec<f64> {
-        (0..self.law.len())
+        let mut y: Vec<f64> = (0..self.law.len())
             .map(|d| self.law.initial_state(d))
-            .collect()
+            .collect();
+        for d in 0..self.law.len() {
+            y.extend_from_slice(self.law.initial_extra(d));
+        }
+        y
     }
 
     /// The initial state with the operating-point rules of the laws that
@@ -294,13 +329,14 @@ impl MemoryRhs {
     /// from the default initial state gives each such device its voltage.
     pub fn initial_state_at_operating_point(&mut self) -> Result<Vec<f64>, SolveError> {
         let mut w = self.initial_state();
-        if !(0..w.len()).any(|d| self.law.initial_state_at_bias(d, 0.0).is_some()) {
+        let m = self.state_edge.len();
+        if !(0..m).any(|d| self.law.initial_state_at_bias(d, 0.0).is_some()) {
             return Ok(w);
         }
         // Such laws are not linear in v, so the solve is Newton's and
         // leaves every device's voltage in `v_dev`.
         self.solve_currents(0.0, &w)?;
-        for (d, x) in w.iter_mut().enumerate() {
+        for (d, x) in w[..m].iter_mut().enumerate() {
             let v = self.v_dev[d];
             if let Some(x0) = self.law.initial_state_at_bias(d, v) {
                 *x = self.law.internal_state(d, x0);
@@ -381,6 +417,7 @@ impl MemoryRhs {
             .filter_map(|d| next(&d.2))
             .chain(self.inj.iter().filter_map(next))
             .chain(self.cons.iter().filter_map(next))
+            .chain(self.law.breakpoint(t))
             .reduce(f64::min)
     }
 
@@ -434,12 +471,13 @@ impl MemoryRhs {
     /// Solve the circuit at time t with memory state w: fills the branch
     /// currents (see [`MemoryRhs::currents`]) and potentials.
     pub fn solve_currents(&mut self, t: f64, w: &[f64]) -> Result<(), SolveError> {
-        if w.len() != self.state_edge.len() {
+        if w.len() != self.dim() {
             return Err(SolveError::DimensionMismatch {
                 got: w.len(),
-                want: self.state_edge.len(),
+                want: self.dim(),
             });
         }
+        let m = self.state_edge.len();
         self.evals += 1;
         self.last_t = t;
         self.sources_at(t)?;
@@ -461,7 +499,8 @@ impl MemoryRhs {
                 Some(&[a, b]) => &mut self.memo[a..b],
                 _ => &mut [],
             };
-            match self.law.conductance_keep(d, x, 0.0, memo) {
+            let cx = ctx(&self.extra_at, m, t, w, d);
+            match self.law.conductance_keep_in(d, x, cx, 0.0, memo) {
                 Ok(gd) => g[k] = gd,
                 Err(f) => {
                     let element = Element::new(&self.names[k], self.locs[k].as_ref());
@@ -503,11 +542,13 @@ impl MemoryRhs {
         for _ in 0..NEWTON_MAX_ITER {
             self.newton_iterations += 1;
             self.s_newton.copy_from_slice(&self.s);
-            for (d, &wd) in w.iter().enumerate() {
+            let m = self.state_edge.len();
+            for (d, &wd) in w[..m].iter().enumerate() {
                 let k = self.state_edge[d];
                 let x = self.clamped(d, wd);
                 let v = self.v_dev[d];
-                let (g, i) = match self.law.current_and_conductance(d, x, v) {
+                let cx = ctx(&self.extra_at, m, t, w, d);
+                let (g, i) = match self.law.current_and_conductance_in(d, x, cx, v) {
                     Ok((i, g)) => (g + GMIN, i + GMIN * v),
                     Err(f) => return Err(fault(self, d, f)),
                 };
@@ -559,11 +600,12 @@ impl MemoryRhs {
             if worst <= NEWTON_VTOL || floor {
                 // Currents of the devices at their converged voltages (the
                 // resistors' come from the last linear solve).
-                for (d, &wd) in w.iter().enumerate() {
+                for (d, &wd) in w[..m].iter().enumerate() {
                     let k = self.state_edge[d];
                     let x = self.clamped(d, wd);
                     let v = self.v_dev[d];
-                    self.current[k] = match self.law.current(d, x, v) {
+                    let cx = ctx(&self.extra_at, m, t, w, d);
+                    self.current[k] = match self.law.current_in(d, x, cx, v) {
                         Ok(i) => i + GMIN * v,
                         Err(f) => return Err(fault(self, d, f)),
                     };
@@ -627,12 +669,20 @@ impl MemoryRhs {
                 want: w.len(),
             });
         }
+        let m = self.state_edge.len();
+        let (dw, dx) = dw.split_at_mut(m);
         for (d, out) in dw.iter_mut().enumerate() {
             let (v, i) = self.device_vi(d);
-            let f = match (self.nonlinear, self.memo_at.get(d..d + 2)) {
-                (false, Some(&[a, b])) => self.law.state_rate_kept(d, w[d], v, i, &self.memo[a..b]),
-                _ => self.law.state_rate(d, w[d], v, i),
+            let memo = match (self.nonlinear, self.memo_at.get(d..d + 2)) {
+                (false, Some(&[a, b])) => Some(&self.memo[a..b]),
+                _ => None,
             };
+            let cx = ctx(&self.extra_at, m, t, w, d);
+            let extra = match self.extra_at.get(d..d + 2) {
+                Some(&[a, b]) => &mut dx[a as usize..b as usize],
+                _ => &mut [],
+            };
+            let f = self.law.state_rate_in(d, w[d], cx, (v, i), memo, extra);
             *out = if self.sticky && self.held_at_bound(d, w[d], f) {
                 0.0
             } else {
@@ -649,17 +699,24 @@ impl MemoryRhs {
     /// Zero where the sticky gate holds a device at a bound or the law
     /// cannot be evaluated at the shifted state. For the Rosenbrock-W
     /// method, whose order does not depend on this approximation.
+    /// The extra states' entries are 0.
     pub fn rate_slopes(&self, w: &[f64], d: &mut [f64]) {
-        for (dev, (jd, &x)) in d.iter_mut().zip(w).enumerate() {
-            *jd = self.rate_slope(dev, x);
+        let m = self.state_edge.len();
+        let (dw, dx) = d.split_at_mut(m);
+        for (dev, jd) in dw.iter_mut().enumerate() {
+            *jd = self.rate_slope(dev, w);
         }
+        dx.iter_mut().for_each(|z| *z = 0.0);
     }
 
-    /// Device `dev`'s entry of [`MemoryRhs::rate_slopes`] at its state `x`.
-    fn rate_slope(&self, dev: usize, x: f64) -> f64 {
+    /// Device `dev`'s entry of [`MemoryRhs::rate_slopes`] at the state `w`.
+    fn rate_slope(&self, dev: usize, w: &[f64]) -> f64 {
         let (v, i) = self.device_vi(dev);
         let (lo, hi) = self.law.state_bounds(dev);
-        let f = self.law.state_rate(dev, x, v, i);
+        let x = w[dev];
+        let cx = ctx(&self.extra_at, self.state_edge.len(), self.last_t, w, dev);
+        let rate = |x: f64, i: f64| self.law.state_rate_in(dev, x, cx, (v, i), None, &mut []);
+        let f = rate(x, i);
         if self.sticky && self.held_at_bound(dev, x, f) {
             return 0.0;
         }
@@ -671,13 +728,13 @@ impl MemoryRhs {
         let step = 1e-7 * span;
         let x2 = if x + step <= hi { x + step } else { x - step };
         let i2 = if self.nonlinear {
-            self.law.current(dev, x2, v)
+            self.law.current_in(dev, x2, cx, v)
         } else {
-            self.law.conductance(dev, x2, v).map(|g| g * v)
+            self.law.conductance_in(dev, x2, cx, v).map(|g| g * v)
         };
         match i2 {
             Ok(i2) => {
-                let q = (self.law.state_rate(dev, x2, v, i2) - f) / (x2 - x);
+                let q = (rate(x2, i2) - f) / (x2 - x);
                 if q.is_finite() { q } else { 0.0 }
             }
             Err(_) => 0.0,
@@ -700,6 +757,8 @@ impl MemoryRhs {
         explicit: bool,
         located: bool,
     ) -> SolveError {
+        // An extra state's trouble is its device's.
+        let d = self.device_of_component(d);
         let k = self.state_edge[d];
         let element = Element::new(&self.names[k], self.locs[k].as_ref());
         let law = self.law.law_of(d);
@@ -709,7 +768,8 @@ impl MemoryRhs {
         let mut reason = String::new();
         if self.solve_currents(t, w).is_ok() {
             let (v, i) = self.device_vi(d);
-            rate = self.law.state_rate(d, x, v, i);
+            let cx = ctx(&self.extra_at, self.state_edge.len(), t, w, d);
+            rate = self.law.state_rate_in(d, x, cx, (v, i), None, &mut []);
             let mut g = vec![0.0; self.switches_per_device()];
             let (sw, bounds) = g.split_at_mut(self.law.switch_count());
             self.law.switches(d, x, v, i, sw);
@@ -717,7 +777,7 @@ impl MemoryRhs {
             let near = |a: f64| a.is_finite() && a.abs() < 1e-6;
             bounds[0] = if lo.is_finite() { x - lo } else { 1.0 };
             bounds[1] = if hi.is_finite() { hi - x } else { 1.0 };
-            let slope = self.rate_slope(d, x);
+            let slope = self.rate_slope(d, w);
             if !rate.is_finite() {
                 reason = "its rate is not finite here (an overflow in its law)".into();
             } else if sw.iter().copied().any(near) {
@@ -870,7 +930,7 @@ pub(crate) fn charge_into(terms: &[(u32, u32, f64)], w: &[f64], out: &mut [f64])
 
 impl OdeSystem for MemoryRhs {
     fn dim(&self) -> usize {
-        self.state_edge.len()
+        MemoryRhs::dim(self)
     }
 
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
@@ -883,6 +943,19 @@ impl OdeSystem for MemoryRhs {
 }
 
 /// The run error of a device fault at time `t`, state `w`.
+/// What device `d` reads besides its own state at time `t` in the
+/// integrated state `y` (m devices, then the extra states at `extra_at`).
+#[inline]
+pub(crate) fn ctx<'y>(extra_at: &[u32], m: usize, t: f64, y: &'y [f64], d: usize) -> Ctx<'y> {
+    match extra_at.get(d..d + 2) {
+        Some(&[a, b]) => Ctx {
+            t,
+            extra: &y[m + a as usize..m + b as usize],
+        },
+        _ => Ctx { t, extra: &[] },
+    }
+}
+
 fn fault_error(element: Element, f: DeviceFault, t: f64, w: f64) -> SolveError {
     match f {
         DeviceFault::NonPhysicalResistance(r) => SolveError::NonPhysicalState {

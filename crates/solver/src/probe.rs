@@ -16,7 +16,6 @@
 use memnet_graph::{EdgeId, Network, NodeId};
 
 use crate::SolveError;
-use crate::device::DeviceLaw;
 use crate::memory::MemoryRhs;
 
 /// A node an output reads.
@@ -516,7 +515,8 @@ impl MemoryRhs {
             Quantity::State(d) => native[d],
             Quantity::Resistance(d) => {
                 let v = device_voltage(self.state_edge[d]);
-                match self.law.conductance(d, w[d], v) {
+                let cx = crate::memory::ctx(&self.extra_at, self.state_edge.len(), t, w, d);
+                match self.law.conductance_in(d, w[d], cx, v) {
                     Ok(g) => 1.0 / g,
                     Err(_) => f64::NAN,
                 }
@@ -534,7 +534,8 @@ impl MemoryRhs {
                 pin_n,
             } => {
                 let v = device_voltage(edge);
-                match self.law.body_node_potential(device, w[device], v, b) {
+                let cx = crate::memory::ctx(&self.extra_at, self.state_edge.len(), t, w, device);
+                match self.law.body_node_potential(device, w[device], cx, v, b) {
                     Some((p, true)) => p + node(pin_n),
                     Some((p, false)) => p,
                     None => f64::NAN,

@@ -47,7 +47,7 @@ impl Bounded<'_> {
     }
 
     pub fn check_initial(&mut self, t: f64, w: &[f64]) {
-        if let Some(s) = (0..w.len()).find(|&s| {
+        if let Some(s) = (0..self.rhs.n_memristors()).find(|&s| {
             let (lo, hi) = self.bounds(s);
             w[s] <= lo || w[s] >= hi
         }) {
@@ -65,7 +65,7 @@ impl Bounded<'_> {
 
 impl OdeSystem for Bounded<'_> {
     fn dim(&self) -> usize {
-        self.rhs.n_memristors()
+        self.rhs.dim()
     }
 
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) -> Result<(), SolveError> {
@@ -95,7 +95,8 @@ impl OdeSystem for Bounded<'_> {
 
     fn after_step(&mut self, t_old: f64, y_old: &[f64], t_new: f64, y: &mut [f64]) -> bool {
         let mut changed = false;
-        for s in 0..y.len() {
+        // Extra states (a body's further capacitors) have no bounds.
+        for s in 0..self.rhs.n_memristors() {
             let x = y[s];
             let (lo, hi) = self.bounds(s);
             if x > lo && x < hi {
@@ -124,7 +125,8 @@ impl OdeSystem for Bounded<'_> {
     }
 
     fn project_sample(&self, y: &mut [f64]) {
-        for (s, x) in y.iter_mut().enumerate() {
+        let m = self.rhs.n_memristors();
+        for (s, x) in y[..m].iter_mut().enumerate() {
             let (lo, hi) = self.bounds(s);
             *x = x.clamp(lo, hi);
         }
@@ -135,7 +137,8 @@ impl OdeSystem for Bounded<'_> {
             return Ok(());
         };
         if out.plain {
-            return out.sink.sample(t, y).map_err(SolveError::Io);
+            let m = self.rhs.n_memristors();
+            return out.sink.sample(t, &y[..m]).map_err(SolveError::Io);
         }
         // States in each law's own variable (log-odds mapped back), then
         // whatever else was asked for, from a solve at this state.
@@ -181,6 +184,7 @@ pub fn simulate_outputs(
     }
     let mut rhs = MemoryRhs::with_ordering(net, net.tran_times(opts.t_end), opts.ordering)?;
     let n = rhs.n_memristors();
+    let dim = rhs.dim();
     if opts.method == Method::Exact {
         let outputs = (!probes.is_plain_states(n)).then_some((net, probes));
         return crate::exact::simulate_exact(&mut rhs, opts, outputs, sink, progress, start);
@@ -235,13 +239,14 @@ pub fn simulate_outputs(
             t,
             h,
             component: Some(d),
-        }) if d < n => {
+        }) if d < dim => {
             let explicit = opts.method == Method::Dopri5;
             return Err(rhs.tolerance_not_met(t, h, &w, d, explicit, opts.locate_switches));
         }
         other => other?,
     };
     let hit = bounded.hit.take();
+    w.truncate(n);
     for (d, x) in w.iter_mut().enumerate() {
         *x = rhs.laws().native_state(d, *x);
     }

@@ -687,8 +687,9 @@ pub enum MemristorDialect {
         options: Vec<(String, String)>,
     },
     /// An instance of a user's subcircuit holding state: the compiled body
-    /// and this instance's initial capacitor voltages (`IC=`, one per
-    /// capacitor of `body` in element order; `None`: not given).
+    /// and this instance's initial states (`IC=`: one per capacitor,
+    /// its voltage, or inductor, its current, of `body` in element order;
+    /// `None`: not given).
     Body {
         body: Arc<MemristorBody>,
         ic: Vec<Option<f64>>,

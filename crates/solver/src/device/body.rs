@@ -2,19 +2,24 @@
 //! docs/subcircuit-bodies.md).
 //!
 //! A body (`memnet_spice::MemristorBody`) is a small circuit between the
-//! device's two pins, with one capacitor holding the state x (its voltage).
-//! Given the voltage v across the pins and x, the body's node potentials and
-//! the currents of its voltage-defined elements solve the modified nodal
-//! equations
+//! device's two pins whose capacitors, inductors and `sdt()` integrals hold
+//! its states x_0 .. x_{k-1} (a capacitor's voltage, an inductor's current,
+//! an integral's value; x_0, the first in element order, capacitors and
+//! inductors before integrals, is the device's state, the others are the
+//! engine's extra states). Given the voltage v across the pins, the states
+//! and the time t, the body's node potentials and the currents of its
+//! voltage-defined elements solve the modified nodal equations
 //!
 //!   KCL at every free node:              sum of currents leaving it = 0
-//!   each V, E, B-voltage element a -> b:  V(a) - V(b) = value(u)
-//!   the capacitor a -> b:                 V(a) - V(b) = x
+//!   each V, E, B-voltage element a -> b:  V(a) - V(b) = value(u, t)
+//!   capacitor j a -> b:                   V(a) - V(b) = x_j
+//!   inductor j a -> b:                    a current x_j from a to b
 //!
-//! by Newton (dense, the body has a handful of unknowns; the Jacobian by
-//! finite differences). The device current is the current the body draws
-//! at its first pin, and the state rate is the capacitor's current over its
-//! capacitance, as SPICE integrates it: C dx/dt = i_C.
+//! by Newton (dense, the body has a handful of unknowns; the Jacobian
+//! exact, forward mode on the tapes). The device current is the current the
+//! body draws at its first pin, and each state's rate is as SPICE
+//! integrates it: C dx/dt = i_C for a capacitor, L dx/dt = V(a) - V(b) for
+//! an inductor, the integrand for an integral.
 //!
 //! The pins are fixed at V(p) = v, V(n) = 0 (or the one tied to ground at
 //! 0): exact when the body does not connect its pins to ground and reads
@@ -34,7 +39,7 @@ use memnet_spice::expr::{
 };
 use memnet_spice::{ElementKind, MemristorBody, Sets};
 
-use super::{DeviceFault, DeviceLaw};
+use super::{Ctx, DeviceFault, DeviceLaw};
 
 /// Unknowns of one body (node potentials and branch currents): bodies of
 /// users' models have a handful; the Jacobian lives on the stack.
@@ -43,6 +48,10 @@ pub const MAX_UNKNOWNS: usize = 16;
 pub const MAX_STACK: usize = 48;
 /// Stack depth of a shallow tape.
 const SHALLOW: usize = 8;
+/// States of one body (capacitors, inductors and integrals).
+pub const MAX_STATES: usize = 4;
+/// Time-dependent sources (PULSE, SIN, PWL) of one body.
+pub const MAX_WAVES: usize = 4;
 /// Newton iterations of a body solve before it is declared failed.
 const MAX_NEWTON: usize = 60;
 /// Convergence of a body solve: each update below this, relative to the
@@ -62,10 +71,10 @@ enum Pot {
     Plus,
     /// The pin fixed at -v (the first pin is on ground).
     Minus,
-    /// The node of a state capacitor to ground: at x (`State`) or -x
+    /// The node of state capacitor j to ground: at x_j (`State`) or -x_j
     /// (`MinusState`, the capacitor written from ground to the node).
-    State,
-    MinusState,
+    State(u8),
+    MinusState(u8),
 }
 
 /// One instruction of an expression tape.
@@ -76,8 +85,10 @@ enum Op {
     Unknown(u32),
     /// The device voltage v, times a sign.
     V(f64),
-    /// The state x, times a sign.
-    State(f64),
+    /// State x_j, times a sign.
+    State(u8, f64),
+    /// The time t (`time` in an expression).
+    Time,
     Neg,
     Not,
     Bin(BinOp),
@@ -122,8 +133,14 @@ enum Part {
     },
     /// V(a) - V(b) = tape(u).
     VoltageExpr { a: Pot, b: Pot, br: u32, tape: u32 },
-    /// The state capacitor: V(a) - V(b) = x.
-    State { a: Pot, b: Pot, br: u32 },
+    /// State capacitor j: V(a) - V(b) = x_j.
+    State { a: Pot, b: Pot, br: u32, j: u8 },
+    /// Inductor j: its current x_j from a to b.
+    Inductor { a: Pot, b: Pot, j: u8 },
+    /// V(a) - V(b) = the time-dependent source `wave`'s value.
+    VoltageWave { a: Pot, b: Pot, br: u32, wave: u8 },
+    /// The time-dependent source `wave`'s current from a to b.
+    CurrentWave { a: Pot, b: Pot, wave: u8 },
 }
 
 impl Part {
@@ -138,7 +155,10 @@ impl Part {
             | Part::Voltage { a, b, .. }
             | Part::Vcvs { a, b, .. }
             | Part::VoltageExpr { a, b, .. }
-            | Part::State { a, b, .. } => (a, b),
+            | Part::State { a, b, .. }
+            | Part::Inductor { a, b, .. }
+            | Part::VoltageWave { a, b, .. }
+            | Part::CurrentWave { a, b, .. } => (a, b),
         }
     }
 }
@@ -159,17 +179,16 @@ pub struct CompiledBody {
     /// directions its derivatives are taken in.
     reads: Vec<(u32, u32)>,
     inputs: Vec<Input>,
-    /// The state capacitor's capacitance and where its current comes
-    /// from.
-    capacitance: f64,
-    state_current: StateCurrent,
-    /// The initial state an `sdt(x, ic)` gives (a capacitor's IC= comes
-    /// with each instance instead).
-    state_ic: Option<f64>,
-    /// The parts with a terminal on the state node: the only ones
+    /// The states, x_0 first.
+    states: Vec<StateDef>,
+    /// The time-dependent sources (values at t are handed to the solve).
+    waves: Vec<memnet_spice::Waveform>,
+    /// Whether a tape reads `time` or the body has a time-dependent source.
+    reads_time: bool,
+    /// The parts with a terminal on a state node: the only ones
     /// Kirchhoff's law there needs ([`StateCurrent::Kcl`]). Those between
-    /// ground and the state node alone are here and not in `parts`: they
-    /// decide the state's rate but not the port solve.
+    /// ground and state nodes alone are here and not in `parts`: they
+    /// decide the states' rates but not the port solve.
     kcl_parts: Vec<Part>,
     /// Whether the port current is G(x) v (every part of the port solve
     /// linear and homogeneous in the unknowns and v at a fixed state): one
@@ -190,32 +209,60 @@ pub struct CompiledBody {
     floating: Vec<bool>,
 }
 
-/// Where the state capacitor's current comes from.
+/// One state of a body: x_j' = (its current) / `scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct StateDef {
+    /// The capacitance, the inductance, or 1 for an integral.
+    scale: f64,
+    current: StateCurrent,
+    /// The initial value an `sdt(x, ic)` gives (a capacitor's or
+    /// inductor's IC= comes with each instance instead).
+    ic: Option<f64>,
+}
+
+/// Where a state's rate (times its scale) comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum StateCurrent {
     /// A branch unknown (a capacitor between two unknown nodes).
     Branch(u32),
-    /// Kirchhoff's law at the state node: the capacitor's current (from
+    /// Kirchhoff's law at state node j: the capacitor's current (from
     /// its first node to its second) is `sign` times minus the current
     /// leaving the node into the other parts.
     Kcl { sign: f64 },
-    /// An `sdt()`/`idt()` integral: the rate is tape `tape` (capacitance 1).
+    /// An `sdt()`/`idt()` integral: the rate is tape `tape` (scale 1).
     Integral { tape: u32 },
+    /// An inductor a -> b: L x' = V(a) - V(b).
+    Across { a: Pot, b: Pot },
+}
+
+/// What a body solve holds fixed: the states x_0 .. x_{k-1}, the time and
+/// the values of the body's time-dependent sources at that time.
+#[derive(Clone, Copy, Debug)]
+struct Held<'a> {
+    x: &'a [f64],
+    t: f64,
+    src: &'a [f64],
 }
 
 /// The devices of all compiled bodies of a network.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodyLaw {
     pub bodies: Vec<Arc<CompiledBody>>,
-    /// Body index and initial state per device.
-    pub devices: Vec<(u32, f64)>,
+    /// Body index and the offset of its initial states in `initial`.
+    pub devices: Vec<(u32, u32)>,
+    /// Every device's initial states, x_0 first.
+    initial: Vec<f64>,
     /// Compiled bodies by the address of their source (instances share it).
     compiled: HashMap<usize, u32>,
+    /// The run's `.tran` step and stop (PULSE's default edges; until the
+    /// engine sets them, those of `.tran 1 1`).
+    tran: Option<memnet_spice::TranTimes>,
 }
 
 impl BodyLaw {
-    /// Adds a device of `body` with initial capacitor voltages `ic`,
-    /// compiling the body on its first device.
+    /// Adds a device of `body` with initial capacitor voltages and inductor
+    /// currents `ic` (element order), compiling the body on its first
+    /// device.
     pub fn push(&mut self, body: &Arc<MemristorBody>, ic: &[Option<f64>]) -> Result<(), String> {
         let key = Arc::as_ptr(body) as usize;
         let k = match self.compiled.get(&key) {
@@ -228,15 +275,16 @@ impl BodyLaw {
                 k
             }
         };
-        // Without IC= a capacitor starts uncharged, as with `.tran ... uic`.
-        let x0 = ic
-            .iter()
-            .flatten()
-            .next()
-            .copied()
-            .or(self.bodies[k as usize].state_ic)
-            .unwrap_or(0.0);
-        self.devices.push((k, x0));
+        // Without IC= a capacitor starts uncharged and an inductor
+        // without current, as with `.tran ... uic`; the integrals follow
+        // the capacitors and inductors.
+        let at = self.initial.len() as u32;
+        let b = &self.bodies[k as usize];
+        for (j, st) in b.states.iter().enumerate() {
+            let given = ic.get(j).copied().flatten();
+            self.initial.push(given.or(st.ic).unwrap_or(0.0));
+        }
+        self.devices.push((k, at));
         Ok(())
     }
 
@@ -244,16 +292,170 @@ impl BodyLaw {
         &self.bodies[self.devices[d].0 as usize]
     }
 
+    /// The `.tran` step and stop the run uses (a PULSE in a body takes
+    /// its default edges from them, as at the top level).
+    pub fn set_tran_times(&mut self, tran: memnet_spice::TranTimes) {
+        self.tran = Some(tran);
+    }
+
+    fn tran_times(&self) -> memnet_spice::TranTimes {
+        self.tran.unwrap_or(memnet_spice::TranTimes {
+            tstep: 1.0,
+            tstop: 1.0,
+        })
+    }
+
+    /// States of device `d` beyond its own x_0.
+    pub fn extra_states(&self, d: usize) -> usize {
+        self.body(d).states.len() - 1
+    }
+
+    /// Device `d`'s initial states beyond x_0.
+    pub fn initial_extra(&self, d: usize) -> &[f64] {
+        let at = self.devices[d].1 as usize;
+        &self.initial[at + 1..at + self.body(d).states.len()]
+    }
+
+    /// Whether some body reads the time (`time`, or a PULSE/SIN/PWL
+    /// source inside it).
+    pub fn reads_time(&self) -> bool {
+        self.bodies.iter().any(|b| b.reads_time)
+    }
+
+    /// The first corner after `t` of any body's time-dependent source.
+    pub fn breakpoint(&self, t: f64) -> Option<f64> {
+        self.bodies
+            .iter()
+            .flat_map(|b| &b.waves)
+            .filter_map(|w| crate::waveform::next_breakpoint(w, t, self.tran_times()))
+            .reduce(f64::min)
+    }
+
+    /// Runs `f` on device `d`'s body with what its solve holds: the state
+    /// `x` and `cx`'s extra states (the initial ones when `cx` has none:
+    /// the scalar [`DeviceLaw`] calls) and time.
+    #[inline]
+    fn held<R>(&self, d: usize, x: f64, cx: Ctx, f: impl FnOnce(&CompiledBody, Held) -> R) -> R {
+        let b = self.body(d);
+        let k = b.states.len();
+        let mut xs = [0.0f64; MAX_STATES];
+        xs[0] = x;
+        if k > 1 {
+            let extra = if cx.extra.len() == k - 1 {
+                cx.extra
+            } else {
+                self.initial_extra(d)
+            };
+            xs[1..k].copy_from_slice(extra);
+        }
+        let mut src = [0.0f64; MAX_WAVES];
+        for (s, w) in src.iter_mut().zip(&b.waves) {
+            *s = w.value(cx.t, self.tran_times());
+        }
+        let held = Held {
+            x: &xs[..k],
+            t: cx.t,
+            src: &src[..b.waves.len()],
+        };
+        f(b, held)
+    }
+
+    /// Device current and di/dv at (x, `cx`, v).
+    #[inline]
+    pub fn current_and_conductance_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+    ) -> Result<(f64, f64), DeviceFault> {
+        self.held(d, x, cx, |b, h| {
+            b.solve(h, v, false).map(|s| (s.i, s.di_dv))
+        })
+    }
+
+    /// x_0's rate at (x, `cx`, v), the extra states' rates into `extra`
+    /// (when it has room for them).
+    #[inline]
+    pub fn state_rates_in(&self, d: usize, x: f64, cx: Ctx, v: f64, extra: &mut [f64]) -> f64 {
+        self.held(d, x, cx, |b, h| {
+            let mut u = [0.0f64; MAX_UNKNOWNS];
+            match b.solve_into(h, v, &mut u, true, None) {
+                Ok(_) => b.rates_at(&u[..b.n], v, h, extra),
+                Err(_) => {
+                    extra.iter_mut().for_each(|r| *r = f64::NAN);
+                    f64::NAN
+                }
+            }
+        })
+    }
+
+    /// As [`DeviceLaw::conductance_keep`], at `cx`.
+    #[inline]
+    pub fn conductance_keep_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+        memo: &mut [f64],
+    ) -> Result<f64, DeviceFault> {
+        let b = self.body(d);
+        if !b.keeps() || memo.len() != b.n + 1 {
+            return self.current_and_conductance_in(d, x, cx, v).map(|p| p.1);
+        }
+        self.held(d, x, cx, |b, h| {
+            let mut u = [0.0f64; MAX_UNKNOWNS];
+            let (head, du_dv) = memo.split_at_mut(1);
+            let s = b.solve_into(h, v, &mut u, false, Some(du_dv))?;
+            head[0] = x;
+            Ok(s.di_dv)
+        })
+    }
+
+    /// As [`DeviceLaw::state_rate_kept`], at `cx`, the extra states' rates
+    /// into `extra`.
+    #[inline]
+    pub fn state_rate_kept_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+        memo: &[f64],
+        extra: &mut [f64],
+    ) -> f64 {
+        let b = self.body(d);
+        if !b.keeps() || memo.len() != b.n + 1 || memo[0] != x {
+            return self.state_rates_in(d, x, cx, v, extra);
+        }
+        self.held(d, x, cx, |b, h| {
+            let mut u = [0.0f64; MAX_UNKNOWNS];
+            for (u, s) in u.iter_mut().zip(&memo[1..]) {
+                *u = v * s;
+            }
+            b.rates_at(&u[..b.n], v, h, extra)
+        })
+    }
+
     /// The potential of body node `node` (an index into the body's
     /// `nodes`) of device `d` at state `x` and device voltage `v`, and
     /// whether it is relative to the device's second pin rather than
     /// ground; `None` if the body has no solution there.
-    pub fn node_potential(&self, d: usize, x: f64, v: f64, node: usize) -> Option<(f64, bool)> {
-        let b = self.body(d);
-        let p = *b.pot.get(node)?;
-        let mut u = [0.0f64; MAX_UNKNOWNS];
-        b.solve_into(x, v, &mut u, false, None).ok()?;
-        Some((CompiledBody::pot(p, &u[..b.n], v, x), b.floating[node]))
+    pub fn node_potential(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+        node: usize,
+    ) -> Option<(f64, bool)> {
+        self.held(d, x, cx, |b, h| {
+            let p = *b.pot.get(node)?;
+            let mut u = [0.0f64; MAX_UNKNOWNS];
+            b.solve_into(h, v, &mut u, false, None).ok()?;
+            Some((CompiledBody::pot(p, &u[..b.n], v, h), b.floating[node]))
+        })
     }
 }
 
@@ -302,24 +504,83 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             body.subckt
         ));
     }
-    // A capacitor from an internal node to ground fixes that node at the
-    // state: no unknown, and its current comes from Kirchhoff's law there.
-    let grounded_cap = body
+    // The states of capacitors and inductors, in element order.
+    let state_elems: Vec<usize> = body
         .elements
         .iter()
-        .find_map(|e| match (&e.kind, &e.nodes[..]) {
+        .enumerate()
+        .filter(|(_, e)| {
+            matches!(
+                e.kind,
+                ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }
+            )
+        })
+        .map(|(k, _)| k)
+        .collect();
+    let state_of = |k: usize| state_elems.iter().position(|&s| s == k).map(|j| j as u8);
+    // A capacitor that closes a loop of capacitors and voltage-defined
+    // elements (the pins and ground count as tied by the outer circuit)
+    // has no independent voltage: SPICE's matrix is singular there.
+    {
+        let mut tie: Vec<usize> = (0..nn).collect();
+        let (rp, rn) = (find(&mut tie, p), find(&mut tie, n));
+        tie[rp] = 0;
+        tie[rn] = 0;
+        let voltage_defined = |k: &ElementKind| {
+            matches!(
+                k,
+                ElementKind::VoltageSource(_)
+                    | ElementKind::Vcvs { .. }
+                    | ElementKind::ExprSource {
+                        sets: Sets::Voltage,
+                        ..
+                    }
+            )
+        };
+        for e in body.elements.iter().filter(|e| voltage_defined(&e.kind)) {
+            let (ra, rb) = (
+                find(&mut tie, e.nodes[0] as usize),
+                find(&mut tie, e.nodes[1] as usize),
+            );
+            tie[ra] = rb;
+        }
+        for e in &body.elements {
+            if let ElementKind::Capacitor { .. } = e.kind {
+                let (ra, rb) = (
+                    find(&mut tie, e.nodes[0] as usize),
+                    find(&mut tie, e.nodes[1] as usize),
+                );
+                if ra == rb {
+                    return Err(format!(
+                        "element {} of subcircuit '{}': the capacitor closes a loop of                          capacitors and voltage sources (the pins count as tied), so its                          voltage is not a state of its own",
+                        e.name, body.subckt
+                    ));
+                }
+                tie[ra] = rb;
+            }
+        }
+    }
+    // A capacitor from an internal node to ground fixes that node at its
+    // state: no unknown, and its current comes from Kirchhoff's law there.
+    let grounded_caps: Vec<(usize, usize, Pot)> = body
+        .elements
+        .iter()
+        .enumerate()
+        .filter_map(|(k, e)| match (&e.kind, &e.nodes[..]) {
             (ElementKind::Capacitor { .. }, &[a, b]) => {
                 let internal = |k: u32| k != 0 && k as usize != p && k as usize != n;
+                let j = state_of(k)?;
                 if b == 0 && internal(a) {
-                    Some((e.name.as_str(), a as usize, Pot::State))
+                    Some((k, a as usize, Pot::State(j)))
                 } else if a == 0 && internal(b) {
-                    Some((e.name.as_str(), b as usize, Pot::MinusState))
+                    Some((k, b as usize, Pot::MinusState(j)))
                 } else {
                     None
                 }
             }
             _ => None,
-        });
+        })
+        .collect();
     // Fixed potentials.
     let mut pot = vec![Pot::Zero; nn];
     let mut n_free = 0usize;
@@ -330,9 +591,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             Pot::Plus
         } else if k == n {
             if p == 0 { Pot::Minus } else { Pot::Zero }
-        } else if let Some((_, node, sp)) = grounded_cap
-            && node == k
-        {
+        } else if let Some(&(_, _, sp)) = grounded_caps.iter().find(|g| g.1 == k) {
             sp
         } else {
             n_free += 1;
@@ -358,8 +617,8 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
     // Branch unknowns, and the names `i()` may read.
     let mut n_br = 0u32;
     let mut branch_of: HashMap<&str, u32> = HashMap::new();
-    for e in &body.elements {
-        let grounded = grounded_cap.is_some_and(|(name, _, _)| name == e.name);
+    for (k, e) in body.elements.iter().enumerate() {
+        let grounded = grounded_caps.iter().any(|g| g.0 == k);
         let is_branch = !grounded
             && matches!(
                 e.kind,
@@ -401,8 +660,26 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             _ => None,
         })
         .collect();
+    // `i(L)` of an inductor reads its state.
+    let inductors: HashMap<&str, u8> = body
+        .elements
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.kind, ElementKind::Inductor { .. }))
+        .filter_map(|(k, e)| Some((e.name.as_str(), state_of(k)?)))
+        .collect();
+    if state_elems.len() > MAX_STATES {
+        return Err(format!(
+            "subcircuit '{}' has {} capacitors and inductors; memnet compiles bodies of up              to {MAX_STATES} states",
+            body.subckt,
+            state_elems.len()
+        ));
+    }
     let mut c = Compiler {
-        integral: None,
+        integrals: Vec::new(),
+        first_integral: state_elems.len() as u8,
+        reads_time: false,
+        inductors: &inductors,
         ops: Vec::new(),
         tapes: Vec::new(),
         depths: Vec::new(),
@@ -413,8 +690,9 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         resistors: &resistors,
     };
     let mut parts = Vec::new();
-    let mut state: Option<(f64, StateCurrent, &str)> = None;
-    for e in &body.elements {
+    let mut states: Vec<Option<StateDef>> = vec![None; state_elems.len()];
+    let mut waves: Vec<memnet_spice::Waveform> = Vec::new();
+    for (k, e) in body.elements.iter().enumerate() {
         let at = |m: String| format!("element {} of subcircuit '{}': {m}", e.name, body.subckt);
         let nd = &e.nodes;
         let (a, b) = (node(nd[0]), node(nd[1]));
@@ -433,22 +711,63 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                 }
             }
             ElementKind::Capacitor { capacitance, .. } => {
-                if let Some((_, _, first)) = state {
-                    return Err(at(format!(
-                        "a second capacitor (the first is {first}): memnet compiles bodies \
-                         with one state capacitor so far"
-                    )));
-                }
                 if !(capacitance.is_finite() && *capacitance > 0.0) {
                     return Err(at(format!("capacitance {capacitance} is not positive")));
                 }
-                if let Some((_, _, sp)) = grounded_cap.filter(|g| g.0 == e.name) {
-                    let sign = if sp == Pot::State { 1.0 } else { -1.0 };
-                    state = Some((*capacitance, StateCurrent::Kcl { sign }, e.name.as_str()));
+                let j = state_of(k).unwrap_or(0);
+                if let Some(&(_, _, sp)) = grounded_caps.iter().find(|g| g.0 == k) {
+                    let sign = if matches!(sp, Pot::State(_)) {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    states[j as usize] = Some(StateDef {
+                        scale: *capacitance,
+                        current: StateCurrent::Kcl { sign },
+                        ic: None,
+                    });
                     continue;
                 }
-                state = Some((*capacitance, StateCurrent::Branch(br()), e.name.as_str()));
-                Part::State { a, b, br: br() }
+                states[j as usize] = Some(StateDef {
+                    scale: *capacitance,
+                    current: StateCurrent::Branch(br()),
+                    ic: None,
+                });
+                Part::State { a, b, br: br(), j }
+            }
+            ElementKind::Inductor { inductance, .. } => {
+                if !(inductance.is_finite() && *inductance > 0.0) {
+                    return Err(at(format!("inductance {inductance} is not positive")));
+                }
+                let j = state_of(k).unwrap_or(0);
+                states[j as usize] = Some(StateDef {
+                    scale: *inductance,
+                    current: StateCurrent::Across { a, b },
+                    ic: None,
+                });
+                Part::Inductor { a, b, j }
+            }
+            ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s)
+                if !matches!(s.waveform, memnet_spice::Waveform::Dc(_)) =>
+            {
+                if waves.len() == MAX_WAVES {
+                    return Err(at(format!(
+                        "a time-dependent source beyond the first {MAX_WAVES}: memnet \
+                         compiles bodies with up to {MAX_WAVES}"
+                    )));
+                }
+                waves.push(s.waveform.clone());
+                let wave = waves.len() as u8 - 1;
+                if matches!(e.kind, ElementKind::VoltageSource(_)) {
+                    Part::VoltageWave {
+                        a,
+                        b,
+                        br: br(),
+                        wave,
+                    }
+                } else {
+                    Part::CurrentWave { a, b, wave }
+                }
             }
             ElementKind::VoltageSource(s) => Part::Voltage {
                 a,
@@ -492,33 +811,29 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         };
         parts.push(part);
     }
-    let mut state_ic = None;
-    if let Some((integrand, ic)) = c.integral.take() {
-        if let Some((_, _, cap)) = state {
-            return Err(format!(
-                "subcircuit '{}' holds its state in capacitor {cap} and in an sdt()/idt() \
-                 integral: memnet compiles bodies with one state so far",
-                body.subckt
-            ));
-        }
+    let mut states: Vec<StateDef> = states.into_iter().flatten().collect();
+    // Integrals, in the order met; an integrand may hold another.
+    let mut k = 0;
+    while k < c.integrals.len() {
+        let (integrand, ic) = c.integrals[k].clone();
         let tape = c
             .tape(&integrand)
-            .map_err(|m| format!("the integral of subcircuit '{}': {m}", body.subckt))?;
-        if c.integral.is_some() {
-            return Err(format!(
-                "subcircuit '{}': an sdt()/idt() inside another's integrand",
-                body.subckt
-            ));
-        }
-        state = Some((1.0, StateCurrent::Integral { tape }, "sdt"));
-        state_ic = Some(ic);
+            .map_err(|m| format!("an integral of subcircuit '{}': {m}", body.subckt))?;
+        states.push(StateDef {
+            scale: 1.0,
+            current: StateCurrent::Integral { tape },
+            ic: Some(ic),
+        });
+        k += 1;
     }
-    let Some((capacitance, state_current, _)) = state else {
+    if states.is_empty() {
         return Err(format!(
-            "subcircuit '{}' holds no state (a capacitor, or an sdt()/idt() integral)",
+            "subcircuit '{}' holds no state (a capacitor, an inductor, or an sdt()/idt() \
+             integral)",
             body.subckt
         ));
-    };
+    }
+    let reads_time = c.reads_time || !waves.is_empty();
     let (port, port_sign) = if p != 0 {
         (Pot::Plus, 1.0)
     } else {
@@ -530,7 +845,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         ops, tapes, depths, ..
     } = c;
     // Parts between ground and the state node only feed the state's rate.
-    let state_side = |q: Pot| matches!(q, Pot::Zero | Pot::State | Pot::MinusState);
+    let state_side = |q: Pot| matches!(q, Pot::Zero | Pot::State(_) | Pot::MinusState(_));
     let state_only = |part: &Part| {
         let (a, b) = part.ends();
         let current_type = matches!(
@@ -544,7 +859,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         current_type && state_side(a) && state_side(b)
     };
     let (state_parts, parts): (Vec<Part>, Vec<Part>) = parts.into_iter().partition(state_only);
-    let on_state = |q: Pot| matches!(q, Pot::State | Pot::MinusState);
+    let on_state = |q: Pot| matches!(q, Pot::State(_) | Pot::MinusState(_));
     let kcl_parts = parts
         .iter()
         .chain(&state_parts)
@@ -586,9 +901,9 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         parts,
         ops,
         tapes,
-        capacitance,
-        state_current,
-        state_ic,
+        states,
+        waves,
+        reads_time,
         port,
         port_sign,
         scale,
@@ -607,9 +922,15 @@ fn single_v(e: &Expr) -> Option<&str> {
 }
 
 struct Compiler<'a> {
-    /// The integrand and initial value of the body's `sdt()`/`idt()`,
-    /// compiled to a tape of its own after the element that holds it.
-    integral: Option<(Expr, f64)>,
+    /// The integrand and initial value of each `sdt()`/`idt()`, compiled
+    /// to tapes of their own after the elements; integral k is state
+    /// `first_integral + k`.
+    integrals: Vec<(Expr, f64)>,
+    first_integral: u8,
+    /// Whether a tape reads `time`.
+    reads_time: bool,
+    /// Inductors by name, with their states (`i(L)` reads it).
+    inductors: &'a HashMap<&'a str, u8>,
     ops: Vec<Op>,
     tapes: Vec<(u32, u32)>,
     depths: Vec<u32>,
@@ -648,8 +969,8 @@ impl Compiler<'_> {
             Pot::Zero => Op::Const(0.0),
             Pot::Plus => Op::V(1.0),
             Pot::Minus => Op::V(-1.0),
-            Pot::State => Op::State(1.0),
-            Pot::MinusState => Op::State(-1.0),
+            Pot::State(j) => Op::State(j, 1.0),
+            Pot::MinusState(j) => Op::State(j, -1.0),
         };
         self.push(op, depth, max, 0);
     }
@@ -666,7 +987,8 @@ impl Compiler<'_> {
         match e {
             Expr::Num(v) => self.push(Op::Const(*v), depth, max, 0),
             Expr::Var(n) if &**n == "time" => {
-                return Err("`time` in a memristor body is not compiled yet".into());
+                self.reads_time = true;
+                self.push(Op::Time, depth, max, 0);
             }
             Expr::Var(n) => return Err(format!("`{n}` is not a value")),
             Expr::Unary(op, a) => {
@@ -755,6 +1077,8 @@ impl Compiler<'_> {
                         };
                         if let Some(&br) = self.branch_of.get(&**n) {
                             self.push(Op::Unknown(br), depth, max, 0);
+                        } else if let Some(&j) = self.inductors.get(&**n) {
+                            self.push(Op::State(j, 1.0), depth, max, 0);
                         } else if let Some(&(a, b, r)) = self.resistors.get(&**n) {
                             self.pot_op(a, depth, max);
                             self.pot_op(b, depth, max);
@@ -764,17 +1088,20 @@ impl Compiler<'_> {
                         } else {
                             return Err(format!(
                                 "i({n}): memnet reads the currents of voltage sources, E and \
-                                 B voltage sources, capacitors and resistors of the body"
+                                 B voltage sources, capacitors, inductors and resistors of the \
+                                 body"
                             ));
                         }
                     }
                     "sdt" | "idt" => {
-                        // The state x is the integral: sdt(f, ic) reads x,
-                        // and dx/dt = f at the body's solution.
-                        if self.integral.is_some() {
+                        // A state x_j is the integral: sdt(f, ic) reads x_j,
+                        // and dx_j/dt = f at the body's solution.
+                        let j = self.first_integral as usize + self.integrals.len();
+                        if j >= MAX_STATES {
                             return Err(format!(
-                                "a second {name}(): memnet compiles bodies with one state (one \
-                                 capacitor or one integral) so far"
+                                "{name}(): a state beyond the first {MAX_STATES} (capacitors, \
+                                 inductors and integrals): memnet compiles bodies of up to \
+                                 {MAX_STATES}"
                             ));
                         }
                         let ic = match args.get(1) {
@@ -787,8 +1114,8 @@ impl Compiler<'_> {
                                 ));
                             }
                         };
-                        self.integral = Some((args[0].clone(), ic));
-                        self.push(Op::State(1.0), depth, max, 0);
+                        self.integrals.push((args[0].clone(), ic));
+                        self.push(Op::State(j as u8, 1.0), depth, max, 0);
                     }
                     _ => {
                         let Some(k) = builtin_index(name) else {
@@ -820,9 +1147,10 @@ enum Input {
     V,
 }
 
-/// Evaluates a tape. `u` the unknowns, `v` the device voltage.
+/// Evaluates a tape. `u` the unknowns, `v` the device voltage, `h` the
+/// states and time.
 #[inline]
-fn eval<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
+fn eval<const S: usize>(ops: &[Op], u: &[f64], v: f64, h: Held) -> f64 {
     let mut st = [0.0f64; S];
     let mut sp = 0usize;
     for op in ops {
@@ -839,8 +1167,12 @@ fn eval<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64) -> f64 {
                 st[sp] = sign * v;
                 sp += 1;
             }
-            Op::State(sign) => {
-                st[sp] = sign * x;
+            Op::State(j, sign) => {
+                st[sp] = sign * h.x[j as usize];
+                sp += 1;
+            }
+            Op::Time => {
+                st[sp] = h.t;
                 sp += 1;
             }
             Op::Neg => st[sp - 1] = -st[sp - 1],
@@ -887,7 +1219,7 @@ fn chain(p: &[f64], t: &[f64]) -> f64 {
 
 /// Evaluates a tape and its derivative in `wrt`, exactly (forward mode:
 /// each stack slot carries a value and its tangent).
-fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64, wrt: Input) -> (f64, f64) {
+fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, h: Held, wrt: Input) -> (f64, f64) {
     let mut st = [0.0f64; S];
     let mut dt = [0.0f64; S];
     let mut sp = 0usize;
@@ -907,8 +1239,12 @@ fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, x: f64, wrt: Inpu
                 (st[sp], dt[sp]) = (sign * v, seed);
                 sp += 1;
             }
-            Op::State(sign) => {
-                (st[sp], dt[sp]) = (sign * x, 0.0);
+            Op::State(j, sign) => {
+                (st[sp], dt[sp]) = (sign * h.x[j as usize], 0.0);
+                sp += 1;
+            }
+            Op::Time => {
+                (st[sp], dt[sp]) = (h.t, 0.0);
                 sp += 1;
             }
             Op::Neg => (st[sp - 1], dt[sp - 1]) = (-st[sp - 1], -dt[sp - 1]),
@@ -983,8 +1319,6 @@ enum Assembly {
 struct Solved {
     /// Device current (first pin to second, through the body).
     i: f64,
-    /// Capacitor current (NaN unless asked for).
-    i_c: f64,
     /// di/dv with the state held.
     di_dv: f64,
 }
@@ -1006,7 +1340,8 @@ struct Acc<'a, const N: usize, const N2: usize> {
     tan: Option<&'a mut Tangents<N, N2>>,
     port_pot: Pot,
     port: f64,
-    at_state: f64,
+    /// The current leaving each state node into the parts.
+    at_state: [f64; MAX_STATES],
 }
 
 impl<const N: usize, const N2: usize> Acc<'_, N, N2> {
@@ -1016,7 +1351,7 @@ impl<const N: usize, const N2: usize> Acc<'_, N, N2> {
         for (p, s) in [(a, i), (b, -i)] {
             match p {
                 Pot::Free(k) => self.r[k as usize] += s,
-                Pot::State | Pot::MinusState => self.at_state += s,
+                Pot::State(j) | Pot::MinusState(j) => self.at_state[j as usize] += s,
                 p if p == self.port_pot => self.port += s,
                 _ => {}
             }
@@ -1103,15 +1438,21 @@ impl CompiledBody {
     }
 
     #[inline]
-    fn pot(p: Pot, u: &[f64], v: f64, x: f64) -> f64 {
+    fn pot(p: Pot, u: &[f64], v: f64, h: Held) -> f64 {
         match p {
             Pot::Free(k) => u[k as usize],
             Pot::Zero => 0.0,
             Pot::Plus => v,
             Pot::Minus => -v,
-            Pot::State => x,
-            Pot::MinusState => -x,
+            Pot::State(j) => h.x[j as usize],
+            Pot::MinusState(j) => -h.x[j as usize],
         }
+    }
+
+    /// Whether the engine may keep a linear body's du/dv between its
+    /// conductance and its rate (keyed by x_0 alone: one state, no time).
+    fn keeps(&self) -> bool {
+        self.linear && self.states.len() == 1 && !self.reads_time
     }
 
     /// Tape `k` at u, and with `tangents` each of its derivatives handed to
@@ -1122,7 +1463,7 @@ impl CompiledBody {
         k: u32,
         u: &[f64],
         v: f64,
-        x: f64,
+        h: Held,
         tangents: bool,
         mut d: impl FnMut(Input, f64),
     ) -> f64 {
@@ -1132,17 +1473,17 @@ impl CompiledBody {
         let shallow = self.depths[k as usize] as usize <= SHALLOW;
         if !tangents || reads.is_empty() {
             return if shallow {
-                eval::<SHALLOW>(ops, u, v, x)
+                eval::<SHALLOW>(ops, u, v, h)
             } else {
-                eval::<MAX_STACK>(ops, u, v, x)
+                eval::<MAX_STACK>(ops, u, v, h)
             };
         }
         let mut value = 0.0;
         for &w in reads {
             let (f, df) = if shallow {
-                eval_tangent::<SHALLOW>(ops, u, v, x, w)
+                eval_tangent::<SHALLOW>(ops, u, v, h, w)
             } else {
-                eval_tangent::<MAX_STACK>(ops, u, v, x, w)
+                eval_tangent::<MAX_STACK>(ops, u, v, h, w)
             };
             value = f;
             d(w, df);
@@ -1152,16 +1493,16 @@ impl CompiledBody {
 
     /// The residuals `r` at `u`, and with `tan` their derivatives and the
     /// port current's, over the parts `which` names. Returns the port
-    /// current and the current leaving the state node into those parts.
+    /// current and the current leaving each state node into those parts.
     fn assemble<const N: usize, const N2: usize>(
         &self,
         u: &[f64],
         v: f64,
-        x: f64,
+        h: Held,
         r: &mut [f64; N],
         mut tan: Option<&mut Tangents<N, N2>>,
         which: Assembly,
-    ) -> (f64, f64) {
+    ) -> (f64, [f64; MAX_STATES]) {
         let n = self.n;
         r[..n].iter_mut().for_each(|z| *z = 0.0);
         let tangents = tan.is_some();
@@ -1177,9 +1518,9 @@ impl CompiledBody {
             tan,
             port_pot: self.port,
             port: 0.0,
-            at_state: 0.0,
+            at_state: [0.0; MAX_STATES],
         };
-        let pot = |p: Pot| Self::pot(p, u, v, x);
+        let pot = |p: Pot| Self::pot(p, u, v, h);
         let parts = match which {
             Assembly::Port => &self.parts,
             Assembly::StateNode => &self.kcl_parts,
@@ -1193,17 +1534,17 @@ impl CompiledBody {
                     }
                 }
                 Part::CurrentExpr { a, b, tape } => {
-                    let i = self.tape_value(tape, u, v, x, tangents, |w, d| acc.flow_d(a, b, w, d));
+                    let i = self.tape_value(tape, u, v, h, tangents, |w, d| acc.flow_d(a, b, w, d));
                     acc.flow(a, b, i);
                 }
                 Part::ResistorExpr { a, b, tape } => {
                     let drop = pot(a) - pot(b);
-                    let resistance = self.tape_value(tape, u, v, x, false, |_, _| {});
+                    let resistance = self.tape_value(tape, u, v, h, false, |_, _| {});
                     acc.flow(a, b, drop / resistance);
                     if tangents {
                         acc.flow_pots(a, b, a, b, 1.0 / resistance);
                         let c = -drop / (resistance * resistance);
-                        self.tape_value(tape, u, v, x, true, |w, d| acc.flow_d(a, b, w, c * d));
+                        self.tape_value(tape, u, v, h, true, |w, d| acc.flow_d(a, b, w, c * d));
                     }
                 }
                 Part::Vccs { a, b, c, d, gm } => {
@@ -1243,17 +1584,27 @@ impl CompiledBody {
                         acc.flow_d(a, b, Input::U(br), 1.0);
                         acc.row_pots(br, a, b, 1.0);
                     }
-                    let e = self.tape_value(tape, u, v, x, tangents, |w, d| acc.row_d(br, w, -d));
+                    let e = self.tape_value(tape, u, v, h, tangents, |w, d| acc.row_d(br, w, -d));
                     acc.r[br as usize] = pot(a) - pot(b) - e;
                 }
-                Part::State { a, b, br } => {
+                Part::State { a, b, br, j } => {
                     acc.flow(a, b, u[br as usize]);
-                    acc.r[br as usize] = pot(a) - pot(b) - x;
+                    acc.r[br as usize] = pot(a) - pot(b) - h.x[j as usize];
                     if tangents {
                         acc.flow_d(a, b, Input::U(br), 1.0);
                         acc.row_pots(br, a, b, 1.0);
                     }
                 }
+                Part::Inductor { a, b, j } => acc.flow(a, b, h.x[j as usize]),
+                Part::VoltageWave { a, b, br, wave } => {
+                    acc.flow(a, b, u[br as usize]);
+                    acc.r[br as usize] = pot(a) - pot(b) - h.src[wave as usize];
+                    if tangents {
+                        acc.flow_d(a, b, Input::U(br), 1.0);
+                        acc.row_pots(br, a, b, 1.0);
+                    }
+                }
+                Part::CurrentWave { a, b, wave } => acc.flow(a, b, h.src[wave as usize]),
             }
         }
         let (port, at_state) = (acc.port, acc.at_state);
@@ -1264,26 +1615,41 @@ impl CompiledBody {
         (port * self.port_sign, at_state)
     }
 
-    /// The capacitor's current (an integral's integrand) at the solved
-    /// unknowns `u`.
-    fn state_current_at(&self, u: &[f64], v: f64, x: f64) -> f64 {
-        match self.state_current {
-            StateCurrent::Branch(br) => u[br as usize],
-            StateCurrent::Kcl { sign } => {
-                let mut r = [0.0f64; MAX_UNKNOWNS];
-                let (_, at_state) =
-                    self.assemble::<MAX_UNKNOWNS, 0>(u, v, x, &mut r, None, Assembly::StateNode);
-                -sign * at_state
-            }
-            StateCurrent::Integral { tape } => self.tape_value(tape, u, v, x, false, |_, _| {}),
+    /// The states' rates at the solved unknowns `u`: x_0's returned, the
+    /// others into `extra` (as far as it has room).
+    fn rates_at(&self, u: &[f64], v: f64, h: Held, extra: &mut [f64]) -> f64 {
+        // Kirchhoff's sums at the state nodes, once for all of them.
+        let at_state = if self
+            .states
+            .iter()
+            .any(|s| matches!(s.current, StateCurrent::Kcl { .. }))
+        {
+            let mut r = [0.0f64; MAX_UNKNOWNS];
+            self.assemble::<MAX_UNKNOWNS, 0>(u, v, h, &mut r, None, Assembly::StateNode)
+                .1
+        } else {
+            [0.0; MAX_STATES]
+        };
+        let rate = |j: usize| {
+            let st = &self.states[j];
+            let i = match st.current {
+                StateCurrent::Branch(br) => u[br as usize],
+                StateCurrent::Kcl { sign } => -sign * at_state[j],
+                StateCurrent::Integral { tape } => self.tape_value(tape, u, v, h, false, |_, _| {}),
+                StateCurrent::Across { a, b } => Self::pot(a, u, v, h) - Self::pot(b, u, v, h),
+            };
+            i / st.scale
+        };
+        for (j, r) in extra.iter_mut().enumerate().take(self.states.len() - 1) {
+            *r = rate(j + 1);
         }
+        rate(0)
     }
 
-    /// Solves the body at state `x` and device voltage `v`; with
-    /// `want_state` also the capacitor's current.
-    fn solve(&self, x: f64, v: f64, want_state: bool) -> Result<Solved, DeviceFault> {
+    /// Solves the body at `h` and device voltage `v`.
+    fn solve(&self, h: Held, v: f64, want_state: bool) -> Result<Solved, DeviceFault> {
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        self.solve_into(x, v, &mut u, want_state, None)
+        self.solve_into(h, v, &mut u, want_state, None)
     }
 
     /// As [`CompiledBody::solve`], leaving the unknowns in `u`. The
@@ -1291,7 +1657,7 @@ impl CompiledBody {
     /// not 256).
     fn solve_into(
         &self,
-        x: f64,
+        h: Held,
         v: f64,
         u: &mut [f64],
         want_state: bool,
@@ -1299,14 +1665,14 @@ impl CompiledBody {
     ) -> Result<Solved, DeviceFault> {
         // Up to 4 unknowns the size is a constant: the loops unroll.
         match self.n {
-            0 => self.solve_n::<0, 0>(x, v, u, want_state, du_dv),
-            1 => self.solve_n::<1, 1>(x, v, u, want_state, du_dv),
-            2 => self.solve_n::<2, 4>(x, v, u, want_state, du_dv),
-            3 => self.solve_n::<3, 9>(x, v, u, want_state, du_dv),
-            4 => self.solve_n::<4, 16>(x, v, u, want_state, du_dv),
-            5..=8 => self.solve_n::<8, 64>(x, v, u, want_state, du_dv),
+            0 => self.solve_n::<0, 0>(h, v, u, want_state, du_dv),
+            1 => self.solve_n::<1, 1>(h, v, u, want_state, du_dv),
+            2 => self.solve_n::<2, 4>(h, v, u, want_state, du_dv),
+            3 => self.solve_n::<3, 9>(h, v, u, want_state, du_dv),
+            4 => self.solve_n::<4, 16>(h, v, u, want_state, du_dv),
+            5..=8 => self.solve_n::<8, 64>(h, v, u, want_state, du_dv),
             _ => self.solve_n::<MAX_UNKNOWNS, { MAX_UNKNOWNS * MAX_UNKNOWNS }>(
-                x, v, u, want_state, du_dv,
+                h, v, u, want_state, du_dv,
             ),
         }
     }
@@ -1316,7 +1682,7 @@ impl CompiledBody {
     /// unknowns move with v goes there.
     fn solve_n<const N: usize, const N2: usize>(
         &self,
-        x: f64,
+        h: Held,
         v: f64,
         u: &mut [f64],
         want_state: bool,
@@ -1336,8 +1702,9 @@ impl CompiledBody {
         // A start where the body has no Jacobian (an R={V(k)} read at k =
         // 0, a zero resistance) starts again once from all unknowns at 1.
         let mut restarted = false;
+        let x = h.x[0];
         for _ in 0..MAX_NEWTON {
-            let (i0, _) = self.assemble(&u[..n], v, x, &mut r, Some(&mut tan), Assembly::Port);
+            let (i0, _) = self.assemble(&u[..n], v, h, &mut r, Some(&mut tan), Assembly::Port);
             let usable = r[..n]
                 .iter()
                 .chain(&tan.jac[..n * n])
@@ -1393,12 +1760,7 @@ impl CompiledBody {
             }
             tan.di_dv - chain(&tan.di_du[..n], &w[..n])
         };
-        let i_c = if want_state {
-            self.state_current_at(&u[..n], v, x)
-        } else {
-            f64::NAN
-        };
-        Ok(Solved { i, i_c, di_dv })
+        Ok(Solved { i, di_dv })
     }
 }
 
@@ -1417,8 +1779,12 @@ fn part_is_linear(part: &Part, ops: &[Op], tapes: &[(u32, u32)]) -> bool {
             matches!(class(tape), Class::Linear | Class::Zero)
         }
         Part::ResistorExpr { tape, .. } => class(tape) == Class::Constant,
-        // V(a) - V(b) = x is not homogeneous in v.
-        Part::State { .. } => false,
+        // V(a) - V(b) = x, a current x or a source's value is not
+        // homogeneous in v.
+        Part::State { .. }
+        | Part::Inductor { .. }
+        | Part::VoltageWave { .. }
+        | Part::CurrentWave { .. } => false,
     }
 }
 
@@ -1445,7 +1811,7 @@ fn tape_class(ops: &[Op]) -> Class {
                 st[sp] = if c == 0.0 { Zero } else { Constant };
                 sp += 1;
             }
-            Op::State(_) => {
+            Op::State(..) | Op::Time => {
                 st[sp] = Constant;
                 sp += 1;
             }
@@ -1570,7 +1936,7 @@ impl DeviceLaw for BodyLaw {
     }
 
     fn initial_state(&self, d: usize) -> f64 {
-        self.devices[d].1
+        self.initial[self.devices[d].1 as usize]
     }
 
     fn linear_in_voltage(&self) -> bool {
@@ -1582,30 +1948,34 @@ impl DeviceLaw for BodyLaw {
         (f64::NEG_INFINITY, f64::INFINITY)
     }
 
+    // The scalar calls hold the extra states at their initial values and
+    // t = 0; the engine calls the `_in` forms with its own.
+
     /// di/dv, exact (for a linear body G(x), at any v).
     fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        self.body(d).solve(x, v, false).map(|s| s.di_dv)
+        self.current_and_conductance_in(d, x, Ctx::NONE, v)
+            .map(|p| p.1)
     }
 
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        self.body(d).solve(x, v, false).map(|s| s.i)
+        self.current_and_conductance_in(d, x, Ctx::NONE, v)
+            .map(|p| p.0)
     }
 
     /// One body solve gives both.
     fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
-        self.body(d).solve(x, v, false).map(|s| (s.i, s.di_dv))
+        self.current_and_conductance_in(d, x, Ctx::NONE, v)
     }
 
     fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {
-        let b = self.body(d);
-        b.solve(x, v, true)
-            .map_or(f64::NAN, |s| s.i_c / b.capacitance)
+        self.state_rates_in(d, x, Ctx::NONE, v, &mut [])
     }
 
-    /// A linear body keeps x and du/dv (its unknowns are v du/dv).
+    /// A linear body of one state that does not read the time keeps x and
+    /// du/dv (its unknowns are v du/dv).
     fn memo_len(&self, d: usize) -> usize {
         let b = self.body(d);
-        if b.linear { b.n + 1 } else { 0 }
+        if b.keeps() { b.n + 1 } else { 0 }
     }
 
     fn conductance_keep(
@@ -1615,27 +1985,11 @@ impl DeviceLaw for BodyLaw {
         v: f64,
         memo: &mut [f64],
     ) -> Result<f64, DeviceFault> {
-        let b = self.body(d);
-        if !b.linear || memo.len() != b.n + 1 {
-            return self.conductance(d, x, v);
-        }
-        let mut u = [0.0f64; MAX_UNKNOWNS];
-        let (head, du_dv) = memo.split_at_mut(1);
-        let s = b.solve_into(x, v, &mut u, false, Some(du_dv))?;
-        head[0] = x;
-        Ok(s.di_dv)
+        self.conductance_keep_in(d, x, Ctx::NONE, v, memo)
     }
 
-    fn state_rate_kept(&self, d: usize, x: f64, v: f64, i: f64, memo: &[f64]) -> f64 {
-        let b = self.body(d);
-        if !b.linear || memo.len() != b.n + 1 || memo[0] != x {
-            return self.state_rate(d, x, v, i);
-        }
-        let mut u = [0.0f64; MAX_UNKNOWNS];
-        for (u, s) in u.iter_mut().zip(&memo[1..]) {
-            *u = v * s;
-        }
-        b.state_current_at(&u[..b.n], v, x) / b.capacitance
+    fn state_rate_kept(&self, d: usize, x: f64, v: f64, _i: f64, memo: &[f64]) -> f64 {
+        self.state_rate_kept_in(d, x, Ctx::NONE, v, memo, &mut [])
     }
 
     fn state_name(&self) -> &'static str {

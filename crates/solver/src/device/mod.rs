@@ -118,6 +118,22 @@ pub enum DeviceFault {
     BodyUnsolved { x: f64, v: f64 },
 }
 
+/// What a device's evaluation may read besides its state x and voltage v:
+/// the time and its extra states (a compiled body with several
+/// capacitors, inductors or integrals, or one that reads `time`). The
+/// native laws read neither; [`Laws`]' `_in` calls hand it to the bodies.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx<'a> {
+    pub t: f64,
+    /// The device's states beyond x, as [`Laws::extra_states`] counts them.
+    pub extra: &'a [f64],
+}
+
+impl Ctx<'_> {
+    /// t = 0 and the extra states at their initial values.
+    pub const NONE: Ctx<'static> = Ctx { t: 0.0, extra: &[] };
+}
+
 /// A memristor law for a set of devices (device `d` = state component `d`).
 ///
 /// Each device has one state variable in its law's own units (for the
@@ -496,12 +512,124 @@ impl Laws {
         &self,
         d: usize,
         x: f64,
+        cx: Ctx,
         v: f64,
         node: usize,
     ) -> Option<(f64, bool)> {
         match self.slots.get(d)? {
-            Slot::Body(j) => self.body.node_potential(*j as usize, x, v, node),
+            Slot::Body(j) => self.body.node_potential(*j as usize, x, cx, v, node),
             _ => None,
+        }
+    }
+
+    /// States of device `d` beyond its x (the engine integrates them after
+    /// every device's x, in device order).
+    pub fn extra_states(&self, d: usize) -> usize {
+        match self.slots[d] {
+            Slot::Body(j) => self.body.extra_states(j as usize),
+            _ => 0,
+        }
+    }
+
+    /// Device `d`'s initial extra states.
+    pub fn initial_extra(&self, d: usize) -> &[f64] {
+        match self.slots[d] {
+            Slot::Body(j) => self.body.initial_extra(j as usize),
+            _ => &[],
+        }
+    }
+
+    /// Whether some device reads the time (then [`Ctx::t`] matters).
+    pub fn reads_time(&self) -> bool {
+        self.body.reads_time()
+    }
+
+    /// The first corner after `t` of a time-dependent source inside a
+    /// device (a PULSE or PWL in a subcircuit body).
+    pub fn breakpoint(&self, t: f64) -> Option<f64> {
+        self.body.breakpoint(t)
+    }
+
+    /// The run's `.tran` step and stop, for sources inside bodies.
+    pub fn set_tran_times(&mut self, tran: memnet_spice::TranTimes) {
+        self.body.set_tran_times(tran);
+    }
+
+    /// [`DeviceLaw::current_and_conductance`] at `cx`.
+    #[inline]
+    pub fn current_and_conductance_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+    ) -> Result<(f64, f64), DeviceFault> {
+        match self.slots[d] {
+            Slot::Body(j) => self.body.current_and_conductance_in(j as usize, x, cx, v),
+            _ => self.current_and_conductance(d, x, v),
+        }
+    }
+
+    /// [`DeviceLaw::current`] at `cx`.
+    #[inline]
+    pub fn current_in(&self, d: usize, x: f64, cx: Ctx, v: f64) -> Result<f64, DeviceFault> {
+        match self.slots[d] {
+            Slot::Body(j) => self
+                .body
+                .current_and_conductance_in(j as usize, x, cx, v)
+                .map(|p| p.0),
+            _ => self.current(d, x, v),
+        }
+    }
+
+    /// [`DeviceLaw::conductance`] at `cx`.
+    #[inline]
+    pub fn conductance_in(&self, d: usize, x: f64, cx: Ctx, v: f64) -> Result<f64, DeviceFault> {
+        match self.slots[d] {
+            Slot::Body(j) => self
+                .body
+                .current_and_conductance_in(j as usize, x, cx, v)
+                .map(|p| p.1),
+            _ => self.conductance(d, x, v),
+        }
+    }
+
+    /// [`DeviceLaw::conductance_keep`] at `cx`.
+    #[inline]
+    pub fn conductance_keep_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+        memo: &mut [f64],
+    ) -> Result<f64, DeviceFault> {
+        match self.slots[d] {
+            Slot::Body(j) => self.body.conductance_keep_in(j as usize, x, cx, v, memo),
+            _ => self.conductance_keep(d, x, v, memo),
+        }
+    }
+
+    /// [`DeviceLaw::state_rate`] (or, with `memo`, `state_rate_kept`) at
+    /// `cx` and the branch voltage and current `(v, i)`; the rates of the
+    /// extra states go into `extra`.
+    #[inline]
+    pub fn state_rate_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        (v, i): (f64, f64),
+        memo: Option<&[f64]>,
+        extra: &mut [f64],
+    ) -> f64 {
+        match (self.slots[d], memo) {
+            (Slot::Body(j), Some(m)) => {
+                self.body.state_rate_kept_in(j as usize, x, cx, v, m, extra)
+            }
+            (Slot::Body(j), None) => self.body.state_rates_in(j as usize, x, cx, v, extra),
+            (_, Some(m)) => self.state_rate_kept(d, x, v, i, m),
+            (_, None) => self.state_rate(d, x, v, i),
         }
     }
 

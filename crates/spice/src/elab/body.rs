@@ -46,7 +46,7 @@ fn integrates(e: &Expr) -> bool {
 /// Whether a flat element holds state, making its subcircuit a device.
 fn holds_state(k: &ElementKind) -> bool {
     match k {
-        ElementKind::Capacitor { .. } => true,
+        ElementKind::Capacitor { .. } | ElementKind::Inductor { .. } => true,
         ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } => {
             integrates(value)
         }
@@ -525,11 +525,14 @@ impl<'d> Elab<'d, '_> {
                         ic: None,
                     }
                 }
-                ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s)
-                    if matches!(s.waveform, Waveform::Dc(_)) =>
-                {
-                    e.kind.clone()
+                ElementKind::Inductor { inductance, ic: c } => {
+                    ic.push(*c);
+                    ElementKind::Inductor {
+                        inductance: *inductance,
+                        ic: None,
+                    }
                 }
+                ElementKind::VoltageSource(_) | ElementKind::CurrentSource(_) => e.kind.clone(),
                 ElementKind::ExprSource { sets, value } => ElementKind::ExprSource {
                     sets: *sets,
                     value: localise(value)
@@ -541,17 +544,14 @@ impl<'d> Elab<'d, '_> {
                 },
                 other => {
                     let kind = match other {
-                        ElementKind::VoltageSource(_) | ElementKind::CurrentSource(_) => {
-                            "time-dependent source"
-                        }
                         ElementKind::Unsupported { what, .. } => what.as_str(),
                         k => k.name(),
                     };
                     return Err(self.diag(
                         &e.loc,
                         format!(
-                            "{} is a {kind}: memnet compiles memristor bodies of R, C, V, I, \
-                             E, G and B elements (behavioural values included) so far",
+                            "{} is a {kind}: memnet compiles memristor bodies of R, C, L, V, I, \
+                             D, E, F, G, H and B elements (behavioural values included) so far",
                             what()
                         ),
                     ));
