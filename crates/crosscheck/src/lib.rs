@@ -401,6 +401,27 @@ pub fn cases() -> Vec<Case> {
                 ("v(x1.a)", "v(x1.a)", 3.5e-6),
             ],
         ),
+        // 1D1M cells whose selector has a series resistance and breaks
+        // down at 1.2 V (rs, bv, ibv). Measured at the deck's 1 ms step:
+        // v(m1) 5.8e-3 V, v(m2) 1.7e-3 V, i(v1) 5.8e-6 A, the charges
+        // 3.1e-8 and 1.4e-8 C, v(x1.a) 4.4e-4 V, all at the clip of the
+        // memristance, where v(m1) jumps by 0.6 V in 3 ms: at a 0.1 ms
+        // step ngspice moves to within 1.2e-4 V (v(m1)) and 5e-10 C.
+        as_written(
+            "user_diode_breakdown",
+            "fixtures/ngspice/user/diode_breakdown.cir",
+            2.0,
+            0.01,
+            1e-3,
+            &[
+                ("v(m1)", "v(m1)", 1.2e-2),
+                ("v(m2)", "v(m2)", 4e-3),
+                ("i(v1)", "i(v1)", 1.2e-5),
+                ("v(x1.q)", "v(x1.q)", 6e-8),
+                ("v(x2.q)", "v(x2.q)", 3e-8),
+                ("v(x1.a)", "v(x1.a)", 1e-3),
+            ],
+        ),
         // An IMPLY gate in its four input states, threshold memristors.
         // Measured: node potentials within 2e-7 V, source currents 8.4e-11
         // A, the switching state v(xq00.x1) (10k down to 5.1k ohm) 2e-3.

@@ -703,13 +703,18 @@ impl<'d> Elab<'d, '_> {
     }
 
     /// A junction diode `D a k model [area]` as ngspice's DC law computes
-    /// it (src/spicelib/devices/dio/dioload.c, no breakdown): with
-    /// vte = n kT/q at 27 C and csat = is area,
+    /// it (src/spicelib/devices/dio/dioload.c and diotemp.c at 27 C): with
+    /// vte = n kT/q and csat = is area,
     ///   i = csat (exp(v / vte) - 1) + gmin v             for v >= -3 vte,
-    ///   i = -csat (1 + (3 vte / (v e))^3) + gmin v       below,
-    /// gmin = 1e-12 S as in ngspice. A behavioural current source, so that
-    /// a memristor subcircuit compiles it; parameters that change the law
-    /// (series resistance, capacitances, breakdown) are refused by name.
+    ///   i = -csat (1 + (3 vte / (v e))^3) + gmin v       down to -bv',
+    ///   i = -csat exp(-(bv' + v) / (nbv kT/q)) + gmin v  below (`bv=`),
+    /// gmin = 1e-12 S as in ngspice, and bv' the breakdown voltage moved so
+    /// that the current at -bv' is ibv ([`breakdown_knee`]). A behavioural
+    /// current source on `nodes`, so that a memristor subcircuit compiles
+    /// it; the series resistance `rs` / area, when the model sets one, is
+    /// returned for the caller to put in series. Parameters that change the
+    /// law otherwise (junction and diffusion charge, high injection) are
+    /// refused by name.
     fn diode(
         &mut self,
         model: &str,
@@ -718,7 +723,7 @@ impl<'d> Elab<'d, '_> {
         loc: &Loc,
         frame: usize,
         name: &str,
-    ) -> Result<ElementKind, Diagnostic> {
+    ) -> Result<(ElementKind, Option<f64>), Diagnostic> {
         let area = match area {
             Some(a) => self.finite(a, &loc.file, frame, || format!("diode {name} area"))?,
             None => 1.0,
@@ -736,18 +741,14 @@ impl<'d> Elab<'d, '_> {
             ));
         }
         let p = |k: &str| m.params.get(k).copied();
-        for k in ["rs", "cjo", "cj0", "cj", "tt", "bv", "ikf", "ik"] {
-            let changes = match (k, p(k)) {
-                (_, None) => false,
-                ("bv", Some(v)) => v.is_finite(),
-                (_, Some(v)) => v != 0.0,
-            };
-            if changes {
+        for k in ["cjo", "cj0", "cj", "tt", "ikf", "ik"] {
+            if p(k).is_some_and(|v| v != 0.0) {
                 return Err(self.diag(
                     loc,
                     format!(
                         "diode {name}: model '{model}' sets {k}; memnet simulates the junction \
-                         law of is and n only (no series resistance, charge or breakdown)"
+                         law of is, n, rs and bv (no junction or diffusion charge, no high \
+                         injection)"
                     ),
                 ));
             }
@@ -755,10 +756,32 @@ impl<'d> Elab<'d, '_> {
         let csat = p("is").unwrap_or(1e-14) * area;
         let n = p("n").unwrap_or(1.0);
         // ngspice's CONSTKoverQ and REFTEMP (const.h, 27 C).
-        let vte = n * 1.38064852e-23 / 1.6021766208e-19 * 300.15;
+        let vt = 1.38064852e-23 / 1.6021766208e-19 * 300.15;
+        let vte = n * vt;
         if !(csat.is_finite() && csat > 0.0 && vte.is_finite() && vte > 0.0) {
             return Err(self.diag(loc, format!("diode {name}: is and n must be positive")));
         }
+        let rs = match p("rs") {
+            Some(r) if !(r.is_finite() && r >= 0.0) => {
+                return Err(self.diag(loc, format!("diode {name}: rs = {r} must not be negative")));
+            }
+            Some(r) if r > 0.0 => Some(r / area),
+            _ => None,
+        };
+        let breakdown = match p("bv") {
+            Some(bv) if bv.is_finite() => {
+                let ibv = p("ibv").unwrap_or(1e-3);
+                let nbv = p("nbv").unwrap_or(n);
+                if !(bv > 0.0 && ibv > 0.0 && nbv > 0.0) {
+                    return Err(self.diag(
+                        loc,
+                        format!("diode {name}: bv, ibv and nbv must be positive"),
+                    ));
+                }
+                Some((breakdown_knee(bv, ibv, csat, vt, nbv), nbv * vt))
+            }
+            _ => None,
+        };
         let num = Expr::Num;
         let bin = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
         let vd = || {
@@ -777,16 +800,32 @@ impl<'d> Elab<'d, '_> {
         let forward = bin(BinOp::Mul, num(csat), bin(BinOp::Sub, exp, num(1.0)));
         let arg = bin(BinOp::Div, num(3.0 * vte / std::f64::consts::E), vd());
         let cube = bin(BinOp::Mul, arg.clone(), bin(BinOp::Mul, arg.clone(), arg));
-        let reverse = bin(BinOp::Mul, num(-csat), bin(BinOp::Add, num(1.0), cube));
+        let mut reverse = bin(BinOp::Mul, num(-csat), bin(BinOp::Add, num(1.0), cube));
+        if let Some((knee, vtebrk)) = breakdown {
+            let evrev = Expr::Call(Box::new((
+                "exp".into(),
+                vec![bin(
+                    BinOp::Div,
+                    Expr::Unary(UnOp::Neg, Box::new(bin(BinOp::Add, num(knee), vd()))),
+                    num(vtebrk),
+                )],
+            )));
+            reverse = Expr::Cond(Box::new([
+                bin(BinOp::Ge, vd(), num(-knee)),
+                reverse,
+                bin(BinOp::Mul, num(-csat), evrev),
+            ]));
+        }
         let junction = Expr::Cond(Box::new([
             bin(BinOp::Ge, vd(), num(-3.0 * vte)),
             forward,
             reverse,
         ]));
-        Ok(ElementKind::ExprSource {
+        let kind = ElementKind::ExprSource {
             sets: Sets::Current,
             value: bin(BinOp::Add, junction, bin(BinOp::Mul, num(1e-12), vd())),
-        })
+        };
+        Ok((kind, rs))
     }
 
     fn find_model(&self, frame: usize, name: &str) -> Option<&Model> {
@@ -1065,7 +1104,36 @@ impl<'d> Elab<'d, '_> {
                 }
             }
             Spec::Diode { model, area } => {
-                self.diode(model, area.as_ref(), &nodes, loc, frame, &name)?
+                // A series resistance puts the junction behind an internal
+                // node, named as ngspice names it (`d1#internal`).
+                let has_rs = self
+                    .find_model(frame, model)
+                    .and_then(|m| m.params.get("rs"))
+                    .is_some_and(|&r| r > 0.0);
+                let internal = format!("{name}#internal");
+                let jn = if has_rs {
+                    vec![internal.clone(), nodes[1].clone()]
+                } else {
+                    nodes.clone()
+                };
+                let (kind, rs) = self.diode(model, area.as_ref(), &jn, loc, frame, &name)?;
+                match rs {
+                    None => kind,
+                    Some(r) => {
+                        self.push(Element {
+                            name: format!("{name}#rs"),
+                            nodes: vec![nodes[0].clone(), internal.clone()],
+                            kind: ElementKind::Resistor { resistance: r },
+                            loc: loc.clone(),
+                        })?;
+                        return self.push(Element {
+                            name,
+                            nodes: jn,
+                            kind,
+                            loc: loc.clone(),
+                        });
+                    }
+                }
             }
             Spec::Unsupported { what, text } => ElementKind::Unsupported {
                 what: what.clone(),
@@ -1813,4 +1881,24 @@ fn is_memnet_body(def: &Subckt, files: &[SourceFile]) -> bool {
         && own
             .as_ref()
             .is_some_and(|own| body_signature(&def.body, files).as_ref() == Some(own))
+}
+
+/// ngspice's breakdown knee (diotemp.c): the voltage bv' at which the
+/// reverse current -csat exp(-(bv' + v) / (nbv vt)) reaches ibv, found by
+/// its fixed-point iteration (at most 25 steps, to ngspice's default
+/// reltol 1e-3 of ibv); bv itself when ibv is below csat bv / vt.
+fn breakdown_knee(bv: f64, ibv: f64, csat: f64, vt: f64, nbv: f64) -> f64 {
+    if ibv < csat * bv / vt {
+        return bv;
+    }
+    let tol = 1e-3 * ibv;
+    let mut xbv = bv - nbv * vt * (1.0 + ibv / csat).ln();
+    for _ in 0..25 {
+        xbv = bv - nbv * vt * (ibv / csat + 1.0 - xbv / vt).ln();
+        let xcbv = csat * (((bv - xbv) / (nbv * vt)).exp() - 1.0 + xbv / vt);
+        if (xcbv - ibv).abs() <= tol {
+            break;
+        }
+    }
+    xbv
 }

@@ -759,8 +759,19 @@ fn diodes() {
     let sub = |card: &str| {
         format!("d\n{card}\n.subckt s a k\nD1 a k dm\n.ends s\nX1 a k s\nV1 a 0 1\n.end\n")
     };
-    let e = err(&sub(".model dm d(is=1e-12 rs=10)"));
-    assert!(e.contains(":4:") && e.contains("sets rs"), "{e}");
+    let e = err(&sub(".model dm d(is=1e-12 cjo=1p)"));
+    assert!(e.contains(":4:") && e.contains("sets cjo"), "{e}");
+    let e = err(&sub(".model dm d(is=1e-12 rs=-1)"));
+    assert!(
+        e.contains(":4:") && e.contains("rs = -1 must not be negative"),
+        "{e}"
+    );
+    // A series resistance (divided by the area) in front of the junction,
+    // on an internal node named as ngspice names it.
+    let c = parse(&sub(".model dm d(is=1e-12 rs=10)"));
+    assert_eq!(resistance(el(&c, "x1.d1#rs")), 10.0);
+    assert_eq!(el(&c, "x1.d1#rs").nodes, ["a", "x1.d1#internal"]);
+    assert_eq!(el(&c, "x1.d1").nodes, ["x1.d1#internal", "k"]);
     let e = err(&sub("* no model"));
     assert!(e.contains(":4:") && e.contains("no model 'dm'"), "{e}");
 }
