@@ -1006,6 +1006,8 @@ impl Parser {
                 });
             }
             ".options" | ".option" | ".opt" | ".opts" => {
+                let mut accuracy = None;
+                let mut accuracy_keys: Vec<String> = Vec::new();
                 let mut i = 1;
                 while i < toks.len() {
                     let k = toks[i];
@@ -1014,6 +1016,12 @@ impl Parser {
                         continue;
                     }
                     let key = lower(k.text(t));
+                    // SPICE's accuracy controls: memnet integrates to its
+                    // own tolerances, which a user should hear of.
+                    if ACCURACY_OPTIONS.contains(&key.as_str()) {
+                        accuracy.get_or_insert(k.start as usize);
+                        accuracy_keys.push(key.clone());
+                    }
                     if toks.get(i + 1).is_some_and(|x| x.kind == TokKind::Eq) {
                         let e = if i + 2 < toks.len() {
                             value_group(toks, i + 2)
@@ -1031,6 +1039,18 @@ impl Parser {
                         self.deck.options.push((key, String::new()));
                         i += 1;
                     }
+                }
+                if let Some(at) = accuracy {
+                    self.warn(
+                        "SPICE accuracy option not used",
+                        cx.loc(at),
+                        format!(
+                            ".options {}: memnet's accuracy is set by --rtol and --atol \
+                             (defaults 1e-8 and 1e-10, with --method dopri5 or rosenbrock) or \
+                             --dt, not by SPICE's options",
+                            accuracy_keys.join(", ")
+                        ),
+                    );
                 }
             }
             ".global" => {
@@ -1948,6 +1968,13 @@ fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {
         .map_or("", |x| t[x.start as usize..].trim_end())
         .to_string()
 }
+
+/// `.options` keys that set a SPICE simulator's accuracy (ngspice, Xyce's
+/// `timeint` package, HSPICE, LTspice).
+const ACCURACY_OPTIONS: &[&str] = &[
+    "reltol", "abstol", "vntol", "chgtol", "trtol", "method", "maxord", "lvltim", "itl4", "relv",
+    "absv", "reli", "absi",
+];
 
 const SHAPES: &[&str] = &[
     "pulse", "sin", "sine", "pwl", "exp", "sffm", "am", "trnoise", "trrandom", "pat",
