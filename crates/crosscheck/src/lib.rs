@@ -293,6 +293,33 @@ pub fn cases() -> Vec<Case> {
             5e-4,
             NATIVE,
         ),
+        // Users' subcircuits written back by `memnet export --to ngspice`
+        // (their compiled form, the state copied to node w): the
+        // second-order body (two states, PULSE drive) and the 1D1M cells
+        // with a breakdown selector. Measured: w 4.5e-5 (of 0.6; ngspice's
+        // error at its 0.5 ns step), the charges 1.0e-9 C (of 4e-4).
+        case(
+            "export_second_order",
+            "fixtures/ngspice/user/second_order.cir",
+            10e-6,
+            10e-9,
+            0.5e-9,
+            Tolerance {
+                reltol: 1e-6,
+                abstol: 1.5e-4,
+            },
+        ),
+        case(
+            "export_diode_breakdown",
+            "fixtures/ngspice/user/diode_breakdown.cir",
+            2.0,
+            0.01,
+            1e-4,
+            Tolerance {
+                reltol: 1e-6,
+                abstol: 3e-9,
+            },
+        ),
         // Biolek's published subcircuit (HP, Joglekar window) as a user
         // writes it, named `memristor`: compiled by memnet, as written.
         // Measured: v(mid) within 7.4e-9 V of ngspice (range 0.14 V),

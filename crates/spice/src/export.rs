@@ -14,9 +14,10 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::circuit::{
-    Analysis, Circuit, DataTable, Element, ElementKind, GROUND, Loc, Memristor, MemristorDialect,
-    Source, TranTimes, Waveform,
+    Analysis, BodyElement, Circuit, DataTable, Element, ElementKind, GROUND, Loc, Memristor,
+    MemristorBody, MemristorDialect, Sets, Source, TranTimes, Waveform,
 };
+use crate::expr::{BinOp, Expr, UnOp};
 
 /// The canonical memristor subcircuit for ngspice (theory.md 1.1-1.2), the
 /// same text as `fixtures/spice/memristor.lib`.
@@ -503,8 +504,38 @@ pub fn write_ngspice_deck_with(
         writeln!(out)?;
     }
     let mut bodies: Vec<String> = Vec::new();
+    // Users' subcircuits: one exported definition per compiled body.
+    let mut user_bodies: Vec<(*const MemristorBody, String, Vec<String>)> = Vec::new();
     for el in &c.elements {
         match &el.kind {
+            ElementKind::Memristor(m) if matches!(m.dialect, MemristorDialect::Body { .. }) => {
+                let MemristorDialect::Body { body, ic } = &m.dialect else {
+                    continue;
+                };
+                let key = Arc::as_ptr(body);
+                let k = match user_bodies.iter().position(|b| b.0 == key) {
+                    Some(k) => k,
+                    None => {
+                        let name = format!("{}_memnet{}", body.subckt, user_bodies.len());
+                        let mut text = Vec::new();
+                        let params = write_body_subckt(body, &name, times, &mut text)
+                            .map_err(|reason| unsupported(el, reason))?;
+                        out.write_all(&text)?;
+                        user_bodies.push((key, name, params));
+                        user_bodies.len() - 1
+                    }
+                };
+                let (_, name, params) = &user_bodies[k];
+                write!(out, "{}", spice_name(el))?;
+                for n in &el.nodes {
+                    write!(out, " {n}")?;
+                }
+                write!(out, " {name}")?;
+                for (p, v) in params.iter().zip(ic) {
+                    write!(out, " {p}={}", finite(el, p, v.unwrap_or(0.0))?)?;
+                }
+                writeln!(out)?;
+            }
             ElementKind::Memristor(m) if matches!(m.dialect, MemristorDialect::Native { .. }) => {
                 let inst = native
                     .instance(m)
@@ -913,4 +944,217 @@ fn write_source(
         }
     }
     Ok(())
+}
+
+/// The ngspice text of expression `e` inside an exported body: memnet's
+/// functions that ngspice 39's B sources lack written with those it has
+/// (`stp` as `u`, `limit` and `hypot` spelt out, `int` and `round` by
+/// floor and ceil), `i()` of renamed elements renamed. `sdt()`/`idt()`,
+/// `atan2` and `%` have no ngspice form here: an error naming them.
+fn ngspice_expr(e: &Expr, rename: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let w = |x: &Expr| ngspice_expr(x, rename);
+    Ok(match e {
+        Expr::Num(_) | Expr::Var(_) => e.to_string(),
+        Expr::Unary(UnOp::Neg, a) => format!("(-{})", w(a)?),
+        Expr::Unary(UnOp::Not, a) => format!("(!{})", w(a)?),
+        Expr::Binary(BinOp::Mod, ..) => {
+            return Err("`%` has no ngspice B-source form".into());
+        }
+        Expr::Binary(op, a, b) => format!("({}{}{})", w(a)?, op.symbol(), w(b)?),
+        Expr::Cond(c) => format!("({}?{}:{})", w(&c[0])?, w(&c[1])?, w(&c[2])?),
+        Expr::Call(c) => {
+            let (name, args) = (&*c.0, &c.1);
+            let a: Vec<String> = match name {
+                // Node and element names, not expressions.
+                "v" => return Ok(e.to_string()),
+                "i" => {
+                    return Ok(match &args[..] {
+                        [Expr::Var(n)] => match rename(n) {
+                            Some(r) => format!("i({r})"),
+                            None => e.to_string(),
+                        },
+                        _ => e.to_string(),
+                    });
+                }
+                _ => args.iter().map(w).collect::<Result<_, _>>()?,
+            };
+            match (name, &a[..]) {
+                ("sdt" | "idt", _) => {
+                    return Err(format!(
+                        "{name}() has no ngspice form: write the integral as a capacitor"
+                    ));
+                }
+                ("atan2", _) => return Err("atan2() has no ngspice B-source form".into()),
+                ("stp", [x]) => format!("u({x})"),
+                ("sign", [x]) => format!("sgn({x})"),
+                ("int", [x]) => format!("(({x})<0?ceil({x}):floor({x}))"),
+                ("round" | "nint", [x]) => {
+                    format!("(({x})<0?ceil(({x})-0.5):floor(({x})+0.5))")
+                }
+                ("hypot", [x, y]) => format!("sqrt(({x})*({x})+({y})*({y}))"),
+                ("limit", [x, lo, hi]) => {
+                    format!("min(max({x},min({lo},{hi})),max({lo},{hi}))")
+                }
+                _ => format!("{name}({})", a.join(",")),
+            }
+        }
+    })
+}
+
+/// A user's memristor subcircuit as compiled (parameters folded, functions
+/// inlined) written back as the ngspice subcircuit `name`, with one
+/// parameter `ic_<element>` per capacitor and inductor for the instances'
+/// `IC=` values, and node `w` following the device's state (an `E` copy of
+/// the first capacitor's voltage, so that `v(<instance>.w)` is the state as
+/// for memnet's other exported laws). Returns the parameter names.
+fn write_body_subckt(
+    body: &MemristorBody,
+    name: &str,
+    times: Defaults,
+    out: &mut impl Write,
+) -> Result<Vec<String>, String> {
+    let node = |k: u32| body.nodes[k as usize].as_str();
+    let first_state = body.elements.iter().find(|e| {
+        matches!(
+            e.kind,
+            ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }
+        )
+    });
+    let state = match first_state {
+        Some(e) if matches!(e.kind, ElementKind::Capacitor { .. }) => (e.nodes[0], e.nodes[1]),
+        Some(e) => {
+            return Err(format!(
+                "its state is the current of inductor {}, which has no node for ngspice to save",
+                e.name
+            ));
+        }
+        None => return Err("its state is an sdt()/idt() integral, which ngspice lacks".into()),
+    };
+    let w_taken = body.nodes.iter().position(|n| n == "w");
+    let copy_state = match w_taken {
+        Some(k) if state == (k as u32, 0) => false,
+        Some(_) => {
+            return Err(
+                "it has a node `w` that is not its state, the name exported states take".into(),
+            );
+        }
+        None => true,
+    };
+    // Elements whose kind ngspice spells with another letter.
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    let spelt = |e: &BodyElement| -> String {
+        let want = match &e.kind {
+            ElementKind::ExprSource { sets, .. } if !e.name.starts_with('b') => match sets {
+                Sets::Voltage => 'e',
+                Sets::Current => 'g',
+            },
+            ElementKind::ExprSource { .. } => 'b',
+            ElementKind::ExprResistor { .. } | ElementKind::Resistor { .. } => 'r',
+            ElementKind::Capacitor { .. } => 'c',
+            ElementKind::Inductor { .. } => 'l',
+            ElementKind::VoltageSource(_) => 'v',
+            ElementKind::CurrentSource(_) => 'i',
+            ElementKind::Vcvs { .. } => 'e',
+            ElementKind::Vccs { .. } => 'g',
+            _ => return e.name.clone(),
+        };
+        let flat = e.name.replace('.', "_");
+        if flat.starts_with(want) {
+            flat
+        } else {
+            format!("{want}_{flat}")
+        }
+    };
+    for e in &body.elements {
+        let s = spelt(e);
+        if s != e.name {
+            renamed.push((e.name.clone(), s));
+        }
+    }
+    let rename = |n: &str| {
+        renamed
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(n))
+            .map(|(_, b)| b.clone())
+    };
+    let mut params = Vec::new();
+    let mut text = String::new();
+    use std::fmt::Write as _;
+    for e in &body.elements {
+        let at = |m: String| format!("element {}: {m}", e.name);
+        let n = spelt(e);
+        let (a, b) = (node(e.nodes[0]), node(e.nodes[1]));
+        let expr = |x: &Expr| ngspice_expr(x, &rename).map_err(at);
+        let num = |v: f64| {
+            if v.is_finite() {
+                Ok(Num(v))
+            } else {
+                Err(at(format!("value {v} is not finite")))
+            }
+        };
+        let _ = match &e.kind {
+            ElementKind::Resistor { resistance } => {
+                writeln!(text, "{n} {a} {b} {}", num(*resistance)?)
+            }
+            ElementKind::Capacitor { capacitance: v, .. }
+            | ElementKind::Inductor { inductance: v, .. } => {
+                let p = format!("ic_{}", e.name.replace('.', "_"));
+                let line = writeln!(text, "{n} {a} {b} {} IC={{{p}}}", num(*v)?);
+                params.push(p);
+                line
+            }
+            ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s) => {
+                let el = Element {
+                    name: e.name.clone(),
+                    nodes: Vec::new(),
+                    kind: e.kind.clone(),
+                    loc: e.loc.clone(),
+                };
+                let mut src = Vec::new();
+                write_source(&el, s, times, &mut src).map_err(|x| at(x.to_string()))?;
+                writeln!(text, "{n} {a} {b}{}", String::from_utf8_lossy(&src))
+            }
+            ElementKind::Vcvs { gain: g }
+            | ElementKind::Vccs {
+                transconductance: g,
+            } => writeln!(
+                text,
+                "{n} {a} {b} {} {} {}",
+                node(e.nodes[2]),
+                node(e.nodes[3]),
+                num(*g)?
+            ),
+            ElementKind::ExprSource { sets, value } if n.starts_with('b') => {
+                let key = if *sets == Sets::Voltage { "V" } else { "I" };
+                writeln!(text, "{n} {a} {b} {key}={}", expr(value)?)
+            }
+            ElementKind::ExprSource { value, .. } => {
+                writeln!(text, "{n} {a} {b} value={{{}}}", expr(value)?)
+            }
+            ElementKind::ExprResistor { value } => {
+                writeln!(text, "{n} {a} {b} R={{{}}}", expr(value)?)
+            }
+            k => return Err(at(format!("a {} has no ngspice form here", k.name()))),
+        };
+    }
+    if copy_state {
+        let _ = writeln!(text, "e_memnet_w w 0 {} {} 1", node(state.0), node(state.1));
+    }
+    write!(out, ".subckt {name} {}", body.pin_names.join(" ")).map_err(|e| e.to_string())?;
+    if !params.is_empty() {
+        write!(out, " PARAMS:").map_err(|e| e.to_string())?;
+        for p in &params {
+            write!(out, " {p}=0").map_err(|e| e.to_string())?;
+        }
+    }
+    writeln!(out).map_err(|e| e.to_string())?;
+    writeln!(
+        out,
+        "* memnet's compiled form of subcircuit '{}' ({}): parameters folded, functions inlined",
+        body.subckt, body.loc
+    )
+    .map_err(|e| e.to_string())?;
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    writeln!(out, ".ends {name}").map_err(|e| e.to_string())?;
+    Ok(params)
 }

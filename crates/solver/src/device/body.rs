@@ -52,6 +52,8 @@ const SHALLOW: usize = 8;
 pub const MAX_STATES: usize = 4;
 /// Time-dependent sources (PULSE, SIN, PWL) of one body.
 pub const MAX_WAVES: usize = 4;
+/// Step halvings of a body Newton step's line search.
+const LINE_SEARCH: usize = 12;
 /// Newton iterations of a body solve before it is declared failed.
 const MAX_NEWTON: usize = 60;
 /// Convergence of a body solve: each update below this, relative to the
@@ -1722,7 +1724,39 @@ impl CompiledBody {
                 du[k] = -r[k];
             }
             lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut du[..n]);
-            let mut small = true;
+            // Backtracking on the residual's norm (the Newton step is a
+            // descent direction for it): an exponential (a diode) far from
+            // its solution would otherwise overshoot and creep back by
+            // about one thermal voltage per iteration. Without a decrease
+            // in LINE_SEARCH halvings the full step is taken.
+            let mut full = true;
+            // A step already below the convergence test is taken whole: at
+            // round-off no halving lowers the residual reliably.
+            let converging = (0..n)
+                .all(|k| du[k].abs() <= UPDATE_RTOL * (u[k].abs() + self.scale[k]) + UPDATE_ATOL);
+            if !self.linear && !converging {
+                let norm0: f64 = r[..n].iter().map(|z| z * z).sum();
+                let (mut trial, mut rt) = ([0.0f64; N], [0.0f64; N]);
+                let mut alpha = 1.0;
+                let mut found = false;
+                for _ in 0..LINE_SEARCH {
+                    for k in 0..n {
+                        trial[k] = u[k] + alpha * du[k];
+                    }
+                    self.assemble::<N, N2>(&trial[..n], v, h, &mut rt, None, Assembly::Port);
+                    let norm1: f64 = rt[..n].iter().map(|z| z * z).sum();
+                    if norm1.is_finite() && norm1 <= (1.0 - 1e-4 * alpha) * norm0 {
+                        found = true;
+                        break;
+                    }
+                    alpha *= 0.5;
+                }
+                if found && alpha < 1.0 {
+                    full = false;
+                    du[..n].iter_mut().for_each(|d| *d *= alpha);
+                }
+            }
+            let mut small = full;
             // The port current at the new unknowns: exact for a linear
             // body, and off by the square of a converged step otherwise.
             i = i0;
