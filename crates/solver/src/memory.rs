@@ -15,7 +15,7 @@ use memnet_graph::{Device, EdgeId, Network, NodeId, Topology, TopologyError};
 use memnet_spice::{Loc, TranTimes, Waveform};
 
 use crate::SolveError;
-use crate::device::{Ctx, DeviceFault, DeviceLaw, Laws};
+use crate::device::{Ctx, DeviceFault, DeviceLaw, Keep, Laws};
 use crate::error::{Element, invalid};
 use crate::nodal::{NONE, NodalSolver, NodalSources, Ordering};
 use crate::ode::OdeSystem;
@@ -64,6 +64,11 @@ pub struct MemoryRhs {
     /// state vector is [x_0 .. x_{m-1}, extras]; `extra_at[d]..extra_at[d
     /// + 1]`); empty when no device has any.
     pub(crate) extra_at: Vec<u32>,
+    /// Each non-linear body's last solution (`warm_at[d]..warm_at[d + 1]`,
+    /// [`Laws::warm_len`]), where its next Newton starts; empty when no
+    /// device keeps one.
+    warm: Vec<f64>,
+    warm_at: Vec<usize>,
     /// Edge -> state index, NONE for resistors.
     pub(crate) edge_state: Vec<u32>,
     /// Per edge: conductance of a resistor (unused for memristors).
@@ -231,7 +236,18 @@ impl MemoryRhs {
         } else {
             (Vec::new(), Vec::new())
         };
+        let (warm, warm_at) = if (0..law.len()).any(|d| law.warm_len(d) > 0) {
+            let mut at = vec![0usize];
+            for d in 0..law.len() {
+                at.push(at[d] + law.warm_len(d));
+            }
+            (vec![0.0; at[law.len()]], at)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(MemoryRhs {
+            warm,
+            warm_at,
             extra_at,
             memo,
             memo_at,
@@ -548,7 +564,11 @@ impl MemoryRhs {
                 let x = self.clamped(d, wd);
                 let v = self.v_dev[d];
                 let cx = ctx(&self.extra_at, m, t, w, d);
-                let (g, i) = match self.law.current_and_conductance_in(d, x, cx, v) {
+                let warm = match self.warm_at.get(d..d + 2) {
+                    Some(&[a, b]) => &mut self.warm[a..b],
+                    _ => &mut [],
+                };
+                let (g, i) = match self.law.current_and_conductance_in(d, x, cx, v, warm) {
                     Ok((i, g)) => (g + GMIN, i + GMIN * v),
                     Err(f) => return Err(fault(self, d, f)),
                 };
@@ -605,7 +625,11 @@ impl MemoryRhs {
                     let x = self.clamped(d, wd);
                     let v = self.v_dev[d];
                     let cx = ctx(&self.extra_at, m, t, w, d);
-                    self.current[k] = match self.law.current_in(d, x, cx, v) {
+                    let warm = match self.warm_at.get(d..d + 2) {
+                        Some(&[a, b]) => &mut self.warm[a..b],
+                        _ => &mut [],
+                    };
+                    self.current[k] = match self.law.current_in(d, x, cx, v, warm) {
                         Ok(i) => i + GMIN * v,
                         Err(f) => return Err(fault(self, d, f)),
                     };
@@ -673,16 +697,19 @@ impl MemoryRhs {
         let (dw, dx) = dw.split_at_mut(m);
         for (d, out) in dw.iter_mut().enumerate() {
             let (v, i) = self.device_vi(d);
-            let memo = match (self.nonlinear, self.memo_at.get(d..d + 2)) {
-                (false, Some(&[a, b])) => Some(&self.memo[a..b]),
-                _ => None,
+            let keep = match (self.nonlinear, self.memo_at.get(d..d + 2)) {
+                (false, Some(&[a, b])) => Keep::Memo(&self.memo[a..b]),
+                _ => match self.warm_at.get(d..d + 2) {
+                    Some(&[a, b]) => Keep::Warm(&mut self.warm[a..b]),
+                    _ => Keep::Cold,
+                },
             };
             let cx = ctx(&self.extra_at, m, t, w, d);
             let extra = match self.extra_at.get(d..d + 2) {
                 Some(&[a, b]) => &mut dx[a as usize..b as usize],
                 _ => &mut [],
             };
-            let f = self.law.state_rate_in(d, w[d], cx, (v, i), memo, extra);
+            let f = self.law.state_rate_in(d, w[d], cx, (v, i), keep, extra);
             *out = if self.sticky && self.held_at_bound(d, w[d], f) {
                 0.0
             } else {
@@ -715,7 +742,10 @@ impl MemoryRhs {
         let (lo, hi) = self.law.state_bounds(dev);
         let x = w[dev];
         let cx = ctx(&self.extra_at, self.state_edge.len(), self.last_t, w, dev);
-        let rate = |x: f64, i: f64| self.law.state_rate_in(dev, x, cx, (v, i), None, &mut []);
+        let rate = |x: f64, i: f64| {
+            self.law
+                .state_rate_in(dev, x, cx, (v, i), Keep::Cold, &mut [])
+        };
         let f = rate(x, i);
         if self.sticky && self.held_at_bound(dev, x, f) {
             return 0.0;
@@ -728,7 +758,7 @@ impl MemoryRhs {
         let step = 1e-7 * span;
         let x2 = if x + step <= hi { x + step } else { x - step };
         let i2 = if self.nonlinear {
-            self.law.current_in(dev, x2, cx, v)
+            self.law.current_in(dev, x2, cx, v, &mut [])
         } else {
             self.law.conductance_in(dev, x2, cx, v).map(|g| g * v)
         };
@@ -769,7 +799,9 @@ impl MemoryRhs {
         if self.solve_currents(t, w).is_ok() {
             let (v, i) = self.device_vi(d);
             let cx = ctx(&self.extra_at, self.state_edge.len(), t, w, d);
-            rate = self.law.state_rate_in(d, x, cx, (v, i), None, &mut []);
+            rate = self
+                .law
+                .state_rate_in(d, x, cx, (v, i), Keep::Cold, &mut []);
             let mut g = vec![0.0; self.switches_per_device()];
             let (sw, bounds) = g.split_at_mut(self.law.switch_count());
             self.law.switches(d, x, v, i, sw);

@@ -362,7 +362,17 @@ impl BodyLaw {
         f(b, held)
     }
 
-    /// Device current and di/dv at (x, `cx`, v).
+    /// The length of device `d`'s warm start: a non-linear body's
+    /// unknowns, kept by the engine between solves so that Newton starts
+    /// from the last solution (0: the body is solved in one step).
+    pub fn warm_len(&self, d: usize) -> usize {
+        let b = self.body(d);
+        if b.linear { 0 } else { b.n }
+    }
+
+    /// Device current and di/dv at (x, `cx`, v). Newton starts from `warm`
+    /// when it holds [`BodyLaw::warm_len`] values (else from zero) and
+    /// leaves its solution there.
     #[inline]
     pub fn current_and_conductance_in(
         &self,
@@ -370,24 +380,31 @@ impl BodyLaw {
         x: f64,
         cx: Ctx,
         v: f64,
+        warm: &mut [f64],
     ) -> Result<(f64, f64), DeviceFault> {
         self.held(d, x, cx, |b, h| {
-            b.solve(h, v, false).map(|s| (s.i, s.di_dv))
+            b.solve_warm(h, v, false, warm).map(|(s, _)| (s.i, s.di_dv))
         })
     }
 
     /// x_0's rate at (x, `cx`, v), the extra states' rates into `extra`
-    /// (when it has room for them).
+    /// (when it has room for them); `warm` as in
+    /// [`BodyLaw::current_and_conductance_in`].
     #[inline]
-    pub fn state_rates_in(&self, d: usize, x: f64, cx: Ctx, v: f64, extra: &mut [f64]) -> f64 {
-        self.held(d, x, cx, |b, h| {
-            let mut u = [0.0f64; MAX_UNKNOWNS];
-            match b.solve_into(h, v, &mut u, true, None) {
-                Ok(_) => b.rates_at(&u[..b.n], v, h, extra),
-                Err(_) => {
-                    extra.iter_mut().for_each(|r| *r = f64::NAN);
-                    f64::NAN
-                }
+    pub fn state_rates_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+        warm: &mut [f64],
+        extra: &mut [f64],
+    ) -> f64 {
+        self.held(d, x, cx, |b, h| match b.solve_warm(h, v, true, warm) {
+            Ok((_, u)) => b.rates_at(&u[..b.n], v, h, extra),
+            Err(_) => {
+                extra.iter_mut().for_each(|r| *r = f64::NAN);
+                f64::NAN
             }
         })
     }
@@ -404,7 +421,9 @@ impl BodyLaw {
     ) -> Result<f64, DeviceFault> {
         let b = self.body(d);
         if !b.keeps() || memo.len() != b.n + 1 {
-            return self.current_and_conductance_in(d, x, cx, v).map(|p| p.1);
+            return self
+                .current_and_conductance_in(d, x, cx, v, &mut [])
+                .map(|p| p.1);
         }
         self.held(d, x, cx, |b, h| {
             let mut u = [0.0f64; MAX_UNKNOWNS];
@@ -429,7 +448,7 @@ impl BodyLaw {
     ) -> f64 {
         let b = self.body(d);
         if !b.keeps() || memo.len() != b.n + 1 || memo[0] != x {
-            return self.state_rates_in(d, x, cx, v, extra);
+            return self.state_rates_in(d, x, cx, v, &mut [], extra);
         }
         self.held(d, x, cx, |b, h| {
             let mut u = [0.0f64; MAX_UNKNOWNS];
@@ -1648,10 +1667,32 @@ impl CompiledBody {
         rate(0)
     }
 
-    /// Solves the body at `h` and device voltage `v`.
-    fn solve(&self, h: Held, v: f64, want_state: bool) -> Result<Solved, DeviceFault> {
+    /// Solves the body at `h` and device voltage `v`, from `warm` when it
+    /// holds a start (its length is the unknowns'), which then receives
+    /// the solution; a warm start that fails is retried from zero.
+    /// Returns the unknowns too.
+    fn solve_warm(
+        &self,
+        h: Held,
+        v: f64,
+        want_state: bool,
+        warm: &mut [f64],
+    ) -> Result<(Solved, [f64; MAX_UNKNOWNS]), DeviceFault> {
         let mut u = [0.0f64; MAX_UNKNOWNS];
-        self.solve_into(h, v, &mut u, want_state, None)
+        let warm = if warm.len() == self.n { warm } else { &mut [] };
+        if !warm.is_empty() {
+            u[..self.n].copy_from_slice(warm);
+            if let Ok(s) = self.solve_into(h, v, &mut u, want_state, None) {
+                warm.copy_from_slice(&u[..self.n]);
+                return Ok((s, u));
+            }
+            u = [0.0f64; MAX_UNKNOWNS];
+        }
+        let s = self.solve_into(h, v, &mut u, want_state, None)?;
+        if !warm.is_empty() {
+            warm.copy_from_slice(&u[..self.n]);
+        }
+        Ok((s, u))
     }
 
     /// As [`CompiledBody::solve`], leaving the unknowns in `u`. The
@@ -1987,22 +2028,22 @@ impl DeviceLaw for BodyLaw {
 
     /// di/dv, exact (for a linear body G(x), at any v).
     fn conductance(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        self.current_and_conductance_in(d, x, Ctx::NONE, v)
+        self.current_and_conductance_in(d, x, Ctx::NONE, v, &mut [])
             .map(|p| p.1)
     }
 
     fn current(&self, d: usize, x: f64, v: f64) -> Result<f64, DeviceFault> {
-        self.current_and_conductance_in(d, x, Ctx::NONE, v)
+        self.current_and_conductance_in(d, x, Ctx::NONE, v, &mut [])
             .map(|p| p.0)
     }
 
     /// One body solve gives both.
     fn current_and_conductance(&self, d: usize, x: f64, v: f64) -> Result<(f64, f64), DeviceFault> {
-        self.current_and_conductance_in(d, x, Ctx::NONE, v)
+        self.current_and_conductance_in(d, x, Ctx::NONE, v, &mut [])
     }
 
     fn state_rate(&self, d: usize, x: f64, v: f64, _i: f64) -> f64 {
-        self.state_rates_in(d, x, Ctx::NONE, v, &mut [])
+        self.state_rates_in(d, x, Ctx::NONE, v, &mut [], &mut [])
     }
 
     /// A linear body of one state that does not read the time keeps x and

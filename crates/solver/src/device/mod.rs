@@ -134,6 +134,16 @@ impl Ctx<'_> {
     pub const NONE: Ctx<'static> = Ctx { t: 0.0, extra: &[] };
 }
 
+/// What the engine kept for a device's rate: nothing, the memo of a
+/// linear body's conductance ([`DeviceLaw::memo_len`]), or a non-linear
+/// body's warm start ([`Laws::warm_len`]).
+#[derive(Debug)]
+pub enum Keep<'a> {
+    Cold,
+    Memo(&'a [f64]),
+    Warm(&'a mut [f64]),
+}
+
 /// A memristor law for a set of devices (device `d` = state component `d`).
 ///
 /// Each device has one state variable in its law's own units (for the
@@ -555,7 +565,17 @@ impl Laws {
         self.body.set_tran_times(tran);
     }
 
-    /// [`DeviceLaw::current_and_conductance`] at `cx`.
+    /// The length of device `d`'s warm start (a non-linear body's last
+    /// solution, [`body::BodyLaw::warm_len`]; 0 for every other law).
+    pub fn warm_len(&self, d: usize) -> usize {
+        match self.slots[d] {
+            Slot::Body(j) => self.body.warm_len(j as usize),
+            _ => 0,
+        }
+    }
+
+    /// [`DeviceLaw::current_and_conductance`] at `cx`, a body's Newton
+    /// starting from `warm` and leaving its solution there.
     #[inline]
     pub fn current_and_conductance_in(
         &self,
@@ -563,20 +583,30 @@ impl Laws {
         x: f64,
         cx: Ctx,
         v: f64,
+        warm: &mut [f64],
     ) -> Result<(f64, f64), DeviceFault> {
         match self.slots[d] {
-            Slot::Body(j) => self.body.current_and_conductance_in(j as usize, x, cx, v),
+            Slot::Body(j) => self
+                .body
+                .current_and_conductance_in(j as usize, x, cx, v, warm),
             _ => self.current_and_conductance(d, x, v),
         }
     }
 
-    /// [`DeviceLaw::current`] at `cx`.
+    /// [`DeviceLaw::current`] at `cx`, with `warm` as above.
     #[inline]
-    pub fn current_in(&self, d: usize, x: f64, cx: Ctx, v: f64) -> Result<f64, DeviceFault> {
+    pub fn current_in(
+        &self,
+        d: usize,
+        x: f64,
+        cx: Ctx,
+        v: f64,
+        warm: &mut [f64],
+    ) -> Result<f64, DeviceFault> {
         match self.slots[d] {
             Slot::Body(j) => self
                 .body
-                .current_and_conductance_in(j as usize, x, cx, v)
+                .current_and_conductance_in(j as usize, x, cx, v, warm)
                 .map(|p| p.0),
             _ => self.current(d, x, v),
         }
@@ -588,7 +618,7 @@ impl Laws {
         match self.slots[d] {
             Slot::Body(j) => self
                 .body
-                .current_and_conductance_in(j as usize, x, cx, v)
+                .current_and_conductance_in(j as usize, x, cx, v, &mut [])
                 .map(|p| p.1),
             _ => self.conductance(d, x, v),
         }
@@ -610,9 +640,9 @@ impl Laws {
         }
     }
 
-    /// [`DeviceLaw::state_rate`] (or, with `memo`, `state_rate_kept`) at
-    /// `cx` and the branch voltage and current `(v, i)`; the rates of the
-    /// extra states go into `extra`.
+    /// [`DeviceLaw::state_rate`] at `cx` and the branch voltage and
+    /// current `(v, i)`, with what the engine kept for the device
+    /// ([`Keep`]); the rates of the extra states go into `extra`.
     #[inline]
     pub fn state_rate_in(
         &self,
@@ -620,16 +650,22 @@ impl Laws {
         x: f64,
         cx: Ctx,
         (v, i): (f64, f64),
-        memo: Option<&[f64]>,
+        keep: Keep,
         extra: &mut [f64],
     ) -> f64 {
-        match (self.slots[d], memo) {
-            (Slot::Body(j), Some(m)) => {
+        match (self.slots[d], keep) {
+            (Slot::Body(j), Keep::Memo(m)) => {
                 self.body.state_rate_kept_in(j as usize, x, cx, v, m, extra)
             }
-            (Slot::Body(j), None) => self.body.state_rates_in(j as usize, x, cx, v, extra),
-            (_, Some(m)) => self.state_rate_kept(d, x, v, i, m),
-            (_, None) => self.state_rate(d, x, v, i),
+            (Slot::Body(j), Keep::Warm(w)) => {
+                self.body.state_rates_in(j as usize, x, cx, v, w, extra)
+            }
+            (Slot::Body(j), Keep::Cold) => {
+                self.body
+                    .state_rates_in(j as usize, x, cx, v, &mut [], extra)
+            }
+            (_, Keep::Memo(m)) => self.state_rate_kept(d, x, v, i, m),
+            _ => self.state_rate(d, x, v, i),
         }
     }
 
