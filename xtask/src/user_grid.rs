@@ -167,45 +167,57 @@ pub fn bench_user_grid(rows: usize, body: Body) -> Result<()> {
         .arg("-r")
         .arg(&ng_raw)
         .arg(&file))?;
-    let report = compare(
-        &trajectory(&ng_raw)?,
-        &trajectory(&mn_fine)?,
-        &CompareOptions {
-            // ngspice at its deck's maximum step 1e-3 restarts with
-            // first-order steps at each PWL corner: 1e-5 relative is its own
-            // error class there (8e-7 on the 10x10 grid, measured).
-            tol: Tolerance {
-                reltol: 1e-5,
-                abstol: 1e-9,
-            },
-            // The potential in volts: ngspice's error near a PWL corner is
-            // ~1e-7 V there (measured on the 5x5 charge grid: 8.9e-8 V at
-            // t = 0.7995), where the 1e-9 floor is meant for amperes.
-            per_device: [(
-                format!("v({mid})"),
-                Tolerance {
-                    reltol: 1e-5,
-                    abstol: 1e-6,
-                },
-            )]
-            .into(),
-            ..CompareOptions::default()
-        },
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (ng, mn) = (trajectory(&ng_raw)?, trajectory(&mn_fine)?);
+    let voltage = format!("v({mid})");
+    // The verdict uses ngspice's own default tolerances (RELTOL 1e-3,
+    // ABSTOL 1e-12 A, VNTOL 1e-6 V): the deck runs at them, so they bound
+    // ngspice's error, and agreement within them is what the bench claims.
+    let report = compare(&ng, &mn, &tolerances(&voltage, 1e-3, 1e-12))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A strict comparison is shown too (1e-5 relative). On small grids
+    // ngspice's i(v1) at its defaults is off by ~1e-4 relative (5x5: 8e-5;
+    // with reltol=1e-6 and a 1e-4 step it moves to within 1.3e-9 of memnet),
+    // so "no" there is ngspice's error, reported rather than hidden.
+    let strict =
+        compare(&ng, &mn, &tolerances(&voltage, 1e-5, 1e-9)).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
-        "{:<14} {:>7} {:>11} {:>10} {:>8} {:>12}  verdict",
-        "deck", "devices", "ngspice s", "memnet s", "ratio", "max |diff|"
+        "{:<14} {:>7} {:>11} {:>10} {:>8} {:>12}  {:<10} within 1e-5",
+        "deck", "devices", "ngspice s", "memnet s", "ratio", "max |diff|", "verdict"
     );
     println!(
-        "{:<14} {:>7} {:>11.2} {:>10.3} {:>8.0} {:>12.3e}  {}",
+        "{:<14} {:>7} {:>11.2} {:>10.3} {:>8.0} {:>12.3e}  {:<10} {}",
         name,
         devices,
         t_ngspice.as_secs_f64(),
         t_memnet.as_secs_f64(),
         t_ngspice.as_secs_f64() / t_memnet.as_secs_f64(),
         report.max_abs_error,
-        if report.pass { "agrees" } else { "DISAGREES" }
+        if report.pass { "agrees" } else { "DISAGREES" },
+        if strict.pass {
+            "yes".to_string()
+        } else {
+            format!("no (max ratio {:.2})", strict.max_ratio)
+        }
     );
+    if !report.pass {
+        print!("{}", report.render());
+    }
     Ok(())
+}
+
+/// Comparison options: `reltol` everywhere, `abstol` for currents and 1e-6 V
+/// (ngspice's VNTOL) for the potential `voltage`.
+fn tolerances(voltage: &str, reltol: f64, abstol: f64) -> CompareOptions {
+    CompareOptions {
+        tol: Tolerance { reltol, abstol },
+        per_device: [(
+            voltage.to_string(),
+            Tolerance {
+                reltol,
+                abstol: 1e-6,
+            },
+        )]
+        .into(),
+        ..CompareOptions::default()
+    }
 }
