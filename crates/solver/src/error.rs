@@ -88,6 +88,18 @@ pub enum SolveError {
         iterations: usize,
     },
 
+    /// A compiled subcircuit body has no solution at a state the
+    /// integrator tried (a trial fault: a shorter step may avoid it).
+    #[error(
+        "{element}: its subcircuit body has no solution at t = {t} (state {x}, voltage {v} across it): Newton on the body did not converge or its matrix is singular"
+    )]
+    BodyUnsolved {
+        element: Element,
+        t: f64,
+        x: f64,
+        v: f64,
+    },
+
     /// A bad simulation option (dt <= 0, t_end not finite, ...).
     #[error("invalid option: {0}")]
     InvalidOption(String),
@@ -154,6 +166,7 @@ impl SolveError {
             self,
             SolveError::NonPhysicalState { .. }
                 | SolveError::NewtonFailed { .. }
+                | SolveError::BodyUnsolved { .. }
                 | SolveError::Singular { .. }
                 | SolveError::NonFiniteState { .. }
         )

@@ -996,12 +996,6 @@ fn fault_error(element: Element, f: DeviceFault, t: f64, w: f64) -> SolveError {
             w,
             resistance: r,
         },
-        DeviceFault::BodyUnsolved { x, v } => SolveError::InvalidDevice {
-            element,
-            reason: format!(
-                "its subcircuit body has no solution at t = {t} (state {x}, voltage {v} \
-                 across it): Newton on the body did not converge or its matrix is singular"
-            ),
-        },
+        DeviceFault::BodyUnsolved { x, v } => SolveError::BodyUnsolved { element, t, x, v },
     }
 }

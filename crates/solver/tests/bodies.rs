@@ -581,3 +581,109 @@ fn a_diode_with_rs_and_breakdown_is_ngspices() {
         );
     }
 }
+
+/// `i()` of the body's current-defined elements reads their values, as
+/// HSPICE and LTspice users write it (the Laiho-Biolek form `f(V(H),
+/// I(Gm))`, the `Rmem ... R='...V(Q)'` / `Gx 0 Q cur='i(Rmem)'` form), with
+/// HSPICE's global ground `gnd!`: the same body with each read written out
+/// runs identically. An integral inside an element whose current is read
+/// stays one state.
+#[test]
+fn currents_of_current_defined_elements_read_their_values() {
+    let read = "\
+i() reads
+.global gnd!
+.subckt hsp p n
+.param k=2
+Gm p n cur='V(p,n)*(1e-3+1e-3*V(h,gnd!))'
+Rmem p n R='1k/(1+V(q))'
+Gx gnd! h cur='k*I(Gm)*(1-V(h))'
+Gq 0 q cur='i(Rmem) + 0*I(Gs)'
+Gs 0 s cur='sdt(V(p,n), 0)'
+Rs s 0 1
+Cq q 0 1 IC=0
+Cx h gnd! 1 IC=0.1
+.ends hsp
+V1 a 0 SIN(0 1 1)
+R1 a b 100
+X1 b 0 hsp
+.end
+";
+    let written = read
+        .replace(
+            "Gx gnd! h cur='k*I(Gm)*(1-V(h))'",
+            "Gx gnd! h cur='k*V(p,n)*(1e-3+1e-3*V(h,gnd!))*(1-V(h))'",
+        )
+        .replace(
+            "Gq 0 q cur='i(Rmem) + 0*I(Gs)'",
+            "Gq 0 q cur='V(p,n)/(1k/(1+V(q))) + 0*sdt(V(p,n), 0)'",
+        );
+    assert_ne!(read, written);
+    let a = run(read, 1.0);
+    let b = run(&written, 1.0);
+    assert_eq!(a.len(), b.len());
+    let mut moved = 0.0f64;
+    for ((_, xa), (_, xb)) in a.iter().zip(&b) {
+        assert_eq!(xa.len(), xb.len());
+        for (p, q) in xa.iter().zip(xb) {
+            assert!((p - q).abs() <= 1e-14, "{p} vs {q}");
+        }
+        moved = moved.max((xa[0] - 0.1).abs());
+    }
+    assert!(moved > 1e-3, "the drive moves the state ({moved})");
+    // A current defined through itself is a located error.
+    let own = read.replace("k*I(Gm)*(1-V(h))", "k*I(Gx)");
+    let c = memnet_spice::import_str(&own, "deck.cir", &Default::default()).unwrap();
+    let err = match Network::from_circuit(&c) {
+        Err(e) => e.render(),
+        Ok(net) => {
+            let opts = SimOptions {
+                t_end: 1.0,
+                ..SimOptions::default()
+            };
+            simulate(&net, &opts, &mut Vec::new(), &mut |_| {})
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        }
+    };
+    assert!(err.contains("i(gx)") && err.contains("itself"), "{err}");
+}
+
+/// A body that has no solution at a state only a trial stage reaches (a
+/// window written with `sgn` and an `exp` that overflows past the bound,
+/// as in a published two-state model: 0 * inf there) rejects the step;
+/// the run goes on at shorter steps and ends on the bound.
+#[test]
+fn a_body_unsolvable_at_a_trial_stage_rejects_the_step() {
+    let deck = "\
+trial fault
+.subckt bound p n
+.param sign2(v)='(sgn(v)+1)/2'
+Gc 0 c cur='sign2(1-V(c))*(1-exp(-(1-V(c))/1e-4))*20'
+Cc c 0 1 IC=0
+Gw p n cur='V(p,n)*1e-3*(1+V(c)+0*exp(-(1-V(c))/1e-4))'
+.ends bound
+V1 a 0 DC 1
+X1 a 0 bound
+.end
+";
+    let c = memnet_spice::import_str(deck, "deck.cir", &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+    let opts = SimOptions {
+        t_end: 1.0,
+        method: Method::Dopri5,
+        rtol: 1e-6,
+        atol: 1e-9,
+        sample_dt: Some(0.1),
+        ..SimOptions::default()
+    };
+    let mut samples = Vec::new();
+    let report = simulate(&net, &opts, &mut samples, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let (t, x) = samples.last().unwrap();
+    assert_eq!(*t, 1.0);
+    // On the bound to the step's tolerance (past it the window is 0).
+    assert!((x[0] - 1.0).abs() < 1e-5, "ends on the bound: {}", x[0]);
+    assert!(report.rejected_steps > 0, "{}", report.rejected_steps);
+}

@@ -258,8 +258,10 @@ const MAX_PARAM_DEPTH: usize = 500;
 /// Subcircuit nesting limit.
 const MAX_NESTING: usize = 256;
 
+/// The ground node: `0`; `gnd`, which ngspice, Xyce and LTspice accept;
+/// and HSPICE's (and Spectre netlisters') global `gnd!`.
 fn is_ground(n: &str) -> bool {
-    n == "0" || n == "gnd"
+    n == "0" || n == "gnd" || n == "gnd!"
 }
 
 fn hash_name(s: &str) -> u64 {
@@ -417,7 +419,7 @@ impl<'d> Elab<'d, '_> {
         let name = std::mem::take(&mut c.name);
         let mut nodes = std::mem::take(&mut c.nodes);
         for n in &mut nodes {
-            if n == "gnd" {
+            if is_ground(n) {
                 *n = "0".to_string();
             }
         }

@@ -205,6 +205,17 @@ fn ident(i: &str) -> Res<'_, &str> {
     .parse(i)
 }
 
+/// A node or element name inside `v(...)` or `i(...)`.
+fn probe_name(i: &str) -> Res<'_, &str> {
+    let n = i
+        .find(|c: char| c.is_whitespace() || ",(){}'\"".contains(c))
+        .unwrap_or(i.len());
+    if n == 0 {
+        return fail(i, "expected a node name");
+    }
+    Ok((&i[n..], &i[..n]))
+}
+
 fn ternary(i: &str, depth: u32) -> Res<'_, Expr> {
     if depth > MAX_DEPTH {
         return fail(i, "expression nested too deeply");
@@ -332,6 +343,22 @@ fn atom(i: &str, depth: u32) -> Res<'_, Expr> {
     let mut args = Vec::new();
     if let Some(rest) = sp(k).strip_prefix(')') {
         return Ok((rest, Expr::Call(Box::new((name, args)))));
+    }
+    if matches!(&*name, "v" | "i") {
+        // Node and element names, not expressions: SPICE names may hold
+        // characters an identifier may not (HSPICE's `gnd!`, `n#1`, `x1.a`).
+        loop {
+            let (rest, arg) = probe_name(sp(k))?;
+            args.push(Expr::Var(arg.to_lowercase().into_boxed_str()));
+            let rest = sp(rest);
+            if let Some(r) = rest.strip_prefix(',') {
+                k = r;
+            } else if let Some(r) = rest.strip_prefix(')') {
+                return Ok((r, Expr::Call(Box::new((name, args)))));
+            } else {
+                return fail(rest, "expected ',' or ')' after a node name");
+            }
+        }
     }
     loop {
         let (rest, a) = ternary(k, depth + 1)?;

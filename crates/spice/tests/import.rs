@@ -836,3 +836,22 @@ fn pwl_file_text_format() {
     assert_eq!((line, col), (2, 3), "{msg}");
     assert!(parse_pwl_file("* nothing\n").is_err());
 }
+
+/// HSPICE's global ground `gnd!` (with or without `.global gnd!`) is node
+/// 0, at the top level, in subcircuits and in `v()` reads, whose node names
+/// may hold characters an identifier may not.
+#[test]
+fn hspice_gnd_bang_is_ground() {
+    let c = parse(
+        "t\n.global gnd!\n.subckt s p n\nR1 p gnd! {1k}\nB1 n gnd! V={v(p,gnd!)*2}\n.ends\nV1 a gnd! 1\nX1 a b s\nR2 b 0 1k\n.end\n",
+    );
+    assert_eq!(el(&c, "v1").nodes, ["a", "0"]);
+    assert_eq!(el(&c, "x1.r1").nodes, ["a", "0"]);
+    let b = el(&c, "x1.b1");
+    assert_eq!(b.nodes, ["b", "0"]);
+    let ElementKind::ExprSource { value, .. } = &b.kind else {
+        panic!("{:?}", b.kind);
+    };
+    assert!(value.to_string().contains("v(a,0)"), "{value}");
+    assert!(memnet_spice::expr::parse_expr("v(n#1) + i(x1.vam)").is_ok());
+}

@@ -681,6 +681,31 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             _ => None,
         })
         .collect();
+    let currents: HashMap<&str, CurrentOf> = body
+        .elements
+        .iter()
+        .filter_map(|e| {
+            let def = match &e.kind {
+                ElementKind::ExprSource {
+                    sets: Sets::Current,
+                    value,
+                } => CurrentOf::Expr(value),
+                ElementKind::ExprResistor { value } => {
+                    CurrentOf::Resistor(node(e.nodes[0]), node(e.nodes[1]), value)
+                }
+                ElementKind::Vccs { transconductance } => {
+                    CurrentOf::Vccs(node(e.nodes[2]), node(e.nodes[3]), *transconductance)
+                }
+                ElementKind::CurrentSource(s)
+                    if matches!(s.waveform, memnet_spice::Waveform::Dc(_)) =>
+                {
+                    CurrentOf::Dc(s.dc)
+                }
+                _ => return None,
+            };
+            Some((e.name.as_str(), def))
+        })
+        .collect();
     // `i(L)` of an inductor reads its state.
     let inductors: HashMap<&str, u8> = body
         .elements
@@ -709,6 +734,8 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         node_index: &node_index,
         branch_of: &branch_of,
         resistors: &resistors,
+        currents: &currents,
+        reading: Vec::new(),
     };
     let mut parts = Vec::new();
     let mut states: Vec<Option<StateDef>> = vec![None; state_elems.len()];
@@ -960,9 +987,27 @@ struct Compiler<'a> {
     node_index: &'a HashMap<&'a str, usize>,
     branch_of: &'a HashMap<&'a str, u32>,
     resistors: &'a HashMap<&'a str, (Pot, Pot, f64)>,
+    /// Current-defined elements `i()` may read by their value.
+    currents: &'a HashMap<&'a str, CurrentOf<'a>>,
+    /// The elements whose `i()` is being inlined (a cycle is an error).
+    reading: Vec<&'a str>,
 }
 
-impl Compiler<'_> {
+/// How the current of a current-defined element is computed, for `i()`:
+/// from a to b through the element, SPICE's sign for G, B and I sources.
+#[derive(Clone, Copy)]
+enum CurrentOf<'a> {
+    /// A G `value=`/`cur=` or B `I=` source.
+    Expr(&'a Expr),
+    /// A resistor whose value is an expression: (V(a) - V(b)) / R.
+    Resistor(Pot, Pot, &'a Expr),
+    /// A linear G: gm (V(c) - V(d)).
+    Vccs(Pot, Pot, f64),
+    /// A DC current source.
+    Dc(f64),
+}
+
+impl<'a> Compiler<'a> {
     fn tape(&mut self, e: &Expr) -> Result<u32, String> {
         let start = self.ops.len() as u32;
         let mut depth = 0usize;
@@ -1002,6 +1047,34 @@ impl Compiler<'_> {
             .get(name)
             .map(|&k| (self.pot[k], self.floating[k]))
             .ok_or_else(|| format!("v({name}) reads a node the body does not have"))
+    }
+
+    /// Emits the current of a current-defined element ([`CurrentOf`]).
+    fn emit_current(
+        &mut self,
+        def: CurrentOf<'a>,
+        depth: &mut usize,
+        max: &mut usize,
+    ) -> Result<(), String> {
+        match def {
+            CurrentOf::Expr(e) => self.emit(e, depth, max)?,
+            CurrentOf::Resistor(a, b, r) => {
+                self.pot_op(a, depth, max);
+                self.pot_op(b, depth, max);
+                self.push(Op::Bin(BinOp::Sub), depth, max, 2);
+                self.emit(r, depth, max)?;
+                self.push(Op::Bin(BinOp::Div), depth, max, 2);
+            }
+            CurrentOf::Vccs(c, d, gm) => {
+                self.pot_op(c, depth, max);
+                self.pot_op(d, depth, max);
+                self.push(Op::Bin(BinOp::Sub), depth, max, 2);
+                self.push(Op::Const(gm), depth, max, 0);
+                self.push(Op::Bin(BinOp::Mul), depth, max, 2);
+            }
+            CurrentOf::Dc(i) => self.push(Op::Const(i), depth, max, 0),
+        }
+        Ok(())
     }
 
     fn emit(&mut self, e: &Expr, depth: &mut usize, max: &mut usize) -> Result<(), String> {
@@ -1106,11 +1179,22 @@ impl Compiler<'_> {
                             self.push(Op::Bin(BinOp::Sub), depth, max, 2);
                             self.push(Op::Const(r), depth, max, 0);
                             self.push(Op::Bin(BinOp::Div), depth, max, 2);
+                        } else if let Some((&key, &def)) = self.currents.get_key_value(&**n) {
+                            if self.reading.contains(&key) {
+                                return Err(format!(
+                                    "i({n}) is read inside the value of {n} itself: the \
+                                     current is defined through itself"
+                                ));
+                            }
+                            self.reading.push(key);
+                            let r = self.emit_current(def, depth, max);
+                            self.reading.pop();
+                            r?;
                         } else {
                             return Err(format!(
-                                "i({n}): memnet reads the currents of voltage sources, E and \
-                                 B voltage sources, capacitors, inductors and resistors of the \
-                                 body"
+                                "i({n}): memnet reads the currents of the body's sources (V, \
+                                 I, E, F, G, H, B), capacitors, inductors and resistors; `{n}` \
+                                 is none of them"
                             ));
                         }
                     }
@@ -1135,7 +1219,19 @@ impl Compiler<'_> {
                                 ));
                             }
                         };
-                        self.integrals.push((args[0].clone(), ic));
+                        // The same integral written twice (an inlined
+                        // `i()` repeats its element's value) is one state.
+                        let j = match self
+                            .integrals
+                            .iter()
+                            .position(|(f, c)| *f == args[0] && *c == ic)
+                        {
+                            Some(k) => self.first_integral as usize + k,
+                            None => {
+                                self.integrals.push((args[0].clone(), ic));
+                                j
+                            }
+                        };
                         self.push(Op::State(j as u8, 1.0), depth, max, 0);
                     }
                     _ => {
