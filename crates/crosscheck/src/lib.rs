@@ -544,6 +544,25 @@ pub fn cases() -> Vec<Case> {
                 ("v(xmem.aux)", "v(xmem.aux)", 6e-4),
             ],
         ),
+        // Lehtonen-Laiho's non-linear ion drift with Biolek's window in
+        // HSPICE's form: gnd!, cur= sources, the window reading I(Gm).
+        // ngspice runs the equivalent with gnd! written 0 in its HSPICE mode
+        // (.spiceinit beside it). Measured at the deck's 1 ms step: the
+        // state 7.8e-5, v(mid) 3.1e-6 V, i(v1) 3.1e-8 A, ngspice's error:
+        // at a 10 us step it moves to within 8e-7, 5.5e-8 V, 1.2e-10 A.
+        equivalent(
+            "user_hspice_laiho",
+            "fixtures/ngspice/user/hspice/laiho_biolek.cir",
+            "fixtures/ngspice/user/hspice/laiho_biolek_ngspice.cir",
+            2.0,
+            1e-3,
+            1e-3,
+            &[
+                ("v(mid)", "v(mid)", 3e-5),
+                ("i(v1)", "i(v1)", 3e-7),
+                ("v(x1.h)", "v(x1.h)", 8e-4),
+            ],
+        ),
         // Yakopcic's subcircuit from Xyce's regression deck (ngspice reads
         // its IF() in PSpice mode, set by the .spiceinit beside it), its
         // pin reads V(TE)-V(BE) with both pins off ground. Measured: the
