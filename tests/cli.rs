@@ -1335,3 +1335,41 @@ fn ngspice_memristor_example_runs_as_written() {
     let low = a.iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
     assert!((1100.0..1130.0).contains(&low), "the state falls to {low}");
 }
+
+/// An HSPICE user's deck as written: `gnd` ground, `R='...V(Q)'` read by
+/// `cur='i(Rmem)'`, `.options` with HSPICE's accuracy keys and `.probe`
+/// wildcards, one of which matches nothing (a warning, as in HSPICE).
+#[test]
+fn hspice_probe_wildcards_run_with_a_warning_for_no_match() {
+    let net = tmp("hspice_probe.cir");
+    std::fs::write(
+        &net,
+        "hspice style\n.subckt memr plus minus Ron=100 Roff=10k Rini=5k\n\
+         .param uv=10f D=10n k='uv * Ron / D ** 2' a='(Rini-Ron)/(Roff-Rini)'\n\
+         Rmem plus minus R='Roff + (Ron-Roff)/(1 + a * exp(-4 * k * V(Q)))'\n\
+         Gx 0 Q cur='i(Rmem)'\nCint Q 0 1\nRaux Q 0 100meg\n.ends memr\n\
+         .options post=2 method=gear\nVin in gnd pulse( 0 1 0m 0.1n 0.1n 1m 10m )\n\
+         Xmem in gnd memr\n.tran 0.1m 10m\n.probe v(x*.*) i(x*.*) i(v*)\n.end\n",
+    )
+    .unwrap();
+    let out_csv = tmp("hspice_probe.csv");
+    let out = memnet(&[
+        "simulate",
+        net.to_str().unwrap(),
+        "--out",
+        out_csv.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: output `i(x*.*)` matches nothing"),
+        "{stderr}"
+    );
+    let (names, t, rows) = read_csv_all(&out_csv);
+    assert_eq!(names, ["time", "v(xmem.q)", "i(vin)"]);
+    // The charge is what the 1 ms, 1 V pulse pushes through about 5 kohm
+    // (R(0) = 5k; it falls by 0.4% as q grows): q = 1e-3 / 5e3.
+    let q_end = rows.last().unwrap()[0];
+    assert!((*t.last().unwrap() - 1e-2).abs() < 1e-12, "{t:?}");
+    assert!((q_end - 2e-7).abs() < 2e-9, "{q_end}");
+}

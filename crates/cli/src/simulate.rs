@@ -219,7 +219,7 @@ fn outputs(net: &Network, circuit: Option<&Circuit>, save: &[String]) -> CliResu
             Probes::all(net)
         });
     }
-    Probes::parse(net, &items).map_err(|e| {
+    let probes = Probes::parse(net, &items).map_err(|e| {
         // Name the card that holds the item memnet cannot write.
         let at = circuit
             .filter(|_| save.is_empty())
@@ -233,7 +233,14 @@ fn outputs(net: &Network, circuit: Option<&Circuit>, save: &[String]) -> CliResu
             .map(|card| format!("{}: ", card.loc))
             .unwrap_or_default();
         CliError::input(format!("{at}error: {e}"))
-    })
+    })?;
+    for item in probes.unmatched() {
+        eprintln!(
+            "warning: output `{item}` matches nothing memnet writes (nodes, internal nodes of \
+             compiled subcircuits, voltage sources and devices); left out"
+        );
+    }
+    Ok(probes)
 }
 
 /// ngspice raw output: one point per sample, `time` then every w.

@@ -61,6 +61,85 @@ pub struct Probes {
     names: Vec<String>,
     quantities: Vec<Quantity>,
     expressions: Vec<OutputExpr>,
+    /// Wildcard items that matched nothing (HSPICE warns and goes on).
+    unmatched: Vec<String>,
+}
+
+/// Whether `name` matches the HSPICE-style wildcard `pattern`: `*` any
+/// run of characters (dots included), `?` one character.
+fn glob(pattern: &[u8], name: &[u8]) -> bool {
+    // Iterative with one backtrack point: the last `*` seen.
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == name[n]) {
+            p += 1;
+            n += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, n));
+            p += 1;
+        } else if let Some((sp, sn)) = star {
+            p = sp + 1;
+            n = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// The names a wildcard `f(pattern)` may match: for `v`, every node
+/// (folded-away nodes, open pins and compiled bodies' internal nodes
+/// `inst.node` included); for `i`, voltage sources and devices; for `p`,
+/// devices.
+fn wildcard_candidates(net: &Network, f: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let devices = || {
+        net.edges
+            .iter()
+            .filter(|e| !e.name.is_empty())
+            .map(|e| e.name.clone())
+    };
+    match f {
+        "v" => {
+            out.extend(
+                net.node_names
+                    .iter()
+                    .filter(|n| *n != memnet_spice::GROUND && *n != "gnd")
+                    .cloned(),
+            );
+            out.extend(net.folded_nodes.iter().map(|f| f.name.clone()));
+            out.extend(net.open_pins.iter().map(|p| p.name.clone()));
+            for e in &net.edges {
+                let memnet_graph::Device::Native { spec } = e.device else {
+                    continue;
+                };
+                let Some((body, _)) = net.laws.get(spec as usize).and_then(|l| l.body.as_ref())
+                else {
+                    continue;
+                };
+                for (k, n) in body.nodes.iter().enumerate() {
+                    if k != 0 && !body.pins.contains(&(k as u32)) {
+                        out.push(format!("{}.{n}", e.name));
+                    }
+                }
+            }
+        }
+        "i" => {
+            out.extend(
+                net.edges
+                    .iter()
+                    .filter_map(|e| e.source.as_ref().map(|s| s.name.clone()))
+                    .filter(|n| !n.is_empty()),
+            );
+            out.extend(net.constraints.iter().map(|c| c.name.clone()));
+            out.extend(devices());
+        }
+        "p" => out.extend(devices()),
+        _ => {}
+    }
+    out
 }
 
 /// What an output list item names: `(quantity name, arguments)`.
@@ -356,6 +435,27 @@ impl Probes {
                     let q = p.expression(net, item)?;
                     p.push(item.to_string(), q);
                 }
+                _ if item.contains(['*', '?']) => {
+                    let Some((f, args)) = split_call(item).filter(|(_, a)| a.len() == 1) else {
+                        return Err(format!(
+                            "output `{item}`: a wildcard goes inside v(), i() or p() \
+                             (`v(x*.*)`, `i(v?)`)"
+                        ));
+                    };
+                    let mut any = false;
+                    for name in wildcard_candidates(net, f) {
+                        if glob(args[0].as_bytes(), name.as_bytes()) {
+                            let item = format!("{f}({name})");
+                            if let Ok(q) = quantity(net, &item) {
+                                p.push(item, q);
+                                any = true;
+                            }
+                        }
+                    }
+                    if !any {
+                        p.unmatched.push(item.to_string());
+                    }
+                }
                 _ => p.push(item.to_string(), quantity(net, item)?),
             }
         }
@@ -414,6 +514,12 @@ impl Probes {
 
     fn into_iter(self) -> impl Iterator<Item = (String, Quantity)> {
         self.names.into_iter().zip(self.quantities)
+    }
+
+    /// Wildcard items that matched no output (`v(x*.*)` in a deck without
+    /// subcircuits): HSPICE warns about them and so should a caller.
+    pub fn unmatched(&self) -> &[String] {
+        &self.unmatched
     }
 
     /// Column names, in order.

@@ -223,6 +223,9 @@ fn output_names_never_panic() {
         "{abs(i(vt2))/max(1,p(r1))}",
         "{v(n1) ? i(vt2) : 0}",
         "states",
+        "v(n*)",
+        "i(x?)",
+        "p(*)",
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let alphabet: Vec<char> = "(){},:_!vinpx0123 +-*/?".chars().collect();
@@ -252,4 +255,55 @@ fn output_names_never_panic() {
         }
     }
     assert!(ok > 100 && errors > 100, "ok {ok}, errors {errors}");
+}
+
+/// HSPICE's wildcards in output cards (`.probe v(x*.*) i(v?)`): `*` any
+/// run of characters, `?` one; the matches in circuit order, each once; a
+/// pattern that matches nothing is reported, not an error.
+#[test]
+fn wildcards_expand_to_the_matching_outputs() {
+    let deck = "\
+wildcards
+.subckt hpq plus minus
+Vam plus p1 0
+Gq 0 q value={I(Vam)}
+Cq q 0 1 IC=0
+Rq q 0 1e12
+Rm p1 minus R={1k+1k*V(q)}
+.ends hpq
+V1 a 0 SIN(0 1 1)
+V2 c 0 DC 0.5
+R1 a b 100
+Xm1 b 0 hpq
+Xm2 c 0 hpq
+.end
+";
+    let circuit = memnet_spice::import_str(deck, "t.cir", &Default::default()).unwrap();
+    let net = Network::from_circuit(&circuit).unwrap();
+    let names = |items: &[&str]| {
+        let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+        let p = Probes::parse(&net, &items).unwrap();
+        (p.names().to_vec(), p.unmatched().to_vec())
+    };
+    let (n, u) = names(&["v(x*.*)", "i(v?)", "i(x*.*)"]);
+    assert_eq!(
+        n,
+        [
+            "v(xm1.p1)",
+            "v(xm1.q)",
+            "v(xm2.p1)",
+            "v(xm2.q)",
+            "i(v1)",
+            "i(v2)"
+        ]
+    );
+    assert_eq!(u, ["i(x*.*)"]);
+    let (n, _) = names(&["v(*)", "v(a)"]);
+    assert!(n.contains(&"v(a)".to_string()) && n.contains(&"v(xm2.q)".to_string()));
+    assert_eq!(n.iter().filter(|s| *s == "v(a)").count(), 1);
+    let (n, _) = names(&["i(xm?)"]);
+    assert_eq!(n, ["i(xm1)", "i(xm2)"]);
+    let e = Probes::parse(&net, &["x*".to_string()]).unwrap_err();
+    assert!(e.contains("wildcard"), "{e}");
+    assert!(Probes::parse(&net, &["v(zz*)".to_string()]).is_err());
 }
