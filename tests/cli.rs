@@ -1220,7 +1220,13 @@ fn warnings_are_grouped_and_simulate_shows_them() {
     assert_eq!(summary["t_end"].as_f64(), Some(0.01), "{summary}");
     let err = fails(&["simulate", net.to_str().unwrap(), "--t-end", "soon"]);
     assert!(err.contains("`soon` is not a number"), "{err}");
-    let err = fails(&["simulate", net.to_str().unwrap(), "--locate-switches"]);
+    let err = fails(&[
+        "simulate",
+        net.to_str().unwrap(),
+        "--method",
+        "rk4",
+        "--locate-switches",
+    ]);
     assert!(err.contains("needs --method dopri5"), "{err}");
     ok(&[
         "simulate",
@@ -1229,9 +1235,27 @@ fn warnings_are_grouped_and_simulate_shows_them() {
         "dopri5",
         "--locate-switches",
     ]);
-    // A tolerance the fixed-step default would silently ignore.
-    let err = fails(&["simulate", net.to_str().unwrap(), "--rtol", "1e-10"]);
+    // A tolerance a fixed-step method would silently ignore.
+    let err = fails(&[
+        "simulate",
+        net.to_str().unwrap(),
+        "--method",
+        "rk4",
+        "--rtol",
+        "1e-10",
+    ]);
     assert!(err.contains("add --method dopri5"), "{err}");
+    // The default (auto) reads a tolerance, or a switch search, as asking
+    // for dopri5; this deck's linear-law device alone would get rk4.
+    for extra in [&["--rtol", "1e-10"][..], &["--locate-switches"], &[]] {
+        let mut args = vec!["simulate", net.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = memnet(&args);
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        let want = if extra.is_empty() { "Rk4" } else { "Dopri5" };
+        assert!(text.contains(&format!("with {want}")), "{extra:?}: {text}");
+    }
     ok(&[
         "simulate",
         net.to_str().unwrap(),
@@ -1365,6 +1389,9 @@ fn hspice_probe_wildcards_run_with_a_warning_for_no_match() {
         stderr.contains("warning: output `i(x*.*)` matches nothing"),
         "{stderr}"
     );
+    // A compiled body: the default method is the adaptive one.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("with Dopri5"), "{stdout}");
     let (names, t, rows) = read_csv_all(&out_csv);
     assert_eq!(names, ["time", "v(xmem.q)", "i(vin)"]);
     // The charge is what the 1 ms, 1 V pulse pushes through about 5 kohm

@@ -21,6 +21,12 @@ use crate::plot::{self, TrajectoryPlot};
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MethodArg {
+    /// dopri5 when the network holds a device of any law but memnet's
+    /// linear law (users' subcircuits, Xyce and XSPICE devices, laws chosen
+    /// by .model): their switches and fast excursions need a controlled
+    /// step, as SPICE's. rk4 otherwise. --dt alone selects rk4; --rtol,
+    /// --atol or --locate-switches select dopri5
+    Auto,
     /// explicit Euler with fixed step --dt (what published reference codes use)
     Euler,
     /// classical Runge-Kutta 4 with fixed step --dt
@@ -60,7 +66,7 @@ pub struct StepArgs {
     #[arg(long, value_name = "T", value_parser = spice_number)]
     pub t_end: Option<f64>,
     /// Integration method.
-    #[arg(long, value_enum, default_value_t = MethodArg::Rk4)]
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// Step of euler/rk4 (first step of dopri5). Default: t_end/1000. Steps
     /// are shortened only to land on source corners and t_end; samples in
@@ -292,6 +298,26 @@ fn open_sink(path: &Path, names: &[String], title: &str) -> CliResult<Box<dyn Sa
     })
 }
 
+/// What `--method auto` (the default) stands for on `net` (see
+/// [`MethodArg::Auto`]).
+fn auto_method(net: &Network, a: &StepArgs) -> MethodArg {
+    if a.rtol.is_some() || a.atol.is_some() || a.locate_switches {
+        return MethodArg::Dopri5;
+    }
+    if a.dt.is_some() {
+        return MethodArg::Rk4;
+    }
+    let other_law = net
+        .edges
+        .iter()
+        .any(|e| matches!(e.device, memnet_graph::Device::Native { .. }));
+    if other_law {
+        MethodArg::Dopri5
+    } else {
+        MethodArg::Rk4
+    }
+}
+
 /// Simulation options from the command line and the netlist's `.tran`.
 pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
     let t_end = match (a.t_end, net.tran) {
@@ -316,6 +342,14 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
                 "{name} must be positive and finite, got {v}"
             )))
         }
+    };
+    let method = match a.method {
+        MethodArg::Auto => auto_method(net, a),
+        m => m,
+    };
+    let a = &StepArgs {
+        method,
+        ..a.clone()
     };
     if a.locate_switches && a.method != MethodArg::Dopri5 {
         return Err(CliError::input(
@@ -353,6 +387,7 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
             MethodArg::Dopri5 => Method::Dopri5,
             MethodArg::Rosenbrock => Method::Rosenbrock,
             MethodArg::Exact => Method::Exact,
+            MethodArg::Auto => unreachable!("resolved above"),
         },
         dt,
         rtol: positive("--rtol", a.rtol.unwrap_or(1e-8))?,
