@@ -428,6 +428,33 @@ pub fn cases() -> Vec<Case> {
                 ("v(x1.a)", "v(x1.a)", 3.5e-6),
             ],
         ),
+        // Selectors outside the memristor's subcircuit: a top-level diode
+        // with rs before a 1k load and the charge-controlled body, a
+        // stateless selector subcircuit (a B source) reversed before a
+        // second body, a diode into 5k. memnet makes the diode and the
+        // selector static devices. Measured at the deck's 1 ms step: the
+        // potentials 1.7e-6 V, the reversed selector's node v(mid2)
+        // 9.5e-5 V (ngspice's vntol class on a 1e-5 V node), i(v1) 8.4e-9
+        // A, the charges 8e-11 and 5e-10 C, v(d1#internal) 3e-9 V. ngspice
+        // at reltol 1e-7, vntol 1e-12 and a 10 us step comes to within
+        // 1.2e-8 V, 1.9e-12 A and 5e-14 C of memnet.
+        as_written(
+            "user_diode_top",
+            "fixtures/ngspice/user/diode_top.cir",
+            2.0,
+            1e-3,
+            1e-3,
+            &[
+                ("v(mid)", "v(mid)", 2e-5),
+                ("v(m1)", "v(m1)", 2e-5),
+                ("v(mid2)", "v(mid2)", 1e-3),
+                ("v(out)", "v(out)", 2e-5),
+                ("i(v1)", "i(v1)", 1e-7),
+                ("v(xm.q)", "v(xm.q)", 1e-9),
+                ("v(xm2.q)", "v(xm2.q)", 5e-9),
+                ("v(d1#internal)", "v(d1#internal)", 3e-8),
+            ],
+        ),
         // 1D1M cells whose selector has a series resistance and breaks
         // down at 1.2 V (rs, bv, ibv). Measured at the deck's 1 ms step:
         // v(m1) 5.8e-3 V, v(m2) 1.7e-3 V, i(v1) 5.8e-6 A, the charges

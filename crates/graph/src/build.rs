@@ -587,7 +587,8 @@ fn classify(e: &Element, errs: &mut Vec<Diagnostic>) -> (Role, Option<Device>) {
         )),
         ElementKind::ExprSource { .. } | ElementKind::ExprResistor { .. } => reject(format!(
             "behavioural element `{}` ({}) is outside any memristor subcircuit: memnet compiles \
-             behavioural elements inside subcircuits that hold state (a capacitor), and \
+             behavioural elements inside subcircuits that hold state (a capacitor), or in a \
+             two-pin subcircuit of their own (a static device such as a selector), and \
              simulates memristors, resistors and independent sources around them",
             e.name,
             e.kind_name()

@@ -230,6 +230,20 @@ impl Network {
             .count()
     }
 
+    /// Whether edge `k` is a static device: a compiled body without state
+    /// (a diode, a behavioural selector). The engine gives it a state slot
+    /// that stays 0; outputs and state summaries leave it out.
+    pub fn is_static(&self, k: EdgeId) -> bool {
+        match self.edges[k].device {
+            Device::Native { spec } => self
+                .laws
+                .get(spec as usize)
+                .and_then(|l| l.body.as_ref())
+                .is_some_and(|(b, _)| !b.holds_state()),
+            _ => false,
+        }
+    }
+
     /// The ngspice default-filling times for source waveforms.
     pub fn tran_times(&self, t_end: f64) -> memnet_spice::TranTimes {
         match self.tran {

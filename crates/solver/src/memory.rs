@@ -99,8 +99,13 @@ pub struct MemoryRhs {
     pub(crate) nonlinear: bool,
     /// Device voltages of the last Newton solve (the next one's start).
     pub(crate) v_dev: Vec<f64>,
-    /// Series sources plus the companion sources of a Newton iteration.
+    /// Series sources of a Newton iteration (the network's own).
     pub(crate) s_newton: Vec<f64>,
+    /// Node injections of a Newton iteration: the current sources' plus
+    /// each device's companion current (Norton form).
+    inj_newton: Vec<f64>,
+    /// (tail, head) node of each device, for its companion current.
+    dev_ends: Vec<(NodeId, NodeId)>,
     pub(crate) newton_iterations: u64,
     /// What each device keeps from its conductance for its rate
     /// ([`DeviceLaw::memo_len`]): device d's floats are
@@ -110,9 +115,13 @@ pub struct MemoryRhs {
     pub(crate) memo_at: Vec<usize>,
 }
 
-/// Conductance in parallel with every device of a non-linear law, as in
-/// SPICE: keeps the Newton matrix positive definite where a device
-/// conducts nothing (Yakopcic at x = 0).
+/// Conductance added to every device's tangent in the Newton matrix of a
+/// non-linear network: keeps it positive definite where a device conducts
+/// nothing (Yakopcic at x = 0). It is not added to the currents, so the
+/// converged potentials solve Kirchhoff's law of the devices as written.
+/// (ngspice adds no gmin to B and G sources; a diode's own gmin is in its
+/// junction law. A gmin in the currents put 1.9e-12 A through a reversed
+/// 1 nA selector, moving its node by 0.19%.)
 pub const GMIN: f64 = 1e-12;
 /// Newton stops when no device voltage moves by more than this, relative
 /// to 1 + |v| (volts).
@@ -245,6 +254,14 @@ impl MemoryRhs {
         } else {
             (Vec::new(), Vec::new())
         };
+        let dev_ends = if nonlinear {
+            state_edge
+                .iter()
+                .map(|&k| (net.edges[k].tail, net.edges[k].head))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(MemoryRhs {
             warm,
             warm_at,
@@ -294,6 +311,8 @@ impl MemoryRhs {
                 .collect(),
             v_dev: vec![0.0; if nonlinear { n_dev } else { 0 }],
             s_newton: vec![0.0; if nonlinear { m } else { 0 }],
+            inj_newton: vec![0.0; if nonlinear { net.n_nodes() } else { 0 }],
+            dev_ends,
             newton_iterations: 0,
             nonlinear,
             nodal,
@@ -544,9 +563,12 @@ impl MemoryRhs {
     /// Newton on the node potentials through companion models. Each
     /// device is replaced by its tangent at the present voltage estimate,
     /// i = I(x, v0) + g (v - v0) with g = dI/dv + gmin, i.e. a conductance g
-    /// in series with the source I(x, v0)/g - v0; one nodal factorisation
-    /// and solve per iteration, on the same symbolic factorisation. Starts
-    /// from the last solve's voltages; allocates nothing.
+    /// in parallel with the current J = I(x, v0) - g v0 (Norton's form: a
+    /// device that conducts almost nothing, g ~ gmin, would make the series
+    /// form's source I/g huge and its round-off a volt-scale noise); one
+    /// nodal factorisation and solve per iteration, on the same symbolic
+    /// factorisation. Starts from the last solve's voltages; allocates
+    /// nothing.
     fn solve_newton(&mut self, t: f64, w: &[f64]) -> Result<(), SolveError> {
         let fault = |me: &Self, d: usize, f: DeviceFault| {
             let k = me.state_edge[d];
@@ -558,6 +580,11 @@ impl MemoryRhs {
         for _ in 0..NEWTON_MAX_ITER {
             self.newton_iterations += 1;
             self.s_newton.copy_from_slice(&self.s);
+            if self.inj_node.is_empty() {
+                self.inj_newton.fill(0.0);
+            } else {
+                self.inj_newton.copy_from_slice(&self.inj_node);
+            }
             let m = self.state_edge.len();
             for (d, &wd) in w[..m].iter().enumerate() {
                 let k = self.state_edge[d];
@@ -569,11 +596,16 @@ impl MemoryRhs {
                     _ => &mut [],
                 };
                 let (g, i) = match self.law.current_and_conductance_in(d, x, cx, v, warm) {
-                    Ok((i, g)) => (g + GMIN, i + GMIN * v),
+                    Ok((i, g)) => (g + GMIN, i),
                     Err(f) => return Err(fault(self, d, f)),
                 };
                 self.nodal.conductances_mut()[k] = g;
-                self.s_newton[k] += i / g - v;
+                // J flows tail -> head through the device: drawn out of
+                // the tail, pushed into the head.
+                let j = i - g * v;
+                let (tail, head) = self.dev_ends[d];
+                self.inj_newton[tail] -= j;
+                self.inj_newton[head] += j;
             }
             if let Err(node) = self.nodal.factor() {
                 return Err(SolveError::Singular {
@@ -584,11 +616,11 @@ impl MemoryRhs {
             }
             let sources = NodalSources {
                 series: &self.s_newton,
-                injection: &self.inj_node,
+                injection: &self.inj_newton,
                 constraints: &self.cons_val,
             };
             self.nodal.solve(&sources, &mut self.current);
-            // New device voltages v = S + drop = i_lin / g - (companion source).
+            // New device voltages v = S + drop = (edge current without J) / g.
             let mut worst = 0.0f64;
             let g = self.nodal.conductances();
             for d in 0..self.state_edge.len() {
@@ -630,7 +662,7 @@ impl MemoryRhs {
                         _ => &mut [],
                     };
                     self.current[k] = match self.law.current_in(d, x, cx, v, warm) {
-                        Ok(i) => i + GMIN * v,
+                        Ok(i) => i,
                         Err(f) => return Err(fault(self, d, f)),
                     };
                 }

@@ -119,9 +119,11 @@ fn wildcard_candidates(net: &Network, f: &str) -> Vec<String> {
                 else {
                     continue;
                 };
+                let diode = body.subckt == "(diode)";
                 for (k, n) in body.nodes.iter().enumerate() {
                     if k != 0 && !body.pins.contains(&(k as u32)) {
-                        out.push(format!("{}.{n}", e.name));
+                        let sep = if diode { '#' } else { '.' };
+                        out.push(format!("{}{sep}{n}", e.name));
                     }
                 }
             }
@@ -227,6 +229,15 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
                 .filter(|e| e.device.is_memristor())
                 .count();
             return body_quantity(p.edge, d, Err(p.pin));
+        }
+        // ngspice's name of a diode's internal node (`d1#internal`), for a
+        // diode memnet made a static device.
+        if let Some((inst, "internal")) = name.rsplit_once('#')
+            && let Some((k, Some(d))) = device(inst)
+            && net.is_static(k)
+            && let Some(q) = body_quantity(k, d, Ok("internal"))
+        {
+            return Some(q);
         }
         name.match_indices('.').rev().find_map(|(dot, _)| {
             let (inst, local) = (&name[..dot], &name[dot + 1..]);
@@ -351,9 +362,12 @@ impl Probes {
     pub fn states(net: &Network) -> Probes {
         let mut p = Probes::default();
         let mut d = 0;
-        for e in &net.edges {
+        for (k, e) in net.edges.iter().enumerate() {
             if e.device.is_memristor() {
-                p.push(state_name(&e.name), Quantity::State(d));
+                // A static device's slot is no state of the circuit.
+                if !net.is_static(k) {
+                    p.push(state_name(&e.name), Quantity::State(d));
+                }
                 d += 1;
             }
         }

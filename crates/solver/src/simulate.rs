@@ -165,6 +165,15 @@ pub fn simulate(
     simulate_outputs(net, opts, &Probes::states(net), sink, progress)
 }
 
+/// Per device (state slot, in edge order), whether it holds state: false
+/// for static devices ([`Network::is_static`]).
+pub(crate) fn stateful_devices(net: &Network) -> Vec<bool> {
+    (0..net.edges.len())
+        .filter(|&k| net.edges[k].device.is_memristor())
+        .map(|k| !net.is_static(k))
+        .collect()
+}
+
 /// As [`simulate`], writing the outputs `probes` (node voltages, source
 /// and device currents, states; [`Probes::names`] are the columns) at each
 /// sample.
@@ -250,11 +259,19 @@ pub fn simulate_outputs(
     for (d, x) in w.iter_mut().enumerate() {
         *x = rhs.laws().native_state(d, *x);
     }
+    // Static devices (diodes, selectors) hold no state: not counted.
+    let stateful = stateful_devices(net);
+    let w: Vec<f64> = w
+        .iter()
+        .zip(&stateful)
+        .filter(|(_, s)| **s)
+        .map(|(x, _)| *x)
+        .collect();
     let (w_min, w_max, w_mean) = w_stats(&w);
     let (_, factor_nnz) = rhs.sparsity();
     Ok(SimReport {
         method: opts.method,
-        memristors: rhs.n_memristors(),
+        memristors: w.len(),
         unknowns: rhs.n_unknowns(),
         factor_nnz,
         steps: stats.steps,

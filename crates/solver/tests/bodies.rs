@@ -687,3 +687,75 @@ X1 a 0 bound
     assert!((x[0] - 1.0).abs() < 1e-5, "ends on the bound: {}", x[0]);
     assert!(report.rejected_steps > 0, "{}", report.rejected_steps);
 }
+
+/// A top-level diode is a static device of the network: with a memristor
+/// body beside it, the run's states are the memristor's alone, and the
+/// diode's current is SPICE's junction law at the solved voltage (checked
+/// against the circuit's own Kirchhoff law at every sample).
+#[test]
+fn a_top_level_diode_is_a_static_device() {
+    let deck = "\
+static diode
+.model dm d(is=1e-12 n=1.5 rs=20)
+.subckt hpq plus minus
+Vam plus p1 0
+Gq 0 q value={I(Vam)}
+Cq q 0 1 IC=0
+Rm p1 minus R={1k+1e6*V(q)}
+.ends hpq
+V1 in 0 SIN(0 2 1)
+D1 in mid dm
+Xm mid 0 hpq
+.end
+";
+    let c = memnet_spice::import_str(deck, "deck.cir", &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+    let d1 = net.edges.iter().position(|e| e.name == "d1").unwrap();
+    assert!(net.is_static(d1));
+    let probes = memnet_solver::Probes::parse(
+        &net,
+        &[
+            "states".into(),
+            "v(in)".into(),
+            "v(mid)".into(),
+            "v(d1#internal)".into(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(probes.names(), ["xm", "v(in)", "v(mid)", "v(d1#internal)"]);
+    let opts = SimOptions {
+        t_end: 1.0,
+        method: Method::Dopri5,
+        rtol: 1e-10,
+        atol: 1e-14,
+        sample_dt: Some(0.05),
+        ..SimOptions::default()
+    };
+    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+    let report = memnet_solver::simulate_outputs(&net, &opts, &probes, &mut samples, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.memristors, 1);
+    let vt = 1.38064852e-23 / 1.6021766208e-19 * 300.15 * 1.5;
+    let mut conducted = false;
+    for (_, row) in &samples {
+        let (q, vin, vmid, vint) = (row[0], row[1], row[2], row[3]);
+        // The junction (ngspice's law, with its gmin) carries what rs
+        // carries, and that is what the memristor carries.
+        let vd = vint - vmid;
+        let junction = if vd >= -3.0 * vt {
+            1e-12 * ((vd / vt).exp() - 1.0)
+        } else {
+            -1e-12 * (1.0 + (3.0 * vt / (vd * std::f64::consts::E)).powi(3))
+        } + 1e-12 * vd;
+        let rs = (vin - vint) / 20.0;
+        let mem = vmid / (1e3 + 1e6 * q);
+        assert!(
+            (junction - rs).abs() <= 1e-9 * rs.abs() + 1e-15,
+            "{junction} vs {rs}"
+        );
+        assert!((mem - rs).abs() <= 1e-9 * rs.abs() + 1e-15, "{mem} vs {rs}");
+        conducted |= rs > 1e-4;
+    }
+    assert!(conducted);
+}

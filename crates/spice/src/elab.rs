@@ -232,6 +232,9 @@ struct Elab<'d, 'o> {
     /// Memristor bodies built so far, by definition: instances with equal
     /// bodies share one.
     bodies: HashMap<String, Vec<Arc<MemristorBody>>>,
+    /// Flat names of the diodes' junction elements: a diode left outside
+    /// every body becomes a static device of its own (`static_diodes`).
+    diodes: HashSet<String>,
 }
 
 /// Instance parameters: borrowed from a subcircuit body (instantiated
@@ -376,6 +379,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
         names: HashMap::new(),
         tables: HashMap::new(),
         bodies: HashMap::new(),
+        diodes: HashSet::new(),
     };
     let mut f0 = Frame::default();
     f0.fill(&top);
@@ -408,6 +412,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
     el.control_tran(&blocks, &control_locs, &csparams)?;
     el.circuit.options = options.into_iter().collect();
     el.circuit.outputs = outputs;
+    el.static_diodes()?;
     el.finish(&top)?;
     Ok(el.circuit)
 }
@@ -1097,15 +1102,10 @@ impl<'d> Elab<'d, '_> {
                 transconductance: self.finite(g, file, frame, || format!("vccs {name} gain"))?,
             },
             Spec::Behavioral(e) => ElementKind::Behavioral { expr: e.clone() },
-            // Outside a subcircuit a diode cannot be part of a body: kept
-            // as the unsupported element it is there, with its own name.
-            Spec::Diode { model, .. } if self.frames[frame].prefix.is_empty() => {
-                ElementKind::Unsupported {
-                    what: "diode".into(),
-                    text: model.clone(),
-                }
-            }
+            // A diode inside a body is part of it; one left outside every
+            // body becomes a static device of its own (`static_diodes`).
             Spec::Diode { model, area } => {
+                self.diodes.insert(name.clone());
                 // A series resistance puts the junction behind an internal
                 // node, named as ngspice names it (`d1#internal`).
                 let has_rs = self

@@ -516,7 +516,13 @@ pub fn write_ngspice_deck_with(
                 let k = match user_bodies.iter().position(|b| b.0 == key) {
                     Some(k) => k,
                     None => {
-                        let name = format!("{}_memnet{}", body.subckt, user_bodies.len());
+                        // A static diode's body is named `(diode)`.
+                        let stem: String = body
+                            .subckt
+                            .chars()
+                            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        let name = format!("{stem}_memnet{}", user_bodies.len());
                         let mut text = Vec::new();
                         let params = write_body_subckt(body, &name, times, &mut text)
                             .map_err(|reason| unsupported(el, reason))?;
@@ -566,7 +572,14 @@ pub fn write_ngspice_deck_with(
     // states and avoid one enormous control line.
     let mut n_states = 0usize;
     for el in &c.elements {
-        if matches!(el.kind, ElementKind::Memristor(_)) {
+        let stateless = matches!(
+            &el.kind,
+            ElementKind::Memristor(Memristor {
+                dialect: MemristorDialect::Body { body, .. },
+                ..
+            }) if !body.holds_state()
+        );
+        if matches!(el.kind, ElementKind::Memristor(_)) && !stateless {
             writeln!(out, ".save {}", state_vector(el))?;
             n_states += 1;
         }
@@ -1021,6 +1034,8 @@ fn write_body_subckt(
         )
     });
     let state = match first_state {
+        // A static device (a diode, a selector) has no state to copy.
+        None if !body.holds_state() => (0, 0),
         Some(e) if matches!(e.kind, ElementKind::Capacitor { .. }) => (e.nodes[0], e.nodes[1]),
         Some(e) => {
             return Err(format!(
@@ -1031,15 +1046,16 @@ fn write_body_subckt(
         None => return Err("its state is an sdt()/idt() integral, which ngspice lacks".into()),
     };
     let w_taken = body.nodes.iter().position(|n| n == "w");
-    let copy_state = match w_taken {
-        Some(k) if state == (k as u32, 0) => false,
-        Some(_) => {
-            return Err(
-                "it has a node `w` that is not its state, the name exported states take".into(),
-            );
-        }
-        None => true,
-    };
+    let copy_state = body.holds_state()
+        && match w_taken {
+            Some(k) if state == (k as u32, 0) => false,
+            Some(_) => {
+                return Err(
+                    "it has a node `w` that is not its state, the name exported states take".into(),
+                );
+            }
+            None => true,
+        };
     // Elements whose kind ngspice spells with another letter.
     let mut renamed: Vec<(String, String)> = Vec::new();
     let spelt = |e: &BodyElement| -> String {

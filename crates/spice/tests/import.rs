@@ -739,7 +739,16 @@ fn diodes() {
         "d\n.model dm d(is=1e-12 n=1.5)\n.subckt s a k\nD1 a k dm\nD2 a k dm 3\n\
          D3 a k dm area=2\n.ends s\nX1 a k s\nV1 a 0 1\nR1 k 0 1k\n.end\n",
     );
-    let text = |n: &str| match &el(&c, &format!("x1.{n}")).kind {
+    // A two-pin subcircuit of diodes is a static device: its body.
+    let body = |c: &Circuit, name: &str| match &el(c, name).kind {
+        ElementKind::Memristor(m) => match &m.dialect {
+            memnet_spice::MemristorDialect::Body { body, .. } => body.clone(),
+            d => panic!("{name}: {d:?}"),
+        },
+        k => panic!("{name} is a {}", k.name()),
+    };
+    let x1 = body(&c, "x1");
+    let text = |n: &str| match &x1.elements.iter().find(|e| e.name == n).unwrap().kind {
         ElementKind::ExprSource { sets, value } => {
             assert_eq!(*sets, memnet_spice::Sets::Current);
             value.to_string()
@@ -748,12 +757,9 @@ fn diodes() {
     };
     let d1 = text("d1");
     assert!(d1.contains("exp((v(a,k)/") && d1.contains("1e-12"), "{d1}");
-    // At the top level a diode stays an unsupported element.
+    // At the top level a diode is a static device too.
     let top = parse("d\n.model dm d\nD1 a 0 dm\nV1 a 0 1\n.end\n");
-    assert!(matches!(
-        el(&top, "d1").kind,
-        ElementKind::Unsupported { .. }
-    ));
+    assert!(!body(&top, "d1").holds_state());
     assert!(text("d2").contains("3e-12"), "{}", text("d2"));
     assert!(text("d3").contains("2e-12"), "{}", text("d3"));
     let sub = |card: &str| {
@@ -769,9 +775,18 @@ fn diodes() {
     // A series resistance (divided by the area) in front of the junction,
     // on an internal node named as ngspice names it.
     let c = parse(&sub(".model dm d(is=1e-12 rs=10)"));
-    assert_eq!(resistance(el(&c, "x1.d1#rs")), 10.0);
-    assert_eq!(el(&c, "x1.d1#rs").nodes, ["a", "x1.d1#internal"]);
-    assert_eq!(el(&c, "x1.d1").nodes, ["x1.d1#internal", "k"]);
+    let x1 = body(&c, "x1");
+    let local = |e: &memnet_spice::BodyElement| -> Vec<&str> {
+        e.nodes
+            .iter()
+            .map(|&k| x1.nodes[k as usize].as_str())
+            .collect()
+    };
+    let rs = x1.elements.iter().find(|e| e.name == "d1#rs").unwrap();
+    assert!(matches!(rs.kind, ElementKind::Resistor { resistance } if resistance == 10.0));
+    assert_eq!(local(rs), ["a", "d1#internal"]);
+    let j = x1.elements.iter().find(|e| e.name == "d1").unwrap();
+    assert_eq!(local(j), ["d1#internal", "k"]);
     let e = err(&sub("* no model"));
     assert!(e.contains(":4:") && e.contains("no model 'dm'"), "{e}");
 }
@@ -846,12 +861,59 @@ fn hspice_gnd_bang_is_ground() {
         "t\n.global gnd!\n.subckt s p n\nR1 p gnd! {1k}\nB1 n gnd! V={v(p,gnd!)*2}\n.ends\nV1 a gnd! 1\nX1 a b s\nR2 b 0 1k\n.end\n",
     );
     assert_eq!(el(&c, "v1").nodes, ["a", "0"]);
-    assert_eq!(el(&c, "x1.r1").nodes, ["a", "0"]);
-    let b = el(&c, "x1.b1");
-    assert_eq!(b.nodes, ["b", "0"]);
-    let ElementKind::ExprSource { value, .. } = &b.kind else {
-        panic!("{:?}", b.kind);
+    // The subcircuit is a static device; gnd! inside it is its ground.
+    let ElementKind::Memristor(m) = &el(&c, "x1").kind else {
+        panic!("{:?}", el(&c, "x1").kind);
     };
-    assert!(value.to_string().contains("v(a,0)"), "{value}");
+    let memnet_spice::MemristorDialect::Body { body, .. } = &m.dialect else {
+        panic!("{:?}", m.dialect);
+    };
+    let r1 = body.elements.iter().find(|e| e.name == "r1").unwrap();
+    assert_eq!(r1.nodes[1], 0);
+    let b1 = body.elements.iter().find(|e| e.name == "b1").unwrap();
+    assert_eq!(b1.nodes[1], 0);
+    let ElementKind::ExprSource { value, .. } = &b1.kind else {
+        panic!("{:?}", b1.kind);
+    };
+    assert!(value.to_string().contains("v(p,0)"), "{value}");
     assert!(memnet_spice::expr::parse_expr("v(n#1) + i(x1.vam)").is_ok());
+}
+
+/// A diode outside every memristor body (at the top level, or beside a
+/// memristor in a cell subcircuit) and a two-pin subcircuit without state
+/// whose current is behavioural become static devices: bodies with no
+/// state. Diodes of one model share one body; a shorted diode is an error.
+#[test]
+fn diodes_and_stateless_selectors_outside_bodies_are_static_devices() {
+    let c = parse(
+        "t\n.model dm d(is=1e-12 n=1.5 rs=10)\n.model dn d(is=1e-14)\n\
+         .subckt sel p n\nBs p n I={1n*(exp(v(p,n)/0.05)-1)}\n.ends\n\
+         .subckt cell a b\nDc a m dm\nXq m b mem\n.ends\n\
+         .subckt mem p n\nGx 0 x value={v(p,n)}\nCx x 0 1\nRm p n {1k}\n.ends\n\
+         V1 in 0 1\nD1 in a dm\nD2 in b dm\nD3 in 0 dn\nXs in c sel\nXc in e cell\n\
+         R1 a 0 1k\nR2 b 0 1k\nR3 c 0 1k\nR4 e 0 1k\n.end\n",
+    );
+    let body = |name: &str| match &el(&c, name).kind {
+        ElementKind::Memristor(m) => match &m.dialect {
+            memnet_spice::MemristorDialect::Body { body, .. } => body.clone(),
+            d => panic!("{name}: {d:?}"),
+        },
+        k => panic!("{name} is a {}", k.name()),
+    };
+    let (d1, d2, d3) = (body("d1"), body("d2"), body("d3"));
+    assert!(!d1.holds_state() && !d3.holds_state());
+    assert!(std::sync::Arc::ptr_eq(&d1, &d2), "one model, one body");
+    assert!(!std::sync::Arc::ptr_eq(&d1, &d3));
+    // rs puts the junction behind the internal node, as ngspice names it.
+    assert_eq!(d1.nodes, ["0", "a", "k", "internal"]);
+    assert_eq!(d3.pins, [1, 0], "the cathode on ground");
+    assert_eq!(el(&c, "d1").nodes, ["in", "a"]);
+    assert!(!c.elements.iter().any(|e| e.name.contains("#rs")));
+    assert!(!body("xs").holds_state());
+    // In the cell: the diode is a static device, the memristor a body.
+    assert!(!body("xc.dc").holds_state());
+    assert!(body("xc.xq").holds_state());
+    assert_eq!(el(&c, "xc.dc").nodes, ["in", "xc.m"]);
+    let e = err("t\n.model dm d(is=1e-12)\nV1 a 0 1\nD1 a a dm\nR1 a 0 1\n.end\n");
+    assert!(e.contains("d1") && e.contains("shorted"), "{e}");
 }

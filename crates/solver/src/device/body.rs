@@ -875,11 +875,15 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         k += 1;
     }
     if states.is_empty() {
-        return Err(format!(
-            "subcircuit '{}' holds no state (a capacitor, an inductor, or an sdt()/idt() \
-             integral)",
-            body.subckt
-        ));
+        // A static device (a diode, a behavioural selector): its one state
+        // slot is an integral of 0 from 0, which the engine carries along
+        // and outputs leave out (`MemristorBody::holds_state`).
+        let tape = c.tape(&Expr::Num(0.0))?;
+        states.push(StateDef {
+            scale: 1.0,
+            current: StateCurrent::Integral { tape },
+            ic: Some(0.0),
+        });
     }
     let reads_time = c.reads_time || !waves.is_empty();
     let (port, port_sign) = if p != 0 {

@@ -403,10 +403,24 @@ impl<'d> Elab<'d, '_> {
         start: usize,
         loc: &Loc,
     ) -> Result<Option<ElementKind>, Diagnostic> {
-        if !self.circuit.elements[start..]
-            .iter()
-            .any(|e| holds_state(&e.kind))
-        {
+        let flat = &self.circuit.elements[start..];
+        let has_state = flat.iter().any(|e| holds_state(&e.kind));
+        // A two-pin instance without state whose behavioural elements the
+        // outer network cannot hold (a selector written with B or G
+        // sources, an ideal diode) is a static device: a body with no
+        // state. Wiring around memristors (a crossbar cell) stays wiring.
+        let is_static = !has_state
+            && nodes.len() == 2
+            && flat.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    ElementKind::ExprSource { .. } | ElementKind::ExprResistor { .. }
+                )
+            })
+            && !flat
+                .iter()
+                .any(|e| matches!(e.kind, ElementKind::Memristor(_)));
+        if !has_state && !is_static {
             return Ok(None);
         }
         let mut els: Vec<Element> = self.circuit.elements.drain(start..).collect();
@@ -588,6 +602,157 @@ impl<'d> Elab<'d, '_> {
             params: BTreeMap::new(),
             tables: Vec::new(),
         })))
+    }
+}
+
+impl<'d> Elab<'d, '_> {
+    /// Diodes left outside every body (at the top level, or in wiring
+    /// around memristors) become static devices: each junction, with its
+    /// series resistance and internal node, is a body of its own with no
+    /// state, between the diode's two nodes (docs/subcircuit-bodies.md).
+    /// Diodes of one model share one body.
+    pub(super) fn static_diodes(&mut self) -> Result<(), Diagnostic> {
+        let diodes = std::mem::take(&mut self.diodes);
+        if diodes.is_empty() {
+            return Ok(());
+        }
+        let mut els: Vec<Option<Element>> = std::mem::take(&mut self.circuit.elements)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut rs_of: HashMap<String, usize> = HashMap::new();
+        let mut junctions = Vec::new();
+        for (k, e) in els.iter().enumerate() {
+            let Some(e) = e else { continue };
+            if let Some(d) = e.name.strip_suffix("#rs")
+                && diodes.contains(d)
+            {
+                rs_of.insert(d.to_string(), k);
+            }
+            if diodes.contains(&e.name) && matches!(e.kind, ElementKind::ExprSource { .. }) {
+                junctions.push(k);
+            }
+        }
+        for j in junctions {
+            let junction = els[j].take().expect("a junction is taken once");
+            let rs = rs_of.get(&junction.name).and_then(|&k| els[k].take());
+            els[j] = Some(self.diode_device(junction, rs)?);
+        }
+        self.circuit.elements = els.into_iter().flatten().collect();
+        Ok(())
+    }
+
+    /// One diode's junction (and series resistance) as a static body.
+    fn diode_device(
+        &mut self,
+        junction: Element,
+        rs: Option<Element>,
+    ) -> Result<Element, Diagnostic> {
+        let anode = rs
+            .as_ref()
+            .map_or(&junction.nodes[0], |r| &r.nodes[0])
+            .clone();
+        let cathode = junction.nodes[1].clone();
+        if anode == cathode {
+            return Err(self.diag(
+                &junction.loc,
+                format!(
+                    "diode {}: both its nodes are `{anode}`; a shorted diode carries no current",
+                    junction.name
+                ),
+            ));
+        }
+        let mut node_names: Vec<String> = vec!["0".into()];
+        let mut index: HashMap<String, u32> = HashMap::new();
+        index.insert("0".into(), 0);
+        let mut pins = Vec::with_capacity(2);
+        for (outer, local) in [(&anode, "a"), (&cathode, "k")] {
+            if outer == "0" {
+                pins.push(0);
+            } else {
+                index.insert(outer.clone(), node_names.len() as u32);
+                pins.push(node_names.len() as u32);
+                node_names.push(local.to_string());
+            }
+        }
+        if rs.is_some() {
+            index.insert(junction.nodes[0].clone(), node_names.len() as u32);
+            node_names.push("internal".into());
+        }
+        let ElementKind::ExprSource { sets, value } = &junction.kind else {
+            unreachable!("static_diodes passes junctions only");
+        };
+        let value = rename(
+            value,
+            &|flat| index.get(flat).map(|&k| node_names[k as usize].clone()),
+            &|_| None,
+        )
+        .map_err(|m| self.diag(&junction.loc, format!("diode {}: {m}", junction.name)))?;
+        let mut elements = vec![BodyElement {
+            name: "junction".into(),
+            nodes: junction.nodes.iter().map(|n| index[n]).collect(),
+            kind: ElementKind::ExprSource { sets: *sets, value },
+            loc: junction.loc.clone(),
+        }];
+        if let Some(r) = &rs {
+            elements.push(BodyElement {
+                name: "rs".into(),
+                nodes: r.nodes.iter().map(|n| index[n]).collect(),
+                kind: r.kind.clone(),
+                loc: r.loc.clone(),
+            });
+        }
+        let body = MemristorBody {
+            subckt: "(diode)".into(),
+            loc: junction.loc.clone(),
+            nodes: node_names,
+            pins,
+            pin_names: vec!["a".into(), "k".into()],
+            elements,
+        };
+        // Diodes of one model share a body; their locations differ.
+        let same = |a: &MemristorBody, b: &MemristorBody| {
+            a.nodes == b.nodes
+                && a.pins == b.pins
+                && a.elements.len() == b.elements.len()
+                && a.elements
+                    .iter()
+                    .zip(&b.elements)
+                    .all(|(x, y)| x.name == y.name && x.nodes == y.nodes && x.kind == y.kind)
+        };
+        let shared = self.bodies.entry("(diode)".into()).or_default();
+        let body = match shared.iter().find(|b| same(b, &body)) {
+            Some(b) => b.clone(),
+            None => {
+                let b = Arc::new(body);
+                shared.push(b.clone());
+                b
+            }
+        };
+        Ok(Element {
+            name: junction.name,
+            nodes: vec![anode, cathode],
+            kind: ElementKind::Memristor(Memristor {
+                dialect: MemristorDialect::Body {
+                    body,
+                    ic: Vec::new(),
+                },
+                law: None,
+                params: BTreeMap::new(),
+                tables: Vec::new(),
+            }),
+            loc: junction.loc,
+        })
+    }
+}
+
+impl MemristorBody {
+    /// Whether the body holds state (a capacitor, an inductor or an
+    /// integral): a memristor. A body without is a static device (a
+    /// diode, a behavioural selector): its state slot stays 0 and is not
+    /// an output.
+    pub fn holds_state(&self) -> bool {
+        self.elements.iter().any(|e| holds_state(&e.kind))
     }
 }
 
