@@ -1400,3 +1400,60 @@ fn hspice_probe_wildcards_run_with_a_warning_for_no_match() {
     assert!((*t.last().unwrap() - 1e-2).abs() < 1e-12, "{t:?}");
     assert!((q_end - 2e-7).abs() < 2e-9, "{q_end}");
 }
+
+/// Knowm's Xyce fork: `level=5` is its metastable switch (upstream Xyce
+/// has no level 5), read with the fork's names, defaults and `R_init`;
+/// E12 of the device-model spec through it (x = 0.5334884661 after 0.1 ms
+/// at +0.3 V from x0 = 0, CODATA constants). The fork's level 4 (Joglekar)
+/// collides with upstream's PEM: a located error that says so.
+#[test]
+fn knowm_xyce_fork_level_5_is_the_metastable_switch() {
+    let deck = |model: &str, inst: &str| {
+        let f = tmp(&format!("knowm{}.cir", model.len() + inst.len()));
+        std::fs::write(
+            &f,
+            format!(
+                "knowm fork\nV1 1 0 DC 0.3\nYMEMRISTOR mr1 1 0 mrm1 {inst}\n\
+                 .MODEL mrm1 memristor (level={model})\n.TRAN 1e-6 1e-4\n\
+                 .PRINT TRAN V(1) I(V1) N(YMEMRISTOR!mr1_x)\n.END\n"
+            ),
+        )
+        .unwrap();
+        f
+    };
+    let f = deck(
+        "5 Roff=1500 Ron=500 Voff=0.27 Von=0.27 TAU=0.0001",
+        "TEMP=298.5",
+    );
+    let out_csv = tmp("knowm_e12.csv");
+    let out = memnet(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--rtol",
+        "1e-12",
+        "--atol",
+        "1e-15",
+        "--out",
+        out_csv.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Knowm's Xyce fork"), "{stderr}");
+    let (names, _, rows) = read_csv_all(&out_csv);
+    assert_eq!(names[3], "n(ymemristor!mr1_x)");
+    let last = rows.last().unwrap();
+    assert!((last[2] - 0.5334884661).abs() < 1e-9, "x = {}", last[2]);
+    // i(V1) in ngspice's sign: the source delivers 4.133953865e-4 A.
+    assert!((last[1] + 4.133953865e-4).abs() < 1e-12, "i = {}", last[1]);
+    // R_init outside [Ron, Roff] names the parameter.
+    let bad = deck("5 Roff=1500 Ron=500", "R_init=100");
+    let err = fails(&["simulate", bad.to_str().unwrap()]);
+    assert!(err.contains("mr1") && err.contains("r_init"), "{err}");
+    // The fork's Joglekar level 4 is not guessed.
+    let jog = deck("4 RON=100 ROFF=16000 D=10e-9 UV=10e-15 P=1", "R_init=11000");
+    let err = fails(&["simulate", jog.to_str().unwrap()]);
+    assert!(
+        err.contains("level 4 is Xyce's PEM") && err.contains("Knowm"),
+        "{err}"
+    );
+}

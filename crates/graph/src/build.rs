@@ -115,7 +115,8 @@ const XYCE_INERT: &[&str] = &[
 
 /// The native law (docs/device-laws.md) of an imported memristor that has
 /// one: the ngspice XSPICE `memristor` code model is the threshold law;
-/// Xyce's levels 2, 3 and 4 are its TEAM as coded, Yakopcic and PEM; a
+/// Xyce's levels 2, 3 and 4 are its TEAM as coded, Yakopcic and PEM, and
+/// level 5 Knowm's fork's metastable switch (upstream has none); a
 /// device written back from a network keeps its law.
 pub fn native_law(m: &Memristor) -> Option<&str> {
     match &m.dialect {
@@ -125,6 +126,8 @@ pub fn native_law(m: &Memristor) -> Option<&str> {
             2 => Some("xyce-team"),
             3 => Some("yakopcic"),
             4 => Some("pem"),
+            // Upstream Xyce has no level 5: Knowm's fork's MMSS.
+            5 => Some("knowm-xyce"),
             _ => None,
         },
         MemristorDialect::Native { law, .. } => Some(law),
@@ -176,8 +179,8 @@ fn unsimulable_memristor(m: &Memristor) -> String {
             } else {
                 format!(
                     "Xyce memristor level {level} (model `{model}`) is not a level memnet \
-                     implements (2 TEAM, 3 Yakopcic, 4 PEM; Knowm's Xyce fork numbers its \
-                     levels differently)"
+                     implements (2 TEAM, 3 Yakopcic, 4 PEM, and 5, the metastable switch of \
+                     Knowm's Xyce fork)"
                 )
             }
         }

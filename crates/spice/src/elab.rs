@@ -1386,7 +1386,56 @@ impl<'d> Elab<'d, '_> {
             }
         }
         if level == 4 {
+            // Knowm's Xyce fork numbers Joglekar's model level 4, which is
+            // PEM upstream: memnet follows upstream and says so.
+            let fork: Vec<&str> = ["d", "uv", "p"]
+                .into_iter()
+                .filter(|k| m.params.contains_key(*k))
+                .collect();
+            if !fork.is_empty() {
+                return Err(self.diag(
+                    &m.loc,
+                    format!(
+                        "model {}: level 4 is Xyce's PEM, which has no parameter {}; Knowm's \
+                         Xyce fork uses level 4 for Joglekar's model, and memnet follows \
+                         upstream Xyce: write it as `.model {} memristor law=hp \
+                         window=joglekar ...` (docs/device-laws.md)",
+                        m.name,
+                        fork.join(", "),
+                        m.name
+                    ),
+                ));
+            }
             self.default_pem_tables(&m, &mut tables)?;
+        }
+        if level == 5 {
+            self.warn(
+                "Knowm Xyce fork",
+                &m.loc,
+                format!(
+                    "model {}: level 5 is not upstream Xyce's; memnet reads it as the \
+                     metastable switch of Knowm's Xyce fork (law knowm-xyce)",
+                    m.name
+                ),
+            );
+            let (sfa, sra) = (
+                all.get("sfa").copied().unwrap_or(0.0),
+                all.get("sra").copied().unwrap_or(0.0),
+            );
+            // The two forms differ by (1 - phi)(sra - sfa), a constant.
+            if all.get("phi").is_some_and(|&phi| phi < 1.0) && sfa != sra {
+                self.warn(
+                    "Knowm Xyce fork",
+                    &m.loc,
+                    format!(
+                        "model {}: with phi < 1 the fork adds a Schottky current coded without \
+                         the paper's -1 terms (so it is {} A at 0 V); memnet uses the paper's \
+                         form, sfa (e^(sfb v) - 1) - sra (e^(-srb v) - 1)",
+                        m.name,
+                        (1.0 - all["phi"]) * (sfa - sra)
+                    ),
+                );
+            }
         }
         Ok(ElementKind::Memristor(Memristor {
             dialect: MemristorDialect::Xyce {

@@ -94,6 +94,86 @@ pub const PARAMS: &[Param] = &[
     },
 ];
 
+/// Parameters of Knowm's Xyce fork, `YMEMRISTOR ... level=5`
+/// (`N_DEV_MemristorKnowm.C` of `knowm/memristor-models-4-all`; upstream
+/// Xyce has no level 5): the fork's names and defaults, the initial state
+/// given as a resistance `r_init` (default roff) and the temperature
+/// `temp` in kelvin (default the circuit's, 27 C). Law "knowm-xyce".
+pub const XYCE_FORK_PARAMS: &[Param] = &[
+    Param {
+        name: "ron",
+        default: 100.0,
+        unit: "ohm",
+        meaning: "resistance all on",
+    },
+    Param {
+        name: "roff",
+        default: 16000.0,
+        unit: "ohm",
+        meaning: "resistance all off",
+    },
+    Param {
+        name: "von",
+        default: 1.0,
+        unit: "V",
+        meaning: "on threshold",
+    },
+    Param {
+        name: "voff",
+        default: 1.0,
+        unit: "V",
+        meaning: "off threshold (magnitude)",
+    },
+    Param {
+        name: "tau",
+        default: 1e-8,
+        unit: "s",
+        meaning: "time constant",
+    },
+    Param {
+        name: "phi",
+        default: 1.0,
+        unit: "",
+        meaning: "memristive fraction of the current",
+    },
+    Param {
+        name: "sfa",
+        default: 0.0,
+        unit: "A",
+        meaning: "Schottky forward prefactor",
+    },
+    Param {
+        name: "sfb",
+        default: 0.0,
+        unit: "1/V",
+        meaning: "Schottky forward exponent",
+    },
+    Param {
+        name: "sra",
+        default: 0.0,
+        unit: "A",
+        meaning: "Schottky reverse prefactor",
+    },
+    Param {
+        name: "srb",
+        default: 0.0,
+        unit: "1/V",
+        meaning: "Schottky reverse exponent",
+    },
+    Param {
+        name: "r_init",
+        default: f64::NAN,
+        unit: "ohm",
+        meaning: "initial resistance (default roff)",
+    },
+    Param {
+        name: "temp",
+        default: 300.15,
+        unit: "K",
+        meaning: "device temperature",
+    },
+];
+
 /// One MMSS device.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MmssDevice {
@@ -115,6 +195,39 @@ pub struct MmssDevice {
 impl MmssDevice {
     /// A device from its parameters ([`PARAMS`]), or the reason they are
     /// unusable, naming the parameter.
+    /// A device of Knowm's Xyce fork (level 5, [`XYCE_FORK_PARAMS`]): the
+    /// fork's defaults; x0 from r_init as the fork computes it, 1/r_init =
+    /// G(x0), i.e. x0 = ron (r_init - roff) / (r_init (ron - roff)).
+    pub fn from_xyce_fork(given: &[(&str, f64)]) -> Result<MmssDevice, String> {
+        let get = |n: &str| super::param_value(XYCE_FORK_PARAMS, given, n).unwrap_or(f64::NAN);
+        let (ron, roff) = (get("ron"), get("roff"));
+        let r_init = match get("r_init") {
+            r if r.is_nan() => roff,
+            r => r,
+        };
+        let lo = ron.min(roff);
+        let hi = ron.max(roff);
+        if !(r_init.is_finite() && r_init >= lo && r_init <= hi) {
+            return Err(format!(
+                "r_init = {r_init} must lie between ron = {ron} and roff = {roff}"
+            ));
+        }
+        let x0 = if ron == roff {
+            0.0
+        } else {
+            ron * (r_init - roff) / (r_init * (ron - roff))
+        };
+        let mut mapped: Vec<(&str, f64)> = [
+            "ron", "roff", "von", "voff", "tau", "phi", "sfa", "sfb", "sra", "srb",
+        ]
+        .into_iter()
+        .map(|n| (n, get(n)))
+        .collect();
+        mapped.push(("t", get("temp")));
+        mapped.push(("x0", x0.clamp(0.0, 1.0)));
+        MmssDevice::from_params(&mapped).map_err(|e| e.replace("t = ", "temp = "))
+    }
+
     pub fn from_params(given: &[(&str, f64)]) -> Result<MmssDevice, String> {
         let get = |n: &str| super::param_value(PARAMS, given, n).unwrap_or(f64::NAN);
         let t = get("t");

@@ -398,6 +398,7 @@ impl Laws {
             "team" | "vteam" => team::PARAMS,
             "xspice" => threshold::PARAMS,
             "mmss" => mmss::PARAMS,
+            "knowm-xyce" => mmss::XYCE_FORK_PARAMS,
             "yakopcic" => yakopcic::PARAMS,
             "nlid" => nlid::PARAMS,
             "xyce-team" => xyce_team::PARAMS,
@@ -414,7 +415,7 @@ impl Laws {
             other => {
                 return Err(format!(
                     "law `{other}` is not one of hp, team, vteam, xyce-team, yakopcic, nlid, \
-                     pem, xspice, mmss"
+                     pem, xspice, mmss, knowm-xyce"
                 ));
             }
         };
@@ -479,6 +480,12 @@ impl Laws {
                 self.mmss
                     .devices
                     .push(mmss::MmssDevice::from_params(&given)?);
+                Slot::Mmss(index(self.mmss.devices.len() - 1))
+            }
+            "knowm-xyce" => {
+                self.mmss
+                    .devices
+                    .push(mmss::MmssDevice::from_xyce_fork(&given)?);
                 Slot::Mmss(index(self.mmss.devices.len() - 1))
             }
             "yakopcic" => {
