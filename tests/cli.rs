@@ -485,12 +485,11 @@ fn import_json_has_the_documented_fields() {
 
 #[test]
 fn import_summarises_circuits_it_cannot_simulate() {
-    // Knowm's Xyce fork numbers its MMSS level 5; upstream Xyce has no
-    // such level, and memnet does not guess.
-    let f = tmp("xyce_level5.cir");
+    // A level neither upstream Xyce nor Knowm's fork has.
+    let f = tmp("xyce_level7.cir");
     std::fs::write(
         &f,
-        "level 5\nv1 1 0 1\nymemristor mr1 1 0 mm\n.model mm memristor level=5\n.tran 1m 1\n.end\n",
+        "level 7\nv1 1 0 1\nymemristor mr1 1 0 mm\n.model mm memristor level=7\n.tran 1m 1\n.end\n",
     )
     .unwrap();
     let out = memnet(&["import", f.to_str().unwrap(), "--json"]);
@@ -502,10 +501,10 @@ fn import_summarises_circuits_it_cannot_simulate() {
     assert_eq!(v["memristors"], 1);
     assert!(v["nodes"].is_null());
     let why = v["network_error"].as_str().unwrap();
-    assert!(why.contains("level 5") && why.contains("2 TEAM"), "{why}");
+    assert!(why.contains("level 7") && why.contains("2 TEAM"), "{why}");
     // simulate refuses it, naming the device and its line.
     let err = fails(&["simulate", f.to_str().unwrap()]);
-    assert!(err.contains("xyce_level5.cir:3:"), "{err}");
+    assert!(err.contains("xyce_level7.cir:3:"), "{err}");
     assert!(err.contains("mr1"), "{err}");
 }
 
