@@ -520,32 +520,66 @@ fn a_table_rate_is_linear_between_its_points_and_flat_beyond() {
     );
 }
 
-/// POLY(1) sources are SPICE 2's polynomial of one controlling voltage or
-/// current: E POLY(1) c d p0 p1 p2 across an ideal DC source gives p0 +
-/// p1 u + p2 u^2 on its node; POLY(2) and beyond are a located error.
+/// POLY(n) sources are SPICE 2's polynomial of n controlling voltages or
+/// currents: E POLY(1) c d p0 p1 p2 across an ideal DC source gives p0 +
+/// p1 u + p2 u^2 on its node; POLY(2) and POLY(3) follow SPICE 2G6's order
+/// of product terms (a, b, a^2, ab, b^2, ... and a, b, c, a^2, ab, ac, b^2,
+/// bc, c^2, a^3, ...), with the pairs written bare or in parentheses.
 #[test]
-fn poly_one_is_the_polynomial_and_poly_two_is_refused() {
+fn poly_sources_are_spice_2s_polynomials() {
     let deck = |e: &str| {
         format!(
-            "poly\n.subckt m p n\n{e}\nGx 0 x value={{V(k)}}\nCx x 0 1 IC=0\nRk k 0 1e6\n\
-             Rm p n 1k\n.ends m\nV1 a 0 DC 0.5\nXm a 0 m\n.end\n"
+            "poly\n.subckt m p n\nVb b 0 DC 0.25\nVc c 0 DC -2\n{e}\nGx 0 x value={{V(k)}}\n\
+             Cx x 0 1 IC=0\nRk k 0 1e6\nRm p n 1k\n.ends m\nV1 a 0 DC 0.5\nXm a 0 m\n.end\n"
         )
     };
-    // dx/dt = V(k) = 1 + 2 (0.5) - 4 (0.5)^2 = 1.
-    let s = run(&deck("Ek k 0 POLY(1) p n 1 2 -4"), 0.5);
-    let x = s.last().unwrap().1[0];
-    assert!((x - 0.5).abs() < 1e-12, "x = {x}");
-    let d = memnet_spice::import_str(
-        &deck("Ek k 0 POLY(2) p n p 0 1 2 3"),
-        "p.cir",
-        &Default::default(),
-    )
-    .unwrap_err();
-    let text = d.render();
-    assert!(
-        text.contains("p.cir:3:") && text.contains("POLY(2) is not compiled"),
-        "{text}"
-    );
+    // With u = V(p,n) = 0.5, b = 0.25, c = -2, x after 0.5 s is half of
+    // V(k): each case states V(k).
+    let rate = |e: &str| 2.0 * run(&deck(e), 0.5).last().unwrap().1[0];
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-11 * b.abs().max(1.0);
+    // 1 + 2 u - 4 u^2 = 1.
+    assert!(close(rate("Ek k 0 POLY(1) p n 1 2 -4"), 1.0));
+    let (u, b, c) = (0.5f64, 0.25f64, -2.0f64);
+    // p0 .. p5 on 1, u, b, u^2, u b, b^2.
+    let want2 = 1.0 + 2.0 * u + 3.0 * b + 4.0 * u * u + 5.0 * u * b + 6.0 * b * b;
+    assert!(close(rate("Ek k 0 POLY(2) p n b 0 1 2 3 4 5 6"), want2));
+    assert!(close(rate("Ek k 0 POLY(2) (p,n) (b,0) 1 2 3 4 5 6"), want2));
+    // The 3-D order through the cubes: 1, u, b, c, u^2, ub, uc, b^2, bc,
+    // c^2, u^3, u^2 b; coefficients 1..12.
+    let terms = [
+        1.0,
+        u,
+        b,
+        c,
+        u * u,
+        u * b,
+        u * c,
+        b * b,
+        b * c,
+        c * c,
+        u * u * u,
+        u * u * b,
+    ];
+    let want3: f64 = terms
+        .iter()
+        .enumerate()
+        .map(|(k, t)| (k + 1) as f64 * t)
+        .sum();
+    let coeffs: Vec<String> = (1..=12).map(|k| k.to_string()).collect();
+    let e3 = format!("Ek k 0 POLY(3) p n b 0 c 0 {}", coeffs.join(" "));
+    assert!(close(rate(&e3), want3), "{} vs {want3}", rate(&e3));
+    // G POLY(2) into a 1 ohm load is the same polynomial, as a current.
+    let g = rate("Gk 0 k POLY(2) p n b 0 1 2 3 4 5 6\nRl k 0 1");
+    assert!((g - want2).abs() < 1e-5 * want2, "{g} vs {want2}");
+    // Too few controls, or a dimension that is not whole, are located.
+    for bad in ["Ek k 0 POLY(2) p n b", "Ek k 0 POLY(1.5) p n 1 2"] {
+        let d = memnet_spice::import_str(&deck(bad), "p.cir", &Default::default()).unwrap_err();
+        let text = d.render();
+        assert!(
+            text.contains("p.cir:5:") && text.contains("POLY("),
+            "{text}"
+        );
+    }
 }
 
 /// A selector with a series resistance and reverse breakdown inside a body:

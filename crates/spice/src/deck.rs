@@ -1879,11 +1879,15 @@ fn element(
     })
 }
 
-/// The one-dimensional `POLY(1)` form of E, G, F and H as a value:
-/// `E a b POLY(1) c d p0 p1 p2 ...` is p0 + p1 u + p2 u^2 + ... of the
-/// controlling voltage u = V(c,d) (F, H: of the current i(vname) of
-/// `F a b POLY(1) vname p0 p1 ...`), the polynomial of SPICE 2. `None`
-/// when the card has no POLY; `POLY(n)` for n > 1 is a located error.
+/// The `POLY(n)` form of E, G, F and H as a value, the polynomial of
+/// SPICE 2 in the n controlling quantities u_1 .. u_n (E, G: voltages
+/// `V(c_k,d_k)` of n node pairs; F, H: currents `i(vname_k)` of n voltage
+/// sources): p0 + p1 u_1 + ... + pn u_n + the second-order products, then
+/// the third, each order in SPICE 2G6's sequence (its NXTPWR, which
+/// ngspice's spice2poly code model keeps): exponent tuples of one total
+/// degree in decreasing lexicographic order, u_1^2, u_1 u_2, ..., u_2^2,
+/// .... As in ngspice, a lone coefficient is p0. `None` when the card
+/// has no POLY.
 fn poly_one(
     cx: &ParseCtx,
     toks: &[Tok],
@@ -1912,55 +1916,118 @@ fn poly_one(
             ));
         }
     };
-    if parse_number(dim.text(t)) != Some(1.0) {
-        return Err(cx.err(
-            dim.start as usize,
-            format!(
-                "{what} {name}: POLY({}) is not compiled; memnet reads the one-dimensional \
-                 POLY(1)",
-                dim.text(t)
-            ),
-        ));
-    }
-    let controls = if matches!(letter, 'e' | 'g') { 2 } else { 1 };
-    let words: Vec<&Tok> = toks[7..].iter().filter(|x| x.kind != TokKind::Eq).collect();
+    let n = match parse_number(dim.text(t)) {
+        Some(x) if x.fract() == 0.0 && (1.0..=MAX_POLY_DIM as f64).contains(&x) => x as usize,
+        _ => {
+            return Err(cx.err(
+                dim.start as usize,
+                format!(
+                    "{what} {name}: POLY({}) needs a whole dimension from 1 to {MAX_POLY_DIM}",
+                    dim.text(t)
+                ),
+            ));
+        }
+    };
+    let per = if matches!(letter, 'e' | 'g') { 2 } else { 1 };
+    let controls = per * n;
+    // Control pairs may be written `(c1,d1) (c2,d2)`: parentheses and `=`
+    // separate like blanks here.
+    let words: Vec<&Tok> = toks[7..]
+        .iter()
+        .filter(|x| !matches!(x.kind, TokKind::Eq | TokKind::LParen | TokKind::RParen))
+        .collect();
     if words.len() <= controls || !words[..controls].iter().all(|x| x.is_word()) {
         return Err(cx.err(
             dim.start as usize,
             format!(
-                "{what} {name}: POLY(1) needs its controlling {} and coefficients",
-                if controls == 2 { "nodes" } else { "source" }
+                "{what} {name}: POLY({n}) needs {controls} controlling {} and then its \
+                 coefficients",
+                if per == 2 { "nodes" } else { "sources" }
             ),
         ));
     }
-    let control = if controls == 2 {
-        let node = |x: &Tok| Expr::Var(lower(x.text(t)).into());
-        Expr::Call(Box::new(("v".into(), vec![node(words[0]), node(words[1])])))
-    } else {
-        Expr::Call(Box::new((
-            "i".into(),
-            vec![Expr::Var(lower(words[0].text(t)).into())],
-        )))
-    };
-    // Horner: p0 + u (p1 + u (p2 + ...)).
+    let node = |x: &Tok| Expr::Var(lower(x.text(t)).into());
+    let control: Vec<Expr> = (0..n)
+        .map(|k| {
+            if per == 2 {
+                Expr::Call(Box::new((
+                    "v".into(),
+                    vec![node(words[2 * k]), node(words[2 * k + 1])],
+                )))
+            } else {
+                Expr::Call(Box::new(("i".into(), vec![node(words[k])])))
+            }
+        })
+        .collect();
     let mut coeffs = Vec::new();
     for x in &words[controls..] {
         coeffs.push(value(cx, std::slice::from_ref(*x))?.expr);
     }
     let pos = cx.card.pos(words[controls].start as usize);
-    let mut acc = coeffs.pop().unwrap_or(Expr::Num(0.0));
-    while let Some(p) = coeffs.pop() {
-        acc = Expr::Binary(
-            BinOp::Add,
-            Box::new(p),
-            Box::new(Expr::Binary(
-                BinOp::Mul,
-                Box::new(control.clone()),
-                Box::new(acc),
-            )),
-        );
+    let bin = |op, a: Expr, b: Expr| Expr::Binary(op, Box::new(a), Box::new(b));
+    let expr = if n == 1 {
+        // Horner: p0 + u (p1 + u (p2 + ...)).
+        let mut acc = coeffs.pop().unwrap_or(Expr::Num(0.0));
+        while let Some(p) = coeffs.pop() {
+            acc = bin(BinOp::Add, p, bin(BinOp::Mul, control[0].clone(), acc));
+        }
+        acc
+    } else {
+        let mut powers = vec![0u32; n];
+        let mut acc = coeffs[0].clone();
+        for p in coeffs.into_iter().skip(1) {
+            next_powers(&mut powers);
+            if p == Expr::Num(0.0) {
+                continue;
+            }
+            let mut term = p;
+            for (u, &e) in control.iter().zip(&powers) {
+                term = match e {
+                    0 => term,
+                    1 => bin(BinOp::Mul, term, u.clone()),
+                    e => bin(
+                        BinOp::Mul,
+                        term,
+                        bin(BinOp::Pow, u.clone(), Expr::Num(e as f64)),
+                    ),
+                };
+            }
+            acc = bin(BinOp::Add, acc, term);
+        }
+        acc
+    };
+    Ok(Some(Val { expr, pos }))
+}
+
+/// Dimensions of `POLY(n)` memnet reads (SPICE 2 allows any; users' decks
+/// use 1 to 3).
+const MAX_POLY_DIM: usize = 8;
+
+/// The exponents of the next product term of a SPICE 2 polynomial after
+/// `powers` (all zero before the first): the next tuple of the same total
+/// degree in decreasing lexicographic order, or the first of the next
+/// degree, (d + 1, 0, ..., 0).
+fn next_powers(powers: &mut [u32]) {
+    let n = powers.len();
+    // The last position k < n - 1 holding a power that can move right.
+    let movable = (0..n.saturating_sub(1)).rev().find(|&k| powers[k] > 0);
+    match movable {
+        Some(k) => {
+            // Move one unit from k to k + 1 and gather everything to the
+            // right of k + 1 into k + 1: the next tuple in that order.
+            let tail: u32 = powers[k + 1..].iter().sum();
+            powers[k] -= 1;
+            for p in &mut powers[k + 1..] {
+                *p = 0;
+            }
+            powers[k + 1] = tail + 1;
+        }
+        None => {
+            let degree: u32 = powers.iter().sum();
+            powers.fill(0);
+            powers[0] = degree + 1;
+        }
     }
-    Ok(Some(Val { expr: acc, pos }))
 }
 
 fn rest_text(t: &str, toks: &[Tok], from: usize) -> String {
