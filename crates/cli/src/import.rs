@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use memnet_graph::Summary;
-use memnet_spice::{Analysis, Circuit, ElementKind, Warning};
+use memnet_spice::{Analysis, Circuit, ElementKind, Memristor, MemristorDialect, Warning};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
@@ -45,6 +45,8 @@ struct Report {
     /// Element counts by kind.
     elements: BTreeMap<&'static str, usize>,
     memristors: usize,
+    /// Diodes and stateless selectors memnet compiles as static devices.
+    static_devices: usize,
     resistors: usize,
     voltage_sources: usize,
     current_sources: usize,
@@ -116,6 +118,7 @@ fn graph_report() -> Report {
         title: String::new(),
         elements: BTreeMap::new(),
         memristors: 0,
+        static_devices: 0,
         resistors: 0,
         voltage_sources: 0,
         current_sources: 0,
@@ -141,7 +144,14 @@ fn circuit_report(c: &Circuit) -> Report {
     let mut nodes: std::collections::HashMap<&str, (usize, usize)> =
         std::collections::HashMap::new();
     for (i, e) in c.elements.iter().enumerate() {
-        *r.elements.entry(e.kind_name()).or_default() += 1;
+        let kind = match &e.kind {
+            ElementKind::Memristor(Memristor {
+                dialect: MemristorDialect::Body { body, .. },
+                ..
+            }) if !body.holds_state() => "static_device",
+            _ => e.kind_name(),
+        };
+        *r.elements.entry(kind).or_default() += 1;
         for n in &e.nodes {
             nodes.entry(n.as_str()).or_insert((0, i)).0 += 1;
         }
@@ -158,6 +168,10 @@ fn circuit_report(c: &Circuit) -> Report {
             ElementKind::Resistor { .. } => r.resistors += 1,
             ElementKind::VoltageSource(_) => r.voltage_sources += 1,
             ElementKind::CurrentSource(_) => r.current_sources += 1,
+            ElementKind::Memristor(Memristor {
+                dialect: MemristorDialect::Body { body, .. },
+                ..
+            }) if !body.holds_state() => r.static_devices += 1,
             ElementKind::Memristor(m) => {
                 r.memristors += 1;
                 if m.law.is_none() && memnet_graph::native_law(m).is_none() {
@@ -239,6 +253,12 @@ fn render_text(r: &Report) -> String {
         ));
     }
     s.push('\n');
+    if r.static_devices > 0 {
+        s.push_str(&format!(
+            "static devices: {} (diodes and selectors without state)\n",
+            r.static_devices
+        ));
+    }
     s.push_str(&format!("netlist nodes: {}\n", r.netlist_nodes));
     if !r.analyses.is_empty() {
         s.push_str(&format!("analyses:    {}\n", r.analyses.join("; ")));

@@ -10,8 +10,11 @@ use crate::topology::Topology;
 pub struct Summary {
     pub nodes: usize,
     pub edges: usize,
+    /// Devices with state (every law).
     pub memristors: usize,
     pub resistors: usize,
+    /// Static devices: diodes and stateless selectors ([`Network::is_static`]).
+    pub static_devices: usize,
     pub self_loops: usize,
     pub components: usize,
     pub cycles: usize,
@@ -32,10 +35,12 @@ impl Summary {
                 &owned
             }
         };
+        let static_devices = (0..net.n_edges()).filter(|&k| net.is_static(k)).count();
         Summary {
             nodes: net.n_nodes(),
             edges: net.n_edges(),
-            memristors: net.n_memristors(),
+            memristors: net.n_memristors() - static_devices,
+            static_devices,
             resistors: net
                 .edges
                 .iter()
