@@ -309,6 +309,20 @@ pub fn cases() -> Vec<Case> {
                 abstol: 1.5e-4,
             },
         ),
+        // A body whose state is an LTspice sdt() integral: exported with
+        // the integral as a capacitor node (ngspice has no sdt()).
+        // Measured: the charge 2.8e-10 C (of 3.6e-5).
+        case(
+            "export_sdt_charge",
+            "fixtures/ngspice/user/sdt_charge.cir",
+            2.0,
+            0.01,
+            1e-3,
+            Tolerance {
+                reltol: 1e-6,
+                abstol: 2e-9,
+            },
+        ),
         case(
             "export_diode_breakdown",
             "fixtures/ngspice/user/diode_breakdown.cir",

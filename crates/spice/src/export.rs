@@ -964,8 +964,12 @@ fn write_source(
 /// (`stp` as `u`, `limit` and `hypot` spelt out, `int` and `round` by
 /// floor and ceil), `i()` of renamed elements renamed. `sdt()`/`idt()`,
 /// `atan2` and `%` have no ngspice form here: an error naming them.
-fn ngspice_expr(e: &Expr, rename: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let w = |x: &Expr| ngspice_expr(x, rename);
+fn ngspice_expr(
+    e: &Expr,
+    rename: &dyn Fn(&str) -> Option<String>,
+    integrals: &[Expr],
+) -> Result<String, String> {
+    let w = |x: &Expr| ngspice_expr(x, rename, integrals);
     Ok(match e {
         Expr::Num(_) | Expr::Var(_) => e.to_string(),
         Expr::Unary(UnOp::Neg, a) => format!("(-{})", w(a)?),
@@ -977,6 +981,11 @@ fn ngspice_expr(e: &Expr, rename: &dyn Fn(&str) -> Option<String>) -> Result<Str
         Expr::Cond(c) => format!("({}?{}:{})", w(&c[0])?, w(&c[1])?, w(&c[2])?),
         Expr::Call(c) => {
             let (name, args) = (&*c.0, &c.1);
+            // An integral is the voltage of its capacitor node
+            // (`write_body_subckt`).
+            if let Some(k) = integrals.iter().position(|x| x == e) {
+                return Ok(format!("v({})", integral_node(k)));
+            }
             let a: Vec<String> = match name {
                 // Node and element names, not expressions.
                 "v" => return Ok(e.to_string()),
@@ -994,7 +1003,8 @@ fn ngspice_expr(e: &Expr, rename: &dyn Fn(&str) -> Option<String>) -> Result<Str
             match (name, &a[..]) {
                 ("sdt" | "idt", _) => {
                     return Err(format!(
-                        "{name}() has no ngspice form: write the integral as a capacitor"
+                        "{name}() with {} arguments has no ngspice form",
+                        a.len()
                     ));
                 }
                 ("atan2", _) => return Err("atan2() has no ngspice B-source form".into()),
@@ -1012,6 +1022,11 @@ fn ngspice_expr(e: &Expr, rename: &dyn Fn(&str) -> Option<String>) -> Result<Str
             }
         }
     })
+}
+
+/// The node of exported integral `k` (`write_body_subckt`).
+fn integral_node(k: usize) -> String {
+    format!("memnet_int{k}")
 }
 
 /// A user's memristor subcircuit as compiled (parameters folded, functions
@@ -1033,6 +1048,44 @@ fn write_body_subckt(
             ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }
         )
     });
+    // ngspice has no sdt()/idt(): each integral becomes the voltage of a
+    // 1 F capacitor charged by a B source of its integrand, from its
+    // initial value. Integrals are collected in the order memnet numbers
+    // its states (element order, nested ones after their holders).
+    let mut integrals: Vec<Expr> = Vec::new();
+    fn collect(e: &Expr, out: &mut Vec<Expr>) {
+        match e {
+            Expr::Num(_) | Expr::Var(_) => {}
+            Expr::Unary(_, a) => collect(a, out),
+            Expr::Binary(_, a, b) => {
+                collect(a, out);
+                collect(b, out);
+            }
+            Expr::Cond(c) => c.iter().for_each(|x| collect(x, out)),
+            Expr::Call(c) => {
+                if matches!(&*c.0, "sdt" | "idt") && matches!(c.1.len(), 1 | 2) {
+                    if !out.contains(e) {
+                        out.push(e.clone());
+                    }
+                } else {
+                    c.1.iter().for_each(|x| collect(x, out));
+                }
+            }
+        }
+    }
+    for e in &body.elements {
+        if let ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } = &e.kind
+        {
+            collect(value, &mut integrals);
+        }
+    }
+    let mut k = 0;
+    while k < integrals.len() {
+        if let Expr::Call(c) = integrals[k].clone() {
+            collect(&c.1[0], &mut integrals);
+        }
+        k += 1;
+    }
     let state = match first_state {
         // A static device (a diode, a selector) has no state to copy.
         None if !body.holds_state() => (0, 0),
@@ -1043,7 +1096,9 @@ fn write_body_subckt(
                 e.name
             ));
         }
-        None => return Err("its state is an sdt()/idt() integral, which ngspice lacks".into()),
+        // The first integral is the state: copied from its node below.
+        None if !integrals.is_empty() => (u32::MAX, 0),
+        None => return Err("it holds no state ngspice can save".into()),
     };
     let w_taken = body.nodes.iter().position(|n| n == "w");
     let copy_state = body.holds_state()
@@ -1100,7 +1155,7 @@ fn write_body_subckt(
         let at = |m: String| format!("element {}: {m}", e.name);
         let n = spelt(e);
         let (a, b) = (node(e.nodes[0]), node(e.nodes[1]));
-        let expr = |x: &Expr| ngspice_expr(x, &rename).map_err(at);
+        let expr = |x: &Expr| ngspice_expr(x, &rename, &integrals).map_err(at);
         let num = |v: f64| {
             if v.is_finite() {
                 Ok(Num(v))
@@ -1153,8 +1208,26 @@ fn write_body_subckt(
             k => return Err(at(format!("a {} has no ngspice form here", k.name()))),
         };
     }
+    for (k, e) in integrals.iter().enumerate() {
+        let Expr::Call(c) = e else { continue };
+        let f =
+            ngspice_expr(&c.1[0], &rename, &integrals).map_err(|m| format!("an integral: {m}"))?;
+        let ic = match c.1.get(1) {
+            None => 0.0,
+            Some(Expr::Num(v)) if v.is_finite() => *v,
+            Some(x) => return Err(format!("an integral's initial value {x} is not a number")),
+        };
+        let n = integral_node(k);
+        let _ = writeln!(text, "b_{n} 0 {n} I={f}");
+        let _ = writeln!(text, "c_{n} {n} 0 1 IC={}", Num(ic));
+    }
     if copy_state {
-        let _ = writeln!(text, "e_memnet_w w 0 {} {} 1", node(state.0), node(state.1));
+        let from = if state.0 == u32::MAX {
+            integral_node(0)
+        } else {
+            node(state.0).to_string()
+        };
+        let _ = writeln!(text, "e_memnet_w w 0 {from} {} 1", node(state.1));
     }
     write!(out, ".subckt {name} {}", body.pin_names.join(" ")).map_err(|e| e.to_string())?;
     if !params.is_empty() {
