@@ -917,3 +917,35 @@ fn diodes_and_stateless_selectors_outside_bodies_are_static_devices() {
     let e = err("t\n.model dm d(is=1e-12)\nV1 a 0 1\nD1 a a dm\nR1 a 0 1\n.end\n");
     assert!(e.contains("d1") && e.contains("shorted"), "{e}");
 }
+
+/// A body whose E source sets its node from a test of that node's own
+/// voltage (García-Redondo's `Estate s 0 value={IF(V(s)==voff, ...)}`
+/// form) is a latch: a warning at the element, naming the node. A smooth
+/// self-reference and a test of another node are not.
+#[test]
+fn a_latch_in_a_body_is_a_warning() {
+    let deck = |es: &str| {
+        format!(
+            "latch\n.subckt m p n\nEp pp 0 value={{sdt(V(p,n)*V(p,n),0)}}\n{es}\n\
+             Rm p n R={{1k + 9k*(1-V(s))}}\n.ends m\nV1 a 0 1\nX1 a 0 m\n.end\n"
+        )
+    };
+    let latches = |es: &str| -> Vec<(u32, String)> {
+        parse(&deck(es))
+            .warnings
+            .iter()
+            .filter(|w| w.kind == "latch")
+            .map(|w| (w.loc.line, w.message.clone()))
+            .collect()
+    };
+    let w = latches("Es s 0 value={IF(V(s)==0, IF(V(pp)>0.1, 1, 0), 1)}");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].0, 4);
+    assert!(
+        w[0].1.contains("es") && w[0].1.contains("`s`"),
+        "{}",
+        w[0].1
+    );
+    assert!(latches("Es s 0 value={0.5*V(s) + 0.5*V(pp)}").is_empty());
+    assert!(latches("Es s 0 value={V(pp) > 0.1 ? 1 : 0}").is_empty());
+}

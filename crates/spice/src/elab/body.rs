@@ -43,6 +43,36 @@ fn integrates(e: &Expr) -> bool {
     )
 }
 
+/// Whether `e` reads `v(node)` inside a comparison, a condition or a step
+/// function (`stp`, `u`, `sgn`, `floor`, ...): a discontinuous test of it.
+fn tests_node(e: &Expr, node: &str) -> bool {
+    let reads = |x: &Expr| {
+        any_node(x, &|y| match y {
+            Expr::Call(c) if &*c.0 == "v" => {
+                matches!(c.1.first(), Some(Expr::Var(n)) if &**n == node)
+            }
+            _ => false,
+        })
+    };
+    any_node(e, &|x| match x {
+        Expr::Binary(
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge,
+            a,
+            b,
+        ) => reads(a) || reads(b),
+        Expr::Cond(c) => reads(&c[0]),
+        Expr::Call(c)
+            if matches!(
+                &*c.0,
+                "stp" | "u" | "sgn" | "sign" | "floor" | "ceil" | "int" | "round" | "nint"
+            ) =>
+        {
+            c.1.iter().any(reads)
+        }
+        _ => false,
+    })
+}
+
 /// Whether a flat element holds state, making its subcircuit a device.
 fn holds_state(k: &ElementKind) -> bool {
     match k {
@@ -431,6 +461,35 @@ impl<'d> Elab<'d, '_> {
             }
         }
         let prefix = format!("{name}.");
+        // A voltage set from a test of itself is a latch: its memory is
+        // the solver's previous solution, not a state of the circuit.
+        for e in &els {
+            if let (
+                ElementKind::ExprSource {
+                    sets: Sets::Voltage,
+                    value,
+                },
+                [out, ..],
+            ) = (&e.kind, e.nodes.as_slice())
+                && out != "0"
+                && tests_node(value, out)
+            {
+                self.warn(
+                    "latch",
+                    &e.loc,
+                    format!(
+                        "element {} of subcircuit '{}' sets node `{}` from a comparison of \
+                         its own voltage: a latch, whose memory is the previous solution of \
+                         the body's Newton rather than a state; memnet starts each solve from \
+                         the last one, as SPICE does, so the result depends on the solver's \
+                         history (hold the memory in a capacitor or an integral instead)",
+                        e.name.strip_prefix(&prefix).unwrap_or(&e.name),
+                        def.name,
+                        out.strip_prefix(&prefix).unwrap_or(out),
+                    ),
+                );
+            }
+        }
         let dropped = display_integrals(&els, &prefix, nodes);
         for &k in &dropped {
             let e = &els[k];
