@@ -42,8 +42,23 @@ use memnet_spice::{ElementKind, MemristorBody, Sets};
 use super::{Ctx, DeviceFault, DeviceLaw};
 
 /// Unknowns of one body (node potentials and branch currents): bodies of
-/// users' models have a handful; the Jacobian lives on the stack.
-pub const MAX_UNKNOWNS: usize = 16;
+/// users' models have a handful, the largest published ones about 20 (an
+/// E source per helper node); the Jacobian lives on the stack (8 KB).
+pub const MAX_UNKNOWNS: usize = 32;
+/// Scratch of the common bodies (up to 16 unknowns): the hot paths clear
+/// this much, not [`MAX_UNKNOWNS`].
+const SMALL: usize = 16;
+
+/// Runs `f` on zeroed stack scratch for `n` unknowns.
+#[inline]
+fn with_unknowns<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    if n <= SMALL {
+        f(&mut [0.0f64; SMALL])
+    } else {
+        f(&mut [0.0f64; MAX_UNKNOWNS])
+    }
+}
+
 /// Depth of an expression's evaluation stack.
 pub const MAX_STACK: usize = 48;
 /// Stack depth of a shallow tape.
@@ -383,7 +398,9 @@ impl BodyLaw {
         warm: &mut [f64],
     ) -> Result<(f64, f64), DeviceFault> {
         self.held(d, x, cx, |b, h| {
-            b.solve_warm(h, v, false, warm).map(|(s, _)| (s.i, s.di_dv))
+            with_unknowns(b.n, |u| {
+                b.solve_warm(h, v, false, warm, u).map(|s| (s.i, s.di_dv))
+            })
         })
     }
 
@@ -400,12 +417,14 @@ impl BodyLaw {
         warm: &mut [f64],
         extra: &mut [f64],
     ) -> f64 {
-        self.held(d, x, cx, |b, h| match b.solve_warm(h, v, true, warm) {
-            Ok((_, u)) => b.rates_at(&u[..b.n], v, h, extra),
-            Err(_) => {
-                extra.iter_mut().for_each(|r| *r = f64::NAN);
-                f64::NAN
-            }
+        self.held(d, x, cx, |b, h| {
+            with_unknowns(b.n, |u| match b.solve_warm(h, v, true, warm, u) {
+                Ok(_) => b.rates_at(&u[..b.n], v, h, extra),
+                Err(_) => {
+                    extra.iter_mut().for_each(|r| *r = f64::NAN);
+                    f64::NAN
+                }
+            })
         })
     }
 
@@ -426,11 +445,12 @@ impl BodyLaw {
                 .map(|p| p.1);
         }
         self.held(d, x, cx, |b, h| {
-            let mut u = [0.0f64; MAX_UNKNOWNS];
-            let (head, du_dv) = memo.split_at_mut(1);
-            let s = b.solve_into(h, v, &mut u, false, Some(du_dv))?;
-            head[0] = x;
-            Ok(s.di_dv)
+            with_unknowns(b.n, |u| {
+                let (head, du_dv) = memo.split_at_mut(1);
+                let s = b.solve_into(h, v, u, false, Some(du_dv))?;
+                head[0] = x;
+                Ok(s.di_dv)
+            })
         })
     }
 
@@ -451,11 +471,12 @@ impl BodyLaw {
             return self.state_rates_in(d, x, cx, v, &mut [], extra);
         }
         self.held(d, x, cx, |b, h| {
-            let mut u = [0.0f64; MAX_UNKNOWNS];
-            for (u, s) in u.iter_mut().zip(&memo[1..]) {
-                *u = v * s;
-            }
-            b.rates_at(&u[..b.n], v, h, extra)
+            with_unknowns(b.n, |u| {
+                for (u, s) in u.iter_mut().zip(&memo[1..]) {
+                    *u = v * s;
+                }
+                b.rates_at(&u[..b.n], v, h, extra)
+            })
         })
     }
 
@@ -473,9 +494,10 @@ impl BodyLaw {
     ) -> Option<(f64, bool)> {
         self.held(d, x, cx, |b, h| {
             let p = *b.pot.get(node)?;
-            let mut u = [0.0f64; MAX_UNKNOWNS];
-            b.solve_into(h, v, &mut u, false, None).ok()?;
-            Some((CompiledBody::pot(p, &u[..b.n], v, h), b.floating[node]))
+            with_unknowns(b.n, |u| {
+                b.solve_into(h, v, u, false, None).ok()?;
+                Some((CompiledBody::pot(p, &u[..b.n], v, h), b.floating[node]))
+            })
         })
     }
 }
@@ -1745,9 +1767,15 @@ impl CompiledBody {
             .iter()
             .any(|s| matches!(s.current, StateCurrent::Kcl { .. }))
         {
-            let mut r = [0.0f64; MAX_UNKNOWNS];
-            self.assemble::<MAX_UNKNOWNS, 0>(u, v, h, &mut r, None, Assembly::StateNode)
-                .1
+            if self.n <= SMALL {
+                let mut r = [0.0f64; SMALL];
+                self.assemble::<SMALL, 0>(u, v, h, &mut r, None, Assembly::StateNode)
+                    .1
+            } else {
+                let mut r = [0.0f64; MAX_UNKNOWNS];
+                self.assemble::<MAX_UNKNOWNS, 0>(u, v, h, &mut r, None, Assembly::StateNode)
+                    .1
+            }
         } else {
             [0.0; MAX_STATES]
         };
@@ -1769,30 +1797,30 @@ impl CompiledBody {
 
     /// Solves the body at `h` and device voltage `v`, from `warm` when it
     /// holds a start (its length is the unknowns'), which then receives
-    /// the solution; a warm start that fails is retried from zero.
-    /// Returns the unknowns too.
+    /// the solution; a warm start that fails is retried from zero. The
+    /// unknowns are left in `u` (zeroed, at least [`CompiledBody::n`] long).
     fn solve_warm(
         &self,
         h: Held,
         v: f64,
         want_state: bool,
         warm: &mut [f64],
-    ) -> Result<(Solved, [f64; MAX_UNKNOWNS]), DeviceFault> {
-        let mut u = [0.0f64; MAX_UNKNOWNS];
+        u: &mut [f64],
+    ) -> Result<Solved, DeviceFault> {
         let warm = if warm.len() == self.n { warm } else { &mut [] };
         if !warm.is_empty() {
             u[..self.n].copy_from_slice(warm);
-            if let Ok(s) = self.solve_into(h, v, &mut u, want_state, None) {
+            if let Ok(s) = self.solve_into(h, v, u, want_state, None) {
                 warm.copy_from_slice(&u[..self.n]);
-                return Ok((s, u));
+                return Ok(s);
             }
-            u = [0.0f64; MAX_UNKNOWNS];
+            u.fill(0.0);
         }
-        let s = self.solve_into(h, v, &mut u, want_state, None)?;
+        let s = self.solve_into(h, v, u, want_state, None)?;
         if !warm.is_empty() {
             warm.copy_from_slice(&u[..self.n]);
         }
-        Ok((s, u))
+        Ok(s)
     }
 
     /// As [`CompiledBody::solve`], leaving the unknowns in `u`. The
@@ -1814,6 +1842,7 @@ impl CompiledBody {
             3 => self.solve_n::<3, 9>(h, v, u, want_state, du_dv),
             4 => self.solve_n::<4, 16>(h, v, u, want_state, du_dv),
             5..=8 => self.solve_n::<8, 64>(h, v, u, want_state, du_dv),
+            9..=16 => self.solve_n::<16, 256>(h, v, u, want_state, du_dv),
             _ => self.solve_n::<MAX_UNKNOWNS, { MAX_UNKNOWNS * MAX_UNKNOWNS }>(
                 h, v, u, want_state, du_dv,
             ),
