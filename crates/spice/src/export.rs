@@ -95,6 +95,23 @@ impl fmt::Display for Num {
     }
 }
 
+/// The SPICE letter of an element kind (`b` for behavioural sources);
+/// `None` for an unsupported element, whose name stays as it is.
+fn kind_letter(kind: &ElementKind) -> Option<char> {
+    Some(match kind {
+        ElementKind::Resistor { .. } | ElementKind::ExprResistor { .. } => 'r',
+        ElementKind::Capacitor { .. } => 'c',
+        ElementKind::Inductor { .. } => 'l',
+        ElementKind::VoltageSource(_) => 'v',
+        ElementKind::CurrentSource(_) => 'i',
+        ElementKind::Vcvs { .. } => 'e',
+        ElementKind::Vccs { .. } => 'g',
+        ElementKind::Behavioral { .. } | ElementKind::ExprSource { .. } => 'b',
+        ElementKind::Memristor(_) => 'x',
+        ElementKind::Unsupported { .. } => return None,
+    })
+}
+
 /// The name ngspice must see for an element: SPICE picks the device type
 /// from the first letter, so a flattened `x1.r3` becomes `r.x1.r3` (the
 /// way ngspice names expanded devices) while `x1.xm2` stays as is.
@@ -105,18 +122,8 @@ pub fn spice_name(el: &Element) -> Cow<'_, str> {
             n => Cow::Owned(n),
         };
     }
-    let letter = match el.kind {
-        ElementKind::Resistor { .. } => 'r',
-        ElementKind::Capacitor { .. } => 'c',
-        ElementKind::Inductor { .. } => 'l',
-        ElementKind::VoltageSource(_) => 'v',
-        ElementKind::CurrentSource(_) => 'i',
-        ElementKind::Vcvs { .. } => 'e',
-        ElementKind::Vccs { .. } => 'g',
-        ElementKind::Behavioral { .. } | ElementKind::ExprSource { .. } => 'b',
-        ElementKind::ExprResistor { .. } => 'r',
-        ElementKind::Memristor(_) => 'x',
-        ElementKind::Unsupported { .. } => return Cow::Borrowed(&el.name),
+    let Some(letter) = kind_letter(&el.kind) else {
+        return Cow::Borrowed(&el.name);
     };
     if el
         .name
@@ -1114,20 +1121,17 @@ fn write_body_subckt(
     // Elements whose kind ngspice spells with another letter.
     let mut renamed: Vec<(String, String)> = Vec::new();
     let spelt = |e: &BodyElement| -> String {
+        // A behavioural source keeps its E or G letter unless it is a B.
         let want = match &e.kind {
             ElementKind::ExprSource { sets, .. } if !e.name.starts_with('b') => match sets {
                 Sets::Voltage => 'e',
                 Sets::Current => 'g',
             },
-            ElementKind::ExprSource { .. } => 'b',
-            ElementKind::ExprResistor { .. } | ElementKind::Resistor { .. } => 'r',
-            ElementKind::Capacitor { .. } => 'c',
-            ElementKind::Inductor { .. } => 'l',
-            ElementKind::VoltageSource(_) => 'v',
-            ElementKind::CurrentSource(_) => 'i',
-            ElementKind::Vcvs { .. } => 'e',
-            ElementKind::Vccs { .. } => 'g',
-            _ => return e.name.clone(),
+            ElementKind::Memristor(_) | ElementKind::Behavioral { .. } => return e.name.clone(),
+            k => match kind_letter(k) {
+                Some(c) => c,
+                None => return e.name.clone(),
+            },
         };
         let flat = e.name.replace('.', "_");
         if flat.starts_with(want) {

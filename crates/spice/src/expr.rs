@@ -344,24 +344,17 @@ fn atom(i: &str, depth: u32) -> Res<'_, Expr> {
     if let Some(rest) = sp(k).strip_prefix(')') {
         return Ok((rest, Expr::Call(Box::new((name, args)))));
     }
-    if matches!(&*name, "v" | "i") {
-        // Node and element names, not expressions: SPICE names may hold
-        // characters an identifier may not (HSPICE's `gnd!`, `n#1`, `x1.a`).
-        loop {
-            let (rest, arg) = probe_name(sp(k))?;
-            args.push(Expr::Var(arg.to_lowercase().into_boxed_str()));
-            let rest = sp(rest);
-            if let Some(r) = rest.strip_prefix(',') {
-                k = r;
-            } else if let Some(r) = rest.strip_prefix(')') {
-                return Ok((r, Expr::Call(Box::new((name, args)))));
-            } else {
-                return fail(rest, "expected ',' or ')' after a node name");
-            }
-        }
-    }
+    // v() and i() take node and element names, not expressions: SPICE
+    // names may hold characters an identifier may not (HSPICE's `gnd!`,
+    // `n#1`, `x1.a`).
+    let names = matches!(&*name, "v" | "i");
     loop {
-        let (rest, a) = ternary(k, depth + 1)?;
+        let (rest, a) = if names {
+            let (rest, arg) = probe_name(sp(k))?;
+            (rest, Expr::Var(arg.to_lowercase().into_boxed_str()))
+        } else {
+            ternary(k, depth + 1)?
+        };
         args.push(a);
         let rest = sp(rest);
         if let Some(r) = rest.strip_prefix(',') {
