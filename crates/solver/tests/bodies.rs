@@ -824,3 +824,40 @@ fn a_body_of_22_unknowns_equals_its_short_form() {
     }
     assert!(moved > 1e-5, "{moved}");
 }
+
+/// High injection (`ikf`, and `ikr` in reverse and breakdown) as ngspice
+/// computes it, on a top-level diode (a static device): the device current
+/// at a given voltage against ngspice 39's `.dc` sweep of the same diode
+/// (`.model dk d(is=1e-12 n=1.5 rs=20 ikf=1m ikr=2n bv=5 ibv=1u)`, i(V1)
+/// printed to 7 digits).
+#[test]
+fn a_diode_with_high_injection_is_ngspices() {
+    let deck = "dk\n.model dk d(is=1e-12 n=1.5 rs=20 ikf=1m ikr=2n bv=5 ibv=1u)\n\
+        V1 in 0 1\nD1 in 0 dk\n.end\n";
+    let c = memnet_spice::import_str(deck, "t.cir", &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert!(net.is_static(0));
+    let (laws, _) = memnet_solver::Laws::from_network(&net).unwrap();
+    use memnet_solver::DeviceLaw;
+    for (v, i_v1) in [
+        (-6.0, 4.943644e-03),
+        (-5.5, 2.791262e-05),
+        (-5.25, 1.118973e-06),
+        (-4.75, 8.453694e-10),
+        (-2.0, 2.978132e-12),
+        (-0.5, 1.477519e-12),
+        (0.5, -3.875430e-07),
+        (0.75, -1.551420e-04),
+        (1.0, -3.832340e-03),
+    ] {
+        let i = laws.current(0, 0.0, v).unwrap();
+        // 7 printed digits, and ngspice's own convergence in the steep
+        // breakdown (a few 1e-6 relative there).
+        assert!(
+            (i + i_v1).abs() <= 1e-5 * i_v1.abs(),
+            "v = {v}: memnet {i}, ngspice {}",
+            -i_v1
+        );
+    }
+}

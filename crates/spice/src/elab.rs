@@ -719,9 +719,9 @@ impl<'d> Elab<'d, '_> {
     /// that the current at -bv' is ibv ([`breakdown_knee`]). A behavioural
     /// current source on `nodes`, so that a memristor subcircuit compiles
     /// it; the series resistance `rs` / area, when the model sets one, is
-    /// returned for the caller to put in series. Parameters that change the
-    /// law otherwise (junction and diffusion charge, high injection) are
-    /// refused by name.
+    /// returned for the caller to put in series; `ikf`/`ikr` limit the
+    /// forward and reverse currents as dioload.c does. Parameters that add
+    /// charge (junction and diffusion: `cjo`, `tt`) are refused by name.
     fn diode(
         &mut self,
         model: &str,
@@ -748,14 +748,13 @@ impl<'d> Elab<'d, '_> {
             ));
         }
         let p = |k: &str| m.params.get(k).copied();
-        for k in ["cjo", "cj0", "cj", "tt", "ikf", "ik"] {
+        for k in ["cjo", "cj0", "cj", "tt"] {
             if p(k).is_some_and(|v| v != 0.0) {
                 return Err(self.diag(
                     loc,
                     format!(
                         "diode {name}: model '{model}' sets {k}; memnet simulates the junction \
-                         law of is, n, rs and bv (no junction or diffusion charge, no high \
-                         injection)"
+                         law of is, n, rs, bv and ikf/ikr (no junction or diffusion charge)"
                     ),
                 ));
             }
@@ -823,6 +822,48 @@ impl<'d> Elab<'d, '_> {
                 bin(BinOp::Mul, num(-csat), evrev),
             ]));
         }
+        // High injection (ngspice's dioload.c): past 1e-18 A the forward
+        // current is divided by 1 + sqrt(i / ikf), the reverse one by
+        // 1 + sqrt(-i / ikr), with the knees times the area; a knee below
+        // ngspice's epsmin (1e-28) is ignored, as ngspice does.
+        let knee = |k: &str, alias: &str| {
+            p(k).or_else(|| p(alias))
+                .filter(|v| v.is_finite() && *v >= 1e-28)
+                .map(|v| v * area)
+        };
+        let sqrt = |x: Expr| Expr::Call(Box::new(("sqrt".into(), vec![x])));
+        let forward = match knee("ikf", "ik") {
+            Some(ikf) => Expr::Cond(Box::new([
+                bin(BinOp::Gt, forward.clone(), num(1e-18)),
+                bin(
+                    BinOp::Div,
+                    forward.clone(),
+                    bin(
+                        BinOp::Add,
+                        num(1.0),
+                        sqrt(bin(BinOp::Div, forward.clone(), num(ikf))),
+                    ),
+                ),
+                forward,
+            ])),
+            None => forward,
+        };
+        let reverse = match knee("ikr", "ikr") {
+            Some(ikr) => Expr::Cond(Box::new([
+                bin(BinOp::Lt, reverse.clone(), num(-1e-18)),
+                bin(
+                    BinOp::Div,
+                    reverse.clone(),
+                    bin(
+                        BinOp::Add,
+                        num(1.0),
+                        sqrt(bin(BinOp::Div, reverse.clone(), num(-ikr))),
+                    ),
+                ),
+                reverse,
+            ])),
+            None => reverse,
+        };
         let junction = Expr::Cond(Box::new([
             bin(BinOp::Ge, vd(), num(-3.0 * vte)),
             forward,
