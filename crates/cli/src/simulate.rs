@@ -535,11 +535,17 @@ fn render_text(s: &Summary) -> String {
     // memnet's linear law states w; other laws their own variable.
     let linear = r.linear_law;
     let state = if linear { "w" } else { "state" };
-    out.push_str(&format!(
-        "final {state}: min {:.6} max {:.6} mean {:.6}\n",
-        r.w_min, r.w_max, r.w_mean
-    ));
+    if r.memristors == 0 {
+        // Only static devices (diodes, selectors): nothing to summarise.
+        out.push_str("no device with state: each sample is the network's solution at its time\n");
+    } else {
+        out.push_str(&format!(
+            "final {state}: min {:.6} max {:.6} mean {:.6}\n",
+            r.w_min, r.w_max, r.w_mean
+        ));
+    }
     match &r.first_bound_hit {
+        _ if r.memristors == 0 => {}
         Some(h) => out.push_str(&format!(
             "first bound hit: {} reached {state} = {} at t = {:.6} (invariants hold only before this)\n",
             h.name, h.bound, h.t
