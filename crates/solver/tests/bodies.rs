@@ -93,6 +93,21 @@ fn mutated_bodies_never_panic() {
         "/../../fixtures/ngspice/user/diode_selector.cir"
     ))
     .expect("fixture");
+    // This session's forms: HSPICE's gnd!, cur= and I(Gm); static diodes
+    // and selectors; POLY(2); an E buffer chain.
+    let hspice = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/ngspice/user/hspice/laiho_biolek.cir"
+    ))
+    .expect("fixture");
+    let selectors = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/ngspice/user/diode_top.cir"
+    ))
+    .expect("fixture");
+    let poly = "poly\n.subckt m p n\nVb b 0 0.25\nEk k 0 POLY(2) (p,n) (b,0) 1 2 3 4 5 6\n\
+        E1 n1 0 value={V(k)}\nGx 0 x value={V(n1)}\nCx x 0 1\nRk k 0 1e6\nRm p n 1k\n.ends m\n\
+        V1 a 0 DC 0.5\nXm a 0 m\n.end\n";
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
         state ^= state << 13;
@@ -106,6 +121,9 @@ fn mutated_bodies_never_panic() {
         threshold.as_bytes(),
         integral.as_bytes(),
         diode.as_bytes(),
+        hspice.as_bytes(),
+        selectors.as_bytes(),
+        poly.as_bytes(),
     ] {
         for _ in 0..400 {
             let mut b = src.to_vec();
