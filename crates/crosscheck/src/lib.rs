@@ -469,6 +469,23 @@ pub fn cases() -> Vec<Case> {
                 ("v(d1#internal)", "v(d1#internal)", 3e-8),
             ],
         ),
+        // A diode's depletion capacitance (cjo, vj, m, fc) under a 2 ns
+        // edge pulse through 1k. Measured at the deck's 0.1 ns step: v(a)
+        // 2.6e-5 V, i(v1) 2.6e-8 A, v(d1#internal) 2.7e-5 V; ngspice at
+        // reltol 1e-7 and a 5 ps step comes to 2.3e-6 V of memnet (at a
+        // pulse corner).
+        as_written(
+            "user_diode_cjo",
+            "fixtures/ngspice/user/diode_cjo.cir",
+            200e-9,
+            0.1e-9,
+            0.1e-9,
+            &[
+                ("v(a)", "v(a)", 3e-4),
+                ("i(v1)", "i(v1)", 3e-7),
+                ("v(d1#internal)", "v(d1#internal)", 3e-4),
+            ],
+        ),
         // 1D1M cells whose selector has a series resistance and breaks
         // down at 1.2 V (rs, bv, ibv). Measured at the deck's 1 ms step:
         // v(m1) 5.8e-3 V, v(m2) 1.7e-3 V, i(v1) 5.8e-6 A, the charges

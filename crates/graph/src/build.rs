@@ -588,7 +588,9 @@ fn classify(e: &Element, errs: &mut Vec<Diagnostic>) -> (Role, Option<Device>) {
             e.kind_name(),
             e.name
         )),
-        ElementKind::ExprSource { .. } | ElementKind::ExprResistor { .. } => reject(format!(
+        ElementKind::ExprSource { .. }
+        | ElementKind::ExprResistor { .. }
+        | ElementKind::ExprCapacitor { .. } => reject(format!(
             "behavioural element `{}` ({}) is outside any memristor subcircuit: memnet compiles \
              behavioural elements inside subcircuits that hold state (a capacitor), or in a \
              two-pin subcircuit of their own (a static device such as a selector), and \

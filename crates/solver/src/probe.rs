@@ -231,10 +231,9 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
             return body_quantity(p.edge, d, Err(p.pin));
         }
         // ngspice's name of a diode's internal node (`d1#internal`), for a
-        // diode memnet made a static device.
+        // diode memnet made a device of its own.
         if let Some((inst, "internal")) = name.rsplit_once('#')
             && let Some((k, Some(d))) = device(inst)
-            && net.is_static(k)
             && let Some(q) = body_quantity(k, d, Ok("internal"))
         {
             return Some(q);

@@ -879,3 +879,22 @@ fn a_diode_with_high_injection_is_ngspices() {
         );
     }
 }
+
+/// A body whose port reaches a grounded state capacitor through a
+/// resistor (an RC: R from the pin to x, C from x to ground) is not linear
+/// homogeneous in v: its current (v - x)/R has a term in the state alone.
+/// Against the closed form of an RC charged from 1 V: x = 1 - e^(-t/RC).
+/// (Found with a diode's junction capacitance behind its rs; before, the
+/// port was taken as G v and the capacitor never charged.)
+#[test]
+fn an_rc_body_charges_as_an_rc() {
+    // Behind a 1k source resistance: RC = 2k x 1m = 2 s.
+    let deck = "rc\n.subckt rc p n\nR1 p x 1k\nC1 x 0 1m IC=0\n.ends rc\nV1 a 0 1\nR0 a b 1k\n\
+        X1 b 0 rc\n.end\n";
+    let s = run(deck, 3.0);
+    let mut worst = 0.0f64;
+    for (t, x) in &s {
+        worst = worst.max((x[0] - (1.0 - (-t / 2.0).exp())).abs());
+    }
+    assert!(worst < 1e-9, "RC charge: max |dx| = {worst}");
+}

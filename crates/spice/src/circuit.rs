@@ -232,6 +232,12 @@ pub enum ElementKind {
     ExprResistor {
         value: Expr,
     },
+    /// A capacitor whose capacitance depends on its own voltage (a
+    /// diode's depletion capacitance): C = `value` farads, an expression of
+    /// `v(a,b)` across it. Its voltage is a state, as a capacitor's is.
+    ExprCapacitor {
+        value: Expr,
+    },
     Memristor(Memristor),
     /// Anything else (`D`, `Q`, `M`, an `A` or `Y` device that is not a
     /// memristor, ...): kept so it can be reported with its line.
@@ -263,6 +269,7 @@ impl ElementKind {
                 ..
             } => "behavioral_current",
             ElementKind::ExprResistor { .. } => "behavioral_resistor",
+            ElementKind::ExprCapacitor { .. } => "behavioral_capacitor",
             ElementKind::Memristor(_) => "memristor",
             ElementKind::Unsupported { .. } => "unsupported",
         }

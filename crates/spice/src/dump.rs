@@ -104,7 +104,9 @@ pub fn dump_circuit(c: &Circuit) -> String {
             ElementKind::Vcvs { gain } => format!("gain={}", num(*gain)),
             ElementKind::Vccs { transconductance } => format!("gm={}", num(*transconductance)),
             ElementKind::Behavioral { expr } => format!("expr=`{expr}`"),
-            ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } => {
+            ElementKind::ExprSource { value, .. }
+            | ElementKind::ExprResistor { value }
+            | ElementKind::ExprCapacitor { value } => {
                 format!("value=`{value}`")
             }
             ElementKind::Memristor(m) => {

@@ -720,8 +720,10 @@ impl<'d> Elab<'d, '_> {
     /// current source on `nodes`, so that a memristor subcircuit compiles
     /// it; the series resistance `rs` / area, when the model sets one, is
     /// returned for the caller to put in series; `ikf`/`ikr` limit the
-    /// forward and reverse currents as dioload.c does. Parameters that add
-    /// charge (junction and diffusion: `cjo`, `tt`) are refused by name.
+    /// forward and reverse currents as dioload.c does; `cjo` (with `vj`,
+    /// `m`, `fc`) gives the depletion capacitance as an expression of the
+    /// junction voltage, for a capacitor across the junction. The diffusion
+    /// charge (`tt`) is refused by name.
     fn diode(
         &mut self,
         model: &str,
@@ -730,7 +732,7 @@ impl<'d> Elab<'d, '_> {
         loc: &Loc,
         frame: usize,
         name: &str,
-    ) -> Result<(ElementKind, Option<f64>), Diagnostic> {
+    ) -> Result<(ElementKind, Option<f64>, Option<Expr>), Diagnostic> {
         let area = match area {
             Some(a) => self.finite(a, &loc.file, frame, || format!("diode {name} area"))?,
             None => 1.0,
@@ -748,13 +750,14 @@ impl<'d> Elab<'d, '_> {
             ));
         }
         let p = |k: &str| m.params.get(k).copied();
-        for k in ["cjo", "cj0", "cj", "tt"] {
+        for k in ["tt"] {
             if p(k).is_some_and(|v| v != 0.0) {
                 return Err(self.diag(
                     loc,
                     format!(
                         "diode {name}: model '{model}' sets {k}; memnet simulates the junction \
-                         law of is, n, rs, bv and ikf/ikr (no junction or diffusion charge)"
+                         law of is, n, rs, bv and ikf/ikr and the depletion charge of cjo, vj, \
+                         m and fc (no diffusion charge)"
                     ),
                 ));
             }
@@ -873,7 +876,57 @@ impl<'d> Elab<'d, '_> {
             sets: Sets::Current,
             value: bin(BinOp::Add, junction, bin(BinOp::Mul, num(1e-12), vd())),
         };
-        Ok((kind, rs))
+        // The depletion capacitance (dioload.c at 27 C): cjo area (1 -
+        // vd/vj)^-m below fc vj, its tangent line above.
+        let cjo = p("cjo")
+            .or_else(|| p("cj0"))
+            .or_else(|| p("cj"))
+            .unwrap_or(0.0)
+            * area;
+        let cap = if cjo != 0.0 {
+            let vj = p("vj").or_else(|| p("pb")).unwrap_or(1.0);
+            let m = p("m").or_else(|| p("mj")).unwrap_or(0.5);
+            let fc = p("fc").unwrap_or(0.5);
+            if !(cjo.is_finite()
+                && cjo > 0.0
+                && vj > 0.0
+                && (0.0..0.95).contains(&fc)
+                && m > 0.0
+                && m < 1.0)
+            {
+                return Err(self.diag(
+                    loc,
+                    format!(
+                        "diode {name}: cjo = {cjo} must be positive, vj > 0, 0 < m < 1 and \
+                         0 <= fc < 0.95"
+                    ),
+                ));
+            }
+            let below = bin(
+                BinOp::Mul,
+                num(cjo),
+                bin(
+                    BinOp::Pow,
+                    bin(BinOp::Sub, num(1.0), bin(BinOp::Div, vd(), num(vj))),
+                    num(-m),
+                ),
+            );
+            let f2 = (1.0 - fc).powf(1.0 + m);
+            let f3 = 1.0 - fc * (1.0 + m);
+            let above = bin(
+                BinOp::Mul,
+                num(cjo / f2),
+                bin(BinOp::Add, num(f3), bin(BinOp::Mul, num(m / vj), vd())),
+            );
+            Some(Expr::Cond(Box::new([
+                bin(BinOp::Lt, vd(), num(fc * vj)),
+                below,
+                above,
+            ])))
+        } else {
+            None
+        };
+        Ok((kind, rs, cap))
     }
 
     fn find_model(&self, frame: usize, name: &str) -> Option<&Model> {
@@ -1159,24 +1212,29 @@ impl<'d> Elab<'d, '_> {
                 } else {
                     nodes.clone()
                 };
-                let (kind, rs) = self.diode(model, area.as_ref(), &jn, loc, frame, &name)?;
-                match rs {
-                    None => kind,
-                    Some(r) => {
-                        self.push(Element {
-                            name: format!("{name}#rs"),
-                            nodes: vec![nodes[0].clone(), internal.clone()],
-                            kind: ElementKind::Resistor { resistance: r },
-                            loc: loc.clone(),
-                        })?;
-                        return self.push(Element {
-                            name,
-                            nodes: jn,
-                            kind,
-                            loc: loc.clone(),
-                        });
-                    }
+                let (kind, rs, cap) = self.diode(model, area.as_ref(), &jn, loc, frame, &name)?;
+                if let Some(r) = rs {
+                    self.push(Element {
+                        name: format!("{name}#rs"),
+                        nodes: vec![nodes[0].clone(), internal.clone()],
+                        kind: ElementKind::Resistor { resistance: r },
+                        loc: loc.clone(),
+                    })?;
                 }
+                if let Some(value) = cap {
+                    self.push(Element {
+                        name: format!("{name}#cj"),
+                        nodes: jn.clone(),
+                        kind: ElementKind::ExprCapacitor { value },
+                        loc: loc.clone(),
+                    })?;
+                }
+                return self.push(Element {
+                    name,
+                    nodes: jn,
+                    kind,
+                    loc: loc.clone(),
+                });
             }
             Spec::Unsupported { what, text } => ElementKind::Unsupported {
                 what: what.clone(),

@@ -100,7 +100,7 @@ impl fmt::Display for Num {
 fn kind_letter(kind: &ElementKind) -> Option<char> {
     Some(match kind {
         ElementKind::Resistor { .. } | ElementKind::ExprResistor { .. } => 'r',
-        ElementKind::Capacitor { .. } => 'c',
+        ElementKind::Capacitor { .. } | ElementKind::ExprCapacitor { .. } => 'c',
         ElementKind::Inductor { .. } => 'l',
         ElementKind::VoltageSource(_) => 'v',
         ElementKind::CurrentSource(_) => 'i',
@@ -814,7 +814,9 @@ fn write_element(el: &Element, times: Defaults, out: &mut impl Write) -> Result<
                 "behavioural sources are not exported (memnet keeps only their expression text)",
             ));
         }
-        ElementKind::ExprSource { .. } | ElementKind::ExprResistor { .. } => {
+        ElementKind::ExprSource { .. }
+        | ElementKind::ExprResistor { .. }
+        | ElementKind::ExprCapacitor { .. } => {
             return Err(unsupported(
                 el,
                 "behavioural elements outside a memristor body are not exported",

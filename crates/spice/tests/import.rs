@@ -765,8 +765,17 @@ fn diodes() {
     let sub = |card: &str| {
         format!("d\n{card}\n.subckt s a k\nD1 a k dm\n.ends s\nX1 a k s\nV1 a 0 1\n.end\n")
     };
-    let e = err(&sub(".model dm d(is=1e-12 cjo=1p)"));
-    assert!(e.contains(":4:") && e.contains("sets cjo"), "{e}");
+    // The depletion capacitance is a capacitor across the junction; the
+    // diffusion charge is refused by name, and so is an impossible m.
+    let c = parse(&sub(".model dm d(is=1e-12 cjo=1p)"));
+    let x1 = body(&c, "x1");
+    assert!(x1.holds_state(), "cjo makes the junction voltage a state");
+    let cj = x1.elements.iter().find(|e| e.name == "d1#cj").unwrap();
+    assert!(matches!(cj.kind, ElementKind::ExprCapacitor { .. }));
+    let e = err(&sub(".model dm d(is=1e-12 tt=1n)"));
+    assert!(e.contains(":4:") && e.contains("sets tt"), "{e}");
+    let e = err(&sub(".model dm d(is=1e-12 cjo=1p m=1.5)"));
+    assert!(e.contains(":4:") && e.contains("0 < m < 1"), "{e}");
     let e = err(&sub(".model dm d(is=1e-12 rs=-1)"));
     assert!(
         e.contains(":4:") && e.contains("rs = -1 must not be negative"),

@@ -231,6 +231,9 @@ pub struct CompiledBody {
 struct StateDef {
     /// The capacitance, the inductance, or 1 for an integral.
     scale: f64,
+    /// A capacitance that depends on the capacitor's voltage (a diode's
+    /// depletion capacitance): its tape, used instead of `scale`.
+    scale_tape: Option<u32>,
     current: StateCurrent,
     /// The initial value an `sdt(x, ic)` gives (a capacitor's or
     /// inductor's IC= comes with each instance instead).
@@ -555,7 +558,9 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         .filter(|(_, e)| {
             matches!(
                 e.kind,
-                ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }
+                ElementKind::Capacitor { .. }
+                    | ElementKind::ExprCapacitor { .. }
+                    | ElementKind::Inductor { .. }
             )
         })
         .map(|(k, _)| k)
@@ -588,7 +593,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             tie[ra] = rb;
         }
         for e in &body.elements {
-            if let ElementKind::Capacitor { .. } = e.kind {
+            if let ElementKind::Capacitor { .. } | ElementKind::ExprCapacitor { .. } = e.kind {
                 let (ra, rb) = (
                     find(&mut tie, e.nodes[0] as usize),
                     find(&mut tie, e.nodes[1] as usize),
@@ -610,7 +615,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         .iter()
         .enumerate()
         .filter_map(|(k, e)| match (&e.kind, &e.nodes[..]) {
-            (ElementKind::Capacitor { .. }, &[a, b]) => {
+            (ElementKind::Capacitor { .. } | ElementKind::ExprCapacitor { .. }, &[a, b]) => {
                 let internal = |k: u32| k != 0 && k as usize != p && k as usize != n;
                 let j = state_of(k)?;
                 if b == 0 && internal(a) {
@@ -668,6 +673,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                 ElementKind::VoltageSource(_)
                     | ElementKind::Vcvs { .. }
                     | ElementKind::Capacitor { .. }
+                    | ElementKind::ExprCapacitor { .. }
                     | ElementKind::ExprSource {
                         sets: Sets::Voltage,
                         ..
@@ -793,6 +799,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                     };
                     states[j as usize] = Some(StateDef {
                         scale: *capacitance,
+                        scale_tape: None,
                         current: StateCurrent::Kcl { sign },
                         ic: None,
                     });
@@ -800,6 +807,34 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                 }
                 states[j as usize] = Some(StateDef {
                     scale: *capacitance,
+                    scale_tape: None,
+                    current: StateCurrent::Branch(br()),
+                    ic: None,
+                });
+                Part::State { a, b, br: br(), j }
+            }
+            ElementKind::ExprCapacitor { value } => {
+                // C(v) is evaluated at the solved body, where the
+                // capacitor's voltage is its state.
+                let tape = c.tape(value).map_err(at)?;
+                let j = state_of(k).unwrap_or(0);
+                if let Some(&(_, _, sp)) = grounded_caps.iter().find(|g| g.0 == k) {
+                    let sign = if matches!(sp, Pot::State(_)) {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    states[j as usize] = Some(StateDef {
+                        scale: f64::NAN,
+                        scale_tape: Some(tape),
+                        current: StateCurrent::Kcl { sign },
+                        ic: None,
+                    });
+                    continue;
+                }
+                states[j as usize] = Some(StateDef {
+                    scale: f64::NAN,
+                    scale_tape: Some(tape),
                     current: StateCurrent::Branch(br()),
                     ic: None,
                 });
@@ -812,6 +847,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                 let j = state_of(k).unwrap_or(0);
                 states[j as usize] = Some(StateDef {
                     scale: *inductance,
+                    scale_tape: None,
                     current: StateCurrent::Across { a, b },
                     ic: None,
                 });
@@ -891,6 +927,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             .map_err(|m| format!("an integral of subcircuit '{}': {m}", body.subckt))?;
         states.push(StateDef {
             scale: 1.0,
+            scale_tape: None,
             current: StateCurrent::Integral { tape },
             ic: Some(ic),
         });
@@ -903,6 +940,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         let tape = c.tape(&Expr::Num(0.0))?;
         states.push(StateDef {
             scale: 1.0,
+            scale_tape: None,
             current: StateCurrent::Integral { tape },
             ic: Some(0.0),
         });
@@ -1787,7 +1825,10 @@ impl CompiledBody {
                 StateCurrent::Integral { tape } => self.tape_value(tape, u, v, h, false, |_, _| {}),
                 StateCurrent::Across { a, b } => Self::pot(a, u, v, h) - Self::pot(b, u, v, h),
             };
-            i / st.scale
+            match st.scale_tape {
+                Some(t) => i / self.tape_value(t, u, v, h, false, |_, _| {}),
+                None => i / st.scale,
+            }
         };
         for (j, r) in extra.iter_mut().enumerate().take(self.states.len() - 1) {
             *r = rate(j + 1);
@@ -1975,7 +2016,16 @@ fn part_is_linear(part: &Part, ops: &[Op], tapes: &[(u32, u32)]) -> bool {
         let (a, b) = tapes[t as usize];
         tape_class(&ops[a as usize..b as usize])
     };
+    // A node held at a state (a capacitor to ground) is a constant term:
+    // g (V(a) - x) is linear in v but not homogeneous, so the port law
+    // is not G(x) v (an RC body: R from the pin to a grounded capacitor).
+    let state = |q: Pot| matches!(q, Pot::State(_) | Pot::MinusState(_));
+    let (a, b) = part.ends();
+    if state(a) || state(b) {
+        return false;
+    }
     match *part {
+        Part::Vccs { c, d, .. } | Part::Vcvs { c, d, .. } if state(c) || state(d) => false,
         Part::Conductance { .. } | Part::Vccs { .. } | Part::Vcvs { .. } => true,
         Part::Current { i, .. } => i == 0.0,
         Part::Voltage { e, .. } => e == 0.0,

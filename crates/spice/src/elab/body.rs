@@ -76,7 +76,9 @@ fn tests_node(e: &Expr, node: &str) -> bool {
 /// Whether a flat element holds state, making its subcircuit a device.
 fn holds_state(k: &ElementKind) -> bool {
     match k {
-        ElementKind::Capacitor { .. } | ElementKind::Inductor { .. } => true,
+        ElementKind::Capacitor { .. }
+        | ElementKind::ExprCapacitor { .. }
+        | ElementKind::Inductor { .. } => true,
         ElementKind::ExprSource { value, .. } | ElementKind::ExprResistor { value } => {
             integrates(value)
         }
@@ -615,6 +617,14 @@ impl<'d> Elab<'d, '_> {
                     value: localise(value)
                         .map_err(|m| self.diag(&e.loc, format!("{}: {m}", what())))?,
                 },
+                ElementKind::ExprCapacitor { value } => {
+                    // Its voltage starts at 0, as a uic run's nodes do.
+                    ic.push(None);
+                    ElementKind::ExprCapacitor {
+                        value: localise(value)
+                            .map_err(|m| self.diag(&e.loc, format!("{}: {m}", what())))?,
+                    }
+                }
                 other => {
                     let kind = match other {
                         ElementKind::Unsupported { what, .. } => what.as_str(),
@@ -680,6 +690,7 @@ impl<'d> Elab<'d, '_> {
             .map(Some)
             .collect();
         let mut rs_of: HashMap<String, usize> = HashMap::new();
+        let mut cj_of: HashMap<String, usize> = HashMap::new();
         let mut junctions = Vec::new();
         for (k, e) in els.iter().enumerate() {
             let Some(e) = e else { continue };
@@ -688,6 +699,11 @@ impl<'d> Elab<'d, '_> {
             {
                 rs_of.insert(d.to_string(), k);
             }
+            if let Some(d) = e.name.strip_suffix("#cj")
+                && diodes.contains(d)
+            {
+                cj_of.insert(d.to_string(), k);
+            }
             if diodes.contains(&e.name) && matches!(e.kind, ElementKind::ExprSource { .. }) {
                 junctions.push(k);
             }
@@ -695,7 +711,8 @@ impl<'d> Elab<'d, '_> {
         for j in junctions {
             let junction = els[j].take().expect("a junction is taken once");
             let rs = rs_of.get(&junction.name).and_then(|&k| els[k].take());
-            els[j] = Some(self.diode_device(junction, rs)?);
+            let cj = cj_of.get(&junction.name).and_then(|&k| els[k].take());
+            els[j] = Some(self.diode_device(junction, rs, cj)?);
         }
         self.circuit.elements = els.into_iter().flatten().collect();
         Ok(())
@@ -706,6 +723,7 @@ impl<'d> Elab<'d, '_> {
         &mut self,
         junction: Element,
         rs: Option<Element>,
+        cj: Option<Element>,
     ) -> Result<Element, Diagnostic> {
         let anode = rs
             .as_ref()
@@ -761,6 +779,26 @@ impl<'d> Elab<'d, '_> {
                 loc: r.loc.clone(),
             });
         }
+        // The junction capacitance: its voltage is the diode's state.
+        let mut ic = Vec::new();
+        if let Some(c) = &cj {
+            let ElementKind::ExprCapacitor { value } = &c.kind else {
+                unreachable!("a diode's #cj is its junction capacitance");
+            };
+            let value = rename(
+                value,
+                &|flat| index.get(flat).map(|&k| node_names[k as usize].clone()),
+                &|_| None,
+            )
+            .map_err(|m| self.diag(&c.loc, format!("diode {}: {m}", junction.name)))?;
+            elements.push(BodyElement {
+                name: "cj".into(),
+                nodes: c.nodes.iter().map(|n| index[n]).collect(),
+                kind: ElementKind::ExprCapacitor { value },
+                loc: c.loc.clone(),
+            });
+            ic.push(None);
+        }
         let body = MemristorBody {
             subckt: "(diode)".into(),
             loc: junction.loc.clone(),
@@ -792,10 +830,7 @@ impl<'d> Elab<'d, '_> {
             name: junction.name,
             nodes: vec![anode, cathode],
             kind: ElementKind::Memristor(Memristor {
-                dialect: MemristorDialect::Body {
-                    body,
-                    ic: Vec::new(),
-                },
+                dialect: MemristorDialect::Body { body, ic },
                 law: None,
                 params: BTreeMap::new(),
                 tables: Vec::new(),
