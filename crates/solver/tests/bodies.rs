@@ -105,6 +105,11 @@ fn mutated_bodies_never_panic() {
         "/../../fixtures/ngspice/user/diode_top.cir"
     ))
     .expect("fixture");
+    let cjo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/ngspice/user/diode_cjo.cir"
+    ))
+    .expect("fixture");
     let poly = "poly\n.subckt m p n\nVb b 0 0.25\nEk k 0 POLY(2) (p,n) (b,0) 1 2 3 4 5 6\n\
         E1 n1 0 value={V(k)}\nGx 0 x value={V(n1)}\nCx x 0 1\nRk k 0 1e6\nRm p n 1k\n.ends m\n\
         V1 a 0 DC 0.5\nXm a 0 m\n.end\n";
@@ -124,6 +129,7 @@ fn mutated_bodies_never_panic() {
         hspice.as_bytes(),
         selectors.as_bytes(),
         poly.as_bytes(),
+        cjo.as_bytes(),
     ] {
         for _ in 0..400 {
             let mut b = src.to_vec();
