@@ -750,17 +750,33 @@ impl<'d> Elab<'d, '_> {
             ));
         }
         let p = |k: &str| m.params.get(k).copied();
-        for k in ["tt"] {
+        // Parameters that change the law at 27 C and that memnet does not
+        // model: refused by name rather than ignored (the temperature ones,
+        // xti, eg, ..., act only away from tnom).
+        for k in ["tt", "isr", "jsw", "isw", "ibvl", "ns"] {
             if p(k).is_some_and(|v| v != 0.0) {
                 return Err(self.diag(
                     loc,
                     format!(
                         "diode {name}: model '{model}' sets {k}; memnet simulates the junction \
                          law of is, n, rs, bv and ikf/ikr and the depletion charge of cjo, vj, \
-                         m and fc (no diffusion charge)"
+                         m and fc (no diffusion charge, recombination, sidewall or low-level \
+                         breakdown current)"
                     ),
                 ));
             }
+        }
+        // The circuit runs at 27 C; a model measured at another tnom would
+        // have its is, vj and cjo moved by temperature in SPICE.
+        if let Some(tnom) = p("tnom").filter(|t| (t - 27.0).abs() > 1e-9) {
+            return Err(self.diag(
+                loc,
+                format!(
+                    "diode {name}: model '{model}' sets tnom = {tnom} C; memnet evaluates \
+                     diodes at 27 C, their nominal temperature, without SPICE's temperature \
+                     scaling (remove tnom, or give the parameters at 27 C)"
+                ),
+            ));
         }
         let csat = p("is").unwrap_or(1e-14) * area;
         let n = p("n").unwrap_or(1.0);

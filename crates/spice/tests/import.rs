@@ -776,6 +776,13 @@ fn diodes() {
     assert!(e.contains(":4:") && e.contains("sets tt"), "{e}");
     let e = err(&sub(".model dm d(is=1e-12 cjo=1p m=1.5)"));
     assert!(e.contains(":4:") && e.contains("0 < m < 1"), "{e}");
+    // What changes the law and memnet does not model is refused, not
+    // ignored: recombination current, a nominal temperature off 27 C.
+    let e = err(&sub(".model dm d(is=1e-12 isr=1n)"));
+    assert!(e.contains(":4:") && e.contains("sets isr"), "{e}");
+    let e = err(&sub(".model dm d(is=1e-12 tnom=25)"));
+    assert!(e.contains(":4:") && e.contains("tnom = 25"), "{e}");
+    parse(&sub(".model dm d(is=1e-12 tnom=27 xti=3 eg=1.11)"));
     let e = err(&sub(".model dm d(is=1e-12 rs=-1)"));
     assert!(
         e.contains(":4:") && e.contains("rs = -1 must not be negative"),
