@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use memnet_graph::Summary;
-use memnet_spice::{Analysis, Circuit, ElementKind, Memristor, MemristorDialect, Warning};
+use memnet_spice::{Analysis, Circuit, ElementKind, Warning};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
@@ -144,12 +144,10 @@ fn circuit_report(c: &Circuit) -> Report {
     let mut nodes: std::collections::HashMap<&str, (usize, usize)> =
         std::collections::HashMap::new();
     for (i, e) in c.elements.iter().enumerate() {
-        let kind = match &e.kind {
-            ElementKind::Memristor(Memristor {
-                dialect: MemristorDialect::Body { body, .. },
-                ..
-            }) if !body.holds_state() => "static_device",
-            _ => e.kind_name(),
+        let kind = if e.kind.is_static_device() {
+            "static_device"
+        } else {
+            e.kind_name()
         };
         *r.elements.entry(kind).or_default() += 1;
         for n in &e.nodes {
@@ -168,10 +166,7 @@ fn circuit_report(c: &Circuit) -> Report {
             ElementKind::Resistor { .. } => r.resistors += 1,
             ElementKind::VoltageSource(_) => r.voltage_sources += 1,
             ElementKind::CurrentSource(_) => r.current_sources += 1,
-            ElementKind::Memristor(Memristor {
-                dialect: MemristorDialect::Body { body, .. },
-                ..
-            }) if !body.holds_state() => r.static_devices += 1,
+            k if k.is_static_device() => r.static_devices += 1,
             ElementKind::Memristor(m) => {
                 r.memristors += 1;
                 if m.law.is_none() && memnet_graph::native_law(m).is_none() {

@@ -234,13 +234,18 @@ impl Network {
     /// (a diode, a behavioural selector). The engine gives it a state slot
     /// that stays 0; outputs and state summaries leave it out.
     pub fn is_static(&self, k: EdgeId) -> bool {
+        self.body(k).is_some_and(|b| !b.holds_state())
+    }
+
+    /// The compiled subcircuit body of edge `k`'s device, if it has one.
+    pub fn body(&self, k: EdgeId) -> Option<&MemristorBody> {
         match self.edges[k].device {
             Device::Native { spec } => self
                 .laws
                 .get(spec as usize)
                 .and_then(|l| l.body.as_ref())
-                .is_some_and(|(b, _)| !b.holds_state()),
-            _ => false,
+                .map(|(b, _)| &**b),
+            _ => None,
         }
     }
 

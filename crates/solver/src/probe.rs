@@ -111,12 +111,8 @@ fn wildcard_candidates(net: &Network, f: &str) -> Vec<String> {
             );
             out.extend(net.folded_nodes.iter().map(|f| f.name.clone()));
             out.extend(net.open_pins.iter().map(|p| p.name.clone()));
-            for e in &net.edges {
-                let memnet_graph::Device::Native { spec } = e.device else {
-                    continue;
-                };
-                let Some((body, _)) = net.laws.get(spec as usize).and_then(|l| l.body.as_ref())
-                else {
+            for (k, e) in net.edges.iter().enumerate() {
+                let Some(body) = net.body(k) else {
                     continue;
                 };
                 let diode = body.subckt == "(diode)";
@@ -195,10 +191,7 @@ fn quantity(net: &Network, item: &str) -> Result<Quantity, String> {
     // the body device on edge `k`.
     let body_quantity = |k: EdgeId, d: usize, local: Result<&str, usize>| -> Option<Quantity> {
         let e = &net.edges[k];
-        let memnet_graph::Device::Native { spec } = e.device else {
-            return None;
-        };
-        let (body, _) = net.laws.get(spec as usize)?.body.as_ref()?;
+        let body = net.body(k)?;
         let node = match local {
             Ok(name) => body.nodes.iter().position(|n| n == name)?,
             Err(pin) => *body.pins.get(pin)? as usize,

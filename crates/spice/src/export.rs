@@ -579,13 +579,7 @@ pub fn write_ngspice_deck_with(
     // states and avoid one enormous control line.
     let mut n_states = 0usize;
     for el in &c.elements {
-        let stateless = matches!(
-            &el.kind,
-            ElementKind::Memristor(Memristor {
-                dialect: MemristorDialect::Body { body, .. },
-                ..
-            }) if !body.holds_state()
-        );
+        let stateless = el.kind.is_static_device();
         if matches!(el.kind, ElementKind::Memristor(_)) && !stateless {
             writeln!(out, ".save {}", state_vector(el))?;
             n_states += 1;

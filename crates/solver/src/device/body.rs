@@ -230,14 +230,21 @@ pub struct CompiledBody {
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct StateDef {
     /// The capacitance, the inductance, or 1 for an integral.
-    scale: f64,
-    /// A capacitance that depends on the capacitor's voltage (a diode's
-    /// depletion capacitance): its tape, used instead of `scale`.
-    scale_tape: Option<u32>,
+    scale: Scale,
     current: StateCurrent,
     /// The initial value an `sdt(x, ic)` gives (a capacitor's or
     /// inductor's IC= comes with each instance instead).
     ic: Option<f64>,
+}
+
+/// What a state's rate divides its current by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scale {
+    /// A capacitance, an inductance, or 1 for an integral.
+    Const(f64),
+    /// A capacitance that depends on the capacitor's voltage (a diode's
+    /// depletion capacitance): its tape, evaluated at the solved body.
+    Tape(u32),
 }
 
 /// Where a state's rate (times its scale) comes from.
@@ -786,10 +793,19 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                     g: 1.0 / resistance,
                 }
             }
-            ElementKind::Capacitor { capacitance, .. } => {
-                if !(capacitance.is_finite() && *capacitance > 0.0) {
-                    return Err(at(format!("capacitance {capacitance} is not positive")));
-                }
+            ElementKind::Capacitor { .. } | ElementKind::ExprCapacitor { .. } => {
+                let scale = match &e.kind {
+                    ElementKind::Capacitor { capacitance, .. } => {
+                        if !(capacitance.is_finite() && *capacitance > 0.0) {
+                            return Err(at(format!("capacitance {capacitance} is not positive")));
+                        }
+                        Scale::Const(*capacitance)
+                    }
+                    // C(v) is evaluated at the solved body, where the
+                    // capacitor's voltage is its state.
+                    ElementKind::ExprCapacitor { value } => Scale::Tape(c.tape(value).map_err(at)?),
+                    _ => unreachable!("the arm matches capacitors only"),
+                };
                 let j = state_of(k).unwrap_or(0);
                 if let Some(&(_, _, sp)) = grounded_caps.iter().find(|g| g.0 == k) {
                     let sign = if matches!(sp, Pot::State(_)) {
@@ -798,43 +814,14 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                         -1.0
                     };
                     states[j as usize] = Some(StateDef {
-                        scale: *capacitance,
-                        scale_tape: None,
+                        scale,
                         current: StateCurrent::Kcl { sign },
                         ic: None,
                     });
                     continue;
                 }
                 states[j as usize] = Some(StateDef {
-                    scale: *capacitance,
-                    scale_tape: None,
-                    current: StateCurrent::Branch(br()),
-                    ic: None,
-                });
-                Part::State { a, b, br: br(), j }
-            }
-            ElementKind::ExprCapacitor { value } => {
-                // C(v) is evaluated at the solved body, where the
-                // capacitor's voltage is its state.
-                let tape = c.tape(value).map_err(at)?;
-                let j = state_of(k).unwrap_or(0);
-                if let Some(&(_, _, sp)) = grounded_caps.iter().find(|g| g.0 == k) {
-                    let sign = if matches!(sp, Pot::State(_)) {
-                        1.0
-                    } else {
-                        -1.0
-                    };
-                    states[j as usize] = Some(StateDef {
-                        scale: f64::NAN,
-                        scale_tape: Some(tape),
-                        current: StateCurrent::Kcl { sign },
-                        ic: None,
-                    });
-                    continue;
-                }
-                states[j as usize] = Some(StateDef {
-                    scale: f64::NAN,
-                    scale_tape: Some(tape),
+                    scale,
                     current: StateCurrent::Branch(br()),
                     ic: None,
                 });
@@ -846,8 +833,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
                 }
                 let j = state_of(k).unwrap_or(0);
                 states[j as usize] = Some(StateDef {
-                    scale: *inductance,
-                    scale_tape: None,
+                    scale: Scale::Const(*inductance),
                     current: StateCurrent::Across { a, b },
                     ic: None,
                 });
@@ -926,8 +912,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             .tape(&integrand)
             .map_err(|m| format!("an integral of subcircuit '{}': {m}", body.subckt))?;
         states.push(StateDef {
-            scale: 1.0,
-            scale_tape: None,
+            scale: Scale::Const(1.0),
             current: StateCurrent::Integral { tape },
             ic: Some(ic),
         });
@@ -939,8 +924,7 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
         // and outputs leave out (`MemristorBody::holds_state`).
         let tape = c.tape(&Expr::Num(0.0))?;
         states.push(StateDef {
-            scale: 1.0,
-            scale_tape: None,
+            scale: Scale::Const(1.0),
             current: StateCurrent::Integral { tape },
             ic: Some(0.0),
         });
@@ -1825,9 +1809,9 @@ impl CompiledBody {
                 StateCurrent::Integral { tape } => self.tape_value(tape, u, v, h, false, |_, _| {}),
                 StateCurrent::Across { a, b } => Self::pot(a, u, v, h) - Self::pot(b, u, v, h),
             };
-            match st.scale_tape {
-                Some(t) => i / self.tape_value(t, u, v, h, false, |_, _| {}),
-                None => i / st.scale,
+            match st.scale {
+                Scale::Const(c) => i / c,
+                Scale::Tape(t) => i / self.tape_value(t, u, v, h, false, |_, _| {}),
             }
         };
         for (j, r) in extra.iter_mut().enumerate().take(self.states.len() - 1) {

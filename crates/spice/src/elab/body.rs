@@ -759,12 +759,16 @@ impl<'d> Elab<'d, '_> {
         let ElementKind::ExprSource { sets, value } = &junction.kind else {
             unreachable!("static_diodes passes junctions only");
         };
-        let value = rename(
-            value,
-            &|flat| index.get(flat).map(|&k| node_names[k as usize].clone()),
-            &|_| None,
-        )
-        .map_err(|m| self.diag(&junction.loc, format!("diode {}: {m}", junction.name)))?;
+        // The diode's expressions read its own nodes only, by local name.
+        let localise = |x: &Expr, at: &Loc| {
+            rename(
+                x,
+                &|flat| index.get(flat).map(|&k| node_names[k as usize].clone()),
+                &|_| None,
+            )
+            .map_err(|m| self.diag(at, format!("diode {}: {m}", junction.name)))
+        };
+        let value = localise(value, &junction.loc)?;
         let mut elements = vec![BodyElement {
             name: "junction".into(),
             nodes: junction.nodes.iter().map(|n| index[n]).collect(),
@@ -785,12 +789,7 @@ impl<'d> Elab<'d, '_> {
             let ElementKind::ExprCapacitor { value } = &c.kind else {
                 unreachable!("a diode's #cj is its junction capacitance");
             };
-            let value = rename(
-                value,
-                &|flat| index.get(flat).map(|&k| node_names[k as usize].clone()),
-                &|_| None,
-            )
-            .map_err(|m| self.diag(&c.loc, format!("diode {}: {m}", junction.name)))?;
+            let value = localise(value, &c.loc)?;
             elements.push(BodyElement {
                 name: "cj".into(),
                 nodes: c.nodes.iter().map(|n| index[n]).collect(),
@@ -837,6 +836,20 @@ impl<'d> Elab<'d, '_> {
             }),
             loc: junction.loc,
         })
+    }
+}
+
+impl ElementKind {
+    /// Whether this is a static device: a compiled body without state (a
+    /// diode or selector outside every memristor body).
+    pub fn is_static_device(&self) -> bool {
+        matches!(
+            self,
+            ElementKind::Memristor(Memristor {
+                dialect: MemristorDialect::Body { body, .. },
+                ..
+            }) if !body.holds_state()
+        )
     }
 }
 
