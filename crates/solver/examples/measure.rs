@@ -2,8 +2,10 @@
 //! dense/sparse crossover, and the exact method vs Dopri5 at the same
 //! accuracy.
 //!
-//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws|switches]`
+//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws|switches|stiff|bodies]`
 
+#[path = "../benches/common/bodies.rs"]
+mod bodies_grid;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -644,6 +646,50 @@ fn stiff() {
     }
 }
 
+/// A compiled body's right-hand side against the native law's on the
+/// 10x10 grid of benches/bodies.rs, interleaved (batches of 200
+/// evaluations alternate), so that both see the same machine: the median
+/// and quartiles of the per-batch ratio (issue 11 target: at most 3).
+fn bodies() {
+    let rhs_of = |body| {
+        let net = bodies_grid::grid(10, body);
+        MemoryRhs::new(&net, net.tran_times(1.0)).expect("rhs")
+    };
+    let (mut body, mut native) = (rhs_of(true), rhs_of(false));
+    let (wb, wn) = (body.initial_state(), native.initial_state());
+    let (mut db, mut dn) = (vec![0.0; wb.len()], vec![0.0; wn.len()]);
+    let (batches, batch) = (400, 200);
+    let mut ratios = Vec::with_capacity(batches);
+    let batch_of = |rhs: &mut MemoryRhs, w: &[f64], dw: &mut [f64]| {
+        let start = Instant::now();
+        for _ in 0..batch {
+            rhs.eval(0.0, std::hint::black_box(w), dw).unwrap();
+        }
+        start.elapsed().as_secs_f64() / batch as f64
+    };
+    let (mut tb, mut tn) = (Vec::new(), Vec::new());
+    for _ in 0..batches {
+        let b = batch_of(&mut body, &wb, &mut db);
+        let n = batch_of(&mut native, &wn, &mut dn);
+        ratios.push(b / n);
+        tb.push(b);
+        tn.push(n);
+    }
+    let median = |v: &mut Vec<f64>, q: usize| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() * q / 4]
+    };
+    println!(
+        "bodies: one 10x10-grid RHS, compiled Biolek body {:.1} us, native HP/Biolek law {:.1} us (medians); \
+         ratio median {:.2} (quartiles {:.2} to {:.2}) over {batches} interleaved batches of {batch}",
+        median(&mut tb, 2) * 1e6,
+        median(&mut tn, 2) * 1e6,
+        median(&mut ratios, 2),
+        median(&mut ratios, 1),
+        median(&mut ratios, 3),
+    );
+}
+
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let run = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
@@ -667,5 +713,8 @@ fn main() {
     }
     if run("scaling") {
         scaling();
+    }
+    if run("bodies") {
+        bodies();
     }
 }

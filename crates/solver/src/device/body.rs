@@ -48,11 +48,16 @@ pub const MAX_UNKNOWNS: usize = 32;
 /// Scratch of the common bodies (up to 16 unknowns): the hot paths clear
 /// this much, not [`MAX_UNKNOWNS`].
 const SMALL: usize = 16;
+/// Scratch of the smallest bodies (HP and Biolek subcircuits have 2
+/// unknowns): cleared in registers, without a call to memset.
+const TINY: usize = 4;
 
 /// Runs `f` on zeroed stack scratch for `n` unknowns.
 #[inline]
 fn with_unknowns<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
-    if n <= SMALL {
+    if n <= TINY {
+        f(&mut [0.0f64; TINY])
+    } else if n <= SMALL {
         f(&mut [0.0f64; SMALL])
     } else {
         f(&mut [0.0f64; MAX_UNKNOWNS])
@@ -109,6 +114,10 @@ enum Op {
     Neg,
     Not,
     Bin(BinOp),
+    /// A binary operation whose right operand is a constant: `Const(c),
+    /// Bin(op)` fused (a third of a typical tape is constants: one
+    /// dispatch and one stack slot each saved).
+    BinC(BinOp, f64),
     /// Pops c, a, b: a if c != 0 else b.
     Select,
     Call(u8),
@@ -207,6 +216,9 @@ pub struct CompiledBody {
     /// ground and state nodes alone are here and not in `parts`: they
     /// decide the states' rates but not the port solve.
     kcl_parts: Vec<Part>,
+    /// Whether a state's current is Kirchhoff's sum at its node (then
+    /// [`CompiledBody::rates_at`] assembles `kcl_parts`).
+    kcl_states: bool,
     /// Whether the port current is G(x) v (every part of the port solve
     /// linear and homogeneous in the unknowns and v at a fixed state): one
     /// linear solve then gives G, and the network keeps one factorisation
@@ -984,11 +996,15 @@ pub fn compile(body: &MemristorBody) -> Result<CompiledBody, String> {
             (start, inputs.len() as u32)
         })
         .collect();
+    let kcl_states = states
+        .iter()
+        .any(|s| matches!(s.current, StateCurrent::Kcl { .. }));
     Ok(CompiledBody {
         depths,
         reads,
         inputs,
         kcl_parts,
+        kcl_states,
         linear,
         pot,
         floating,
@@ -1074,6 +1090,28 @@ impl<'a> Compiler<'a> {
     fn push(&mut self, op: Op, depth: &mut usize, max: &mut usize, pops: usize) {
         *depth = *depth + 1 - pops;
         *max = (*max).max(*depth);
+        // A binary operation's right operand is what was pushed last, in
+        // this tape: a constant there fuses (Op::BinC).
+        if let Op::Bin(b) = op
+            && let Some(&Op::Const(c)) = self.ops.last()
+        {
+            self.ops.pop();
+            // x * c1 * c2 and x * c1 / c2 (Biolek's I*uv*Ron/D**2) take
+            // one product, off by at most an ulp or two of the product,
+            // when the folded constant is a normal number (a quotient that
+            // underflowed would lose what the two products keep).
+            if let (BinOp::Mul | BinOp::Div, Some(&Op::BinC(BinOp::Mul, c1))) = (b, self.ops.last())
+            {
+                let folded = if b == BinOp::Mul { c1 * c } else { c1 / c };
+                if folded.is_normal() {
+                    self.ops.pop();
+                    self.ops.push(Op::BinC(BinOp::Mul, folded));
+                    return;
+                }
+            }
+            self.ops.push(Op::BinC(b, c));
+            return;
+        }
         self.ops.push(op);
     }
 
@@ -1347,6 +1385,7 @@ fn eval<const S: usize>(ops: &[Op], u: &[f64], v: f64, h: Held) -> f64 {
                 sp -= 1;
                 st[sp - 1] = apply_binary(b, st[sp - 1], st[sp]);
             }
+            Op::BinC(b, c) => st[sp - 1] = apply_binary(b, st[sp - 1], c),
             Op::Select => {
                 sp -= 2;
                 st[sp - 1] = if st[sp - 1] != 0.0 {
@@ -1429,6 +1468,14 @@ fn eval_tangent<const S: usize>(ops: &[Op], u: &[f64], v: f64, h: Held, wrt: Inp
                 let (a, c) = (st[sp - 1], st[sp]);
                 let f = apply_binary(b, a, c);
                 dt[sp - 1] = chain(&binary_partials(b, a, c, f), &dt[sp - 1..=sp]);
+                st[sp - 1] = f;
+            }
+            Op::BinC(b, c) => {
+                let a = st[sp - 1];
+                let f = apply_binary(b, a, c);
+                if dt[sp - 1] != 0.0 {
+                    dt[sp - 1] *= binary_partials(b, a, c, f)[0];
+                }
                 st[sp - 1] = f;
             }
             Op::Select => {
@@ -1784,12 +1831,12 @@ impl CompiledBody {
     /// others into `extra` (as far as it has room).
     fn rates_at(&self, u: &[f64], v: f64, h: Held, extra: &mut [f64]) -> f64 {
         // Kirchhoff's sums at the state nodes, once for all of them.
-        let at_state = if self
-            .states
-            .iter()
-            .any(|s| matches!(s.current, StateCurrent::Kcl { .. }))
-        {
-            if self.n <= SMALL {
+        let at_state = if self.kcl_states {
+            if self.n <= TINY {
+                let mut r = [0.0f64; TINY];
+                self.assemble::<TINY, 0>(u, v, h, &mut r, None, Assembly::StateNode)
+                    .1
+            } else if self.n <= SMALL {
                 let mut r = [0.0f64; SMALL];
                 self.assemble::<SMALL, 0>(u, v, h, &mut r, None, Assembly::StateNode)
                     .1
@@ -1885,6 +1932,9 @@ impl CompiledBody {
         want_state: bool,
         du_dv: Option<&mut [f64]>,
     ) -> Result<Solved, DeviceFault> {
+        if self.linear {
+            return self.solve_linear::<N, N2>(h, v, u, want_state, du_dv);
+        }
         let n = if N <= 4 { N } else { self.n };
         let mut r = [0.0f64; N];
         let mut tan = Tangents::<N, N2> {
@@ -1906,7 +1956,7 @@ impl CompiledBody {
                 .iter()
                 .chain(&tan.jac[..n * n])
                 .all(|z| z.is_finite());
-            if !usable || !lu_factor(&mut tan.jac[..n * n], n, &mut perm[..n]) {
+            if !usable || !lu_factor::<N>(&mut tan.jac[..n * n], n, &mut perm[..n]) {
                 if restarted {
                     return Err(DeviceFault::BodyUnsolved { x, v });
                 }
@@ -1991,6 +2041,60 @@ impl CompiledBody {
         };
         Ok(Solved { i, di_dv })
     }
+
+    /// A linear body (see [`CompiledBody::linear`]): the residuals are
+    /// J u + (dr/dv) v and the port current (di/du) u + (di/dv) v with
+    /// coefficients that depend on the state alone, so one factorisation
+    /// of J gives u = -J^-1 (dr/dv) v and G = di/dv - (di/du) J^-1 dr/dv,
+    /// without Newton's bookkeeping or a second solve.
+    fn solve_linear<const N: usize, const N2: usize>(
+        &self,
+        h: Held,
+        v: f64,
+        u: &mut [f64],
+        want_state: bool,
+        du_dv: Option<&mut [f64]>,
+    ) -> Result<Solved, DeviceFault> {
+        let n = if N <= 4 { N } else { self.n };
+        let mut r = [0.0f64; N];
+        let mut tan = Tangents::<N, N2> {
+            jac: [0.0; N2],
+            dr_dv: [0.0; N],
+            di_du: [0.0; N],
+            di_dv: 0.0,
+        };
+        let mut perm = [0usize; N];
+        let unsolved = DeviceFault::BodyUnsolved { x: h.x[0], v };
+        // The coefficients do not depend on where they are taken.
+        u[..n].iter_mut().for_each(|z| *z = 0.0);
+        self.assemble(&u[..n], v, h, &mut r, Some(&mut tan), Assembly::Port);
+        let usable = tan.jac[..n * n]
+            .iter()
+            .chain(&tan.dr_dv[..n])
+            .all(|z| z.is_finite());
+        if !usable || !lu_factor::<N>(&mut tan.jac[..n * n], n, &mut perm[..n]) {
+            return Err(unsolved);
+        }
+        let mut w = tan.dr_dv;
+        lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut w[..n]);
+        let g = tan.di_dv - chain(&tan.di_du[..n], &w[..n]);
+        for k in 0..n {
+            u[k] = -w[k] * v;
+        }
+        if let Some(out) = du_dv {
+            for (o, w) in out.iter_mut().zip(&w[..n]) {
+                *o = -w;
+            }
+        }
+        let i = g * v;
+        if !i.is_finite() {
+            return Err(unsolved);
+        }
+        Ok(Solved {
+            i,
+            di_dv: if want_state { f64::NAN } else { g },
+        })
+    }
 }
 
 /// Whether `part` keeps the port solve linear and homogeneous in the
@@ -2038,6 +2142,22 @@ enum Class {
     Other,
 }
 
+/// The class of `x op y`.
+fn binary_class(b: BinOp, x: Class, y: Class) -> Class {
+    use Class::*;
+    let konst = |c: Class| matches!(c, Zero | Constant);
+    match (b, x, y) {
+        (BinOp::Add | BinOp::Sub, Zero, c) | (BinOp::Add | BinOp::Sub, c, Zero) => c,
+        (BinOp::Mul, Zero, _) | (BinOp::Mul, _, Zero) => Zero,
+        (BinOp::Div, Zero, c) if konst(c) => Zero,
+        (_, x, y) if konst(x) && konst(y) => Constant,
+        (BinOp::Add | BinOp::Sub, Linear, Linear) => Linear,
+        (BinOp::Mul, c, Linear) | (BinOp::Mul, Linear, c) if konst(c) => Linear,
+        (BinOp::Div, Linear, c) if konst(c) => Linear,
+        _ => Other,
+    }
+}
+
 fn tape_class(ops: &[Op]) -> Class {
     use Class::*;
     let konst = |c: Class| matches!(c, Zero | Constant);
@@ -2072,17 +2192,10 @@ fn tape_class(ops: &[Op]) -> Class {
             }
             Op::Bin(b) => {
                 sp -= 1;
-                let (x, y) = (st[sp - 1], st[sp]);
-                st[sp - 1] = match (b, x, y) {
-                    (BinOp::Add | BinOp::Sub, Zero, c) | (BinOp::Add | BinOp::Sub, c, Zero) => c,
-                    (BinOp::Mul, Zero, _) | (BinOp::Mul, _, Zero) => Zero,
-                    (BinOp::Div, Zero, c) if konst(c) => Zero,
-                    (_, x, y) if konst(x) && konst(y) => Constant,
-                    (BinOp::Add | BinOp::Sub, Linear, Linear) => Linear,
-                    (BinOp::Mul, c, Linear) | (BinOp::Mul, Linear, c) if konst(c) => Linear,
-                    (BinOp::Div, Linear, c) if konst(c) => Linear,
-                    _ => Other,
-                };
+                st[sp - 1] = binary_class(b, st[sp - 1], st[sp]);
+            }
+            Op::BinC(b, c) => {
+                st[sp - 1] = binary_class(b, st[sp - 1], if c == 0.0 { Zero } else { Constant });
             }
             Op::Select => {
                 sp -= 2;
@@ -2109,10 +2222,13 @@ fn tape_class(ops: &[Op]) -> Class {
 }
 
 /// In-place LU with partial pivoting of the row-major n x n matrix `a`;
-/// false if singular.
-#[inline]
-fn lu_factor(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
-    for (k, p) in perm.iter_mut().enumerate() {
+/// false if singular. Up to 4 unknowns `n` is the constant `N`: the loops
+/// unroll and the index checks fold (a 2-unknown body's LU was a tenth of
+/// its evaluation as a loop over a run-time size).
+#[inline(always)]
+fn lu_factor<const N: usize>(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
+    let n = if N <= 4 { N } else { n };
+    for (k, p) in perm.iter_mut().enumerate().take(n) {
         *p = k;
     }
     for col in 0..n {
@@ -2144,8 +2260,9 @@ fn lu_factor(a: &mut [f64], n: usize, perm: &mut [usize]) -> bool {
 }
 
 /// Solves LU x = P b in place.
-#[inline]
+#[inline(always)]
 fn lu_solve<const N: usize>(lu: &[f64], n: usize, perm: &[usize], b: &mut [f64]) {
+    let n = if N <= 4 { N } else { n };
     let mut y = [0.0f64; N];
     for k in 0..n {
         y[k] = b[perm[k]];
@@ -2352,6 +2469,37 @@ mod tests {
                 (rate - 1e-3 * i).abs() <= 1e-12 * rate.abs(),
                 "rate {rate} vs {i}"
             );
+        }
+    }
+
+    /// Constant operands fused into their operations (Op::BinC) and
+    /// folded constant products keep a linear body linear, and its G and
+    /// rate to round-off.
+    #[test]
+    fn fused_constants_keep_values_and_linearity() {
+        let deck = "fused\n\
+            .subckt f p n\n\
+            Cx x 0 1 IC=0.5\n\
+            Gx 0 x value={I(Va)*2*3/4}\n\
+            Va p a 0\n\
+            Ba a n I={V(a,n)*0.5*1e-3/2 + V(a,n)/1000*4/4}\n\
+            .ends f\n\
+            V1 in 0 1\n\
+            X1 in 0 f\n\
+            .end\n";
+        let (body, ic) = body_of(deck);
+        let mut law = BodyLaw::default();
+        law.push(&body, &ic).unwrap();
+        assert!(law.linear_in_voltage());
+        let ops = &law.bodies[0].ops;
+        assert!(ops.iter().any(|op| matches!(op, Op::BinC(BinOp::Div, _))), "{ops:?}");
+        let want_g = 2.5e-4 + 1e-3;
+        for &(x, v) in &[(0.5, 0.3), (0.1, -2.0)] {
+            let (i, g) = law.current_and_conductance(0, x, v).unwrap();
+            assert!((g - want_g).abs() <= 1e-15 * want_g, "g {g}");
+            assert!((i - want_g * v).abs() <= 1e-15 * want_g * v.abs(), "i {i}");
+            let rate = law.state_rate(0, x, v, i);
+            assert!((rate - 1.5 * i).abs() <= 1e-15 * rate.abs(), "rate {rate}");
         }
     }
 }
