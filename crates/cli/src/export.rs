@@ -73,28 +73,18 @@ pub fn run(a: Args) -> CliResult {
             .map_err(crate::input::network_error)?
             .to_circuit(),
     };
-    let tran = circuit.tran().and_then(|t| match t {
-        memnet_spice::Analysis::Tran { tstep, tstop, .. } => Some((*tstep, *tstop)),
-        _ => None,
-    });
-    let t_end = a.t_end.or(tran.map(|t| t.1)).ok_or_else(|| {
-        CliError::input("no stop time: give --t-end or put a `.tran` card in the netlist")
-    })?;
-    let sample_dt = a
-        .sample_dt
-        .or(tran.map(|t| t.0).filter(|s| *s > 0.0 && *s <= t_end))
-        .unwrap_or(t_end / 100.0);
-    let raw_path = a
-        .raw
-        .clone()
-        .unwrap_or_else(|| a.out.with_extension("raw").display().to_string());
     let opts = DeckOptions {
-        t_end,
-        sample_dt,
-        max_step: a.max_step,
-        raw_path,
         ascii: a.ascii,
-        ..DeckOptions::default()
+        ..DeckOptions::for_circuit(
+            &circuit,
+            &a.out,
+            a.t_end,
+            a.sample_dt,
+            a.max_step,
+            a.raw.clone(),
+            memnet_spice::OptionStyle::Flag,
+        )
+        .map_err(CliError::input)?
     };
     let file = File::create(&a.out).map_err(|e| CliError::io(a.out.display(), e))?;
     let mut w = BufWriter::new(file);

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use memnet_graph::{DeviceDefaults, Network, NetworkError, read_graph_file};
-use memnet_spice::{Circuit, ImportOptions, UserMemristor, Warning, group_warnings};
+use memnet_graph::{DeviceDefaults, Network, NetworkError, is_graph_file, read_graph_file};
+use memnet_spice::{Circuit, ImportOptions, OptionStyle, Warning, group_warnings};
 
 use crate::error::{CliError, CliResult};
 
@@ -22,24 +22,12 @@ pub struct InputArgs {
 
 impl InputArgs {
     pub fn import_options(&self) -> CliResult<ImportOptions> {
-        if self.param.len() > self.memristor_subckt.len() {
-            return Err(CliError::input(
-                "--param given without a matching --memristor-subckt",
-            ));
-        }
-        let mut memristor_subckts = Vec::new();
-        for (i, subckt) in self.memristor_subckt.iter().enumerate() {
-            let param_map = match self.param.get(i) {
-                Some(text) => UserMemristor::parse_param_map(text)
-                    .map_err(|e| CliError::input(format!("--param {text}: {e}")))?,
-                None => Vec::new(),
-            };
-            memristor_subckts.push(UserMemristor {
-                subckt: subckt.clone(),
-                param_map,
-            });
-        }
-        Ok(ImportOptions { memristor_subckts })
+        ImportOptions::with_memristor_subckts(
+            &self.memristor_subckt,
+            &self.param,
+            OptionStyle::Flag,
+        )
+        .map_err(CliError::input)
     }
 }
 
@@ -60,17 +48,6 @@ impl Loaded {
 
 pub fn network_error(e: NetworkError) -> CliError {
     CliError::input(e.render())
-}
-
-/// Whether `path` names a graph file rather than a netlist.
-pub fn is_graph_file(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("csv" | "mtx")
-    )
 }
 
 /// How many warnings of one kind are shown in full before the rest are

@@ -8,8 +8,8 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use memnet_graph::Network;
 use memnet_solver::{
-    Bounds, CsvSink, ErrorNorm, Method, NpySink, Probes, SampleSink, SimOptions, SimReport,
-    memristor_names, simulate_outputs,
+    Bounds, CsvSink, ErrorNorm, Method, MethodChoice, NpySink, Probes, RunRequest, SampleSink,
+    SimOptions, SimReport, memristor_names, simulate_outputs,
 };
 use memnet_spice::Circuit;
 use memnet_spice::raw::RawWriter;
@@ -298,119 +298,41 @@ fn open_sink(path: &Path, names: &[String], title: &str) -> CliResult<Box<dyn Sa
     })
 }
 
-/// What `--method auto` (the default) stands for on `net` (see
-/// [`MethodArg::Auto`]).
-fn auto_method(net: &Network, a: &StepArgs) -> MethodArg {
-    if a.rtol.is_some() || a.atol.is_some() || a.locate_switches {
-        return MethodArg::Dopri5;
-    }
-    if a.dt.is_some() {
-        return MethodArg::Rk4;
-    }
-    let other_law = net
-        .edges
-        .iter()
-        .any(|e| matches!(e.device, memnet_graph::Device::Native { .. }));
-    if other_law {
-        MethodArg::Dopri5
-    } else {
-        MethodArg::Rk4
+/// The request the command line makes (see [`RunRequest`]).
+pub fn run_request(a: &StepArgs) -> RunRequest {
+    RunRequest {
+        t_end: a.t_end,
+        method: match a.method {
+            MethodArg::Auto => MethodChoice::Auto,
+            MethodArg::Euler => MethodChoice::Given(Method::Euler),
+            MethodArg::Rk4 => MethodChoice::Given(Method::Rk4),
+            MethodArg::Dopri5 => MethodChoice::Given(Method::Dopri5),
+            MethodArg::Rosenbrock => MethodChoice::Given(Method::Rosenbrock),
+            MethodArg::Exact => MethodChoice::Given(Method::Exact),
+        },
+        dt: a.dt,
+        rtol: a.rtol,
+        atol: a.atol,
+        locate_switches: a.locate_switches,
+        max_step: a.max_step,
+        error_norm: Some(match a.error_norm {
+            ErrorNormArg::Rms => ErrorNorm::Rms,
+            ErrorNormArg::Max => ErrorNorm::Max,
+        })
+        .filter(|n| *n != ErrorNorm::Rms),
+        bounds: match a.bounds {
+            BoundsArg::Clip => Bounds::Clip,
+            BoundsArg::Sticky => Bounds::Sticky,
+        },
+        sample_dt: a.sample_dt,
     }
 }
 
 /// Simulation options from the command line and the netlist's `.tran`.
 pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
-    let t_end = match (a.t_end, net.tran) {
-        (Some(t), _) => t,
-        (None, Some(tran)) => tran.tstop,
-        (None, None) => {
-            return Err(CliError::input(
-                "no end time: give --t-end or put a `.tran` card in the netlist",
-            ));
-        }
-    };
-    if !(t_end.is_finite() && t_end > 0.0) {
-        return Err(CliError::input(format!(
-            "end time must be positive and finite, got {t_end}"
-        )));
-    }
-    let positive = |name: &str, v: f64| -> CliResult<f64> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(CliError::input(format!(
-                "{name} must be positive and finite, got {v}"
-            )))
-        }
-    };
-    let method = match a.method {
-        MethodArg::Auto => auto_method(net, a),
-        m => m,
-    };
-    let a = &StepArgs {
-        method,
-        ..a.clone()
-    };
-    if a.locate_switches && a.method != MethodArg::Dopri5 {
-        return Err(CliError::input(
-            "--locate-switches needs --method dopri5 (the other methods step across switches)",
-        ));
-    }
-    let adaptive = matches!(a.method, MethodArg::Dopri5 | MethodArg::Rosenbrock);
-    if !adaptive && (a.rtol.is_some() || a.atol.is_some()) {
-        let m = format!("{:?}", a.method).to_lowercase();
-        return Err(CliError::input(format!(
-            "--rtol and --atol set the tolerances of --method dopri5; {m} takes fixed steps of \
-             --dt instead (add --method dopri5 to integrate to a tolerance)"
-        )));
-    }
-    if !adaptive && a.error_norm != ErrorNormArg::Rms {
-        return Err(CliError::input(
-            "--error-norm sizes the error estimate of dopri5 and rosenbrock; the fixed-step \
-             methods have none",
-        ));
-    }
-    let dt = positive("--dt", a.dt.unwrap_or(t_end / 1000.0))?;
-    let sample_dt = match a.sample_dt {
-        Some(s) => positive("--sample-dt", s)?,
-        None => net
-            .tran
-            .map(|t| t.tstep)
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .unwrap_or(t_end / 100.0),
-    };
-    Ok(SimOptions {
-        t_end,
-        method: match a.method {
-            MethodArg::Euler => Method::Euler,
-            MethodArg::Rk4 => Method::Rk4,
-            MethodArg::Dopri5 => Method::Dopri5,
-            MethodArg::Rosenbrock => Method::Rosenbrock,
-            MethodArg::Exact => Method::Exact,
-            MethodArg::Auto => unreachable!("resolved above"),
-        },
-        dt,
-        rtol: positive("--rtol", a.rtol.unwrap_or(1e-8))?,
-        atol: positive("--atol", a.atol.unwrap_or(1e-10))?,
-        bounds: match a.bounds {
-            BoundsArg::Clip => Bounds::Clip,
-            BoundsArg::Sticky => Bounds::Sticky,
-        },
-        sample_dt: Some(sample_dt),
-        locate_switches: a.locate_switches,
-        max_step: match a.max_step {
-            Some(h) => Some(positive("--max-step", h)?),
-            None => net
-                .tran
-                .and_then(|t| t.tmax)
-                .filter(|h| h.is_finite() && *h > 0.0),
-        },
-        error_norm: match a.error_norm {
-            ErrorNormArg::Rms => ErrorNorm::Rms,
-            ErrorNormArg::Max => ErrorNorm::Max,
-        },
-        ..SimOptions::default()
-    })
+    run_request(a)
+        .options(net, memnet_spice::OptionStyle::Flag)
+        .map_err(CliError::input)
 }
 
 #[derive(Serialize)]

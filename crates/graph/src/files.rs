@@ -33,6 +33,18 @@ use crate::error::NetworkError;
 use crate::generate::DeviceDefaults;
 use crate::network::{Device, Edge, Network, NodeId, SeriesSource};
 
+/// Whether `path` names a graph file (`.csv`, `.mtx`) rather than a
+/// netlist: what every front end (the CLI, Python) reads by extension.
+pub fn is_graph_file(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("csv" | "mtx")
+    )
+}
+
 /// Reads a graph file, choosing the format by extension (`.csv`, `.mtx`).
 pub fn read_graph_file(path: &Path, defaults: &DeviceDefaults) -> Result<Network, NetworkError> {
     let name = path.display().to_string();
@@ -290,6 +302,141 @@ pub fn read_csv(
     Ok(Network {
         title: file.to_string(),
         node_names: nodes.names,
+        edges,
+        ..Network::default()
+    })
+}
+
+/// Edges given as columns, with the meaning of the CSV edge list's columns
+/// (module docs): what the Python package's `Network.from_edges` hands
+/// over. A NaN in a parameter column is an empty field (the default); a
+/// finite `resistance` makes the edge a fixed resistor, whose memristor
+/// columns must then be NaN.
+#[derive(Debug, Default)]
+pub struct EdgeColumns<'a> {
+    pub title: String,
+    /// One name per node; `tails` and `heads` index it.
+    pub node_names: Vec<String>,
+    pub tails: &'a [usize],
+    pub heads: &'a [usize],
+    pub ron: Option<&'a [f64]>,
+    pub roff: Option<&'a [f64]>,
+    pub w0: Option<&'a [f64]>,
+    pub alpha: Option<&'a [f64]>,
+    pub beta: Option<&'a [f64]>,
+    /// DC series source S_k in volts (theory.md 3.1).
+    pub source: Option<&'a [f64]>,
+    /// +1 or -1 (theory.md 3.5).
+    pub polarity: Option<&'a [f64]>,
+    pub resistance: Option<&'a [f64]>,
+}
+
+/// The network of `cols`; a bad edge is an error naming its index, its
+/// nodes and the column.
+pub fn network_from_columns(
+    cols: &EdgeColumns,
+    defaults: &DeviceDefaults,
+) -> Result<Network, NetworkError> {
+    let m = cols.tails.len();
+    let named = [
+        ("heads", Some(cols.heads.len())),
+        ("ron", cols.ron.map(<[_]>::len)),
+        ("roff", cols.roff.map(<[_]>::len)),
+        ("w0", cols.w0.map(<[_]>::len)),
+        ("alpha", cols.alpha.map(<[_]>::len)),
+        ("beta", cols.beta.map(<[_]>::len)),
+        ("source", cols.source.map(<[_]>::len)),
+        ("polarity", cols.polarity.map(<[_]>::len)),
+        ("resistance", cols.resistance.map(<[_]>::len)),
+    ];
+    for (name, len) in named {
+        if let Some(len) = len.filter(|&l| l != m) {
+            return Err(NetworkError::Spec(format!(
+                "`{name}` has {len} entries for {m} edges"
+            )));
+        }
+    }
+    let n = cols.node_names.len();
+    let mut edges = Vec::with_capacity(m);
+    for k in 0..m {
+        let (tail, head) = (cols.tails[k], cols.heads[k]);
+        if tail >= n || head >= n {
+            return Err(NetworkError::Spec(format!(
+                "edge {k}: node {} is not one of the {n} nodes",
+                tail.max(head)
+            )));
+        }
+        let what = || {
+            format!(
+                "edge {k} ({} -> {})",
+                cols.node_names[tail], cols.node_names[head]
+            )
+        };
+        let given = |c: Option<&[f64]>| c.map(|c| c[k]).filter(|v| !v.is_nan());
+        let value = |name: &str, c: Option<&[f64]>, default: f64| match given(c) {
+            Some(v) if !v.is_finite() => Err(NetworkError::Spec(format!(
+                "{}: `{name}` is {v}, not a finite number",
+                what()
+            ))),
+            Some(v) => Ok(v),
+            None => Ok(default),
+        };
+        let device = match given(cols.resistance) {
+            Some(r) => {
+                let memristor = [
+                    ("ron", cols.ron),
+                    ("roff", cols.roff),
+                    ("w0", cols.w0),
+                    ("alpha", cols.alpha),
+                    ("beta", cols.beta),
+                    ("polarity", cols.polarity),
+                ];
+                if let Some((name, _)) = memristor.iter().find(|(_, c)| given(*c).is_some()) {
+                    return Err(NetworkError::Spec(format!(
+                        "{}: a resistor edge (`resistance` given) cannot have `{name}`",
+                        what()
+                    )));
+                }
+                check_resistance(r).map_err(|e| NetworkError::Spec(format!("{}: {e}", what())))?;
+                Device::Resistor { resistance: r }
+            }
+            None => {
+                let p = crate::network::MemristorParams {
+                    ron: value("ron", cols.ron, defaults.ron)?,
+                    roff: value("roff", cols.roff, defaults.roff)?,
+                    w0: value("w0", cols.w0, defaults.w0)?,
+                    alpha: value("alpha", cols.alpha, defaults.alpha)?,
+                    beta: value("beta", cols.beta, defaults.beta)?,
+                    polarity: value("polarity", cols.polarity, 1.0)?,
+                };
+                check_memristor(&p).map_err(|e| NetworkError::Spec(format!("{}: {e}", what())))?;
+                Device::Memristor(p)
+            }
+        };
+        let s = value("source", cols.source, 0.0)?;
+        let source = (s != 0.0).then(|| {
+            Box::new(SeriesSource {
+                name: format!("vs{k}"),
+                source: Source::dc(s),
+                sign: 1.0,
+                loc: None,
+            })
+        });
+        edges.push(Edge {
+            name: match device {
+                Device::Resistor { .. } => format!("r{k}"),
+                Device::Memristor(_) | Device::Native { .. } => format!("xm{k}"),
+            },
+            tail,
+            head,
+            device,
+            source,
+            loc: None,
+        });
+    }
+    Ok(Network {
+        title: cols.title.clone(),
+        node_names: cols.node_names.clone(),
         edges,
         ..Network::default()
     })

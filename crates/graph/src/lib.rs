@@ -31,7 +31,10 @@ pub mod topology;
 
 pub use build::{check_memristor, check_resistance, native_law};
 pub use error::NetworkError;
-pub use files::{read_csv, read_graph_file, read_mtx, write_csv};
+pub use files::{
+    EdgeColumns, is_graph_file, network_from_columns, read_csv, read_graph_file, read_mtx,
+    write_csv,
+};
 pub use generate::{
     DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Orientation, RandomSources, WInit,
     generate, random_connected_graph,

@@ -38,6 +38,11 @@ impl std::fmt::Display for Element {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SolveError {
+    /// The caller stopped the run (its progress callback said so: Ctrl-C
+    /// in Python). Every sample up to `t` has been handed to the sink.
+    #[error("interrupted at t = {t}")]
+    Interrupted { t: f64 },
+
     /// A device parameter outside the model's domain (theory.md 1.1-1.2,
     /// 3.8): xi <= -1, beta == 0, ron <= 0, non-finite values, ...
     #[error("{element}: {reason}")]

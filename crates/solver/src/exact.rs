@@ -15,6 +15,8 @@
 //! each sample time costs a few sparse Cholesky solves, independent of the
 //! dynamics between samples.
 
+use std::ops::ControlFlow;
+
 use std::time::Instant;
 
 use crate::SolveError;
@@ -353,7 +355,7 @@ pub(crate) fn simulate_exact(
     opts: &SimOptions,
     outputs: Option<(&memnet_graph::Network, &crate::Probes)>,
     sink: &mut dyn SampleSink,
-    progress: &mut dyn FnMut(f64),
+    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
     start: Instant,
 ) -> Result<SimReport, SolveError> {
     let w0 = rhs.initial_state();
@@ -404,7 +406,9 @@ pub(crate) fn simulate_exact(
             None => sink.sample(t, &w_last)?,
         }
         samples += 1;
-        progress(t);
+        if progress(t).is_break() {
+            return Err(SolveError::Interrupted { t });
+        }
         if t >= opts.t_end {
             break;
         }

@@ -43,6 +43,7 @@ pub mod ode;
 mod ordering;
 pub mod output;
 mod probe;
+mod request;
 mod run;
 mod simulate;
 pub mod waveform;
@@ -55,8 +56,9 @@ pub use nodal::{NodalSolver, NodalSources, Ordering};
 pub use ode::{ErrorNorm, IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
 pub use output::{CsvSink, NpySink};
 pub use probe::{ProbeScratch, Probes};
+pub use request::{MethodChoice, RunRequest};
 pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};
-pub use simulate::{simulate, simulate_outputs};
+pub use simulate::{simulate, simulate_outputs, simulate_until};
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! bounds handling (clip, sticky, first hit), sample streaming and the run
 //! report. The exact method ([`crate::exact`]) is dispatched from here.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use memnet_graph::Network;
@@ -184,6 +185,22 @@ pub fn simulate_outputs(
     sink: &mut dyn SampleSink,
     progress: &mut dyn FnMut(f64),
 ) -> Result<SimReport, SolveError> {
+    simulate_until(net, opts, probes, sink, &mut |t| {
+        progress(t);
+        ControlFlow::Continue(())
+    })
+}
+
+/// As [`simulate_outputs`], with a `progress` that may stop the run after
+/// any step or sample ([`SolveError::Interrupted`]; what was sampled so
+/// far has reached the sink): how the Python package answers Ctrl-C.
+pub fn simulate_until(
+    net: &Network,
+    opts: &SimOptions,
+    probes: &Probes,
+    sink: &mut dyn SampleSink,
+    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
+) -> Result<SimReport, SolveError> {
     let start = Instant::now();
     if !(opts.t_end.is_finite() && opts.t_end >= 0.0) {
         return Err(SolveError::InvalidOption(format!(
@@ -227,8 +244,10 @@ pub fn simulate_outputs(
             Ok(())
         };
         let mut on_step = |t: f64, _y: &[f64]| -> Result<(), SolveError> {
-            progress(t);
-            Ok(())
+            match progress(t) {
+                ControlFlow::Continue(()) => Ok(()),
+                ControlFlow::Break(()) => Err(SolveError::Interrupted { t }),
+            }
         };
         integrate(
             &mut bounded,

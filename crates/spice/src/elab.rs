@@ -88,7 +88,11 @@ impl UserMemristor {
 /// (at any depth; `memristor` is memnet's own and always exists), and each
 /// `--param` mapping must name a parameter that definition declares: a typo
 /// would otherwise fall back to a default silently.
-fn check_user_memristors(users: &[UserMemristor], subckts: &[Subckt]) -> Result<(), Diagnostic> {
+fn check_user_memristors(
+    users: &[UserMemristor],
+    subckts: &[Subckt],
+    style: OptionStyle,
+) -> Result<(), Diagnostic> {
     fn collect<'a>(subckts: &'a [Subckt], out: &mut Vec<&'a Subckt>) {
         for s in subckts {
             out.push(s);
@@ -116,7 +120,8 @@ fn check_user_memristors(users: &[UserMemristor], subckts: &[Subckt]) -> Result<
             return Err(Diagnostic::new(
                 at(),
                 format!(
-                    "--memristor-subckt {}: the netlist defines no subcircuit '{name}' ({known})",
+                    "{} {}: the netlist defines no subcircuit '{name}' ({known})",
+                    style.spell("memristor_subckt"),
                     um.subckt
                 ),
             ));
@@ -136,7 +141,8 @@ fn check_user_memristors(users: &[UserMemristor], subckts: &[Subckt]) -> Result<
                 return Err(Diagnostic::new(
                     at(),
                     format!(
-                        "--param {c}={theirs}: subcircuit '{name}' (at {}) declares no parameter '{theirs}' ({declared})",
+                        "{} {c}={theirs}: subcircuit '{name}' (at {}) declares no parameter '{theirs}' ({declared})",
+                        style.spell("param"),
                         d.loc
                     ),
                 ));
@@ -150,6 +156,63 @@ fn check_user_memristors(users: &[UserMemristor], subckts: &[Subckt]) -> Result<
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportOptions {
     pub memristor_subckts: Vec<UserMemristor>,
+    /// How messages name these options.
+    pub style: OptionStyle,
+}
+
+/// How the caller's user writes an option, for messages: the command
+/// line's `--memristor-subckt` or Python's `memristor_subckt`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OptionStyle {
+    #[default]
+    Flag,
+    Keyword,
+}
+
+impl OptionStyle {
+    /// `name` (in snake case) as this style writes it.
+    pub fn spell(self, name: &str) -> String {
+        match self {
+            OptionStyle::Flag => format!("--{}", name.replace('_', "-")),
+            OptionStyle::Keyword => name.to_string(),
+        }
+    }
+}
+
+impl ImportOptions {
+    /// Options treating each of `subckts` as memnet's memristor, the n-th
+    /// parameter map (`ron=RMIN,roff=RMAX`, [`UserMemristor::parse_param_map`])
+    /// belonging to the n-th subcircuit, named in messages in `style`.
+    pub fn with_memristor_subckts(
+        subckts: &[String],
+        params: &[String],
+        style: OptionStyle,
+    ) -> Result<ImportOptions, String> {
+        let spell = |name: &str| style.spell(name);
+        if params.len() > subckts.len() {
+            return Err(format!(
+                "{} given without a matching {}",
+                spell("param"),
+                spell("memristor_subckt")
+            ));
+        }
+        let mut memristor_subckts = Vec::new();
+        for (i, subckt) in subckts.iter().enumerate() {
+            let param_map = match params.get(i) {
+                Some(text) => UserMemristor::parse_param_map(text)
+                    .map_err(|e| format!("{} {text}: {e}", spell("param")))?,
+                None => Vec::new(),
+            };
+            memristor_subckts.push(UserMemristor {
+                subckt: subckt.clone(),
+                param_map,
+            });
+        }
+        Ok(ImportOptions {
+            memristor_subckts,
+            style,
+        })
+    }
 }
 
 enum SlotState {
@@ -324,7 +387,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
             }
         }
     }
-    check_user_memristors(&opts.memristor_subckts, &subckts)?;
+    check_user_memristors(&opts.memristor_subckts, &subckts, opts.style)?;
     // A model library given as the netlist parses (SPICE reads its first
     // line as the title) and yields an empty circuit: say what happened.
     let has_element = stmts

@@ -414,6 +414,46 @@ pub struct DeckOptions {
     pub extra_vectors: Vec<String>,
 }
 
+impl DeckOptions {
+    /// The options for exporting `circuit` with the caller's choices
+    /// filled in from its `.tran` card: the stop time (required from one
+    /// or the other), the print step (else t_end/100) and the raw file
+    /// (else `out` with extension `.raw`). Option names in messages are
+    /// spelt in `style`. Shared by `memnet export` and Python's
+    /// `Network.export_ngspice`.
+    pub fn for_circuit(
+        circuit: &Circuit,
+        out: &std::path::Path,
+        t_end: Option<f64>,
+        sample_dt: Option<f64>,
+        max_step: Option<f64>,
+        raw_path: Option<String>,
+        style: crate::OptionStyle,
+    ) -> Result<DeckOptions, String> {
+        let tran = circuit.tran().and_then(|t| match t {
+            crate::Analysis::Tran { tstep, tstop, .. } => Some((*tstep, *tstop)),
+            _ => None,
+        });
+        let t_end = t_end.or(tran.map(|t| t.1)).ok_or_else(|| {
+            format!(
+                "no stop time: give {} or put a `.tran` card in the netlist",
+                style.spell("t_end")
+            )
+        })?;
+        let sample_dt = sample_dt
+            .or(tran.map(|t| t.0).filter(|s| *s > 0.0 && *s <= t_end))
+            .unwrap_or(t_end / 100.0);
+        let raw_path = raw_path.unwrap_or_else(|| out.with_extension("raw").display().to_string());
+        Ok(DeckOptions {
+            t_end,
+            sample_dt,
+            max_step,
+            raw_path,
+            ..DeckOptions::default()
+        })
+    }
+}
+
 impl Default for DeckOptions {
     /// reltol 1e-6, abstol 1e-12, vntol 1e-9: tight enough that the step
     /// bound, not the tolerances, limits accuracy (measured, docs/ngspice.md).

@@ -55,7 +55,7 @@ pub use diag::Diagnostic;
 pub use dump::dump_circuit;
 pub use elab::{
     CANONICAL_PARAMS, DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_ROFF, DEFAULT_RON, DEFAULT_W0,
-    ImportOptions, UserMemristor, elaborate,
+    ImportOptions, OptionStyle, UserMemristor, elaborate,
 };
 
 use std::path::Path;

@@ -46,6 +46,7 @@ fn user_memristor_options_turn_subcircuits_into_devices() {
             param_map: UserMemristor::parse_param_map("ron=RMIN, roff=rmax, w0=xinit")
                 .unwrap_or_default(),
         }],
+        ..Default::default()
     };
     let c = import_file(&dir.join("user_memristor.cir"), &opts).map_err(|d| d.render());
     let c = c.unwrap_or_else(|e| panic!("{e}"));
@@ -56,6 +57,7 @@ fn user_memristor_options_turn_subcircuits_into_devices() {
             subckt: "memristor_biolek".into(),
             param_map: UserMemristor::parse_param_map("ron=ron,roff=roff").unwrap_or_default(),
         }],
+        ..Default::default()
     };
     let c = import_file(&dir.join("ltspice_biolek.cir"), &biolek).map_err(|d| d.render());
     let c = c.unwrap_or_else(|e| panic!("{e}"));
@@ -73,6 +75,7 @@ fn user_memristor_options_reject_names_that_do_not_exist() {
             subckt: subckt.into(),
             param_map: UserMemristor::parse_param_map(map).unwrap_or_default(),
         }],
+        ..Default::default()
     };
     let e = import_file(&file, &with("mymen", ""))
         .map(|_| ())

@@ -415,6 +415,7 @@ fn user_memristor_mapping() {
                 ("roff".into(), "rmax".into()),
             ],
         }],
+        ..Default::default()
     };
     let c = import_file(&fixture("user_memristor.cir"), &opts)
         .unwrap_or_else(|d| panic!("{}", d.render()));
@@ -634,6 +635,7 @@ fn a_users_memristor_body_is_not_silently_replaced() {
             subckt: "memristor".into(),
             param_map: vec![],
         }],
+        ..Default::default()
     };
     let c = import_str(&deck(&theirs), "theirs.cir", &opts)
         .unwrap_or_else(|d| panic!("{}", d.render()));

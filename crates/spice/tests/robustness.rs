@@ -149,6 +149,7 @@ fn mutated_fixtures_never_panic() {
             subckt: "mymem".into(),
             param_map: vec![("ron".into(), "rmin".into())],
         }],
+        ..Default::default()
     };
     let default_opts = ImportOptions::default();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);

@@ -2492,7 +2492,10 @@ mod tests {
         law.push(&body, &ic).unwrap();
         assert!(law.linear_in_voltage());
         let ops = &law.bodies[0].ops;
-        assert!(ops.iter().any(|op| matches!(op, Op::BinC(BinOp::Div, _))), "{ops:?}");
+        assert!(
+            ops.iter().any(|op| matches!(op, Op::BinC(BinOp::Div, _))),
+            "{ops:?}"
+        );
         let want_g = 2.5e-4 + 1e-3;
         for &(x, v) in &[(0.5, 0.3), (0.1, -2.0)] {
             let (i, g) = law.current_and_conductance(0, x, v).unwrap();
