@@ -1,0 +1,109 @@
+"""Type stubs of memnet's native module (crates/python/src/lib.rs)."""
+
+from os import PathLike
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+ArrayLike = Union[float, npt.ArrayLike]
+
+class MemnetError(Exception):
+    """A failure the user can cause; the message is the CLI's, with
+    FILE:LINE:COL where there is one."""
+
+class SimResult:
+    """The samples of one run."""
+
+    #: Sample times, shape (samples,).
+    t: npt.NDArray[np.float64]
+    #: Device states, shape (samples, devices), columns in the order of `names`.
+    w: npt.NDArray[np.float64]
+    #: Device (state) names, the columns of `w`.
+    names: List[str]
+    #: The outputs asked for with `save`, shape (samples, len(output_names)).
+    outputs: npt.NDArray[np.float64]
+    output_names: List[str]
+    #: The run summary as `memnet simulate --json` prints it (JSON text).
+    summary_json: str
+
+class Network:
+    """A network ready to simulate."""
+
+    @staticmethod
+    def from_edges(
+        tails: npt.ArrayLike,
+        heads: npt.ArrayLike,
+        *,
+        n_nodes: Optional[int] = None,
+        node_names: Optional[Sequence[str]] = None,
+        ground: Optional[int] = None,
+        ron: Optional[ArrayLike] = None,
+        roff: Optional[ArrayLike] = None,
+        w0: Optional[ArrayLike] = None,
+        alpha: Optional[ArrayLike] = None,
+        beta: Optional[ArrayLike] = None,
+        source: Optional[ArrayLike] = None,
+        polarity: Optional[ArrayLike] = None,
+        resistance: Optional[ArrayLike] = None,
+        title: str = "",
+    ) -> "Network": ...
+    @staticmethod
+    def from_networkx(graph: Any, *, ground: Any = None, title: str = "") -> "Network": ...
+    def to_networkx(self) -> Any: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def node_names(self) -> List[str]: ...
+    @property
+    def edge_names(self) -> List[str]: ...
+    @property
+    def device_names(self) -> List[str]: ...
+    @property
+    def n_nodes(self) -> int: ...
+    @property
+    def n_edges(self) -> int: ...
+    @property
+    def n_devices(self) -> int: ...
+    @property
+    def tails(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def heads(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def kinds(self) -> List[str]: ...
+    @property
+    def warnings(self) -> List[str]: ...
+    def parameters(self) -> List[Tuple[str, npt.NDArray[np.float64]]]: ...
+    def simulate(
+        self,
+        t_end: Optional[float] = None,
+        *,
+        method: str = "auto",
+        dt: Optional[float] = None,
+        sample_dt: Optional[float] = None,
+        rtol: Optional[float] = None,
+        atol: Optional[float] = None,
+        locate_switches: bool = False,
+        max_step: Optional[float] = None,
+        error_norm: Optional[str] = None,
+        bounds: str = "clip",
+        save: Sequence[str] = (),
+        progress: Optional[bool] = None,
+    ) -> SimResult: ...
+
+def load(path: Union[str, PathLike], memristor_subckt: Sequence[str] = ..., params: Sequence[str] = ...) -> Network: ...
+def grid(
+    rows: int,
+    cols: int,
+    *,
+    diagonals: bool = False,
+    sources: Sequence[Tuple[int, float]] = ...,
+    drive: Optional[float] = None,
+    seed: int = 0,
+    w0: Optional[float] = None,
+    w0_range: Optional[Tuple[float, float]] = None,
+    ron: Optional[float] = None,
+    roff: Optional[float] = None,
+    alpha: Optional[float] = None,
+    beta: Optional[float] = None,
+) -> Network: ...

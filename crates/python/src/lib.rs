@@ -1,0 +1,779 @@
+//! `memnet._memnet`: the native half of the Python package (python/memnet
+//! holds the rest). A thin layer over the library crates, as the CLI is:
+//! [`load`] reads what `memnet simulate FILE` reads, [`Network::simulate`]
+//! resolves its arguments through the same [`RunRequest`] as the CLI and
+//! runs the same solver, with the GIL released, so that both give the same
+//! numbers for the same request.
+//!
+//! Samples are collected into one row-major buffer per kind (states, other
+//! outputs) and handed to numpy as they are: no copy per sample, no Python
+//! object per sample.
+
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use memnet_graph::{
+    Device, DeviceDefaults, Drive, DriveMode, EdgeColumns, GenSpec, GraphKind, Network as Net,
+    NetworkError, WInit, generate, is_graph_file, network_from_columns, read_graph_file,
+};
+use memnet_solver::{
+    Bounds, ErrorNorm, Method, MethodChoice, Probes, RunRequest, SampleSink, SolveError,
+    simulate_until,
+};
+use memnet_spice::export::{DeckOptions, ExportError, write_ngspice_deck_with};
+use memnet_spice::{Circuit, ImportOptions, OptionStyle};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use pyo3::exceptions::{PyException, PyKeyboardInterrupt};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    memnet,
+    MemnetError,
+    PyException,
+    "A failure the user can cause (a netlist error, a bad parameter, a run that cannot meet \
+     its tolerance). The message is the CLI's, with FILE:LINE:COL where there is one."
+);
+
+fn user_error(message: impl std::fmt::Display) -> PyErr {
+    let m = message.to_string();
+    let m = if m.contains("error:") {
+        m
+    } else {
+        format!("error: {m}")
+    };
+    MemnetError::new_err(m)
+}
+
+/// A network ready to simulate: a netlist elaborated and built, a graph
+/// file, a generated network or edges given as arrays.
+#[pyclass(module = "memnet", name = "Network", frozen)]
+struct Network {
+    net: Arc<Net>,
+    /// The elaborated netlist, when there was one (the export writes it).
+    circuit: Option<Arc<Circuit>>,
+    /// The netlist's warnings, as the CLI prints them (FILE:LINE:COL).
+    warnings: Vec<String>,
+}
+
+/// Reads a netlist (ngspice, Xyce, LTspice, PSpice, HSPICE) or a graph
+/// file (.csv, .mtx) into a Network.
+#[pyfunction]
+#[pyo3(signature = (path, memristor_subckt=Vec::new(), params=Vec::new()))]
+fn load(
+    py: Python<'_>,
+    path: PathBuf,
+    memristor_subckt: Vec<String>,
+    params: Vec<String>,
+) -> PyResult<Network> {
+    py.detach(|| load_path(path, &memristor_subckt, &params))
+        .map_err(user_error)
+}
+
+fn load_path(path: PathBuf, subckts: &[String], params: &[String]) -> Result<Network, String> {
+    if is_graph_file(&path) {
+        let net = read_graph_file(&path, &DeviceDefaults::default()).map_err(|e| e.render())?;
+        return Ok(Network {
+            net: Arc::new(net),
+            circuit: None,
+            warnings: Vec::new(),
+        });
+    }
+    let opts = ImportOptions::with_memristor_subckts(subckts, params, OptionStyle::Keyword)?;
+    let circuit = memnet_spice::import_file(&path, &opts).map_err(|d| d.render())?;
+    let net = Net::from_circuit(&circuit).map_err(|e| e.render())?;
+    let warnings = circuit
+        .warnings
+        .iter()
+        .map(|w| format!("{}: warning: {}", w.loc, w.message))
+        .collect();
+    Ok(Network {
+        net: Arc::new(net),
+        circuit: Some(Arc::new(circuit)),
+        warnings,
+    })
+}
+
+/// A rows x cols grid of memnet's linear memristors, as `memnet generate
+/// grid`: DC series sources on chosen edges (`sources`, (edge, volts)), the
+/// left column driven at `drive` volts against the right one (ideal
+/// sources), and initial states `w0`, or uniform in `w0_range` from `seed`.
+#[pyfunction]
+#[pyo3(signature = (rows, cols, *, diagonals=false, sources=Vec::new(), drive=None, seed=0, w0=None, w0_range=None, ron=None, roff=None, alpha=None, beta=None))]
+#[allow(clippy::too_many_arguments)]
+fn grid(
+    rows: usize,
+    cols: usize,
+    diagonals: bool,
+    sources: Vec<(usize, f64)>,
+    drive: Option<f64>,
+    seed: u64,
+    w0: Option<f64>,
+    w0_range: Option<(f64, f64)>,
+    ron: Option<f64>,
+    roff: Option<f64>,
+    alpha: Option<f64>,
+    beta: Option<f64>,
+) -> PyResult<Network> {
+    let mut spec = GenSpec::new(GraphKind::Grid {
+        rows,
+        cols,
+        diagonals,
+    });
+    spec.seed = seed;
+    let d = &mut spec.device;
+    d.ron = ron.unwrap_or(d.ron);
+    d.roff = roff.unwrap_or(d.roff);
+    d.alpha = alpha.unwrap_or(d.alpha);
+    d.beta = beta.unwrap_or(d.beta);
+    if let Some(w) = w0 {
+        d.w0 = w;
+        spec.w_init = WInit::Constant { w };
+    }
+    if let Some((lo, hi)) = w0_range {
+        spec.w_init = WInit::Uniform { lo, hi };
+    }
+    if let Some(voltage) = drive {
+        spec.drive = Drive::Sides {
+            voltage,
+            mode: DriveMode::Constraint,
+        };
+    }
+    spec.sources = sources;
+    let net = generate(&spec).map_err(|e| user_error(e.render()))?;
+    Ok(Network {
+        net: Arc::new(net),
+        circuit: None,
+        warnings: Vec::new(),
+    })
+}
+
+/// What a run collects: the states in one buffer, the other outputs in
+/// another, both row-major (samples x columns).
+struct Collect {
+    states: usize,
+    t: Vec<f64>,
+    w: Vec<f64>,
+    rest: Vec<f64>,
+}
+
+impl SampleSink for Collect {
+    fn sample(&mut self, t: f64, row: &[f64]) -> std::io::Result<()> {
+        self.t.push(t);
+        self.w.extend_from_slice(&row[..self.states]);
+        self.rest.extend_from_slice(&row[self.states..]);
+        Ok(())
+    }
+}
+
+/// The samples of a run: times `t`, states `w` (samples x devices, in the
+/// order of `names`), the other outputs asked for and the run summary.
+#[pyclass(module = "memnet", name = "SimResult", frozen)]
+struct SimResult {
+    #[pyo3(get)]
+    t: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    w: Py<PyArray2<f64>>,
+    /// Device (state) names, the columns of `w`.
+    #[pyo3(get)]
+    names: Vec<String>,
+    /// Node potentials, source and device currents asked for with `save`
+    /// (samples x outputs).
+    #[pyo3(get)]
+    outputs: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    output_names: Vec<String>,
+    /// The run summary as `memnet simulate --json` prints it, as JSON text
+    /// (memnet.SimResult.summary parses it).
+    #[pyo3(get)]
+    summary_json: String,
+}
+
+fn method_of(name: &str) -> PyResult<MethodChoice> {
+    Ok(match name {
+        "auto" => MethodChoice::Auto,
+        "euler" => MethodChoice::Given(Method::Euler),
+        "rk4" => MethodChoice::Given(Method::Rk4),
+        "dopri5" => MethodChoice::Given(Method::Dopri5),
+        "rosenbrock" => MethodChoice::Given(Method::Rosenbrock),
+        "exact" => MethodChoice::Given(Method::Exact),
+        other => {
+            return Err(user_error(format!(
+                "method `{other}`: expected auto, euler, rk4, dopri5, rosenbrock or exact"
+            )));
+        }
+    })
+}
+
+/// The outputs beyond the states that `save` names: nothing, `"all"`
+/// (every node potential and voltage-source current, as the CLI writes by
+/// default), or a list of names as in `memnet simulate --save`.
+fn probes_for(net: &Net, save: &[String]) -> Result<(Probes, usize), String> {
+    let states = Probes::states(net);
+    let n = states.len();
+    if save.is_empty() {
+        return Ok((states, n));
+    }
+    let mut items = vec!["states".to_string()];
+    items.extend(save.iter().map(|s| s.trim().to_ascii_lowercase()));
+    let probes = Probes::parse(net, &items)?;
+    Ok((probes, n))
+}
+
+#[pymethods]
+impl Network {
+    /// Edges given as arrays (see memnet.Network.from_edges): node indices
+    /// `tails` and `heads`, and per-edge device parameters as in a CSV edge
+    /// list, each a number for every edge or an array with one per edge
+    /// (NaN takes the default; a finite resistance makes the edge a fixed
+    /// resistor).
+    #[staticmethod]
+    #[pyo3(signature = (tails, heads, *, n_nodes=None, node_names=None, ground=None, ron=None, roff=None, w0=None, alpha=None, beta=None, source=None, polarity=None, resistance=None, title=String::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_edges(
+        py: Python<'_>,
+        tails: &Bound<'_, PyAny>,
+        heads: &Bound<'_, PyAny>,
+        n_nodes: Option<usize>,
+        node_names: Option<Vec<String>>,
+        ground: Option<usize>,
+        ron: Option<&Bound<'_, PyAny>>,
+        roff: Option<&Bound<'_, PyAny>>,
+        w0: Option<&Bound<'_, PyAny>>,
+        alpha: Option<&Bound<'_, PyAny>>,
+        beta: Option<&Bound<'_, PyAny>>,
+        source: Option<&Bound<'_, PyAny>>,
+        polarity: Option<&Bound<'_, PyAny>>,
+        resistance: Option<&Bound<'_, PyAny>>,
+        title: String,
+    ) -> PyResult<Network> {
+        let np = py.import("numpy")?;
+        let index = |a: &Bound<'_, PyAny>, what: &str| -> PyResult<Vec<usize>> {
+            let arr = np.call_method1("asarray", (a, "int64"))?;
+            let arr: PyReadonlyArray1<'_, i64> = arr.extract().map_err(|_| {
+                user_error(format!(
+                    "{what}: expected a one-dimensional array of node indices"
+                ))
+            })?;
+            arr.as_array()
+                .iter()
+                .map(|&i| {
+                    usize::try_from(i)
+                        .map_err(|_| user_error(format!("{what}: node index {i} is negative")))
+                })
+                .collect()
+        };
+        let (tails, heads) = (index(tails, "tails")?, index(heads, "heads")?);
+        let m = tails.len();
+        let column = |c: Option<&Bound<'_, PyAny>>, what: &str| -> PyResult<Option<Vec<f64>>> {
+            let Some(c) = c.filter(|c| !c.is_none()) else {
+                return Ok(None);
+            };
+            if let Ok(v) = c.extract::<f64>() {
+                return Ok(Some(vec![v; m]));
+            }
+            let arr = np.call_method1("asarray", (c, "float64"))?;
+            let arr: PyReadonlyArray1<'_, f64> = arr.extract().map_err(|_| {
+                user_error(format!(
+                    "{what}: expected a number or a one-dimensional array"
+                ))
+            })?;
+            Ok(Some(arr.as_array().iter().copied().collect()))
+        };
+        let cols = [
+            column(ron, "ron")?,
+            column(roff, "roff")?,
+            column(w0, "w0")?,
+            column(alpha, "alpha")?,
+            column(beta, "beta")?,
+            column(source, "source")?,
+            column(polarity, "polarity")?,
+            column(resistance, "resistance")?,
+        ];
+        let used = tails
+            .iter()
+            .chain(&heads)
+            .map(|&i| i + 1)
+            .max()
+            .unwrap_or(0);
+        let n = n_nodes
+            .or(node_names.as_ref().map(Vec::len))
+            .unwrap_or(used)
+            .max(ground.map_or(0, |g| g + 1));
+        let mut names = match node_names {
+            Some(v) if v.len() != n => {
+                return Err(user_error(format!(
+                    "node_names has {} names for {n} nodes",
+                    v.len()
+                )));
+            }
+            Some(v) => v,
+            None => (0..n).map(|i| format!("n{i}")).collect(),
+        };
+        if let Some(g) = ground {
+            names[g] = memnet_spice::GROUND.to_string();
+        }
+        let c = |k: usize| cols[k].as_deref();
+        let spec = EdgeColumns {
+            title,
+            node_names: names,
+            tails: &tails,
+            heads: &heads,
+            ron: c(0),
+            roff: c(1),
+            w0: c(2),
+            alpha: c(3),
+            beta: c(4),
+            source: c(5),
+            polarity: c(6),
+            resistance: c(7),
+        };
+        let net = network_from_columns(&spec, &DeviceDefaults::default())
+            .map_err(|e: NetworkError| user_error(e.render()))?;
+        Ok(Network {
+            net: Arc::new(net),
+            circuit: None,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// A networkx graph's edges as devices (see memnet.Network.from_networkx).
+    #[staticmethod]
+    #[pyo3(signature = (graph, *, ground=None, title=String::new()))]
+    fn from_networkx(
+        py: Python<'_>,
+        graph: &Bound<'_, PyAny>,
+        ground: Option<&Bound<'_, PyAny>>,
+        title: String,
+    ) -> PyResult<Py<PyAny>> {
+        let nx = py.import("memnet._networkx")?;
+        Ok(nx
+            .call_method1("from_networkx", (graph, ground, title))?
+            .unbind())
+    }
+
+    /// The network as a networkx MultiDiGraph (see
+    /// memnet.Network.to_networkx).
+    fn to_networkx(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let nx = slf.py().import("memnet._networkx")?;
+        Ok(nx.call_method1("to_networkx", (slf,))?.unbind())
+    }
+
+    #[getter]
+    fn title(&self) -> &str {
+        &self.net.title
+    }
+
+    /// Node names, indexed as `tails` and `heads` (ground is `0`).
+    #[getter]
+    fn node_names(&self) -> Vec<String> {
+        self.net.node_names.clone()
+    }
+
+    /// Edge (element) names, lower case and flattened (`x1.xm2`, `r5`).
+    #[getter]
+    fn edge_names(&self) -> Vec<String> {
+        self.net.edges.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// The names of the devices with state, in the column order of a
+    /// simulation's `w`.
+    #[getter]
+    fn device_names(&self) -> Vec<String> {
+        Probes::states(&self.net).names().to_vec()
+    }
+
+    #[getter]
+    fn n_nodes(&self) -> usize {
+        self.net.node_names.len()
+    }
+
+    #[getter]
+    fn n_edges(&self) -> usize {
+        self.net.edges.len()
+    }
+
+    /// Devices with state (the columns of `w`).
+    #[getter]
+    fn n_devices(&self) -> usize {
+        Probes::states(&self.net).len()
+    }
+
+    #[getter]
+    fn tails<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        let v: Vec<i64> = self.net.edges.iter().map(|e| e.tail as i64).collect();
+        v.into_pyarray(py)
+    }
+
+    #[getter]
+    fn heads<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        let v: Vec<i64> = self.net.edges.iter().map(|e| e.head as i64).collect();
+        v.into_pyarray(py)
+    }
+
+    /// Per edge: `memristor` (memnet's linear law), `resistor`, or the name
+    /// of the device's law (`body` for a compiled subcircuit, `yakopcic`,
+    /// `xyce-team`, ...).
+    #[getter]
+    fn kinds(&self) -> Vec<String> {
+        self.net
+            .edges
+            .iter()
+            .map(|e| match &e.device {
+                Device::Memristor(_) => "memristor".to_string(),
+                Device::Resistor { .. } => "resistor".to_string(),
+                Device::Native { spec } => self.net.laws[*spec as usize].law.clone(),
+            })
+            .collect()
+    }
+
+    /// The CSV edge list's parameter columns, NaN where an edge has no such
+    /// parameter (a resistor's ron, a memristor's resistance, another
+    /// law's everything): ron, roff, w0, alpha, beta, polarity, resistance,
+    /// and source (the series source's DC value times its sign, 0 where
+    /// there is none).
+    fn parameters<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Vec<(String, Bound<'py, PyArray1<f64>>)>> {
+        let columns: [(&str, Column); 7] = [
+            ("ron", |d| memristor(d).map(|p| p.ron)),
+            ("roff", |d| memristor(d).map(|p| p.roff)),
+            ("w0", |d| memristor(d).map(|p| p.w0)),
+            ("alpha", |d| memristor(d).map(|p| p.alpha)),
+            ("beta", |d| memristor(d).map(|p| p.beta)),
+            ("polarity", |d| memristor(d).map(|p| p.polarity)),
+            ("resistance", |d| match d {
+                Device::Resistor { resistance } => Some(*resistance),
+                _ => None,
+            }),
+        ];
+        let mut out: Vec<(String, Bound<'py, PyArray1<f64>>)> = columns
+            .iter()
+            .map(|(name, f)| {
+                let v: Vec<f64> = self
+                    .net
+                    .edges
+                    .iter()
+                    .map(|e| f(&e.device).unwrap_or(f64::NAN))
+                    .collect();
+                (name.to_string(), v.into_pyarray(py))
+            })
+            .collect();
+        // The series source's value at t = 0 times its sign (theory.md
+        // 3.1), 0 without one.
+        let source: Vec<f64> = self
+            .net
+            .edges
+            .iter()
+            .map(|e| e.source.as_ref().map_or(0.0, |s| s.sign * s.source.dc))
+            .collect();
+        out.push(("source".to_string(), source.into_pyarray(py)));
+        Ok(out)
+    }
+
+    /// The netlist's warnings, one line each, as the CLI prints them.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    /// Integrates the network's dynamics from t = 0 to `t_end` (default: the
+    /// netlist's `.tran` stop time) with the options of `memnet simulate`:
+    /// `method` auto (dopri5 for any device law but memnet's linear one,
+    /// rk4 otherwise), euler, rk4, dopri5, rosenbrock or exact; `dt` the
+    /// fixed step (default t_end/1000); `sample_dt` the sample interval
+    /// (default the `.tran` step, else t_end/100); `rtol`/`atol` the
+    /// adaptive tolerances (1e-8, 1e-10); `locate_switches`, `max_step`,
+    /// `error_norm` (rms, max) and `bounds` (clip, sticky) as on the
+    /// command line. `save` adds outputs beyond the states: `["all"]`
+    /// (every node potential and voltage-source current) or names as in
+    /// `--save` (`v(node)`, `i(vsource)`, `i(device)`, ...). `progress`
+    /// shows a bar on stderr (default: when stderr is a terminal).
+    ///
+    /// The GIL is released while the solver runs; Ctrl-C stops it and
+    /// raises KeyboardInterrupt. A failure raises MemnetError with the
+    /// CLI's message.
+    #[pyo3(signature = (t_end=None, *, method="auto", dt=None, sample_dt=None, rtol=None, atol=None, locate_switches=false, max_step=None, error_norm=None, bounds="clip", save=Vec::new(), progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn simulate(
+        &self,
+        py: Python<'_>,
+        t_end: Option<f64>,
+        method: &str,
+        dt: Option<f64>,
+        sample_dt: Option<f64>,
+        rtol: Option<f64>,
+        atol: Option<f64>,
+        locate_switches: bool,
+        max_step: Option<f64>,
+        error_norm: Option<&str>,
+        bounds: &str,
+        save: Vec<String>,
+        progress: Option<bool>,
+    ) -> PyResult<SimResult> {
+        let request = RunRequest {
+            t_end,
+            method: method_of(method)?,
+            dt,
+            rtol,
+            atol,
+            locate_switches,
+            max_step,
+            error_norm: match error_norm {
+                None => None,
+                Some("rms") => Some(ErrorNorm::Rms),
+                Some("max") => Some(ErrorNorm::Max),
+                Some(other) => {
+                    return Err(user_error(format!(
+                        "error_norm `{other}`: expected rms or max"
+                    )));
+                }
+            },
+            bounds: match bounds {
+                "clip" => Bounds::Clip,
+                "sticky" => Bounds::Sticky,
+                other => {
+                    return Err(user_error(format!(
+                        "bounds `{other}`: expected clip or sticky"
+                    )));
+                }
+            },
+            sample_dt,
+        };
+        let net = self.net.clone();
+        let opts = request
+            .options(&net, OptionStyle::Keyword)
+            .map_err(user_error)?;
+        let (probes, states) = probes_for(&net, &save).map_err(user_error)?;
+        let names = probes.names()[..states].to_vec();
+        let output_names = probes.names()[states..].to_vec();
+        let show_bar = progress.unwrap_or_else(|| std::io::stderr().is_terminal());
+        let mut sink = Collect {
+            states,
+            t: Vec::new(),
+            w: Vec::new(),
+            rest: Vec::new(),
+        };
+        let mut interrupted: Option<PyErr> = None;
+        let result = py.detach(|| {
+            let mut bar = show_bar.then(|| Bar::new(opts.t_end));
+            let mut last_check = Instant::now();
+            let mut on_progress = |t: f64| {
+                if let Some(b) = bar.as_mut() {
+                    b.show(t);
+                }
+                // Signals are looked at every 50 ms: Ctrl-C stops the run
+                // with the samples so far kept.
+                if last_check.elapsed() < Duration::from_millis(50) {
+                    return ControlFlow::Continue(());
+                }
+                last_check = Instant::now();
+                match Python::attach(|py| py.check_signals()) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => {
+                        interrupted = Some(e);
+                        ControlFlow::Break(())
+                    }
+                }
+            };
+            let r = simulate_until(&net, &opts, &probes, &mut sink, &mut on_progress);
+            if let Some(b) = bar.as_mut() {
+                b.finish();
+            }
+            r
+        });
+        let report = match result {
+            Ok(r) => r,
+            Err(SolveError::Interrupted { t }) => {
+                return Err(interrupted.unwrap_or_else(|| {
+                    PyKeyboardInterrupt::new_err(format!("interrupted at t = {t}"))
+                }));
+            }
+            Err(e) => return Err(user_error(e)),
+        };
+        let rows = sink.t.len();
+        let summary_json = summary_json(&report, opts.t_end);
+        let t = sink.t.into_pyarray(py).unbind();
+        let w = sink.w.into_pyarray(py).reshape([rows, states])?.unbind();
+        let outputs = sink
+            .rest
+            .into_pyarray(py)
+            .reshape([rows, output_names.len()])?
+            .unbind();
+        Ok(SimResult {
+            t,
+            w,
+            names,
+            outputs,
+            output_names,
+            summary_json,
+        })
+    }
+
+    /// What the theory says this network's dynamics obey, each statement
+    /// checked on a simulation to `t_end` (default the `.tran` stop time,
+    /// else 1): the report of `memnet analyze --json` as Python data
+    /// (dicts, lists, numbers). A law or circuit outside a result's
+    /// hypotheses gets that result as "not applicable" with the reason.
+    #[pyo3(signature = (t_end=None, *, jacobian=false, symmetries=false, lyapunov=false))]
+    fn analyze(
+        &self,
+        py: Python<'_>,
+        t_end: Option<f64>,
+        jacobian: bool,
+        symmetries: bool,
+        lyapunov: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let opts = memnet_analysis::AnalyzeOptions {
+            t_end: t_end.or(self.net.tran.map(|t| t.tstop)).unwrap_or(1.0),
+            jacobian,
+            symmetries,
+            lyapunov,
+        };
+        let net = self.net.clone();
+        let report = py
+            .detach(|| memnet_analysis::analyze(&net, &opts))
+            .map_err(user_error)?;
+        let text = serde_json::to_string(&report).map_err(user_error)?;
+        Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+    }
+
+    /// Writes a self-contained ngspice deck of this circuit to `path`, as
+    /// `memnet export --to ngspice` does: the run to `t_end` (default the
+    /// `.tran` stop time), printed every `sample_dt`, its raw file at
+    /// `raw_path` (default `path` with extension `.raw`).
+    #[pyo3(signature = (path, *, t_end=None, sample_dt=None, max_step=None, raw_path=None, ascii=false))]
+    fn export_ngspice(
+        &self,
+        path: PathBuf,
+        t_end: Option<f64>,
+        sample_dt: Option<f64>,
+        max_step: Option<f64>,
+        raw_path: Option<String>,
+        ascii: bool,
+    ) -> PyResult<()> {
+        let owned;
+        let circuit = match &self.circuit {
+            Some(c) => &**c,
+            None => {
+                owned = self.net.to_circuit();
+                &owned
+            }
+        };
+        let opts = DeckOptions {
+            ascii,
+            ..DeckOptions::for_circuit(
+                circuit,
+                &path,
+                t_end,
+                sample_dt,
+                max_step,
+                raw_path,
+                OptionStyle::Keyword,
+            )
+            .map_err(user_error)?
+        };
+        let io = |e: std::io::Error| user_error(format!("{}: {e}", path.display()));
+        let file = std::fs::File::create(&path).map_err(io)?;
+        let mut w = std::io::BufWriter::new(file);
+        write_ngspice_deck_with(
+            circuit,
+            &opts,
+            &memnet_solver::device::ngspice::NgspiceBodies,
+            &mut w,
+        )
+        .map_err(|e| match e {
+            ExportError::Io(e) => io(e),
+            other => user_error(other),
+        })?;
+        std::io::Write::flush(&mut w).map_err(io)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<memnet.Network '{}': {} nodes, {} edges, {} devices with state>",
+            self.net.title,
+            self.net.node_names.len(),
+            self.net.edges.len(),
+            Probes::states(&self.net).len()
+        )
+    }
+}
+
+/// One parameter column: the edge's value, if its device has one.
+type Column = fn(&Device) -> Option<f64>;
+
+fn memristor(d: &Device) -> Option<&memnet_graph::MemristorParams> {
+    match d {
+        Device::Memristor(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// The run summary with the end time, as `memnet simulate --json` has it
+/// (without the file names).
+fn summary_json(report: &memnet_solver::SimReport, t_end: f64) -> String {
+    let mut v = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("t_end".into(), t_end.into());
+    }
+    v.to_string()
+}
+
+/// A progress line on stderr (only when asked for or on a terminal), at
+/// most ten updates a second.
+struct Bar {
+    t_end: f64,
+    start: Instant,
+    shown: Option<Instant>,
+}
+
+impl Bar {
+    fn new(t_end: f64) -> Bar {
+        Bar {
+            t_end,
+            start: Instant::now(),
+            shown: None,
+        }
+    }
+
+    fn show(&mut self, t: f64) {
+        if self
+            .shown
+            .is_some_and(|s| s.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.shown = Some(Instant::now());
+        let frac = (t / self.t_end).clamp(0.0, 1.0);
+        let width = 30;
+        let done = (frac * width as f64) as usize;
+        eprint!(
+            "\r[{}{}] {:5.1}% of t_end = {}, {:.1} s",
+            "#".repeat(done),
+            " ".repeat(width - done),
+            frac * 100.0,
+            self.t_end,
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+
+    fn finish(&mut self) {
+        if self.shown.is_some() {
+            eprint!("\r{}\r", " ".repeat(72));
+        }
+    }
+}
+
+#[pymodule]
+fn _memnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Network>()?;
+    m.add_class::<SimResult>()?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(grid, m)?)?;
+    m.add("MemnetError", m.py().get_type::<MemnetError>())?;
+    Ok(())
+}
