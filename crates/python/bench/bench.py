@@ -12,7 +12,7 @@ machine is shared: absolute times drift, ratios much less):
    on a 2-worker LocalCluster against the same runs serially. Target: at
    least 1.7x faster.
 
-    python crates/python/bench/bench.py [--cli target/release/memnet] [--repeats 5]
+    python crates/python/bench/bench.py [--cli target/release/memnet] [--repeats 7] [--steps 20]
 """
 
 import argparse
@@ -30,7 +30,7 @@ import memnet
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
-def python_vs_cli(cli, repeats, rows):
+def python_vs_cli(cli, repeats, rows, steps):
     with tempfile.TemporaryDirectory() as tmp:
         deck = pathlib.Path(tmp) / "grid.cir"
         subprocess.run(
@@ -39,14 +39,15 @@ def python_vs_cli(cli, repeats, rows):
             check=True, capture_output=True,
         )
         loaded = memnet.load(deck)
-        args = dict(t_end=0.1, dt=1e-3, sample_dt=0.01, progress=False)
+        t_end = steps * 1e-3
+        args = dict(t_end=t_end, dt=1e-3, sample_dt=t_end / 10, progress=False)
         py, cl = [], []
         for _ in range(repeats):
             r = loaded.simulate(**args)
             py.append(memnet.summary(r)["wall_time_s"])
             out = subprocess.run(
-                [cli, "simulate", str(deck), "--t-end", "0.1", "--dt", "1e-3", "--sample-dt", "0.01",
-                 "--json"],
+                [cli, "simulate", str(deck), "--t-end", repr(t_end), "--dt", "1e-3", "--sample-dt",
+                 repr(t_end / 10), "--json"],
                 check=True, capture_output=True, text=True,
             )
             cl.append(json.loads(out.stdout)["wall_time_s"])
@@ -77,17 +78,21 @@ def sweep_ratio(runs, rows):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cli", default=os.environ.get("MEMNET_CLI", str(ROOT / "target/release/memnet")))
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--rows", type=int, default=300)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--skip-sweep", action="store_true")
     p.add_argument("--runs", type=int, default=64)
     p.add_argument("--sweep-rows", type=int, default=60)
     a = p.parse_args()
-    t_py, t_cli, same, n = python_vs_cli(a.cli, a.repeats, a.rows)
+    t_py, t_cli, same, n = python_vs_cli(a.cli, a.repeats, a.rows, a.steps)
     print(
-        f"simulate, {a.rows}x{a.rows} grid ({n} devices), RK4 100 steps, solver time, median of "
+        f"simulate, {a.rows}x{a.rows} grid ({n} devices), RK4 {a.steps} steps, solver time, median of "
         f"{a.repeats}: Python {t_py:.3f} s, CLI {t_cli:.3f} s, ratio {t_py / t_cli:.3f} "
         f"(target <= 1.05); same w_mean: {same}"
     )
+    if a.skip_sweep:
+        return 0
     t_s, t_p, same = sweep_ratio(a.runs, a.sweep_rows)
     print(
         f"sweep, {a.runs} runs of a {a.sweep_rows}x{a.sweep_rows} grid: serial {t_s:.2f} s, "

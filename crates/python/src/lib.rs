@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use memnet_graph::{
     Device, DeviceDefaults, Drive, DriveMode, EdgeColumns, GenSpec, GraphKind, Network as Net,
-    NetworkError, WInit, generate, is_graph_file, network_from_columns, read_graph_file,
+    NetworkError, RandomSources, WInit, generate, is_graph_file, network_from_columns,
+    read_graph_file,
 };
 use memnet_solver::{
     Bounds, ErrorNorm, Method, MethodChoice, Probes, RunRequest, SampleSink, SolveError,
@@ -96,18 +97,30 @@ fn load_path(path: PathBuf, subckts: &[String], params: &[String]) -> Result<Net
     })
 }
 
-/// A rows x cols grid of memnet's linear memristors, as `memnet generate
-/// grid`: DC series sources on chosen edges (`sources`, (edge, volts)), the
-/// left column driven at `drive` volts against the right one (ideal
-/// sources), and initial states `w0`, or uniform in `w0_range` from `seed`.
+/// A generated network of memnet's linear memristors, as `memnet generate
+/// KIND` makes it (memnet.generate wraps it per family): the family and its
+/// sizes, DC series sources on chosen edges (`sources`, (edge, volts)) or
+/// `random_sources` of them with values in `source_range`, a `drive`
+/// voltage between the left and right sides (ideal sources), initial
+/// states `w0` or uniform in `w0_range`, all random choices from `seed`.
 #[pyfunction]
-#[pyo3(signature = (rows, cols, *, diagonals=false, sources=Vec::new(), drive=None, seed=0, w0=None, w0_range=None, ron=None, roff=None, alpha=None, beta=None))]
+#[pyo3(signature = (kind, *, rows=10, cols=10, diagonals=false, n=100, p=0.05, degree=3, k=4, rewire=0.1, radius=0.15, p_extra=0.1, sources=Vec::new(), random_sources=None, source_range=(-1.0, 1.0), drive=None, seed=0, w0=None, w0_range=None, ron=None, roff=None, alpha=None, beta=None))]
 #[allow(clippy::too_many_arguments)]
-fn grid(
+fn generate_network(
+    kind: &str,
     rows: usize,
     cols: usize,
     diagonals: bool,
+    n: usize,
+    p: f64,
+    degree: usize,
+    k: usize,
+    rewire: f64,
+    radius: f64,
+    p_extra: f64,
     sources: Vec<(usize, f64)>,
+    random_sources: Option<usize>,
+    source_range: (f64, f64),
     drive: Option<f64>,
     seed: u64,
     w0: Option<f64>,
@@ -117,11 +130,27 @@ fn grid(
     alpha: Option<f64>,
     beta: Option<f64>,
 ) -> PyResult<Network> {
-    let mut spec = GenSpec::new(GraphKind::Grid {
-        rows,
-        cols,
-        diagonals,
-    });
+    let kind = match kind {
+        "grid" => GraphKind::Grid {
+            rows,
+            cols,
+            diagonals,
+        },
+        "triangular" => GraphKind::Triangular { rows, cols },
+        "erdos_renyi" => GraphKind::ErdosRenyi { n, p },
+        "random_regular" => GraphKind::RandomRegular { n, degree },
+        "watts_strogatz" => GraphKind::WattsStrogatz { n, k, rewire },
+        "geometric" => GraphKind::RandomGeometric { n, radius },
+        "complete" => GraphKind::Complete { n },
+        "random_connected" => GraphKind::RandomConnected { n, p_extra },
+        other => {
+            return Err(user_error(format!(
+                "generate `{other}`: expected grid, triangular, erdos_renyi, random_regular, \
+                 watts_strogatz, geometric, complete or random_connected"
+            )));
+        }
+    };
+    let mut spec = GenSpec::new(kind);
     spec.seed = seed;
     let d = &mut spec.device;
     d.ron = ron.unwrap_or(d.ron);
@@ -142,6 +171,11 @@ fn grid(
         };
     }
     spec.sources = sources;
+    spec.random_sources = random_sources.map(|count| RandomSources {
+        count,
+        min: source_range.0,
+        max: source_range.1,
+    });
     let net = generate(&spec).map_err(|e| user_error(e.render()))?;
     Ok(Network {
         net: Arc::new(net),
@@ -773,7 +807,7 @@ fn _memnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Network>()?;
     m.add_class::<SimResult>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
-    m.add_function(wrap_pyfunction!(grid, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_network, m)?)?;
     m.add("MemnetError", m.py().get_type::<MemnetError>())?;
     Ok(())
 }

@@ -181,3 +181,25 @@ def test_export_ngspice_writes_the_cli_deck(root, cli, tmp_path):
     assert ours.read_text() == theirs.read_text()
     with pytest.raises(memnet.MemnetError, match="give t_end"):
         memnet.generate.grid(2).export_ngspice(tmp_path / "g.cir")
+
+
+@pytest.mark.parametrize(
+    "family,kwargs,flags",
+    [
+        ("erdos_renyi", dict(n=30, p=0.1, seed=3), ["erdos-renyi", "--nodes", "30", "--p", "0.1", "--seed", "3"]),
+        ("geometric", dict(n=40, radius=0.25, seed=2), ["geometric", "--nodes", "40", "--radius", "0.25", "--seed", "2"]),
+        ("watts_strogatz", dict(n=20, k=4, rewire=0.2, seed=5),
+         ["watts-strogatz", "--nodes", "20", "--k", "4", "--rewire", "0.2", "--seed", "5"]),
+        ("triangular", dict(rows=4, cols=3), ["triangular", "--rows", "4", "--cols", "3"]),
+    ],
+)
+def test_generators_make_what_memnet_generate_makes(cli, tmp_path, family, kwargs, flags):
+    import subprocess
+
+    out = tmp_path / "g.csv"
+    subprocess.run([cli, "generate", *flags, "-o", str(out)], check=True, capture_output=True)
+    theirs = memnet.load(out)
+    ours = getattr(memnet.generate, family)(**kwargs)
+    edges = lambda net: [(net.node_names[t], net.node_names[h]) for t, h in zip(net.tails, net.heads)]
+    assert edges(ours) == edges(theirs)
+    np.testing.assert_array_equal(dict(ours.parameters())["w0"], dict(theirs.parameters())["w0"])

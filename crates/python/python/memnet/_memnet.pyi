@@ -92,12 +92,22 @@ class Network:
     ) -> SimResult: ...
 
 def load(path: Union[str, PathLike], memristor_subckt: Sequence[str] = ..., params: Sequence[str] = ...) -> Network: ...
-def grid(
-    rows: int,
-    cols: int,
+def generate_network(
+    kind: str,
     *,
+    rows: int = 10,
+    cols: int = 10,
     diagonals: bool = False,
+    n: int = 100,
+    p: float = 0.05,
+    degree: int = 3,
+    k: int = 4,
+    rewire: float = 0.1,
+    radius: float = 0.15,
+    p_extra: float = 0.1,
     sources: Sequence[Tuple[int, float]] = ...,
+    random_sources: Optional[int] = None,
+    source_range: Tuple[float, float] = (-1.0, 1.0),
     drive: Optional[float] = None,
     seed: int = 0,
     w0: Optional[float] = None,

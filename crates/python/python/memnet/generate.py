@@ -1,51 +1,78 @@
-"""Generated networks, as ``memnet generate`` makes them."""
+"""Generated networks of memnet's linear memristors, as ``memnet generate``
+makes them.
+
+Every generator takes the same device and drive keywords:
+
+- ``sources``: DC series sources, ``[(edge, volts), ...]``;
+  ``random_sources=count`` puts ``count`` of them on random edges, with
+  values uniform in ``source_range=(lo, hi)``;
+- ``drive``: the left side held at that voltage against the right one
+  (ideal sources; grids, lattices and geometric graphs);
+- ``w0`` (one initial state for all) or ``w0_range=(lo, hi)`` (uniform);
+- ``ron``, ``roff``, ``alpha``, ``beta``: device parameters (memnet's
+  defaults otherwise);
+- ``seed``: every random choice (graph, states, sources).
+"""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Any
 
 from ._memnet import Network
-from ._memnet import grid as _grid
+from ._memnet import generate_network as _generate
 
-__all__ = ["grid"]
+__all__ = [
+    "complete",
+    "erdos_renyi",
+    "geometric",
+    "grid",
+    "random_connected",
+    "random_regular",
+    "triangular",
+    "watts_strogatz",
+]
 
 
-def grid(
-    rows: int,
-    cols: Optional[int] = None,
-    *,
-    diagonals: bool = False,
-    sources: Sequence[Tuple[int, float]] = (),
-    drive: Optional[float] = None,
-    seed: int = 0,
-    w0: Optional[float] = None,
-    w0_range: Optional[Tuple[float, float]] = None,
-    ron: Optional[float] = None,
-    roff: Optional[float] = None,
-    alpha: Optional[float] = None,
-    beta: Optional[float] = None,
-) -> Network:
-    """A ``rows`` x ``cols`` grid (``cols`` defaults to ``rows``) of
-    memnet's linear memristors, as ``memnet generate grid`` makes it.
+def grid(rows: int, cols: int | None = None, *, diagonals: bool = False, **kw: Any) -> Network:
+    """A ``rows`` x ``cols`` grid (``cols`` defaults to ``rows``): node
+    ``n = cols*r + c``, edges row-major, each node's right edge then its down
+    edge; ``diagonals`` adds both diagonals of each square."""
+    return _generate("grid", rows=rows, cols=rows if cols is None else cols, diagonals=diagonals, **kw)
 
-    Node ``n = cols*r + c``; edges in row-major order, each node's right edge
-    then its down edge. ``sources`` puts a DC series source of S volts on
-    edge k for each ``(k, S)``; ``drive`` holds the left column at that
-    many volts against the right one (ideal sources). Initial states are
-    ``w0`` or, with ``w0_range=(lo, hi)``, uniform from ``seed``.
-    Parameters left out take memnet's defaults.
-    """
-    return _grid(
-        rows,
-        rows if cols is None else cols,
-        diagonals=diagonals,
-        sources=list(sources),
-        drive=drive,
-        seed=seed,
-        w0_range=w0_range,
-        ron=ron,
-        roff=roff,
-        w0=w0,
-        alpha=alpha,
-        beta=beta,
-    )
+
+def triangular(rows: int, cols: int | None = None, **kw: Any) -> Network:
+    """The grid plus each square's down-right diagonal."""
+    return _generate("triangular", rows=rows, cols=rows if cols is None else cols, **kw)
+
+
+def erdos_renyi(n: int, p: float, **kw: Any) -> Network:
+    """G(n, p): each pair of nodes joined with probability p."""
+    return _generate("erdos_renyi", n=n, p=p, **kw)
+
+
+def random_regular(n: int, degree: int, **kw: Any) -> Network:
+    """A uniformly random simple ``degree``-regular graph."""
+    return _generate("random_regular", n=n, degree=degree, **kw)
+
+
+def watts_strogatz(n: int, k: int, rewire: float, **kw: Any) -> Network:
+    """A ring of n nodes, each joined to its k nearest neighbours, each edge
+    rewired with probability ``rewire``."""
+    return _generate("watts_strogatz", n=n, k=k, rewire=rewire, **kw)
+
+
+def geometric(n: int, radius: float, **kw: Any) -> Network:
+    """n points uniform in the unit square, joined when closer than
+    ``radius`` (a nanowire-like random network)."""
+    return _generate("geometric", n=n, radius=radius, **kw)
+
+
+def complete(n: int, **kw: Any) -> Network:
+    """The complete graph K_n."""
+    return _generate("complete", n=n, **kw)
+
+
+def random_connected(n: int, p_extra: float, **kw: Any) -> Network:
+    """The theory's test graph: a ring plus each pair with probability
+    ``p_extra``, random orientations."""
+    return _generate("random_connected", n=n, p_extra=p_extra, **kw)
