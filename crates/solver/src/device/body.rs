@@ -1545,6 +1545,36 @@ struct Tangents<const N: usize, const N2: usize> {
     di_dv: f64,
 }
 
+impl<const N: usize, const N2: usize> Tangents<N, N2> {
+    fn zero() -> Self {
+        Tangents {
+            jac: [0.0; N2],
+            dr_dv: [0.0; N],
+            di_du: [0.0; N],
+            di_dv: 0.0,
+        }
+    }
+
+    /// Solves J w = dr/dv with J factored in `jac`; hands -w (how the
+    /// unknowns move with v) to `du_dv` and returns
+    /// di/dv = di/dv|u - di/du J^-1 dr/dv and w.
+    fn port_conductance(
+        &self,
+        n: usize,
+        perm: &[usize],
+        du_dv: Option<&mut [f64]>,
+    ) -> (f64, [f64; N]) {
+        let mut w = self.dr_dv;
+        lu_solve::<N>(&self.jac[..n * n], n, perm, &mut w[..n]);
+        if let Some(out) = du_dv {
+            for (o, w) in out.iter_mut().zip(&w[..n]) {
+                *o = -w;
+            }
+        }
+        (self.di_dv - chain(&self.di_du[..n], &w[..n]), w)
+    }
+}
+
 /// Residuals and currents as the parts add to them.
 struct Acc<'a, const N: usize, const N2: usize> {
     n: usize,
@@ -1921,9 +1951,9 @@ impl CompiledBody {
         }
     }
 
-    /// Newton on the body's unknowns with its exact Jacobian. A linear
-    /// body is solved by the first step, exactly. With `du_dv`, how the
-    /// unknowns move with v goes there.
+    /// Newton on the body's unknowns with its exact Jacobian (a linear
+    /// body is handed to [`CompiledBody::solve_linear`]). With `du_dv`, how
+    /// the unknowns move with v goes there.
     fn solve_n<const N: usize, const N2: usize>(
         &self,
         h: Held,
@@ -1937,12 +1967,7 @@ impl CompiledBody {
         }
         let n = if N <= 4 { N } else { self.n };
         let mut r = [0.0f64; N];
-        let mut tan = Tangents::<N, N2> {
-            jac: [0.0; N2],
-            dr_dv: [0.0; N],
-            di_du: [0.0; N],
-            di_dv: 0.0,
-        };
+        let mut tan = Tangents::<N, N2>::zero();
         let mut perm = [0usize; N];
         let mut i = f64::NAN;
         let mut converged = false;
@@ -2030,14 +2055,7 @@ impl CompiledBody {
         let di_dv = if want_state {
             f64::NAN
         } else {
-            let mut w = tan.dr_dv;
-            lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut w[..n]);
-            if let Some(out) = du_dv {
-                for (o, w) in out.iter_mut().zip(&w[..n]) {
-                    *o = -w;
-                }
-            }
-            tan.di_dv - chain(&tan.di_du[..n], &w[..n])
+            tan.port_conductance(n, &perm[..n], du_dv).0
         };
         Ok(Solved { i, di_dv })
     }
@@ -2057,12 +2075,7 @@ impl CompiledBody {
     ) -> Result<Solved, DeviceFault> {
         let n = if N <= 4 { N } else { self.n };
         let mut r = [0.0f64; N];
-        let mut tan = Tangents::<N, N2> {
-            jac: [0.0; N2],
-            dr_dv: [0.0; N],
-            di_du: [0.0; N],
-            di_dv: 0.0,
-        };
+        let mut tan = Tangents::<N, N2>::zero();
         let mut perm = [0usize; N];
         let unsolved = DeviceFault::BodyUnsolved { x: h.x[0], v };
         // The coefficients do not depend on where they are taken.
@@ -2075,16 +2088,9 @@ impl CompiledBody {
         if !usable || !lu_factor::<N>(&mut tan.jac[..n * n], n, &mut perm[..n]) {
             return Err(unsolved);
         }
-        let mut w = tan.dr_dv;
-        lu_solve::<N>(&tan.jac[..n * n], n, &perm[..n], &mut w[..n]);
-        let g = tan.di_dv - chain(&tan.di_du[..n], &w[..n]);
+        let (g, w) = tan.port_conductance(n, &perm[..n], du_dv);
         for k in 0..n {
             u[k] = -w[k] * v;
-        }
-        if let Some(out) = du_dv {
-            for (o, w) in out.iter_mut().zip(&w[..n]) {
-                *o = -w;
-            }
         }
         let i = g * v;
         if !i.is_finite() {
