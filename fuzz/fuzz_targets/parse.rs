@@ -3,7 +3,8 @@
 //! cards are resolved against its network. The same bytes are also read as
 //! a two-column table file (Xyce PEM's `fxpdata=`) and as a `PWL FILE=`
 //! source file, the other text inputs a netlist can point at. Device laws are built and evaluated, so users'
-//! subcircuit bodies go through the body compiler and its Newton.
+//! subcircuit bodies go through the body compiler and its Newton. Finally the bytes
+//! become edges given as columns (what Python's `Network.from_edges` hands over).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -45,5 +46,30 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(p) = parse_pwl_file(&text) {
         assert!(!p.is_empty());
         assert!(p.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+    // And as edges given as columns: node indices (some out of range) and
+    // parameters from the same bytes read as f64 (NaN, inf, negative):
+    // a network or an error, never a panic.
+    if let Some((&n, rest)) = data.split_first() {
+        let n = usize::from(n % 16);
+        let m = rest.len().min(64) / 2;
+        let tails: Vec<usize> = rest[..m].iter().map(|&b| usize::from(b % 17)).collect();
+        let heads: Vec<usize> = rest[m..2 * m].iter().map(|&b| usize::from(b % 17)).collect();
+        let nums: Vec<f64> = data
+            .chunks_exact(8)
+            .filter_map(|c| <[u8; 8]>::try_from(c).ok().map(f64::from_le_bytes))
+            .collect();
+        let col = |k: usize| (nums.len() >= (k + 1) * m).then(|| &nums[k * m..(k + 1) * m]);
+        let cols = memnet_graph::EdgeColumns {
+            node_names: (0..n).map(|i| format!("n{i}")).collect(),
+            tails: &tails,
+            heads: &heads,
+            ron: col(0),
+            w0: col(1),
+            source: col(2),
+            resistance: col(3),
+            ..Default::default()
+        };
+        let _ = memnet_graph::network_from_columns(&cols, &memnet_graph::DeviceDefaults::default());
     }
 });
