@@ -258,11 +258,14 @@ fn probes_for(net: &Net, save: &[String]) -> Result<(Probes, usize), String> {
 
 #[pymethods]
 impl Network {
-    /// Edges given as arrays (see memnet.Network.from_edges): node indices
-    /// `tails` and `heads`, and per-edge device parameters as in a CSV edge
-    /// list, each a number for every edge or an array with one per edge
-    /// (NaN takes the default; a finite resistance makes the edge a fixed
-    /// resistor).
+    /// Edges given as arrays: node indices `tails` and `heads` (0 to
+    /// n_nodes-1; nodes are named `n<i>` unless `node_names` says, and
+    /// `ground` names one of them `0`), and per-edge device parameters as
+    /// in a CSV edge list (ron, roff, w0, alpha, beta, source, polarity,
+    /// resistance), each a number for every edge or an array with one per
+    /// edge. NaN takes the default; a finite resistance makes the edge a
+    /// fixed resistor. Bad edges raise MemnetError naming the edge, its
+    /// nodes and the parameter (docs/python.md).
     #[staticmethod]
     #[pyo3(signature = (tails, heads, *, n_nodes=None, node_names=None, ground=None, ron=None, roff=None, w0=None, alpha=None, beta=None, source=None, polarity=None, resistance=None, title=String::new()))]
     #[allow(clippy::too_many_arguments)]
@@ -373,7 +376,9 @@ impl Network {
         })
     }
 
-    /// A networkx graph's edges as devices (see memnet.Network.from_networkx).
+    /// A networkx graph's edges as devices: nodes in the graph's order,
+    /// named `str(node)`; edge attributes named as from_edges' parameters
+    /// are the devices' parameters; `ground` is the node to call `0`.
     #[staticmethod]
     #[pyo3(signature = (graph, *, ground=None, title=String::new()))]
     fn from_networkx(
@@ -388,8 +393,9 @@ impl Network {
             .unbind())
     }
 
-    /// The network as a networkx MultiDiGraph (see
-    /// memnet.Network.to_networkx).
+    /// The network as a networkx MultiDiGraph: direction matters (a
+    /// device's p pin is the edge's tail) and parallel edges are kept; each
+    /// edge is keyed by its name and carries `kind` and its parameters.
     fn to_networkx(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let nx = slf.py().import("memnet._networkx")?;
         Ok(nx.call_method1("to_networkx", (slf,))?.unbind())
