@@ -1488,3 +1488,33 @@ fn a_circuit_of_diodes_only_runs() {
     let peak = vb.iter().cloned().fold(0.0, f64::max);
     assert!(peak > 0.2 && peak < 0.8, "{peak}");
 }
+
+/// A reader that goes away (`memnet simulate ... --json | head -1`) ends
+/// the output quietly: no panic, exit 0, as for any Unix filter.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    for args in [
+        &[
+            "simulate",
+            "fixtures/spice/e4_grid.cir",
+            "--t-end",
+            "1",
+            "--json",
+        ][..],
+        &["import", "fixtures/spice/e4_grid.cir"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_memnet"))
+            .current_dir(root())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("memnet runs");
+        // Close the read end before memnet writes its report.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("memnet ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{args:?}: {stderr}");
+    }
+}

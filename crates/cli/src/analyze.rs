@@ -87,9 +87,9 @@ pub fn run(a: Args) -> CliResult {
         };
         let text = serde_json::to_string_pretty(&json)
             .map_err(|e| CliError::io("serialising the report", e))?;
-        println!("{text}");
+        crate::error::print_stdout(&format!("{text}\n"))?;
     } else {
-        print!("{}", render_text(&report));
+        crate::error::print_stdout(&render_text(&report))?;
     }
     Ok(())
 }

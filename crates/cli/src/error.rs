@@ -52,3 +52,15 @@ impl From<memnet_spice::Diagnostic> for CliError {
         }
     }
 }
+
+/// Writes a report to stdout. A reader that has gone (`memnet ... | head`)
+/// ends the output quietly, as for any Unix filter; other write errors are
+/// I/O errors.
+pub fn print_stdout(text: &str) -> CliResult {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::io("stdout", e)),
+        _ => Ok(()),
+    }
+}

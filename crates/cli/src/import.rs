@@ -105,9 +105,9 @@ pub fn run(args: Args) -> CliResult {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::io("serialising the report", e))?;
-        println!("{text}");
+        crate::error::print_stdout(&format!("{text}\n"))?;
     } else {
-        print!("{}", render_text(&report));
+        crate::error::print_stdout(&render_text(&report))?;
     }
     Ok(())
 }

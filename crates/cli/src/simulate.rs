@@ -404,9 +404,9 @@ pub fn run(a: Args) -> CliResult {
     if a.json {
         let text = serde_json::to_string_pretty(&summary)
             .map_err(|e| CliError::io("serialising the summary", e))?;
-        println!("{text}");
+        crate::error::print_stdout(&format!("{text}\n"))?;
     } else {
-        print!("{}", render_text(&summary));
+        crate::error::print_stdout(&render_text(&summary))?;
     }
     Ok(())
 }
