@@ -331,6 +331,22 @@ pub struct EdgeColumns<'a> {
     pub resistance: Option<&'a [f64]>,
 }
 
+impl<'a> EdgeColumns<'a> {
+    /// The parameter columns with their names, in the CSV edge list's order.
+    fn parameters(&self) -> [(&'static str, Option<&'a [f64]>); 8] {
+        [
+            ("ron", self.ron),
+            ("roff", self.roff),
+            ("w0", self.w0),
+            ("alpha", self.alpha),
+            ("beta", self.beta),
+            ("source", self.source),
+            ("polarity", self.polarity),
+            ("resistance", self.resistance),
+        ]
+    }
+}
+
 /// The network of `cols`; a bad edge is an error naming its index, its
 /// nodes and the column.
 pub fn network_from_columns(
@@ -338,17 +354,9 @@ pub fn network_from_columns(
     defaults: &DeviceDefaults,
 ) -> Result<Network, NetworkError> {
     let m = cols.tails.len();
-    let named = [
-        ("heads", Some(cols.heads.len())),
-        ("ron", cols.ron.map(<[_]>::len)),
-        ("roff", cols.roff.map(<[_]>::len)),
-        ("w0", cols.w0.map(<[_]>::len)),
-        ("alpha", cols.alpha.map(<[_]>::len)),
-        ("beta", cols.beta.map(<[_]>::len)),
-        ("source", cols.source.map(<[_]>::len)),
-        ("polarity", cols.polarity.map(<[_]>::len)),
-        ("resistance", cols.resistance.map(<[_]>::len)),
-    ];
+    let params = cols.parameters();
+    let named = std::iter::once(("heads", Some(cols.heads.len())))
+        .chain(params.iter().map(|(n, c)| (*n, c.map(<[_]>::len))));
     for (name, len) in named {
         if let Some(len) = len.filter(|&l| l != m) {
             return Err(NetworkError::Spec(format!(
@@ -383,15 +391,10 @@ pub fn network_from_columns(
         };
         let device = match given(cols.resistance) {
             Some(r) => {
-                let memristor = [
-                    ("ron", cols.ron),
-                    ("roff", cols.roff),
-                    ("w0", cols.w0),
-                    ("alpha", cols.alpha),
-                    ("beta", cols.beta),
-                    ("polarity", cols.polarity),
-                ];
-                if let Some((name, _)) = memristor.iter().find(|(_, c)| given(*c).is_some()) {
+                let mut memristor = params
+                    .iter()
+                    .filter(|(n, _)| !matches!(*n, "source" | "resistance"));
+                if let Some((name, _)) = memristor.find(|(_, c)| given(*c).is_some()) {
                     return Err(NetworkError::Spec(format!(
                         "{}: a resistor edge (`resistance` given) cannot have `{name}`",
                         what()
