@@ -334,12 +334,7 @@ pub fn run(a: Args) -> CliResult {
                  state as a --law-param (e.g. x0=0.3)",
             ));
         }
-        net.laws.push(law);
-        for e in &mut net.edges {
-            if e.device.is_memristor() {
-                e.device = memnet_graph::Device::Native { spec: 0 };
-            }
-        }
+        net.give_law(law);
     }
     if let Some(t) = a.t_end {
         if !(t.is_finite() && t > 0.0) {

@@ -214,6 +214,25 @@ pub struct PotentialConstraint {
 }
 
 impl Network {
+    /// Makes every memristor follow `spec` instead of its current law
+    /// (`memnet generate --law`, Python's `Network.with_law`): `spec` joins
+    /// [`Network::laws`] and each memristor edge becomes
+    /// [`Device::Native`] on it, with its p pin at the edge tail (a linear
+    /// device's `polarity` and `w0` do not carry over; the law's own
+    /// parameters set its initial state). Returns how many devices changed.
+    pub fn give_law(&mut self, spec: LawSpec) -> usize {
+        let index = self.laws.len() as u32;
+        self.laws.push(spec);
+        let mut changed = 0;
+        for e in &mut self.edges {
+            if e.device.is_memristor() {
+                e.device = Device::Native { spec: index };
+                changed += 1;
+            }
+        }
+        changed
+    }
+
     pub fn n_nodes(&self) -> usize {
         self.node_names.len()
     }

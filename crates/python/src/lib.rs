@@ -9,12 +9,14 @@
 //! outputs) and handed to numpy as they are: no copy per sample, no Python
 //! object per sample.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use memnet_graph::{
     Device, DeviceDefaults, Drive, DriveMode, EdgeColumns, GenSpec, GraphKind, Network as Net,
     NetworkError, RandomSources, WInit, generate, is_graph_file, network_from_columns,
@@ -514,6 +516,50 @@ impl Network {
         Ok(out)
     }
 
+    /// A copy of this network in which every memristor follows device law
+    /// `law` (hp, nlid, team, vteam, yakopcic, mmss, xyce-team, xspice,
+    /// ...; docs/device-laws.md) with numeric `params` (`{"ron": 100,
+    /// "x0": 0.3}`) and word `options` (`{"window": "biolek"}`), checked
+    /// against the law's table, as `memnet generate --law` does. Each
+    /// device's p pin is its edge's tail; the linear law's per-device
+    /// values (w0, polarity) do not carry over, the law's own parameters
+    /// set the initial state. Resistors and sources stay as they are.
+    #[pyo3(signature = (law, params=None, options=None))]
+    fn with_law(
+        &self,
+        law: &str,
+        params: Option<BTreeMap<String, f64>>,
+        options: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Network> {
+        let spec = memnet_graph::LawSpec {
+            law: law.to_ascii_lowercase(),
+            options: options
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase()))
+                .collect(),
+            params: params
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            tables: Vec::new(),
+            loc: None,
+            body: None,
+        };
+        memnet_solver::Laws::default()
+            .push_spec(&spec)
+            .map_err(|e| user_error(format!("law `{law}`: {e}")))?;
+        let mut net = (*self.net).clone();
+        net.give_law(spec);
+        Ok(Network {
+            net: Arc::new(net),
+            // The netlist no longer describes these devices.
+            circuit: None,
+            warnings: self.warnings.clone(),
+        })
+    }
+
     /// The netlist's warnings, one line each, as the CLI prints them.
     #[getter]
     fn warnings(&self) -> Vec<String> {
@@ -599,11 +645,12 @@ impl Network {
         };
         let mut interrupted: Option<PyErr> = None;
         let result = py.detach(|| {
-            let mut bar = show_bar.then(|| Bar::new(opts.t_end));
+            let bar = show_bar.then(|| progress_bar(opts.t_end));
+            let t_end = opts.t_end;
             let mut last_check = Instant::now();
             let mut on_progress = |t: f64| {
-                if let Some(b) = bar.as_mut() {
-                    b.show(t);
+                if let Some(b) = &bar {
+                    b.set_position((t / t_end * 1000.0) as u64);
                 }
                 // Signals are looked at every 50 ms: Ctrl-C stops the run
                 // with the samples so far kept.
@@ -620,8 +667,8 @@ impl Network {
                 }
             };
             let r = simulate_until(&net, &opts, &probes, &mut sink, &mut on_progress);
-            if let Some(b) = bar.as_mut() {
-                b.finish();
+            if let Some(b) = &bar {
+                b.finish_and_clear();
             }
             r
         });
@@ -763,49 +810,19 @@ fn summary_json(report: &memnet_solver::SimReport, t_end: f64) -> String {
     v.to_string()
 }
 
-/// A progress line on stderr (only when asked for or on a terminal), at
-/// most ten updates a second.
-struct Bar {
-    t_end: f64,
-    start: Instant,
-    shown: Option<Instant>,
-}
-
-impl Bar {
-    fn new(t_end: f64) -> Bar {
-        Bar {
-            t_end,
-            start: Instant::now(),
-            shown: None,
-        }
-    }
-
-    fn show(&mut self, t: f64) {
-        if self
-            .shown
-            .is_some_and(|s| s.elapsed() < Duration::from_millis(100))
-        {
-            return;
-        }
-        self.shown = Some(Instant::now());
-        let frac = (t / self.t_end).clamp(0.0, 1.0);
-        let width = 30;
-        let done = (frac * width as f64) as usize;
-        eprint!(
-            "\r[{}{}] {:5.1}% of t_end = {}, {:.1} s",
-            "#".repeat(done),
-            " ".repeat(width - done),
-            frac * 100.0,
-            self.t_end,
-            self.start.elapsed().as_secs_f64()
-        );
-    }
-
-    fn finish(&mut self) {
-        if self.shown.is_some() {
-            eprint!("\r{}\r", " ".repeat(72));
-        }
-    }
+/// The CLI's progress bar (indicatif, the same template as `memnet
+/// simulate`): shown when asked for, or by default when stderr is a
+/// terminal; indicatif itself draws nothing when stderr is not one.
+fn progress_bar(t_end: f64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr_with_hz(10));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% of t_end = {msg}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(t_end.to_string());
+    bar
 }
 
 #[pymodule]

@@ -46,3 +46,35 @@ def test_cli_and_python_agree(cli, root, tmp_path, fixture, args, kwargs):
     py = memnet.summary(res)
     for key in ("method", "steps", "rhs_evals", "samples"):
         assert py[key] == summary[key], key
+
+
+def test_a_device_law_from_python_runs_as_memnet_generate_law(cli, tmp_path):
+    # A 4x4 grid of HP devices with Biolek's window, driven across: made in
+    # Python with `law=` and by `memnet generate --law`, then simulated.
+    deck = tmp_path / "hp.cir"
+    subprocess.run(
+        [cli, "generate", "grid", "--rows", "4", "--cols", "4", "--drive", "sides", "--voltage", "1",
+         "--law", "hp", "--law-option", "window=biolek", "--law-param", "p=2,rinit=8000",
+         "--t-end", "0.01", "-o", str(deck)],
+        check=True, capture_output=True,
+    )
+    summary, data, names = cli_run(cli, deck.parent, deck.name, [], tmp_path)
+    net = memnet.generate.grid(4, drive=1.0, law="hp", law_params={"p": 2, "rinit": 8000},
+                               law_options={"window": "biolek"})
+    assert set(net.kinds) == {"hp"}
+    res = net.simulate(0.01)
+    assert res.w.shape == data[:, 1:].shape
+    assert float(np.max(np.abs(res.w - data[:, 1:]))) <= 1e-12
+    assert memnet.summary(res)["rhs_evals"] == summary["rhs_evals"]
+    # The law moved the state: not a flat line at x0.
+    assert float(np.ptp(res.w)) > 1e-6
+
+
+def test_with_law_names_a_bad_law_or_parameter():
+    grid = memnet.generate.grid(2)
+    with pytest.raises(memnet.MemnetError, match="nosuch"):
+        grid.with_law("nosuch")
+    with pytest.raises(memnet.MemnetError, match="bogus"):
+        grid.with_law("hp", {"bogus": 1.0})
+    with pytest.raises(TypeError, match="x0"):
+        memnet.generate.grid(2, w0=0.3, law="hp")

@@ -268,12 +268,7 @@ fn overhead() {
 /// linear law.
 fn with_law(net: &Network, spec: memnet_graph::LawSpec) -> Network {
     let mut out = net.clone();
-    out.laws.push(spec);
-    for e in &mut out.edges {
-        if e.device.is_memristor() {
-            e.device = memnet_graph::Device::Native { spec: 0 };
-        }
-    }
+    out.give_law(spec);
     out
 }
 

@@ -1,7 +1,7 @@
 """Type stubs of memnet's native module (crates/python/src/lib.rs)."""
 
 from os import PathLike
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,12 @@ class Network:
     @property
     def warnings(self) -> List[str]: ...
     def parameters(self) -> List[Tuple[str, npt.NDArray[np.float64]]]: ...
+    def with_law(
+        self,
+        law: str,
+        params: Optional[Dict[str, float]] = None,
+        options: Optional[Dict[str, str]] = None,
+    ) -> Network: ...
     def simulate(
         self,
         t_end: Optional[float] = None,

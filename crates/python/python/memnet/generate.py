@@ -11,7 +11,10 @@ Every generator takes the same device and drive keywords:
 - ``w0`` (one initial state for all) or ``w0_range=(lo, hi)`` (uniform);
 - ``ron``, ``roff``, ``alpha``, ``beta``: device parameters (memnet's
   defaults otherwise);
-- ``seed``: every random choice (graph, states, sources).
+- ``seed``: every random choice (graph, states, sources);
+- ``law`` (with ``law_params`` and ``law_options`` dicts): every memristor
+  follows that device law instead (``memnet generate --law``; see
+  :meth:`Network.with_law`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,23 @@ from __future__ import annotations
 from typing import Any
 
 from ._memnet import Network
-from ._memnet import generate_network as _generate
+from ._memnet import generate_network as _generate_linear
+
+def _generate(kind: str, **kw: Any) -> Network:
+    law = kw.pop("law", None)
+    params = kw.pop("law_params", None)
+    options = kw.pop("law_options", None)
+    if law is None:
+        if params or options:
+            raise TypeError("law_params and law_options need law")
+        return _generate_linear(kind, **kw)
+    if "w0" in kw or "w0_range" in kw:
+        raise TypeError(
+            "w0 and w0_range set memnet's linear-law state; with law give the "
+            "law's own initial state in law_params (e.g. x0=0.3)"
+        )
+    return _generate_linear(kind, **kw).with_law(law, params, options)
+
 
 __all__ = [
     "complete",
