@@ -109,6 +109,12 @@ pub enum SolveError {
     #[error("invalid option: {0}")]
     InvalidOption(String),
 
+    /// The right-hand side of another crate's [`crate::OdeSystem`] failed
+    /// (e.g. an iterative solve that did not converge); the message says
+    /// why.
+    #[error("{0}")]
+    System(String),
+
     /// The state became non-finite (NaN or infinity).
     #[error("the state became non-finite at t = {t} (edge `{name}`)")]
     NonFiniteState { t: f64, name: String },
