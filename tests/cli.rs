@@ -1518,3 +1518,107 @@ fn a_closed_stdout_is_not_a_panic() {
         assert!(out.status.success(), "{args:?}: {stderr}");
     }
 }
+
+/// `memnet optimize` on a shipped OR-Library instance: the JSON carries the
+/// documented keys, and the assignment's value, recomputed here from the
+/// file (f = sum q_ii x_i + 2 sum_{i<j} q_ij x_i x_j), is the best energy.
+#[test]
+fn optimize_reports_a_bqp_assignment_and_its_value() {
+    let out = ok(&[
+        "optimize",
+        "fixtures/qubo/bqp50.txt",
+        "--instance",
+        "2",
+        "--restarts",
+        "3",
+        "--polish",
+        "--best-known",
+        "3702",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(v["polished"], true);
+    assert_eq!(v["instance"], 2);
+    let x: Vec<bool> = v["assignment"]
+        .as_array()
+        .expect("assignment")
+        .iter()
+        .map(|b| b.as_u64() == Some(1))
+        .collect();
+    assert_eq!(x.len(), 50);
+    let text = std::fs::read_to_string(root().join("fixtures/qubo/bqp50.txt")).unwrap();
+    let mut t = text
+        .split_ascii_whitespace()
+        .map(|s| s.parse::<i64>().unwrap());
+    let k = t.next().unwrap();
+    let mut value = None;
+    for instance in 1..=k {
+        let (_, m) = (t.next().unwrap(), t.next().unwrap());
+        let mut f = 0;
+        for _ in 0..m {
+            let (i, j, q) = (t.next().unwrap(), t.next().unwrap(), t.next().unwrap());
+            if x[(i - 1) as usize] && x[(j - 1) as usize] {
+                f += if i == j { q } else { 2 * q };
+            }
+        }
+        if instance == 2 {
+            value = Some(f);
+        }
+    }
+    assert_eq!(v["best_energy"].as_f64(), value.map(|f| f as f64));
+    assert!(v["raw"]["best_energy"].as_f64() <= v["best_energy"].as_f64());
+    assert_eq!(v["restarts"].as_array().map(Vec::len), Some(3));
+    assert!(v["raw"]["gap"].as_f64().is_some());
+
+    // G1 as max-cut: best_cut is the cut of the assignment.
+    let out = ok(&[
+        "optimize",
+        "fixtures/qubo/g1.rud",
+        "--restarts",
+        "1",
+        "--t-max",
+        "2",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let x: Vec<bool> = v["assignment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b == 1)
+        .collect();
+    let text = std::fs::read_to_string(root().join("fixtures/qubo/g1.rud")).unwrap();
+    let nums: Vec<i64> = text
+        .split_ascii_whitespace()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let cut: i64 = nums[2..]
+        .chunks(3)
+        .filter(|e| x[(e[0] - 1) as usize] != x[(e[1] - 1) as usize])
+        .map(|e| e[2])
+        .sum();
+    assert_eq!(v["best_cut"].as_f64(), Some(cut as f64));
+    assert_eq!(v["polished"], false);
+}
+
+#[test]
+fn optimize_errors_name_the_file_line_and_column() {
+    let err = fails(&["optimize", "fixtures/qubo/bqp50.txt"]);
+    assert!(
+        err.contains("fixtures/qubo/bqp50.txt:1:2: error: the file holds 10 instances"),
+        "{err}"
+    );
+    let bad = tmp("bad.qubo");
+    std::fs::write(
+        &bad,
+        "memnet-qubo 1\nsense min\ndomain binary\nindex 0\nvariables 2\noffset 0\n0 5 1\n",
+    )
+    .unwrap();
+    let err = fails(&["optimize", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("bad.qubo:7:3: error: variable 5 is out of range"),
+        "{err}"
+    );
+    let err = fails(&["optimize", "fixtures/qubo/g1.rud", "--schedule", "ramp"]);
+    assert!(err.contains("--schedule"), "{err}");
+}

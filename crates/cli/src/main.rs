@@ -7,6 +7,7 @@ mod export;
 mod generate;
 mod import;
 mod input;
+mod optimize;
 mod plot;
 mod simulate;
 
@@ -27,7 +28,8 @@ use clap::{Parser, Subcommand};
   memnet analyze fixtures/spice/e4_grid.cir --lyapunov --jacobian
   memnet generate grid --rows 100 --cols 100 --seed 1 -o grid.cir
   memnet export grid.cir --to ngspice --t-end 1 -o grid_ngspice.cir
-  memnet export fixtures/spice/e4_grid.cir --to dot -o e4.dot")]
+  memnet export fixtures/spice/e4_grid.cir --to dot -o e4.dot
+  memnet optimize fixtures/qubo/bqp50.txt --instance 1 --best-known 2098 --polish")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,6 +47,8 @@ enum Command {
     Analyze(analyze::Args),
     /// Write the circuit as a self-contained ngspice deck, or the network as Graphviz DOT.
     Export(export::Args),
+    /// Solve a QUBO, Ising or max-cut instance by memristive dynamics.
+    Optimize(optimize::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Export(a) => export::run(a),
+        Command::Optimize(a) => optimize::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
