@@ -3,8 +3,9 @@
 //! cards are resolved against its network. The same bytes are also read as
 //! a two-column table file (Xyce PEM's `fxpdata=`) and as a `PWL FILE=`
 //! source file, the other text inputs a netlist can point at. Device laws are built and evaluated, so users'
-//! subcircuit bodies go through the body compiler and its Newton. Finally the bytes
-//! become edges given as columns (what Python's `Network.from_edges` hands over).
+//! subcircuit bodies go through the body compiler and its Newton. Then the bytes
+//! become edges given as columns (what Python's `Network.from_edges` hands over),
+//! and an optimisation instance in each format `memnet optimize` reads.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -71,5 +72,26 @@ fuzz_target!(|data: &[u8]| {
             ..Default::default()
         };
         let _ = memnet_graph::network_from_columns(&cols, &memnet_graph::DeviceDefaults::default());
+    }
+    // And as a QUBO/max-cut instance in each format (bqp, rudy, memnet,
+    // bqpjson, detected): a problem that can be evaluated and polished, or
+    // a located error, never a panic.
+    for format in [
+        None,
+        Some(memnet_optimize::Format::Bqp),
+        Some(memnet_optimize::Format::Rudy),
+        Some(memnet_optimize::Format::Memnet),
+        Some(memnet_optimize::Format::Bqpjson),
+    ] {
+        if let Ok(inst) = memnet_optimize::read_str(&text, "fuzz.qubo", format, Some(1))
+            .or_else(|_| memnet_optimize::read_str(&text, "fuzz.qubo", format, None))
+        {
+            let q = &inst.qubo;
+            if q.n() <= 4096 {
+                let mut x = vec![true; q.n()];
+                let _ = q.energy(&x);
+                q.polish(&mut x);
+            }
+        }
     }
 });

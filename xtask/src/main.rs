@@ -9,8 +9,11 @@
 //!   memristor subcircuits, run as written, side by side.
 //! - `bench`: the 1000x1000 grid end to end (time, peak memory) and the
 //!   solver's measurements (evaluation cost ratio, scaling, crossover).
+//! - `bench-optimize`: `memnet optimize` against simulated annealing
+//!   (dwave-samplers in a venv) on the OR-Library and Gset instances.
 
 mod bench;
+mod optimize_bench;
 mod perf;
 mod user_grid;
 
@@ -57,6 +60,34 @@ enum Task {
         #[arg(long, value_enum, default_value_t = user_grid::Body::Biolek)]
         body: user_grid::Body,
     },
+    /// memnet optimize against simulated annealing (dwave-samplers) on bqp and Gset instances.
+    BenchOptimize {
+        /// Families: bqp50, bqp100, bqp250, gset.
+        #[arg(long, value_delimiter = ',', default_values_t = vec!["bqp50".to_string(), "bqp100".to_string(), "bqp250".to_string(), "gset".to_string()])]
+        families: Vec<String>,
+        /// memnet restarts per instance.
+        #[arg(long, default_value_t = 20)]
+        restarts: usize,
+        /// SA reads per instance.
+        #[arg(long, default_value_t = 20)]
+        reads: usize,
+        /// SA sweeps per read on bqp instances.
+        #[arg(long, default_value_t = 1000)]
+        sweeps_bqp: usize,
+        /// SA sweeps per read on Gset instances.
+        #[arg(long, default_value_t = 10000)]
+        sweeps_gset: usize,
+        /// Options of memnet's raw run (no polish; target A-T1).
+        #[arg(
+            long,
+            default_value = "--schedule drive:0,200 --perturb 0.2",
+            allow_hyphen_values = true
+        )]
+        raw_args: String,
+        /// Options of memnet's polished run (independent restarts; target A-T2).
+        #[arg(long, default_value = "--boundary window", allow_hyphen_values = true)]
+        polish_args: String,
+    },
     /// Time ngspice and memnet on the same generated grid decks (release build).
     BenchNgspice {
         /// Grid sizes (side length).
@@ -75,6 +106,23 @@ fn main() -> ExitCode {
         Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
         Task::Bench { rows } => perf::bench(rows),
         Task::BenchUserGrid { rows, body } => user_grid::bench_user_grid(rows, body),
+        Task::BenchOptimize {
+            families,
+            restarts,
+            reads,
+            sweeps_bqp,
+            sweeps_gset,
+            raw_args,
+            polish_args,
+        } => optimize_bench::bench_optimize(&optimize_bench::Settings {
+            families,
+            restarts,
+            reads,
+            sweeps_bqp,
+            sweeps_gset,
+            raw_args,
+            polish_args,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,212 @@
+//! `cargo xtask bench-optimize`: `memnet optimize` against simulated
+//! annealing (dwave-samplers, installed from PyPI into a venv under
+//! target/) on the shipped OR-Library and Gset instances, side by side in
+//! one run (apps.md A.10, targets A-T1 and A-T2). Prints a Markdown table.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use memnet_crosscheck::repo_root;
+
+use crate::bench::release_memnet;
+
+/// Restarts of the raw run (target A-T1: best of 10, no polish).
+const A_T1_RESTARTS: usize = 10;
+
+/// The annealer's versions (apps.md A.10 used these).
+const SA_PACKAGES: [&str; 2] = ["dwave-samplers==1.8.0", "dimod==0.12.23"];
+
+/// Options of one benchmark run.
+pub struct Settings {
+    /// Which files: bqp50, bqp100, bqp250, gset.
+    pub families: Vec<String>,
+    pub restarts: usize,
+    pub reads: usize,
+    pub sweeps_bqp: usize,
+    pub sweeps_gset: usize,
+    /// `memnet optimize` options of the raw run (no polish: target A-T1).
+    pub raw_args: String,
+    /// Options of the polished run (target A-T2; independent restarts, so
+    /// that TTS99 is defined).
+    pub polish_args: String,
+}
+
+/// A venv with dwave-samplers, made once under target/.
+fn sa_python(root: &Path) -> Result<std::path::PathBuf> {
+    let venv = root.join("target/bench-venv");
+    let python = venv.join("bin/python");
+    let ok = python.is_file()
+        && Command::new(&python)
+            .args(["-c", "import dwave.samplers, dimod"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("creating {} with {}", venv.display(), SA_PACKAGES.join(" "));
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("python3 -m venv")?;
+        if !status.success() {
+            bail!("python3 -m venv {} failed", venv.display());
+        }
+        let status = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q"])
+            .args(SA_PACKAGES)
+            .status()
+            .context("pip install")?;
+        if !status.success() {
+            bail!("pip install {} failed", SA_PACKAGES.join(" "));
+        }
+    }
+    std::fs::write(venv.join("sa.py"), include_str!("sa.py"))?;
+    Ok(python)
+}
+
+fn json_of(out: std::process::Output, what: &str) -> Result<serde_json::Value> {
+    if !out.status.success() {
+        bail!("{what} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("");
+    // The memnet report is pretty-printed over many lines.
+    let doc = if text.trim_start().starts_with('{') {
+        text.trim()
+    } else {
+        line
+    };
+    serde_json::from_str(doc).with_context(|| format!("{what}: not JSON: {text}"))
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("-".to_string(), |x| format!("{x:.digits$}"))
+}
+
+pub fn bench_optimize(s: &Settings) -> Result<()> {
+    let root = repo_root();
+    let memnet = release_memnet(&root)?;
+    let python = sa_python(&root)?;
+    let sa = root.join("target/bench-venv/sa.py");
+    let table = std::fs::read_to_string(root.join("fixtures/qubo/best-known.csv"))?;
+    println!(
+        "memnet optimize: raw column on bqp50 from `--restarts {A_T1_RESTARTS} {}` (target A-T1), elsewhere from the polished run's raw corners; polished `--restarts {} --polish {}`; SA {} reads ({} sweeps on bqp, {} on Gset)\n",
+        s.raw_args, s.restarts, s.polish_args, s.reads, s.sweeps_bqp, s.sweeps_gset
+    );
+    println!(
+        "| instance | best known | memnet raw best (gap) | memnet polished best | P/restart | t/restart | memnet TTS99 | SA best | SA P/read | SA t/read | SA TTS99 | TTS99 ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let (mut worst_bqp50_gap, mut reached, mut rows) = (0.0f64, 0, 0);
+    for line in table.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (file, instance, best) = (f[0], f[1], f[2]);
+        let family = if file.ends_with(".rud") {
+            "gset"
+        } else {
+            file.trim_end_matches(".txt")
+        };
+        if !s.families.iter().any(|x| x == family) {
+            continue;
+        }
+        let path = root.join("fixtures/qubo").join(file);
+        let run = |polish: bool, args: &str| -> Result<serde_json::Value> {
+            // A-T1 is defined on 10 restarts.
+            let restarts = if polish { s.restarts } else { A_T1_RESTARTS };
+            let mut cmd = Command::new(&memnet);
+            cmd.arg("optimize").arg(&path).args([
+                "--restarts",
+                &restarts.to_string(),
+                "--best-known",
+                best,
+                "--json",
+            ]);
+            if polish {
+                cmd.arg("--polish");
+            }
+            if !instance.is_empty() {
+                cmd.args(["--instance", instance]);
+            }
+            cmd.args(args.split_whitespace());
+            json_of(cmd.output()?, &format!("memnet optimize {file} {instance}"))
+        };
+        let m = run(true, &s.polish_args)?;
+        // The raw column: the A-T1 run on bqp50, elsewhere the polished
+        // run's own raw corners (independent restarts, pure dynamics).
+        let r = if family == "bqp50" {
+            run(false, &s.raw_args)?
+        } else {
+            m.clone()
+        };
+        let sweeps = if family == "gset" {
+            s.sweeps_gset
+        } else {
+            s.sweeps_bqp
+        };
+        let mut cmd = Command::new(&python);
+        cmd.arg(&sa).arg(&path).args([
+            "--best-known",
+            best,
+            "--reads",
+            &s.reads.to_string(),
+            "--sweeps",
+            &sweeps.to_string(),
+        ]);
+        if !instance.is_empty() {
+            cmd.args(["--instance", instance]);
+        }
+        let a = json_of(cmd.output()?, &format!("SA {file} {instance}"))?;
+        let raw_gap = r["raw"]["gap"].as_f64();
+        if family == "bqp50" {
+            worst_bqp50_gap = worst_bqp50_gap.max(raw_gap.unwrap_or(f64::INFINITY));
+        }
+        let p = &m["polish"];
+        let tts = p["tts99_s"].as_f64();
+        if p["hits"].as_u64().unwrap_or(0) > 0 {
+            reached += 1;
+        }
+        rows += 1;
+        let restarts = m["restarts"].as_array().map_or(1, Vec::len) as f64;
+        let sa_tts = a["tts99_s"].as_f64();
+        let ratio = match (tts, sa_tts) {
+            (Some(x), Some(y)) if y > 0.0 => format!("{:.1}", x / y),
+            _ => "-".into(),
+        };
+        let name = if instance.is_empty() {
+            file.trim_end_matches(".rud").to_uppercase()
+        } else {
+            format!("{}-{instance}", file.trim_end_matches(".txt"))
+        };
+        let best_of = |v: &serde_json::Value| {
+            v["best_cut"]
+                .as_f64()
+                .or(v["best_energy"].as_f64())
+                .map_or("-".into(), |x| format!("{x}"))
+        };
+        println!(
+            "| {name} | {best} | {} ({}) | {} | {} | {} s | {} | {} | {} | {} s | {} | {ratio} |",
+            best_of(&r["raw"]),
+            fmt(raw_gap, 3),
+            best_of(p),
+            fmt(p["success_probability"].as_f64(), 2),
+            fmt(m["wall_time_s"].as_f64().map(|t| t / restarts), 3),
+            fmt(tts, 3).replace('-', "not reached"),
+            a["best"].as_f64().map_or("-".into(), |x| format!("{x}")),
+            fmt(a["p"].as_f64(), 2),
+            fmt(a["t_read_s"].as_f64(), 4),
+            fmt(sa_tts, 3).replace('-', "not reached"),
+        );
+    }
+    println!();
+    if s.families.iter().any(|f| f == "bqp50") {
+        println!(
+            "A-T1 (raw, best of {A_T1_RESTARTS} restarts, every bqp50 gap <= 0.10): worst gap {worst_bqp50_gap:.3}"
+        );
+    }
+    println!("A-T2: best-known value reached (with polish) on {reached} of {rows} instances");
+    Ok(())
+}
