@@ -1,0 +1,18 @@
+//! memnet-reservoir: the harness of reservoir computing with memristive
+//! networks (docs/reservoir.md; `../shared/apps.md` part B): benchmark
+//! tasks and their splits ([`tasks`]), feature matrices ([`features`]) and
+//! the ridge readout with its NRMSE ([`readout`]).
+//!
+//! The harness is checked on its own first (apps.md target B-T0): with
+//! delay-line features it reproduces the reference NRMSE figures of the
+//! NARMA10 fixture. The memristive reservoir driver builds on it.
+
+pub mod features;
+pub mod readout;
+pub mod tasks;
+
+pub use features::{Features, delay_line};
+pub use readout::{Ridge, Score, fit_ridge, nrmse, select_and_score};
+pub use tasks::{
+    Series, Split, Target, TaskError, mackey_glass, narma10, read_series_csv, sine_to_square,
+};
