@@ -7,10 +7,12 @@
 //! delay-line features it reproduces the reference NRMSE figures of the
 //! NARMA10 fixture. The memristive reservoir driver builds on it.
 
+pub mod drive;
 pub mod features;
 pub mod readout;
 pub mod tasks;
 
+pub use drive::{DriveError, EdgeDrive, drive};
 pub use features::{Features, delay_line};
 pub use readout::{Ridge, Score, fit_ridge, nrmse, select_and_score};
 pub use tasks::{

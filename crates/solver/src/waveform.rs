@@ -152,7 +152,12 @@ pub fn next_breakpoint(wf: &Waveform, t: f64, times: TranTimes) -> Option<f64> {
                 return None;
             };
             let rel = t - delay;
-            let first = points.iter().map(|p| p.0).find(|&x| after(x + delay));
+            // Times are non-decreasing: the first corner after t by
+            // bisection, so that a long PWL (a reservoir's input) costs
+            // O(log points) per step.
+            let first = points
+                .get(points.partition_point(|p| !after(p.0 + delay)))
+                .map(|p| p.0);
             if first.is_some() {
                 return first.map(|x| x + delay);
             }

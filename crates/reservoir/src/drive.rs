@@ -1,0 +1,157 @@
+//! A memristive network as a reservoir (docs/reservoir.md, "Driving a
+//! network"; apps.md B.3 mode 1 and 3): series sources on chosen edges
+//! carry the input, S_k(t) = b_k + g m_k (u[n] - centre) held over sample
+//! n's period, and the device states are read at `virtual_nodes` equally
+//! spaced instants of each period. The network is integrated by memnet's
+//! engine (one sparse solve per right-hand side); the sources are PWL
+//! waveforms whose corners the integrator lands on.
+
+use memnet_graph::{Network, SeriesSource};
+use memnet_solver::{
+    Method, MethodChoice, Probes, RunRequest, SampleSink, SolveError, simulate_outputs,
+};
+use memnet_spice::{OptionStyle, Source, Waveform};
+
+use crate::features::Features;
+
+/// How the input enters the network and how its states are read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeDrive {
+    /// Driven edges: (edge index, mask m_k, bias b_k in volts).
+    pub edges: Vec<(usize, f64, f64)>,
+    /// Volts per unit of input.
+    pub gain: f64,
+    /// The input value that gives the bias alone.
+    pub centre: f64,
+    /// Duration of one input sample (the held period).
+    pub period: f64,
+    /// States read per period, at (j / virtual_nodes) of it, j = 1..=V.
+    pub virtual_nodes: usize,
+    /// Fixed RK4 steps per period.
+    pub steps_per_period: usize,
+}
+
+/// A drive that cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    #[error("{0}")]
+    Option(String),
+    #[error(transparent)]
+    Solve(#[from] SolveError),
+}
+
+struct Rows {
+    states: Vec<f64>,
+    width: usize,
+}
+
+impl SampleSink for Rows {
+    fn sample(&mut self, _t: f64, w: &[f64]) -> Result<(), std::io::Error> {
+        self.width = w.len();
+        self.states.extend_from_slice(w);
+        Ok(())
+    }
+}
+
+/// The PWL of one driven edge: value v_n on [n T, (n+1) T - r], a ramp of
+/// length r = T / (4 steps per period) to v_{n+1}, so that each change
+/// falls inside the first step of the next period's RK4 grid only at its
+/// corners (which the integrator lands on).
+fn held(values: &[f64], period: f64, ramp: f64) -> Waveform {
+    let mut points = Vec::with_capacity(2 * values.len());
+    for (n, &v) in values.iter().enumerate() {
+        let start = n as f64 * period;
+        points.push((if n == 0 { 0.0 } else { start }, v));
+        points.push((start + period - ramp, v));
+    }
+    Waveform::Pwl {
+        points,
+        repeat_from: None,
+        delay: 0.0,
+    }
+}
+
+/// Drives `net` with input `u` and returns the features [1, u[n], states
+/// at each virtual node of period n] for every sample n (apps.md B.2).
+pub fn drive(net: &Network, d: &EdgeDrive, u: &[f64]) -> Result<Features, DriveError> {
+    if d.virtual_nodes == 0 || d.steps_per_period == 0 {
+        return Err(DriveError::Option(
+            "virtual nodes and steps per period must be at least 1".into(),
+        ));
+    }
+    if !(d.period.is_finite() && d.period > 0.0) {
+        return Err(DriveError::Option(format!(
+            "period {} must be positive",
+            d.period
+        )));
+    }
+    if d.steps_per_period % d.virtual_nodes != 0 {
+        return Err(DriveError::Option(format!(
+            "{} steps per period do not land on {} virtual nodes",
+            d.steps_per_period, d.virtual_nodes
+        )));
+    }
+    let mut net = net.clone();
+    let dt = d.period / d.steps_per_period as f64;
+    // The ramp ends exactly on the period boundary, a step corner.
+    let ramp = dt.min(d.period) * 1e-3;
+    for &(k, m, b) in &d.edges {
+        let Some(edge) = net.edges.get_mut(k) else {
+            return Err(DriveError::Option(format!(
+                "driven edge {k}: the network has {} edges",
+                net.edges.len()
+            )));
+        };
+        let values: Vec<f64> = u.iter().map(|&x| b + d.gain * m * (x - d.centre)).collect();
+        let first = values.first().copied().unwrap_or(b);
+        edge.source = Some(Box::new(SeriesSource {
+            name: String::new(),
+            source: Source {
+                dc: first,
+                waveform: held(&values, d.period, ramp),
+            },
+            sign: 1.0,
+            loc: None,
+        }));
+    }
+    let t_end = u.len() as f64 * d.period;
+    let request = RunRequest {
+        t_end: Some(t_end),
+        method: MethodChoice::Given(Method::Rk4),
+        dt: Some(dt),
+        sample_dt: Some(d.period / d.virtual_nodes as f64),
+        ..RunRequest::default()
+    };
+    let opts = request
+        .options(&net, OptionStyle::Keyword)
+        .map_err(DriveError::Option)?;
+    let probes = Probes::states(&net);
+    let mut rows = Rows {
+        states: Vec::new(),
+        width: 0,
+    };
+    simulate_outputs(&net, &opts, &probes, &mut rows, &mut |_| {})?;
+    // Sample 0 is t = 0 (before any input); then V per period.
+    let (v, m, n) = (d.virtual_nodes, rows.width, u.len());
+    if rows.states.len() < (1 + n * v) * m {
+        return Err(DriveError::Option(format!(
+            "the run gave {} samples for {} periods of {v}",
+            rows.states.len() / m.max(1),
+            n
+        )));
+    }
+    let cols = 2 + v * m;
+    let mut data = Vec::with_capacity(n * cols);
+    for (t, &ut) in u.iter().enumerate() {
+        data.push(1.0);
+        data.push(ut);
+        let from = (1 + t * v) * m;
+        data.extend_from_slice(&rows.states[from..from + v * m]);
+    }
+    let x = Features {
+        rows: n,
+        cols,
+        data,
+    };
+    Ok(x)
+}
