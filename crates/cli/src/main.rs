@@ -9,6 +9,7 @@ mod import;
 mod input;
 mod optimize;
 mod plot;
+mod reservoir;
 mod simulate;
 
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ enum Command {
     Export(export::Args),
     /// Solve a QUBO, Ising or max-cut instance by memristive dynamics.
     Optimize(optimize::Args),
+    /// Use a network as a reservoir on NARMA10, Mackey-Glass or sine-to-square.
+    Reservoir(reservoir::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => analyze::run(a),
         Command::Export(a) => export::run(a),
         Command::Optimize(a) => optimize::run(a),
+        Command::Reservoir(a) => reservoir::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

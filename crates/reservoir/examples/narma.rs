@@ -39,7 +39,16 @@ fn main() {
     spec.device.alpha = alpha;
     spec.device.beta = beta;
     spec.w_init = WInit::Constant { w: 0.5 };
-    let net = generate(&spec).expect("network");
+    let mut net = generate(&spec).expect("network");
+    // Optional spread of time scales: alpha_k uniform in [ALPHA_MIN, ALPHA].
+    if let Some(lo) = a.get(8) {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 200);
+        for e in &mut net.edges {
+            if let memnet_graph::Device::Memristor(p) = &mut e.device {
+                p.alpha = r.random_range(*lo..=alpha);
+            }
+        }
+    }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 100);
     let edges: Vec<(usize, f64, f64)> = (0..net.edges.len())
         .map(|k| {
