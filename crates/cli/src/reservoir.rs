@@ -1,8 +1,11 @@
 //! `memnet reservoir`: a memristive network as a reservoir on a benchmark
 //! task, scored by a ridge readout (memnet-reservoir; docs/reservoir.md).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use memnet_reservoir::{
     EdgeDrive, Series, Split, Target, drive, mackey_glass, narma10, read_series_csv,
@@ -152,8 +155,27 @@ pub fn run(a: Args) -> CliResult {
         steps_per_period: a.steps,
     };
     let start = Instant::now();
-    let x = drive(&net, &d, &s.u[..y.len()])
-        .map_err(|e| CliError::input(format!("error: {}: {e}", a.file.display())))?;
+    let periods = y.len() as f64 * a.period;
+    // A bar on a terminal only; piped output stays quiet.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(1000);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% of the input, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let x = drive(&net, &d, &s.u[..y.len()], &mut |t| {
+        if let Some(b) = &bar {
+            b.set_position((t / periods * 1000.0) as u64);
+        }
+    })
+    .map_err(|e| CliError::input(format!("error: {}: {e}", a.file.display())))?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let drive_time_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let grid = [1e-11, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1, 1.0];

@@ -73,7 +73,13 @@ fn held(values: &[f64], period: f64, ramp: f64) -> Waveform {
 
 /// Drives `net` with input `u` and returns the features [1, u[n], states
 /// at each virtual node of period n] for every sample n (apps.md B.2).
-pub fn drive(net: &Network, d: &EdgeDrive, u: &[f64]) -> Result<Features, DriveError> {
+/// `progress(t)` follows the integration (t from 0 to len(u) periods).
+pub fn drive(
+    net: &Network,
+    d: &EdgeDrive,
+    u: &[f64],
+    progress: &mut dyn FnMut(f64),
+) -> Result<Features, DriveError> {
     if d.virtual_nodes == 0 || d.steps_per_period == 0 {
         return Err(DriveError::Option(
             "virtual nodes and steps per period must be at least 1".into(),
@@ -130,7 +136,7 @@ pub fn drive(net: &Network, d: &EdgeDrive, u: &[f64]) -> Result<Features, DriveE
         states: Vec::new(),
         width: 0,
     };
-    simulate_outputs(&net, &opts, &probes, &mut rows, &mut |_| {})?;
+    simulate_outputs(&net, &opts, &probes, &mut rows, progress)?;
     // Sample 0 is t = 0 (before any input); then V per period.
     let (v, m, n) = (d.virtual_nodes, rows.width, u.len());
     if rows.states.len() < (1 + n * v) * m {
