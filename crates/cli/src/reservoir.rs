@@ -61,6 +61,9 @@ pub struct Args {
     /// RK4 steps per period.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// Read only this many device states, evenly spaced (default: all).
+    #[arg(long, value_name = "N")]
+    pub read: Option<usize>,
     /// States read per period (time multiplexing); must divide --steps.
     #[arg(long, default_value_t = 1)]
     pub virtual_nodes: usize,
@@ -153,6 +156,11 @@ pub fn run(a: Args) -> CliResult {
         period: a.period,
         virtual_nodes: a.virtual_nodes,
         steps_per_period: a.steps,
+        read: a.read.map(|r| {
+            let m = memnet_solver::Probes::states(&net).len();
+            let r = r.clamp(1, m.max(1));
+            (0..r).map(|i| i * m / r).collect()
+        }),
     };
     let start = Instant::now();
     let periods = y.len() as f64 * a.period;
@@ -185,7 +193,7 @@ pub fn run(a: Args) -> CliResult {
         task: a.task.clone(),
         target,
         samples: y.len(),
-        devices: (x.cols - 2) / a.virtual_nodes,
+        devices: memnet_solver::Probes::states(&net).len(),
         driven_edges: d.edges.len(),
         features: x.cols,
         split,

@@ -66,6 +66,7 @@ fn main() {
         period: 1.0,
         virtual_nodes: v,
         steps_per_period: 10,
+        read: None,
     };
     let start = Instant::now();
     let x = drive(&net, &d, u, &mut |_| {}).expect("drive");

@@ -29,6 +29,9 @@ pub struct EdgeDrive {
     pub virtual_nodes: usize,
     /// Fixed RK4 steps per period.
     pub steps_per_period: usize,
+    /// Which device states become features (indices in state order); all
+    /// when `None`. A large reservoir is read through a few hundred.
+    pub read: Option<Vec<usize>>,
 }
 
 /// A drive that cannot be run.
@@ -146,13 +149,30 @@ pub fn drive(
             n
         )));
     }
-    let cols = 2 + v * m;
+    let all: Vec<usize>;
+    let read = match &d.read {
+        Some(r) => {
+            if let Some(&bad) = r.iter().find(|&&k| k >= m) {
+                return Err(DriveError::Option(format!(
+                    "state {bad} to read: the network has {m} devices"
+                )));
+            }
+            r.as_slice()
+        }
+        None => {
+            all = (0..m).collect();
+            &all
+        }
+    };
+    let cols = 2 + v * read.len();
     let mut data = Vec::with_capacity(n * cols);
     for (t, &ut) in u.iter().enumerate() {
         data.push(1.0);
         data.push(ut);
-        let from = (1 + t * v) * m;
-        data.extend_from_slice(&rows.states[from..from + v * m]);
+        for j in 0..v {
+            let from = (1 + t * v + j) * m;
+            data.extend(read.iter().map(|&k| rows.states[from + k]));
+        }
     }
     let x = Features {
         rows: n,

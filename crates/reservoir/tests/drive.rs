@@ -81,6 +81,7 @@ fn the_driven_states_are_the_period_by_period_states() {
         period: 1.0,
         virtual_nodes: 2,
         steps_per_period: 20,
+        read: None,
     };
     let u: Vec<f64> = (0..12).map(|_| rng.random_range(0.0..0.5)).collect();
     let x = drive(&net, &d, &u, &mut |_| {}).unwrap();
@@ -134,6 +135,7 @@ fn bad_drives_are_errors() {
         period: 1.0,
         virtual_nodes: 3,
         steps_per_period: 10,
+        read: None,
     };
     assert!(
         drive(&net, &base, &[0.1, 0.2], &mut |_| {}).is_err(),
