@@ -5,28 +5,26 @@
 use faer::Mat;
 use faer::linalg::solvers::Solve;
 use memnet_optimize::{
-    Boundary, DiagonalRule, Kind, Mapping, MappingKind, Params, Qubo, QuboDynamics, Schedule,
+    Boundary, DiagonalRule, Mapping, MappingKind, Params, Qubo, QuboDynamics, Schedule,
 };
 use memnet_solver::{ErrorNorm, OdeSystem, Sampling, Stepper, integrate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A seeded QUBO: integer-like coefficients in [-100, 100] on the
-/// diagonal and on each pair with probability `density`.
-fn random_qubo(n: usize, density: f64, seed: u64) -> Qubo {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let h: Vec<f64> = (0..n)
-        .map(|_| rng.random_range(-100..=100) as f64)
-        .collect();
-    let mut pairs = Vec::new();
-    for i in 0..n {
-        for j in i + 1..n {
-            if rng.random::<f64>() < density {
-                pairs.push((i, j, rng.random_range(-100..=100) as f64));
-            }
-        }
-    }
-    Qubo::new(h, &pairs, 7.0, false, Kind::Qubo).unwrap()
+mod common;
+use common::random_qubo;
+
+/// max over the corners of |L(x) scale - (E(x) - c0)|.
+fn max_corner_error(map: &Mapping, q: &Qubo, alpha: f64, scale: f64) -> f64 {
+    let n = q.n();
+    let mut scratch = vec![0.0; 2 * n];
+    (0..1u32 << n)
+        .map(|bits| {
+            let x = corner(n, bits);
+            let w: Vec<f64> = x.iter().map(|&b| b as u8 as f64).collect();
+            (map.lyapunov(&w, alpha, 1.0, &mut scratch) * scale - (q.energy(&x) - q.c0)).abs()
+        })
+        .fold(0.0f64, f64::max)
 }
 
 fn corner(n: usize, bits: u32) -> Vec<bool> {
@@ -63,14 +61,7 @@ fn the_functional_equals_the_energy_on_every_corner() {
                 (DiagonalRule::Value(50.0), coef),
             ] {
                 let map = Mapping::new(&q, MappingKind::Exact, p, rule, scale).unwrap();
-                let mut scratch = vec![0.0; 2 * n];
-                let mut worst = 0.0f64;
-                for bits in 0..1u32 << n {
-                    let x = corner(n, bits);
-                    let w: Vec<f64> = x.iter().map(|&b| b as u8 as f64).collect();
-                    let l = map.lyapunov(&w, p.alpha, 1.0, &mut scratch) * scale;
-                    worst = worst.max((l - (q.energy(&x) - q.c0)).abs());
-                }
+                let worst = max_corner_error(&map, &q, p.alpha, scale);
                 assert!(
                     worst <= 1e-12 * coef,
                     "n = {n}, {p:?}, {rule:?}: max |L - E| = {worst:e}"
@@ -356,14 +347,7 @@ fn the_published_mappings_reproduce_their_formulas() {
             let want = beta_m * (p.alpha / 2.0 + p.alpha * xi_m * map.c / 3.0 + q.h[k]);
             assert!((map.b[k] - want).abs() <= 1e-12 * want.abs().max(1.0));
         }
-        let mut scratch = vec![0.0; 2 * n];
-        let worst = (0..1u32 << n)
-            .map(|bits| {
-                let x = corner(n, bits);
-                let w: Vec<f64> = x.iter().map(|&b| b as u8 as f64).collect();
-                (map.lyapunov(&w, p.alpha, 1.0, &mut scratch) - (q.energy(&x) - q.c0)).abs()
-            })
-            .fold(0.0f64, f64::max);
+        let worst = max_corner_error(&map, &q, p.alpha, 1.0);
         assert!(
             worst > 1.0,
             "{kind:?}: the published corners should not be the energy"

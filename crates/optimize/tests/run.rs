@@ -2,24 +2,14 @@
 
 use std::ops::ControlFlow;
 
-use memnet_optimize::{Boundary, Kind, OptimizeOptions, Qubo, Schedule, optimize, tts99, wilson};
+use memnet_optimize::{Boundary, OptimizeOptions, Qubo, Schedule, optimize, tts99, wilson};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod common;
+
 fn random_qubo(n: usize, seed: u64) -> Qubo {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let h: Vec<f64> = (0..n)
-        .map(|_| rng.random_range(-100..=100) as f64)
-        .collect();
-    let mut pairs = Vec::new();
-    for i in 0..n {
-        for j in i + 1..n {
-            if rng.random::<f64>() < 0.3 {
-                pairs.push((i, j, rng.random_range(-100..=100) as f64));
-            }
-        }
-    }
-    Qubo::new(h, &pairs, 0.0, false, Kind::Qubo).unwrap()
+    common::random_qubo(n, 0.3, seed)
 }
 
 fn exhaustive_min(q: &Qubo) -> f64 {
