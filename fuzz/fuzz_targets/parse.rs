@@ -5,7 +5,8 @@
 //! source file, the other text inputs a netlist can point at. Device laws are built and evaluated, so users'
 //! subcircuit bodies go through the body compiler and its Newton. Then the bytes
 //! become edges given as columns (what Python's `Network.from_edges` hands over),
-//! and an optimisation instance in each format `memnet optimize` reads.
+//! an optimisation instance in each format `memnet optimize` reads, and a
+//! reservoir task's series file.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -93,5 +94,9 @@ fuzz_target!(|data: &[u8]| {
                 q.polish(&mut x);
             }
         }
+    }
+    // And as a reservoir task's `t,u,y` series: a series or a located error.
+    if let Ok(series) = memnet_reservoir::parse_series_csv(&text, "fuzz.csv") {
+        assert_eq!(series.u.len(), series.y.len());
     }
 });

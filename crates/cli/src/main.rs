@@ -20,7 +20,8 @@ use clap::{Parser, Subcommand};
 ///
 /// memnet reads SPICE netlists (ngspice, Xyce and LTspice dialects) or graph files, builds
 /// the memristive network, integrates its memory equation with a sparse solver, checks what
-/// the theory says the dynamics must obey, and cross-checks against ngspice.
+/// the theory says the dynamics must obey, and cross-checks against ngspice. It also puts the
+/// dynamics to work: QUBO and max-cut optimisation, and reservoir computing.
 #[derive(Parser, Debug)]
 #[command(name = "memnet", version, about, long_about, propagate_version = true)]
 #[command(after_help = "Examples:
@@ -30,7 +31,8 @@ use clap::{Parser, Subcommand};
   memnet generate grid --rows 100 --cols 100 --seed 1 -o grid.cir
   memnet export grid.cir --to ngspice --t-end 1 -o grid_ngspice.cir
   memnet export fixtures/spice/e4_grid.cir --to dot -o e4.dot
-  memnet optimize fixtures/qubo/bqp50.txt --instance 1 --best-known 2098 --polish")]
+  memnet optimize fixtures/qubo/bqp50.txt --instance 1 --best-known 2098 --polish
+  memnet reservoir grid.cir --series fixtures/narma10/narma10_seed42.csv --read 400")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -78,8 +78,13 @@ pub fn read_series_csv(path: &Path) -> Result<Series, TaskError> {
         col: 0,
         message: format!("cannot read: {e}"),
     })?;
+    parse_series_csv(&text, &file)
+}
+
+/// As [`read_series_csv`], from text; `file` names it in errors.
+pub fn parse_series_csv(text: &str, file: &str) -> Result<Series, TaskError> {
     let err = |line: usize, col: usize, message: String| TaskError {
-        file: file.clone(),
+        file: file.to_string(),
         line,
         col,
         message,
