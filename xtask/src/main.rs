@@ -11,11 +11,15 @@
 //!   solver's measurements (evaluation cost ratio, scaling, crossover).
 //! - `bench-optimize`: `memnet optimize` against simulated annealing
 //!   (dwave-samplers in a venv) on the OR-Library and Gset instances.
+//! - `bench-reservoir`: memnet reservoirs against echo-state networks
+//!   (reservoirpy in the same venv) on NARMA10.
 
 mod bench;
 mod optimize_bench;
 mod perf;
+mod reservoir_bench;
 mod user_grid;
+mod venv;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -88,6 +92,15 @@ enum Task {
         #[arg(long, default_value = "--boundary window", allow_hyphen_values = true)]
         polish_args: String,
     },
+    /// memnet reservoirs against echo-state networks (reservoirpy) on the NARMA10 fixture.
+    BenchReservoir {
+        /// How many of the memnet sizes to run (1-4: about 60, 140, 350, 10 000 memristors).
+        #[arg(long, default_value_t = 3)]
+        largest: usize,
+        /// ESN sizes (tanh units).
+        #[arg(long, default_value = "50,100,200,400")]
+        esn_sizes: String,
+    },
     /// Time ngspice and memnet on the same generated grid decks (release build).
     BenchNgspice {
         /// Grid sizes (side length).
@@ -106,6 +119,9 @@ fn main() -> ExitCode {
         Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
         Task::Bench { rows } => perf::bench(rows),
         Task::BenchUserGrid { rows, body } => user_grid::bench_user_grid(rows, body),
+        Task::BenchReservoir { largest, esn_sizes } => {
+            reservoir_bench::bench_reservoir(largest, &esn_sizes)
+        }
         Task::BenchOptimize {
             families,
             restarts,

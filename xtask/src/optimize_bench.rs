@@ -3,13 +3,13 @@
 //! target/) on the shipped OR-Library and Gset instances, side by side in
 //! one run (apps.md A.10, targets A-T1 and A-T2). Prints a Markdown table.
 
-use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use memnet_crosscheck::repo_root;
 
 use crate::bench::release_memnet;
+use crate::venv::bench_venv;
 
 /// Restarts of the raw run (target A-T1: best of 10, no polish).
 const A_T1_RESTARTS: usize = 10;
@@ -32,39 +32,7 @@ pub struct Settings {
     pub polish_args: String,
 }
 
-/// A venv with dwave-samplers, made once under target/.
-fn sa_python(root: &Path) -> Result<std::path::PathBuf> {
-    let venv = root.join("target/bench-venv");
-    let python = venv.join("bin/python");
-    let ok = python.is_file()
-        && Command::new(&python)
-            .args(["-c", "import dwave.samplers, dimod"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("creating {} with {}", venv.display(), SA_PACKAGES.join(" "));
-        let status = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .context("python3 -m venv")?;
-        if !status.success() {
-            bail!("python3 -m venv {} failed", venv.display());
-        }
-        let status = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q"])
-            .args(SA_PACKAGES)
-            .status()
-            .context("pip install")?;
-        if !status.success() {
-            bail!("pip install {} failed", SA_PACKAGES.join(" "));
-        }
-    }
-    std::fs::write(venv.join("sa.py"), include_str!("sa.py"))?;
-    Ok(python)
-}
-
-fn json_of(out: std::process::Output, what: &str) -> Result<serde_json::Value> {
+pub fn json_of(out: std::process::Output, what: &str) -> Result<serde_json::Value> {
     if !out.status.success() {
         bail!("{what} failed: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -83,15 +51,16 @@ fn json_of(out: std::process::Output, what: &str) -> Result<serde_json::Value> {
     serde_json::from_str(doc).with_context(|| format!("{what}: not JSON: {text}"))
 }
 
-fn fmt(v: Option<f64>, digits: usize) -> String {
+pub fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("-".to_string(), |x| format!("{x:.digits$}"))
 }
 
 pub fn bench_optimize(s: &Settings) -> Result<()> {
     let root = repo_root();
     let memnet = release_memnet(&root)?;
-    let python = sa_python(&root)?;
+    let python = bench_venv(&root, &SA_PACKAGES)?;
     let sa = root.join("target/bench-venv/sa.py");
+    std::fs::write(&sa, include_str!("sa.py"))?;
     let table = std::fs::read_to_string(root.join("fixtures/qubo/best-known.csv"))?;
     println!(
         "memnet optimize: raw column on bqp50 from `--restarts {A_T1_RESTARTS} {}` (target A-T1), elsewhere from the polished run's raw corners; polished `--restarts {} --polish {}`; SA {} reads ({} sweeps on bqp, {} on Gset)\n",

@@ -1,0 +1,105 @@
+//! `cargo xtask bench-reservoir`: memnet reservoirs of increasing size
+//! against echo-state networks (reservoirpy 0.4.2, in the bench venv) on
+//! the NARMA10 fixture, target y[t], one protocol for both (apps.md B.2,
+//! B.5). Prints a Markdown table.
+
+use std::process::Command;
+
+use anyhow::Result;
+use memnet_crosscheck::repo_root;
+
+use crate::bench::release_memnet;
+use crate::optimize_bench::json_of;
+use crate::venv::bench_venv;
+
+/// (nodes, chord probability, features read or all) of the memnet
+/// reservoirs: random connected graphs of the naive design (apps.md B.5)
+/// of about 60, 140, 350 and 10 000 memristors (`--largest` picks how
+/// many; the last takes tens of minutes).
+pub const SIZES: [(usize, f64, Option<usize>); 4] = [
+    (20, 0.25, None),
+    (40, 0.12, None),
+    (100, 0.05, None),
+    (1000, 0.0185, Some(400)),
+];
+
+pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
+    let root = repo_root();
+    let memnet = release_memnet(&root)?;
+    let python = bench_venv(&root, &["reservoirpy==0.4.2", "numpy"])?;
+    let esn = root.join("target/bench-venv/esn.py");
+    std::fs::write(&esn, include_str!("esn.py"))?;
+    let fixture = root.join("fixtures/narma10/narma10_seed42.csv");
+    println!("NARMA10, target y[t], fixture series, split of apps.md B.2 (test 3200..5199)\n");
+    println!("| reservoir | devices | features | test NRMSE | time per run |");
+    println!("|---|---|---|---|---|");
+    let out = Command::new(&python)
+        .arg(&esn)
+        .arg(&fixture)
+        .args(["--sizes", esn_sizes])
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        anyhow::bail!("esn.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    for line in text.lines().filter(|l| l.starts_with('{')) {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        println!(
+            "| ESN, {} tanh units (reservoirpy, 10 seeds) | - | {} | {:.3} +- {:.3} | {:.2} s |",
+            v["units"],
+            v["features"],
+            v["nrmse_mean"].as_f64().unwrap_or(f64::NAN),
+            v["nrmse_std"].as_f64().unwrap_or(f64::NAN),
+            v["time_s"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    let dir = root.join("target/bench-reservoir");
+    std::fs::create_dir_all(&dir)?;
+    for &(nodes, p, read) in SIZES.iter().take(largest) {
+        let net = dir.join(format!("random_{nodes}.csv"));
+        let status = Command::new(&memnet)
+            .args([
+                "generate",
+                "random-connected",
+                "--nodes",
+                &nodes.to_string(),
+                "--p",
+            ])
+            .arg(p.to_string())
+            .args([
+                "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2", "--seed", "1", "-o",
+            ])
+            .arg(&net)
+            .status()?;
+        if !status.success() {
+            anyhow::bail!("memnet generate failed");
+        }
+        let mut cmd = Command::new(&memnet);
+        cmd.arg("reservoir")
+            .arg(&net)
+            .arg("--series")
+            .arg(&fixture)
+            .arg("--json");
+        if let Some(r) = read {
+            cmd.args(["--read", &r.to_string(), "--every", "10"]);
+        }
+        let v = json_of(
+            cmd.output()?,
+            &format!("memnet reservoir {}", net.display()),
+        )?;
+        println!(
+            "| memnet, random connected graph of {nodes} nodes (naive design{}) | {} | {} | {:.3} | {:.1} s |",
+            if read.is_some() {
+                ", every 10th edge driven"
+            } else {
+                ""
+            },
+            v["devices"],
+            v["features"],
+            v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
+            v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
+                + v["fit_time_s"].as_f64().unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
