@@ -8,10 +8,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use memnet_reservoir::{
-    EdgeDrive, Series, Split, Target, drive, mackey_glass, narma10, read_series_csv,
+    EdgeDrive, Series, Split, Target, drive, mackey_glass, narma10_series, read_series_csv,
     select_and_score, sine_to_square,
 };
-use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
@@ -108,12 +107,7 @@ fn series(a: &Args) -> CliResult<(Series, Split, f64)> {
     Ok(match a.task.as_str() {
         "mackey-glass" => (mackey_glass(4201), Split::MACKEY_GLASS, 0.0),
         "sine-square" => (sine_to_square(3201), Split::SINE_TO_SQUARE, 0.0),
-        _ => {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
-            let u: Vec<f64> = (0..5201).map(|_| rng.random_range(0.0..0.5)).collect();
-            let y = narma10(&u);
-            (Series { u, y }, Split::NARMA10, 0.25)
-        }
+        _ => (narma10_series(5201, a.seed), Split::NARMA10, 0.25),
     })
 }
 
@@ -141,14 +135,7 @@ pub fn run(a: Args) -> CliResult {
     if a.every == 0 {
         return Err(CliError::input("--every must be at least 1"));
     }
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed.wrapping_add(0x5eed));
-    let edges: Vec<(usize, f64, f64)> = (0..net.edges.len())
-        .step_by(a.every)
-        .map(|k| {
-            let m = if rng.random::<bool>() { 1.0 } else { -1.0 };
-            (k, m, rng.random_range(-a.bias.abs()..=a.bias.abs()))
-        })
-        .collect();
+    let edges = EdgeDrive::seeded_edges(net.edges.len(), a.every, a.bias, a.seed);
     let d = EdgeDrive {
         edges,
         gain: a.gain,
@@ -156,11 +143,9 @@ pub fn run(a: Args) -> CliResult {
         period: a.period,
         virtual_nodes: a.virtual_nodes,
         steps_per_period: a.steps,
-        read: a.read.map(|r| {
-            let m = memnet_solver::Probes::states(&net).len();
-            let r = r.clamp(1, m.max(1));
-            (0..r).map(|i| i * m / r).collect()
-        }),
+        read: a
+            .read
+            .map(|r| EdgeDrive::evenly_spaced(memnet_solver::Probes::states(&net).len(), r)),
     };
     let start = Instant::now();
     let periods = y.len() as f64 * a.period;
@@ -179,6 +164,7 @@ pub fn run(a: Args) -> CliResult {
         if let Some(b) = &bar {
             b.set_position((t / periods * 1000.0) as u64);
         }
+        std::ops::ControlFlow::Continue(())
     })
     .map_err(|e| CliError::input(format!("error: {}: {e}", a.file.display())))?;
     if let Some(b) = &bar {

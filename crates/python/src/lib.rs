@@ -560,6 +560,82 @@ impl Network {
         })
     }
 
+    /// Drives this network as a reservoir with input series `u`, as `memnet
+    /// reservoir` does: every `every`-th edge carries a series source
+    /// bias_k + gain m_k (u[n] - centre) held for `period` per sample (mask
+    /// m_k = +-1 and bias_k uniform in [-bias, bias] from `seed`), RK4 with
+    /// `steps` per period, device states read at `virtual_nodes` instants
+    /// of each period (`read`: that many evenly spaced devices, default
+    /// all). Returns the features, float64 of shape (len(u), 2 + V *
+    /// devices): [1, u[n], states]. `centre` defaults to the mean of u. The
+    /// GIL is released; Ctrl-C stops the run.
+    #[pyo3(signature = (u, *, every=1, gain=0.5, bias=1.0, centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, seed=1))]
+    #[allow(clippy::too_many_arguments)]
+    fn drive<'py>(
+        &self,
+        py: Python<'py>,
+        u: PyReadonlyArray1<'py, f64>,
+        every: usize,
+        gain: f64,
+        bias: f64,
+        centre: Option<f64>,
+        period: f64,
+        steps: usize,
+        virtual_nodes: usize,
+        read: Option<usize>,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        // Any layout (a column of a loaded table is strided).
+        let u: Vec<f64> = u.as_array().iter().copied().collect();
+        if every == 0 {
+            return Err(user_error("every must be at least 1"));
+        }
+        let centre = centre.unwrap_or_else(|| u.iter().sum::<f64>() / u.len().max(1) as f64);
+        let devices = Probes::states(&self.net).len();
+        let d = memnet_reservoir::EdgeDrive {
+            edges: memnet_reservoir::EdgeDrive::seeded_edges(
+                self.net.edges.len(),
+                every,
+                bias,
+                seed,
+            ),
+            gain,
+            centre,
+            period,
+            virtual_nodes,
+            steps_per_period: steps,
+            read: read.map(|r| memnet_reservoir::EdgeDrive::evenly_spaced(devices, r)),
+        };
+        let net = self.net.clone();
+        let mut interrupted: Option<PyErr> = None;
+        let result = py.detach(|| {
+            let mut last_check = Instant::now();
+            memnet_reservoir::drive(&net, &d, &u, &mut |_| {
+                if last_check.elapsed() < Duration::from_millis(50) {
+                    return ControlFlow::Continue(());
+                }
+                last_check = Instant::now();
+                match Python::attach(|py| py.check_signals()) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => {
+                        interrupted = Some(e);
+                        ControlFlow::Break(())
+                    }
+                }
+            })
+        });
+        let x = match result {
+            Ok(x) => x,
+            Err(memnet_reservoir::DriveError::Solve(SolveError::Interrupted { t })) => {
+                return Err(interrupted.unwrap_or_else(|| {
+                    PyKeyboardInterrupt::new_err(format!("interrupted at t = {t}"))
+                }));
+            }
+            Err(e) => return Err(user_error(e)),
+        };
+        x.data.into_pyarray(py).reshape([x.rows, x.cols])
+    }
+
     /// The netlist's warnings, one line each, as the CLI prints them.
     #[getter]
     fn warnings(&self) -> Vec<String> {
@@ -825,12 +901,64 @@ fn progress_bar(t_end: f64) -> ProgressBar {
     bar
 }
 
+/// Scores a ridge readout as `memnet reservoir` does: features `x`
+/// (samples x features, float64), targets `y`; trains on
+/// [washout, train_end) for each lambda of `grid`, keeps the best on
+/// [train_end, val_end), refits on [washout, val_end) and returns the test
+/// NRMSE on [val_end, test_end) (population variance) with the chosen
+/// lambda and the validation scores, as a dict.
+#[pyfunction]
+#[pyo3(signature = (x, y, split=(200, 2200, 3200, 5200), grid=None))]
+fn score_readout(
+    py: Python<'_>,
+    x: numpy::PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    split: (usize, usize, usize, usize),
+    grid: Option<Vec<f64>>,
+) -> PyResult<Py<PyAny>> {
+    let view = x.as_array();
+    let (rows, cols) = view.dim();
+    let y: Vec<f64> = y.as_array().iter().copied().collect();
+    let (washout, train_end, val_end, test_end) = split;
+    if !(washout < train_end && train_end < val_end && val_end < test_end) || test_end > rows {
+        return Err(user_error(format!(
+            "split {split:?} must be increasing and within the {rows} samples"
+        )));
+    }
+    if y.len() != rows {
+        return Err(user_error(format!(
+            "y has {} samples, x has {rows}",
+            y.len()
+        )));
+    }
+    let features = memnet_reservoir::Features {
+        rows,
+        cols,
+        // Row-major whatever numpy's layout (iteration is in logical order).
+        data: view.iter().copied().collect(),
+    };
+    let grid = grid.unwrap_or_else(|| vec![1e-11, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1, 1.0]);
+    if grid.is_empty() {
+        return Err(user_error("grid must hold at least one lambda"));
+    }
+    let split = memnet_reservoir::Split {
+        washout,
+        train_end,
+        val_end,
+        test_end,
+    };
+    let score = py.detach(|| memnet_reservoir::select_and_score(&features, &y, split, &grid));
+    let text = serde_json::to_string(&score).map_err(user_error)?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
 #[pymodule]
 fn _memnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Network>()?;
     m.add_class::<SimResult>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(generate_network, m)?)?;
+    m.add_function(wrap_pyfunction!(score_readout, m)?)?;
     m.add("MemnetError", m.py().get_type::<MemnetError>())?;
     Ok(())
 }

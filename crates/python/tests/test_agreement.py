@@ -78,3 +78,31 @@ def test_with_law_names_a_bad_law_or_parameter():
         grid.with_law("hp", {"bogus": 1.0})
     with pytest.raises(TypeError, match="x0"):
         memnet.generate.grid(2, w0=0.3, law="hp")
+
+
+def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path):
+    # The same network, drive and readout through `memnet reservoir` and
+    # through Network.drive + score_readout: the same test NRMSE.
+    net_file = tmp_path / "r.csv"
+    subprocess.run(
+        [cli, "generate", "random-connected", "--nodes", "10", "--p", "0.3", "--ron", "1", "--roff", "11",
+         "--alpha", "-0.2", "--beta", "2", "--seed", "4", "-o", str(net_file)],
+        check=True, capture_output=True,
+    )
+    fixture = root / "fixtures/narma10/narma10_seed42.csv"
+    done = subprocess.run(
+        [cli, "reservoir", str(net_file), "--series", str(fixture), "--virtual-nodes", "2", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    want = json.loads(done.stdout)
+    data = np.loadtxt(fixture, delimiter=",", skiprows=1)
+    u, y = data[:5200, 1], data[:5200, 2]
+    x = memnet.load(net_file).drive(u, centre=0.25, virtual_nodes=2)
+    assert x.shape == (5200, want["features"]) and x.dtype == np.float64
+    np.testing.assert_array_equal(x[:, 0], 1.0)
+    np.testing.assert_array_equal(x[:, 1], u)
+    got = memnet.score_readout(x, y)
+    assert abs(got["test_nrmse"] - want["test_nrmse"]) <= 1e-12
+    assert got["lambda"] == want["lambda"]
+    with pytest.raises(memnet.MemnetError, match="split"):
+        memnet.score_readout(x, y, split=(10, 5, 20, 30))

@@ -69,7 +69,7 @@ fn main() {
         read: None,
     };
     let start = Instant::now();
-    let x = drive(&net, &d, u, &mut |_| {}).expect("drive");
+    let x = drive(&net, &d, u, &mut |_| std::ops::ControlFlow::Continue(())).expect("drive");
     let t_drive = start.elapsed().as_secs_f64();
     let grid = [1e-11, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1];
     let score = select_and_score(&x, &s.targets(Target::Now), Split::NARMA10, &grid);

@@ -6,11 +6,16 @@
 //! engine (one sparse solve per right-hand side); the sources are PWL
 //! waveforms whose corners the integrator lands on.
 
+use std::ops::ControlFlow;
+
 use memnet_graph::{Network, SeriesSource};
 use memnet_solver::{
-    Method, MethodChoice, Probes, RunRequest, SampleSink, SolveError, simulate_outputs,
+    Method, MethodChoice, Probes, RunRequest, SampleSink, SolveError, simulate_until,
 };
 use memnet_spice::{OptionStyle, Source, Waveform};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::features::Features;
 
@@ -32,6 +37,36 @@ pub struct EdgeDrive {
     /// Which device states become features (indices in state order); all
     /// when `None`. A large reservoir is read through a few hundred.
     pub read: Option<Vec<usize>>,
+}
+
+impl EdgeDrive {
+    /// The driven edges of `memnet reservoir` (and Python's
+    /// `Network.drive`): every `every`-th of `n_edges` edges, each with a
+    /// mask m_k = +-1 and a bias b_k uniform in [-bias, bias], drawn in edge
+    /// order (mask, then bias) from ChaCha8 seeded with `seed` + 0x5eed, a
+    /// stream apart from a series generated from the same seed.
+    pub fn seeded_edges(
+        n_edges: usize,
+        every: usize,
+        bias: f64,
+        seed: u64,
+    ) -> Vec<(usize, f64, f64)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed));
+        let b = bias.abs();
+        (0..n_edges)
+            .step_by(every.max(1))
+            .map(|k| {
+                let m = if rng.random::<bool>() { 1.0 } else { -1.0 };
+                (k, m, rng.random_range(-b..=b))
+            })
+            .collect()
+    }
+
+    /// `count` evenly spaced indices of `n` states (all when count >= n).
+    pub fn evenly_spaced(n: usize, count: usize) -> Vec<usize> {
+        let r = count.clamp(1, n.max(1));
+        (0..r).map(|i| i * n / r).collect()
+    }
 }
 
 /// A drive that cannot be run.
@@ -76,12 +111,13 @@ fn held(values: &[f64], period: f64, ramp: f64) -> Waveform {
 
 /// Drives `net` with input `u` and returns the features [1, u[n], states
 /// at each virtual node of period n] for every sample n (apps.md B.2).
-/// `progress(t)` follows the integration (t from 0 to len(u) periods).
+/// `progress(t)` follows the integration (t from 0 to len(u) periods);
+/// `Break` stops it (`SolveError::Interrupted`).
 pub fn drive(
     net: &Network,
     d: &EdgeDrive,
     u: &[f64],
-    progress: &mut dyn FnMut(f64),
+    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
 ) -> Result<Features, DriveError> {
     if d.virtual_nodes == 0 || d.steps_per_period == 0 {
         return Err(DriveError::Option(
@@ -139,7 +175,7 @@ pub fn drive(
         states: Vec::new(),
         width: 0,
     };
-    simulate_outputs(&net, &opts, &probes, &mut rows, progress)?;
+    simulate_until(&net, &opts, &probes, &mut rows, progress)?;
     // Sample 0 is t = 0 (before any input); then V per period.
     let (v, m, n) = (d.virtual_nodes, rows.width, u.len());
     if rows.states.len() < (1 + n * v) * m {

@@ -16,6 +16,6 @@ pub use drive::{DriveError, EdgeDrive, drive};
 pub use features::{Features, delay_line};
 pub use readout::{Ridge, Score, fit_ridge, nrmse, select_and_score};
 pub use tasks::{
-    Series, Split, Target, TaskError, mackey_glass, narma10, parse_series_csv, read_series_csv,
-    sine_to_square,
+    Series, Split, Target, TaskError, mackey_glass, narma10, narma10_series, parse_series_csv,
+    read_series_csv, sine_to_square,
 };

@@ -140,6 +140,17 @@ pub fn narma10(u: &[f64]) -> Vec<f64> {
     y
 }
 
+/// A generated NARMA10 series of `samples` rows: u uniform on [0, 0.5)
+/// from ChaCha8 seeded with `seed`, y its recurrence ([`narma10`]). Not the
+/// fixture series (numpy's stream): compare figures on the fixture.
+pub fn narma10_series(samples: usize, seed: u64) -> Series {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let u: Vec<f64> = (0..samples).map(|_| rng.random_range(0.0..0.5)).collect();
+    let y = narma10(&u);
+    Series { u, y }
+}
+
 /// The Mackey-Glass series as reservoirpy 0.4.2 makes it (apps.md B.1):
 /// the explicit map x[k+1] = x[k] + kappa (a x[k-17] / (1 + x[k-17]^10) -
 /// b x[k]), a = 0.2, b = 0.1, kappa = 0.9215, from x = 1.2 with a constant

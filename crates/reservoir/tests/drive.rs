@@ -84,7 +84,7 @@ fn the_driven_states_are_the_period_by_period_states() {
         read: None,
     };
     let u: Vec<f64> = (0..12).map(|_| rng.random_range(0.0..0.5)).collect();
-    let x = drive(&net, &d, &u, &mut |_| {}).unwrap();
+    let x = drive(&net, &d, &u, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
     assert_eq!((x.rows, x.cols), (12, 2 + 2 * m));
     let mut w: Vec<f64> = net
         .edges
@@ -138,7 +138,10 @@ fn bad_drives_are_errors() {
         read: None,
     };
     assert!(
-        drive(&net, &base, &[0.1, 0.2], &mut |_| {}).is_err(),
+        drive(&net, &base, &[0.1, 0.2], &mut |_| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .is_err(),
         "10 steps do not land on 3 nodes"
     );
     let far = EdgeDrive {
@@ -146,5 +149,13 @@ fn bad_drives_are_errors() {
         virtual_nodes: 1,
         ..base.clone()
     };
-    assert!(drive(&net, &far, &[0.1], &mut |_| {}).is_err());
+    assert!(
+        drive(
+            &net,
+            &far,
+            &[0.1],
+            &mut |_| std::ops::ControlFlow::Continue(())
+        )
+        .is_err()
+    );
 }

@@ -74,6 +74,20 @@ class Network:
     @property
     def warnings(self) -> List[str]: ...
     def parameters(self) -> List[Tuple[str, npt.NDArray[np.float64]]]: ...
+    def drive(
+        self,
+        u: npt.ArrayLike,
+        *,
+        every: int = 1,
+        gain: float = 0.5,
+        bias: float = 1.0,
+        centre: Optional[float] = None,
+        period: float = 1.0,
+        steps: int = 10,
+        virtual_nodes: int = 1,
+        read: Optional[int] = None,
+        seed: int = 1,
+    ) -> npt.NDArray[np.float64]: ...
     def with_law(
         self,
         law: str,
@@ -123,3 +137,10 @@ def generate_network(
     alpha: Optional[float] = None,
     beta: Optional[float] = None,
 ) -> Network: ...
+
+def score_readout(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    split: Tuple[int, int, int, int] = (200, 2200, 3200, 5200),
+    grid: Optional[Sequence[float]] = None,
+) -> dict: ...
