@@ -607,29 +607,12 @@ impl Network {
             read: read.map(|r| memnet_reservoir::EdgeDrive::evenly_spaced(devices, r)),
         };
         let net = self.net.clone();
-        let mut interrupted: Option<PyErr> = None;
-        let result = py.detach(|| {
-            let mut last_check = Instant::now();
-            memnet_reservoir::drive(&net, &d, &u, &mut |_| {
-                if last_check.elapsed() < Duration::from_millis(50) {
-                    return ControlFlow::Continue(());
-                }
-                last_check = Instant::now();
-                match Python::attach(|py| py.check_signals()) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(e) => {
-                        interrupted = Some(e);
-                        ControlFlow::Break(())
-                    }
-                }
-            })
-        });
+        let mut signals = Signals::new();
+        let result = py.detach(|| memnet_reservoir::drive(&net, &d, &u, &mut |_| signals.poll()));
         let x = match result {
             Ok(x) => x,
             Err(memnet_reservoir::DriveError::Solve(SolveError::Interrupted { t })) => {
-                return Err(interrupted.unwrap_or_else(|| {
-                    PyKeyboardInterrupt::new_err(format!("interrupted at t = {t}"))
-                }));
+                return Err(signals.interrupted(t));
             }
             Err(e) => return Err(user_error(e)),
         };
@@ -719,28 +702,16 @@ impl Network {
             w: Vec::new(),
             rest: Vec::new(),
         };
-        let mut interrupted: Option<PyErr> = None;
+        let mut signals = Signals::new();
         let result = py.detach(|| {
             let bar = show_bar.then(|| progress_bar(opts.t_end));
             let t_end = opts.t_end;
-            let mut last_check = Instant::now();
             let mut on_progress = |t: f64| {
                 if let Some(b) = &bar {
                     b.set_position((t / t_end * 1000.0) as u64);
                 }
-                // Signals are looked at every 50 ms: Ctrl-C stops the run
-                // with the samples so far kept.
-                if last_check.elapsed() < Duration::from_millis(50) {
-                    return ControlFlow::Continue(());
-                }
-                last_check = Instant::now();
-                match Python::attach(|py| py.check_signals()) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(e) => {
-                        interrupted = Some(e);
-                        ControlFlow::Break(())
-                    }
-                }
+                // Ctrl-C stops the run with the samples so far kept.
+                signals.poll()
             };
             let r = simulate_until(&net, &opts, &probes, &mut sink, &mut on_progress);
             if let Some(b) = &bar {
@@ -750,11 +721,7 @@ impl Network {
         });
         let report = match result {
             Ok(r) => r,
-            Err(SolveError::Interrupted { t }) => {
-                return Err(interrupted.unwrap_or_else(|| {
-                    PyKeyboardInterrupt::new_err(format!("interrupted at t = {t}"))
-                }));
-            }
+            Err(SolveError::Interrupted { t }) => return Err(signals.interrupted(t)),
             Err(e) => return Err(user_error(e)),
         };
         let rows = sink.t.len();
@@ -884,6 +851,43 @@ fn summary_json(report: &memnet_solver::SimReport, t_end: f64) -> String {
         o.insert("t_end".into(), t_end.into());
     }
     v.to_string()
+}
+
+/// Python's signals, looked at every 50 ms from a solver's progress
+/// callback while the GIL is released: the first error a handler raises
+/// (KeyboardInterrupt for Ctrl-C) stops the run and is raised after it.
+struct Signals {
+    last_check: Instant,
+    raised: Option<PyErr>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        Signals {
+            last_check: Instant::now(),
+            raised: None,
+        }
+    }
+
+    fn poll(&mut self) -> ControlFlow<()> {
+        if self.last_check.elapsed() < Duration::from_millis(50) {
+            return ControlFlow::Continue(());
+        }
+        self.last_check = Instant::now();
+        match Python::attach(|py| py.check_signals()) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.raised = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    /// The error to raise for a run stopped at `t`.
+    fn interrupted(self, t: f64) -> PyErr {
+        self.raised
+            .unwrap_or_else(|| PyKeyboardInterrupt::new_err(format!("interrupted at t = {t}")))
+    }
 }
 
 /// The CLI's progress bar (indicatif, the same template as `memnet
