@@ -65,33 +65,7 @@ enum Task {
         body: user_grid::Body,
     },
     /// memnet optimize against simulated annealing (dwave-samplers) on bqp and Gset instances.
-    BenchOptimize {
-        /// Families: bqp50, bqp100, bqp250, gset.
-        #[arg(long, value_delimiter = ',', default_values_t = vec!["bqp50".to_string(), "bqp100".to_string(), "bqp250".to_string(), "gset".to_string()])]
-        families: Vec<String>,
-        /// memnet restarts per instance.
-        #[arg(long, default_value_t = 20)]
-        restarts: usize,
-        /// SA reads per instance.
-        #[arg(long, default_value_t = 20)]
-        reads: usize,
-        /// SA sweeps per read on bqp instances.
-        #[arg(long, default_value_t = 1000)]
-        sweeps_bqp: usize,
-        /// SA sweeps per read on Gset instances.
-        #[arg(long, default_value_t = 10000)]
-        sweeps_gset: usize,
-        /// Options of memnet's raw run (no polish; target A-T1).
-        #[arg(
-            long,
-            default_value = "--schedule drive:0,200 --perturb 0.2",
-            allow_hyphen_values = true
-        )]
-        raw_args: String,
-        /// Options of memnet's polished run (independent restarts; target A-T2).
-        #[arg(long, default_value = "--boundary window", allow_hyphen_values = true)]
-        polish_args: String,
-    },
+    BenchOptimize(optimize_bench::Settings),
     /// memnet reservoirs against echo-state networks (reservoirpy) on the NARMA10 fixture.
     BenchReservoir {
         /// How many of the memnet sizes to run (1-4: about 60, 140, 350, 10 000 memristors).
@@ -122,23 +96,7 @@ fn main() -> ExitCode {
         Task::BenchReservoir { largest, esn_sizes } => {
             reservoir_bench::bench_reservoir(largest, &esn_sizes)
         }
-        Task::BenchOptimize {
-            families,
-            restarts,
-            reads,
-            sweeps_bqp,
-            sweeps_gset,
-            raw_args,
-            polish_args,
-        } => optimize_bench::bench_optimize(&optimize_bench::Settings {
-            families,
-            restarts,
-            reads,
-            sweeps_bqp,
-            sweeps_gset,
-            raw_args,
-            polish_args,
-        }),
+        Task::BenchOptimize(settings) => optimize_bench::bench_optimize(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

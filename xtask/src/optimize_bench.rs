@@ -17,18 +17,34 @@ const A_T1_RESTARTS: usize = 10;
 /// The annealer's versions (apps.md A.10 used these).
 const SA_PACKAGES: [&str; 2] = ["dwave-samplers==1.8.0", "dimod==0.12.23"];
 
-/// Options of one benchmark run.
+/// Options of one benchmark run (`cargo xtask bench-optimize`).
+#[derive(clap::Args)]
 pub struct Settings {
-    /// Which files: bqp50, bqp100, bqp250, gset.
+    /// Families: bqp50, bqp100, bqp250, gset.
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["bqp50".to_string(), "bqp100".to_string(), "bqp250".to_string(), "gset".to_string()])]
     pub families: Vec<String>,
+    /// memnet restarts per instance.
+    #[arg(long, default_value_t = 20)]
     pub restarts: usize,
+    /// SA reads per instance.
+    #[arg(long, default_value_t = 20)]
     pub reads: usize,
+    /// SA sweeps per read on bqp instances.
+    #[arg(long, default_value_t = 1000)]
     pub sweeps_bqp: usize,
+    /// SA sweeps per read on Gset instances.
+    #[arg(long, default_value_t = 10000)]
     pub sweeps_gset: usize,
-    /// `memnet optimize` options of the raw run (no polish: target A-T1).
+    /// Options of memnet's raw run (no polish; target A-T1).
+    #[arg(
+        long,
+        default_value = "--schedule drive:0,200 --perturb 0.2",
+        allow_hyphen_values = true
+    )]
     pub raw_args: String,
-    /// Options of the polished run (target A-T2; independent restarts, so
-    /// that TTS99 is defined).
+    /// Options of memnet's polished run (independent restarts, so that
+    /// TTS99 is defined; target A-T2).
+    #[arg(long, default_value = "--boundary window", allow_hyphen_values = true)]
     pub polish_args: String,
 }
 
