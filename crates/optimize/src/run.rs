@@ -231,8 +231,9 @@ pub fn optimize(
     };
     let mut w = vec![0.0; n];
     let mut best_w: Option<(f64, Vec<f64>)> = None;
-    let mut corners: Vec<Vec<bool>> = Vec::new();
-    let mut polished_corners: Vec<Vec<bool>> = Vec::new();
+    // Each restart's corner with its energy E, raw and polished.
+    let mut corners: Vec<(f64, Vec<bool>)> = Vec::new();
+    let mut polished_corners: Vec<(f64, Vec<bool>)> = Vec::new();
     let mut reports = Vec::new();
     let mut interrupted = false;
     for r in 0..opts.restarts {
@@ -287,7 +288,7 @@ pub fn optimize(
             let mut y = x.clone();
             let flips = q.polish(&mut y);
             let pe = q.energy(&y);
-            polished_corners.push(y);
+            polished_corners.push((pe, y));
             (Some(q.file_value(pe)), Some(flips))
         } else {
             (None, None)
@@ -296,7 +297,7 @@ pub fn optimize(
         // polished one, when asked), pulled PULL_IN into the cube so that
         // the window rule can move it.
         let (e_base, base) = match polished_corners.last() {
-            Some(y) if opts.perturb_polished => (q.energy(y), y.as_slice()),
+            Some((pe, y)) if opts.perturb_polished => (*pe, y.as_slice()),
             _ => (e, x.as_slice()),
         };
         if best_w.as_ref().is_none_or(|(be, _)| e_base < *be) {
@@ -306,7 +307,7 @@ pub fn optimize(
                 .collect();
             best_w = Some((e_base, soft));
         }
-        corners.push(x);
+        corners.push((e, x));
         let report = RestartReport {
             restart: r,
             energy: q.file_value(e),
@@ -366,16 +367,17 @@ pub fn optimize(
     })
 }
 
-/// The best corner of `corners` and the metrics against `best_known`.
+/// The best of `corners` (energy, corner) and the metrics against
+/// `best_known`.
 fn outcome(
     q: &Qubo,
-    corners: &[Vec<bool>],
+    corners: &[(f64, Vec<bool>)],
     best_known: Option<f64>,
     times: &[f64],
     independent: bool,
 ) -> Outcome {
     let t_restart = times.iter().sum::<f64>() / times.len() as f64;
-    let energies: Vec<f64> = corners.iter().map(|x| q.energy(x)).collect();
+    let energies: Vec<f64> = corners.iter().map(|c| c.0).collect();
     let (at, &e_best) = energies
         .iter()
         .enumerate()
@@ -399,7 +401,7 @@ fn outcome(
         best_energy: q.file_value(e_best),
         best_energy_canonical: e_best,
         best_cut: (q.kind == Kind::MaxCut).then_some(-e_best),
-        assignment: corners[at].iter().map(|&b| b as u8).collect(),
+        assignment: corners[at].1.iter().map(|&b| b as u8).collect(),
         restart: at,
         gap: e_ref.map(|er| (e_best - er) / er.abs()),
         hits,
