@@ -135,6 +135,7 @@ pub fn run(a: Args) -> CliResult {
     if a.every == 0 {
         return Err(CliError::input("--every must be at least 1"));
     }
+    let devices = memnet_solver::Probes::states(&net).len();
     let edges = EdgeDrive::seeded_edges(net.edges.len(), a.every, a.bias, a.seed);
     let d = EdgeDrive {
         edges,
@@ -143,9 +144,7 @@ pub fn run(a: Args) -> CliResult {
         period: a.period,
         virtual_nodes: a.virtual_nodes,
         steps_per_period: a.steps,
-        read: a
-            .read
-            .map(|r| EdgeDrive::evenly_spaced(memnet_solver::Probes::states(&net).len(), r)),
+        read: a.read.map(|r| EdgeDrive::evenly_spaced(devices, r)),
     };
     let start = Instant::now();
     let periods = y.len() as f64 * a.period;
@@ -179,7 +178,7 @@ pub fn run(a: Args) -> CliResult {
         task: a.task.clone(),
         target,
         samples: y.len(),
-        devices: memnet_solver::Probes::states(&net).len(),
+        devices,
         driven_edges: d.edges.len(),
         features: x.cols,
         split,

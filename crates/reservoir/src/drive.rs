@@ -91,10 +91,9 @@ impl SampleSink for Rows {
     }
 }
 
-/// The PWL of one driven edge: value v_n on [n T, (n+1) T - r], a ramp of
-/// length r = T / (4 steps per period) to v_{n+1}, so that each change
-/// falls inside the first step of the next period's RK4 grid only at its
-/// corners (which the integrator lands on).
+/// The PWL of one driven edge: value v_n on [n T, (n+1) T - r], then a
+/// ramp of length r to v_{n+1} that ends on the period boundary (both
+/// corners are breakpoints the integrator lands on).
 fn held(values: &[f64], period: f64, ramp: f64) -> Waveform {
     let mut points = Vec::with_capacity(2 * values.len());
     for (n, &v) in values.iter().enumerate() {
@@ -138,8 +137,9 @@ pub fn drive(
     }
     let mut net = net.clone();
     let dt = d.period / d.steps_per_period as f64;
-    // The ramp ends exactly on the period boundary, a step corner.
-    let ramp = dt.min(d.period) * 1e-3;
+    // The ramp between periods: 1e-3 of a step, ending exactly on the
+    // period boundary (a step corner).
+    let ramp = dt * 1e-3;
     for &(k, m, b) in &d.edges {
         let Some(edge) = net.edges.get_mut(k) else {
             return Err(DriveError::Option(format!(
