@@ -99,4 +99,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(series) = memnet_reservoir::parse_series_csv(&text, "fuzz.csv") {
         assert_eq!(series.u.len(), series.y.len());
     }
+    // And as `memnet reservoir --features`: the kinds or an error.
+    if let Ok(k) = memnet_reservoir::FeatureKinds::parse(&text) {
+        assert!(k.states || k.currents || k.potentials);
+    }
 });

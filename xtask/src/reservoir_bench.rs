@@ -31,8 +31,10 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
     std::fs::write(&esn, include_str!("esn.py"))?;
     let fixture = root.join("fixtures/narma10/narma10_seed42.csv");
     println!("NARMA10, target y[t], fixture series, split of apps.md B.2 (test 3200..5199)\n");
-    println!("| reservoir | devices | features | test NRMSE | time per run |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| reservoir | devices | features | test NRMSE | memory capacity (k <= 200) | time per run |"
+    );
+    println!("|---|---|---|---|---|---|");
     let out = Command::new(&python)
         .arg(&esn)
         .arg(&fixture)
@@ -45,11 +47,12 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
     for line in text.lines().filter(|l| l.starts_with('{')) {
         let v: serde_json::Value = serde_json::from_str(line)?;
         println!(
-            "| ESN, {} tanh units (reservoirpy, 10 seeds) | - | {} | {:.3} +- {:.3} | {:.2} s |",
+            "| ESN, {} tanh units (reservoirpy, 10 seeds) | - | {} | {:.3} +- {:.3} | {:.1} | {:.2} s |",
             v["units"],
             v["features"],
             v["nrmse_mean"].as_f64().unwrap_or(f64::NAN),
             v["nrmse_std"].as_f64().unwrap_or(f64::NAN),
+            v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
             v["time_s"].as_f64().unwrap_or(f64::NAN)
         );
     }
@@ -74,32 +77,42 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
         if !status.success() {
             anyhow::bail!("memnet generate failed");
         }
-        let mut cmd = Command::new(&memnet);
-        cmd.arg("reservoir")
-            .arg(&net)
-            .arg("--series")
-            .arg(&fixture)
-            .arg("--json");
-        if let Some(r) = read {
-            cmd.args(["--read", &r.to_string(), "--every", "10"]);
+        // The naive design reads device states; the small ones are also
+        // read through their currents and potentials (apps.md B.3 mode 4).
+        let kinds: &[&str] = if read.is_some() {
+            &["states"]
+        } else {
+            &["states", "states,currents,potentials"]
+        };
+        for kind in kinds {
+            let mut cmd = Command::new(&memnet);
+            cmd.arg("reservoir")
+                .arg(&net)
+                .arg("--series")
+                .arg(&fixture)
+                .args(["--features", kind, "--capacity", "200", "--json"]);
+            if let Some(r) = read {
+                cmd.args(["--read", &r.to_string(), "--every", "10"]);
+            }
+            let v = json_of(
+                cmd.output()?,
+                &format!("memnet reservoir {}", net.display()),
+            )?;
+            println!(
+                "| memnet, random connected graph of {nodes} nodes (naive design{}; {kind}) | {} | {} | {:.3} | {:.1} | {:.1} s |",
+                if read.is_some() {
+                    ", every 10th edge driven"
+                } else {
+                    ""
+                },
+                v["devices"],
+                v["features"],
+                v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
+                v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
+                v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
+                    + v["fit_time_s"].as_f64().unwrap_or(0.0)
+            );
         }
-        let v = json_of(
-            cmd.output()?,
-            &format!("memnet reservoir {}", net.display()),
-        )?;
-        println!(
-            "| memnet, random connected graph of {nodes} nodes (naive design{}) | {} | {} | {:.3} | {:.1} s |",
-            if read.is_some() {
-                ", every 10th edge driven"
-            } else {
-                ""
-            },
-            v["devices"],
-            v["features"],
-            v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
-            v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
-                + v["fit_time_s"].as_f64().unwrap_or(0.0)
-        );
     }
     Ok(())
 }

@@ -8,27 +8,32 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use memnet_reservoir::{
-    EdgeDrive, Series, Split, Target, drive, mackey_glass, narma10_series, read_series_csv,
-    select_and_score, sine_to_square,
+    Drive, FeatureKinds, Series, Split, Target, drive, mackey_glass, memory_capacity,
+    narma10_series, read_series_csv, select_and_score, sine_to_square,
 };
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
 use crate::input::{InputArgs, load};
 
-/// Drive a network with a task's input series and score a ridge readout on its device states.
+/// Drive a network with a task's input series and score a ridge readout on its states.
 ///
-/// Every driven edge carries a series source b_k + GAIN m_k (u[n] - CENTRE), held for one
-/// period per input sample, with a seeded random mask m_k = +-1 and bias b_k uniform in
-/// [-BIAS, BIAS]. The network is integrated by RK4 on memnet's sparse engine; the states of
-/// all devices are read at --virtual-nodes equally spaced instants of each period. The
-/// readout is ridge regression on [1, u[n], states], lambda chosen on the validation segment,
-/// refitted on train + validation and scored once on test (NRMSE, population variance).
+/// The input enters as b_k + GAIN m_k (u[n] - CENTRE), held for one period per input sample,
+/// with a seeded random mask m_k = +-1: on a series source added to every K-th edge (--every;
+/// b_k uniform in [-BIAS, BIAS]), on the netlist's own voltage sources (--source; b_k their DC
+/// value), or on ideal sources from chosen nodes to ground (--node; b_k uniform). The network
+/// is integrated by RK4 on memnet's sparse engine; device states (and, with --features,
+/// currents R_on i and node potentials) are read at --virtual-nodes equally spaced instants of
+/// each period. The readout is ridge regression on [1, u[n], features], lambda chosen on the
+/// validation segment, refitted on train + validation and scored once on test (NRMSE,
+/// population variance). --capacity K adds Jaeger's linear memory capacity up to delay K.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   memnet generate random-connected --nodes 20 --p 0.25 --ron 1 --roff 11 --alpha -0.2 --beta 2 -o r.csv
   memnet reservoir r.csv --series fixtures/narma10/narma10_seed42.csv
-  memnet reservoir r.csv --task mackey-glass --virtual-nodes 5 --json")]
+  memnet reservoir r.csv --task mackey-glass --virtual-nodes 5 --json
+  memnet reservoir r.csv --features states,currents --capacity 100
+  memnet reservoir deck.cir --source vin --node n3 --features potentials")]
 pub struct Args {
     /// The reservoir: a netlist or graph file (.csv, .mtx).
     pub file: PathBuf,
@@ -42,9 +47,22 @@ pub struct Args {
     /// NARMA10 target convention: now (y[t]) or next (y[t+1]).
     #[arg(long, default_value = "now", value_parser = ["now", "next"])]
     pub target: String,
-    /// Drive every K-th edge (1: all).
-    #[arg(long, default_value_t = 1, value_name = "K")]
-    pub every: usize,
+    /// Drive every K-th edge (1: all). Default: 1 unless --source or --node is given.
+    #[arg(long, value_name = "K")]
+    pub every: Option<usize>,
+    /// Drive this voltage source of the netlist (repeatable; its DC value is the bias).
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
+    /// Drive this node against ground (repeatable).
+    #[arg(long = "node", value_name = "NAME")]
+    pub nodes: Vec<String>,
+    /// Features read per snapshot: a comma-separated list of states, currents (R_on i) and
+    /// potentials.
+    #[arg(long, default_value = "states", value_name = "LIST")]
+    pub features: String,
+    /// Also report the linear memory capacity over delays 1..=K (K at most the washout, 200).
+    #[arg(long, value_name = "K")]
+    pub capacity: Option<usize>,
     /// Volts per unit of input.
     #[arg(long, default_value_t = 0.5)]
     pub gain: f64,
@@ -60,7 +78,7 @@ pub struct Args {
     /// RK4 steps per period.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
-    /// Read only this many device states, evenly spaced (default: all).
+    /// Read only this many of a snapshot's quantities, evenly spaced (default: all).
     #[arg(long, value_name = "N")]
     pub read: Option<usize>,
     /// States read per period (time multiplexing); must divide --steps.
@@ -84,12 +102,19 @@ struct Report {
     samples: usize,
     devices: usize,
     driven_edges: usize,
+    driven_sources: Vec<String>,
+    driven_nodes: Vec<String>,
+    feature_kinds: FeatureKinds,
     features: usize,
     split: Split,
     lambda: f64,
     validation_nrmse: f64,
     test_nrmse: f64,
     validation: Vec<(f64, f64)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_capacity: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_capacity_curve: Option<Vec<f64>>,
     drive_time_s: f64,
     fit_time_s: f64,
 }
@@ -132,20 +157,22 @@ pub fn run(a: Args) -> CliResult {
             split.test_end
         )));
     }
-    if a.every == 0 {
-        return Err(CliError::input("--every must be at least 1"));
-    }
-    let devices = memnet_solver::Probes::states(&net).len();
-    let edges = EdgeDrive::seeded_edges(net.edges.len(), a.every, a.bias, a.seed);
-    let d = EdgeDrive {
-        edges,
+    let features = FeatureKinds::parse(&a.features).map_err(CliError::input)?;
+    let mut d = Drive {
         gain: a.gain,
         centre: a.centre.unwrap_or(mean_u),
         period: a.period,
         virtual_nodes: a.virtual_nodes,
         steps_per_period: a.steps,
-        read: a.read.map(|r| EdgeDrive::evenly_spaced(devices, r)),
+        features,
+        ..Drive::new()
     };
+    d.set_inputs(&net, a.every, &a.sources, &a.nodes, a.bias, a.seed)
+        .map_err(|e| CliError::input(format!("error: {}: {e}", a.file.display())))?;
+    let devices = memnet_solver::Probes::states(&net).len();
+    d.read = a
+        .read
+        .map(|r| Drive::evenly_spaced(d.snapshot_len(&net), r));
     let start = Instant::now();
     let periods = y.len() as f64 * a.period;
     // A bar on a terminal only; piped output stays quiet.
@@ -173,6 +200,11 @@ pub fn run(a: Args) -> CliResult {
     let start = Instant::now();
     let grid = [1e-11, 1e-9, 1e-7, 1e-5, 1e-3, 1e-1, 1.0];
     let score = select_and_score(&x, &y, split, &grid);
+    let capacity = a
+        .capacity
+        .map(|k| memory_capacity(&x, &s.u[..y.len()], split, k, &grid))
+        .transpose()
+        .map_err(CliError::input)?;
     let report = Report {
         file: a.file.display().to_string(),
         task: a.task.clone(),
@@ -180,12 +212,21 @@ pub fn run(a: Args) -> CliResult {
         samples: y.len(),
         devices,
         driven_edges: d.edges.len(),
+        driven_sources: d.sources.iter().map(|s| s.0.clone()).collect(),
+        driven_nodes: d
+            .nodes
+            .iter()
+            .map(|n| net.node_names[n.0].clone())
+            .collect(),
+        feature_kinds: features,
         features: x.cols,
         split,
         lambda: score.lambda,
         validation_nrmse: score.validation_nrmse,
         test_nrmse: score.test_nrmse,
         validation: score.validation,
+        memory_capacity: capacity.as_ref().map(|c| c.total),
+        memory_capacity_curve: capacity.map(|c| c.curve),
         drive_time_s,
         fit_time_s: start.elapsed().as_secs_f64(),
     };
@@ -194,14 +235,20 @@ pub fn run(a: Args) -> CliResult {
             .map_err(|e| CliError::io("serialising the report", e))?;
         crate::error::print_stdout(&format!("{text}\n"))
     } else {
-        crate::error::print_stdout(&format!(
-            "{}: {} devices, {} driven edges, {} features ({} virtual nodes)\n\
-             {} (target {}), {} samples: test NRMSE {:.4}, validation {:.4}, lambda {:e}\n\
-             drive {:.2} s, readout {:.2} s\n",
+        let mut inputs = format!("{} driven edges", report.driven_edges);
+        if !report.driven_sources.is_empty() {
+            inputs += &format!(", sources {}", report.driven_sources.join(" "));
+        }
+        if !report.driven_nodes.is_empty() {
+            inputs += &format!(", nodes {}", report.driven_nodes.join(" "));
+        }
+        let mut text = format!(
+            "{}: {} devices, {inputs}, {} features ({}; {} virtual nodes)\n\
+             {} (target {}), {} samples: test NRMSE {:.4}, validation {:.4}, lambda {:e}\n",
             report.file,
             report.devices,
-            report.driven_edges,
             report.features,
+            a.features,
             a.virtual_nodes,
             report.task,
             match target {
@@ -212,8 +259,19 @@ pub fn run(a: Args) -> CliResult {
             report.test_nrmse,
             report.validation_nrmse,
             report.lambda,
-            report.drive_time_s,
-            report.fit_time_s
-        ))
+        );
+        if let (Some(mc), Some(curve)) = (report.memory_capacity, &report.memory_capacity_curve) {
+            let head: Vec<String> = curve.iter().take(5).map(|r| format!("{r:.3}")).collect();
+            text += &format!(
+                "linear memory capacity {mc:.3} over delays 1..={} (r_k^2 from k = 1: {} ...)\n",
+                curve.len(),
+                head.join(" ")
+            );
+        }
+        text += &format!(
+            "drive {:.2} s, readout {:.2} s\n",
+            report.drive_time_s, report.fit_time_s
+        );
+        crate::error::print_stdout(&text)
     }
 }

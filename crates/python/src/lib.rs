@@ -561,21 +561,29 @@ impl Network {
     }
 
     /// Drives this network as a reservoir with input series `u`, as `memnet
-    /// reservoir` does: every `every`-th edge carries a series source
-    /// bias_k + gain m_k (u[n] - centre) held for `period` per sample (mask
-    /// m_k = +-1 and bias_k uniform in [-bias, bias] from `seed`), RK4 with
-    /// `steps` per period, device states read at `virtual_nodes` instants
-    /// of each period (`read`: that many evenly spaced devices, default
-    /// all). Returns the features, float64 of shape (len(u), 2 + V *
-    /// devices): [1, u[n], states]. `centre` defaults to the mean of u. The
-    /// GIL is released; Ctrl-C stops the run.
-    #[pyo3(signature = (u, *, every=1, gain=0.5, bias=1.0, centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, seed=1))]
+    /// reservoir` does: the input enters as bias_k + gain m_k (u[n] -
+    /// centre), held for `period` per sample, with masks m_k = +-1 from
+    /// `seed`: on series sources added to every `every`-th edge (bias_k
+    /// uniform in [-bias, bias]), on the netlist's voltage sources named in
+    /// `sources` (bias_k their DC value) and on ideal sources from the
+    /// nodes named in `nodes` to ground (bias_k uniform); with neither
+    /// sources nor nodes, `every` defaults to 1. RK4 with `steps` per
+    /// period; `features` ("states", "currents" as R_on i, "potentials",
+    /// comma-separated) read at `virtual_nodes` instants of each period
+    /// (`read`: that many evenly spaced quantities, default all). Returns
+    /// the features, float64 of shape (len(u), 2 + V * quantities): [1,
+    /// u[n], quantities]. `centre` defaults to the mean of u. The GIL is
+    /// released; Ctrl-C stops the run.
+    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=1.0, centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, seed=1))]
     #[allow(clippy::too_many_arguments)]
     fn drive<'py>(
         &self,
         py: Python<'py>,
         u: PyReadonlyArray1<'py, f64>,
-        every: usize,
+        every: Option<usize>,
+        sources: Vec<String>,
+        nodes: Vec<String>,
+        features: &str,
         gain: f64,
         bias: f64,
         centre: Option<f64>,
@@ -587,25 +595,19 @@ impl Network {
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         // Any layout (a column of a loaded table is strided).
         let u: Vec<f64> = u.as_array().iter().copied().collect();
-        if every == 0 {
-            return Err(user_error("every must be at least 1"));
-        }
         let centre = centre.unwrap_or_else(|| u.iter().sum::<f64>() / u.len().max(1) as f64);
-        let devices = Probes::states(&self.net).len();
-        let d = memnet_reservoir::EdgeDrive {
-            edges: memnet_reservoir::EdgeDrive::seeded_edges(
-                self.net.edges.len(),
-                every,
-                bias,
-                seed,
-            ),
+        let mut d = memnet_reservoir::Drive {
             gain,
             centre,
             period,
             virtual_nodes,
             steps_per_period: steps,
-            read: read.map(|r| memnet_reservoir::EdgeDrive::evenly_spaced(devices, r)),
+            features: memnet_reservoir::FeatureKinds::parse(features).map_err(user_error)?,
+            ..memnet_reservoir::Drive::new()
         };
+        d.set_inputs(&self.net, every, &sources, &nodes, bias, seed)
+            .map_err(user_error)?;
+        d.read = read.map(|r| memnet_reservoir::Drive::evenly_spaced(d.snapshot_len(&self.net), r));
         let net = self.net.clone();
         let mut signals = Signals::new();
         let result = py.detach(|| memnet_reservoir::drive(&net, &d, &u, &mut |_| signals.poll()));
@@ -920,19 +922,35 @@ fn score_readout(
     split: (usize, usize, usize, usize),
     grid: Option<Vec<f64>>,
 ) -> PyResult<Py<PyAny>> {
+    let y: Vec<f64> = y.as_array().iter().copied().collect();
+    let (features, split, grid) = readout_inputs(&x, y.len(), split, grid)?;
+    let score = py.detach(|| memnet_reservoir::select_and_score(&features, &y, split, &grid));
+    let text = serde_json::to_string(&score).map_err(user_error)?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
+/// The features, split and lambda grid of a readout call, checked.
+fn readout_inputs(
+    x: &numpy::PyReadonlyArray2<'_, f64>,
+    n: usize,
+    split: (usize, usize, usize, usize),
+    grid: Option<Vec<f64>>,
+) -> PyResult<(
+    memnet_reservoir::Features,
+    memnet_reservoir::Split,
+    Vec<f64>,
+)> {
     let view = x.as_array();
     let (rows, cols) = view.dim();
-    let y: Vec<f64> = y.as_array().iter().copied().collect();
     let (washout, train_end, val_end, test_end) = split;
     if !(washout < train_end && train_end < val_end && val_end < test_end) || test_end > rows {
         return Err(user_error(format!(
             "split {split:?} must be increasing and within the {rows} samples"
         )));
     }
-    if y.len() != rows {
+    if n != rows {
         return Err(user_error(format!(
-            "y has {} samples, x has {rows}",
-            y.len()
+            "the series has {n} samples, x has {rows}"
         )));
     }
     let features = memnet_reservoir::Features {
@@ -951,8 +969,31 @@ fn score_readout(
         val_end,
         test_end,
     };
-    let score = py.detach(|| memnet_reservoir::select_and_score(&features, &y, split, &grid));
-    let text = serde_json::to_string(&score).map_err(user_error)?;
+    Ok((features, split, grid))
+}
+
+/// Jaeger's linear memory capacity of features `x` (samples x features)
+/// driven by input `u`, as `memnet reservoir --capacity` computes it: for
+/// each delay k = 1..=`k_max` (at most the washout) a ridge readout of
+/// u[t-k] with lambda chosen on validation, refitted on train and
+/// validation; r_k^2 is its squared correlation with u[t-k] on test.
+/// Returns {"total": MC, "curve": [r_1^2, ...]}.
+#[pyfunction]
+#[pyo3(signature = (x, u, k_max=200, split=(200, 2200, 3200, 5200), grid=None))]
+fn memory_capacity(
+    py: Python<'_>,
+    x: numpy::PyReadonlyArray2<'_, f64>,
+    u: PyReadonlyArray1<'_, f64>,
+    k_max: usize,
+    split: (usize, usize, usize, usize),
+    grid: Option<Vec<f64>>,
+) -> PyResult<Py<PyAny>> {
+    let u: Vec<f64> = u.as_array().iter().copied().collect();
+    let (features, split, grid) = readout_inputs(&x, u.len(), split, grid)?;
+    let mc = py
+        .detach(|| memnet_reservoir::memory_capacity(&features, &u, split, k_max, &grid))
+        .map_err(user_error)?;
+    let text = serde_json::to_string(&mc).map_err(user_error)?;
     Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
@@ -963,6 +1004,7 @@ fn _memnet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(generate_network, m)?)?;
     m.add_function(wrap_pyfunction!(score_readout, m)?)?;
+    m.add_function(wrap_pyfunction!(memory_capacity, m)?)?;
     m.add("MemnetError", m.py().get_type::<MemnetError>())?;
     Ok(())
 }

@@ -106,3 +106,41 @@ def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path)
     assert got["lambda"] == want["lambda"]
     with pytest.raises(memnet.MemnetError, match="split"):
         memnet.score_readout(x, y, split=(10, 5, 20, 30))
+
+
+def test_sources_nodes_features_and_memory_capacity_agree_with_the_cli(cli, root, tmp_path):
+    # A deck driven through its own source and a node, read through states,
+    # currents and potentials: Network.drive + memory_capacity give what
+    # `memnet reservoir --capacity` reports.
+    deck = tmp_path / "r.cir"
+    deck.write_text(
+        "reservoir deck\n"
+        "V1 a 0 DC 0.2\n"
+        "XM1 a b memristor ron=1 roff=11 w0=0.4 alpha=-0.1 beta=2\n"
+        "XM2 b c memristor ron=1 roff=11 w0=0.6 alpha=-0.1 beta=2\n"
+        "XM3 c 0 memristor ron=1 roff=11 w0=0.5 alpha=-0.1 beta=2\n"
+        "XM4 b 0 memristor ron=1 roff=11 w0=0.3 alpha=-0.1 beta=2\n"
+        ".end\n"
+    )
+    fixture = root / "fixtures/narma10/narma10_seed42.csv"
+    done = subprocess.run(
+        [cli, "reservoir", str(deck), "--series", str(fixture), "--source", "v1", "--node", "c",
+         "--features", "states,currents,potentials", "--capacity", "30", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    want = json.loads(done.stdout)
+    data = np.loadtxt(fixture, delimiter=",", skiprows=1)
+    u, y = data[:5200, 1], data[:5200, 2]
+    net = memnet.load(deck)
+    x = net.drive(u, sources=["v1"], nodes=["c"], features="states,currents,potentials", centre=0.25)
+    assert x.shape == (5200, want["features"])
+    assert abs(memnet.score_readout(x, y)["test_nrmse"] - want["test_nrmse"]) <= 1e-12
+    mc = memnet.memory_capacity(x, u, k_max=30)
+    assert abs(mc["total"] - want["memory_capacity"]) <= 1e-9
+    assert len(mc["curve"]) == 30
+    with pytest.raises(memnet.MemnetError, match="v9"):
+        net.drive(u[:10], sources=["v9"])
+    with pytest.raises(memnet.MemnetError, match="flux"):
+        net.drive(u[:10], features="states,flux")
+    with pytest.raises(memnet.MemnetError, match="washout"):
+        memnet.memory_capacity(x, u, k_max=500)

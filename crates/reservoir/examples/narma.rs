@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use memnet_graph::{GenSpec, GraphKind, WInit, generate};
-use memnet_reservoir::{EdgeDrive, Split, Target, drive, read_series_csv, select_and_score};
+use memnet_reservoir::{Drive, Split, Target, drive, read_series_csv, select_and_score};
 use rand::{Rng, SeedableRng};
 
 fn main() {
@@ -59,14 +59,12 @@ fn main() {
             )
         })
         .collect();
-    let d = EdgeDrive {
+    let d = Drive {
         edges,
         gain,
         centre: 0.25,
-        period: 1.0,
         virtual_nodes: v,
-        steps_per_period: 10,
-        read: None,
+        ..Drive::new()
     };
     let start = Instant::now();
     let x = drive(&net, &d, u, &mut |_| std::ops::ControlFlow::Continue(())).expect("drive");

@@ -12,9 +12,12 @@ pub mod features;
 pub mod readout;
 pub mod tasks;
 
-pub use drive::{DriveError, EdgeDrive, drive};
+pub use drive::{Drive, DriveError, FeatureKinds, drive};
 pub use features::{Features, delay_line};
-pub use readout::{Ridge, Score, fit_ridge, nrmse, select_and_score};
+pub use readout::{
+    MemoryCapacity, Ridge, Score, correlation, fit_ridge, fit_ridge_many, memory_capacity, nrmse,
+    select_and_score,
+};
 pub use tasks::{
     Series, Split, Target, TaskError, mackey_glass, narma10, narma10_series, parse_series_csv,
     read_series_csv, sine_to_square,

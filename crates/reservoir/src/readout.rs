@@ -103,3 +103,126 @@ pub fn select_and_score(x: &Features, y: &[f64], split: Split, grid: &[f64]) -> 
         validation,
     }
 }
+
+/// [`fit_ridge`] for several targets at once (the columns of `ys`, each
+/// indexed like x's rows): one QR of the augmented system serves them all.
+pub fn fit_ridge_many(
+    x: &Features,
+    ys: &[Vec<f64>],
+    rows: Range<usize>,
+    lambda: f64,
+) -> Vec<Ridge> {
+    let (n, p) = (rows.len(), x.cols);
+    let s = lambda.max(0.0).sqrt();
+    let a = Mat::<f64>::from_fn(n + p, p, |i, j| {
+        if i < n {
+            x.row(rows.start + i)[j]
+        } else if i - n == j {
+            s
+        } else {
+            0.0
+        }
+    });
+    let b = Mat::<f64>::from_fn(n + p, ys.len(), |i, c| {
+        if i < n { ys[c][rows.start + i] } else { 0.0 }
+    });
+    let w = a.qr().solve_lstsq(&b);
+    (0..ys.len())
+        .map(|c| Ridge {
+            lambda,
+            weights: (0..p).map(|j| w[(j, c)]).collect(),
+        })
+        .collect()
+}
+
+/// Pearson's correlation coefficient of `a` and `b` (0 when either is
+/// constant).
+pub fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma).powi(2);
+        sbb += (y - mb).powi(2);
+    }
+    if saa == 0.0 || sbb == 0.0 {
+        0.0
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
+}
+
+/// Linear memory capacity after Jaeger (GMD Report 152, 2001; apps.md
+/// B.1): MC = sum over k = 1..=K of r_k^2, r_k the correlation on the test
+/// segment between u[t-k] and a ridge readout of the features trained to
+/// reproduce it (lambda per k on validation, refitted on train and
+/// validation, as [`select_and_score`] does).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MemoryCapacity {
+    pub total: f64,
+    /// r_k^2 for k = 1..=K.
+    pub curve: Vec<f64>,
+}
+
+/// The memory capacity of features `x` driven by `u` (x's rows are u's
+/// samples) up to delay `k_max`, on `split`; `k_max` may not exceed the
+/// washout (every delayed target must exist from the first training row).
+pub fn memory_capacity(
+    x: &Features,
+    u: &[f64],
+    split: Split,
+    k_max: usize,
+    grid: &[f64],
+) -> Result<MemoryCapacity, String> {
+    if k_max == 0 || k_max > split.washout {
+        return Err(format!(
+            "memory capacity delays 1..={k_max}: at least 1 and at most the washout ({})",
+            split.washout
+        ));
+    }
+    if u.len() < split.test_end || x.rows < split.test_end {
+        return Err(format!(
+            "memory capacity needs {} samples, has {}",
+            split.test_end,
+            u.len().min(x.rows)
+        ));
+    }
+    let ys: Vec<Vec<f64>> = (1..=k_max)
+        .map(|k| {
+            (0..u.len())
+                .map(|t| if t >= k { u[t - k] } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let train = split.washout..split.train_end;
+    let val = split.train_end..split.val_end;
+    let test = split.val_end..split.test_end;
+    // Per delay: the lambda of least validation NRMSE.
+    let mut best = vec![(f64::INFINITY, grid.first().copied().unwrap_or(0.0)); k_max];
+    for &l in grid {
+        for (k, r) in fit_ridge_many(x, &ys, train.clone(), l).iter().enumerate() {
+            let e = nrmse(&ys[k][val.clone()], &r.predict(x, val.clone()));
+            if e < best[k].0 {
+                best[k] = (e, l);
+            }
+        }
+    }
+    let mut curve = vec![0.0; k_max];
+    for &l in grid {
+        let ks: Vec<usize> = (0..k_max).filter(|&k| best[k].1 == l).collect();
+        if ks.is_empty() {
+            continue;
+        }
+        let targets: Vec<Vec<f64>> = ks.iter().map(|&k| ys[k].clone()).collect();
+        let fits = fit_ridge_many(x, &targets, split.washout..split.val_end, l);
+        for (&k, r) in ks.iter().zip(&fits) {
+            let yhat = r.predict(x, test.clone());
+            curve[k] = correlation(&ys[k][test.clone()], &yhat).powi(2);
+        }
+    }
+    Ok(MemoryCapacity {
+        total: curve.iter().sum(),
+        curve,
+    })
+}

@@ -59,3 +59,31 @@ fn nrmse_is_zero_for_a_perfect_fit_and_one_for_the_mean() {
     let mean = [3.5; 4];
     assert!((nrmse(&y, &mean) - 1.0).abs() < 1e-15);
 }
+
+/// Jaeger's memory capacity of a delay line with taps 1..=9 of the
+/// fixture's i.i.d. input: delays 1 to 9 are reproduced exactly (r_k^2 =
+/// 1), longer ones not at all but for the chance correlation of a
+/// 12-coefficient fit on 2 000 test samples (r_k^2 ~ 12/2000).
+#[test]
+fn the_memory_capacity_of_a_delay_line_is_its_length() {
+    let s = read_series_csv(&fixture()).unwrap();
+    let u = &s.u[..5200];
+    let x = delay_line(u, 9, false);
+    let mc = memnet_reservoir::memory_capacity(&x, u, Split::NARMA10, 40, &GRID).unwrap();
+    assert_eq!(mc.curve.len(), 40);
+    for (k, r2) in mc.curve.iter().enumerate() {
+        if k < 9 {
+            assert!(*r2 > 1.0 - 1e-9, "delay {}: r^2 = {r2}", k + 1);
+        } else {
+            assert!(*r2 < 0.02, "delay {}: r^2 = {r2}", k + 1);
+        }
+    }
+    assert!(
+        mc.total > 9.0 - 1e-8 && mc.total < 9.0 + 31.0 * 0.006,
+        "MC = {}",
+        mc.total
+    );
+    // Delays beyond the washout have no target on the first training row.
+    assert!(memnet_reservoir::memory_capacity(&x, u, Split::NARMA10, 201, &GRID).is_err());
+    assert!(memnet_reservoir::memory_capacity(&x, u, Split::NARMA10, 0, &GRID).is_err());
+}

@@ -376,6 +376,40 @@ impl Probes {
         p
     }
 
+    /// The current `i(name)` of every memristor that has a state, from its
+    /// first node to its second, in the order of [`Probes::states`].
+    pub fn device_currents(net: &Network) -> Probes {
+        let mut p = Probes::default();
+        for (k, e) in net.edges.iter().enumerate() {
+            if e.device.is_memristor() && !net.is_static(k) {
+                p.push(format!("i({})", e.name), Quantity::EdgeCurrent(k, 1.0));
+            }
+        }
+        p
+    }
+
+    /// The potential `v(node)` of every node but ground, folded-away
+    /// nodes included (the `v` keyword of [`Probes::parse`]).
+    pub fn node_potentials(net: &Network) -> Probes {
+        let mut p = Probes::default();
+        p.extend_nodes(net);
+        p
+    }
+
+    /// Appends the outputs of `other` that `self` does not name yet.
+    pub fn append(&mut self, other: Probes) {
+        let offset = self.expressions.len();
+        self.expressions.extend(other.expressions);
+        self.unmatched.extend(other.unmatched);
+        for (name, q) in other.names.into_iter().zip(other.quantities) {
+            let q = match q {
+                Quantity::Expression(e) => Quantity::Expression(e + offset),
+                q => q,
+            };
+            self.push(name, q);
+        }
+    }
+
     fn push(&mut self, name: String, q: Quantity) {
         if !self.names.contains(&name) {
             self.names.push(name);

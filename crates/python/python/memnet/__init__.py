@@ -22,11 +22,12 @@ import json
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from . import generate
-from ._memnet import MemnetError, Network, SimResult, score_readout
+from ._memnet import MemnetError, Network, SimResult, memory_capacity, score_readout
 from ._memnet import load as _load
 
 __all__ = [
-    "MemnetError", "Network", "SimResult", "generate", "load", "score_readout", "sweep", "summary",
+    "MemnetError", "Network", "SimResult", "generate", "load", "memory_capacity", "score_readout",
+    "sweep", "summary",
 ]
 
 ParamMap = Union[str, Mapping[str, str]]

@@ -78,7 +78,10 @@ class Network:
         self,
         u: npt.ArrayLike,
         *,
-        every: int = 1,
+        every: Optional[int] = None,
+        sources: Sequence[str] = (),
+        nodes: Sequence[str] = (),
+        features: str = "states",
         gain: float = 0.5,
         bias: float = 1.0,
         centre: Optional[float] = None,
@@ -141,6 +144,14 @@ def generate_network(
 def score_readout(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
+    split: Tuple[int, int, int, int] = (200, 2200, 3200, 5200),
+    grid: Optional[Sequence[float]] = None,
+) -> dict: ...
+
+def memory_capacity(
+    x: npt.ArrayLike,
+    u: npt.ArrayLike,
+    k_max: int = 200,
     split: Tuple[int, int, int, int] = (200, 2200, 3200, 5200),
     grid: Optional[Sequence[float]] = None,
 ) -> dict: ...
