@@ -1756,3 +1756,108 @@ fn reservoir_drives_a_decks_sources_and_nodes() {
     let err = fails(&["reservoir", deck.to_str().unwrap(), "--features", "w,flux"]);
     assert!(err.contains("flux"), "{err}");
 }
+
+/// The structure of an SVG memnet drew: its texts (title, axis names,
+/// legend) and how many lines it has, for a snapshot.
+fn svg_structure(svg: &str) -> String {
+    let mut texts = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<text") {
+        let body = &rest[i..];
+        let open = body.find('>').unwrap_or(0) + 1;
+        let close = body.find("</text>").unwrap_or(open);
+        let t = body[open..close].trim();
+        // Tick labels follow the data; the named texts are the structure.
+        if t.parse::<f64>().is_err() && !t.is_empty() {
+            texts.push(t.to_string());
+        }
+        rest = &body[close.max(open)..];
+    }
+    format!(
+        "lines: {}\ntexts:\n{}\n",
+        // Axis ticks are black polylines whose number follows the data;
+        // series lines and legend swatches are coloured.
+        svg.split("<polyline")
+            .skip(1)
+            .filter(|p| !p
+                .split('>')
+                .next()
+                .unwrap_or("")
+                .contains("stroke=\"#000000\""))
+            .count(),
+        texts.join("\n")
+    )
+}
+
+/// `memnet plot RESULT`: a saved CSV, NPY or raw run drawn without
+/// rerunning it; the README example's small motions fill the y axis
+/// (drawn as changes from t0), devices are named, a pattern that matches
+/// nothing is an error.
+#[test]
+fn plot_draws_a_saved_run() {
+    let e4 = fixture("e4_grid.cir");
+    let mut structures = Vec::new();
+    for ext in ["csv", "npy", "raw"] {
+        let out = tmp(&format!("plot_e4.{ext}"));
+        ok(&[
+            "simulate",
+            e4.to_str().unwrap(),
+            "--t-end",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let svg = tmp(&format!("plot_e4_{ext}.svg"));
+        ok(&[
+            "plot",
+            out.to_str().unwrap(),
+            "-o",
+            svg.to_str().unwrap(),
+            "--title",
+            "e4",
+        ]);
+        structures.push(svg_structure(&std::fs::read_to_string(&svg).unwrap()));
+    }
+    assert_eq!(structures[0], structures[1], "csv and npy plots differ");
+    assert_eq!(structures[0], structures[2], "csv and raw plots differ");
+    // 12 devices: 12 lines and 12 legend swatches.
+    assert!(
+        structures[0].starts_with("lines: 24\n"),
+        "{}",
+        structures[0]
+    );
+    let fonts = [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    ];
+    if fonts.iter().any(|f| std::path::Path::new(f).exists()) {
+        insta::assert_snapshot!("plot_e4_states", structures[0]);
+    }
+    let csv = tmp("plot_e4.csv");
+    let svg = tmp("plot_e4_v.svg");
+    ok(&[
+        "plot",
+        csv.to_str().unwrap(),
+        "--columns",
+        "v(*)",
+        "--columns",
+        "i(v0)",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let s = svg_structure(&std::fs::read_to_string(&svg).unwrap());
+    // Nine node potentials and the source current, all named.
+    assert!(s.starts_with("lines: 20\n"), "{s}");
+    let err = fails(&[
+        "plot",
+        csv.to_str().unwrap(),
+        "--columns",
+        "zz*",
+        "-o",
+        "x.svg",
+    ]);
+    assert!(err.contains("`zz*` matches no column"), "{err}");
+    let err = fails(&["plot", "nothing.csv", "-o", "x.svg"]);
+    assert!(err.contains("nothing.csv"), "{err}");
+}

@@ -5,8 +5,8 @@
 //! source file, the other text inputs a netlist can point at. Device laws are built and evaluated, so users'
 //! subcircuit bodies go through the body compiler and its Newton. Then the bytes
 //! become edges given as columns (what Python's `Network.from_edges` hands over),
-//! an optimisation instance in each format `memnet optimize` reads, and a
-//! reservoir task's series file.
+//! an optimisation instance in each format `memnet optimize` reads, a
+//! reservoir task's series file, and a saved run as `memnet plot` reads it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -102,5 +102,17 @@ fuzz_target!(|data: &[u8]| {
     // And as `memnet reservoir --features`: the kinds or an error.
     if let Ok(k) = memnet_reservoir::FeatureKinds::parse(&text) {
         assert!(k.states || k.currents || k.potentials);
+    }
+    // And as a saved run `memnet plot` reads (CSV, NPY, raw): rectangular
+    // samples or a located error.
+    for run in [
+        memnet_solver::readback::parse_csv(data, "fuzz.csv"),
+        memnet_solver::readback::parse_npy(data, None, "fuzz.npy"),
+        memnet_solver::readback::parse_raw(data, "fuzz.raw"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert_eq!(run.values.len(), run.times.len() * run.names.len());
     }
 });

@@ -9,6 +9,7 @@ mod import;
 mod input;
 mod optimize;
 mod plot;
+mod plot_cmd;
 mod reservoir;
 mod simulate;
 
@@ -32,7 +33,8 @@ use clap::{Parser, Subcommand};
   memnet export grid.cir --to ngspice --t-end 1 -o grid_ngspice.cir
   memnet export fixtures/spice/e4_grid.cir --to dot -o e4.dot
   memnet optimize fixtures/qubo/bqp50.txt --instance 1 --best-known 2098 --polish
-  memnet reservoir grid.cir --series fixtures/narma10/narma10_seed42.csv --read 400")]
+  memnet reservoir grid.cir --series fixtures/narma10/narma10_seed42.csv --read 400
+  memnet plot e4.csv -o e4.svg")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,6 +56,8 @@ enum Command {
     Optimize(optimize::Args),
     /// Use a network as a reservoir on NARMA10, Mackey-Glass or sine-to-square.
     Reservoir(reservoir::Args),
+    /// Draw a saved run (CSV, NPY or raw) against time, without rerunning it.
+    Plot(plot_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Export(a) => export::run(a),
         Command::Optimize(a) => optimize::run(a),
         Command::Reservoir(a) => reservoir::run(a),
+        Command::Plot(a) => plot_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

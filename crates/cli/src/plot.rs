@@ -15,6 +15,9 @@ use crate::error::{CliError, CliResult};
 /// Up to this many devices every trajectory is drawn; above it, quantile bands.
 pub const MAX_LINES: usize = 50;
 
+/// Up to this many trajectories each is named in a legend.
+pub const MAX_LABELS: usize = 12;
+
 const FONT_PATHS: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
@@ -45,6 +48,8 @@ pub struct TrajectoryPlot {
     series: Vec<Vec<f64>>,
     quantiles: bool,
     scratch: Vec<f64>,
+    /// The y axis's name: `w` for device states, `value` for mixed outputs.
+    pub y_desc: String,
 }
 
 const QUANTILES: [f64; 7] = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0];
@@ -63,6 +68,7 @@ impl TrajectoryPlot {
             series: vec![Vec::new(); n],
             quantiles,
             scratch: Vec::new(),
+            y_desc: "w".into(),
         }
     }
 
@@ -127,6 +133,47 @@ pub fn render(path: &Path, size: (u32, u32), chart: &impl Chart) -> CliResult {
     }
 }
 
+/// The y range of a chart: the data's own range with 5 % margins, so
+/// that small motions fill the plot (a constant series gets a band about
+/// its value; no data gives [0, 1]).
+pub fn y_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let span = hi - lo;
+    let pad = if span > 1e-12 * hi.abs().max(lo.abs()) && span > 0.0 {
+        0.05 * span
+    } else {
+        1e-3 * hi.abs().max(1e-9)
+    };
+    (lo - pad, hi + pad)
+}
+
+/// Whether every series moves by less than 5 % of the spread of all
+/// values (then each is best drawn as its change from its first sample).
+pub fn moves_little(series: &[Vec<f64>]) -> bool {
+    let range = |ys: &mut dyn Iterator<Item = f64>| {
+        ys.filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
+    };
+    let (lo, hi) = range(&mut series.iter().flatten().copied());
+    let motion = series
+        .iter()
+        .map(|ys| {
+            let (a, b) = range(&mut ys.iter().copied());
+            if a <= b { b - a } else { 0.0 }
+        })
+        .fold(0.0f64, f64::max);
+    series.len() > 1 && hi > lo && motion > 0.0 && motion < 0.05 * (hi - lo)
+}
+
 /// w(t) of every device, or quantile bands for large networks.
 pub fn write_trajectory(path: &Path, title: &str, p: &TrajectoryPlot) -> CliResult {
     struct Draw<'a> {
@@ -143,24 +190,48 @@ pub fn write_trajectory(path: &Path, title: &str, p: &TrajectoryPlot) -> CliResu
             area.fill(&WHITE).map_err(e)?;
             let t0 = self.p.times.first().copied().unwrap_or(0.0);
             let t1 = self.p.times.last().copied().unwrap_or(1.0).max(t0 + 1e-300);
-            let (lo, hi) = self
-                .p
-                .series
-                .iter()
-                .flatten()
-                .filter(|v| v.is_finite())
-                .fold((0.0f64, 1.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            // Devices that barely move about values far apart are drawn
+            // as their change from t0, or every line is flat.
+            let relative = !self.p.quantiles && moves_little(&self.p.series);
+            let offset = |s: usize| {
+                if relative {
+                    self.p.series[s].first().copied().unwrap_or(0.0)
+                } else {
+                    0.0
+                }
+            };
+            let (lo, hi) = y_range(
+                self.p
+                    .series
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(s, ys)| ys.iter().map(move |v| v - offset(s))),
+            );
+            let y_desc = if relative {
+                format!("{0} - {0}(t0)", self.p.y_desc)
+            } else {
+                self.p.y_desc.clone()
+            };
             let mut builder = ChartBuilder::on(area);
             builder.margin(15);
             if text {
                 let caption = if self.p.quantiles {
                     format!(
-                        "{}: w(t) of {} devices (quantile bands)",
+                        "{}: {}(t) of {} outputs (quantile bands)",
                         self.title,
+                        self.p.y_desc,
                         self.p.names.len()
                     )
                 } else {
-                    format!("{}: w(t)", self.title)
+                    format!(
+                        "{}: {}",
+                        self.title,
+                        if relative {
+                            format!("{y_desc} (change from t0 = {})", t0)
+                        } else {
+                            format!("{y_desc}(t)")
+                        }
+                    )
                 };
                 builder
                     .caption(caption, ("sans-serif", 20))
@@ -172,7 +243,7 @@ pub fn write_trajectory(path: &Path, title: &str, p: &TrajectoryPlot) -> CliResu
                 chart
                     .configure_mesh()
                     .x_desc("t")
-                    .y_desc("w")
+                    .y_desc(y_desc.as_str())
                     .draw()
                     .map_err(e)?;
             }
@@ -207,13 +278,28 @@ pub fn write_trajectory(path: &Path, title: &str, p: &TrajectoryPlot) -> CliResu
                     ))
                     .map_err(e)?;
             } else {
+                let labelled = text && self.p.series.len() <= MAX_LABELS;
                 for (s, ys) in self.p.series.iter().enumerate() {
                     let color = Palette99::pick(s).to_rgba();
-                    chart
+                    let drawn = chart
                         .draw_series(LineSeries::new(
-                            times.iter().zip(ys).map(|(&t, &v)| (t, v)),
-                            color.stroke_width(1),
+                            times.iter().zip(ys).map(|(&t, &v)| (t, v - offset(s))),
+                            color.stroke_width(if labelled { 2 } else { 1 }),
                         ))
+                        .map_err(e)?;
+                    if labelled {
+                        drawn.label(self.p.names[s].clone()).legend(move |(x, y)| {
+                            PathElement::new([(x, y), (x + 15, y)], color.stroke_width(2))
+                        });
+                    }
+                }
+                if labelled && !self.p.series.is_empty() {
+                    chart
+                        .configure_series_labels()
+                        .position(SeriesLabelPosition::UpperRight)
+                        .background_style(WHITE.mix(0.8))
+                        .border_style(BLACK)
+                        .draw()
                         .map_err(e)?;
                 }
             }

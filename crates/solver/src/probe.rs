@@ -67,7 +67,7 @@ pub struct Probes {
 
 /// Whether `name` matches the HSPICE-style wildcard `pattern`: `*` any
 /// run of characters (dots included), `?` one character.
-fn glob(pattern: &[u8], name: &[u8]) -> bool {
+pub fn glob(pattern: &[u8], name: &[u8]) -> bool {
     // Iterative with one backtrack point: the last `*` seen.
     let (mut p, mut n) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
