@@ -1861,3 +1861,152 @@ fn plot_draws_a_saved_run() {
     let err = fails(&["plot", "nothing.csv", "-o", "x.svg"]);
     assert!(err.contains("nothing.csv"), "{err}");
 }
+
+/// The largest difference between two saved runs with the same columns
+/// and sample times.
+fn run_difference(a: &Path, b: &Path) -> f64 {
+    let a = memnet_solver::read_saved_run(a).expect("first run");
+    let b = memnet_solver::read_saved_run(b).expect("second run");
+    assert_eq!(a.names, b.names);
+    assert_eq!(a.times.len(), b.times.len(), "sample counts");
+    let dt = a
+        .times
+        .iter()
+        .zip(&b.times)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(dt < 1e-12, "sample times differ by {dt}");
+    a.values
+        .iter()
+        .zip(&b.values)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// `memnet simulate --resume OUT`: a run killed mid-way and resumed equals
+/// the uninterrupted run. RK4 resumed at a sample on its step grid takes
+/// the same steps, so the two agree to rounding (1e-12 allows the
+/// interpolated restart sample's last bits); dopri5 restarts its step
+/// size, so the two differ within its tolerance (rtol 1e-8 on states of
+/// order 1: 1e-7 allows the accumulated local errors).
+#[test]
+fn resume_continues_a_killed_run() {
+    let net = tmp("resume.cir");
+    ok(&[
+        "generate",
+        "grid",
+        "--rows",
+        "20",
+        "--cols",
+        "20",
+        "--drive",
+        "sides",
+        "-o",
+        net.to_str().unwrap(),
+    ]);
+    let net = net.to_str().unwrap();
+    let args = ["--t-end", "1", "--dt", "5e-4", "--sample-dt", "0.05"];
+    let full = tmp("resume_full.csv");
+    let mut a = vec!["simulate", net, "--out", full.to_str().unwrap()];
+    a.extend(args);
+    ok(&a);
+    let out = tmp("resume_killed.csv");
+    let _ = std::fs::remove_file(&out);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memnet"))
+        .args(["simulate", net, "--out", out.to_str().unwrap()])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill once a few samples are out (if the run is done first, the
+    // resume has nothing left to do, and the comparison still holds).
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(start.elapsed().as_secs() < 120, "no samples written");
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    child.wait().expect("wait");
+    let before = memnet_solver::read_saved_run(&out).unwrap().times.len();
+    let text = ok(&["simulate", net, "--resume", out.to_str().unwrap()]);
+    assert!(text.starts_with("resumed from the last sample"), "{text}");
+    assert!(
+        before < 21,
+        "the run was cut before its end ({before} samples)"
+    );
+    let d = run_difference(&full, &out);
+    assert!(d < 1e-12, "resumed RK4 differs from the full run by {d}");
+
+    // Files cut anywhere (mid-row, as a kill leaves them) in each format,
+    // with RK4, dopri5 and the exact method.
+    let e4 = fixture("e4_grid.cir");
+    let e4 = e4.to_str().unwrap();
+    for (method, tol) in [("rk4", 1e-12), ("dopri5", 1e-7), ("exact", 1e-12)] {
+        for ext in ["csv", "npy", "raw"] {
+            let full = tmp(&format!("resume_e4_{method}.{ext}"));
+            ok(&[
+                "simulate",
+                e4,
+                "--t-end",
+                "1",
+                "--method",
+                method,
+                "--out",
+                full.to_str().unwrap(),
+            ]);
+            let bytes = std::fs::read(&full).unwrap();
+            for frac in [0.2, 0.55] {
+                let cut = tmp(&format!("resume_e4_{method}_cut.{ext}"));
+                let n = (bytes.len() as f64 * frac) as usize;
+                std::fs::write(&cut, &bytes[..n]).unwrap();
+                let rec = |p: &Path| PathBuf::from(format!("{}.run.json", p.display()));
+                std::fs::copy(rec(&full), rec(&cut)).unwrap();
+                if ext == "npy" {
+                    let side = memnet_solver::output::npy_sidecar_path;
+                    std::fs::copy(side(&full), side(&cut)).unwrap();
+                }
+                ok(&["simulate", e4, "--resume", cut.to_str().unwrap()]);
+                let d = run_difference(&full, &cut);
+                assert!(d < tol, "{method} {ext} cut at {frac}: differs by {d}");
+            }
+        }
+    }
+}
+
+/// What cannot be resumed says why: no record, another netlist, other
+/// settings, outputs that leave states out.
+#[test]
+fn resume_refusals_say_why() {
+    let e4 = fixture("e4_grid.cir");
+    let e4 = e4.to_str().unwrap();
+    let out = tmp("resume_refused.csv");
+    let o = out.to_str().unwrap();
+    ok(&["simulate", e4, "--t-end", "1", "--out", o]);
+    let err = fails(&["simulate", e4, "--resume", "nowhere.csv"]);
+    assert!(err.contains("no run record nowhere.csv.run.json"), "{err}");
+    let other = fixture("e1_single.cir");
+    let err = fails(&["simulate", other.to_str().unwrap(), "--resume", o]);
+    assert!(err.contains("is not the netlist"), "{err}");
+    let err = fails(&["simulate", e4, "--resume", o, "--dt", "0.5"]);
+    assert!(err.contains("--dt 0.5: it was written with 0.001"), "{err}");
+    let err = fails(&["simulate", e4, "--resume", o, "--method", "dopri5"]);
+    assert!(err.contains("--method dopri5"), "{err}");
+    // The same settings given again are accepted, and a later end extends.
+    let text = ok(&[
+        "simulate", e4, "--resume", o, "--dt", "0.001", "--t-end", "1.5",
+    ]);
+    assert!(text.contains("at t = 1\n"), "{text}");
+    assert_eq!(
+        memnet_solver::read_saved_run(&out).unwrap().times.len(),
+        151
+    );
+    ok(&["simulate", e4, "--t-end", "1", "--save", "v", "--out", o]);
+    let err = fails(&["simulate", e4, "--resume", o]);
+    assert!(err.contains("does not hold the state of `xm0`"), "{err}");
+    let err = fails(&["simulate", e4, "--out", o, "--resume", o]);
+    assert!(err.contains("cannot be used with"), "{err}");
+}

@@ -11,6 +11,7 @@ mod optimize;
 mod plot;
 mod plot_cmd;
 mod reservoir;
+mod resume;
 mod simulate;
 
 use std::process::ExitCode;

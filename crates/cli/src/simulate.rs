@@ -9,17 +9,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use memnet_graph::Network;
 use memnet_solver::{
     Bounds, CsvSink, ErrorNorm, Method, MethodChoice, NpySink, Probes, RunRequest, SampleSink,
-    SimOptions, SimReport, memristor_names, simulate_outputs,
+    SimOptions, SimReport, memristor_names, read_saved_run, resume_point, simulate_from,
 };
 use memnet_spice::Circuit;
 use memnet_spice::raw::RawWriter;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{CliError, CliResult};
 use crate::input::{InputArgs, load};
 use crate::plot::{self, TrajectoryPlot};
+use crate::resume::RunRecord;
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MethodArg {
     /// dopri5 when the network holds a device of any law but memnet's
     /// linear law (users' subcircuits, Xyce and XSPICE devices, laws chosen
@@ -42,7 +44,8 @@ pub enum MethodArg {
     Exact,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ErrorNormArg {
     /// root mean square of the weighted errors (Hairer's DOPRI5)
     Rms,
@@ -50,7 +53,8 @@ pub enum ErrorNormArg {
     Max,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BoundsArg {
     /// clip w to [0,1] after each step
     Clip,
@@ -59,7 +63,7 @@ pub enum BoundsArg {
 }
 
 /// How to integrate: shared by `simulate` and anything else that runs the solver.
-#[derive(clap::Args, Debug, Clone)]
+#[derive(clap::Args, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepArgs {
     /// End time, a SPICE number (`10n`, `2.5ms`, `1e-3`). Default: the stop
     /// time of the netlist's `.tran`.
@@ -137,9 +141,15 @@ pub struct Args {
     pub file: PathBuf,
     #[command(flatten)]
     pub step: StepArgs,
-    /// Write the trajectory (.csv, .npy or .raw).
-    #[arg(long, value_name = "PATH")]
+    /// Write the trajectory (.csv, .npy or .raw), and beside it the run
+    /// record OUT.run.json that --resume reads.
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Continue the run that wrote OUT (interrupted, or to a later --t-end)
+    /// from its last complete sample, with the settings in OUT.run.json,
+    /// and append to OUT. Settings given again must be the recorded ones.
+    #[arg(long, value_name = "OUT")]
+    pub resume: Option<PathBuf>,
     /// Plot w(t) to an SVG or PNG (every device up to 50, else quantile bands).
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
@@ -337,6 +347,9 @@ pub fn sim_options(net: &Network, a: &StepArgs) -> CliResult<SimOptions> {
 
 #[derive(Serialize)]
 struct Summary<'a> {
+    /// The time of the last sample a resumed run continued from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resumed_at: Option<f64>,
     file: String,
     out: Option<String>,
     t_end: f64,
@@ -344,7 +357,18 @@ struct Summary<'a> {
     report: &'a SimReport,
 }
 
-pub fn run(a: Args) -> CliResult {
+pub fn run(mut a: Args) -> CliResult {
+    // A resumed run takes its settings from the record and writes to OUT.
+    let record = match &a.resume {
+        Some(out) => {
+            let record = RunRecord::read(out)?;
+            let (step, save, input) = record.merge(out, &a.file, &a.step, &a.save, &a.input)?;
+            (a.step, a.save, a.input) = (step, save, input);
+            a.out = Some(out.clone());
+            Some(record)
+        }
+        None => None,
+    };
     let loaded = load(&a.file, &a.input)?;
     loaded.show_warnings();
     let circuit = loaded.circuit.clone();
@@ -355,6 +379,17 @@ pub fn run(a: Args) -> CliResult {
         outputs(&net, circuit.as_ref(), &a.save)?
     } else {
         Probes::states(&net)
+    };
+    let resumed = match (&a.resume, &record) {
+        (Some(out), Some(_)) => {
+            let cannot = |e: String| {
+                CliError::input(format!("{}: error: cannot resume: {e}", out.display()))
+            };
+            let saved = read_saved_run(out).map_err(CliError::input)?;
+            let point = resume_point(&net, &probes, &saved).map_err(cannot)?;
+            Some((saved, point))
+        }
+        _ => None,
     };
     let names = probes.names().to_vec();
     // The plot shows the states among the outputs (all columns if none).
@@ -372,22 +407,52 @@ pub fn run(a: Args) -> CliResult {
         }
     }
     let plot_names: Vec<String> = plot_columns.iter().map(|&k| names[k].clone()).collect();
+    let out = match (&a.out, &resumed) {
+        (Some(p), None) => {
+            let sink = open_sink(p, &names, &net.title)?;
+            RunRecord::new(&a.file, &opts, &a.save, &a.input)?.write(p)?;
+            Some(sink)
+        }
+        (Some(p), Some((saved, _))) => {
+            let sink = crate::resume::reopen(p, saved, |tmp| open_sink(tmp, &names, &net.title))?;
+            // The record now says where the run ends.
+            RunRecord::new(&a.file, &opts, &a.save, &a.input)?.write(p)?;
+            Some(sink)
+        }
+        (None, _) => None,
+    };
     let mut sinks = Sinks {
-        out: match &a.out {
-            Some(p) => Some(open_sink(p, &names, &net.title)?),
-            None => None,
-        },
+        out,
         plot: a.plot.as_ref().map(|_| TrajectoryPlot::new(&plot_names)),
         plot_columns,
         plot_row: Vec::new(),
     };
     let bar = progress_bar(opts.t_end);
-    let mut progress = |t: f64| {
+    let progress = |t: f64| {
         if let Some(b) = &bar {
             b.set_position((t / opts.t_end * 1000.0) as u64);
         }
     };
-    let result = simulate_outputs(&net, &opts, &probes, &mut sinks, &mut progress);
+    // The plot shows the whole run, the samples written before too.
+    if let (Some(p), Some((saved, _))) = (&mut sinks.plot, &resumed) {
+        for i in 0..saved.times.len() {
+            let row = saved.row(i);
+            let cols: Vec<f64> = sinks.plot_columns.iter().map(|&k| row[k]).collect();
+            p.push(saved.times[i], &cols);
+        }
+    }
+    let from = resumed.as_ref().map(|(_, p)| p);
+    let result = simulate_from(
+        &net,
+        &opts,
+        &probes,
+        &mut sinks,
+        &mut |t| {
+            progress(t);
+            std::ops::ControlFlow::Continue(())
+        },
+        from,
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -396,6 +461,7 @@ pub fn run(a: Args) -> CliResult {
         plot::write_trajectory(path, &net.title, p)?;
     }
     let summary = Summary {
+        resumed_at: from.map(|p| p.t),
         file: a.file.display().to_string(),
         out: a.out.as_ref().map(|p| p.display().to_string()),
         t_end: opts.t_end,
@@ -429,7 +495,14 @@ fn progress_bar(t_end: f64) -> Option<ProgressBar> {
 
 fn render_text(s: &Summary) -> String {
     let r = s.report;
-    let mut out = format!(
+    let mut out = String::new();
+    if let Some(t) = s.resumed_at {
+        out.push_str(&format!(
+            "resumed from the last sample of {} at t = {t}\n",
+            s.out.as_deref().unwrap_or("")
+        ));
+    }
+    out.push_str(&format!(
         "simulated {} memristors to t = {} with {:?}: {} steps ({} rejected), {} right-hand sides, {} factorisations, {} samples, {:.3} s\n",
         r.memristors,
         s.t_end,
@@ -440,7 +513,7 @@ fn render_text(s: &Summary) -> String {
         r.factorizations,
         r.samples,
         r.wall_time_s
-    );
+    ));
     if r.switches_located > 0 {
         out.push_str(&format!(
             "switches located (thresholds, window corners, bound hits): {}, {} steps retried to end before one\n",

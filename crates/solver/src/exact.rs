@@ -357,6 +357,7 @@ pub(crate) fn simulate_exact(
     sink: &mut dyn SampleSink,
     progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
     start: Instant,
+    after: Option<f64>,
 ) -> Result<SimReport, SolveError> {
     let w0 = rhs.initial_state();
     let mut monitor = ChargeMonitor::new(rhs, &w0);
@@ -383,7 +384,9 @@ pub(crate) fn simulate_exact(
         None => opts.t_end.max(f64::MIN_POSITIVE),
     };
     let mut samples = 0u64;
-    let mut k = 0u64;
+    // A resumed run starts after the samples written already (at or
+    // before `after`); each sample is solved from t = 0 anyway.
+    let mut k = after.map_or(0, |t0| (t0 / dt + 1e-9).floor() as u64 + 1);
     let mut w_last = w0.clone();
     // Outputs other than the states: a nodal solve at each sampled state
     // (the linear law's w is its own variable).
@@ -392,6 +395,10 @@ pub(crate) fn simulate_exact(
         let mut t = k as f64 * dt;
         if t >= opts.t_end - 1e-9 * dt {
             t = opts.t_end;
+        }
+        // (Only t_end, written already, can fall at or before `after`.)
+        if after.is_some_and(|a| t <= a) {
+            break;
         }
         let w = if k == 0 { &w0[..] } else { solver.solve(t)? };
         monitor.observe(t, w);

@@ -60,7 +60,9 @@ pub use probe::{ProbeScratch, Probes, glob as glob_match};
 pub use readback::{SavedRun, read_saved_run};
 pub use request::{MethodChoice, RunRequest};
 pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};
-pub use simulate::{simulate, simulate_outputs, simulate_until};
+pub use simulate::{
+    ResumePoint, resume_point, simulate, simulate_from, simulate_outputs, simulate_until,
+};
 
 #[cfg(test)]
 mod tests {

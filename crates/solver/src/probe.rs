@@ -576,6 +576,17 @@ impl Probes {
     }
 
     /// Whether every output is a state (no network solve is needed).
+    /// The columns that hold a device state: (column, state slot).
+    pub fn state_columns(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.quantities
+            .iter()
+            .enumerate()
+            .filter_map(|(c, q)| match q {
+                Quantity::State(d) => Some((c, *d)),
+                _ => None,
+            })
+    }
+
     pub fn states_only(&self) -> bool {
         self.all_quantities()
             .all(|q| matches!(q, Quantity::State(_) | Quantity::Expression(_)))

@@ -211,6 +211,8 @@ pub struct SimReport {
 /// right-hand side).
 pub(crate) struct ChargeMonitor {
     alpha: Option<f64>,
+    /// The time of the state the law is measured from.
+    t0: f64,
     pub note: Option<String>,
     /// Per state: (tail unknown, head unknown, polarity beta / ron).
     terms: Vec<(u32, u32, f64)>,
@@ -221,12 +223,19 @@ pub(crate) struct ChargeMonitor {
 
 impl ChargeMonitor {
     pub fn new(rhs: &MemoryRhs, w0: &[f64]) -> Self {
+        Self::new_at(rhs, 0.0, w0)
+    }
+
+    /// The charge law measured from state `w0` at time `t0` (a resumed
+    /// run: B w(t) = e^(alpha (t - t0)) B w(t0)).
+    pub fn new_at(rhs: &MemoryRhs, t0: f64, w0: &[f64]) -> Self {
         let (alpha, note) = match rhs.charge_law() {
             Ok(a) => (Some(a), None),
             Err(why) => (None, Some(why.to_string())),
         };
         let mut m = ChargeMonitor {
             alpha,
+            t0,
             note,
             terms: Vec::new(),
             c0: Vec::new(),
@@ -245,7 +254,7 @@ impl ChargeMonitor {
     pub fn observe(&mut self, t: f64, w: &[f64]) {
         let Some(a) = self.alpha else { return };
         crate::memory::charge_into(&self.terms, w, &mut self.c);
-        let e = (a * t).exp();
+        let e = (a * (t - self.t0)).exp();
         for (c, c0) in self.c.iter().zip(&self.c0) {
             self.drift = self.drift.max((c - e * c0).abs());
         }

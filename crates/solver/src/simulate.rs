@@ -201,7 +201,111 @@ pub fn simulate_until(
     sink: &mut dyn SampleSink,
     progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
 ) -> Result<SimReport, SolveError> {
+    simulate_from(net, opts, probes, sink, progress, None)
+}
+
+/// Where a resumed run begins: the time of an earlier run's last sample
+/// and every device's state there, in its law's own variable, by state
+/// slot (a static device's slot is ignored). [`resume_point`] reads one
+/// from a saved run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResumePoint {
+    pub t: f64,
+    pub states: Vec<f64>,
+}
+
+/// The point to continue `run` (a saved run of `net` with outputs
+/// `probes`) from: its last complete sample. The run's columns must be
+/// exactly `probes`' names and hold every device's state; a run whose
+/// outputs were narrowed to leave states out cannot be continued.
+pub fn resume_point(
+    net: &Network,
+    probes: &Probes,
+    run: &crate::SavedRun,
+) -> Result<ResumePoint, String> {
+    if run.names != probes.names() {
+        let k = run
+            .names
+            .iter()
+            .zip(probes.names())
+            .position(|(a, b)| a != b)
+            .unwrap_or(run.names.len().min(probes.names().len()));
+        let shown = |v: Option<&String>| v.map_or("nothing".to_string(), |s| format!("`{s}`"));
+        return Err(format!(
+            "its columns are not this run's outputs: column {} is {} where this run writes {} \
+             (resume with the netlist and outputs that wrote it)",
+            k + 1,
+            shown(run.names.get(k)),
+            shown(probes.names().get(k)),
+        ));
+    }
+    let Some(last) = run.times.len().checked_sub(1) else {
+        return Err("it holds no complete sample to continue from".into());
+    };
+    let slots = net.edges.iter().filter(|e| e.device.is_memristor()).count();
+    let mut states = vec![f64::NAN; slots];
+    let row = run.row(last);
+    for (c, d) in probes.state_columns() {
+        states[d] = row[c];
+    }
+    let stateful = stateful_devices(net);
+    if let Some(d) = (0..slots).find(|&d| stateful[d] && !states[d].is_finite()) {
+        let name = crate::memristor_names(net).swap_remove(d);
+        return Err(if probes.state_columns().any(|(_, s)| s == d) {
+            format!("`{name}`'s last state is not a finite number")
+        } else {
+            format!(
+                "it does not hold the state of `{name}` (its outputs were narrowed by .save, \
+                 .print, .probe or --save); only a run that writes every state can be continued"
+            )
+        });
+    }
+    Ok(ResumePoint {
+        t: run.times[last],
+        states,
+    })
+}
+
+/// Drops the first sample (a resumed run's start, which the earlier run
+/// wrote already).
+struct AfterFirst<'a> {
+    inner: &'a mut dyn SampleSink,
+    skipped: bool,
+}
+
+impl SampleSink for AfterFirst<'_> {
+    fn sample(&mut self, t: f64, row: &[f64]) -> std::io::Result<()> {
+        if self.skipped {
+            self.inner.sample(t, row)
+        } else {
+            self.skipped = true;
+            Ok(())
+        }
+    }
+}
+
+/// As [`simulate_until`], starting at `from` (an earlier run's last
+/// sample, which is not written again) instead of t = 0 at the netlist's
+/// initial state. The step grid of the fixed-step methods and the sample
+/// times are counted from `from.t`, so a run resumed at one of its own
+/// samples steps as the uninterrupted run did where that sample lies on
+/// its step grid; the adaptive methods start with a fresh step size.
+pub fn simulate_from(
+    net: &Network,
+    opts: &SimOptions,
+    probes: &Probes,
+    sink: &mut dyn SampleSink,
+    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
+    from: Option<&ResumePoint>,
+) -> Result<SimReport, SolveError> {
     let start = Instant::now();
+    let t0 = from.map_or(0.0, |f| f.t);
+    if !(t0.is_finite() && t0 >= 0.0 && t0 <= opts.t_end) {
+        return Err(SolveError::InvalidOption(format!(
+            "a run resumed at t = {t0} must start inside [0, {}]",
+            opts.t_end
+        )));
+    }
     if !(opts.t_end.is_finite() && opts.t_end >= 0.0) {
         return Err(SolveError::InvalidOption(format!(
             "end time {} must be finite and non-negative",
@@ -212,14 +316,55 @@ pub fn simulate_until(
     let n = rhs.n_memristors();
     let dim = rhs.dim();
     if opts.method == Method::Exact {
+        // The exact method needs no state to continue: each sample is
+        // solved from t = 0; the samples up to t0 are skipped.
         let outputs = (!probes.is_plain_states(n)).then_some((net, probes));
-        return crate::exact::simulate_exact(&mut rhs, opts, outputs, sink, progress, start);
+        let after = from.map(|f| f.t);
+        return crate::exact::simulate_exact(&mut rhs, opts, outputs, sink, progress, start, after);
     }
     let stepper = opts.stepper()?;
     rhs.set_sticky(opts.bounds == Bounds::Sticky);
     rhs.set_clamp_resistance(true);
-    let mut w = rhs.initial_state_at_operating_point()?;
-    let mut monitor = ChargeMonitor::new(&rhs, &w);
+    let mut w = match from {
+        None => rhs.initial_state_at_operating_point()?,
+        Some(f) => {
+            if f.states.len() != n {
+                return Err(SolveError::InvalidOption(format!(
+                    "a resume point holds {} states, the network {n}",
+                    f.states.len()
+                )));
+            }
+            if rhs.dim() > n {
+                // A body's further capacitors are no output; they cannot
+                // be read back.
+                let d = rhs.device_of_component(n);
+                return Err(SolveError::InvalidOption(format!(
+                    "`{}` carries internal states besides its output state; such a run \
+                     cannot be resumed",
+                    rhs.memristor_name(d)
+                )));
+            }
+            let stateful = stateful_devices(net);
+            let mut w = rhs.initial_state();
+            for d in 0..n {
+                if stateful[d] {
+                    w[d] = rhs.laws().internal_state(d, f.states[d]);
+                }
+            }
+            w
+        }
+    };
+    let mut monitor = ChargeMonitor::new_at(&rhs, t0, &w);
+    let mut skip;
+    let sink: &mut dyn SampleSink = if from.is_some() {
+        skip = AfterFirst {
+            inner: sink,
+            skipped: false,
+        };
+        &mut skip
+    } else {
+        sink
+    };
     let plain = probes.is_plain_states(n) && !rhs.laws().any_transformed();
     let mut samples = 0u64;
     let mut bounded = Bounded {
@@ -235,7 +380,7 @@ pub fn simulate_until(
         }),
         locate_switches: opts.locate_switches,
     };
-    bounded.check_initial(0.0, &w);
+    bounded.check_initial(t0, &w);
     let sampling = opts.sampling();
     let stats = {
         let mut on_sample = |t: f64, y: &[f64]| -> Result<(), SolveError> {
@@ -252,7 +397,7 @@ pub fn simulate_until(
         integrate(
             &mut bounded,
             &mut w,
-            0.0,
+            t0,
             opts.t_end,
             &stepper,
             &sampling,
@@ -274,6 +419,10 @@ pub fn simulate_until(
         other => other?,
     };
     let hit = bounded.hit.take();
+    // A resumed run's first sample was the earlier run's last.
+    if from.is_some() {
+        samples = samples.saturating_sub(1);
+    }
     w.truncate(n);
     for (d, x) in w.iter_mut().enumerate() {
         *x = rhs.laws().native_state(d, *x);

@@ -1,0 +1,276 @@
+//! `memnet simulate --resume OUT`: the run record written beside every
+//! `--out` file, and continuing a run from the last sample of its file.
+//!
+//! The record (`OUT.run.json`) holds what the file does not: the netlist it
+//! came from (with a checksum of its bytes), the integrator settings as
+//! resolved (method, step, tolerances, sample interval; so a resumed run
+//! steps and samples on the same grid) and the options that chose the
+//! outputs and the network. The states themselves are the file's last
+//! complete sample.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use memnet_solver::{Bounds, ErrorNorm, Method, SampleSink, SavedRun, SimOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, CliResult};
+use crate::input::InputArgs;
+use crate::simulate::{BoundsArg, ErrorNormArg, MethodArg, StepArgs};
+
+/// How a run written to `--out` was made.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// The memnet version that wrote the file.
+    pub memnet: String,
+    /// The netlist (or graph file) as given on the command line.
+    pub netlist: String,
+    /// FNV-1a 64 of the netlist's bytes (files it includes are not covered).
+    pub netlist_fnv1a: String,
+    pub step: StepArgs,
+    pub save: Vec<String>,
+    pub memristor_subckt: Vec<String>,
+    pub param: Vec<String>,
+}
+
+/// Where the record of output `out` lives.
+pub fn record_path(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".run.json");
+    PathBuf::from(s)
+}
+
+/// FNV-1a 64: a checksum that says whether a netlist changed (not a
+/// security measure).
+fn fnv1a(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn checksum(path: &Path) -> CliResult<String> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| CliError::io(path.display(), e))?;
+    Ok(fnv1a(&bytes))
+}
+
+/// The step settings a run used, resolved: resolving them again on the
+/// same network gives the same options (the defaults that depend on t_end,
+/// such as the step and the sample interval, are fixed).
+fn resolved_step(opts: &SimOptions) -> StepArgs {
+    let adaptive = matches!(opts.method, Method::Dopri5 | Method::Rosenbrock);
+    let fixed = matches!(opts.method, Method::Euler | Method::Rk4);
+    StepArgs {
+        t_end: Some(opts.t_end),
+        method: match opts.method {
+            Method::Euler => MethodArg::Euler,
+            Method::Rk4 => MethodArg::Rk4,
+            Method::Dopri5 => MethodArg::Dopri5,
+            Method::Rosenbrock => MethodArg::Rosenbrock,
+            Method::Exact => MethodArg::Exact,
+        },
+        dt: fixed.then_some(opts.dt),
+        rtol: adaptive.then_some(opts.rtol),
+        atol: adaptive.then_some(opts.atol),
+        locate_switches: opts.locate_switches,
+        max_step: opts.max_step.filter(|_| adaptive),
+        error_norm: match opts.error_norm {
+            ErrorNorm::Rms => ErrorNormArg::Rms,
+            ErrorNorm::Max => ErrorNormArg::Max,
+        },
+        bounds: match opts.bounds {
+            Bounds::Clip => BoundsArg::Clip,
+            Bounds::Sticky => BoundsArg::Sticky,
+        },
+        sample_dt: opts.sample_dt,
+    }
+}
+
+impl RunRecord {
+    pub fn new(
+        netlist: &Path,
+        opts: &SimOptions,
+        save: &[String],
+        input: &InputArgs,
+    ) -> CliResult<Self> {
+        Ok(RunRecord {
+            memnet: env!("CARGO_PKG_VERSION").to_string(),
+            netlist: netlist.display().to_string(),
+            netlist_fnv1a: checksum(netlist)?,
+            step: resolved_step(opts),
+            save: save.to_vec(),
+            memristor_subckt: input.memristor_subckt.clone(),
+            param: input.param.clone(),
+        })
+    }
+
+    /// Written at the start of a run, so an interrupted one has it.
+    pub fn write(&self, out: &Path) -> CliResult {
+        let path = record_path(out);
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| CliError::io("serialising the run record", e))?;
+        std::fs::write(&path, text + "\n").map_err(|e| CliError::io(path.display(), e))
+    }
+
+    pub fn read(out: &Path) -> CliResult<Self> {
+        let path = record_path(out);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            CliError::input(format!(
+                "{}: error: cannot resume: no run record {} ({e}); memnet simulate --out writes \
+                 one beside its output",
+                out.display(),
+                path.display()
+            ))
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            CliError::input(format!(
+                "{}:{}:{}: error: not a memnet run record: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+
+    /// The settings of the resumed run: the record's, with the end time
+    /// the command line gives (a run may be continued past its old end).
+    /// Any other setting given must be the recorded one: a run continued
+    /// with another step or outputs would be neither run.
+    pub fn merge(
+        &self,
+        out: &Path,
+        netlist: &Path,
+        step: &StepArgs,
+        save: &[String],
+        input: &InputArgs,
+    ) -> CliResult<(StepArgs, Vec<String>, InputArgs)> {
+        if checksum(netlist)? != self.netlist_fnv1a {
+            return Err(CliError::input(format!(
+                "{}: error: cannot resume: {} is not the netlist {} was written from ({}, as \
+                 the run record says), or it changed since",
+                netlist.display(),
+                netlist.display(),
+                out.display(),
+                self.netlist
+            )));
+        }
+        let r = &self.step;
+        let differs = |flag: &str, given: String, recorded: String| {
+            CliError::input(format!(
+                "error: cannot resume {} with {flag} {given}: it was written with {recorded}, \
+                 and a resumed run keeps its settings (leave {flag} out)",
+                out.display()
+            ))
+        };
+        let opt = |v: Option<f64>| v.map_or("its default".into(), |x| x.to_string());
+        for (flag, g, rec) in [
+            ("--dt", step.dt, r.dt),
+            ("--rtol", step.rtol, r.rtol),
+            ("--atol", step.atol, r.atol),
+            ("--max-step", step.max_step, r.max_step),
+            ("--sample-dt", step.sample_dt, r.sample_dt),
+        ] {
+            if g.is_some() && g != rec {
+                return Err(differs(flag, opt(g), opt(rec)));
+            }
+        }
+        let name = |v: &dyn std::fmt::Debug| format!("{v:?}").to_lowercase();
+        if step.method != MethodArg::Auto && step.method != r.method {
+            return Err(differs("--method", name(&step.method), name(&r.method)));
+        }
+        if step.error_norm != ErrorNormArg::Rms && step.error_norm != r.error_norm {
+            return Err(differs(
+                "--error-norm",
+                name(&step.error_norm),
+                name(&r.error_norm),
+            ));
+        }
+        if step.bounds != BoundsArg::Clip && step.bounds != r.bounds {
+            return Err(differs("--bounds", name(&step.bounds), name(&r.bounds)));
+        }
+        if step.locate_switches && !r.locate_switches {
+            return Err(differs("--locate-switches", String::new(), "none".into()));
+        }
+        if !save.is_empty() && save != self.save {
+            return Err(differs(
+                "--save",
+                save.join(","),
+                if self.save.is_empty() {
+                    "the netlist's outputs".into()
+                } else {
+                    self.save.join(",")
+                },
+            ));
+        }
+        let given_input = !input.memristor_subckt.is_empty() || !input.param.is_empty();
+        if given_input
+            && (input.memristor_subckt != self.memristor_subckt || input.param != self.param)
+        {
+            return Err(differs(
+                "--memristor-subckt/--param",
+                "other values".into(),
+                "those of the run record".into(),
+            ));
+        }
+        let mut merged = r.clone();
+        if step.t_end.is_some() {
+            merged.t_end = step.t_end;
+        }
+        Ok((
+            merged,
+            self.save.clone(),
+            InputArgs {
+                memristor_subckt: self.memristor_subckt.clone(),
+                param: self.param.clone(),
+            },
+        ))
+    }
+}
+
+/// Reopens `out` for a resumed run: a fresh file of the same format is
+/// written beside it with every complete sample of `run`, then takes its
+/// place (so an interruption at any moment leaves a readable file that
+/// holds every sample written so far), and the run's further samples go
+/// to it.
+pub fn reopen(
+    out: &Path,
+    run: &SavedRun,
+    open: impl Fn(&Path) -> CliResult<Box<dyn SampleSink>>,
+) -> CliResult<Box<dyn SampleSink>> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+    let tmp = out.with_file_name(format!(".{stem}.resuming.{ext}"));
+    let mut sink = open(&tmp)?;
+    for i in 0..run.times.len() {
+        sink.sample(run.times[i], run.row(i))
+            .map_err(|e| CliError::io(tmp.display(), e))?;
+    }
+    std::fs::rename(&tmp, out).map_err(|e| CliError::io(out.display(), e))?;
+    // An NPY sink wrote its names beside the temporary file; the output's
+    // own sidecar already holds the same names.
+    if ext.eq_ignore_ascii_case("npy") {
+        let _ = std::fs::remove_file(memnet_solver::output::npy_sidecar_path(&tmp));
+    }
+    Ok(sink)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_of_known_strings() {
+        // Reference values of FNV-1a 64.
+        assert_eq!(fnv1a(b""), "cbf29ce484222325");
+        assert_eq!(fnv1a(b"a"), "af63dc4c8601ec8c");
+    }
+}
