@@ -2010,3 +2010,62 @@ fn resume_refusals_say_why() {
     let err = fails(&["simulate", e4, "--out", o, "--resume", o]);
     assert!(err.contains("cannot be used with"), "{err}");
 }
+
+/// `memnet generate nanowire`: a reproducible network in both
+/// representations, with its layout beside it and located option errors.
+#[test]
+fn generate_nanowire_writes_a_network_and_its_layout() {
+    let out = tmp("nw.cir");
+    let o = out.to_str().unwrap();
+    let args = [
+        "generate", "nanowire", "--box", "20,20", "--wires", "120", "--seed", "3", "--drive",
+        "sides", "-o", o,
+    ];
+    ok(&args);
+    let first = std::fs::read_to_string(&out).unwrap();
+    ok(&args);
+    assert_eq!(first, std::fs::read_to_string(&out).unwrap(), "seeded");
+    let summary: serde_json::Value =
+        serde_json::from_str(&ok(&["import", o, "--json"])).expect("json");
+    let junctions = summary["memristors"].as_u64().unwrap();
+    assert!(junctions > 100, "{summary}");
+    // One node per wire and electrode (the right electrode is ground `0`).
+    let nodes = std::fs::read_to_string(format!("{o}.nodes.csv")).unwrap();
+    assert_eq!(nodes.lines().count(), 1 + 120 + 2);
+    assert!(nodes.contains("\nleft0,0,10\n"), "{nodes}");
+    let wires = std::fs::read_to_string(format!("{o}.wires.csv")).unwrap();
+    assert_eq!(wires.lines().filter(|l| l.ends_with(",wire")).count(), 120);
+    assert_eq!(
+        wires.lines().filter(|l| l.ends_with(",electrode")).count(),
+        2
+    );
+    // The multi-nodal network of the same wires: the same junctions, and
+    // wire segments as resistors.
+    let mnr = tmp("nw_mnr.cir");
+    let m = mnr.to_str().unwrap();
+    let mut a = args.to_vec();
+    a.truncate(a.len() - 2);
+    a.extend(["--representation", "multi-nodal", "-o", m]);
+    ok(&a);
+    let summary: serde_json::Value =
+        serde_json::from_str(&ok(&["import", m, "--json"])).expect("json");
+    assert_eq!(summary["memristors"].as_u64().unwrap(), junctions);
+    assert!(summary["resistors"].as_u64().unwrap() > 0);
+    ok(&["simulate", m, "--t-end", "0.1"]);
+    let err = fails(&["generate", "nanowire", "--electrodes", "middle", "-o", o]);
+    assert!(err.contains("`middle` is not a side"), "{err}");
+    let err = fails(&[
+        "generate",
+        "nanowire",
+        "--electrodes",
+        "top",
+        "--drive",
+        "sides",
+        "-o",
+        o,
+    ]);
+    assert!(
+        err.contains("needs electrodes on the left and the right"),
+        "{err}"
+    );
+}

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use memnet_graph::{
-    DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Orientation, RandomSources, TranSpec,
-    WInit, generate, write_csv,
+    DeviceDefaults, Drive, DriveMode, Electrodes, GenSpec, GraphKind, Layout, NanowireSpec,
+    Orientation, RandomSources, Representation, Side, Spread, TranSpec, WInit,
+    generate_with_layout, write_csv,
 };
 use memnet_spice::export::{CanonicalOptions, write_canonical_with};
 
@@ -32,6 +33,17 @@ pub enum Kind {
     Complete,
     /// ring plus random extra edges, random orientations (the theory's test graph)
     RandomConnected,
+    /// random nanowires in a box, a memristive junction where two cross,
+    /// electrodes on its sides (MemNNetSim's model; docs/nanowires.md)
+    Nanowire,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepresentationArg {
+    /// one node per wire, the junctions the only devices (JDA)
+    Junctions,
+    /// wires split at their junctions into resistive segments (MNR)
+    MultiNodal,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +177,156 @@ pub struct Args {
     /// `iv=exponential` (team).
     #[arg(long = "law-option", value_name = "NAME=WORD", value_delimiter = ',')]
     pub law_options: Vec<String>,
+    /// Nanowire box, `X,Y` in micrometres (wire midpoints are uniform in it).
+    #[arg(
+        long = "box",
+        default_value = "50,50",
+        value_name = "X,Y",
+        help_heading = "Nanowire networks"
+    )]
+    pub box_size: String,
+    /// Number of wires (default: from --density).
+    #[arg(long, value_name = "N", help_heading = "Nanowire networks")]
+    pub wires: Option<usize>,
+    /// Wires per square micrometre, rounded to a whole number of wires.
+    #[arg(
+        long,
+        default_value_t = 0.3,
+        value_name = "D",
+        help_heading = "Nanowire networks"
+    )]
+    pub density: f64,
+    /// Wire length in micrometres: `7`, `normal:MEAN,SD` (redrawn until
+    /// positive) or `uniform:LO,HI`.
+    #[arg(
+        long,
+        default_value = "7",
+        value_name = "DIST",
+        help_heading = "Nanowire networks"
+    )]
+    pub wire_length: String,
+    /// Wire angle to the x axis in degrees: `uniform:LO,HI`,
+    /// `normal:MEAN,SD` or a fixed angle.
+    #[arg(
+        long,
+        default_value = "uniform:0,180",
+        value_name = "DIST",
+        help_heading = "Nanowire networks"
+    )]
+    pub angle: String,
+    /// Electrodes: `SIDE` (one along the whole side) or
+    /// `SIDE:COUNT,SPACING` (COUNT electrodes with SPACING um between
+    /// them), SIDE one of left, right, top, bottom; comma-free forms may be
+    /// repeated. Electrode nodes are named left0, left1, ...; `--drive
+    /// sides` holds the left ones at --voltage against the right ones.
+    #[arg(long = "electrodes", value_name = "SPEC", default_values_t = ["left".to_string(), "right".to_string()], help_heading = "Nanowire networks")]
+    pub electrodes: Vec<String>,
+    /// How wires become a circuit.
+    #[arg(long, value_enum, default_value_t = RepresentationArg::Junctions, help_heading = "Nanowire networks")]
+    pub representation: RepresentationArg,
+    /// Wire resistivity, nOhm m (multi-nodal; 22.6 is MemNNetSim's silver).
+    #[arg(long, default_value_t = 22.6, help_heading = "Nanowire networks")]
+    pub resistivity: f64,
+    /// Wire diameter, nm (multi-nodal).
+    #[arg(long, default_value_t = 50.0, help_heading = "Nanowire networks")]
+    pub diameter: f64,
+}
+
+/// A length or angle distribution: `V`, `uniform:LO,HI` or `normal:MEAN,SD`,
+/// each number multiplied by `scale`.
+fn spread(text: &str, what: &str, scale: f64) -> CliResult<Spread> {
+    if let Some(rest) = text.strip_prefix("uniform:") {
+        let (lo, hi) = pair(rest, what)?;
+        Ok(Spread::Uniform {
+            lo: lo * scale,
+            hi: hi * scale,
+        })
+    } else if let Some(rest) = text.strip_prefix("normal:") {
+        let (mean, sd) = pair(rest, what)?;
+        Ok(Spread::Normal {
+            mean: mean * scale,
+            sd: sd * scale,
+        })
+    } else {
+        let v: f64 = text.trim().parse().map_err(|_| {
+            CliError::input(format!(
+                "{what}: expected a number, `uniform:LO,HI` or `normal:MEAN,SD`, got `{text}`"
+            ))
+        })?;
+        Ok(Spread::Fixed { value: v * scale })
+    }
+}
+
+fn electrodes(specs: &[String]) -> CliResult<Vec<Electrodes>> {
+    let mut out = Vec::new();
+    for text in specs {
+        let (side, rest) = text.split_once(':').unwrap_or((text, ""));
+        let side = match side.trim().to_ascii_lowercase().as_str() {
+            "left" => Side::Left,
+            "right" => Side::Right,
+            "top" => Side::Top,
+            "bottom" => Side::Bottom,
+            "none" if specs.len() == 1 => continue,
+            other => {
+                return Err(CliError::input(format!(
+                    "--electrodes: `{other}` is not a side (left, right, top, bottom, or none)"
+                )));
+            }
+        };
+        let (count, spacing) = if rest.is_empty() {
+            (1, 0.0)
+        } else {
+            let (c, sp) = pair(rest, "--electrodes SIDE:COUNT,SPACING")?;
+            if c < 1.0 || c.fract() != 0.0 {
+                return Err(CliError::input(format!(
+                    "--electrodes {text}: the count must be a whole number of at least 1"
+                )));
+            }
+            (c as usize, sp)
+        };
+        out.push(Electrodes {
+            side,
+            count,
+            spacing,
+        });
+    }
+    Ok(out)
+}
+
+fn nanowire_spec(a: &Args) -> CliResult<NanowireSpec> {
+    let size = pair(&a.box_size, "--box")?;
+    if !(size.0 > 0.0 && size.1 > 0.0 && size.0.is_finite() && size.1.is_finite()) {
+        return Err(CliError::input(format!(
+            "--box: both sides must be positive micrometres, got `{}`",
+            a.box_size
+        )));
+    }
+    let wires = match a.wires {
+        Some(n) => n,
+        None if a.density.is_finite() && a.density >= 0.0 => {
+            NanowireSpec::wires_for_density(size, a.density)
+        }
+        None => {
+            return Err(CliError::input(format!(
+                "--density must be a non-negative number of wires per um^2, got {}",
+                a.density
+            )));
+        }
+    };
+    Ok(NanowireSpec {
+        size,
+        wires,
+        length: spread(&a.wire_length, "--wire-length", 1.0)?,
+        angle: spread(&a.angle, "--angle", std::f64::consts::PI / 180.0)?,
+        electrodes: electrodes(&a.electrodes)?,
+        representation: match a.representation {
+            RepresentationArg::Junctions => Representation::Junctions,
+            RepresentationArg::MultiNodal => Representation::MultiNodal {
+                resistivity: a.resistivity,
+                diameter: a.diameter,
+            },
+        },
+    })
 }
 
 /// The law `--law` names, with its parameters and options, checked against
@@ -266,6 +428,7 @@ pub fn spec(a: &Args) -> CliResult<GenSpec> {
             n: a.nodes,
             p_extra: a.p,
         },
+        Kind::Nanowire => GraphKind::Nanowire(nanowire_spec(a)?),
     };
     let mut s = GenSpec::new(kind);
     s.seed = a.seed;
@@ -326,7 +489,7 @@ pub fn spec(a: &Args) -> CliResult<GenSpec> {
 pub fn run(a: Args) -> CliResult {
     let spec = spec(&a)?;
     let law = law_spec(&a)?;
-    let mut net = generate(&spec).map_err(network_error)?;
+    let (mut net, layout) = generate_with_layout(&spec).map_err(network_error)?;
     if let Some(law) = law {
         if a.w0 != "0.5" {
             return Err(CliError::input(
@@ -348,7 +511,52 @@ pub fn run(a: Args) -> CliResult {
             tmax: None,
         });
     }
-    write_network(&net, &a.out, a.include.clone())
+    write_network(&net, &a.out, a.include.clone())?;
+    write_layout(&net, &layout, &a.out)
+}
+
+/// Where the nodes lie, beside the network: `OUT.nodes.csv` (`node,x,y`;
+/// grid column and row, a geometric graph's unit square, a nanowire
+/// network's micrometres) and, for nanowires, `OUT.wires.csv` (each wire
+/// and electrode as `x0,y0,x1,y1,kind`). Nothing for families without a
+/// geometry.
+fn write_layout(net: &memnet_graph::Network, layout: &Layout, out: &Path) -> CliResult {
+    if layout.positions.is_empty() {
+        return Ok(());
+    }
+    let side = |suffix: &str| {
+        let mut s = out.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    let write = |path: PathBuf, body: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
+        let f = File::create(&path).map_err(|e| CliError::io(path.display(), e))?;
+        let mut w = BufWriter::new(f);
+        body(&mut w)
+            .and_then(|_| w.flush())
+            .map_err(|e| CliError::io(path.display(), e))
+    };
+    write(side(".nodes.csv"), &mut |w| {
+        writeln!(w, "node,x,y")?;
+        for (name, &(x, y)) in net.node_names.iter().zip(&layout.positions) {
+            if x.is_finite() && y.is_finite() {
+                writeln!(w, "{name},{x},{y}")?;
+            }
+        }
+        Ok(())
+    })?;
+    if !layout.lines.is_empty() {
+        let wires = layout.wires;
+        write(side(".wires.csv"), &mut |w| {
+            writeln!(w, "x0,y0,x1,y1,kind")?;
+            for (k, l) in layout.lines.iter().enumerate() {
+                let kind = if k < wires { "wire" } else { "electrode" };
+                writeln!(w, "{},{},{},{},{kind}", l[0], l[1], l[2], l[3])?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 fn write_network(net: &memnet_graph::Network, out: &Path, include: Option<String>) -> CliResult {

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::build::check_memristor;
 use crate::error::NetworkError;
+use crate::nanowire::{NanowireSpec, Representation};
 use crate::network::{
     Device, Edge, EdgeId, MemristorParams, Network, NodeId, PotentialConstraint, SeriesSource,
 };
@@ -85,6 +86,24 @@ pub enum GraphKind {
     /// theory.md T0: ring i -> i+1 (mod n) plus each pair with probability
     /// `p_extra` (parallel to a ring edge allowed), random orientations.
     RandomConnected { n: usize, p_extra: f64 },
+    /// Random nanowires in a box, a memristive junction where two cross,
+    /// electrodes on the sides ([`crate::nanowire`]).
+    Nanowire(NanowireSpec),
+}
+
+/// Where a generated network's nodes lie, for pictures: a grid's (column,
+/// row), a geometric graph's points, a nanowire network's wires and
+/// junctions (um). Empty for families without a geometry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layout {
+    /// Per node; a node added by the drive (a series drive's ground) has
+    /// none (NaN).
+    pub positions: Vec<(f64, f64)>,
+    /// Lines to draw under the network: a nanowire network's wires, then
+    /// its electrodes.
+    pub lines: Vec<crate::nanowire::Segment>,
+    /// How many of `lines` are wires (the rest are electrodes).
+    pub wires: usize,
 }
 
 /// Initial memory values.
@@ -199,10 +218,41 @@ fn spec_err(msg: impl Into<String>) -> NetworkError {
 
 /// Builds the network a [`GenSpec`] describes.
 pub fn generate(spec: &GenSpec) -> Result<Network, NetworkError> {
+    generate_with_layout(spec).map(|(net, _)| net)
+}
+
+/// [`generate`], with where the nodes lie.
+pub fn generate_with_layout(spec: &GenSpec) -> Result<(Network, Layout), NetworkError> {
     check_memristor(&spec.device.params(0.5))
         .map_err(|m| spec_err(format!("device parameters: {m}")))?;
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let (n, mut pairs, xs, title) = structure(&spec.kind, &mut rng)?;
+    let mut wires = None;
+    let (n, mut pairs, positions, title) = match &spec.kind {
+        GraphKind::Nanowire(nw) => {
+            let c = crate::nanowire::build(nw, &mut rng)?;
+            let rep = match nw.representation {
+                Representation::Junctions => "junctions",
+                Representation::MultiNodal { .. } => "multi-nodal",
+            };
+            let title = format!(
+                "nanowire network: {} wires in {} x {} um, {} junctions ({rep})",
+                nw.wires,
+                nw.size.0,
+                nw.size.1,
+                c.junctions.len()
+            );
+            let s = (
+                c.node_names.len(),
+                c.junctions.clone(),
+                Some(c.positions.clone()),
+                title,
+            );
+            wires = Some(c);
+            s
+        }
+        kind => structure(kind, &mut rng)?,
+    };
+    let xs: Option<Vec<f64>> = positions.as_ref().map(|p| p.iter().map(|q| q.0).collect());
     if spec.orientation == Orientation::Random
         || matches!(spec.kind, GraphKind::RandomConnected { .. })
     {
@@ -216,7 +266,10 @@ pub fn generate(spec: &GenSpec) -> Result<Network, NetworkError> {
     let w = draw_w(&spec.w_init, m, &mut rng)?;
     let mut net = Network {
         title,
-        node_names: (0..n).map(|i| format!("n{i}")).collect(),
+        node_names: match &mut wires {
+            Some(c) => std::mem::take(&mut c.node_names),
+            None => (0..n).map(|i| format!("n{i}")).collect(),
+        },
         ..Network::default()
     };
     net.edges = pairs
@@ -232,6 +285,21 @@ pub fn generate(spec: &GenSpec) -> Result<Network, NetworkError> {
             loc: None,
         })
         .collect();
+    // A multi-nodal nanowire network's wire segments.
+    if let Some(c) = &wires {
+        for &(t, h, r) in &c.segments {
+            let k = net.edges.len();
+            net.edges.push(Edge {
+                name: format!("r{k}"),
+                tail: t,
+                head: h,
+                device: Device::Resistor { resistance: r },
+                source: None,
+                loc: None,
+            });
+        }
+    }
+    let m = net.edges.len();
 
     for &(k, s) in &spec.sources {
         if k >= m {
@@ -269,8 +337,23 @@ pub fn generate(spec: &GenSpec) -> Result<Network, NetworkError> {
             set_source(&mut net.edges[k], k, s);
         }
     }
-    apply_drive(spec, &mut net, xs.as_deref())?;
-    Ok(net)
+    let sides = wires.as_ref().map(|c| (c.left.clone(), c.right.clone()));
+    apply_drive(spec, &mut net, xs.as_deref(), sides)?;
+    let n_wires = match &spec.kind {
+        GraphKind::Nanowire(nw) => nw.wires,
+        _ => 0,
+    };
+    let mut layout = Layout {
+        positions: positions.unwrap_or_default(),
+        lines: wires.map(|c| c.lines).unwrap_or_default(),
+        wires: n_wires,
+    };
+    if !layout.positions.is_empty() {
+        layout
+            .positions
+            .resize(net.node_names.len(), (f64::NAN, f64::NAN));
+    }
+    Ok((net, layout))
 }
 
 fn set_source(e: &mut Edge, k: EdgeId, s: f64) {
@@ -295,9 +378,14 @@ pub fn random_connected_graph(seed: u64, n: usize, p_extra: f64) -> Network {
     generate(&spec).unwrap_or_default()
 }
 
-type Structure = (usize, Vec<(NodeId, NodeId)>, Option<Vec<f64>>, String);
+type Structure = (
+    usize,
+    Vec<(NodeId, NodeId)>,
+    Option<Vec<(f64, f64)>>,
+    String,
+);
 
-/// Node count, edge list, node x-coordinates (where the family has a
+/// Node count, edge list, node positions (where the family has a
 /// geometry) and a title.
 fn structure(kind: &GraphKind, rng: &mut ChaCha8Rng) -> Result<Structure, NetworkError> {
     let prob = |p: f64, what: &str| {
@@ -361,6 +449,10 @@ fn structure(kind: &GraphKind, rng: &mut ChaCha8Rng) -> Result<Structure, Networ
             }
             (n, e, None, format!("complete graph K{n}"))
         }
+        // Built with its wire segments by `generate_with_layout`.
+        GraphKind::Nanowire(_) => {
+            return Err(spec_err("a nanowire network has no plain edge structure"));
+        }
         GraphKind::RandomConnected { n, p_extra } => {
             let p = prob(p_extra, "extra edge probability")?;
             let mut e: Vec<(usize, usize)> = (0..n).map(|i| (i, (i + 1) % n)).collect();
@@ -377,13 +469,13 @@ fn structure(kind: &GraphKind, rng: &mut ChaCha8Rng) -> Result<Structure, Networ
 }
 
 /// Square lattice; `diag` 0: none, 1: down-right, 2: down-right and
-/// down-left. Returns N, edges and the column of every node as x.
+/// down-left. Returns N, edges and every node's (column, row).
 #[allow(clippy::type_complexity)]
 fn lattice(
     rows: usize,
     cols: usize,
     diag: u8,
-) -> Result<(usize, Vec<(NodeId, NodeId)>, Vec<f64>), NetworkError> {
+) -> Result<(usize, Vec<(NodeId, NodeId)>, Vec<(f64, f64)>), NetworkError> {
     if rows == 0 || cols == 0 {
         return Err(spec_err("a lattice needs at least one row and one column"));
     }
@@ -408,7 +500,9 @@ fn lattice(
             }
         }
     }
-    let xs = (0..n).map(|i| (i % cols) as f64).collect();
+    let xs = (0..n)
+        .map(|i| ((i % cols) as f64, (i / cols) as f64))
+        .collect();
     Ok((n, e, xs))
 }
 
@@ -523,13 +617,11 @@ fn watts_strogatz(
     Ok(e.into_iter().map(|(a, b)| key(a, b)).collect())
 }
 
+type Points = (Vec<(NodeId, NodeId)>, Vec<(f64, f64)>);
+
 /// Points in the unit square and the pairs closer than `radius`, found with
 /// a cell list (cells of side >= radius): O(n + M) expected.
-fn random_geometric(
-    n: usize,
-    radius: f64,
-    rng: &mut ChaCha8Rng,
-) -> (Vec<(NodeId, NodeId)>, Vec<f64>) {
+fn random_geometric(n: usize, radius: f64, rng: &mut ChaCha8Rng) -> Points {
     let pts: Vec<(f64, f64)> = (0..n).map(|_| (rng.random(), rng.random())).collect();
     let cells = ((1.0 / radius).floor() as usize).clamp(1, 4096);
     let cell_of = |x: f64| ((x * cells as f64) as usize).min(cells - 1);
@@ -553,7 +645,7 @@ fn random_geometric(
         }
     }
     e.sort_unstable();
-    (e, pts.iter().map(|p| p.0).collect())
+    (e, pts)
 }
 
 /// Inside-(0,1) clipping margin for normal initial values.
@@ -596,7 +688,14 @@ fn draw_w(init: &WInit, m: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>, Netw
     }
 }
 
-fn apply_drive(spec: &GenSpec, net: &mut Network, xs: Option<&[f64]>) -> Result<(), NetworkError> {
+/// `sides`: the left and right nodes of a family that names them (a
+/// nanowire network's electrodes); others are found from `xs`.
+fn apply_drive(
+    spec: &GenSpec,
+    net: &mut Network,
+    xs: Option<&[f64]>,
+    sides: Option<(Vec<NodeId>, Vec<NodeId>)>,
+) -> Result<(), NetworkError> {
     let n = net.n_nodes();
     let drive_edge = |net: &mut Network, tail: NodeId, head: NodeId, s: Option<f64>| {
         let k = net.edges.len();
@@ -646,26 +745,41 @@ fn apply_drive(spec: &GenSpec, net: &mut Network, xs: Option<&[f64]>) -> Result<
             }
         }
         Drive::Sides { voltage, mode } => {
-            let xs = xs.ok_or_else(|| {
-                spec_err("a sides drive needs a grid, triangular or random geometric network")
-            })?;
             if !voltage.is_finite() {
                 return Err(spec_err("drive voltage must be finite"));
             }
-            let (lo, hi) = match spec.kind {
-                GraphKind::RandomGeometric { radius, .. } => (radius, 1.0 - radius),
-                _ => (0.5, xs.iter().copied().fold(0.0, f64::max) - 0.5),
+            let (left, right) = match sides {
+                Some((l, r)) if l.is_empty() || r.is_empty() => {
+                    return Err(spec_err(
+                        "a sides drive on a nanowire network needs electrodes on the left and \
+                         the right side",
+                    ));
+                }
+                Some(lr) => lr,
+                None => {
+                    let xs = xs.ok_or_else(|| {
+                        spec_err(
+                            "a sides drive needs a grid, triangular, random geometric or \
+                             nanowire network",
+                        )
+                    })?;
+                    let (lo, hi) = match spec.kind {
+                        GraphKind::RandomGeometric { radius, .. } => (radius, 1.0 - radius),
+                        _ => (0.5, xs.iter().copied().fold(0.0, f64::max) - 0.5),
+                    };
+                    if lo >= hi {
+                        return Err(spec_err(
+                            "the two sides of the network overlap (too narrow)",
+                        ));
+                    }
+                    let left: Vec<NodeId> = (0..n).filter(|&i| xs[i] < lo).collect();
+                    let right: Vec<NodeId> = (0..n).filter(|&i| xs[i] > hi).collect();
+                    if left.is_empty() || right.is_empty() {
+                        return Err(spec_err("one side of the network has no nodes"));
+                    }
+                    (left, right)
+                }
             };
-            if lo >= hi {
-                return Err(spec_err(
-                    "the two sides of the network overlap (too narrow)",
-                ));
-            }
-            let left: Vec<NodeId> = (0..n).filter(|&i| xs[i] < lo).collect();
-            let right: Vec<NodeId> = (0..n).filter(|&i| xs[i] > hi).collect();
-            if left.is_empty() || right.is_empty() {
-                return Err(spec_err("one side of the network has no nodes"));
-            }
             match mode {
                 DriveMode::Constraint => {
                     let g = right[0];

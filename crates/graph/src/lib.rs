@@ -24,6 +24,7 @@ pub mod error;
 pub mod files;
 pub mod generate;
 pub mod graphviz;
+pub mod nanowire;
 pub mod network;
 pub mod projector;
 pub mod summary;
@@ -36,10 +37,11 @@ pub use files::{
     write_csv,
 };
 pub use generate::{
-    DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Orientation, RandomSources, WInit,
-    generate, random_connected_graph,
+    DeviceDefaults, Drive, DriveMode, GenSpec, GraphKind, Layout, Orientation, RandomSources,
+    WInit, generate, generate_with_layout, random_connected_graph,
 };
 pub use graphviz::{EdgeWeight, state_colour};
+pub use nanowire::{Electrodes, NanowireSpec, Representation, Side, Spread};
 pub use network::{
     Device, Edge, EdgeId, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
     OpenPin, PotentialConstraint, SeriesSource, TranSpec,
