@@ -2069,3 +2069,163 @@ fn generate_nanowire_writes_a_network_and_its_layout() {
         "{err}"
     );
 }
+
+/// `memnet plot RESULT --network NETLIST`: devices coloured where their
+/// nodes lie (a force layout for the 3x3 grid, the generator's coordinates
+/// for a large one, drawn as a heat map), one panel per time, a GIF over
+/// the run, and the refusals a user can meet.
+#[test]
+fn plot_draws_a_network() {
+    let e4 = fixture("e4_grid.cir");
+    let e4s = e4.to_str().unwrap();
+    let run = tmp("net_e4.csv");
+    let r = run.to_str().unwrap();
+    ok(&[
+        "simulate",
+        e4s,
+        "--t-end",
+        "1",
+        "--save",
+        "states,i(xm*)",
+        "--out",
+        r,
+    ]);
+    let svg = tmp("net_e4.svg");
+    ok(&[
+        "plot",
+        r,
+        "--network",
+        e4s,
+        "--at",
+        "0",
+        "--at",
+        "1",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let s = svg_structure(&text);
+    // 12 devices in each of two panels; nine nodes each.
+    assert!(s.starts_with("lines: 24\n"), "{s}");
+    assert_eq!(text.matches("<circle").count(), 18);
+    let fonts = [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    ];
+    if fonts.iter().any(|f| std::path::Path::new(f).exists()) {
+        insta::assert_snapshot!("plot_e4_network", s);
+    }
+    ok(&[
+        "plot",
+        r,
+        "--network",
+        e4s,
+        "--quantity",
+        "current",
+        "-o",
+        tmp("net_e4_i.png").to_str().unwrap(),
+    ]);
+    let gif = tmp("net_e4.gif");
+    ok(&[
+        "plot",
+        r,
+        "--network",
+        e4s,
+        "--frames",
+        "5",
+        "-o",
+        gif.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&gif).unwrap();
+    assert_eq!(&bytes[..6], b"GIF89a");
+
+    // A 150x150 grid (44700 devices) with the generator's coordinates: a
+    // heat map of cells, not lines.
+    let big = tmp("net_grid.cir");
+    let b = big.to_str().unwrap();
+    ok(&[
+        "generate",
+        "grid",
+        "--rows",
+        "150",
+        "--cols",
+        "150",
+        "--drive",
+        "sides",
+        "--w0",
+        "uniform:0.2,0.8",
+        "-o",
+        b,
+    ]);
+    let big_run = tmp("net_grid.npy");
+    ok(&[
+        "simulate",
+        b,
+        "--t-end",
+        "0.01",
+        "--dt",
+        "0.01",
+        "--save",
+        "states",
+        "--out",
+        big_run.to_str().unwrap(),
+    ]);
+    let heat = tmp("net_grid.svg");
+    ok(&[
+        "plot",
+        big_run.to_str().unwrap(),
+        "--network",
+        b,
+        "-o",
+        heat.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&heat).unwrap();
+    assert!(text.matches("<rect").count() > 10_000, "cells drawn");
+    assert_eq!(svg_structure(&text).lines().next(), Some("lines: 0"));
+
+    let err = fails(&[
+        "plot",
+        "tests/../README.md",
+        "--network",
+        e4s,
+        "-o",
+        "x.svg",
+    ]);
+    assert!(err.contains("README.md"), "{err}");
+    let states_only = tmp("net_e4_states.csv");
+    ok(&[
+        "simulate",
+        e4s,
+        "--t-end",
+        "1",
+        "--save",
+        "states",
+        "--out",
+        states_only.to_str().unwrap(),
+    ]);
+    let err = fails(&[
+        "plot",
+        states_only.to_str().unwrap(),
+        "--network",
+        e4s,
+        "--quantity",
+        "current",
+        "-o",
+        "x.svg",
+    ]);
+    assert!(err.contains("--save 'states,i(xm*)'"), "{err}");
+    let err = fails(&["plot", r, "-o", "x.gif"]);
+    assert!(err.contains("give --network"), "{err}");
+    // No coordinates and too many nodes for a force layout.
+    std::fs::remove_file(format!("{b}.nodes.csv")).unwrap();
+    let err = fails(&[
+        "plot",
+        big_run.to_str().unwrap(),
+        "--network",
+        b,
+        "-o",
+        "x.svg",
+    ]);
+    assert!(err.contains("--layout FILE"), "{err}");
+}

@@ -6,7 +6,8 @@
 //! subcircuit bodies go through the body compiler and its Newton. Then the bytes
 //! become edges given as columns (what Python's `Network.from_edges` hands over),
 //! an optimisation instance in each format `memnet optimize` reads, a
-//! reservoir task's series file, and a saved run as `memnet plot` reads it.
+//! reservoir task's series file, a saved run as `memnet plot` reads it and
+//! a `node,x,y` layout file.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -102,6 +103,10 @@ fuzz_target!(|data: &[u8]| {
     // And as `memnet reservoir --features`: the kinds or an error.
     if let Ok(k) = memnet_reservoir::FeatureKinds::parse(&text) {
         assert!(k.states || k.currents || k.potentials);
+    }
+    // And as a `node,x,y` layout file: finite positions or a located error.
+    if let Ok(rows) = memnet_graph::layout::parse_node_positions(&text, "fuzz.csv") {
+        assert!(rows.iter().all(|(_, (x, y))| x.is_finite() && y.is_finite()));
     }
     // And as a saved run `memnet plot` reads (CSV, NPY, raw): rectangular
     // samples or a located error.

@@ -10,6 +10,7 @@ mod input;
 mod optimize;
 mod plot;
 mod plot_cmd;
+mod plot_network;
 mod reservoir;
 mod resume;
 mod simulate;

@@ -25,6 +25,11 @@ const FONT_PATHS: &[&str] = &[
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
 ];
 
+/// Whether plot text can be drawn (a font was found and registered).
+pub fn font_available() -> bool {
+    have_font()
+}
+
 /// Registers a sans-serif font once; `false` if none could be found.
 fn have_font() -> bool {
     static FONT: OnceLock<bool> = OnceLock::new();

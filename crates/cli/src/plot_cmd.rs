@@ -7,6 +7,7 @@ use memnet_solver::{glob_match, read_saved_run};
 
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, TrajectoryPlot};
+use crate::plot_network::{self, Quantity};
 
 /// Plot a saved run: the outputs of a `memnet simulate --out` file against time.
 ///
@@ -20,7 +21,11 @@ use crate::plot::{self, TrajectoryPlot};
   memnet simulate fixtures/spice/e4_grid.cir --t-end 1 --out e4.csv
   memnet plot e4.csv -o e4.svg
   memnet plot e4.csv --columns 'v(*)' -o e4_v.png
-  memnet plot run.npy --columns xm1 --columns xm2 -o two.svg")]
+  memnet plot run.npy --columns xm1 --columns xm2 -o two.svg
+  memnet generate nanowire --drive sides -o nw.cir
+  memnet simulate nw.cir --t-end 1 --out nw.csv
+  memnet plot nw.csv --network nw.cir --at 0 --at 1 -o nw.png
+  memnet plot nw.csv --network nw.cir -o nw.gif")]
 pub struct Args {
     /// The saved run: .csv, .npy (with its .npy.json column names) or .raw.
     pub result: PathBuf,
@@ -33,6 +38,65 @@ pub struct Args {
     /// Title (default: the result file's name).
     #[arg(long)]
     pub title: Option<String>,
+    /// Draw the network of this netlist instead of trajectories: each
+    /// device coloured by its state (or current) where its nodes lie, from
+    /// --layout, the NETLIST.nodes.csv that `memnet generate` writes, or a
+    /// force layout for networks of up to 1500 nodes. Above 20000 devices
+    /// a heat map. Output .svg/.png (one panel per --at) or .gif (an
+    /// animation over the run).
+    #[arg(long, value_name = "NETLIST", help_heading = "Network pictures")]
+    pub network: Option<PathBuf>,
+    /// Times to draw (repeatable; the nearest sample each). Default: the
+    /// last sample, or for a .gif up to --frames samples over the run.
+    #[arg(long, value_name = "T", value_parser = spice_time, help_heading = "Network pictures")]
+    pub at: Vec<f64>,
+    /// What colours the devices.
+    #[arg(long, value_enum, default_value_t = Quantity::State, help_heading = "Network pictures")]
+    pub quantity: Quantity,
+    /// Node coordinates, a CSV file with `node,x,y` columns.
+    #[arg(long, value_name = "FILE", help_heading = "Network pictures")]
+    pub layout: Option<PathBuf>,
+    /// Most frames of a .gif.
+    #[arg(long, default_value_t = 60, help_heading = "Network pictures")]
+    pub frames: usize,
+    /// Time each .gif frame is shown, ms.
+    #[arg(
+        long,
+        default_value_t = 100,
+        value_name = "MS",
+        help_heading = "Network pictures"
+    )]
+    pub delay: u32,
+}
+
+fn spice_time(s: &str) -> Result<f64, String> {
+    memnet_spice::number::parse_number(s.trim())
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("`{s}` is not a number (SPICE suffixes are accepted: 10n, 2.5ms)"))
+}
+
+/// `memnet plot RESULT --network NETLIST`.
+fn run_network(a: &Args, netlist: &std::path::Path, run: &memnet_solver::SavedRun) -> CliResult {
+    let loaded = crate::input::load(netlist, &crate::input::InputArgs::default())?;
+    let net = loaded.into_network()?;
+    let columns = plot_network::edge_columns(&net, run, a.quantity, &a.result)?;
+    let (positions, _) = plot_network::positions(&net, netlist, a.layout.as_deref())?;
+    let animation = a
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gif"));
+    let frames = plot_network::frames(run, &a.at, animation, a.frames);
+    let title = a.title.clone().unwrap_or_else(|| net.title.clone());
+    let pic = plot_network::NetworkPicture {
+        net: &net,
+        positions,
+        columns,
+        run,
+        frames,
+        quantity: a.quantity,
+        title,
+    };
+    plot_network::write(&a.output, &pic, a.delay)
 }
 
 /// Whether a column of memnet's output is a device state (not a node
@@ -52,6 +116,17 @@ pub fn run(a: Args) -> CliResult {
             "{}: error: the file holds no complete sample",
             a.result.display()
         )));
+    }
+    if let Some(netlist) = &a.network {
+        return run_network(&a, netlist, &run);
+    }
+    if a.output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gif"))
+    {
+        return Err(CliError::input(
+            "-o: an animation (.gif) draws a network: give --network NETLIST",
+        ));
     }
     let columns: Vec<usize> = if a.columns.is_empty() {
         let states: Vec<usize> = (0..run.names.len())

@@ -24,6 +24,7 @@ pub mod error;
 pub mod files;
 pub mod generate;
 pub mod graphviz;
+pub mod layout;
 pub mod nanowire;
 pub mod network;
 pub mod projector;
