@@ -89,6 +89,7 @@ fn resolved_step(opts: &SimOptions) -> StepArgs {
             Bounds::Sticky => BoundsArg::Sticky,
         },
         sample_dt: opts.sample_dt,
+        reuse_factorization: opts.factor_reuse.is_some(),
     }
 }
 
@@ -193,6 +194,13 @@ impl RunRecord {
         }
         if step.bounds != BoundsArg::Clip && step.bounds != r.bounds {
             return Err(differs("--bounds", name(&step.bounds), name(&r.bounds)));
+        }
+        if step.reuse_factorization && !r.reuse_factorization {
+            return Err(differs(
+                "--reuse-factorization",
+                String::new(),
+                "a factorisation per evaluation".into(),
+            ));
         }
         if step.locate_switches && !r.locate_switches {
             return Err(differs("--locate-switches", String::new(), "none".into()));

@@ -689,6 +689,7 @@ impl Network {
                 }
             },
             sample_dt,
+            ..RunRequest::default()
         };
         let net = self.net.clone();
         let opts = request

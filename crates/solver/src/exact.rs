@@ -425,6 +425,8 @@ pub(crate) fn simulate_exact(
     let n = w_last.len().max(1) as f64;
     Ok(SimReport {
         method: opts.method,
+        cg_iterations: 0,
+        reused_solves: 0,
         memristors,
         unknowns,
         factor_nnz,

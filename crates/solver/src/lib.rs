@@ -53,7 +53,7 @@ pub use dense::{DenseMemoryRhs, dense_memory_rhs, dense_x, omega_dense};
 pub use device::{DeviceFault, DeviceLaw, Laws, LinearLaw};
 pub use error::{Element, SolveError};
 pub use memory::{MemoryRhs, memristor_edges, memristor_names};
-pub use nodal::{NodalSolver, NodalSources, Ordering};
+pub use nodal::{FactorReuse, NodalSolver, NodalSources, Ordering};
 pub use ode::{ErrorNorm, IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
 pub use output::{CsvSink, NpySink};
 pub use probe::{ProbeScratch, Probes, glob as glob_match};

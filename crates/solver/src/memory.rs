@@ -397,6 +397,21 @@ impl MemoryRhs {
         self.sticky = sticky;
     }
 
+    /// Reuse nodal factorisations across evaluations as CG
+    /// preconditioners ([`crate::FactorReuse`]). Laws with a non-linear
+    /// I-V keep a fresh factorisation per Newton iteration (their
+    /// Jacobian need not stay definite), so for them this does nothing.
+    pub fn set_factor_reuse(&mut self, reuse: Option<crate::FactorReuse>) {
+        if !self.nonlinear {
+            self.nodal.set_factor_reuse(reuse);
+        }
+    }
+
+    /// CG iterations, and solves that reused an older factor.
+    pub fn reuse_counts(&self) -> (u64, u64) {
+        self.nodal.reuse_counts()
+    }
+
     /// Evaluate R(w) at w clamped to [0, 1], the model's domain. Inside
     /// (0, 1) nothing changes; it keeps the intermediate stages of a step
     /// that crosses a bound physical (with xi > 0 a stage at w < -1/xi

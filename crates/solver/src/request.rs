@@ -43,6 +43,9 @@ pub struct RunRequest {
     pub bounds: Bounds,
     /// Sample interval; default the `.tran` step, else t_end / 100.
     pub sample_dt: Option<f64>,
+    /// Reuse factorisations as CG preconditioners
+    /// ([`crate::FactorReuse`], its default settings).
+    pub reuse_factorization: bool,
 }
 
 impl RunRequest {
@@ -149,6 +152,7 @@ impl RunRequest {
                     .filter(|h| h.is_finite() && *h > 0.0),
             },
             error_norm: self.error_norm.unwrap_or(ErrorNorm::Rms),
+            factor_reuse: self.reuse_factorization.then(crate::FactorReuse::default),
             ..defaults
         })
     }

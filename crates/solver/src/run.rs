@@ -63,6 +63,10 @@ pub struct SimOptions {
     /// `OdeSystem::switches`; default off, see `SimOptions::default`); the
     /// other methods ignore it.
     pub locate_switches: bool,
+    /// Reuse nodal factorisations across evaluations as preconditioners
+    /// of conjugate gradients (`None`: one factorisation per evaluation).
+    /// Time-stepping methods and laws linear in v only.
+    pub factor_reuse: Option<crate::FactorReuse>,
     /// Largest step of the adaptive methods (a deck's `.tran` maximum
     /// step): stepping blindly, a long step can pass a threshold law's
     /// whole excursion between two stages that the error estimate does not
@@ -85,6 +89,7 @@ impl Default for SimOptions {
             bounds: Bounds::Clip,
             sample_dt: None,
             ordering: Ordering::Amd,
+            factor_reuse: None,
             // Off by default: measured (`measure switches`), locating costs
             // ~3 steps per crossing, which wins on a few devices and loses
             // by 100x on a 20x20 grid where hundreds of devices switch.
@@ -170,6 +175,10 @@ pub struct BoundHit {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SimReport {
     pub method: Method,
+    /// Conjugate-gradient iterations and the solves that reused an older
+    /// factorisation ([`SimOptions::factor_reuse`]; 0 without).
+    pub cg_iterations: u64,
+    pub reused_solves: u64,
     pub memristors: usize,
     /// Size of the reduced nodal system.
     pub unknowns: usize,

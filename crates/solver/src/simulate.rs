@@ -325,6 +325,7 @@ pub fn simulate_from(
     let stepper = opts.stepper()?;
     rhs.set_sticky(opts.bounds == Bounds::Sticky);
     rhs.set_clamp_resistance(true);
+    rhs.set_factor_reuse(opts.factor_reuse);
     let mut w = match from {
         None => rhs.initial_state_at_operating_point()?,
         Some(f) => {
@@ -437,8 +438,11 @@ pub fn simulate_from(
         .collect();
     let (w_min, w_max, w_mean) = w_stats(&w);
     let (_, factor_nnz) = rhs.sparsity();
+    let (cg_iterations, reused_solves) = rhs.reuse_counts();
     Ok(SimReport {
         method: opts.method,
+        cg_iterations,
+        reused_solves,
         memristors: w.len(),
         unknowns: rhs.n_unknowns(),
         factor_nnz,

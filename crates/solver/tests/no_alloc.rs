@@ -149,6 +149,26 @@ fn one_rhs_evaluation_allocates_nothing() {
     check_with(20, Ordering::Amd, "simplicial", true);
 }
 
+/// Reused factorisations (CG preconditioned with an earlier factor)
+/// allocate nothing either, at states that differ so CG iterates.
+#[test]
+fn reused_factorisations_allocate_nothing() {
+    let net = common::random_grid(30, 30, 5.0, 1.0, 9);
+    let mut rhs = MemoryRhs::with_ordering(&net, net.tran_times(1.0), Ordering::Amd).unwrap();
+    rhs.set_factor_reuse(Some(memnet_solver::FactorReuse::default()));
+    let w = rhs.initial_state();
+    let mut dw = vec![0.0; w.len()];
+    rhs.eval(0.0, &w, &mut dw).unwrap();
+    let moved: Vec<f64> = w.iter().map(|x| (x * 1.01).min(0.99)).collect();
+    let before = allocations();
+    rhs.eval(0.1, &moved, &mut dw).unwrap();
+    rhs.eval(0.2, &w, &mut dw).unwrap();
+    assert_eq!(allocations() - before, 0);
+    let (iterations, solves) = rhs.reuse_counts();
+    assert!(solves == 2 && iterations > 0, "{iterations} {solves}");
+    assert_eq!(rhs.factorizations(), 1);
+}
+
 /// Compiled subcircuit bodies (docs/subcircuit-bodies.md) allocate nothing
 /// per evaluation either: a linear one (Biolek's, one factorisation per
 /// right-hand side) and a non-linear one (sinh port current: Newton on the

@@ -30,6 +30,7 @@ fn opts(method: Method, t_end: f64, sample_dt: Option<f64>) -> SimOptions {
         locate_switches: true,
         max_step: None,
         error_norm: ErrorNorm::Rms,
+        factor_reuse: None,
     }
 }
 
