@@ -373,6 +373,9 @@ pub(crate) fn simulate_exact(
     let (memristors, unknowns, factor_nnz) =
         (rhs.n_memristors(), rhs.n_unknowns(), rhs.sparsity().1);
     let f_before = rhs.factorizations();
+    // Newton's matrices are weighted Laplacians with positive
+    // conductances: a reused factor preconditions CG on them as well.
+    rhs.set_factor_reuse(opts.factor_reuse);
     let mut solver = ExactSolver::new(rhs)?;
     let dt = match opts.sample_dt {
         Some(dt) if dt.is_finite() && dt > 0.0 => dt,
@@ -422,11 +425,12 @@ pub(crate) fn simulate_exact(
         k += 1;
     }
     let iterations = solver.iterations;
+    let (cg_iterations, reused_solves) = rhs.reuse_counts();
     let n = w_last.len().max(1) as f64;
     Ok(SimReport {
         method: opts.method,
-        cg_iterations: 0,
-        reused_solves: 0,
+        cg_iterations,
+        reused_solves,
         memristors,
         unknowns,
         factor_nnz,

@@ -573,8 +573,17 @@ impl NodalSolver {
     }
 
     /// Solve L x = b in place in the unknowns' numbering with the last
-    /// factorisation (Newton steps of the exact method).
+    /// factorisation (Newton steps of the exact method), or by CG
+    /// preconditioned with it ([`FactorReuse`]).
     pub fn solve_unknowns_in_place(&mut self, b: &mut [f64]) {
+        if self.pcg.as_ref().is_some_and(|p| !p.fresh) && b.len() == self.phi.len() {
+            // With a reused factor: CG on the present matrix (an inexact
+            // Newton step, to CG's tolerance).
+            self.phi.copy_from_slice(b);
+            self.pcg_solve();
+            b.copy_from_slice(&self.phi);
+            return;
+        }
         llt_solve(self.symbolic.as_ref(), &self.l_values, &mut self.mem, b);
     }
 

@@ -120,3 +120,34 @@ fn reused_factorisations_give_the_direct_states() {
     };
     simulate(&grid, &opts, &mut NullSink, &mut |_| {}).unwrap();
 }
+
+/// The exact method's Newton steps with a reused factor (CG to 1e-13 on
+/// each Newton matrix) reach the same solution as with fresh ones.
+#[test]
+fn exact_newton_with_reused_factorisations() {
+    let net = common::random_grid(25, 25, 5.0, 1.0, 3);
+    let exact = |reuse: Option<FactorReuse>| {
+        // (Before the first device reaches a bound.)
+        let opts = SimOptions {
+            t_end: 0.3,
+            method: Method::Exact,
+            sample_dt: Some(0.03),
+            factor_reuse: reuse,
+            ..Default::default()
+        };
+        let mut out: Vec<(f64, Vec<f64>)> = Vec::new();
+        let report = simulate(&net, &opts, &mut out, &mut |_| {}).expect("exact runs");
+        (out, report)
+    };
+    let (a, ra) = exact(None);
+    let (b, rb) = exact(Some(FactorReuse::default()));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .flat_map(|(x, y)| x.1.iter().zip(&y.1).map(|(p, q)| (p - q).abs()))
+        .fold(0.0, f64::max);
+    // Newton converges to 1e-14 in psi either way.
+    assert!(worst < 1e-10, "exact states differ by {worst}");
+    assert!(rb.factorizations < ra.factorizations, "{ra:?} {rb:?}");
+    assert!(rb.reused_solves > 0);
+}
