@@ -712,4 +712,113 @@ fn main() {
     if run("bodies") {
         bodies();
     }
+    if run("threads") {
+        threads();
+    }
+}
+
+/// One numeric factorisation of the grounded grid Laplacian, sequential
+/// against faer's parallel mode on two threads, and AMD against the
+/// crate's nested dissection, side by side (median of three each,
+/// alternating).
+fn threads() {
+    println!(
+        "network\tunknowns\tAMD nnz\tseq (s)\t2 threads (s)\tratio\tND nnz\tND seq (s)\tND/AMD"
+    );
+    let nanowire = |side: f64| {
+        memnet_graph::GraphKind::Nanowire(memnet_graph::NanowireSpec {
+            size: (side, side),
+            wires: memnet_graph::NanowireSpec::wires_for_density((side, side), 0.3),
+            length: memnet_graph::Spread::Fixed { value: 7.0 },
+            angle: memnet_graph::Spread::Uniform {
+                lo: 0.0,
+                hi: std::f64::consts::PI,
+            },
+            electrodes: vec![
+                memnet_graph::Electrodes {
+                    side: memnet_graph::Side::Left,
+                    count: 1,
+                    spacing: 0.0,
+                },
+                memnet_graph::Electrodes {
+                    side: memnet_graph::Side::Right,
+                    count: 1,
+                    spacing: 0.0,
+                },
+            ],
+            representation: memnet_graph::Representation::MultiNodal {
+                resistivity: 22.6,
+                diameter: 50.0,
+            },
+        })
+    };
+    let cases: Vec<(String, memnet_graph::GraphKind)> = [300usize, 600, 1000, 1400]
+        .iter()
+        .map(|&rows| {
+            (
+                format!("{rows}x{rows}"),
+                memnet_graph::GraphKind::Grid {
+                    rows,
+                    cols: rows,
+                    diagonals: false,
+                },
+            )
+        })
+        .chain(
+            [200.0, 500.0]
+                .iter()
+                .map(|&side| (format!("nanowire MNR {side} um"), nanowire(side))),
+        )
+        .collect();
+    for (label, kind) in cases {
+        let mut spec = memnet_graph::GenSpec::new(kind);
+        spec.w_init = memnet_graph::WInit::Uniform { lo: 0.2, hi: 0.8 };
+        spec.drive = memnet_graph::Drive::Sides {
+            voltage: 1.0,
+            mode: memnet_graph::DriveMode::Constraint,
+        };
+        let net = memnet_graph::generate(&spec).unwrap();
+        let topo = memnet_graph::Topology::try_new(&net).unwrap();
+        let mut nodal =
+            memnet_solver::NodalSolver::new(&topo, memnet_solver::Ordering::Amd).unwrap();
+        for (k, g) in nodal.conductances_mut().iter_mut().enumerate() {
+            *g = 1.0 / (100.0 * (1.0 + (k % 7) as f64));
+        }
+        let mut time = |threads: usize| {
+            nodal.set_threads(threads).unwrap();
+            let t0 = std::time::Instant::now();
+            nodal.factor().unwrap();
+            t0.elapsed().as_secs_f64()
+        };
+        let (mut seq, mut par) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            seq.push(time(1));
+            par.push(time(2));
+        }
+        let mut nd =
+            memnet_solver::NodalSolver::new(&topo, memnet_solver::Ordering::NestedDissection)
+                .unwrap();
+        nd.conductances_mut().copy_from_slice(nodal.conductances());
+        let mut nd_t: Vec<f64> = (0..3)
+            .map(|_| {
+                let t0 = std::time::Instant::now();
+                nd.factor().unwrap();
+                t0.elapsed().as_secs_f64()
+            })
+            .collect();
+        seq.sort_by(f64::total_cmp);
+        par.sort_by(f64::total_cmp);
+        nd_t.sort_by(f64::total_cmp);
+        println!(
+            "{label}\t{}\t{}\t{:.3}\t{:.3}\t{:.2}\t{}\t{:.3}\t{:.2}",
+            nodal.n_unknowns(),
+            nodal.factor_nnz(),
+            seq[1],
+            par[1],
+            par[1] / seq[1],
+            nd.factor_nnz(),
+            nd_t[1],
+            nd_t[1] / seq[1]
+        );
+    }
 }

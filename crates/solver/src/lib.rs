@@ -22,7 +22,10 @@
 //! (`examples/measure.rs`, `examples/big_grid.rs`): on grids the crate's
 //! level-set nested dissection is 10-15% faster per evaluation at 200x200
 //! and 400x400 but 20% slower at 100x100, with 8-30% more fill, and on par
-//! at 1000x1000 (55.2M vs 59.4M factor entries, same time).
+//! at 1000x1000 (55.2M vs 59.4M factor entries, same time). Measured again
+//! (`measure threads`, docs/engine.md "Orderings and threads"): 0.6-0.9x
+//! AMD's time on 300x300-1400x1400 grids, but 3.2-3.6x on multi-nodal
+//! nanowire networks (5-6x the fill), so AMD stays the default.
 //!
 //! Integrators are written here rather than taken from diffsol: the
 //! memory equation needs a projection hook after each accepted step

@@ -145,6 +145,8 @@ pub struct NodalSolver {
     factorizations: u64,
     ordering: Ordering,
     pcg: Option<Pcg>,
+    /// Threads of the numeric factorisation (faer's `Par`).
+    par: Par,
 }
 
 impl std::fmt::Debug for NodalSolver {
@@ -221,6 +223,7 @@ impl NodalSolver {
             factorizations: 0,
             ordering,
             pcg: None,
+            par: Par::Seq,
         };
         sys.analyse()?;
         Ok(sys)
@@ -245,7 +248,7 @@ impl NodalSolver {
             factorize_symbolic_cholesky(a, Side::Upper, ord, CholeskySymbolicParams::default())
                 .map_err(|_| SolveError::OutOfMemory)?;
         let req = StackReq::any_of(&[
-            symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()),
+            symbolic.factorize_numeric_llt_scratch::<f64>(self.par, Default::default()),
             symbolic.solve_in_place_scratch::<f64>(1, Par::Seq),
         ]);
         self.mem = MemBuffer::try_new(req).map_err(|_| SolveError::OutOfMemory)?;
@@ -332,6 +335,24 @@ impl NodalSolver {
         });
     }
 
+    /// Factorise with `threads` threads (faer's rayon parallelism; 1:
+    /// sequential). Re-plans the scratch, which allocates once.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), SolveError> {
+        self.par = if threads > 1 {
+            Par::rayon(threads)
+        } else {
+            Par::Seq
+        };
+        if let Some(symbolic) = &self.symbolic {
+            let req = StackReq::any_of(&[
+                symbolic.factorize_numeric_llt_scratch::<f64>(self.par, Default::default()),
+                symbolic.solve_in_place_scratch::<f64>(1, Par::Seq),
+            ]);
+            self.mem = MemBuffer::try_new(req).map_err(|_| SolveError::OutOfMemory)?;
+        }
+        Ok(())
+    }
+
     /// CG iterations and solves that reused an older factor so far.
     pub fn reuse_counts(&self) -> (u64, u64) {
         self.pcg
@@ -373,7 +394,7 @@ impl NodalSolver {
             a,
             Side::Upper,
             Default::default(),
-            Par::Seq,
+            self.par,
             stack,
             Default::default(),
         ) {
