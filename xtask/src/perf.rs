@@ -134,6 +134,66 @@ pub fn bench(rows: usize) -> Result<()> {
         mb(sim_peak)
     );
     println!();
+    // Fewer factorisations: the same smooth run (RK4, 10 steps) with a
+    // factorisation per evaluation and with reused ones, one after the
+    // other, each timed by its own report (the solver, import not counted).
+    let run = |reuse: bool| -> Result<(f64, serde_json::Value)> {
+        let out = dir.join(format!("grid{rows}_reuse{reuse}.npy"));
+        let mut args = vec![
+            "simulate",
+            net_s,
+            "--t-end",
+            "0.1",
+            "--method",
+            "rk4",
+            "--dt",
+            "0.01",
+            "--sample-dt",
+            "0.1",
+            "--save",
+            "states",
+            "--json",
+            "--out",
+            out.to_str().context("utf-8 path")?,
+        ];
+        if reuse {
+            args.push("--reuse-factorization");
+        }
+        let (_, _, json) = timed_output(&memnet, &args)?;
+        let v: serde_json::Value = serde_json::from_str(&json).context("simulate --json")?;
+        Ok((v["wall_time_s"].as_f64().unwrap_or(f64::NAN), v))
+    };
+    let (direct_s, direct) = run(false)?;
+    let (reuse_s, reused) = run(true)?;
+    let evals = direct["rhs_evals"].as_f64().unwrap_or(f64::NAN);
+    let per_direct = direct_s / evals;
+    let per_reuse = reuse_s / reused["rhs_evals"].as_f64().unwrap_or(f64::NAN);
+    let solves = reused["reused_solves"].as_f64().unwrap_or(0.0);
+    println!(
+        "## {rows}x{rows}: a factorisation per evaluation against reused ones (RK4, 10 steps)"
+    );
+    println!(
+        "| run | evaluations | factorisations | evaluations per factorisation | CG iterations per reused solve | s per evaluation | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (name, v, per) in [
+        ("factorise each", &direct, per_direct),
+        ("--reuse-factorization", &reused, per_reuse),
+    ] {
+        let e = v["rhs_evals"].as_f64().unwrap_or(f64::NAN);
+        let f = v["factorizations"].as_f64().unwrap_or(f64::NAN);
+        let cg = if name.starts_with("--") && solves > 0.0 {
+            format!("{:.2}", v["cg_iterations"].as_f64().unwrap_or(0.0) / solves)
+        } else {
+            "-".into()
+        };
+        println!(
+            "| {name} | {e} | {f} | {:.1} | {cg} | {per:.3} | {:.2} |",
+            e / f,
+            per / per_direct
+        );
+    }
+    println!();
     println!("## solver measurements (cargo run --release -p memnet-solver --example measure)");
     let status = Command::new(&cargo)
         .args([
