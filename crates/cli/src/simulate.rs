@@ -112,7 +112,8 @@ pub struct StepArgs {
     /// refactorised only when CG needs more than 6 iterations. The states
     /// agree with a factorisation per evaluation to ~1e-10; fewer
     /// factorisations on smooth runs of large networks (docs/engine.md,
-    /// "Fewer factorisations"). Laws linear in v, time-stepping methods.
+    /// "Fewer factorisations"). Laws linear in v; every method (exact:
+    /// its Newton steps by CG).
     #[arg(long)]
     #[serde(default)]
     pub reuse_factorization: bool,

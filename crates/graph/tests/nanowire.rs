@@ -32,6 +32,12 @@ fn hand_wires() -> Vec<Segment> {
     ]
 }
 
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
 fn names(c: &NanowireCircuit, pairs: &[(usize, usize)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -52,11 +58,6 @@ fn junction_representation_of_a_hand_drawn_layout() {
         c.node_names,
         ["w0", "w1", "w2", "w3", "w4", "w5", "left0", "right0"]
     );
-    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    };
     assert_eq!(
         names(&c, &c.junctions),
         pairs(&[
@@ -96,11 +97,6 @@ fn multi_nodal_representation_of_a_hand_drawn_layout() {
     assert_eq!(c.positions[1], (7.0, 5.0));
     assert_eq!(c.positions[4], (0.0, 8.0));
     assert_eq!(c.positions[5], (10.0, 2.0));
-    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    };
     assert_eq!(
         names(&c, &c.junctions),
         pairs(&[

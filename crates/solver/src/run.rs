@@ -65,7 +65,8 @@ pub struct SimOptions {
     pub locate_switches: bool,
     /// Reuse nodal factorisations across evaluations as preconditioners
     /// of conjugate gradients (`None`: one factorisation per evaluation).
-    /// Time-stepping methods and laws linear in v only.
+    /// Laws linear in v only; the exact method solves its Newton steps
+    /// this way too.
     pub factor_reuse: Option<crate::FactorReuse>,
     /// Largest step of the adaptive methods (a deck's `.tran` maximum
     /// step): stepping blindly, a long step can pass a threshold law's
