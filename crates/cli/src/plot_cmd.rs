@@ -80,11 +80,8 @@ fn run_network(a: &Args, netlist: &std::path::Path, run: &memnet_solver::SavedRu
     let loaded = crate::input::load(netlist, &crate::input::InputArgs::default())?;
     let net = loaded.into_network()?;
     let columns = plot_network::edge_columns(&net, run, a.quantity, &a.result)?;
-    let (positions, _) = plot_network::positions(&net, netlist, a.layout.as_deref())?;
-    let animation = a
-        .output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gif"));
+    let positions = plot_network::positions(&net, netlist, a.layout.as_deref())?;
+    let animation = plot_network::is_animation(&a.output);
     let frames = plot_network::frames(run, &a.at, animation, a.frames);
     let title = a.title.clone().unwrap_or_else(|| net.title.clone());
     let pic = plot_network::NetworkPicture {
@@ -120,10 +117,7 @@ pub fn run(a: Args) -> CliResult {
     if let Some(netlist) = &a.network {
         return run_network(&a, netlist, &run);
     }
-    if a.output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gif"))
-    {
+    if plot_network::is_animation(&a.output) {
         return Err(CliError::input(
             "-o: an animation (.gif) draws a network: give --network NETLIST",
         ));

@@ -53,7 +53,7 @@ pub fn positions(
     net: &Network,
     netlist: &Path,
     layout: Option<&Path>,
-) -> CliResult<(Vec<(f64, f64)>, &'static str)> {
+) -> CliResult<Vec<(f64, f64)>> {
     let beside = {
         let mut s = netlist.as_os_str().to_owned();
         s.push(".nodes.csv");
@@ -74,7 +74,7 @@ pub fn positions(
                 netlist.display()
             )));
         }
-        return Ok((force_layout(net, 0, 300), "force layout"));
+        return Ok(force_layout(net, 0, 300));
     };
     let text = std::fs::read_to_string(&file).map_err(|e| CliError::io(file.display(), e))?;
     let rows = parse_node_positions(&text, &file.display().to_string()).map_err(CliError::input)?;
@@ -99,10 +99,10 @@ pub fn positions(
             net.node_names[0]
         )));
     }
-    Ok((pos, "coordinates"))
+    Ok(pos)
 }
 
-/// The column of each edge's value in `run`, and how many edges have one.
+/// The column of each edge's value in `run` (None: the run holds none).
 pub fn edge_columns(
     net: &Network,
     run: &SavedRun,
@@ -248,15 +248,17 @@ impl NetworkPicture<'_> {
         ((cx - half, cx + half), (cy - half, cy + half))
     }
 
+    /// Whether node `n` has a position (a layout file may omit nodes).
+    fn placed(&self, n: NodeId) -> bool {
+        self.positions[n].0.is_finite() && self.positions[n].1.is_finite()
+    }
+
+    /// Edges with both ends placed: those a picture can draw.
     fn drawn_edges(&self) -> usize {
         self.net
             .edges
             .iter()
-            .filter(|e| {
-                let ok =
-                    |n: NodeId| self.positions[n].0.is_finite() && self.positions[n].1.is_finite();
-                ok(e.tail) && ok(e.head)
-            })
+            .filter(|e| self.placed(e.tail) && self.placed(e.head))
             .count()
     }
 
@@ -284,8 +286,9 @@ impl NetworkPicture<'_> {
         }
         let mut chart = b.build_cartesian_2d(x0..x1, y0..y1).map_err(e)?;
         let colour = |v: f64| ViridisRGB.get_color_normalized(v, lo, hi);
-        let ok = |n: NodeId| self.positions[n].0.is_finite() && self.positions[n].1.is_finite();
-        if self.drawn_edges() > HEAT_EDGES {
+        let ok = |n: NodeId| self.placed(n);
+        let drawn = self.drawn_edges();
+        if drawn > HEAT_EDGES {
             // Mean value of the devices whose midpoints fall in each cell.
             let cells = HEAT_CELLS;
             let (w, h) = ((x1 - x0) / cells as f64, (y1 - y0) / cells as f64);
@@ -317,7 +320,7 @@ impl NetworkPicture<'_> {
                 .map_err(e)?;
             return Ok(());
         }
-        let width = if self.drawn_edges() > 2000 { 1 } else { 2 };
+        let width = if drawn > 2000 { 1 } else { 2 };
         // Devices without a value (resistors, sources) first, in grey.
         chart
             .draw_series(
@@ -469,13 +472,16 @@ impl Chart for NetworkPicture<'_> {
     }
 }
 
+/// Whether `path` names an animation (`.gif`) rather than a picture.
+pub fn is_animation(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gif"))
+}
+
 /// Writes the picture: SVG or PNG panels, or a GIF with one frame per
 /// sample shown (`delay_ms` each).
 pub fn write(path: &Path, pic: &NetworkPicture, delay_ms: u32) -> CliResult {
-    let gif = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gif"));
-    if !gif {
+    if !is_animation(path) {
         let cols = pic.frames.len().clamp(1, 3) as u32;
         let rows = pic.frames.len().div_ceil(cols as usize).max(1) as u32;
         return render(path, ((cols * 520 + 130).max(780), rows * 520 + 40), pic);

@@ -86,8 +86,11 @@ impl Nodes {
     }
 }
 
-/// Splits one CSV line into fields with their 1-based start columns.
-fn split_csv(line: &str) -> Result<Vec<(String, u32)>, (u32, String)> {
+/// Splits one CSV line into fields with their 1-based start columns
+/// (characters): RFC 4180 quoting (`""` inside quotes is a quote),
+/// unquoted fields trimmed. An unterminated quote is an error at the
+/// column where its field starts.
+pub fn split_csv(line: &str) -> Result<Vec<(String, u32)>, (u32, String)> {
     let mut out = Vec::new();
     let mut chars = line.char_indices().peekable();
     let mut field = String::new();

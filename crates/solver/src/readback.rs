@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use memnet_graph::files::split_csv;
 use memnet_spice::raw::{Columns, RawFile, ReadOptions};
 
 /// A run's samples: `names` are the output columns (time not included),
@@ -59,47 +60,6 @@ pub fn read_saved_run(path: &Path) -> Result<SavedRun, String> {
     }
 }
 
-/// Splits one CSV line into fields, unquoting `"..."` (`""` is a quote).
-fn csv_fields(line: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let bytes = line.as_bytes();
-    let mut k = 0;
-    loop {
-        let start = k;
-        let mut field = String::new();
-        if bytes.get(k) == Some(&b'"') {
-            k += 1;
-            while k < bytes.len() {
-                if bytes[k] == b'"' {
-                    if bytes.get(k + 1) == Some(&b'"') {
-                        field.push('"');
-                        k += 2;
-                        continue;
-                    }
-                    k += 1;
-                    break;
-                }
-                let c = line[k..].chars().next().unwrap_or('?');
-                field.push(c);
-                k += c.len_utf8();
-            }
-            while k < bytes.len() && bytes[k] != b',' {
-                k += 1;
-            }
-        } else {
-            while k < bytes.len() && bytes[k] != b',' {
-                k += 1;
-            }
-            field.push_str(&line[start..k]);
-        }
-        out.push((start, field));
-        if k >= bytes.len() {
-            return out;
-        }
-        k += 1;
-    }
-}
-
 /// memnet's CSV: header `time,<names>`, one row per sample. A last line
 /// without its newline is an interrupted write and is left out.
 pub fn parse_csv(bytes: &[u8], shown: &str) -> Result<SavedRun, String> {
@@ -120,13 +80,13 @@ pub fn parse_csv(bytes: &[u8], shown: &str) -> Result<SavedRun, String> {
         return Err(format!("{shown}:1:1: error: no header line `time,...`"));
     };
     let header = header.trim_end_matches('\r');
-    let fields = csv_fields(header);
-    if fields.first().map(|f| f.1.trim()) != Some("time") {
+    let fields = split_csv(header).map_err(|(col, e)| format!("{shown}:1:{col}: error: {e}"))?;
+    if fields.first().map(|f| f.0.as_str()) != Some("time") {
         return Err(format!(
             "{shown}:1:1: error: the first column must be `time` (a memnet output file)"
         ));
     }
-    let names: Vec<String> = fields[1..].iter().map(|f| f.1.trim().to_string()).collect();
+    let names: Vec<String> = fields[1..].iter().map(|f| f.0.trim().to_string()).collect();
     let mut run = SavedRun {
         names,
         ..SavedRun::default()
@@ -137,7 +97,8 @@ pub fn parse_csv(bytes: &[u8], shown: &str) -> Result<SavedRun, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let fields = csv_fields(line);
+        let fields =
+            split_csv(line).map_err(|(col, e)| format!("{shown}:{}:{col}: error: {e}", i + 1))?;
         if fields.len() != width {
             return Err(format!(
                 "{shown}:{}:1: error: {} fields, the header has {width}",
@@ -145,12 +106,12 @@ pub fn parse_csv(bytes: &[u8], shown: &str) -> Result<SavedRun, String> {
                 fields.len()
             ));
         }
-        for (c, (col, f)) in fields.iter().enumerate() {
+        for (c, (f, col)) in fields.iter().enumerate() {
             let v: f64 = f.trim().parse().map_err(|_| {
                 format!(
                     "{shown}:{}:{}: error: `{}` is not a number",
                     i + 1,
-                    col + 1,
+                    col,
                     f.trim()
                 )
             })?;

@@ -335,7 +335,7 @@ pub fn simulate_from(
                     f.states.len()
                 )));
             }
-            if rhs.dim() > n {
+            if dim > n {
                 // A body's further capacitors are no output; they cannot
                 // be read back.
                 let d = rhs.device_of_component(n);

@@ -89,6 +89,8 @@ fn malformed_files_are_located_errors() {
     assert!(err.starts_with("r.csv:2:1: error: 2 fields"), "{err}");
     let err = parse_csv(b"t,a\n0,1\n", "r.csv").unwrap_err();
     assert!(err.contains("`time`"), "{err}");
+    let err = parse_csv(b"time,\"a\n0,1\n", "r.csv").unwrap_err();
+    assert_eq!(err, "r.csv:1:6: error: unterminated quoted field");
     assert!(
         parse_npy(b"not numpy at all", None, "r.npy")
             .unwrap_err()
