@@ -382,8 +382,10 @@ pub fn run(mut a: Args) -> CliResult {
     };
     let loaded = load(&a.file, &a.input)?;
     loaded.show_warnings();
-    let circuit = loaded.circuit.clone();
-    let net = loaded.into_network()?;
+    let crate::input::Loaded {
+        circuit, network, ..
+    } = loaded;
+    let net = network.map_err(crate::input::network_error)?;
     let opts = sim_options(&net, &a.step)?;
     // Without a file to write, only the plot needs samples: the states.
     let probes = if a.out.is_some() {
@@ -391,6 +393,9 @@ pub fn run(mut a: Args) -> CliResult {
     } else {
         Probes::states(&net)
     };
+    // The flat circuit only names outputs; on a large netlist it is as big
+    // as the network, so it goes before the solver allocates.
+    drop(circuit);
     let resumed = match (&a.resume, &record) {
         (Some(out), Some(_)) => {
             let cannot = |e: String| {
