@@ -616,6 +616,23 @@ fn generate_writes_netlists_and_edge_lists_that_read_back() {
         again.to_str().unwrap(),
     ]);
     assert_eq!(std::fs::read(&cir).unwrap(), std::fs::read(&again).unwrap());
+    // An edge list cannot hold side electrodes: a located refusal that
+    // leaves no empty file behind to be read later.
+    let sides = tmp("gen_sides.csv");
+    let err = fails(&[
+        "generate",
+        "grid",
+        "--rows",
+        "3",
+        "--cols",
+        "3",
+        "--drive",
+        "sides",
+        "-o",
+        sides.to_str().unwrap(),
+    ]);
+    assert!(err.contains("--drive-as series"), "{err}");
+    assert!(!sides.exists());
 }
 
 #[test]

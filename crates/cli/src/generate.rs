@@ -560,11 +560,27 @@ fn write_layout(net: &memnet_graph::Network, layout: &Layout, out: &Path) -> Cli
 }
 
 fn write_network(net: &memnet_graph::Network, out: &Path, include: Option<String>) -> CliResult {
-    let file = File::create(out).map_err(|e| CliError::io(out.display(), e))?;
-    let mut w = BufWriter::new(file);
+    let written = write_network_to(net, out, include);
+    if written.is_err() {
+        // No empty or half-written network is left to be read later.
+        let _ = std::fs::remove_file(out);
+    }
+    written
+}
+
+fn write_network_to(net: &memnet_graph::Network, out: &Path, include: Option<String>) -> CliResult {
     let is_csv = out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv && !(net.constraints.is_empty() && net.injections.is_empty()) {
+        return Err(CliError::input(format!(
+            "{}: error: an edge list cannot hold electrodes at a fixed potential or current \
+             sources; drive with --drive-as series, or write a netlist (.cir)",
+            out.display()
+        )));
+    }
+    let file = File::create(out).map_err(|e| CliError::io(out.display(), e))?;
+    let mut w = BufWriter::new(file);
     if is_csv {
         write_csv(net, &mut w).map_err(|e| CliError::io(out.display(), e))?;
     } else {
