@@ -164,6 +164,37 @@ fn e1_single_memristor_matches_closed_form() {
     );
 }
 
+/// `--ordering` is honoured and reported; `auto` keeps AMD on a small
+/// network, and both give E4's states.
+#[test]
+fn ordering_is_chosen_reported_and_does_not_change_the_states() {
+    let f = fixture("e4_grid.cir");
+    let run = |ordering: &str| -> serde_json::Value {
+        let out = tmp(&format!("e4-ordering-{ordering}.csv"));
+        serde_json::from_str(&ok(&[
+            "simulate",
+            f.to_str().unwrap(),
+            "--t-end",
+            "1",
+            "--ordering",
+            ordering,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ]))
+        .expect("json")
+    };
+    assert_eq!(run("auto")["ordering"], "amd");
+    assert_eq!(run("amd")["ordering"], "amd");
+    assert_eq!(run("nd")["ordering"], "nested_dissection");
+    let (_, ta, amd) = read_csv(&tmp("e4-ordering-amd.csv"));
+    let (_, tn, nd) = read_csv(&tmp("e4-ordering-nd.csv"));
+    assert_eq!(ta, tn);
+    for (a, n) in amd.iter().zip(&nd) {
+        assert_close(a, n, 1e-12, "states under AMD and nested dissection");
+    }
+}
+
 #[test]
 fn e1_with_relaxation_matches_implicit_solution() {
     let (t, rows) = simulate("e1_relax.cir", 10.0, 0.5, TIGHT);

@@ -12,12 +12,12 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use memnet_solver::{Bounds, ErrorNorm, Method, SampleSink, SavedRun, SimOptions};
+use memnet_solver::{Bounds, ErrorNorm, Method, Ordering, SampleSink, SavedRun, SimOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CliError, CliResult};
 use crate::input::InputArgs;
-use crate::simulate::{BoundsArg, ErrorNormArg, MethodArg, StepArgs};
+use crate::simulate::{BoundsArg, ErrorNormArg, MethodArg, OrderingArg, StepArgs};
 
 /// How a run written to `--out` was made.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -90,6 +90,11 @@ fn resolved_step(opts: &SimOptions) -> StepArgs {
         },
         sample_dt: opts.sample_dt,
         reuse_factorization: opts.factor_reuse.is_some(),
+        ordering: match opts.ordering {
+            Ordering::Auto => OrderingArg::Auto,
+            Ordering::Amd => OrderingArg::Amd,
+            Ordering::NestedDissection => OrderingArg::Nd,
+        },
     }
 }
 
@@ -194,6 +199,13 @@ impl RunRecord {
         }
         if step.bounds != BoundsArg::Clip && step.bounds != r.bounds {
             return Err(differs("--bounds", name(&step.bounds), name(&r.bounds)));
+        }
+        if step.ordering != OrderingArg::Auto && step.ordering != r.ordering {
+            return Err(differs(
+                "--ordering",
+                name(&step.ordering),
+                name(&r.ordering),
+            ));
         }
         if step.reuse_factorization && !r.reuse_factorization {
             return Err(differs(

@@ -370,8 +370,12 @@ pub(crate) fn simulate_exact(
             name: rhs.memristor_name(s).to_string(),
             bound: if w0[s] <= 0.0 { 0.0 } else { 1.0 },
         });
-    let (memristors, unknowns, factor_nnz) =
-        (rhs.n_memristors(), rhs.n_unknowns(), rhs.sparsity().1);
+    let (memristors, unknowns, factor_nnz, ordering) = (
+        rhs.n_memristors(),
+        rhs.n_unknowns(),
+        rhs.sparsity().1,
+        rhs.ordering_used(),
+    );
     let f_before = rhs.factorizations();
     // Newton's matrices are weighted Laplacians with positive
     // conductances: a reused factor preconditions CG on them as well.
@@ -434,6 +438,7 @@ pub(crate) fn simulate_exact(
         memristors,
         unknowns,
         factor_nnz,
+        ordering,
         steps: samples.saturating_sub(1),
         rejected_steps: 0,
         switches_located: 0,

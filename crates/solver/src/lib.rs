@@ -18,14 +18,16 @@
 //! * [`dense`]: the paper's dense formula, a reference for tests;
 //! * [`output`]: CSV and NPY sample sinks; [`convention`]: theory.md 3.7.
 //!
-//! Ordering: AMD (faer's) is the default after measurement
+//! Ordering: chosen per network ([`Ordering::Auto`]) after measurement
 //! (`examples/measure.rs`, `examples/big_grid.rs`): on grids the crate's
 //! level-set nested dissection is 10-15% faster per evaluation at 200x200
-//! and 400x400 but 20% slower at 100x100, with 8-30% more fill, and on par
-//! at 1000x1000 (55.2M vs 59.4M factor entries, same time). Measured again
-//! (`measure threads`, docs/engine.md "Orderings and threads"): 0.6-0.9x
-//! AMD's time on 300x300-1400x1400 grids, but 3.2-3.6x on multi-nodal
-//! nanowire networks (5-6x the fill), so AMD stays the default.
+//! and 400x400 but 20% slower at 100x100, with 8-30% more fill. Measured
+//! again (`measure threads`, docs/engine.md "Orderings and threads"):
+//! 0.6-0.9x AMD's time on 300x300-1400x1400 grids, but 3.2-3.6x on
+//! multi-nodal nanowire networks (5-6x the fill). Size alone cannot tell
+//! these apart, the fill of the two symbolic factorisations can: `Auto`
+//! keeps AMD on small networks and wherever nested dissection fills more
+//! than 1.25x as much.
 //!
 //! Integrators are written here rather than taken from diffsol: the
 //! memory equation needs a projection hook after each accepted step
@@ -56,7 +58,9 @@ pub use dense::{DenseMemoryRhs, dense_memory_rhs, dense_x, omega_dense};
 pub use device::{DeviceFault, DeviceLaw, Laws, LinearLaw};
 pub use error::{Element, SolveError};
 pub use memory::{MemoryRhs, memristor_edges, memristor_names};
-pub use nodal::{FactorReuse, NodalSolver, NodalSources, Ordering};
+pub use nodal::{
+    AUTO_FILL_RATIO, AUTO_MIN_UNKNOWNS, FactorReuse, NodalSolver, NodalSources, Ordering,
+};
 pub use ode::{ErrorNorm, IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepper, integrate};
 pub use output::{CsvSink, NpySink};
 pub use probe::{ProbeScratch, Probes, glob as glob_match};

@@ -442,6 +442,12 @@ impl MemoryRhs {
         (self.nodal.matrix_nnz(), self.nodal.factor_nnz())
     }
 
+    /// The fill-reducing ordering in use ([`crate::Ordering::Auto`]
+    /// resolved).
+    pub fn ordering_used(&self) -> crate::Ordering {
+        self.nodal.ordering_used()
+    }
+
     /// Which sparse Cholesky variant faer chose: `simplicial`,
     /// `supernodal` (or `none` without unknowns).
     pub fn factor_kind(&self) -> &'static str {

@@ -39,13 +39,30 @@ pub(crate) const NONE: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ordering {
-    /// faer's approximate minimum degree (default; chosen by measurement,
-    /// see the crate documentation: least fill, on par in time).
+    /// Chosen per network (default): AMD, except on a network of at least
+    /// [`AUTO_MIN_UNKNOWNS`] unknowns whose nested-dissection factor has
+    /// at most [`AUTO_FILL_RATIO`] times AMD's fill. Measured
+    /// (docs/engine.md, "Orderings and threads"): nested dissection
+    /// factorises grids in 0.6x to 0.9x AMD's time with 8-12% more fill,
+    /// and nanowire networks 3.2x to 3.6x slower with 5-6 times the fill,
+    /// so the fill ratio tells the two apart where size cannot.
     #[default]
+    Auto,
+    /// faer's approximate minimum degree.
     Amd,
     /// Recursive level-set nested dissection (crate-local).
     NestedDissection,
 }
+
+/// Below this many unknowns [`Ordering::Auto`] takes AMD without trying
+/// nested dissection: a factorisation costs milliseconds there and a
+/// second symbolic analysis would cost as much as it could save.
+pub const AUTO_MIN_UNKNOWNS: usize = 50_000;
+
+/// The most fill, relative to AMD's, with which [`Ordering::Auto`] still
+/// takes nested dissection (grids measured at 1.08-1.12, nanowire
+/// networks at 5-6).
+pub const AUTO_FILL_RATIO: f64 = 1.25;
 
 /// Reusing a factorisation across solves whose conductances changed: the
 /// old factor preconditions conjugate gradients on the new matrix (it is
@@ -146,6 +163,7 @@ pub struct NodalSolver {
     offsets: Vec<f64>,
     factorizations: u64,
     ordering: Ordering,
+    ordering_used: Ordering,
     pcg: Option<Pcg>,
     /// Threads of the numeric factorisation (faer's `Par`).
     par: Par,
@@ -224,6 +242,11 @@ impl NodalSolver {
             offsets: if sup.any() { vec![0.0; n] } else { Vec::new() },
             factorizations: 0,
             ordering,
+            // What Auto resolves to when there is nothing to factorise.
+            ordering_used: match ordering {
+                Ordering::Auto => Ordering::Amd,
+                fixed => fixed,
+            },
             pcg: None,
             par: Par::Seq,
         };
@@ -237,21 +260,49 @@ impl NodalSolver {
         if n_u == 0 {
             return Ok(());
         }
+        let (symbolic, used) = match self.ordering {
+            Ordering::Auto => {
+                let amd = self.symbolic_with(Ordering::Amd)?;
+                if n_u < AUTO_MIN_UNKNOWNS {
+                    (amd, Ordering::Amd)
+                } else {
+                    let nd = self.symbolic_with(Ordering::NestedDissection)?;
+                    if nd.len_val() as f64 <= AUTO_FILL_RATIO * amd.len_val() as f64 {
+                        (nd, Ordering::NestedDissection)
+                    } else {
+                        (amd, Ordering::Amd)
+                    }
+                }
+            }
+            fixed => (self.symbolic_with(fixed)?, fixed),
+        };
+        self.ordering_used = used;
+        self.l_values = vec![0.0; symbolic.len_val()];
+        self.symbolic = Some(symbolic);
+        self.plan_scratch()
+    }
+
+    /// The symbolic factorisation under `ordering` (AMD or nested
+    /// dissection).
+    fn symbolic_with(&self, ordering: Ordering) -> Result<SymbolicCholesky<usize>, SolveError> {
         let a = self.pattern.symbolic.as_ref();
+        let n_u = self.n_unknowns;
         let perm;
-        let ord = match self.ordering {
-            Ordering::Amd => SymmetricOrdering::Amd,
+        let ord = match ordering {
             Ordering::NestedDissection => {
                 perm = crate::ordering::nested_dissection(n_u, a.col_ptr(), a.row_idx());
                 SymmetricOrdering::Custom(faer::perm::PermRef::new_checked(&perm.0, &perm.1, n_u))
             }
+            Ordering::Amd | Ordering::Auto => SymmetricOrdering::Amd,
         };
-        let symbolic =
-            factorize_symbolic_cholesky(a, Side::Upper, ord, CholeskySymbolicParams::default())
-                .map_err(|_| SolveError::OutOfMemory)?;
-        self.l_values = vec![0.0; symbolic.len_val()];
-        self.symbolic = Some(symbolic);
-        self.plan_scratch()
+        factorize_symbolic_cholesky(a, Side::Upper, ord, CholeskySymbolicParams::default())
+            .map_err(|_| SolveError::OutOfMemory)
+    }
+
+    /// The ordering the factorisation uses: the one asked for, or what
+    /// [`Ordering::Auto`] chose.
+    pub fn ordering_used(&self) -> Ordering {
+        self.ordering_used
     }
 
     /// One buffer for the numeric factorisation (in the current thread

@@ -46,6 +46,8 @@ pub struct RunRequest {
     /// Reuse factorisations as CG preconditioners
     /// ([`crate::FactorReuse`], its default settings).
     pub reuse_factorization: bool,
+    /// Fill-reducing ordering ([`crate::Ordering::Auto`] by default).
+    pub ordering: crate::Ordering,
 }
 
 impl RunRequest {
@@ -153,7 +155,7 @@ impl RunRequest {
             },
             error_norm: self.error_norm.unwrap_or(ErrorNorm::Rms),
             factor_reuse: self.reuse_factorization.then(crate::FactorReuse::default),
-            ..defaults
+            ordering: self.ordering,
         })
     }
 }

@@ -89,7 +89,7 @@ impl Default for SimOptions {
             atol: 1e-10,
             bounds: Bounds::Clip,
             sample_dt: None,
-            ordering: Ordering::Amd,
+            ordering: Ordering::Auto,
             factor_reuse: None,
             // Off by default: measured (`measure switches`), locating costs
             // ~3 steps per crossing, which wins on a few devices and loses
@@ -185,6 +185,9 @@ pub struct SimReport {
     pub unknowns: usize,
     /// Nonzeros of the Cholesky factor.
     pub factor_nnz: usize,
+    /// The fill-reducing ordering factorised with (what
+    /// [`Ordering::Auto`] chose).
+    pub ordering: Ordering,
     /// Accepted steps (exact method: sample times solved).
     pub steps: u64,
     pub rejected_steps: u64,

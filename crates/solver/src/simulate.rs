@@ -446,6 +446,7 @@ pub fn simulate_from(
         memristors: w.len(),
         unknowns: rhs.n_unknowns(),
         factor_nnz,
+        ordering: rhs.ordering_used(),
         steps: stats.steps,
         rejected_steps: stats.rejected_steps,
         switches_located: stats.switches_located,
