@@ -13,11 +13,14 @@
 //!   (dwave-samplers in a venv) on the OR-Library and Gset instances.
 //! - `bench-reservoir`: memnet reservoirs against echo-state networks
 //!   (reservoirpy in the same venv) on NARMA10.
+//! - `bench-scale`: the 10M-memristor grid (and optionally 20M): import
+//!   memory against file size, `exact` and RK4 runs against the targets.
 
 mod bench;
 mod optimize_bench;
 mod perf;
 mod reservoir_bench;
+mod scale;
 mod user_grid;
 mod venv;
 
@@ -75,6 +78,8 @@ enum Task {
         #[arg(long, default_value = "50,100,200,400")]
         esn_sizes: String,
     },
+    /// The 10M-memristor grid runs (time, solver time, peak memory) against the scale targets.
+    BenchScale(scale::Settings),
     /// Time ngspice and memnet on the same generated grid decks (release build).
     BenchNgspice {
         /// Grid sizes (side length).
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
             reservoir_bench::bench_reservoir(largest, &esn_sizes)
         }
         Task::BenchOptimize(settings) => optimize_bench::bench_optimize(&settings),
+        Task::BenchScale(settings) => scale::bench_scale(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,12 +16,12 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 /// Runs `cmd`, returning (wall seconds, peak RSS in MB if measurable).
-fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>)> {
+pub fn timed(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>)> {
     timed_output(program, args).map(|(wall, peak, _)| (wall, peak))
 }
 
 /// Like [`timed`], also returning standard output.
-fn timed_output(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>, String)> {
+pub fn timed_output(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>, String)> {
     let gnu_time = Path::new("/usr/bin/time");
     let start = Instant::now();
     let out = if gnu_time.exists() {
@@ -51,7 +51,7 @@ fn timed_output(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>, Stri
     ))
 }
 
-fn mb(peak: Option<f64>) -> String {
+pub fn mb(peak: Option<f64>) -> String {
     peak.map_or("n/a (no /usr/bin/time)".into(), |m| format!("{m:.0} MB"))
 }
 

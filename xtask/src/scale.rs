@@ -1,0 +1,266 @@
+//! `cargo xtask bench-scale`: the ten- and twenty-million-memristor runs of
+//! the scale issue, through the release `memnet` binary, each with its wall
+//! time, the solver's own time (`--json` `wall_time_s`) and the peak
+//! resident memory (`/usr/bin/time`), against the issue's targets.
+//!
+//! Generation is not counted (it is timed and shown apart). Import is
+//! measured as peak memory over the netlist's size.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::perf::{mb, timed, timed_output};
+
+#[derive(clap::Args, Debug)]
+pub struct Settings {
+    /// Grid side of the main runs (2237: 10 003 864 memristors).
+    #[arg(long, default_value_t = 2237)]
+    pub rows: usize,
+    /// Also one `exact` sample on this larger grid (3163: 20 003 868
+    /// memristors; 0 skips it).
+    #[arg(long, default_value_t = 0)]
+    pub large_rows: usize,
+    /// Skip the ten-sample and ten-step runs (the one-sample run only).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// A finished run's figures.
+struct Measured {
+    what: String,
+    wall: f64,
+    solver: Option<f64>,
+    peak: Option<f64>,
+    detail: String,
+    /// (seconds, MB) the issue allows, if it sets a target.
+    target: (Option<f64>, Option<f64>),
+}
+
+fn generate(memnet: &Path, rows: usize, out: &Path) -> Result<f64> {
+    let n = rows.to_string();
+    let (wall, _) = timed(
+        memnet,
+        &[
+            "generate",
+            "grid",
+            "--rows",
+            &n,
+            "--cols",
+            &n,
+            "--drive",
+            "sides",
+            "--seed",
+            "1",
+            "--w0",
+            "uniform:0.3,0.7",
+            "-o",
+            out.to_str().context("utf-8 path")?,
+        ],
+    )?;
+    Ok(wall)
+}
+
+/// `memnet simulate` with `args` after the netlist, states saved to an
+/// `.npy` beside it.
+fn simulate(memnet: &Path, netlist: &Path, tag: &str, args: &[&str]) -> Result<Measured> {
+    let out = netlist.with_extension(format!("{tag}.npy"));
+    let mut all = vec![
+        "simulate",
+        netlist.to_str().context("utf-8 path")?,
+        "--save",
+        "states",
+        "--json",
+        "--out",
+        out.to_str().context("utf-8 path")?,
+    ];
+    all.extend_from_slice(args);
+    let (wall, peak, json) = timed_output(memnet, &all)?;
+    let v: serde_json::Value = serde_json::from_str(&json).context("simulate --json")?;
+    let num = |k: &str| v[k].as_u64().unwrap_or(0);
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(out.with_extension("npy.json"));
+    Ok(Measured {
+        what: String::new(),
+        wall,
+        solver: v["wall_time_s"].as_f64(),
+        peak,
+        detail: format!(
+            "{} samples, {} factorisations, {} Newton iterations, {} CG iterations",
+            num("samples"),
+            num("factorizations"),
+            num("newton_iterations"),
+            num("cg_iterations")
+        ),
+        target: (None, None),
+    })
+}
+
+/// A generated network and the `OUT.nodes.csv` beside it (a gigabyte or
+/// more each at this size).
+fn remove_generated(file: &Path) {
+    let _ = std::fs::remove_file(file);
+    let mut nodes = file.as_os_str().to_owned();
+    nodes.push(".nodes.csv");
+    let _ = std::fs::remove_file(PathBuf::from(nodes));
+}
+
+fn verdict(m: &Measured) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = m.target.0 {
+        parts.push(if m.wall <= s {
+            format!("{s:.0} s: met")
+        } else {
+            format!("{s:.0} s: not met")
+        });
+    }
+    if let Some(limit) = m.target.1 {
+        parts.push(match m.peak {
+            Some(p) if p <= limit => format!("{:.0} GB: met", limit / 1024.0),
+            Some(_) => format!("{:.0} GB: not met", limit / 1024.0),
+            None => "memory: not measured".into(),
+        });
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub fn bench_scale(s: &Settings) -> Result<()> {
+    let root = memnet_crosscheck::repo_root();
+    let dir = root.join("target/bench-scale");
+    std::fs::create_dir_all(&dir)?;
+    let memnet = crate::bench::release_memnet(&root)?;
+    let rows = s.rows;
+    let memristors = 2 * rows * (rows - 1);
+    println!("## bench-scale: {rows}x{rows} grid ({memristors} memristors)");
+    println!();
+
+    // Import: peak memory against file size. The netlist form only: the
+    // CSV edge list cannot carry the side electrodes (potential
+    // constraints) of this drive.
+    let netlist = dir.join(format!("grid{rows}.cir"));
+    let gen_s = generate(&memnet, rows, &netlist)?;
+    let size = std::fs::metadata(&netlist)?.len() as f64 / 1e6;
+    let (imp_s, imp_peak) = timed(
+        &memnet,
+        &["import", netlist.to_str().context("utf-8 path")?, "--json"],
+    )?;
+    println!("| netlist | size | generate (not counted) | import | import peak | peak / size |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {} | {size:.0} MB | {gen_s:.1} s | {imp_s:.1} s | {} | {} |",
+        netlist.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+        mb(imp_peak),
+        imp_peak.map_or("-".into(), |p| format!(
+            "{:.1}x (target 3x)",
+            p * 1.048576 / size
+        ))
+    );
+    println!();
+
+    let mut runs = Vec::new();
+    let mut one = simulate(
+        &memnet,
+        &netlist,
+        "exact1",
+        &[
+            "--method",
+            "exact",
+            "--t-end",
+            "0.1",
+            "--sample-dt",
+            "0.1",
+            "--reuse-factorization",
+        ],
+    )?;
+    one.what = "exact at one t (samples 0 and 0.1), reused factorisations".into();
+    one.target = (Some(60.0), Some(8.0 * 1024.0));
+    runs.push(one);
+    if !s.quick {
+        let mut ten = simulate(
+            &memnet,
+            &netlist,
+            "exact10",
+            &[
+                "--method",
+                "exact",
+                "--t-end",
+                "1",
+                "--sample-dt",
+                "0.1",
+                "--reuse-factorization",
+            ],
+        )?;
+        ten.what = "exact, ten samples (0.1 to 1), reused factorisations".into();
+        ten.target = (Some(300.0), None);
+        runs.push(ten);
+        let mut rk4 = simulate(
+            &memnet,
+            &netlist,
+            "rk4",
+            &[
+                "--method",
+                "rk4",
+                "--dt",
+                "0.01",
+                "--t-end",
+                "0.1",
+                "--sample-dt",
+                "0.1",
+                "--reuse-factorization",
+            ],
+        )?;
+        rk4.what = "RK4, ten steps of 0.01, reused factorisations".into();
+        rk4.target = (Some(300.0), None);
+        runs.push(rk4);
+    }
+    remove_generated(&netlist);
+    if s.large_rows > 0 {
+        let r = s.large_rows;
+        let file = dir.join(format!("grid{r}.cir"));
+        generate(&memnet, r, &file)?;
+        let mut big = simulate(
+            &memnet,
+            &file,
+            "exact1",
+            &[
+                "--method",
+                "exact",
+                "--t-end",
+                "0.1",
+                "--sample-dt",
+                "0.1",
+                "--reuse-factorization",
+            ],
+        )?;
+        big.what = format!(
+            "{r}x{r} grid ({} memristors): exact at one t",
+            2 * r * (r - 1)
+        );
+        big.target = (None, Some(16.0 * 1024.0));
+        runs.push(big);
+        remove_generated(&file);
+    }
+    println!("Wall times include import; the solver column is the run's own report.");
+    println!();
+    println!("| run | wall | solver | peak memory | target | counts |");
+    println!("|---|---|---|---|---|---|");
+    for m in &runs {
+        println!(
+            "| {} | {:.1} s | {} | {} | {} | {} |",
+            m.what,
+            m.wall,
+            m.solver.map_or("-".into(), |s| format!("{s:.1} s")),
+            mb(m.peak),
+            verdict(m),
+            m.detail
+        );
+    }
+    if runs.is_empty() {
+        bail!("nothing ran");
+    }
+    Ok(())
+}
