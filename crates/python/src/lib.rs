@@ -637,13 +637,18 @@ impl Network {
     /// `error_norm` (rms, max) and `bounds` (clip, sticky) as on the
     /// command line. `save` adds outputs beyond the states: `["all"]`
     /// (every node potential and voltage-source current) or names as in
-    /// `--save` (`v(node)`, `i(vsource)`, `i(device)`, ...). `progress`
+    /// `--save` (`v(node)`, `i(vsource)`, `i(device)`, ...).
+    /// `reuse_factorization` keeps factorisations across evaluations as
+    /// conjugate-gradient preconditioners (`--reuse-factorization`; the
+    /// summary's `cg_iterations` and `reused_solves` count them);
+    /// `ordering` the fill-reducing ordering (auto, amd, nd: `--ordering`;
+    /// the summary's `ordering` says which ran). `progress`
     /// shows a bar on stderr (default: when stderr is a terminal).
     ///
     /// The GIL is released while the solver runs; Ctrl-C stops it and
     /// raises KeyboardInterrupt. A failure raises MemnetError with the
     /// CLI's message.
-    #[pyo3(signature = (t_end=None, *, method="auto", dt=None, sample_dt=None, rtol=None, atol=None, locate_switches=false, max_step=None, error_norm=None, bounds="clip", save=Vec::new(), progress=None))]
+    #[pyo3(signature = (t_end=None, *, method="auto", dt=None, sample_dt=None, rtol=None, atol=None, locate_switches=false, max_step=None, error_norm=None, bounds="clip", save=Vec::new(), reuse_factorization=false, ordering="auto", progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn simulate(
         &self,
@@ -659,6 +664,8 @@ impl Network {
         error_norm: Option<&str>,
         bounds: &str,
         save: Vec<String>,
+        reuse_factorization: bool,
+        ordering: &str,
         progress: Option<bool>,
     ) -> PyResult<SimResult> {
         let request = RunRequest {
@@ -689,6 +696,17 @@ impl Network {
                 }
             },
             sample_dt,
+            reuse_factorization,
+            ordering: match ordering {
+                "auto" => memnet_solver::Ordering::Auto,
+                "amd" => memnet_solver::Ordering::Amd,
+                "nd" => memnet_solver::Ordering::NestedDissection,
+                other => {
+                    return Err(user_error(format!(
+                        "ordering `{other}`: expected auto, amd or nd"
+                    )));
+                }
+            },
             ..RunRequest::default()
         };
         let net = self.net.clone();

@@ -1,6 +1,7 @@
 """The Python surface: arrays, constructors, networkx, errors, interruption."""
 
 import _thread
+import json
 import math
 import threading
 import time
@@ -35,6 +36,23 @@ def test_save_all_adds_potentials_and_source_currents(root):
     assert any(n.startswith("i(") for n in res.output_names)
     assert res.outputs.shape == (res.t.size, len(res.output_names))
     assert np.all(np.isfinite(res.outputs))
+
+
+def test_reused_factorizations_give_the_direct_states():
+    # A grid driven on its sides, RK4: the states of the two paths agree to
+    # the 1e-10 the Rust tests hold them to; the reused run factorises less.
+    net = memnet.generate.grid(12, drive=1.0, seed=3, w0_range=(0.2, 0.8))
+    direct = net.simulate(0.2, method="rk4", dt=0.01)
+    reused = net.simulate(0.2, method="rk4", dt=0.01, reuse_factorization=True)
+    assert np.max(np.abs(direct.w - reused.w)) < 1e-10
+    d, r = (json.loads(x.summary_json) for x in (direct, reused))
+    assert r["factorizations"] < d["factorizations"]
+    assert r["reused_solves"] > 0 and r["cg_iterations"] > 0
+    nd = net.simulate(0.2, method="rk4", dt=0.01, ordering="nd")
+    assert json.loads(nd.summary_json)["ordering"] == "nested_dissection"
+    assert np.max(np.abs(direct.w - nd.w)) < 1e-12
+    with pytest.raises(memnet.MemnetError, match="ordering `metis`"):
+        net.simulate(0.2, ordering="metis")
 
 
 def test_from_edges_broadcasts_and_matches_the_generator():

@@ -111,6 +111,8 @@ class Network:
         error_norm: Optional[str] = None,
         bounds: str = "clip",
         save: Sequence[str] = (),
+        reuse_factorization: bool = False,
+        ordering: str = "auto",
         progress: Optional[bool] = None,
     ) -> SimResult: ...
 
