@@ -707,7 +707,6 @@ impl Network {
                     )));
                 }
             },
-            ..RunRequest::default()
         };
         let net = self.net.clone();
         let opts = request
