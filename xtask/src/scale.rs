@@ -86,10 +86,12 @@ fn simulate(memnet: &Path, netlist: &Path, tag: &str, args: &[&str]) -> Result<M
         solver: v["wall_time_s"].as_f64(),
         peak,
         detail: format!(
-            "{} samples, {} factorisations, {} Newton iterations, {} CG iterations",
+            "{} ordering, {} samples, {} evaluations (exact: Newton iterations), {} \
+             factorisations, {} CG iterations",
+            v["ordering"].as_str().unwrap_or("?"),
             num("samples"),
+            num("rhs_evals"),
             num("factorizations"),
-            num("newton_iterations"),
             num("cg_iterations")
         ),
         target: (None, None),

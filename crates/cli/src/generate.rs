@@ -10,7 +10,7 @@ use memnet_graph::{
     Orientation, RandomSources, Representation, Side, Spread, TranSpec, WInit,
     generate_with_layout, write_csv,
 };
-use memnet_spice::export::{CanonicalOptions, write_canonical_with};
+use memnet_spice::export::{CanonicalOptions, write_canonical_streamed, write_canonical_with};
 
 use crate::error::{CliError, CliResult};
 use crate::input::network_error;
@@ -584,7 +584,15 @@ fn write_network_to(net: &memnet_graph::Network, out: &Path, include: Option<Str
     if is_csv {
         write_csv(net, &mut w).map_err(|e| CliError::io(out.display(), e))?;
     } else {
-        let mut circuit = net.to_circuit();
+        // Devices of memnet's other laws need their model cards, known
+        // only from the whole circuit; the rest is written edge by edge
+        // from the network, without a second copy of it as a circuit.
+        let whole = !net.laws.is_empty();
+        let mut circuit = if whole {
+            net.to_circuit()
+        } else {
+            net.circuit_frame()
+        };
         // ngspice can only start the memristor body from its IC= states
         // (the state node has no DC path), so the `.tran` asks for `uic`.
         for a in &mut circuit.analyses {
@@ -592,8 +600,18 @@ fn write_network_to(net: &memnet_graph::Network, out: &Path, include: Option<Str
                 *uic = true;
             }
         }
-        write_canonical_with(&circuit, &CanonicalOptions { include }, &mut w)
-            .map_err(|e| CliError::io(out.display(), e))?;
+        let opts = CanonicalOptions { include };
+        if whole {
+            write_canonical_with(&circuit, &opts, &mut w)
+        } else {
+            write_canonical_streamed(
+                &circuit,
+                &opts,
+                |write| net.each_element(|e| write(&e)),
+                &mut w,
+            )
+        }
+        .map_err(|e| CliError::io(out.display(), e))?;
     }
     w.flush().map_err(|e| CliError::io(out.display(), e))
 }

@@ -713,6 +713,23 @@ impl Network {
     /// elements, constraints V elements. Elements without a name get one
     /// (`v<k>`, `i<k>`).
     pub fn to_circuit(&self) -> memnet_spice::Circuit {
+        let mut elements = Vec::with_capacity(self.edges.len() * 2);
+        let pushed: Result<(), std::convert::Infallible> = self.each_element(|e| {
+            elements.push(e);
+            Ok(())
+        });
+        let Ok(()) = pushed;
+        memnet_spice::Circuit {
+            elements,
+            ..self.circuit_frame()
+        }
+    }
+
+    /// The elements of [`Network::to_circuit`], handed to `f` one at a
+    /// time in the same order, none of them kept: a network of millions of
+    /// edges is written out without a second copy of itself
+    /// (`memnet generate`). Stops at the first error of `f`.
+    pub fn each_element<E>(&self, mut f: impl FnMut(Element) -> Result<(), E>) -> Result<(), E> {
         let generated: std::sync::Arc<str> = "<generated>".into();
         let here = |loc: &Option<Loc>| {
             loc.clone().unwrap_or_else(|| Loc {
@@ -722,7 +739,6 @@ impl Network {
             })
         };
         let node = |n: NodeId| self.node_names[n].clone();
-        let mut elements = Vec::with_capacity(self.edges.len() * 2);
         for (k, e) in self.edges.iter().enumerate() {
             let (mut p, n) = (node(e.tail), node(e.head));
             if let Some(s) = &e.source {
@@ -737,12 +753,12 @@ impl Network {
                 } else {
                     vec![p.clone(), x.clone()]
                 };
-                elements.push(Element {
+                f(Element {
                     name,
                     nodes,
                     kind: ElementKind::VoltageSource(s.source.clone()),
                     loc: here(&s.loc),
-                });
+                })?;
                 p = x;
             }
             let (kind, nodes) = match e.device {
@@ -790,12 +806,12 @@ impl Network {
                     )
                 }
             };
-            elements.push(Element {
+            f(Element {
                 name: e.name.clone(),
                 nodes,
                 kind,
                 loc: here(&e.loc),
-            });
+            })?;
         }
         for (k, j) in self.injections.iter().enumerate() {
             let name = if j.name.starts_with(['i', 'I']) {
@@ -803,12 +819,12 @@ impl Network {
             } else {
                 format!("i{k}")
             };
-            elements.push(Element {
+            f(Element {
                 name,
                 nodes: vec![node(j.from), node(j.to)],
                 kind: ElementKind::CurrentSource(j.source.clone()),
                 loc: here(&j.loc),
-            });
+            })?;
         }
         for (k, c) in self.constraints.iter().enumerate() {
             let name = if c.name.starts_with(['v', 'V']) {
@@ -816,13 +832,19 @@ impl Network {
             } else {
                 format!("v{k}")
             };
-            elements.push(Element {
+            f(Element {
                 name,
                 nodes: vec![node(c.pos), node(c.neg)],
                 kind: ElementKind::VoltageSource(c.source.clone()),
                 loc: here(&c.loc),
-            });
+            })?;
         }
+        Ok(())
+    }
+
+    /// The circuit of [`Network::to_circuit`] without its elements: the
+    /// title and the `.tran` analysis.
+    pub fn circuit_frame(&self) -> memnet_spice::Circuit {
         let mut analyses = Vec::new();
         if let Some(t) = self.tran {
             analyses.push(Analysis::Tran {
@@ -831,12 +853,15 @@ impl Network {
                 tstart: 0.0,
                 tmax: None,
                 uic: false,
-                loc: here(&None),
+                loc: Loc {
+                    file: "<generated>".into(),
+                    line: 0,
+                    col: 0,
+                },
             });
         }
         memnet_spice::Circuit {
             title: self.title.clone(),
-            elements,
             analyses,
             ..memnet_spice::Circuit::default()
         }

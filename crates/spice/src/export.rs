@@ -204,35 +204,104 @@ pub fn write_canonical_with(
     opts: &CanonicalOptions,
     out: &mut impl Write,
 ) -> Result<(), ExportError> {
-    let times = Defaults {
-        times: tran_times(c),
-        explicit: false,
-    };
+    let native = NativeModels::of(c);
+    let times = write_head(c, opts, &native, out)?;
+    for (k, el) in c.elements.iter().enumerate() {
+        write_canonical_element(el, native.instance(k), times, out)?;
+    }
+    write_tail(c, out)
+}
+
+/// [`write_canonical_with`] for a circuit too large to hold twice: `frame`
+/// gives the title, analyses, options and `.ic` (and any elements of its
+/// own, written first), and `elements` hands over the rest one at a time
+/// by calling its argument once per element, in order. The text is the
+/// one [`write_canonical_with`] writes for the whole circuit. Devices of
+/// memnet's other laws are refused: their `.model` cards depend on every
+/// device, so they need the whole circuit.
+pub fn write_canonical_streamed<W: Write>(
+    frame: &Circuit,
+    opts: &CanonicalOptions,
+    elements: impl FnOnce(
+        &mut dyn FnMut(&Element) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError>,
+    out: &mut W,
+) -> Result<(), ExportError> {
+    let native = NativeModels::of(frame);
+    let times = write_head(frame, opts, &native, out)?;
+    for (k, el) in frame.elements.iter().enumerate() {
+        write_canonical_element(el, native.instance(k), times, out)?;
+    }
+    elements(&mut |el: &Element| {
+        if let ElementKind::Memristor(Memristor {
+            dialect: MemristorDialect::Native { law, .. },
+            ..
+        }) = &el.kind
+        {
+            return Err(ExportError::Unsupported {
+                element: el.name.clone(),
+                kind: el.kind_name().into(),
+                loc: el.loc.clone(),
+                reason: format!(
+                    "a device of law `{law}` needs its model card, which a streamed write \
+                     cannot know in advance"
+                ),
+            });
+        }
+        write_canonical_element(el, None, times, out)
+    })?;
+    write_tail(frame, out)
+}
+
+/// Title, `.include` and the `.model` cards of memnet's other laws; the
+/// source defaults the elements are written with.
+fn write_head(
+    c: &Circuit,
+    opts: &CanonicalOptions,
+    native: &NativeModels<'_>,
+    out: &mut impl Write,
+) -> Result<Defaults, ExportError> {
     write_title(c, out)?;
     if let Some(path) = &opts.include {
         writeln!(out, ".include {path}")?;
     }
-    let native = NativeModels::of(c);
     native.write_cards(out)?;
-    for (k, el) in c.elements.iter().enumerate() {
-        match native.instance(k) {
-            Some((model, params)) => {
-                // `ymemristor NAME p n MODEL ...` names the element
-                // `ymemristor!NAME`; a name that already is one keeps it.
-                let short = el.name.strip_prefix("ymemristor!").unwrap_or(&el.name);
-                write!(
-                    out,
-                    "ymemristor {short} {} {} {model}",
-                    el.nodes[0], el.nodes[1]
-                )?;
-                for (k, v) in params {
-                    write!(out, " {k}={}", finite(el, k, *v)?)?;
-                }
-                writeln!(out)?;
+    Ok(Defaults {
+        times: tran_times(c),
+        explicit: false,
+    })
+}
+
+/// One element line; `native` is its model card and own parameters when
+/// it is a device of memnet's other laws.
+fn write_canonical_element(
+    el: &Element,
+    native: Option<(&str, &[(&str, f64)])>,
+    times: Defaults,
+    out: &mut impl Write,
+) -> Result<(), ExportError> {
+    match native {
+        Some((model, params)) => {
+            // `ymemristor NAME p n MODEL ...` names the element
+            // `ymemristor!NAME`; a name that already is one keeps it.
+            let short = el.name.strip_prefix("ymemristor!").unwrap_or(&el.name);
+            write!(
+                out,
+                "ymemristor {short} {} {} {model}",
+                el.nodes[0], el.nodes[1]
+            )?;
+            for (k, v) in params {
+                write!(out, " {k}={}", finite(el, k, *v)?)?;
             }
-            None => write_element(el, times, out)?,
+            writeln!(out)?;
+            Ok(())
         }
+        None => write_element(el, times, out),
     }
+}
+
+/// `.ic`, `.options`, the analyses and `.end`.
+fn write_tail(c: &Circuit, out: &mut impl Write) -> Result<(), ExportError> {
     write_ics(c, out)?;
     for (k, v) in &c.options {
         if v.is_empty() {
