@@ -220,11 +220,16 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
         runs.push(rk4);
     }
     remove_generated(&netlist);
+    let mut large_failure = None;
     if s.large_rows > 0 {
         let r = s.large_rows;
         let file = dir.join(format!("grid{r}.cir"));
         generate(&memnet, r, &file)?;
-        let mut big = simulate(
+        let what = format!(
+            "{r}x{r} grid ({} memristors): exact at one t",
+            2 * r * (r - 1)
+        );
+        let big = simulate(
             &memnet,
             &file,
             "exact1",
@@ -237,13 +242,17 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
                 "0.1",
                 "--reuse-factorization",
             ],
-        )?;
-        big.what = format!(
-            "{r}x{r} grid ({} memristors): exact at one t",
-            2 * r * (r - 1)
         );
-        big.target = (None, Some(16.0 * 1024.0));
-        runs.push(big);
+        match big {
+            Ok(mut big) => {
+                big.what = what;
+                big.target = (None, Some(16.0 * 1024.0));
+                runs.push(big);
+            }
+            // Out of memory is a result here, not a reason to lose the
+            // table of the runs before it.
+            Err(e) => large_failure = Some(format!("{what}: failed: {e:#}")),
+        }
         remove_generated(&file);
     }
     println!("Wall times include import; the solver column is the run's own report.");
@@ -260,6 +269,10 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
             verdict(m),
             m.detail
         );
+    }
+    if let Some(f) = large_failure {
+        println!();
+        println!("{f}");
     }
     if runs.is_empty() {
         bail!("nothing ran");
