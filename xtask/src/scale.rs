@@ -86,7 +86,7 @@ fn simulate(memnet: &Path, netlist: &Path, tag: &str, args: &[&str]) -> Result<M
         solver: v["wall_time_s"].as_f64(),
         peak,
         detail: format!(
-            "{} ordering, {} samples, {} evaluations (exact: Newton iterations), {} \
+            "{} ordering, {} samples, {} evaluations (right-hand sides; exact: Newton iterations), {} \
              factorisations, {} CG iterations",
             v["ordering"].as_str().unwrap_or("?"),
             num("samples"),
