@@ -52,7 +52,7 @@ pub fn timed_output(program: &Path, args: &[&str]) -> Result<(f64, Option<f64>, 
 }
 
 pub fn mb(peak: Option<f64>) -> String {
-    peak.map_or("n/a (no /usr/bin/time)".into(), |m| format!("{m:.0} MB"))
+    peak.map_or("n/a (no /usr/bin/time)".into(), |m| format!("{m:.0} MiB"))
 }
 
 pub fn bench(rows: usize) -> Result<()> {

@@ -118,8 +118,8 @@ fn verdict(m: &Measured) -> String {
     }
     if let Some(limit) = m.target.1 {
         parts.push(match m.peak {
-            Some(p) if p <= limit => format!("{:.0} GB: met", limit / 1024.0),
-            Some(_) => format!("{:.0} GB: not met", limit / 1024.0),
+            Some(p) if p <= limit => format!("{:.0} GiB: met", limit / 1024.0),
+            Some(_) => format!("{:.0} GiB: not met", limit / 1024.0),
             None => "memory: not measured".into(),
         });
     }
