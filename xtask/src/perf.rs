@@ -55,24 +55,12 @@ pub fn mb(peak: Option<f64>) -> String {
     peak.map_or("n/a (no /usr/bin/time)".into(), |m| format!("{m:.0} MiB"))
 }
 
-pub fn bench(rows: usize) -> Result<()> {
-    let root = memnet_crosscheck::repo_root();
-    let dir = root.join("target/bench");
-    std::fs::create_dir_all(&dir)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "-p", "memnet"])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let memnet = root.join("target/release/memnet");
-    let netlist = dir.join(format!("grid{rows}.cir"));
+/// `memnet generate` of the benchmark grid (sides driven, w0 uniform in
+/// [0.3, 0.7], seed 1) to `out`; returns the wall seconds.
+pub fn generate_grid(memnet: &Path, rows: usize, out: &Path) -> Result<f64> {
     let n = rows.to_string();
-    let net_s = netlist.to_str().context("utf-8 path")?;
-    let (gen_s, _) = timed(
-        &memnet,
+    let (wall, _) = timed(
+        memnet,
         &[
             "generate",
             "grid",
@@ -87,9 +75,28 @@ pub fn bench(rows: usize) -> Result<()> {
             "--w0",
             "uniform:0.3,0.7",
             "-o",
-            net_s,
+            out.to_str().context("utf-8 path")?,
         ],
     )?;
+    Ok(wall)
+}
+
+pub fn bench(rows: usize) -> Result<()> {
+    let root = memnet_crosscheck::repo_root();
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "--quiet", "-p", "memnet"])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("release build failed");
+    }
+    let memnet = root.join("target/release/memnet");
+    let netlist = dir.join(format!("grid{rows}.cir"));
+    let net_s = netlist.to_str().context("utf-8 path")?;
+    let gen_s = generate_grid(&memnet, rows, &netlist)?;
     let size_mb = std::fs::metadata(&netlist)?.len() as f64 / 1e6;
     let (import_s, import_peak) = timed(&memnet, &["import", net_s, "--json"])?;
     // The run of the one-engine issue: 2 RK4 steps, the default 101

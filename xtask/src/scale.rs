@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::perf::{mb, timed, timed_output};
+use crate::perf::{generate_grid, mb, timed, timed_output};
 
 #[derive(clap::Args, Debug)]
 pub struct Settings {
     /// Grid side of the main runs (2237: 10 003 864 memristors).
     #[arg(long, default_value_t = 2237)]
     pub rows: usize,
-    /// Also one `exact` sample on this larger grid (3163: 20 003 868
+    /// Also one `exact` sample on this larger grid (3163: 20 002 812
     /// memristors; 0 skips it).
     #[arg(long, default_value_t = 0)]
     pub large_rows: usize,
@@ -25,6 +25,17 @@ pub struct Settings {
     #[arg(long)]
     pub quick: bool,
 }
+
+/// `exact` at one time (samples at 0 and 0.1), factorisations reused.
+const EXACT_ONE: &[&str] = &[
+    "--method",
+    "exact",
+    "--t-end",
+    "0.1",
+    "--sample-dt",
+    "0.1",
+    "--reuse-factorization",
+];
 
 /// A finished run's figures.
 struct Measured {
@@ -35,30 +46,6 @@ struct Measured {
     detail: String,
     /// (seconds, MB) the issue allows, if it sets a target.
     target: (Option<f64>, Option<f64>),
-}
-
-fn generate(memnet: &Path, rows: usize, out: &Path) -> Result<f64> {
-    let n = rows.to_string();
-    let (wall, _) = timed(
-        memnet,
-        &[
-            "generate",
-            "grid",
-            "--rows",
-            &n,
-            "--cols",
-            &n,
-            "--drive",
-            "sides",
-            "--seed",
-            "1",
-            "--w0",
-            "uniform:0.3,0.7",
-            "-o",
-            out.to_str().context("utf-8 path")?,
-        ],
-    )?;
-    Ok(wall)
 }
 
 /// `memnet simulate` with `args` after the netlist, states saved to an
@@ -144,7 +131,7 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
     // CSV edge list cannot carry the side electrodes (potential
     // constraints) of this drive.
     let netlist = dir.join(format!("grid{rows}.cir"));
-    let gen_s = generate(&memnet, rows, &netlist)?;
+    let gen_s = generate_grid(&memnet, rows, &netlist)?;
     let size = std::fs::metadata(&netlist)?.len() as f64 / 1e6;
     let (imp_s, imp_peak) = timed(
         &memnet,
@@ -164,20 +151,7 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
     println!();
 
     let mut runs = Vec::new();
-    let mut one = simulate(
-        &memnet,
-        &netlist,
-        "exact1",
-        &[
-            "--method",
-            "exact",
-            "--t-end",
-            "0.1",
-            "--sample-dt",
-            "0.1",
-            "--reuse-factorization",
-        ],
-    )?;
+    let mut one = simulate(&memnet, &netlist, "exact1", EXACT_ONE)?;
     one.what = "exact at one t (samples 0 and 0.1), reused factorisations".into();
     one.target = (Some(60.0), Some(8.0 * 1024.0));
     runs.push(one);
@@ -224,25 +198,12 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
     if s.large_rows > 0 {
         let r = s.large_rows;
         let file = dir.join(format!("grid{r}.cir"));
-        generate(&memnet, r, &file)?;
+        generate_grid(&memnet, r, &file)?;
         let what = format!(
             "{r}x{r} grid ({} memristors): exact at one t",
             2 * r * (r - 1)
         );
-        let big = simulate(
-            &memnet,
-            &file,
-            "exact1",
-            &[
-                "--method",
-                "exact",
-                "--t-end",
-                "0.1",
-                "--sample-dt",
-                "0.1",
-                "--reuse-factorization",
-            ],
-        );
+        let big = simulate(&memnet, &file, "exact1", EXACT_ONE);
         match big {
             Ok(mut big) => {
                 big.what = what;
