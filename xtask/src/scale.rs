@@ -50,7 +50,15 @@ struct Measured {
 
 /// `memnet simulate` with `args` after the netlist, states saved to an
 /// `.npy` beside it.
-fn simulate(memnet: &Path, netlist: &Path, tag: &str, args: &[&str]) -> Result<Measured> {
+/// `what` and `target` label the row (see [`Measured`]).
+fn simulate(
+    memnet: &Path,
+    netlist: &Path,
+    tag: &str,
+    args: &[&str],
+    what: String,
+    target: (Option<f64>, Option<f64>),
+) -> Result<Measured> {
     let out = netlist.with_extension(format!("{tag}.npy"));
     let mut all = vec![
         "simulate",
@@ -68,7 +76,7 @@ fn simulate(memnet: &Path, netlist: &Path, tag: &str, args: &[&str]) -> Result<M
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(out.with_extension("npy.json"));
     Ok(Measured {
-        what: String::new(),
+        what,
         wall,
         solver: v["wall_time_s"].as_f64(),
         peak,
@@ -81,7 +89,7 @@ fn simulate(memnet: &Path, netlist: &Path, tag: &str, args: &[&str]) -> Result<M
             num("factorizations"),
             num("cg_iterations")
         ),
-        target: (None, None),
+        target,
     })
 }
 
@@ -151,12 +159,16 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
     println!();
 
     let mut runs = Vec::new();
-    let mut one = simulate(&memnet, &netlist, "exact1", EXACT_ONE)?;
-    one.what = "exact at one t (samples 0 and 0.1), reused factorisations".into();
-    one.target = (Some(60.0), Some(8.0 * 1024.0));
-    runs.push(one);
+    runs.push(simulate(
+        &memnet,
+        &netlist,
+        "exact1",
+        EXACT_ONE,
+        "exact at one t (samples 0 and 0.1), reused factorisations".into(),
+        (Some(60.0), Some(8.0 * 1024.0)),
+    )?);
     if !s.quick {
-        let mut ten = simulate(
+        runs.push(simulate(
             &memnet,
             &netlist,
             "exact10",
@@ -169,11 +181,10 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
                 "0.1",
                 "--reuse-factorization",
             ],
-        )?;
-        ten.what = "exact, ten samples (0.1 to 1), reused factorisations".into();
-        ten.target = (Some(300.0), None);
-        runs.push(ten);
-        let mut rk4 = simulate(
+            "exact, ten samples (0.1 to 1), reused factorisations".into(),
+            (Some(300.0), None),
+        )?);
+        runs.push(simulate(
             &memnet,
             &netlist,
             "rk4",
@@ -188,10 +199,9 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
                 "0.1",
                 "--reuse-factorization",
             ],
-        )?;
-        rk4.what = "RK4, ten steps of 0.01, reused factorisations".into();
-        rk4.target = (Some(300.0), None);
-        runs.push(rk4);
+            "RK4, ten steps of 0.01, reused factorisations".into(),
+            (Some(300.0), None),
+        )?);
     }
     remove_generated(&netlist);
     let mut large_failure = None;
@@ -203,13 +213,16 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
             "{r}x{r} grid ({} memristors): exact at one t",
             2 * r * (r - 1)
         );
-        let big = simulate(&memnet, &file, "exact1", EXACT_ONE);
+        let big = simulate(
+            &memnet,
+            &file,
+            "exact1",
+            EXACT_ONE,
+            what.clone(),
+            (None, Some(16.0 * 1024.0)),
+        );
         match big {
-            Ok(mut big) => {
-                big.what = what;
-                big.target = (None, Some(16.0 * 1024.0));
-                runs.push(big);
-            }
+            Ok(big) => runs.push(big),
             // Out of memory is a result here, not a reason to lose the
             // table of the runs before it.
             Err(e) => large_failure = Some(format!("{what}: failed: {e:#}")),

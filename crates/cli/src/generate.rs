@@ -10,7 +10,7 @@ use memnet_graph::{
     Orientation, RandomSources, Representation, Side, Spread, TranSpec, WInit,
     generate_with_layout, write_csv,
 };
-use memnet_spice::export::{CanonicalOptions, write_canonical_streamed, write_canonical_with};
+use memnet_spice::export::{CanonicalOptions, write_canonical_streamed};
 
 use crate::error::{CliError, CliResult};
 use crate::input::network_error;
@@ -601,16 +601,18 @@ fn write_network_to(net: &memnet_graph::Network, out: &Path, include: Option<Str
             }
         }
         let opts = CanonicalOptions { include };
-        if whole {
-            write_canonical_with(&circuit, &opts, &mut w)
-        } else {
-            write_canonical_streamed(
-                &circuit,
-                &opts,
-                |write| net.each_element(|e| write(&e)),
-                &mut w,
-            )
-        }
+        write_canonical_streamed(
+            &circuit,
+            &opts,
+            |write| {
+                if whole {
+                    Ok(())
+                } else {
+                    net.each_element(|e| write(&e))
+                }
+            },
+            &mut w,
+        )
         .map_err(|e| CliError::io(out.display(), e))?;
     }
     w.flush().map_err(|e| CliError::io(out.display(), e))

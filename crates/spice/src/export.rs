@@ -204,12 +204,8 @@ pub fn write_canonical_with(
     opts: &CanonicalOptions,
     out: &mut impl Write,
 ) -> Result<(), ExportError> {
-    let native = NativeModels::of(c);
-    let times = write_head(c, opts, &native, out)?;
-    for (k, el) in c.elements.iter().enumerate() {
-        write_canonical_element(el, native.instance(k), times, out)?;
-    }
-    write_tail(c, out)
+    // The whole circuit is a frame with nothing more to stream.
+    write_canonical_streamed(c, opts, |_| Ok(()), out)
 }
 
 /// [`write_canonical_with`] for a circuit too large to hold twice: `frame`
