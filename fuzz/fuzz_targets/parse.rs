@@ -1,6 +1,8 @@
 //! Fuzz parse + elaborate: any bytes (any encoding) must give a circuit or
 //! a diagnostic, never a panic, hang or stack overflow; a circuit's output
-//! cards are resolved against its network. The same bytes are also read as
+//! cards are resolved against its network, and the streamed import (elements
+//! handed to a network builder as they are elaborated, what the CLI does)
+//! must agree with it: the same network or the same errors. The same bytes are also read as
 //! a two-column table file (Xyce PEM's `fxpdata=`) and as a `PWL FILE=`
 //! source file, the other text inputs a netlist can point at. Device laws are built and evaluated, so users'
 //! subcircuit bodies go through the body compiler and its Newton. Then the bytes
@@ -11,11 +13,31 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use memnet_spice::{DataTable, ImportOptions, decode::decode, import_str, parse_pwl_file};
+use memnet_spice::{
+    DataTable, ImportOptions, decode::decode, elaborate_into, import_str, parse_pwl_file,
+};
 
 fuzz_target!(|data: &[u8]| {
     let (text, _) = decode(data.to_vec());
-    match import_str(&text, "fuzz.cir", &ImportOptions::default()) {
+    let whole = import_str(&text, "fuzz.cir", &ImportOptions::default());
+    let mut builder = memnet_graph::NetworkBuilder::default();
+    let streamed = memnet_spice::parse_str(&text, "fuzz.cir")
+        .and_then(|deck| elaborate_into(deck, &ImportOptions::default(), &mut builder));
+    match (&whole, streamed) {
+        (Ok(c), Ok(frame)) => {
+            let shown = |r: Result<memnet_graph::Network, memnet_graph::NetworkError>| match r {
+                Ok(n) => format!("{n:?}"),
+                Err(e) => e.render(),
+            };
+            assert_eq!(
+                shown(memnet_graph::Network::from_circuit(c)),
+                shown(builder.finish(&frame))
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("the streamed import and the whole one disagree on success"),
+    }
+    match whole {
         Err(d) => {
             let _ = d.render();
         }
@@ -57,7 +79,10 @@ fuzz_target!(|data: &[u8]| {
         let n = usize::from(n % 16);
         let m = rest.len().min(64) / 2;
         let tails: Vec<usize> = rest[..m].iter().map(|&b| usize::from(b % 17)).collect();
-        let heads: Vec<usize> = rest[m..2 * m].iter().map(|&b| usize::from(b % 17)).collect();
+        let heads: Vec<usize> = rest[m..2 * m]
+            .iter()
+            .map(|&b| usize::from(b % 17))
+            .collect();
         let nums: Vec<f64> = data
             .chunks_exact(8)
             .filter_map(|c| <[u8; 8]>::try_from(c).ok().map(f64::from_le_bytes))
@@ -106,7 +131,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // And as a `node,x,y` layout file: finite positions or a located error.
     if let Ok(rows) = memnet_graph::layout::parse_node_positions(&text, "fuzz.csv") {
-        assert!(rows.iter().all(|(_, (x, y))| x.is_finite() && y.is_finite()));
+        assert!(
+            rows.iter()
+                .all(|(_, (x, y))| x.is_finite() && y.is_finite())
+        );
     }
     // And as a saved run `memnet plot` reads (CSV, NPY, raw): rectangular
     // samples or a located error.

@@ -27,7 +27,7 @@ fn grid(rows: usize, cols: usize) -> Network {
     let mut push = |t: usize, h: usize, edges: &mut Vec<Edge>| {
         let x = ((k * 2654435761) % 1000) as f64 / 1000.0;
         edges.push(Edge {
-            name: format!("xm{k}"),
+            name: format!("xm{k}").into(),
             tail: t,
             head: h,
             device: Device::Memristor(MemristorParams {

@@ -289,7 +289,7 @@ impl Model {
                 }
             };
             edges.push(ModelEdge {
-                name: e.name.clone(),
+                name: e.name.to_string(),
                 loc: e.loc.clone(),
                 tail,
                 head,

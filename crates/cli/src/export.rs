@@ -10,7 +10,7 @@ use memnet_solver::device::ngspice::NgspiceBodies;
 use memnet_spice::export::{DeckOptions, write_ngspice_deck_with};
 
 use crate::error::{CliError, CliResult};
-use crate::input::{InputArgs, load};
+use crate::input::{InputArgs, load_whole};
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -60,7 +60,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let loaded = load(&a.file, &a.input)?;
+    let loaded = load_whole(&a.file, &a.input)?;
     loaded.show_warnings();
     if a.to == Target::Dot {
         let net = loaded.network.map_err(crate::input::network_error)?;

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use memnet_graph::Summary;
-use memnet_spice::{Analysis, Circuit, ElementKind, Warning};
+use memnet_graph::{NetworkBuilder, Summary, is_graph_file};
+use memnet_spice::{Analysis, Circuit, Element, ElementKind, ElementSink, Loc, Warning};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
-use crate::input::{InputArgs, load, render_warnings};
+use crate::input::{InputArgs, load, load_netlist_into, render_warnings};
 
 /// Read a netlist or graph file and summarise it.
 ///
@@ -72,16 +72,28 @@ struct Report {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let loaded = load(&args.file, &args.input)?;
-    let mut report = match &loaded.circuit {
-        Some(c) => circuit_report(c),
-        None => graph_report(),
+    let (mut report, network) = if is_graph_file(&args.file) {
+        let loaded = load(&args.file, &args.input)?;
+        (graph_report(), loaded.network)
+    } else {
+        // The elements stream past: counted here, kept by the network
+        // builder as edges, never held as a whole flat circuit.
+        let mut builder = NetworkBuilder::default();
+        let mut census = Census {
+            report: graph_report(),
+            builder: &mut builder,
+        };
+        let circuit = load_netlist_into(&args.file, &args.input, &mut census)?;
+        let report = census.report;
+        let report = circuit_report(report, &circuit, &builder);
+        (report, builder.finish(&circuit))
     };
-    report.file = loaded.path.display().to_string();
-    match &loaded.network {
+    report.file = args.file.display().to_string();
+    let from_graph = is_graph_file(&args.file);
+    match &network {
         Ok(net) => {
             let s = net.summary();
-            if loaded.circuit.is_none() {
+            if from_graph {
                 report.title = net.title.clone();
                 report.memristors = s.memristors;
                 report.resistors = s.resistors;
@@ -137,22 +149,22 @@ fn graph_report() -> Report {
     }
 }
 
-fn circuit_report(c: &Circuit) -> Report {
-    let mut r = graph_report();
-    r.title = c.title.clone();
-    // Connections per node, and the first element at each (for messages).
-    let mut nodes: std::collections::HashMap<&str, (usize, usize)> =
-        std::collections::HashMap::new();
-    for (i, e) in c.elements.iter().enumerate() {
+/// The per-element part of the report, tallied as each element passes on
+/// to the network builder.
+struct Census<'b> {
+    report: Report,
+    builder: &'b mut NetworkBuilder,
+}
+
+impl ElementSink for Census<'_> {
+    fn element(&mut self, e: Element) {
+        let r = &mut self.report;
         let kind = if e.kind.is_static_device() {
             "static_device"
         } else {
             e.kind_name()
         };
         *r.elements.entry(kind).or_default() += 1;
-        for n in &e.nodes {
-            nodes.entry(n.as_str()).or_insert((0, i)).0 += 1;
-        }
         let located = || Located {
             name: e.name.clone(),
             kind: match &e.kind {
@@ -176,28 +188,38 @@ fn circuit_report(c: &Circuit) -> Report {
             ElementKind::Unsupported { .. } => r.unsupported.push(located()),
             _ => {}
         }
+        self.builder.element(e);
     }
-    r.netlist_nodes = nodes.len();
+
+    fn name_at(&self, index: usize) -> Option<(&str, &Loc)> {
+        self.builder.name_at(index)
+    }
+}
+
+/// The rest of the report once every element has passed: nodes (the
+/// builder counted every terminal), analyses and warnings.
+fn circuit_report(mut r: Report, c: &Circuit, nodes: &NetworkBuilder) -> Report {
+    r.title = c.title.clone();
+    r.netlist_nodes = nodes.node_uses().count();
     r.analyses = c.analyses.iter().map(analysis_text).collect();
     let mut warnings = c.warnings.clone();
     // SPICE simulators warn about a node with fewer than two connections:
     // nothing can flow through it. memnet simulates it (the device carries
     // no current) but says so, in netlist order.
     let mut dangling: Vec<(usize, &str)> = nodes
-        .iter()
-        .filter(|&(n, &(count, _))| count < 2 && *n != memnet_spice::GROUND)
-        .map(|(n, &(_, first))| (first, *n))
+        .node_uses()
+        .filter(|&(n, count, _)| count < 2 && n != memnet_spice::GROUND)
+        .map(|(n, _, first)| (first, n))
         .collect();
     dangling.sort_unstable();
     for (i, n) in dangling {
-        let e = &c.elements[i];
+        let Some((name, loc)) = nodes.name_at(i) else {
+            continue;
+        };
         warnings.push(Warning::new(
             "node with one connection",
-            e.loc.clone(),
-            format!(
-                "node `{n}` has only one connection (`{}`): no current flows through it",
-                e.name
-            ),
+            loc.clone(),
+            format!("node `{n}` has only one connection (`{name}`): no current flows through it"),
         ));
     }
     r.warnings_text = render_warnings(&warnings);

@@ -1,10 +1,12 @@
 //! Reading what the user points memnet at: a SPICE netlist or a graph file
 //! (`.csv` edge list, `.mtx` Matrix Market), chosen by extension.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use memnet_graph::{DeviceDefaults, Network, NetworkError, is_graph_file, read_graph_file};
-use memnet_spice::{Circuit, ImportOptions, OptionStyle, Warning, group_warnings};
+use memnet_graph::{
+    DeviceDefaults, Network, NetworkBuilder, NetworkError, is_graph_file, read_graph_file,
+};
+use memnet_spice::{Circuit, ElementSink, ImportOptions, OptionStyle, Warning, group_warnings};
 
 use crate::error::{CliError, CliResult};
 
@@ -31,10 +33,10 @@ impl InputArgs {
     }
 }
 
-/// A loaded input: the flat circuit (netlists only) and the network built
-/// from it, or why the network could not be built.
+/// A loaded input: the flat circuit (netlists only; without its elements
+/// unless [`load_whole`] read it) and the network built from it, or why
+/// the network could not be built.
 pub struct Loaded {
-    pub path: PathBuf,
     pub circuit: Option<Circuit>,
     pub network: Result<Network, NetworkError>,
 }
@@ -85,16 +87,44 @@ impl Loaded {
 }
 
 /// Reads `path`. A netlist that cannot be parsed is an error; one that
-/// parses but cannot become a network is returned with the reason, so
-/// `import` can still summarise it.
+/// parses but cannot become a network is returned with the reason.
+///
+/// A netlist's elements go straight into the network as they are
+/// elaborated: the circuit returned has none (its title, analyses,
+/// models, output cards and warnings are there). A netlist of ten million
+/// devices is then never held twice.
 pub fn load(path: &Path, args: &InputArgs) -> CliResult<Loaded> {
+    if is_graph_file(path) {
+        return load_whole(path, args);
+    }
+    let mut builder = NetworkBuilder::default();
+    let circuit = load_netlist_into(path, args, &mut builder)?;
+    let network = builder.finish(&circuit);
+    Ok(Loaded {
+        circuit: Some(circuit),
+        network,
+    })
+}
+
+/// Parses and elaborates netlist `path`, handing its elements to `sink`.
+pub fn load_netlist_into(
+    path: &Path,
+    args: &InputArgs,
+    sink: &mut dyn ElementSink,
+) -> CliResult<Circuit> {
+    let opts = args.import_options()?;
+    Ok(memnet_spice::import_file_into(path, &opts, sink)?)
+}
+
+/// [`load`] keeping the flat circuit's elements (for the commands that
+/// write the circuit out).
+pub fn load_whole(path: &Path, args: &InputArgs) -> CliResult<Loaded> {
     if is_graph_file(path) {
         let network = match read_graph_file(path, &DeviceDefaults::default()) {
             Err(e @ NetworkError::Io { .. }) => return Err(network_error(e)),
             other => other,
         };
         return Ok(Loaded {
-            path: path.to_path_buf(),
             circuit: None,
             network,
         });
@@ -103,7 +133,6 @@ pub fn load(path: &Path, args: &InputArgs) -> CliResult<Loaded> {
     let circuit = memnet_spice::import_file(path, &opts)?;
     let network = Network::from_circuit(&circuit);
     Ok(Loaded {
-        path: path.to_path_buf(),
         circuit: Some(circuit),
         network,
     })

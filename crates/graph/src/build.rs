@@ -10,20 +10,22 @@
 //! from n- to n+ gives S = +val, from n+ to n- gives S = -val.
 
 use petgraph::unionfind::UnionFind;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use memnet_spice::{
-    Analysis, Circuit, Diagnostic, Element, ElementKind, GROUND, LinearLaw, Loc, Memristor,
-    MemristorDialect, Source,
+    Analysis, Circuit, Diagnostic, Element, ElementKind, ElementSink, GROUND, LinearLaw, Loc,
+    Memristor, MemristorDialect, Source,
 };
 
 use crate::error::NetworkError;
 use crate::network::{
-    Device, Edge, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId, OpenPin,
-    PotentialConstraint, SeriesSource, TranSpec,
+    CompactString, Device, Edge, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
+    OpenPin, PotentialConstraint, SeriesSource, TranSpec,
 };
 
 const NONE: usize = usize::MAX;
+const NONE32: u32 = u32::MAX;
 
 /// Checks device parameters against theory.md 1.1-1.2 and 2.1: R_on > 0,
 /// R_off > 0 (xi > -1), w0 in [0, 1], beta != 0, everything finite.
@@ -224,117 +226,289 @@ impl Network {
     ///
     /// Nodes are numbered in order of first appearance in the element list
     /// (folded internal nodes removed); edges keep the element order.
+    ///
+    /// The same as handing the elements to a [`NetworkBuilder`] one by one,
+    /// which is what an import that never holds the whole circuit does
+    /// (`memnet_spice::elaborate_into`).
     pub fn from_circuit(c: &Circuit) -> Result<Network, NetworkError> {
-        let mut errs: Vec<Diagnostic> = Vec::new();
-        let els = &c.elements;
+        let mut b = NetworkBuilder::default();
+        for e in &c.elements {
+            b.add(Cow::Borrowed(e));
+        }
+        b.finish(c)
+    }
+}
 
-        // Node interning in first-appearance order; per node its degree
-        // (element terminals on it) and the first two elements touching it.
-        let mut ids: HashMap<&str, usize, FxBuild> =
-            HashMap::with_capacity_and_hasher(els.len(), FxBuild);
-        let mut names: Vec<&str> = Vec::new();
-        let mut degree: Vec<u32> = Vec::new();
-        let mut touch: Vec<[usize; 2]> = Vec::new();
-        let mut el_nodes: Vec<[usize; 2]> = Vec::with_capacity(els.len());
-        let mut roles: Vec<Role> = Vec::with_capacity(els.len());
+/// An element kept as it came: a source (folded or not, it is needed
+/// whole) or a rejected element (for its name in messages).
+struct Aside {
+    /// Its index in the element order.
+    index: usize,
+    role: Role,
+    element: Element,
+    /// Interned nodes of its two pins ([`NONE`] if rejected).
+    nodes: [usize; 2],
+}
 
-        // How many element terminals are on each node: counted only if a
-        // compiled body has pins beyond its two (the state pin of the
-        // `TE BE XSV` shape), which may stay open and are then internal.
-        let mut uses: Option<HashMap<&str, u32, FxBuild>> = None;
-        for (i, e) in els.iter().enumerate() {
-            let (role, _) = classify(e, &mut errs);
-            let mut extra_pins_open = || {
-                let counts = uses.get_or_insert_with(|| {
-                    let mut m: HashMap<&str, u32, FxBuild> = HashMap::default();
-                    for e in els {
-                        for n in &e.nodes {
-                            *m.entry(n.as_str()).or_default() += 1;
-                        }
-                    }
-                    m
+/// A compiled body's pins beyond its first two, which must be left open
+/// (checked once every element is in, when their uses are known).
+struct ExtraPins {
+    edge: usize,
+    name: String,
+    loc: Loc,
+    /// (interned node, pin number).
+    pins: Vec<(usize, usize)>,
+}
+
+/// Builds a [`Network`] from elements handed to it one at a time, in
+/// circuit order ([`Network::from_circuit`] is this over a whole circuit).
+///
+/// Devices become edges as they arrive (with nodes numbered in order of
+/// first appearance); only sources and rejected elements are kept whole.
+/// Folding, which needs every node's degree, happens in
+/// [`NetworkBuilder::finish`]. So an import of millions of devices holds
+/// the network and a few numbers per node, never the flat circuit.
+#[derive(Default)]
+pub struct NetworkBuilder {
+    errs: Vec<Diagnostic>,
+    /// Node interning: indices into `names`, hashed by name.
+    ids: hashbrown::HashTable<u32>,
+    /// Every node of every element, in order of first appearance (inline
+    /// names: no heap block per node while the netlist text is held).
+    names: Vec<CompactString>,
+    /// Element terminals on each node, every pin of every element.
+    /// Counted up to 255: only 0, 1 and "2 or more" are ever asked, and a
+    /// byte per node is what keeps an import of ten million devices
+    /// within three times its netlist.
+    uses: Vec<u8>,
+    /// The first element on each node.
+    first: Vec<u32>,
+    /// Terminals of network elements (the two pins of each element not
+    /// rejected) on each node: 0 for nodes that are not the network's.
+    /// Counted up to 255, as `uses`.
+    degree: Vec<u8>,
+    /// The first two network elements on each node ([`NONE32`] if fewer).
+    touch: Vec<[u32; 2]>,
+    /// Elements handed in (devices are those not in `aside`).
+    n_elements: usize,
+    /// Devices so far, `tail`/`head` still interned node indices.
+    edges: Vec<Edge>,
+    laws: Vec<LawSpec>,
+    aside: Vec<Aside>,
+    extra_pins: Vec<ExtraPins>,
+}
+
+fn name_hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    FxBuild.hash_one(s)
+}
+
+impl NetworkBuilder {
+    /// Interns node `name`, counting one use by element `element`.
+    fn node(&mut self, name: &str, element: usize) -> usize {
+        let names = &self.names;
+        let h = name_hash(name);
+        let id = match self.ids.entry(
+            h,
+            |&i| names[i as usize] == name,
+            |&i| name_hash(&names[i as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => *o.get() as usize,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let id = self.names.len();
+                v.insert(u32::try_from(id).expect("fewer than 2^32 nodes"));
+                self.names.push(CompactString::from(name));
+                self.uses.push(0);
+                self.first.push(u32::try_from(element).unwrap_or(u32::MAX));
+                self.degree.push(0);
+                self.touch.push([NONE32; 2]);
+                id
+            }
+        };
+        self.uses[id] = self.uses[id].saturating_add(1);
+        id
+    }
+
+    /// How many elements have been handed in.
+    pub fn element_count(&self) -> usize {
+        self.n_elements
+    }
+
+    /// Every node of every element so far with its number of element
+    /// terminals and the first element on it, in order of first appearance.
+    /// (Uses are counted up to 255.)
+    pub fn node_uses(&self) -> impl Iterator<Item = (&str, u32, usize)> + '_ {
+        self.names
+            .iter()
+            .zip(&self.uses)
+            .zip(&self.first)
+            .map(|((n, &u), &f)| (n.as_str(), u32::from(u), f as usize))
+    }
+
+    /// The edge of device element `index`, or the position in `aside` of
+    /// any other element.
+    fn locate(&self, index: usize) -> Result<usize, usize> {
+        let before = self.aside.partition_point(|a| a.index < index);
+        match self.aside.get(before) {
+            Some(a) if a.index == index => Err(before),
+            _ => Ok(index - before),
+        }
+    }
+
+    /// Takes the next element of the circuit.
+    pub fn add(&mut self, e: Cow<'_, Element>) {
+        let i = self.n_elements;
+        let (role, device) = classify(&e, &mut self.errs);
+        let body_with_open_pins = e.nodes.len() > 2
+            && matches!(&e.kind, ElementKind::Memristor(m)
+                if matches!(m.dialect, MemristorDialect::Body { .. }));
+        let role = if role != Role::Rejected && e.nodes.len() != 2 && !body_with_open_pins {
+            self.errs.push(Diagnostic::new(
+                e.loc.clone(),
+                format!(
+                    "{} `{}` has {} terminals; memnet needs two-terminal elements",
+                    e.kind_name(),
+                    e.name,
+                    e.nodes.len()
+                ),
+            ));
+            Role::Rejected
+        } else {
+            role
+        };
+        let mut ids = Vec::with_capacity(e.nodes.len());
+        for n in &e.nodes {
+            ids.push(self.node(n, i));
+        }
+        let mut pair = [NONE; 2];
+        if role != Role::Rejected {
+            for (slot, &id) in pair.iter_mut().zip(&ids) {
+                self.degree[id] = self.degree[id].saturating_add(1);
+                if let Some(t) = self.touch[id].iter_mut().find(|t| **t == NONE32) {
+                    *t = u32::try_from(i).expect("fewer than 2^32 elements");
+                }
+                *slot = id;
+            }
+        }
+        self.n_elements += 1;
+        match (role, device) {
+            (Role::Device, Some(mut device)) => {
+                if let (Device::Native { spec }, ElementKind::Memristor(m)) = (&mut device, &e.kind)
+                    && let Some(law) = native_law(m)
+                {
+                    *spec = self.laws.len() as u32;
+                    self.laws.push(native_spec(&e, m, law));
+                }
+                if ids.len() > 2 {
+                    self.extra_pins.push(ExtraPins {
+                        edge: self.edges.len(),
+                        name: e.name.clone(),
+                        loc: e.loc.clone(),
+                        pins: ids.iter().copied().zip(0..).skip(2).collect(),
+                    });
+                }
+                let (name, loc) = match e {
+                    Cow::Owned(e) => (e.name, e.loc),
+                    Cow::Borrowed(e) => (e.name.clone(), e.loc.clone()),
+                };
+                self.edges.push(Edge {
+                    name: name.into(),
+                    tail: pair[0],
+                    head: pair[1],
+                    device,
+                    source: None,
+                    loc: Some(loc),
                 });
-                e.nodes[2..]
-                    .iter()
-                    .all(|n| n != GROUND && counts.get(n.as_str()) == Some(&1))
-            };
-            let body_with_open_pins = e.nodes.len() > 2
-                && matches!(&e.kind, ElementKind::Memristor(m)
-                    if matches!(m.dialect, MemristorDialect::Body { .. }));
-            if body_with_open_pins && role != Role::Rejected && !extra_pins_open() {
+            }
+            _ => self.aside.push(Aside {
+                index: i,
+                role,
+                element: e.into_owned(),
+                nodes: pair,
+            }),
+        }
+    }
+
+    /// The network of the elements handed in; `frame` gives the title and
+    /// the `.tran` card (its elements are not read). All problems found
+    /// are reported together, sorted by place.
+    pub fn finish(self, frame: &Circuit) -> Result<Network, NetworkError> {
+        let NetworkBuilder {
+            mut errs,
+            names,
+            uses,
+            degree,
+            touch,
+            mut edges,
+            laws,
+            aside,
+            extra_pins,
+            ..
+        } = self;
+        let mut names: Vec<Option<CompactString>> = names.into_iter().map(Some).collect();
+        let name = |names: &[Option<CompactString>], x: usize| -> String {
+            names[x].as_deref().unwrap_or_default().to_string()
+        };
+
+        let mut open_pins = Vec::new();
+        for p in extra_pins {
+            let open = p
+                .pins
+                .iter()
+                .all(|&(x, _)| names[x].as_deref() != Some(GROUND) && uses[x] == 1);
+            if open {
+                for &(x, pin) in &p.pins {
+                    open_pins.push(OpenPin {
+                        name: name(&names, x),
+                        edge: p.edge,
+                        pin,
+                    });
+                }
+            } else {
+                let pins: Vec<String> = p.pins.iter().map(|&(x, _)| name(&names, x)).collect();
                 errs.push(Diagnostic::new(
-                    e.loc.clone(),
+                    p.loc,
                     format!(
                         "memristor `{}`: its pins beyond the first two ({}) are connected \
                          to other elements or to ground; memnet compiles such pins (a state \
                          pin like XSV) when they are left open",
-                        e.name,
-                        e.nodes[2..].join(" ")
+                        p.name,
+                        pins.join(" ")
                     ),
                 ));
             }
-            let role = if role != Role::Rejected && e.nodes.len() != 2 && !body_with_open_pins {
-                errs.push(Diagnostic::new(
-                    e.loc.clone(),
-                    format!(
-                        "{} `{}` has {} terminals; memnet needs two-terminal elements",
-                        e.kind_name(),
-                        e.name,
-                        e.nodes.len()
-                    ),
-                ));
-                Role::Rejected
-            } else {
-                role
-            };
-            let mut pair = [NONE; 2];
-            if role != Role::Rejected {
-                for (slot, name) in pair.iter_mut().zip(&e.nodes) {
-                    let id = *ids.entry(name.as_str()).or_insert_with(|| {
-                        names.push(name.as_str());
-                        degree.push(0);
-                        touch.push([NONE; 2]);
-                        names.len() - 1
-                    });
-                    degree[id] += 1;
-                    if let Some(t) = touch[id].iter_mut().find(|t| **t == NONE) {
-                        *t = i;
-                    }
-                    *slot = id;
-                }
-            }
-            el_nodes.push(pair);
-            roles.push(role);
         }
 
-        // Folding: V source i with a non-ground terminal x of degree 2 whose
+        // The edge of device element `d`; whether element `d` is a device.
+        let edge_of = |d: usize| d - aside.partition_point(|a| a.index < d);
+        let is_device = |d: usize| aside.binary_search_by_key(&d, |a| a.index).is_err();
+
+        // Folding: V source v with a non-ground terminal x of degree 2 whose
         // other element is an unfolded device touching x once.
-        // fold_of[device] = (vsource, internal node, sign).
+        // fold_of[device element] = (aside index of the source, internal node, sign).
         // Few devices fold in a typical netlist: a map keeps this O(folds).
         let mut fold_of: HashMap<usize, (usize, usize, f64), FxBuild> = HashMap::default();
-        let mut folded_v = vec![false; els.len()];
+        let mut folded_v = vec![false; aside.len()];
         let mut internal = vec![false; names.len()];
-        for i in 0..els.len() {
-            if roles[i] != Role::VSource {
+        for (v, a) in aside.iter().enumerate() {
+            if a.role != Role::VSource {
                 continue;
             }
-            let [vp, vn] = el_nodes[i];
+            let [vp, vn] = a.nodes;
             if vp == vn {
                 continue;
             }
             for x in [vp, vn] {
-                if names[x] == GROUND || degree[x] != 2 {
+                if names[x].as_deref() == Some(GROUND) || degree[x] != 2 {
                     continue;
                 }
-                let d = if touch[x][0] == i {
-                    touch[x][1]
-                } else {
-                    touch[x][0]
-                };
-                if d == NONE || d == i || roles[d] != Role::Device || fold_of.contains_key(&d) {
+                let [t0, t1] = touch[x].map(|t| if t == NONE32 { NONE } else { t as usize });
+                let d = if t0 == a.index { t1 } else { t0 };
+                if d == NONE || d == a.index || !is_device(d) || fold_of.contains_key(&d) {
                     continue;
                 }
-                let [p, n] = el_nodes[d];
+                let edge = &edges[edge_of(d)];
+                let (p, n) = (edge.tail, edge.head);
                 if p == n {
                     continue;
                 }
@@ -342,27 +516,69 @@ impl Network {
                 // towards x; +val if x is n+. Case n == x: walk x -> (other V
                 // end); +val if x is n-.
                 let sign = if (p == x) == (x == vp) { 1.0 } else { -1.0 };
-                fold_of.insert(d, (i, x, sign));
-                folded_v[i] = true;
+                fold_of.insert(d, (v, x, sign));
+                folded_v[v] = true;
                 internal[x] = true;
                 break;
             }
         }
-
-        // Final node numbering: first appearance, minus folded internal nodes.
-        let mut new_id = vec![NONE; names.len()];
-        let mut node_names = Vec::new();
-        for (old, name) in names.iter().enumerate() {
-            if !internal[old] {
-                new_id[old] = node_names.len();
-                node_names.push((*name).to_string());
+        let mut folds: Vec<(usize, (usize, usize, f64))> = fold_of.into_iter().collect();
+        folds.sort_unstable_by_key(|&(d, _)| d);
+        let mut folded_nodes = Vec::with_capacity(folds.len());
+        for (d, (v, x, sign)) in folds {
+            let k = edge_of(d);
+            let [vp, vn] = aside[v].nodes;
+            let outer = if x == vp { vn } else { vp };
+            let ElementKind::VoltageSource(src) = &aside[v].element.kind else {
+                continue;
+            };
+            let e = &mut edges[k];
+            e.source = Some(Box::new(SeriesSource {
+                name: aside[v].element.name.clone(),
+                source: src.clone(),
+                sign,
+                loc: Some(aside[v].element.loc.clone()),
+            }));
+            folded_nodes.push(FoldedNode {
+                name: name(&names, x),
+                edge: k,
+                at_tail: e.tail == x,
+            });
+            if e.tail == x {
+                e.tail = outer;
+            } else {
+                e.head = outer;
             }
         }
 
+        // Final node numbering: first appearance, network nodes only, minus
+        // folded internal nodes.
+        let mut new_id = vec![NONE; names.len()];
+        let mut node_names = Vec::new();
+        for (old, slot) in names.iter_mut().enumerate() {
+            if degree[old] > 0 && !internal[old] {
+                new_id[old] = node_names.len();
+                node_names.push(
+                    slot.take()
+                        .map(CompactString::into_string)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        drop((uses, touch, internal));
+        for e in &mut edges {
+            e.tail = new_id[e.tail];
+            e.head = new_id[e.head];
+        }
+        let n = node_names.len();
         let mut net = Network {
-            title: c.title.clone(),
+            title: frame.title.clone(),
             node_names,
-            tran: c.tran().and_then(|a| match a {
+            edges,
+            laws,
+            folded_nodes,
+            open_pins,
+            tran: frame.tran().and_then(|a| match a {
                 Analysis::Tran {
                     tstep, tstop, tmax, ..
                 } => Some(TranSpec {
@@ -374,80 +590,21 @@ impl Network {
             }),
             ..Network::default()
         };
-        net.edges
-            .reserve_exact(roles.iter().filter(|&&r| r == Role::Device).count());
+
         // Union-find over nodes: the constraint-only forest (to find loops of
         // ideal voltage sources) and then edges + constraints (cut sets).
-        let n = net.node_names.len();
-        let n_vsources = roles.iter().filter(|&&r| r == Role::VSource).count();
+        let n_vsources = aside.iter().filter(|a| a.role == Role::VSource).count();
         let mut vforest = UnionFind::<usize>::new(if n_vsources > 0 { n } else { 0 });
         let mut vadj: HashMap<usize, Vec<(usize, usize)>, FxBuild> = HashMap::default();
-
-        for (i, e) in els.iter().enumerate() {
-            let [a, b] = el_nodes[i];
-            match roles[i] {
-                Role::Device => {
-                    // Classified without complaint in the first pass.
-                    let (_, Some(mut device)) = classify(e, &mut Vec::new()) else {
-                        continue;
-                    };
-                    if let (Device::Native { spec }, ElementKind::Memristor(m)) =
-                        (&mut device, &e.kind)
-                        && let Some(law) = native_law(m)
-                    {
-                        *spec = net.laws.len() as u32;
-                        net.laws.push(native_spec(e, m, law));
-                    }
-                    if e.nodes.len() > 2 {
-                        // A body with open extra pins (checked above).
-                        for (pin, name) in e.nodes.iter().enumerate().skip(2) {
-                            net.open_pins.push(OpenPin {
-                                name: name.clone(),
-                                edge: net.edges.len(),
-                                pin,
-                            });
-                        }
-                    }
-                    let (tail, head, source) = match fold_of.get(&i).copied() {
-                        None => (new_id[a], new_id[b], None),
-                        Some((v, x, sign)) => {
-                            let [vp, vn] = el_nodes[v];
-                            let outer = new_id[if x == vp { vn } else { vp }];
-                            let ElementKind::VoltageSource(src) = &els[v].kind else {
-                                continue;
-                            };
-                            let s = SeriesSource {
-                                name: els[v].name.clone(),
-                                source: src.clone(),
-                                sign,
-                                loc: Some(els[v].loc.clone()),
-                            };
-                            net.folded_nodes.push(FoldedNode {
-                                name: names[x].to_string(),
-                                edge: net.edges.len(),
-                                at_tail: a == x,
-                            });
-                            if a == x {
-                                (outer, new_id[b], Some(s))
-                            } else {
-                                (new_id[a], outer, Some(s))
-                            }
-                        }
-                    };
-                    net.edges.push(Edge {
-                        name: e.name.clone(),
-                        tail,
-                        head,
-                        device,
-                        source: source.map(Box::new),
-                        loc: Some(e.loc.clone()),
-                    });
-                }
-                Role::VSource if !folded_v[i] => {
+        for (v, a) in aside.iter().enumerate() {
+            let e = &a.element;
+            let [pa, pb] = a.nodes;
+            match a.role {
+                Role::VSource if !folded_v[v] => {
                     let ElementKind::VoltageSource(src) = &e.kind else {
                         continue;
                     };
-                    let (pos, neg) = (new_id[a], new_id[b]);
+                    let (pos, neg) = (new_id[pa], new_id[pb]);
                     if pos == neg {
                         errs.push(Diagnostic::new(
                             e.loc.clone(),
@@ -461,12 +618,13 @@ impl Network {
                     }
                     if vforest.find_mut(pos) == vforest.find_mut(neg) {
                         let path = forest_path(&vadj, pos, neg);
+                        let els = |j: usize| &aside[j].element;
                         let mut members: Vec<&str> =
-                            path.iter().map(|&j| els[j].name.as_str()).collect();
+                            path.iter().map(|&j| els(j).name.as_str()).collect();
                         members.push(&e.name);
                         let lines: Vec<String> = path
                             .iter()
-                            .map(|&j| format!("`{}` at {}", els[j].name, els[j].loc))
+                            .map(|&j| format!("`{}` at {}", els(j).name, els(j).loc))
                             .collect();
                         errs.push(Diagnostic::new(
                             e.loc.clone(),
@@ -484,8 +642,8 @@ impl Network {
                         continue;
                     }
                     vforest.union(pos, neg);
-                    vadj.entry(pos).or_default().push((neg, i));
-                    vadj.entry(neg).or_default().push((pos, i));
+                    vadj.entry(pos).or_default().push((neg, v));
+                    vadj.entry(neg).or_default().push((pos, v));
                     net.constraints.push(PotentialConstraint {
                         name: e.name.clone(),
                         pos,
@@ -500,8 +658,8 @@ impl Network {
                     };
                     net.injections.push(Injection {
                         name: e.name.clone(),
-                        from: new_id[a],
-                        to: new_id[b],
+                        from: new_id[pa],
+                        to: new_id[pb],
                         source: src.clone(),
                         loc: Some(e.loc.clone()),
                     });
@@ -541,6 +699,28 @@ impl Network {
         } else {
             errs.sort_by(|a, b| a.loc.cmp(&b.loc));
             Err(NetworkError::Invalid(errs))
+        }
+    }
+}
+
+impl ElementSink for NetworkBuilder {
+    fn element(&mut self, e: Element) {
+        self.add(Cow::Owned(e));
+    }
+
+    fn name_at(&self, index: usize) -> Option<(&str, &Loc)> {
+        if index >= self.n_elements {
+            return None;
+        }
+        match self.locate(index) {
+            Ok(k) => {
+                let e = self.edges.get(k)?;
+                Some((e.name.as_str(), e.loc.as_ref()?))
+            }
+            Err(a) => {
+                let e = &self.aside[a].element;
+                Some((e.name.as_str(), &e.loc))
+            }
         }
     }
 }
@@ -807,7 +987,7 @@ impl Network {
                 }
             };
             f(Element {
-                name: e.name.clone(),
+                name: e.name.to_string(),
                 nodes,
                 kind,
                 loc: here(&e.loc),

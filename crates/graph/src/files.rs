@@ -286,8 +286,10 @@ pub fn read_csv(
         });
         edges.push(Edge {
             name: match device {
-                Device::Resistor { .. } => format!("r{k}"),
-                Device::Memristor(_) | Device::Native { .. } => format!("xm{k}"),
+                Device::Resistor { .. } => compact_str::format_compact!("r{k}"),
+                Device::Memristor(_) | Device::Native { .. } => {
+                    compact_str::format_compact!("xm{k}")
+                }
             },
             tail: nodes.id(&tail),
             head: nodes.id(&head),
@@ -430,8 +432,10 @@ pub fn network_from_columns(
         });
         edges.push(Edge {
             name: match device {
-                Device::Resistor { .. } => format!("r{k}"),
-                Device::Memristor(_) | Device::Native { .. } => format!("xm{k}"),
+                Device::Resistor { .. } => compact_str::format_compact!("r{k}"),
+                Device::Memristor(_) | Device::Native { .. } => {
+                    compact_str::format_compact!("xm{k}")
+                }
             },
             tail,
             head,
@@ -652,7 +656,7 @@ pub fn read_mtx(
         }
         let k = net.edges.len();
         net.edges.push(Edge {
-            name: format!("xm{k}"),
+            name: compact_str::format_compact!("xm{k}"),
             tail: i - 1,
             head: j - 1,
             device: Device::Memristor(p),

@@ -277,7 +277,7 @@ pub fn generate_with_layout(spec: &GenSpec) -> Result<(Network, Layout), Network
         .zip(&w)
         .enumerate()
         .map(|(k, (&(t, h), &w0))| Edge {
-            name: format!("xm{k}"),
+            name: compact_str::format_compact!("xm{k}"),
             tail: t,
             head: h,
             device: Device::Memristor(spec.device.params(w0)),
@@ -290,7 +290,7 @@ pub fn generate_with_layout(spec: &GenSpec) -> Result<(Network, Layout), Network
         for &(t, h, r) in &c.segments {
             let k = net.edges.len();
             net.edges.push(Edge {
-                name: format!("r{k}"),
+                name: compact_str::format_compact!("r{k}"),
                 tail: t,
                 head: h,
                 device: Device::Resistor { resistance: r },
@@ -700,7 +700,7 @@ fn apply_drive(
     let drive_edge = |net: &mut Network, tail: NodeId, head: NodeId, s: Option<f64>| {
         let k = net.edges.len();
         let mut e = Edge {
-            name: format!("xm{k}"),
+            name: compact_str::format_compact!("xm{k}"),
             tail,
             head,
             device: Device::Memristor(spec.device.params(spec.device.w0)),

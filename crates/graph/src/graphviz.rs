@@ -36,7 +36,7 @@ impl Network {
                 NodeIndex::new(e.head),
                 EdgeWeight {
                     edge: k,
-                    name: e.name.clone(),
+                    name: e.name.to_string(),
                     device: e.device,
                     source: e.source.as_ref().map(|s| s.name.clone()),
                 },

@@ -31,7 +31,7 @@ pub mod projector;
 pub mod summary;
 pub mod topology;
 
-pub use build::{check_memristor, check_resistance, native_law};
+pub use build::{NetworkBuilder, check_memristor, check_resistance, native_law};
 pub use error::NetworkError;
 pub use files::{
     EdgeColumns, is_graph_file, network_from_columns, read_csv, read_graph_file, read_mtx,
@@ -44,8 +44,8 @@ pub use generate::{
 pub use graphviz::{EdgeWeight, state_colour};
 pub use nanowire::{Electrodes, NanowireSpec, Representation, Side, Spread};
 pub use network::{
-    Device, Edge, EdgeId, FoldedNode, Injection, LawSpec, MemristorParams, Network, NodeId,
-    OpenPin, PotentialConstraint, SeriesSource, TranSpec,
+    CompactString, Device, Edge, EdgeId, FoldedNode, Injection, LawSpec, MemristorParams, Network,
+    NodeId, OpenPin, PotentialConstraint, SeriesSource, TranSpec,
 };
 pub use projector::OmegaOperator;
 pub use summary::Summary;

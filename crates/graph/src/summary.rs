@@ -25,14 +25,19 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Computes the counts; `topology` avoids recomputing it if available.
+    /// Computes the counts; `topology` gives the components if available.
+    /// Without it they are counted with a union-find over the edges (the
+    /// components of [`Topology`]), not a whole topology: at ten million
+    /// edges that would hold a gigabyte for two numbers.
     pub fn new(net: &Network, topology: Option<&Topology>) -> Summary {
-        let owned;
-        let topo = match topology {
-            Some(t) => t,
+        let n_components = match topology {
+            Some(t) => t.n_components,
             None => {
-                owned = Topology::new(net);
-                &owned
+                let mut uf = petgraph::unionfind::UnionFind::<usize>::new(net.n_nodes());
+                for e in &net.edges {
+                    uf.union(e.tail, e.head);
+                }
+                (0..net.n_nodes()).filter(|&v| uf.find_mut(v) == v).count()
             }
         };
         let static_devices = (0..net.n_edges()).filter(|&k| net.is_static(k)).count();
@@ -47,8 +52,9 @@ impl Summary {
                 .filter(|e| matches!(e.device, Device::Resistor { .. }))
                 .count(),
             self_loops: net.edges.iter().filter(|e| e.tail == e.head).count(),
-            components: topo.n_components,
-            cycles: topo.n_cycles(),
+            components: n_components,
+            // L = M - N + p (theory.md 2.3).
+            cycles: net.n_edges() + n_components - net.n_nodes(),
             injections: net.injections.len(),
             constraints: net.constraints.len(),
             folded_sources: net.edges.iter().filter(|e| e.source.is_some()).count(),

@@ -55,7 +55,7 @@ fn test_graph(seed: u64) -> Network {
             // a reversed parallel edge
             std::mem::swap(&mut e.tail, &mut e.head);
         }
-        e.name = format!("xp{}", net.n_edges());
+        e.name = format!("xp{}", net.n_edges()).into();
         net.edges.push(e);
     }
     // Shuffle edge order so tree/chord positions are mixed.

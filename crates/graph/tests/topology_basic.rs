@@ -19,7 +19,7 @@ fn net(names: &[&str], edges: &[(usize, usize)]) -> Network {
             .iter()
             .enumerate()
             .map(|(k, &(t, h))| Edge {
-                name: format!("xm{k}"),
+                name: format!("xm{k}").into(),
                 tail: t,
                 head: h,
                 device: Device::Memristor(p),

@@ -417,7 +417,7 @@ impl Network {
     /// Edge (element) names, lower case and flattened (`x1.xm2`, `r5`).
     #[getter]
     fn edge_names(&self) -> Vec<String> {
-        self.net.edges.iter().map(|e| e.name.clone()).collect()
+        self.net.edges.iter().map(|e| e.name.to_string()).collect()
     }
 
     /// The names of the devices with state, in the column order of a

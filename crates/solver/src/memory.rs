@@ -35,7 +35,7 @@ pub fn memristor_edges(net: &Network) -> Vec<EdgeId> {
 pub fn memristor_names(net: &Network) -> Vec<String> {
     memristor_edges(net)
         .into_iter()
-        .map(|k| net.edges[k].name.clone())
+        .map(|k| net.edges[k].name.to_string())
         .collect()
 }
 
@@ -88,7 +88,7 @@ pub struct MemoryRhs {
     pub(crate) current: Vec<f64>,
     pub(crate) sticky: bool,
     pub(crate) clamp_resistance: bool,
-    pub(crate) names: Vec<String>,
+    pub(crate) names: Vec<memnet_graph::CompactString>,
     pub(crate) locs: Vec<Option<Loc>>,
     pub(crate) node_names: Vec<String>,
     pub(crate) inj_names: Vec<Element>,

@@ -105,7 +105,7 @@ fn wildcard_candidates(net: &Network, f: &str) -> Vec<String> {
         net.edges
             .iter()
             .filter(|e| !e.name.is_empty())
-            .map(|e| e.name.clone())
+            .map(|e| e.name.to_string())
     };
     match f {
         "v" => {

@@ -26,7 +26,7 @@ fn random_network(rng: &mut ChaCha8Rng, n: usize, m: usize, c: usize) -> Network
     names[rng.random_range(0..n)] = "0".into();
     let edges = (0..m)
         .map(|k| Edge {
-            name: format!("xm{k}"),
+            name: format!("xm{k}").into(),
             tail: rng.random_range(0..n),
             head: rng.random_range(0..n),
             device: Device::Memristor(p),

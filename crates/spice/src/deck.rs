@@ -104,7 +104,7 @@ pub enum Stmt {
     Element(Box<ElementCard>),
     /// A top-level one-line element card, parsed only when elaborated: big
     /// netlists then cost the text plus 24 bytes per card until the flat
-    /// circuit is built (see [`parse_raw`]).
+    /// circuit is built (see [`parse_raw`]; a test holds the 24).
     Raw(RawCard),
     Model(Box<ModelCard>),
     /// `.ic v(node)=value ...`.
@@ -113,15 +113,17 @@ pub enum Stmt {
 
 /// Where a one-line element card is: file index into [`Deck::files`],
 /// 1-based line number, the line's byte range in the file and the card's
-/// byte range within the line (after comment stripping).
+/// byte range within the line (after comment stripping). 20 bytes, so a
+/// [`Stmt`] is 24: a card on a line longer than 64 KiB, or in a file past
+/// 4 GiB, is parsed at once instead.
 #[derive(Clone, Copy, Debug)]
 pub struct RawCard {
     pub file: u32,
     pub line_no: u32,
     pub line_start: u32,
     pub line_len: u32,
-    pub start: u32,
-    pub end: u32,
+    pub start: u16,
+    pub end: u16,
 }
 
 /// Parse a deferred element card (see [`Stmt::Raw`]) into a
@@ -792,15 +794,22 @@ impl Parser {
                 .chars()
                 .next()
                 .is_some_and(char::is_alphabetic)
+            && let line_start = g.line.as_ptr() as usize - file_text.as_ptr() as usize
+            && let (Ok(line_start), Ok(line_len), Ok(start), Ok(end)) = (
+                u32::try_from(line_start),
+                u32::try_from(g.line.len()),
+                u16::try_from(g.start),
+                u16::try_from(g.end),
+            )
+            && line_start.checked_add(line_len).is_some()
         {
-            let line_start = g.line.as_ptr() as usize - file_text.as_ptr() as usize;
             self.deck.body.stmts.push(Stmt::Raw(RawCard {
                 file,
                 line_no: g.line_no,
-                line_start: line_start as u32,
-                line_len: g.line.len() as u32,
-                start: g.start as u32,
-                end: g.end as u32,
+                line_start,
+                line_len,
+                start,
+                end,
             }));
             return Ok(());
         }

@@ -286,9 +286,18 @@ struct Elab<'d, 'o> {
     busy: Vec<String>,
     call_depth: u32,
     used_subckts: HashSet<*const Subckt>,
+    /// The circuit so far; with a sink, `elements` holds only the
+    /// elements not yet handed to it.
     circuit: Circuit,
-    /// Hash of element name -> index, to report duplicates.
-    names: HashMap<u64, usize>,
+    /// Where finished elements go ([`elaborate_into`]), if anywhere.
+    sink: Option<&'o mut dyn ElementSink>,
+    /// How many elements the sink has taken: element `i` of the whole
+    /// circuit is `circuit.elements[i - flushed]` once `i >= flushed`.
+    flushed: usize,
+    /// The index in the whole circuit of every element so far, hashed by
+    /// name (to report duplicates): four bytes per element, the names
+    /// themselves stay where the elements are.
+    names: hashbrown::HashTable<u32>,
     /// Table files read so far, by path (a model used by many devices
     /// reads its files once).
     tables: HashMap<String, Arc<DataTable>>,
@@ -330,6 +339,20 @@ fn is_ground(n: &str) -> bool {
     n == "0" || n == "gnd" || n == "gnd!"
 }
 
+/// The name and place of element `index` of the whole circuit: in
+/// `pending` from `flushed` on, before that with the sink.
+fn element_at<'a>(
+    pending: &'a [Element],
+    flushed: usize,
+    sink: Option<&'a dyn ElementSink>,
+    index: usize,
+) -> Option<(&'a str, &'a Loc)> {
+    match index.checked_sub(flushed) {
+        Some(k) => pending.get(k).map(|e| (e.name.as_str(), &e.loc)),
+        None => sink.and_then(|s| s.name_at(index)),
+    }
+}
+
 fn hash_name(s: &str) -> u64 {
     let mut h = DefaultHasher::new();
     s.hash(&mut h);
@@ -355,6 +378,47 @@ fn tran_fields(xs: &[f64]) -> Result<(f64, f64, f64, Option<f64>), String> {
 
 /// Elaborate a parsed deck into a flat circuit.
 pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic> {
+    elaborate_with(deck, opts, None)
+}
+
+/// Where [`elaborate_into`] hands the circuit's elements, one at a time
+/// and in the order of [`Circuit::elements`].
+pub trait ElementSink {
+    /// Takes the next element.
+    fn element(&mut self, e: Element);
+    /// The name and place of the `index`-th element taken (0-based), for
+    /// the message about a later element of the same name.
+    fn name_at(&self, index: usize) -> Option<(&str, &Loc)>;
+}
+
+impl ElementSink for Vec<Element> {
+    fn element(&mut self, e: Element) {
+        self.push(e);
+    }
+    fn name_at(&self, index: usize) -> Option<(&str, &Loc)> {
+        self.get(index).map(|e| (e.name.as_str(), &e.loc))
+    }
+}
+
+/// [`elaborate`], handing the elements to `sink` as each top-level card
+/// is done instead of keeping them: the returned circuit has no elements.
+/// A netlist of millions of devices then never holds them all as
+/// [`Element`]s (the sink keeps what it needs, e.g. a network's edges).
+/// A deck with diodes outside any subcircuit keeps its elements from the
+/// first diode on until the end, where the diode pass needs them together.
+pub fn elaborate_into(
+    deck: Deck,
+    opts: &ImportOptions,
+    sink: &mut dyn ElementSink,
+) -> Result<Circuit, Diagnostic> {
+    elaborate_with(deck, opts, Some(sink))
+}
+
+fn elaborate_with<'o>(
+    deck: Deck,
+    opts: &'o ImportOptions,
+    sink: Option<&'o mut dyn ElementSink>,
+) -> Result<Circuit, Diagnostic> {
     let Deck {
         title,
         files,
@@ -439,7 +503,9 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
             control_blocks: controls,
             ..Circuit::default()
         },
-        names: HashMap::new(),
+        sink,
+        flushed: 0,
+        names: hashbrown::HashTable::new(),
         tables: HashMap::new(),
         bodies: HashMap::new(),
         diodes: HashSet::new(),
@@ -447,8 +513,10 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
     let mut f0 = Frame::default();
     f0.fill(&top);
     el.frames.push(f0);
-    el.circuit.elements.reserve(stmts.len());
-    el.names.reserve(stmts.len());
+    if el.sink.is_none() {
+        el.circuit.elements.reserve(stmts.len());
+    }
+    el.names.reserve(stmts.len(), |_| 0);
     let mut stmts = stmts;
     for s in &stmts {
         if let Stmt::Model(m) = s {
@@ -466,6 +534,9 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
             Stmt::Ic(b) => el.ic(&b.0, &b.1.file, 0)?,
             Stmt::Model(_) => {}
         }
+        if el.diodes.is_empty() {
+            el.flush();
+        }
     }
     drop(stmts);
     for a in &analyses {
@@ -477,6 +548,7 @@ pub fn elaborate(deck: Deck, opts: &ImportOptions) -> Result<Circuit, Diagnostic
     el.circuit.outputs = outputs;
     el.static_diodes()?;
     el.finish(&top)?;
+    el.flush();
     Ok(el.circuit)
 }
 
@@ -1019,18 +1091,33 @@ impl<'d> Elab<'d, '_> {
         self.circuit.models.get(name)
     }
 
+    /// Hands the finished elements to the sink, if there is one.
+    fn flush(&mut self) {
+        if let Some(sink) = self.sink.as_deref_mut() {
+            self.flushed += self.circuit.elements.len();
+            for e in self.circuit.elements.drain(..) {
+                sink.element(e);
+            }
+        }
+    }
+
     fn push(&mut self, el: Element) -> Result<(), Diagnostic> {
         let h = hash_name(&el.name);
-        let idx = self.circuit.elements.len();
-        if let Some(&prev) = self.names.get(&h) {
-            let p = &self.circuit.elements[prev];
-            if p.name == el.name {
-                let msg = format!("duplicate element name '{}' (first at {})", el.name, p.loc);
-                return Err(self.diag(&el.loc, msg));
-            }
-        } else {
-            self.names.insert(h, idx);
+        let idx = self.flushed + self.circuit.elements.len();
+        let (pending, flushed, sink) = (&self.circuit.elements, self.flushed, self.sink.as_deref());
+        let at = |i: u32| element_at(pending, flushed, sink, i as usize);
+        if let Some(&prev) = self
+            .names
+            .find(h, |&i| at(i).is_some_and(|(n, _)| n == el.name))
+        {
+            let loc = at(prev).map(|(_, l)| l.to_string()).unwrap_or_default();
+            let msg = format!("duplicate element name '{}' (first at {loc})", el.name);
+            return Err(self.diag(&el.loc, msg));
         }
+        let idx = u32::try_from(idx)
+            .map_err(|_| self.diag(&el.loc, "more than 2^32 elements: too many for one netlist"))?;
+        let rehash = |&i: &u32| at(i).map_or(0, |(n, _)| hash_name(n));
+        self.names.insert_unique(h, idx, rehash);
         self.circuit.elements.push(el);
         Ok(())
     }

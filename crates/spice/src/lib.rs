@@ -55,7 +55,7 @@ pub use diag::Diagnostic;
 pub use dump::dump_circuit;
 pub use elab::{
     CANONICAL_PARAMS, DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_ROFF, DEFAULT_RON, DEFAULT_W0,
-    ImportOptions, OptionStyle, UserMemristor, elaborate,
+    ElementSink, ImportOptions, OptionStyle, UserMemristor, elaborate, elaborate_into,
 };
 
 use std::path::Path;
@@ -87,4 +87,14 @@ pub fn import_str(text: &str, name: &str, opts: &ImportOptions) -> Result<Circui
 /// Parse and elaborate a netlist file (see [`parse_file`]).
 pub fn import_file(path: &Path, opts: &ImportOptions) -> Result<Circuit, Diagnostic> {
     elaborate(parse_file(path)?, opts)
+}
+
+/// [`import_file`] with the elements handed to `sink` (see
+/// [`elaborate_into`]): the returned circuit has none.
+pub fn import_file_into(
+    path: &Path,
+    opts: &ImportOptions,
+    sink: &mut dyn ElementSink,
+) -> Result<Circuit, Diagnostic> {
+    elaborate_into(parse_file(path)?, opts, sink)
 }

@@ -30,7 +30,7 @@ pub fn network(
             .iter()
             .enumerate()
             .map(|(k, &(t, h))| Edge {
-                name: format!("xm{k}"),
+                name: format!("xm{k}").into(),
                 tail: t,
                 head: h,
                 device: Device::Memristor(MemristorParams {

@@ -47,7 +47,7 @@ pub fn network(n: usize, edges: &[(usize, usize)], devs: &[MemristorParams], s: 
             .iter()
             .enumerate()
             .map(|(k, &(t, h))| Edge {
-                name: format!("xm{k}"),
+                name: format!("xm{k}").into(),
                 tail: t,
                 head: h,
                 device: Device::Memristor(devs[k]),

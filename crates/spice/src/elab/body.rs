@@ -458,8 +458,9 @@ impl<'d> Elab<'d, '_> {
         let mut els: Vec<Element> = self.circuit.elements.drain(start..).collect();
         for (k, e) in els.iter().enumerate() {
             let h = hash_name(&e.name);
-            if self.names.get(&h) == Some(&(start + k)) {
-                self.names.remove(&h);
+            let idx = self.flushed + start + k;
+            if let Ok(slot) = self.names.find_entry(h, |&i| i as usize == idx) {
+                slot.remove();
             }
         }
         let prefix = format!("{name}.");
