@@ -21,6 +21,11 @@ pub struct Settings {
     /// memristors; 0 skips it).
     #[arg(long, default_value_t = 0)]
     pub large_rows: usize,
+    /// Also one `exact` sample on a junction nanowire network in a box of
+    /// this side, um, at MemNNetSim's default density and wire length
+    /// (2650: 2.1M wires, 9.8M junctions; 0 skips it).
+    #[arg(long, default_value_t = 0)]
+    pub nanowire_box: u32,
     /// Skip the ten-sample and ten-step runs (the one-sample run only).
     #[arg(long)]
     pub quick: bool,
@@ -81,8 +86,12 @@ fn simulate(
         solver: v["wall_time_s"].as_f64(),
         peak,
         detail: format!(
-            "{} ordering, {} samples, {} evaluations (right-hand sides; exact: Newton iterations), {} \
-             factorisations, {} CG iterations",
+            "{} memristors, {} unknowns, factor {:.1}M entries, {} ordering, {} samples, {} \
+             evaluations (right-hand sides; exact: Newton iterations), {} factorisations, {} CG \
+             iterations",
+            num("memristors"),
+            num("unknowns"),
+            num("factor_nnz") as f64 / 1e6,
             v["ordering"].as_str().unwrap_or("?"),
             num("samples"),
             num("rhs_evals"),
@@ -152,7 +161,7 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
         netlist.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
         mb(imp_peak),
         imp_peak.map_or("-".into(), |p| format!(
-            "{:.1}x (target 3x)",
+            "{:.2}x (target 3x)",
             p * 1.048576 / size
         ))
     );
@@ -228,6 +237,42 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
             Err(e) => large_failure = Some(format!("{what}: failed: {e:#}")),
         }
         remove_generated(&file);
+    }
+    if s.nanowire_box > 0 {
+        let side = s.nanowire_box.to_string();
+        let file = dir.join(format!("nanowire{side}.cir"));
+        let box_arg = format!("{side},{side}");
+        let (gen_s, gen_peak) = timed(
+            &memnet,
+            &[
+                "generate",
+                "nanowire",
+                "--box",
+                &box_arg,
+                "--drive",
+                "sides",
+                "-o",
+                file.to_str().context("utf-8 path")?,
+            ],
+        )?;
+        println!(
+            "nanowire network in {side} x {side} um: generated in {gen_s:.1} s, {} peak (not counted)",
+            mb(gen_peak)
+        );
+        println!();
+        let what = format!("nanowires, {side} x {side} um box, junctions: exact at one t");
+        runs.push(simulate(
+            &memnet,
+            &file,
+            "exact1",
+            EXACT_ONE,
+            what,
+            (None, None),
+        )?);
+        remove_generated(&file);
+        let mut wires = file.as_os_str().to_owned();
+        wires.push(".wires.csv");
+        let _ = std::fs::remove_file(PathBuf::from(wires));
     }
     println!("Wall times include import; the solver column is the run's own report.");
     println!();

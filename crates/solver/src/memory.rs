@@ -88,9 +88,10 @@ pub struct MemoryRhs {
     pub(crate) current: Vec<f64>,
     pub(crate) sticky: bool,
     pub(crate) clamp_resistance: bool,
+    /// Names for messages, inline (no heap block per name at 10M devices).
     pub(crate) names: Vec<memnet_graph::CompactString>,
     pub(crate) locs: Vec<Option<Loc>>,
-    pub(crate) node_names: Vec<String>,
+    pub(crate) node_names: Vec<memnet_graph::CompactString>,
     pub(crate) inj_names: Vec<Element>,
     pub(crate) cons_names: Vec<Element>,
     pub(crate) evals: u64,
@@ -298,7 +299,7 @@ impl MemoryRhs {
             clamp_resistance: false,
             names: net.edges.iter().map(|e| e.name.clone()).collect(),
             locs: net.edges.iter().map(|e| e.loc.clone()).collect(),
-            node_names: net.node_names.clone(),
+            node_names: net.node_names.iter().map(|n| n.as_str().into()).collect(),
             inj_names: net
                 .injections
                 .iter()
@@ -566,7 +567,7 @@ impl MemoryRhs {
         }
         if let Err(node) = self.nodal.factor() {
             return Err(SolveError::Singular {
-                node: self.node_names.get(node).cloned().unwrap_or_default(),
+                node: self.node_names.get(node).map(|n| n.to_string()).unwrap_or_default(),
                 t,
                 reason: "the weighted Laplacian is not positive definite".into(),
             });
@@ -630,7 +631,7 @@ impl MemoryRhs {
             }
             if let Err(node) = self.nodal.factor() {
                 return Err(SolveError::Singular {
-                    node: self.node_names.get(node).cloned().unwrap_or_default(),
+                    node: self.node_names.get(node).map(|n| n.to_string()).unwrap_or_default(),
                     t,
                     reason: "the Newton matrix is not positive definite".into(),
                 });
