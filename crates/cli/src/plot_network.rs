@@ -125,7 +125,7 @@ pub fn edge_columns(
             for (k, e) in net.edges.iter().enumerate() {
                 if e.device.is_memristor() && !net.is_static(k) {
                     if let Some(n) = names.next() {
-                        columns[k] = by_name.get(&n.to_ascii_lowercase()).copied();
+                        columns[k] = by_name.get(n.to_ascii_lowercase().as_str()).copied();
                     }
                 }
             }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use memnet_graph::Network;
+use memnet_graph::{CompactString, Network};
 use memnet_solver::{
     Bounds, CsvSink, ErrorNorm, Method, MethodChoice, NpySink, Ordering, Probes, RunRequest,
     SampleSink, SimOptions, SimReport, memristor_names, read_saved_run, resume_point,
@@ -302,7 +302,7 @@ impl SampleSink for RawSink {
     }
 }
 
-fn open_sink(path: &Path, names: &[String], title: &str) -> CliResult<Box<dyn SampleSink>> {
+fn open_sink(path: &Path, names: &[CompactString], title: &str) -> CliResult<Box<dyn SampleSink>> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -318,7 +318,7 @@ fn open_sink(path: &Path, names: &[String], title: &str) -> CliResult<Box<dyn Sa
             let vars: Vec<String> = std::iter::once("time".to_string())
                 .chain(names.iter().map(|n| {
                     if n.contains('(') {
-                        n.clone()
+                        n.to_string()
                     } else {
                         format!("v({n}.w)")
                     }
@@ -442,13 +442,13 @@ pub fn run(mut a: Args) -> CliResult {
             .flat_map(|s| [format!("n({s}_x)"), s])
             .collect();
         plot_columns = (0..names.len())
-            .filter(|&k| states.contains(&names[k]))
+            .filter(|&k| states.contains(names[k].as_str()))
             .collect();
         if plot_columns.is_empty() {
             plot_columns = (0..names.len()).collect();
         }
     }
-    let plot_names: Vec<String> = plot_columns.iter().map(|&k| names[k].clone()).collect();
+    let plot_names: Vec<String> = plot_columns.iter().map(|&k| names[k].to_string()).collect();
     let out = match (&a.out, &resumed) {
         (Some(p), None) => {
             let sink = open_sink(p, names, &net.title)?;

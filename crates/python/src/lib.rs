@@ -424,7 +424,11 @@ impl Network {
     /// simulation's `w`.
     #[getter]
     fn device_names(&self) -> Vec<String> {
-        Probes::states(&self.net).names().to_vec()
+        Probes::states(&self.net)
+            .names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect()
     }
 
     #[getter]
@@ -713,8 +717,11 @@ impl Network {
             .options(&net, OptionStyle::Keyword)
             .map_err(user_error)?;
         let (probes, states) = probes_for(&net, &save).map_err(user_error)?;
-        let names = probes.names()[..states].to_vec();
-        let output_names = probes.names()[states..].to_vec();
+        let owned = |ns: &[memnet_graph::CompactString]| -> Vec<String> {
+            ns.iter().map(|n| n.to_string()).collect()
+        };
+        let names = owned(&probes.names()[..states]);
+        let output_names = owned(&probes.names()[states..]);
         let show_bar = progress.unwrap_or_else(|| std::io::stderr().is_terminal());
         let mut sink = Collect {
             states,

@@ -290,7 +290,12 @@ impl<'a> ExactSolver<'a> {
             }
             if let Err(node) = self.rhs.nodal.factor() {
                 return Err(SolveError::Singular {
-                    node: self.rhs.node_names.get(node).map(|n| n.to_string()).unwrap_or_default(),
+                    node: self
+                        .rhs
+                        .node_names
+                        .get(node)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
                     t,
                     reason: "the weighted Laplacian is not positive definite".into(),
                 });

@@ -567,7 +567,11 @@ impl MemoryRhs {
         }
         if let Err(node) = self.nodal.factor() {
             return Err(SolveError::Singular {
-                node: self.node_names.get(node).map(|n| n.to_string()).unwrap_or_default(),
+                node: self
+                    .node_names
+                    .get(node)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
                 t,
                 reason: "the weighted Laplacian is not positive definite".into(),
             });
@@ -631,7 +635,11 @@ impl MemoryRhs {
             }
             if let Err(node) = self.nodal.factor() {
                 return Err(SolveError::Singular {
-                    node: self.node_names.get(node).map(|n| n.to_string()).unwrap_or_default(),
+                    node: self
+                        .node_names
+                        .get(node)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
                     t,
                     reason: "the Newton matrix is not positive definite".into(),
                 });

@@ -37,16 +37,17 @@ impl<W: Write> std::fmt::Debug for CsvSink<W> {
 
 impl CsvSink<File> {
     /// Create (truncate) `path` and write the header.
-    pub fn create(path: &Path, names: &[String]) -> io::Result<Self> {
+    pub fn create<S: AsRef<str>>(path: &Path, names: &[S]) -> io::Result<Self> {
         CsvSink::new(File::create(path)?, names)
     }
 }
 
 impl<W: Write> CsvSink<W> {
-    pub fn new(out: W, names: &[String]) -> io::Result<Self> {
+    pub fn new<S: AsRef<str>>(out: W, names: &[S]) -> io::Result<Self> {
         let mut out = BufWriter::new(out);
         let mut header = String::from("time");
         for n in names {
+            let n = n.as_ref();
             header.push(',');
             // Names are SPICE identifiers; quote anything CSV-special anyway.
             if n.contains([',', '"', '\n', '\r']) {
@@ -140,10 +141,10 @@ fn json_string(s: &str) -> String {
 
 impl NpySink<File> {
     /// Create `path` (and `<path>.json` with the column names).
-    pub fn create(path: &Path, names: &[String]) -> io::Result<Self> {
-        let cols: Vec<String> = std::iter::once("time".to_string())
-            .chain(names.iter().cloned())
-            .map(|s| json_string(&s))
+    pub fn create<S: AsRef<str>>(path: &Path, names: &[S]) -> io::Result<Self> {
+        let cols: Vec<String> = std::iter::once("time")
+            .chain(names.iter().map(AsRef::as_ref))
+            .map(json_string)
             .collect();
         std::fs::write(
             npy_sidecar_path(path),

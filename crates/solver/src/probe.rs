@@ -13,7 +13,7 @@
 //! a memristor's own name for its state in its law's own variable
 //! (memnet's `w` for the linear law), and `{expr}` expressions of these.
 
-use memnet_graph::{EdgeId, Network, NodeId};
+use memnet_graph::{CompactString, EdgeId, Network, NodeId};
 
 use crate::SolveError;
 use crate::memory::MemoryRhs;
@@ -58,7 +58,8 @@ enum Quantity {
 /// The outputs of a run, with their names (see the module doc).
 #[derive(Clone, Debug, Default)]
 pub struct Probes {
-    names: Vec<String>,
+    /// Inline up to 24 bytes: no heap block per column at 10M states.
+    names: Vec<CompactString>,
     /// Indices into `names`, hashed by the name: the duplicate check in
     /// O(1) (a linear search made `Probes::states` quadratic: 11 s at 80k
     /// devices) without a second copy of every name (a set of the names
@@ -156,11 +157,11 @@ fn split_call(item: &str) -> Option<(&str, Vec<&str>)> {
 
 /// The name of a memristor's state column: Xyce's for Xyce devices, the
 /// device name otherwise.
-fn state_name(edge_name: &str) -> String {
+fn state_name(edge_name: &str) -> CompactString {
     if edge_name.starts_with("ymemristor!") {
-        format!("n({edge_name}_x)")
+        compact_str::format_compact!("n({edge_name}_x)")
     } else {
-        edge_name.to_string()
+        edge_name.into()
     }
 }
 
@@ -427,18 +428,18 @@ impl Probes {
         }
     }
 
-    fn push(&mut self, name: String, q: Quantity) {
+    fn push(&mut self, name: impl Into<CompactString> + AsRef<str>, q: Quantity) {
         use std::hash::BuildHasher;
         let (names, hasher) = (&self.names, &self.hasher);
-        let hash = hasher.hash_one(&name);
+        let hash = hasher.hash_one(name.as_ref());
         let entry = self.seen.entry(
             hash,
-            |&i| names[i as usize] == name,
-            |&i| hasher.hash_one(&names[i as usize]),
+            |&i| names[i as usize] == name.as_ref(),
+            |&i| hasher.hash_one(names[i as usize].as_str()),
         );
         if let hashbrown::hash_table::Entry::Vacant(slot) = entry {
             slot.insert(names.len() as u32);
-            self.names.push(name);
+            self.names.push(name.into());
             self.quantities.push(q);
         }
     }
@@ -578,7 +579,7 @@ impl Probes {
         Ok(Quantity::Expression(self.expressions.len() - 1))
     }
 
-    fn into_iter(self) -> impl Iterator<Item = (String, Quantity)> {
+    fn into_iter(self) -> impl Iterator<Item = (CompactString, Quantity)> {
         self.names.into_iter().zip(self.quantities)
     }
 
@@ -589,7 +590,7 @@ impl Probes {
     }
 
     /// Column names, in order.
-    pub fn names(&self) -> &[String] {
+    pub fn names(&self) -> &[CompactString] {
         &self.names
     }
 

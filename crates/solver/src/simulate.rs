@@ -223,20 +223,22 @@ pub fn resume_point(
     probes: &Probes,
     run: &crate::SavedRun,
 ) -> Result<ResumePoint, String> {
-    if run.names != probes.names() {
+    let same = run.names.len() == probes.names().len()
+        && run.names.iter().zip(probes.names()).all(|(a, b)| a == b);
+    if !same {
         let k = run
             .names
             .iter()
             .zip(probes.names())
             .position(|(a, b)| a != b)
             .unwrap_or(run.names.len().min(probes.names().len()));
-        let shown = |v: Option<&String>| v.map_or("nothing".to_string(), |s| format!("`{s}`"));
+        let shown = |v: Option<&str>| v.map_or("nothing".to_string(), |s| format!("`{s}`"));
         return Err(format!(
             "its columns are not this run's outputs: column {} is {} where this run writes {} \
              (resume with the netlist and outputs that wrote it)",
             k + 1,
-            shown(run.names.get(k)),
-            shown(probes.names().get(k)),
+            shown(run.names.get(k).map(String::as_str)),
+            shown(probes.names().get(k).map(|n| n.as_str())),
         ));
     }
     let Some(last) = run.times.len().checked_sub(1) else {

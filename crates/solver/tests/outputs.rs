@@ -283,7 +283,10 @@ Xm2 c 0 hpq
     let names = |items: &[&str]| {
         let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
         let p = Probes::parse(&net, &items).unwrap();
-        (p.names().to_vec(), p.unmatched().to_vec())
+        (
+            p.names().iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            p.unmatched().to_vec(),
+        )
     };
     let (n, u) = names(&["v(x*.*)", "i(v?)", "i(x*.*)"]);
     assert_eq!(
