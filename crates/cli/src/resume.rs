@@ -94,6 +94,7 @@ fn resolved_step(opts: &SimOptions) -> StepArgs {
             Ordering::Auto => OrderingArg::Auto,
             Ordering::Amd => OrderingArg::Amd,
             Ordering::NestedDissection => OrderingArg::Nd,
+            Ordering::Metis => OrderingArg::Metis,
         },
     }
 }

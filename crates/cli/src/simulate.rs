@@ -74,6 +74,8 @@ pub enum OrderingArg {
     Amd,
     /// level-set nested dissection
     Nd,
+    /// METIS 5's multilevel nested dissection
+    Metis,
 }
 
 /// How to integrate: shared by `simulate` and anything else that runs the solver.
@@ -370,6 +372,7 @@ pub fn run_request(a: &StepArgs) -> RunRequest {
             OrderingArg::Auto => Ordering::Auto,
             OrderingArg::Amd => Ordering::Amd,
             OrderingArg::Nd => Ordering::NestedDissection,
+            OrderingArg::Metis => Ordering::Metis,
         },
     }
 }

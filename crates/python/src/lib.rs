@@ -705,9 +705,10 @@ impl Network {
                 "auto" => memnet_solver::Ordering::Auto,
                 "amd" => memnet_solver::Ordering::Amd,
                 "nd" => memnet_solver::Ordering::NestedDissection,
+                "metis" => memnet_solver::Ordering::Metis,
                 other => {
                     return Err(user_error(format!(
-                        "ordering `{other}`: expected auto, amd or nd"
+                        "ordering `{other}`: expected auto, amd, nd or metis"
                     )));
                 }
             },

@@ -163,6 +163,11 @@ pub enum SolveError {
     #[error("out of memory while preparing the sparse factorisation")]
     OutOfMemory,
 
+    /// The fill-reducing ordering could not be computed (METIS refused
+    /// the matrix).
+    #[error("fill-reducing ordering: {0}")]
+    Ordering(String),
+
     /// Writing a sample failed.
     #[error("writing samples: {0}")]
     Io(#[from] std::io::Error),

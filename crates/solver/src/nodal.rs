@@ -52,6 +52,8 @@ pub enum Ordering {
     Amd,
     /// Recursive level-set nested dissection (crate-local).
     NestedDissection,
+    /// METIS 5's multilevel nested dissection (`METIS_NodeND`, vendored C).
+    Metis,
 }
 
 /// Below this many unknowns [`Ordering::Auto`] takes AMD without trying
@@ -291,6 +293,11 @@ impl NodalSolver {
         let ord = match ordering {
             Ordering::NestedDissection => {
                 perm = crate::ordering::nested_dissection(n_u, a.col_ptr(), a.row_idx());
+                SymmetricOrdering::Custom(faer::perm::PermRef::new_checked(&perm.0, &perm.1, n_u))
+            }
+            Ordering::Metis => {
+                perm = crate::ordering::metis_nested_dissection(n_u, a.col_ptr(), a.row_idx())
+                    .map_err(SolveError::Ordering)?;
                 SymmetricOrdering::Custom(faer::perm::PermRef::new_checked(&perm.0, &perm.1, n_u))
             }
             Ordering::Amd | Ordering::Auto => SymmetricOrdering::Amd,

@@ -130,6 +130,88 @@ pub(crate) fn nested_dissection(
     (fwd, inv)
 }
 
+/// METIS 5's multilevel nested dissection (`METIS_NodeND`; Karypis and
+/// Kumar, SIAM J. Sci. Comput. 20, 1998), from the C library that
+/// `metis-sys` builds from its vendored sources. Returns (fwd, inv) as
+/// [`nested_dissection`] does (METIS's `perm` and `iperm`), or why METIS
+/// could not order the matrix.
+#[allow(unsafe_code)]
+pub(crate) fn metis_nested_dissection(
+    n: usize,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+) -> Result<(Vec<usize>, Vec<usize>), String> {
+    use metis_sys::idx_t;
+    let too_big = || format!("a matrix of {n} unknowns is too large for METIS's 32-bit indices");
+    let nvtxs = idx_t::try_from(n).map_err(|_| too_big())?;
+    // Symmetric adjacency without the diagonal (METIS's xadj/adjncy).
+    let mut deg = vec![0usize; n + 1];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            if i != j {
+                deg[i + 1] += 1;
+                deg[j + 1] += 1;
+            }
+        }
+    }
+    for v in 0..n {
+        deg[v + 1] += deg[v];
+    }
+    if deg[n] == 0 {
+        // No off-diagonal entries: any order is fill-free.
+        return Ok(((0..n).collect(), (0..n).collect()));
+    }
+    let mut fill = deg.clone();
+    let mut adjncy: Vec<idx_t> = vec![0; deg[n]];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            if i != j {
+                // i, j < n, which fits idx_t (checked above).
+                adjncy[fill[i]] = j as idx_t;
+                fill[i] += 1;
+                adjncy[fill[j]] = i as idx_t;
+                fill[j] += 1;
+            }
+        }
+    }
+    drop(fill);
+    let mut xadj: Vec<idx_t> = deg
+        .iter()
+        .map(|&d| idx_t::try_from(d).map_err(|_| too_big()))
+        .collect::<Result<_, _>>()?;
+    drop(deg);
+    let mut nv = nvtxs;
+    let mut perm: Vec<idx_t> = vec![0; n];
+    let mut iperm: Vec<idx_t> = vec![0; n];
+    // SAFETY: METIS_NodeND reads nvtxs, xadj (nvtxs + 1 entries) and
+    // adjncy (xadj[nvtxs] entries, each a vertex < nvtxs, no self-loops,
+    // symmetric), all built above, and writes nvtxs entries to perm and
+    // iperm, which have n = nvtxs. Null vwgt and options select unit
+    // weights and METIS's defaults (0-based numbering). It keeps no pointer
+    // after returning.
+    let status = unsafe {
+        metis_sys::METIS_NodeND(
+            &mut nv,
+            xadj.as_mut_ptr(),
+            adjncy.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            perm.as_mut_ptr(),
+            iperm.as_mut_ptr(),
+        )
+    };
+    if status != metis_sys::rstatus_et_METIS_OK {
+        return Err(format!("METIS_NodeND failed (status {status})"));
+    }
+    let to_usize = |v: Vec<idx_t>| -> Result<Vec<usize>, String> {
+        v.into_iter()
+            .map(|x| usize::try_from(x).ok().filter(|&x| x < n))
+            .collect::<Option<_>>()
+            .ok_or_else(|| "METIS_NodeND returned an index out of range".to_string())
+    };
+    Ok((to_usize(perm)?, to_usize(iperm)?))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -157,5 +239,37 @@ mod tests {
         // The top separator of a path is one middle vertex, ordered last.
         let last = fwd[n - 1];
         assert!((90..110).contains(&last), "{last}");
+    }
+
+    #[test]
+    fn metis_gives_a_permutation_and_its_inverse() {
+        // A 30x30 grid, upper pattern with diagonal.
+        let side = 30;
+        let n = side * side;
+        let mut col_ptr = vec![0];
+        let mut row_idx = Vec::new();
+        for j in 0..n {
+            if j >= side {
+                row_idx.push(j - side);
+            }
+            if j % side > 0 {
+                row_idx.push(j - 1);
+            }
+            row_idx.push(j);
+            col_ptr.push(row_idx.len());
+        }
+        let (fwd, inv) = super::metis_nested_dissection(n, &col_ptr, &row_idx).unwrap();
+        let mut seen = vec![false; n];
+        for &v in &fwd {
+            assert!(!seen[v]);
+            seen[v] = true;
+        }
+        for (new, &old) in fwd.iter().enumerate() {
+            assert_eq!(inv[old], new);
+        }
+        assert_ne!(fwd, (0..n).collect::<Vec<_>>(), "METIS reordered nothing");
+        // A diagonal matrix has nothing to order.
+        let (fwd, _) = super::metis_nested_dissection(3, &[0, 1, 2, 3], &[0, 1, 2]).unwrap();
+        assert_eq!(fwd, [0, 1, 2]);
     }
 }
