@@ -645,7 +645,7 @@ impl Network {
     /// `reuse_factorization` keeps factorisations across evaluations as
     /// conjugate-gradient preconditioners (`--reuse-factorization`; the
     /// summary's `cg_iterations` and `reused_solves` count them);
-    /// `ordering` the fill-reducing ordering (auto, amd, nd: `--ordering`;
+    /// `ordering` the fill-reducing ordering (auto, amd, nd, metis: `--ordering`;
     /// the summary's `ordering` says which ran). `progress`
     /// shows a bar on stderr (default: when stderr is a terminal).
     ///
