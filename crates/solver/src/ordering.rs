@@ -4,39 +4,49 @@
 //! AMD only; this is the alternative measured against it (see
 //! [`crate::Ordering`]).
 
+/// The symmetric adjacency of an upper (or lower) pattern without its
+/// diagonal, CSR: (ptr, adj) with the neighbours of v in
+/// `adj[ptr[v]..ptr[v + 1]]`, each stored as `index(neighbour)`.
+fn symmetric_adjacency<T: Copy + Default>(
+    n: usize,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    index: impl Fn(usize) -> T,
+) -> (Vec<usize>, Vec<T>) {
+    let mut ptr = vec![0usize; n + 1];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            if i != j {
+                ptr[i + 1] += 1;
+                ptr[j + 1] += 1;
+            }
+        }
+    }
+    for v in 0..n {
+        ptr[v + 1] += ptr[v];
+    }
+    let mut fill = ptr.clone();
+    let mut adj = vec![T::default(); ptr[n]];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            if i != j {
+                adj[fill[i]] = index(j);
+                fill[i] += 1;
+                adj[fill[j]] = index(i);
+                fill[j] += 1;
+            }
+        }
+    }
+    (ptr, adj)
+}
+
 /// Returns (fwd, inv): fwd[new] = old, inv[old] = new.
 pub(crate) fn nested_dissection(
     n: usize,
     col_ptr: &[usize],
     row_idx: &[usize],
 ) -> (Vec<usize>, Vec<usize>) {
-    // Symmetric adjacency without the diagonal, CSR.
-    let mut deg = vec![0usize; n + 1];
-    for j in 0..n {
-        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
-            if i != j {
-                deg[i + 1] += 1;
-                deg[j + 1] += 1;
-            }
-        }
-    }
-    for v in 0..n {
-        deg[v + 1] += deg[v];
-    }
-    let ptr = deg;
-    let mut fill = ptr.clone();
-    let mut adj = vec![0usize; ptr[n]];
-    for j in 0..n {
-        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
-            if i != j {
-                adj[fill[i]] = j;
-                fill[i] += 1;
-                adj[fill[j]] = i;
-                fill[j] += 1;
-            }
-        }
-    }
-    drop(fill);
+    let (ptr, adj) = symmetric_adjacency(n, col_ptr, row_idx, |v| v);
 
     enum Task {
         Split(Vec<usize>),
@@ -144,37 +154,13 @@ pub(crate) fn metis_nested_dissection(
     use metis_sys::idx_t;
     let too_big = || format!("a matrix of {n} unknowns is too large for METIS's 32-bit indices");
     let nvtxs = idx_t::try_from(n).map_err(|_| too_big())?;
-    // Symmetric adjacency without the diagonal (METIS's xadj/adjncy).
-    let mut deg = vec![0usize; n + 1];
-    for j in 0..n {
-        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
-            if i != j {
-                deg[i + 1] += 1;
-                deg[j + 1] += 1;
-            }
-        }
-    }
-    for v in 0..n {
-        deg[v + 1] += deg[v];
-    }
+    // Symmetric adjacency without the diagonal (METIS's xadj/adjncy);
+    // every vertex is < n, which fits idx_t (checked above).
+    let (deg, mut adjncy) = symmetric_adjacency(n, col_ptr, row_idx, |v| v as idx_t);
     if deg[n] == 0 {
         // No off-diagonal entries: any order is fill-free.
         return Ok(((0..n).collect(), (0..n).collect()));
     }
-    let mut fill = deg.clone();
-    let mut adjncy: Vec<idx_t> = vec![0; deg[n]];
-    for j in 0..n {
-        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
-            if i != j {
-                // i, j < n, which fits idx_t (checked above).
-                adjncy[fill[i]] = j as idx_t;
-                fill[i] += 1;
-                adjncy[fill[j]] = i as idx_t;
-                fill[j] += 1;
-            }
-        }
-    }
-    drop(fill);
     let mut xadj: Vec<idx_t> = deg
         .iter()
         .map(|&d| idx_t::try_from(d).map_err(|_| too_big()))
@@ -214,6 +200,18 @@ pub(crate) fn metis_nested_dissection(
 
 #[cfg(test)]
 mod tests {
+    /// `fwd` is a permutation and `inv` its inverse.
+    fn assert_permutation(fwd: &[usize], inv: &[usize]) {
+        let mut seen = vec![false; fwd.len()];
+        for &v in fwd {
+            assert!(!seen[v]);
+            seen[v] = true;
+        }
+        for (new, &old) in fwd.iter().enumerate() {
+            assert_eq!(inv[old], new);
+        }
+    }
+
     #[test]
     fn is_a_permutation_and_orders_separator_last() {
         // Path 0-1-...-199 (upper pattern with diagonal).
@@ -228,14 +226,7 @@ mod tests {
             col_ptr.push(row_idx.len());
         }
         let (fwd, inv) = super::nested_dissection(n, &col_ptr, &row_idx);
-        let mut seen = vec![false; n];
-        for &v in &fwd {
-            assert!(!seen[v]);
-            seen[v] = true;
-        }
-        for (new, &old) in fwd.iter().enumerate() {
-            assert_eq!(inv[old], new);
-        }
+        assert_permutation(&fwd, &inv);
         // The top separator of a path is one middle vertex, ordered last.
         let last = fwd[n - 1];
         assert!((90..110).contains(&last), "{last}");
@@ -259,14 +250,7 @@ mod tests {
             col_ptr.push(row_idx.len());
         }
         let (fwd, inv) = super::metis_nested_dissection(n, &col_ptr, &row_idx).unwrap();
-        let mut seen = vec![false; n];
-        for &v in &fwd {
-            assert!(!seen[v]);
-            seen[v] = true;
-        }
-        for (new, &old) in fwd.iter().enumerate() {
-            assert_eq!(inv[old], new);
-        }
+        assert_permutation(&fwd, &inv);
         assert_ne!(fwd, (0..n).collect::<Vec<_>>(), "METIS reordered nothing");
         // A diagonal matrix has nothing to order.
         let (fwd, _) = super::metis_nested_dissection(3, &[0, 1, 2, 3], &[0, 1, 2]).unwrap();
