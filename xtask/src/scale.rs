@@ -102,13 +102,15 @@ fn simulate(
     })
 }
 
-/// A generated network and the `OUT.nodes.csv` beside it (a gigabyte or
-/// more each at this size).
+/// A generated network and the layout files beside it (`OUT.nodes.csv`,
+/// and `OUT.wires.csv` for nanowires; a gigabyte or more each at this size).
 fn remove_generated(file: &Path) {
     let _ = std::fs::remove_file(file);
-    let mut nodes = file.as_os_str().to_owned();
-    nodes.push(".nodes.csv");
-    let _ = std::fs::remove_file(PathBuf::from(nodes));
+    for beside in [".nodes.csv", ".wires.csv"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(beside);
+        let _ = std::fs::remove_file(PathBuf::from(path));
+    }
 }
 
 fn verdict(m: &Measured) -> String {
@@ -270,9 +272,6 @@ pub fn bench_scale(s: &Settings) -> Result<()> {
             (None, None),
         )?);
         remove_generated(&file);
-        let mut wires = file.as_os_str().to_owned();
-        wires.push(".wires.csv");
-        let _ = std::fs::remove_file(PathBuf::from(wires));
     }
     println!("Wall times include import; the solver column is the run's own report.");
     println!();

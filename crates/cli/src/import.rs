@@ -72,7 +72,8 @@ struct Report {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let (mut report, network) = if is_graph_file(&args.file) {
+    let from_graph = is_graph_file(&args.file);
+    let (mut report, network) = if from_graph {
         let loaded = load(&args.file, &args.input)?;
         (graph_report(), loaded.network)
     } else {
@@ -89,7 +90,6 @@ pub fn run(args: Args) -> CliResult {
         (report, builder.finish(&circuit))
     };
     report.file = args.file.display().to_string();
-    let from_graph = is_graph_file(&args.file);
     match &network {
         Ok(net) => {
             let s = net.summary();

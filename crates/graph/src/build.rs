@@ -298,6 +298,16 @@ pub struct NetworkBuilder {
     extra_pins: Vec<ExtraPins>,
 }
 
+/// Where element `index` went: `Ok(edge)` for a device, `Err(position in
+/// aside)` for any other element (`aside` is in element order).
+fn locate(aside: &[Aside], index: usize) -> Result<usize, usize> {
+    let before = aside.partition_point(|a| a.index < index);
+    match aside.get(before) {
+        Some(a) if a.index == index => Err(before),
+        _ => Ok(index - before),
+    }
+}
+
 fn name_hash(s: &str) -> u64 {
     use std::hash::BuildHasher;
     FxBuild.hash_one(s)
@@ -343,16 +353,6 @@ impl NetworkBuilder {
             .zip(&self.uses)
             .zip(&self.first)
             .map(|((n, &u), &f)| (n.as_str(), u32::from(u), f as usize))
-    }
-
-    /// The edge of device element `index`, or the position in `aside` of
-    /// any other element.
-    fn locate(&self, index: usize) -> Result<usize, usize> {
-        let before = self.aside.partition_point(|a| a.index < index);
-        match self.aside.get(before) {
-            Some(a) if a.index == index => Err(before),
-            _ => Ok(index - before),
-        }
     }
 
     /// Takes the next element of the circuit.
@@ -479,9 +479,8 @@ impl NetworkBuilder {
             }
         }
 
-        // The edge of device element `d`; whether element `d` is a device.
-        let edge_of = |d: usize| d - aside.partition_point(|a| a.index < d);
-        let is_device = |d: usize| aside.binary_search_by_key(&d, |a| a.index).is_err();
+        // The edge of device element `d` (`None` for any other element).
+        let edge_of = |d: usize| locate(&aside, d).ok();
 
         // Folding: V source v with a non-ground terminal x of degree 2 whose
         // other element is an unfolded device touching x once.
@@ -504,10 +503,13 @@ impl NetworkBuilder {
                 }
                 let [t0, t1] = touch[x].map(|t| if t == NONE32 { NONE } else { t as usize });
                 let d = if t0 == a.index { t1 } else { t0 };
-                if d == NONE || d == a.index || !is_device(d) || fold_of.contains_key(&d) {
+                if d == NONE || d == a.index || fold_of.contains_key(&d) {
                     continue;
                 }
-                let edge = &edges[edge_of(d)];
+                let Some(k) = edge_of(d) else {
+                    continue;
+                };
+                let edge = &edges[k];
                 let (p, n) = (edge.tail, edge.head);
                 if p == n {
                     continue;
@@ -526,7 +528,9 @@ impl NetworkBuilder {
         folds.sort_unstable_by_key(|&(d, _)| d);
         let mut folded_nodes = Vec::with_capacity(folds.len());
         for (d, (v, x, sign)) in folds {
-            let k = edge_of(d);
+            let Some(k) = edge_of(d) else {
+                continue;
+            };
             let [vp, vn] = aside[v].nodes;
             let outer = if x == vp { vn } else { vp };
             let ElementKind::VoltageSource(src) = &aside[v].element.kind else {
@@ -712,7 +716,7 @@ impl ElementSink for NetworkBuilder {
         if index >= self.n_elements {
             return None;
         }
-        match self.locate(index) {
+        match locate(&self.aside, index) {
             Ok(k) => {
                 let e = self.edges.get(k)?;
                 Some((e.name.as_str(), e.loc.as_ref()?))

@@ -223,15 +223,15 @@ pub fn resume_point(
     probes: &Probes,
     run: &crate::SavedRun,
 ) -> Result<ResumePoint, String> {
-    let same = run.names.len() == probes.names().len()
-        && run.names.iter().zip(probes.names()).all(|(a, b)| a == b);
-    if !same {
-        let k = run
-            .names
-            .iter()
-            .zip(probes.names())
-            .position(|(a, b)| a != b)
-            .unwrap_or(run.names.len().min(probes.names().len()));
+    // The first column that differs, or the first one only one side has.
+    let (saved, ours) = (run.names.len(), probes.names().len());
+    let differs = run
+        .names
+        .iter()
+        .zip(probes.names())
+        .position(|(a, b)| a != b)
+        .or((saved != ours).then(|| saved.min(ours)));
+    if let Some(k) = differs {
         let shown = |v: Option<&str>| v.map_or("nothing".to_string(), |s| format!("`{s}`"));
         return Err(format!(
             "its columns are not this run's outputs: column {} is {} where this run writes {} \

@@ -391,15 +391,6 @@ pub trait ElementSink {
     fn name_at(&self, index: usize) -> Option<(&str, &Loc)>;
 }
 
-impl ElementSink for Vec<Element> {
-    fn element(&mut self, e: Element) {
-        self.push(e);
-    }
-    fn name_at(&self, index: usize) -> Option<(&str, &Loc)> {
-        self.get(index).map(|e| (e.name.as_str(), &e.loc))
-    }
-}
-
 /// [`elaborate`], handing the elements to `sink` as each top-level card
 /// is done instead of keeping them: the returned circuit has no elements.
 /// A netlist of millions of devices then never holds them all as
