@@ -310,7 +310,7 @@ fn locate(aside: &[Aside], index: usize) -> Result<usize, usize> {
 
 fn name_hash(s: &str) -> u64 {
     use std::hash::BuildHasher;
-    FxBuild.hash_one(s)
+    FixedHash::default().hash_one(s)
 }
 
 impl NetworkBuilder {
@@ -486,7 +486,7 @@ impl NetworkBuilder {
         // other element is an unfolded device touching x once.
         // fold_of[device element] = (aside index of the source, internal node, sign).
         // Few devices fold in a typical netlist: a map keeps this O(folds).
-        let mut fold_of: HashMap<usize, (usize, usize, f64), FxBuild> = HashMap::default();
+        let mut fold_of: HashMap<usize, (usize, usize, f64), FixedHash> = HashMap::default();
         let mut folded_v = vec![false; aside.len()];
         let mut internal = vec![false; names.len()];
         for (v, a) in aside.iter().enumerate() {
@@ -599,7 +599,7 @@ impl NetworkBuilder {
         // ideal voltage sources) and then edges + constraints (cut sets).
         let n_vsources = aside.iter().filter(|a| a.role == Role::VSource).count();
         let mut vforest = UnionFind::<usize>::new(if n_vsources > 0 { n } else { 0 });
-        let mut vadj: HashMap<usize, Vec<(usize, usize)>, FxBuild> = HashMap::default();
+        let mut vadj: HashMap<usize, Vec<(usize, usize)>, FixedHash> = HashMap::default();
         for (v, a) in aside.iter().enumerate() {
             let e = &a.element;
             let [pa, pb] = a.nodes;
@@ -805,7 +805,7 @@ fn classify(e: &Element, errs: &mut Vec<Diagnostic>) -> (Role, Option<Device>) {
 
 /// The constraint elements on the forest path from `a` to `b`.
 fn forest_path(
-    adj: &HashMap<usize, Vec<(usize, usize)>, FxBuild>,
+    adj: &HashMap<usize, Vec<(usize, usize)>, FixedHash>,
     a: usize,
     b: usize,
 ) -> Vec<usize> {
@@ -836,46 +836,8 @@ fn forest_path(
     path
 }
 
-/// FxHash (rustc's hasher): node names are short and trusted enough that
-/// SipHash's flood resistance buys nothing, and it is several times faster
-/// on the millions of lookups of a large netlist.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct FxBuild;
-
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::BuildHasher for FxBuild {
-    type Hasher = FxHasher;
-    fn build_hasher(&self) -> FxHasher {
-        FxHasher(0)
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, b: u8) {
-        self.write(&[b]);
-    }
-    fn finish(&self) -> u64 {
-        // Murmur3's finaliser: hashbrown takes the bucket from the low bits,
-        // which a bare multiply leaves poorly mixed.
-        let mut x = self.0;
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^ (x >> 33)
-    }
-}
+/// The tables' hasher ([`foldhash`]; fixed seed, so runs are repeatable).
+pub(crate) type FixedHash = foldhash::fast::FixedState;
 
 /// Name used for the internal node of edge `name`'s series source.
 fn source_node(edge: &str) -> String {

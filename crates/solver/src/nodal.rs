@@ -529,7 +529,7 @@ impl NodalSolver {
             }
         }
         if self.pcg.as_ref().is_some_and(|p| !p.fresh) {
-            self.pcg_solve();
+            self.pcg_solve(0.0);
         } else {
             llt_solve(
                 self.symbolic.as_ref(),
@@ -567,7 +567,8 @@ impl NodalSolver {
     /// with the last factorisation (of an earlier L), starting from that
     /// factor's solution. Too many iterations: refactorise now and solve
     /// directly, so every solve meets the tolerance.
-    fn pcg_solve(&mut self) {
+    /// CG to the relative residual `rtol` (at least [`FactorReuse::rtol`]).
+    fn pcg_solve(&mut self, rtol: f64) {
         let Some(mut p) = self.pcg.take() else {
             return;
         };
@@ -586,7 +587,7 @@ impl NodalSolver {
         for i in 0..p.r.len() {
             p.r[i] = p.b[i] - p.ap[i];
         }
-        let tol = p.reuse.rtol * b_norm;
+        let tol = rtol.max(p.reuse.rtol) * b_norm;
         let mut converged = dot(&p.r, &p.r).sqrt() <= tol;
         let mut rz = 0.0;
         let mut it = 0;
@@ -659,11 +660,19 @@ impl NodalSolver {
     /// factorisation (Newton steps of the exact method), or by CG
     /// preconditioned with it ([`FactorReuse`]).
     pub fn solve_unknowns_in_place(&mut self, b: &mut [f64]) {
+        self.solve_unknowns_in_place_within(b, 0.0);
+    }
+
+    /// As [`NodalSolver::solve_unknowns_in_place`]; a reused factor's CG
+    /// stops at the relative residual `rtol` when that is looser than
+    /// [`FactorReuse::rtol`] (an inexact Newton step: the exact method's
+    /// forcing term). A fresh factor solves directly whatever `rtol`.
+    pub fn solve_unknowns_in_place_within(&mut self, b: &mut [f64], rtol: f64) {
         if self.pcg.as_ref().is_some_and(|p| !p.fresh) && b.len() == self.phi.len() {
             // With a reused factor: CG on the present matrix (an inexact
             // Newton step, to CG's tolerance).
             self.phi.copy_from_slice(b);
-            self.pcg_solve();
+            self.pcg_solve(rtol);
             b.copy_from_slice(&self.phi);
             return;
         }

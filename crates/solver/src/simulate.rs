@@ -2,6 +2,7 @@
 //! bounds handling (clip, sticky, first hit), sample streaming and the run
 //! report. The exact method ([`crate::exact`]) is dispatched from here.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -30,11 +31,11 @@ pub(crate) struct Bounded<'a> {
 
 /// A run's sample writer: the outputs, their sink and scratch.
 pub(crate) struct Outputs<'a> {
-    pub net: &'a Network,
+    /// The network the probes name, or `None` when the samples are the
+    /// states as integrated (no mapping, no solve).
+    pub net: Option<&'a Network>,
     pub probes: &'a Probes,
     pub sink: &'a mut dyn SampleSink,
-    /// The samples are the states as integrated (no mapping, no solve).
-    pub plain: bool,
     pub native: Vec<f64>,
     pub scratch: ProbeScratch,
 }
@@ -137,17 +138,17 @@ impl OdeSystem for Bounded<'_> {
         let Some(out) = &mut self.out else {
             return Ok(());
         };
-        if out.plain {
+        let Some(net) = out.net else {
             let m = self.rhs.n_memristors();
             return out.sink.sample(t, &y[..m]).map_err(SolveError::Io);
-        }
+        };
         // States in each law's own variable (log-odds mapped back), then
         // whatever else was asked for, from a solve at this state.
         for (d, (n, &x)) in out.native.iter_mut().zip(y).enumerate() {
             *n = self.rhs.laws().native_state(d, x);
         }
         self.rhs
-            .probe(out.net, out.probes, t, y, &out.native, &mut out.scratch)?;
+            .probe(net, out.probes, t, y, &out.native, &mut out.scratch)?;
         out.sink
             .sample(t, &out.scratch.values)
             .map_err(SolveError::Io)
@@ -300,6 +301,32 @@ pub fn simulate_from(
     progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
     from: Option<&ResumePoint>,
 ) -> Result<SimReport, SolveError> {
+    run_from(Cow::Borrowed(net), opts, probes, sink, progress, from)
+}
+
+/// As [`simulate_from`], taking the network: once the solver holds what it
+/// needs, the network is dropped unless the outputs are more than the
+/// states. At ten million devices that frees 1.4 GB before the first
+/// factorisation (docs/engine.md, "Ten million devices").
+pub fn simulate_owned(
+    net: Network,
+    opts: &SimOptions,
+    probes: &Probes,
+    sink: &mut dyn SampleSink,
+    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
+    from: Option<&ResumePoint>,
+) -> Result<SimReport, SolveError> {
+    run_from(Cow::Owned(net), opts, probes, sink, progress, from)
+}
+
+fn run_from(
+    net: Cow<'_, Network>,
+    opts: &SimOptions,
+    probes: &Probes,
+    sink: &mut dyn SampleSink,
+    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
+    from: Option<&ResumePoint>,
+) -> Result<SimReport, SolveError> {
     let start = Instant::now();
     let t0 = from.map_or(0.0, |f| f.t);
     if !(t0.is_finite() && t0 >= 0.0 && t0 <= opts.t_end) {
@@ -314,13 +341,24 @@ pub fn simulate_from(
             opts.t_end
         )));
     }
-    let mut rhs = MemoryRhs::with_ordering(net, net.tran_times(opts.t_end), opts.ordering)?;
+    let mut rhs = MemoryRhs::with_ordering(&net, net.tran_times(opts.t_end), opts.ordering)?;
     let n = rhs.n_memristors();
     let dim = rhs.dim();
+    let stateful = stateful_devices(&net);
+    // Outputs other than the states as integrated need the network.
+    let plain = probes.is_plain_states(n)
+        && (opts.method == Method::Exact || !rhs.laws().any_transformed());
+    let net = if plain {
+        drop(net);
+        None
+    } else {
+        Some(net)
+    };
+    let net = net.as_deref();
     if opts.method == Method::Exact {
         // The exact method needs no state to continue: each sample is
         // solved from t = 0; the samples up to t0 are skipped.
-        let outputs = (!probes.is_plain_states(n)).then_some((net, probes));
+        let outputs = net.map(|net| (net, probes));
         let after = from.map(|f| f.t);
         return crate::exact::simulate_exact(&mut rhs, opts, outputs, sink, progress, start, after);
     }
@@ -347,7 +385,6 @@ pub fn simulate_from(
                     rhs.memristor_name(d)
                 )));
             }
-            let stateful = stateful_devices(net);
             let mut w = rhs.initial_state();
             for d in 0..n {
                 if stateful[d] {
@@ -368,7 +405,6 @@ pub fn simulate_from(
     } else {
         sink
     };
-    let plain = probes.is_plain_states(n) && !rhs.laws().any_transformed();
     let mut samples = 0u64;
     let mut bounded = Bounded {
         rhs: &mut rhs,
@@ -377,7 +413,6 @@ pub fn simulate_from(
             net,
             probes,
             sink,
-            plain,
             native: vec![0.0; n],
             scratch: ProbeScratch::default(),
         }),
@@ -431,7 +466,6 @@ pub fn simulate_from(
         *x = rhs.laws().native_state(d, *x);
     }
     // Static devices (diodes, selectors) hold no state: not counted.
-    let stateful = stateful_devices(net);
     let w: Vec<f64> = w
         .iter()
         .zip(&stateful)

@@ -310,3 +310,61 @@ Xm2 c 0 hpq
     assert!(e.contains("wildcard"), "{e}");
     assert!(Probes::parse(&net, &["v(zz*)".to_string()]).is_err());
 }
+
+/// `simulate_owned` (which drops the network when the outputs are only the
+/// states) writes the same samples and report as `simulate_from` with the
+/// network borrowed, with outputs that need the network and without.
+#[test]
+fn owned_network_gives_the_borrowed_run() {
+    let mut checked = 0;
+    for seed in 0..12 {
+        let d = random_deck(seed);
+        let circuit = memnet_spice::import_str(&d.text, "t.cir", &Default::default()).unwrap();
+        let Ok(net) = Network::from_circuit(&circuit) else {
+            continue;
+        };
+        let mut named: Vec<String> = d.devices.iter().map(|n| format!("p({n})")).collect();
+        named.extend(d.vsources.iter().map(|(n, _)| format!("i({n})")));
+        for probes in [Probes::states(&net), Probes::parse(&net, &named).unwrap()] {
+            for method in [Method::Rk4, Method::Exact] {
+                let opts = SimOptions {
+                    t_end: 0.1,
+                    method,
+                    dt: 0.01,
+                    sample_dt: Some(0.05),
+                    ..SimOptions::default()
+                };
+                let run = |owned: bool| {
+                    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+                    let mut go = |_: f64| std::ops::ControlFlow::Continue(());
+                    let report = if owned {
+                        memnet_solver::simulate_owned(
+                            net.clone(),
+                            &opts,
+                            &probes,
+                            &mut samples,
+                            &mut go,
+                            None,
+                        )
+                    } else {
+                        memnet_solver::simulate_from(
+                            &net,
+                            &opts,
+                            &probes,
+                            &mut samples,
+                            &mut go,
+                            None,
+                        )
+                    }
+                    .unwrap();
+                    (samples, report.rhs_evals, report.w_mean)
+                };
+                let (owned, borrowed) = (run(true), run(false));
+                assert_eq!(owned.0.len(), 3, "seed {seed}");
+                assert_eq!(owned, borrowed, "seed {seed}, {method:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} runs compared");
+}

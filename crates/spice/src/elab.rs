@@ -6,9 +6,7 @@
 //! supported dialects become one [`ElementKind::Memristor`] each.
 
 use std::borrow::Cow;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -354,9 +352,8 @@ fn element_at<'a>(
 }
 
 fn hash_name(s: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(s)
 }
 
 /// `tstep tstop [tstart [tmax]]` of a `.tran` card or a `.control` `tran`
