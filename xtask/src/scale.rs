@@ -80,6 +80,8 @@ fn simulate(
     let num = |k: &str| v[k].as_u64().unwrap_or(0);
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(out.with_extension("npy.json"));
+    // (and the run record beside it, for `--resume`)
+    let _ = std::fs::remove_file(out.with_extension("npy.run.json"));
     Ok(Measured {
         what,
         wall,
