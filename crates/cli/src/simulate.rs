@@ -10,7 +10,7 @@ use memnet_graph::{CompactString, Network};
 use memnet_solver::{
     Bounds, CsvSink, ErrorNorm, Method, MethodChoice, NpySink, Ordering, Probes, RunRequest,
     SampleSink, SimOptions, SimReport, memristor_names, read_saved_run, resume_point,
-    simulate_owned,
+    simulate_from,
 };
 use memnet_spice::Circuit;
 use memnet_spice::raw::RawWriter;
@@ -490,8 +490,8 @@ pub fn run(mut a: Args) -> CliResult {
     // The solver takes the network: with only states to write it drops it
     // before factorising (1.4 GB at ten million devices).
     let title = net.title.clone();
-    let result = simulate_owned(
-        net,
+    let result = simulate_from(
+        std::borrow::Cow::Owned(net),
         &opts,
         &probes,
         &mut sinks,

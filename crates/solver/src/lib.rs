@@ -68,8 +68,7 @@ pub use readback::{SavedRun, read_saved_run};
 pub use request::{MethodChoice, RunRequest};
 pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};
 pub use simulate::{
-    ResumePoint, resume_point, simulate, simulate_from, simulate_outputs, simulate_owned,
-    simulate_until,
+    ResumePoint, resume_point, simulate, simulate_from, simulate_outputs, simulate_until,
 };
 
 #[cfg(test)]

@@ -503,26 +503,23 @@ impl Probes {
         for item in items {
             let item = item.trim();
             match item {
-                // First (the usual case), taken as they are: a second
-                // table of ten million names is not built to be merged.
-                "all" | "states" if p.is_empty() && p.expressions.is_empty() => {
-                    let unmatched = std::mem::take(&mut p.unmatched);
-                    p = if item == "all" {
-                        Probes::all(net)
-                    } else {
-                        Probes::states(net)
-                    };
-                    p.unmatched = unmatched;
-                }
                 "all" | "states" => {
                     let more = if item == "all" {
                         Probes::all(net)
                     } else {
                         Probes::states(net)
                     };
-                    p.reserve(more.len());
-                    for (n, q) in more.into_iter() {
-                        p.push(n, q);
+                    if p.is_empty() && p.expressions.is_empty() {
+                        // First (the usual case), taken as they are: ten
+                        // million names are not pushed into a second table.
+                        let unmatched = std::mem::take(&mut p.unmatched);
+                        p = more;
+                        p.unmatched = unmatched;
+                    } else {
+                        p.reserve(more.len());
+                        for (n, q) in more.into_iter() {
+                            p.push(n, q);
+                        }
                     }
                 }
                 "v" => p.extend_nodes(net),

@@ -202,7 +202,7 @@ pub fn simulate_until(
     sink: &mut dyn SampleSink,
     progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
 ) -> Result<SimReport, SolveError> {
-    simulate_from(net, opts, probes, sink, progress, None)
+    simulate_from(Cow::Borrowed(net), opts, probes, sink, progress, None)
 }
 
 /// Where a resumed run begins: the time of an earlier run's last sample
@@ -293,33 +293,12 @@ impl SampleSink for AfterFirst<'_> {
 /// times are counted from `from.t`, so a run resumed at one of its own
 /// samples steps as the uninterrupted run did where that sample lies on
 /// its step grid; the adaptive methods start with a fresh step size.
+///
+/// A network handed over (`Cow::Owned`) is dropped once the solver holds
+/// what it needs, unless the outputs are more than the states: at ten
+/// million devices that frees 1.4 GB before the first factorisation
+/// (docs/engine.md, "Ten million devices").
 pub fn simulate_from(
-    net: &Network,
-    opts: &SimOptions,
-    probes: &Probes,
-    sink: &mut dyn SampleSink,
-    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
-    from: Option<&ResumePoint>,
-) -> Result<SimReport, SolveError> {
-    run_from(Cow::Borrowed(net), opts, probes, sink, progress, from)
-}
-
-/// As [`simulate_from`], taking the network: once the solver holds what it
-/// needs, the network is dropped unless the outputs are more than the
-/// states. At ten million devices that frees 1.4 GB before the first
-/// factorisation (docs/engine.md, "Ten million devices").
-pub fn simulate_owned(
-    net: Network,
-    opts: &SimOptions,
-    probes: &Probes,
-    sink: &mut dyn SampleSink,
-    progress: &mut dyn FnMut(f64) -> ControlFlow<()>,
-    from: Option<&ResumePoint>,
-) -> Result<SimReport, SolveError> {
-    run_from(Cow::Owned(net), opts, probes, sink, progress, from)
-}
-
-fn run_from(
     net: Cow<'_, Network>,
     opts: &SimOptions,
     probes: &Probes,

@@ -311,8 +311,8 @@ Xm2 c 0 hpq
     assert!(Probes::parse(&net, &["v(zz*)".to_string()]).is_err());
 }
 
-/// `simulate_owned` (which drops the network when the outputs are only the
-/// states) writes the same samples and report as `simulate_from` with the
+/// `simulate_from` with the network handed over (dropped when the outputs
+/// are only the states) writes the same samples and report as with the
 /// network borrowed, with outputs that need the network and without.
 #[test]
 fn owned_network_gives_the_borrowed_run() {
@@ -337,25 +337,19 @@ fn owned_network_gives_the_borrowed_run() {
                 let run = |owned: bool| {
                     let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
                     let mut go = |_: f64| std::ops::ControlFlow::Continue(());
-                    let report = if owned {
-                        memnet_solver::simulate_owned(
-                            net.clone(),
-                            &opts,
-                            &probes,
-                            &mut samples,
-                            &mut go,
-                            None,
-                        )
+                    let net = if owned {
+                        std::borrow::Cow::Owned(net.clone())
                     } else {
-                        memnet_solver::simulate_from(
-                            &net,
-                            &opts,
-                            &probes,
-                            &mut samples,
-                            &mut go,
-                            None,
-                        )
-                    }
+                        std::borrow::Cow::Borrowed(&net)
+                    };
+                    let report = memnet_solver::simulate_from(
+                        net,
+                        &opts,
+                        &probes,
+                        &mut samples,
+                        &mut go,
+                        None,
+                    )
                     .unwrap();
                     (samples, report.rhs_evals, report.w_mean)
                 };
