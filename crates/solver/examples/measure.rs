@@ -2,7 +2,7 @@
 //! dense/sparse crossover, and the exact method vs Dopri5 at the same
 //! accuracy.
 //!
-//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws|switches|stiff|bodies]`
+//! `cargo run --release -p memnet-solver --example measure [overhead|crossover|exact|scaling|laws|switches|stiff|bodies|threads|analysis]`
 
 #[path = "../benches/common/bodies.rs"]
 mod bodies_grid;
@@ -714,6 +714,48 @@ fn main() {
     }
     if run("threads") {
         threads();
+    }
+    if run("analysis") {
+        analysis();
+    }
+}
+
+/// The symbolic analysis `Ordering::Auto` does, against what it did before
+/// it compared counted fills: a full supernodal analysis under both AMD
+/// and nested dissection (the sum of the two fixed orderings' analyses).
+fn analysis() {
+    println!(
+        "network\tunknowns\tauto (s)\tAMD (s)\tND (s)\tAMD + ND (s)\tauto / (AMD + ND)\tchosen"
+    );
+    for rows in [600usize, 1000, 1400] {
+        let mut spec = memnet_graph::GenSpec::new(memnet_graph::GraphKind::Grid {
+            rows,
+            cols: rows,
+            diagonals: false,
+        });
+        spec.drive = memnet_graph::Drive::Sides {
+            voltage: 1.0,
+            mode: memnet_graph::DriveMode::Constraint,
+        };
+        let net = memnet_graph::generate(&spec).unwrap();
+        let topo = memnet_graph::Topology::try_new(&net).unwrap();
+        drop(net);
+        let time = |ordering| {
+            let t = Instant::now();
+            let nodal = NodalSolver::new(&topo, ordering).unwrap();
+            (t.elapsed().as_secs_f64(), nodal)
+        };
+        let (auto, nodal) = time(Ordering::Auto);
+        let (chosen, unknowns) = (nodal.ordering_used(), nodal.n_unknowns());
+        drop(nodal);
+        let (amd, _) = time(Ordering::Amd);
+        let (nd, _) = time(Ordering::NestedDissection);
+        println!(
+            "{rows}x{rows}\t{}\t{auto:.2}\t{amd:.2}\t{nd:.2}\t{:.2}\t{:.2}\t{chosen:?}",
+            unknowns,
+            amd + nd,
+            auto / (amd + nd)
+        );
     }
 }
 
