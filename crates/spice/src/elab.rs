@@ -1092,22 +1092,29 @@ impl<'d> Elab<'d, '_> {
     fn push(&mut self, el: Element) -> Result<(), Diagnostic> {
         let h = hash_name(&el.name);
         let idx = self.flushed + self.circuit.elements.len();
+        let Ok(idx) = u32::try_from(idx) else {
+            return Err(self.diag(&el.loc, "more than 2^32 elements: too many for one netlist"));
+        };
         let (pending, flushed, sink) = (&self.circuit.elements, self.flushed, self.sink.as_deref());
         let at = |i: u32| element_at(pending, flushed, sink, i as usize);
-        if let Some(&prev) = self
-            .names
-            .find(h, |&i| at(i).is_some_and(|(n, _)| n == el.name))
-        {
-            let loc = at(prev).map(|(_, l)| l.to_string()).unwrap_or_default();
-            let msg = format!("duplicate element name '{}' (first at {loc})", el.name);
-            return Err(self.diag(&el.loc, msg));
+        // One probe of the name table: find and insert together.
+        let entry = self.names.entry(
+            h,
+            |&i| at(i).is_some_and(|(n, _)| n == el.name),
+            |&i| at(i).map_or(0, |(n, _)| hash_name(n)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                let loc = at(*o.get()).map(|(_, l)| l.to_string()).unwrap_or_default();
+                let msg = format!("duplicate element name '{}' (first at {loc})", el.name);
+                Err(self.diag(&el.loc, msg))
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(idx);
+                self.circuit.elements.push(el);
+                Ok(())
+            }
         }
-        let idx = u32::try_from(idx)
-            .map_err(|_| self.diag(&el.loc, "more than 2^32 elements: too many for one netlist"))?;
-        let rehash = |&i: &u32| at(i).map_or(0, |(n, _)| hash_name(n));
-        self.names.insert_unique(h, idx, rehash);
-        self.circuit.elements.push(el);
-        Ok(())
     }
 
     // -- statements ----------------------------------------------------------
@@ -1993,6 +2000,48 @@ impl<'d> Elab<'d, '_> {
         self.body_device(def, name, nodes, start, loc)
     }
 
+    /// [`Self::memristor`] for memnet's own device with no `.subckt` in the
+    /// deck, the element of millions-of-devices netlists: the law straight
+    /// from the instance's values (a later value of a key wins, as in a
+    /// map), and a map only for the keys that are not the law's.
+    fn canonical_memristor(
+        &mut self,
+        over: Vec<(Cow<'_, str>, f64)>,
+        loc: &Loc,
+        name: &str,
+    ) -> ElementKind {
+        let mut law = DEFAULTS;
+        let mut extra: BTreeMap<String, f64> = BTreeMap::new();
+        for (k, v) in over {
+            match CANONICAL_PARAMS.iter().position(|c| *c == k) {
+                Some(i) => law[i] = v,
+                None => {
+                    extra.insert(k.into_owned(), v);
+                }
+            }
+        }
+        for k in extra.keys() {
+            self.circuit.warnings.push(Warning::new(
+                "unknown memristor parameter",
+                loc.clone(),
+                format!("memristor {name}: unknown parameter '{k}' kept but unused"),
+            ));
+        }
+        let [ron, roff, w0, alpha, beta] = law;
+        ElementKind::Memristor(Memristor {
+            dialect: MemristorDialect::Canonical,
+            law: Some(LinearLaw {
+                ron,
+                roff,
+                w0,
+                alpha,
+                beta,
+            }),
+            params: extra,
+            tables: Vec::new(),
+        })
+    }
+
     /// A canonical (`memristor`) or user-declared memristor instance: the
     /// law of theory.md 1.1-1.2 with parameters from the instance, then
     /// the subcircuit's `PARAMS:` defaults, then [`DEFAULT_RON`] etc.
@@ -2008,6 +2057,9 @@ impl<'d> Elab<'d, '_> {
         frame: usize,
     ) -> Result<ElementKind, Diagnostic> {
         let over = self.overrides(params, &loc.file, frame, name)?;
+        if def.is_none() && user.is_none() {
+            return Ok(self.canonical_memristor(over, loc, name));
+        }
         let mut all: BTreeMap<String, f64> = BTreeMap::new();
         match def {
             Some((d, home)) => {
@@ -2062,19 +2114,7 @@ impl<'d> Elab<'d, '_> {
                         }
                     };
                 }
-                if def.is_none() {
-                    for k in all.keys() {
-                        if !CANONICAL_PARAMS.contains(&k.as_str()) {
-                            self.circuit.warnings.push(Warning::new(
-                                "unknown memristor parameter",
-                                loc.clone(),
-                                format!(
-                                    "memristor {name}: unknown parameter '{k}' kept but unused"
-                                ),
-                            ));
-                        }
-                    }
-                }
+                // (Without a definition: `canonical_memristor`.)
             }
             Some(u) => {
                 for (i, c) in CANONICAL_PARAMS.iter().enumerate() {

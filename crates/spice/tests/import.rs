@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use memnet_spice::{
-    Analysis, Circuit, Element, ElementKind, ImportOptions, LinearLaw, MemristorDialect,
-    UserMemristor, Waveform, import_file, import_str,
+    Analysis, Circuit, DEFAULT_BETA, DEFAULT_ROFF, Element, ElementKind, ImportOptions, LinearLaw,
+    MemristorDialect, UserMemristor, Waveform, import_file, import_str,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -966,4 +966,40 @@ fn a_latch_in_a_body_is_a_warning() {
     );
     assert!(latches("Es s 0 value={0.5*V(s) + 0.5*V(pp)}").is_empty());
     assert!(latches("Es s 0 value={V(pp) > 0.1 ? 1 : 0}").is_empty());
+}
+
+/// memnet's own device without a `.subckt` (the form of generated
+/// netlists): the law from the instance, a later value of a key winning,
+/// defaults for the rest; keys that are not the law's kept and warned,
+/// in name order.
+#[test]
+fn canonical_memristor_takes_its_law_from_the_instance() {
+    let c = import_str(
+        "t\nx1 a 0 memristor ron=10 w0=0.2 zeta=3 ron=20 alpha=0.5 eta=1\nv1 a 0 1\n.end\n",
+        "t.cir",
+        &ImportOptions::default(),
+    )
+    .expect("imports");
+    let x = el(&c, "x1");
+    let l = law(x);
+    assert_eq!((l.ron, l.w0, l.alpha), (20.0, 0.2, 0.5));
+    assert_eq!((l.roff, l.beta), (DEFAULT_ROFF, DEFAULT_BETA));
+    let ElementKind::Memristor(m) = &x.kind else {
+        panic!("not a memristor");
+    };
+    let kept: Vec<(&str, f64)> = m.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(kept, [("eta", 1.0), ("zeta", 3.0)]);
+    let warned: Vec<&str> = c
+        .warnings
+        .iter()
+        .filter(|w| w.kind == "unknown memristor parameter")
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "memristor x1: unknown parameter 'eta' kept but unused",
+            "memristor x1: unknown parameter 'zeta' kept but unused"
+        ]
+    );
 }
