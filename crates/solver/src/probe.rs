@@ -65,6 +65,11 @@ pub struct Probes {
     /// devices) without a second copy of every name (a set of the names
     /// held 0.7 GB more at 10M devices).
     seen: hashbrown::HashTable<u32>,
+    /// `names[..indexed]` are in `seen`. The states of [`Probes::states`]
+    /// are one per device by construction and go in unindexed: the table
+    /// is built only if another output is added (at 10M devices it cost a
+    /// few seconds of a run that saves only the states).
+    indexed: usize,
     hasher: foldhash::fast::RandomState,
     quantities: Vec<Quantity>,
     expressions: Vec<OutputExpr>,
@@ -376,13 +381,15 @@ impl Probes {
         let count = (0..net.edges.len())
             .filter(|&k| net.edges[k].device.is_memristor() && !net.is_static(k))
             .count();
-        p.reserve(count);
+        p.names.reserve_exact(count);
+        p.quantities.reserve_exact(count);
         let mut d = 0;
         for (k, e) in net.edges.iter().enumerate() {
             if e.device.is_memristor() {
                 // A static device's slot is no state of the circuit.
                 if !net.is_static(k) {
-                    p.push(state_name(&e.name), Quantity::State(d));
+                    p.names.push(state_name(&e.name));
+                    p.quantities.push(Quantity::State(d));
                 }
                 d += 1;
             }
@@ -438,14 +445,32 @@ impl Probes {
     fn reserve(&mut self, additional: usize) {
         use std::hash::BuildHasher;
         let (names, hasher) = (&self.names, &self.hasher);
-        self.seen
-            .reserve(additional, |&i| hasher.hash_one(names[i as usize].as_str()));
+        let unindexed = names.len() - self.indexed;
+        self.seen.reserve(additional + unindexed, |&i| {
+            hasher.hash_one(names[i as usize].as_str())
+        });
         self.names.reserve(additional);
         self.quantities.reserve(additional);
     }
 
+    /// Puts the names not yet in the duplicate table into it.
+    fn index(&mut self) {
+        use std::hash::BuildHasher;
+        let (names, hasher) = (&self.names, &self.hasher);
+        let rehash = |&i: &u32| hasher.hash_one(names[i as usize].as_str());
+        self.seen.reserve(names.len() - self.indexed, rehash);
+        for (i, n) in names.iter().enumerate().skip(self.indexed) {
+            self.seen
+                .insert_unique(hasher.hash_one(n.as_str()), i as u32, rehash);
+        }
+        self.indexed = names.len();
+    }
+
     fn push(&mut self, name: impl Into<CompactString> + AsRef<str>, q: Quantity) {
         use std::hash::BuildHasher;
+        if self.indexed < self.names.len() {
+            self.index();
+        }
         let (names, hasher) = (&self.names, &self.hasher);
         let hash = hasher.hash_one(name.as_ref());
         let entry = self.seen.entry(
@@ -457,6 +482,7 @@ impl Probes {
             slot.insert(names.len() as u32);
             self.names.push(name.into());
             self.quantities.push(q);
+            self.indexed = self.names.len();
         }
     }
 

@@ -362,3 +362,26 @@ fn owned_network_gives_the_borrowed_run() {
     }
     assert!(checked >= 20, "only {checked} runs compared");
 }
+
+/// The states go in without the duplicate table, which is built when a
+/// later output arrives: a state named again, or all of them again, adds
+/// nothing; a new output is added once.
+#[test]
+fn outputs_after_the_states_are_checked_against_them() {
+    let d = random_deck(3);
+    let circuit = memnet_spice::import_str(&d.text, "t.cir", &Default::default()).unwrap();
+    let net = Network::from_circuit(&circuit).unwrap();
+    let states = Probes::states(&net);
+    let n = states.len();
+    assert!(n > 1);
+    let first = states.names()[0].to_string();
+    let node = format!("v({})", net.node_names[1]);
+    let items: Vec<String> = ["states", &first, &node, "states", &node]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let p = Probes::parse(&net, &items).unwrap();
+    assert_eq!(p.len(), n + 1);
+    assert_eq!(&p.names()[..n], states.names());
+    assert_eq!(p.names()[n].as_str(), node);
+}
