@@ -284,6 +284,7 @@ impl<'a> ExactSolver<'a> {
         let mut converged = n_u == 0;
         let mut iter = 0;
         let mut f_first = 0.0;
+        let mut prev_step: Option<f64> = None;
         while !converged {
             if iter >= NEWTON_MAX_ITER {
                 return Err(SolveError::ExactFailed {
@@ -343,7 +344,21 @@ impl<'a> ExactSolver<'a> {
                 }
             }
             std::mem::swap(&mut psi, &mut trial);
-            converged = small(lambda);
+            // Also converged when the contraction of the last two full
+            // steps says what remains is below the tolerance: with rate
+            // r = |d_k| / |d_k-1| <= 0.1, the steps still to come sum to
+            // at most |d_k| r / (1 - r) (less, as Newton's rate improves).
+            // Saves the last iteration, which otherwise only finds a
+            // step at round-off (a solve and two evaluations).
+            let remaining = match prev_step {
+                Some(prev) if lambda == 1.0 && dmax <= 0.1 * prev => {
+                    let r = dmax / prev;
+                    dmax * r / (1.0 - r)
+                }
+                _ => f64::INFINITY,
+            };
+            prev_step = (lambda == 1.0).then_some(dmax);
+            converged = small(lambda) || remaining <= NEWTON_RTOL * (1.0 + pmax);
         }
         // Newton's last evaluate() left w and the residual at psi.
         self.psi_prev.copy_from_slice(&psi);
