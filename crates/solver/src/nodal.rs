@@ -23,11 +23,11 @@
 //! numerically into preallocated storage and solves, with no allocation.
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::sparse::SparseColMatRef;
 use faer::sparse::linalg::cholesky::{
     CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
     factorize_symbolic_cholesky,
 };
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
 use memnet_graph::{LaplacianPattern, NO_SLOT, NodeId, OffsetLink, Topology};
 
@@ -37,6 +37,72 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 /// A fill-reducing permutation: forward (new -> old) and inverse.
 type Perm = (Vec<usize>, Vec<usize>);
+
+/// faer's AMD ordering of the pattern (forward and inverse) and the
+/// nonzeros of its factor as AMD counts them while it eliminates
+/// (diagonal included): exact on grids, a little over on other graphs
+/// (tested to 1%), a sum that leaves out rows dense enough to be
+/// ordered last.
+fn amd_order(a: SymbolicSparseColMatRef<'_, usize>) -> Result<(Perm, usize), SolveError> {
+    let n = a.nrows();
+    let mut fwd = vec![0usize; n];
+    let mut inv = vec![0usize; n];
+    let req = faer::sparse::linalg::amd::order_maybe_unsorted_scratch::<usize>(n, a.compute_nnz());
+    let mut mem = MemBuffer::try_new(req).map_err(|_| SolveError::OutOfMemory)?;
+    let flops = faer::sparse::linalg::amd::order_maybe_unsorted(
+        &mut fwd,
+        &mut inv,
+        a,
+        Default::default(),
+        MemStack::new(&mut mem),
+    )
+    .map_err(|_| SolveError::OutOfMemory)?;
+    Ok(((fwd, inv), flops.n_div as usize + n))
+}
+
+/// Nonzeros (diagonal included) of the Cholesky factor of the pattern
+/// permuted by `inv` (old index -> new): the column counts of its
+/// elimination tree, without the supernodal structure.
+fn fill_under(a: SymbolicSparseColMatRef<'_, usize>, inv: &[usize]) -> usize {
+    let n = a.nrows();
+    // P A P^T, upper triangle, rows unsorted (as faer's own analysis
+    // hands it to the same routine).
+    let mut col_ptr = vec![0usize; n + 1];
+    for j in 0..n {
+        for &i in &a.row_idx()[a.col_ptr()[j]..a.col_ptr()[j + 1]] {
+            col_ptr[inv[i].max(inv[j]) + 1] += 1;
+        }
+    }
+    for j in 0..n {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    let mut next = col_ptr.clone();
+    let mut row_idx = vec![0usize; col_ptr[n]];
+    for j in 0..n {
+        for &i in &a.row_idx()[a.col_ptr()[j]..a.col_ptr()[j + 1]] {
+            let (r, c) = (inv[i].min(inv[j]), inv[i].max(inv[j]));
+            row_idx[next[c]] = r;
+            next[c] += 1;
+        }
+    }
+    drop(next);
+    let permuted = SymbolicSparseColMatRef::new_unsorted_checked(n, n, &col_ptr, None, &row_idx);
+    let mut etree = vec![0isize; n];
+    let mut counts = vec![0usize; n];
+    let mut mem = MemBuffer::new(
+        faer::sparse::linalg::cholesky::simplicial::prefactorize_symbolic_cholesky_scratch::<usize>(
+            n,
+            row_idx.len(),
+        ),
+    );
+    faer::sparse::linalg::cholesky::simplicial::prefactorize_symbolic_cholesky(
+        &mut etree,
+        &mut counts,
+        permuted,
+        MemStack::new(&mut mem),
+    );
+    counts.iter().sum()
+}
 
 /// Fill-reducing ordering for the sparse Cholesky factorisation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -275,12 +341,21 @@ impl NodalSolver {
                 // as much again as an ordering on a large grid): AMD counts
                 // its fill while it orders, nested dissection's comes from
                 // the column counts of its elimination tree.
-                let (amd, amd_fill) = self.amd_order()?;
-                let nd = {
-                    let a = self.pattern.symbolic.as_ref();
-                    crate::ordering::nested_dissection(n_u, a.col_ptr(), a.row_idx())
-                };
-                let nd_fill = self.fill_under(&nd.1);
+                // The two orderings are independent: one on each core.
+                let a = self.pattern.symbolic.as_ref();
+                let (amd, (nd, nd_fill)) = std::thread::scope(|scope| {
+                    let nd = scope.spawn(move || {
+                        let nd = crate::ordering::nested_dissection(n_u, a.col_ptr(), a.row_idx());
+                        let fill = fill_under(a, &nd.1);
+                        (nd, fill)
+                    });
+                    let amd = amd_order(a);
+                    let nd = nd
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (amd, nd)
+                });
+                let (amd, amd_fill) = amd?;
                 let (perm, used) = if nd_fill as f64 <= AUTO_FILL_RATIO * amd_fill as f64 {
                     (nd, Ordering::NestedDissection)
                 } else {
@@ -294,76 +369,6 @@ impl NodalSolver {
         self.l_values = vec![0.0; symbolic.len_val()];
         self.symbolic = Some(symbolic);
         self.plan_scratch()
-    }
-
-    /// faer's AMD ordering of the pattern (forward and inverse) and the
-    /// nonzeros of its factor as AMD counts them while it eliminates
-    /// (diagonal included): exact on grids, a little over on other graphs
-    /// (tested to 1%), a sum that leaves out rows dense enough to be
-    /// ordered last.
-    fn amd_order(&self) -> Result<(Perm, usize), SolveError> {
-        let a = self.pattern.symbolic.as_ref();
-        let n = self.n_unknowns;
-        let mut fwd = vec![0usize; n];
-        let mut inv = vec![0usize; n];
-        let req =
-            faer::sparse::linalg::amd::order_maybe_unsorted_scratch::<usize>(n, a.compute_nnz());
-        let mut mem = MemBuffer::try_new(req).map_err(|_| SolveError::OutOfMemory)?;
-        let flops = faer::sparse::linalg::amd::order_maybe_unsorted(
-            &mut fwd,
-            &mut inv,
-            a,
-            Default::default(),
-            MemStack::new(&mut mem),
-        )
-        .map_err(|_| SolveError::OutOfMemory)?;
-        Ok(((fwd, inv), flops.n_div as usize + n))
-    }
-
-    /// Nonzeros (diagonal included) of the Cholesky factor of the pattern
-    /// permuted by `inv` (old index -> new): the column counts of its
-    /// elimination tree, without the supernodal structure.
-    fn fill_under(&self, inv: &[usize]) -> usize {
-        let a = self.pattern.symbolic.as_ref();
-        let n = self.n_unknowns;
-        // P A P^T, upper triangle, rows unsorted (as faer's own analysis
-        // hands it to the same routine).
-        let mut col_ptr = vec![0usize; n + 1];
-        for j in 0..n {
-            for &i in &a.row_idx()[a.col_ptr()[j]..a.col_ptr()[j + 1]] {
-                col_ptr[inv[i].max(inv[j]) + 1] += 1;
-            }
-        }
-        for j in 0..n {
-            col_ptr[j + 1] += col_ptr[j];
-        }
-        let mut next = col_ptr.clone();
-        let mut row_idx = vec![0usize; col_ptr[n]];
-        for j in 0..n {
-            for &i in &a.row_idx()[a.col_ptr()[j]..a.col_ptr()[j + 1]] {
-                let (r, c) = (inv[i].min(inv[j]), inv[i].max(inv[j]));
-                row_idx[next[c]] = r;
-                next[c] += 1;
-            }
-        }
-        drop(next);
-        let permuted = faer::sparse::SymbolicSparseColMatRef::new_unsorted_checked(
-            n, n, &col_ptr, None, &row_idx,
-        );
-        let mut etree = vec![0isize; n];
-        let mut counts = vec![0usize; n];
-        let mut mem = MemBuffer::new(
-            faer::sparse::linalg::cholesky::simplicial::prefactorize_symbolic_cholesky_scratch::<
-                usize,
-            >(n, row_idx.len()),
-        );
-        faer::sparse::linalg::cholesky::simplicial::prefactorize_symbolic_cholesky(
-            &mut etree,
-            &mut counts,
-            permuted,
-            MemStack::new(&mut mem),
-        );
-        counts.iter().sum()
     }
 
     /// The symbolic factorisation under a computed ordering.
@@ -872,10 +877,11 @@ mod fill_counts {
         ];
         for kind in kinds {
             let s = solver(kind.clone(), Ordering::Amd);
-            let (amd, amd_fill) = s.amd_order().expect("amd");
+            let a = s.pattern.symbolic.as_ref();
+            let (amd, amd_fill) = amd_order(a).expect("amd");
             // AMD's own count can exceed its factor's by the odd entry
             // (measured: 6 of 10 817 on the geometric graph, none on grids).
-            let exact = s.fill_under(&amd.1);
+            let exact = fill_under(a, &amd.1);
             assert!(
                 exact <= amd_fill && amd_fill as f64 <= 1.01 * exact as f64,
                 "{kind:?}: {amd_fill} against {exact}"
@@ -885,9 +891,8 @@ mod fill_counts {
                 exact <= sym.len_val() && sym.len_val() <= 2 * exact,
                 "{kind:?}"
             );
-            let a = s.pattern.symbolic.as_ref();
             let nd = crate::ordering::nested_dissection(s.n_unknowns, a.col_ptr(), a.row_idx());
-            let nd_fill = s.fill_under(&nd.1);
+            let nd_fill = fill_under(a, &nd.1);
             let sym = s.symbolic_under(&nd).expect("symbolic");
             assert!(
                 nd_fill <= sym.len_val() && sym.len_val() <= 2 * nd_fill,
