@@ -2066,6 +2066,55 @@ fn resume_refusals_say_why() {
     assert!(err.contains("cannot be used with"), "{err}");
 }
 
+/// A run record of an earlier version (FNV-1a checksum, no CRC-32) still
+/// resumes, and is still checked against its netlist.
+#[test]
+fn resume_reads_records_with_the_old_checksum() {
+    let e4 = fixture("e4_grid.cir");
+    let out = tmp("resume_fnv.csv");
+    let o = out.to_str().unwrap();
+    ok(&["simulate", e4.to_str().unwrap(), "--t-end", "1", "--out", o]);
+    let record = format!("{o}.run.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert!(
+        v["netlist_crc32"].as_str().is_some_and(|c| c.len() == 8),
+        "{v}"
+    );
+    // FNV-1a 64 of the netlist, as earlier versions wrote it.
+    let fnv = std::fs::read(&e4)
+        .unwrap()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let map = v.as_object_mut().unwrap();
+    map.remove("netlist_crc32");
+    map.insert("netlist_fnv1a".into(), format!("{fnv:016x}").into());
+    std::fs::write(&record, v.to_string()).unwrap();
+    let text = ok(&[
+        "simulate",
+        e4.to_str().unwrap(),
+        "--resume",
+        o,
+        "--t-end",
+        "1.5",
+    ]);
+    assert!(text.contains("at t = 1\n"), "{text}");
+    let map = v.as_object_mut().unwrap();
+    map.insert("netlist_fnv1a".into(), "0000000000000000".into());
+    std::fs::write(&record, v.to_string()).unwrap();
+    let err = fails(&[
+        "simulate",
+        e4.to_str().unwrap(),
+        "--resume",
+        o,
+        "--t-end",
+        "2",
+    ]);
+    assert!(err.contains("is not the netlist"), "{err}");
+}
+
 /// `memnet generate nanowire`: a reproducible network in both
 /// representations, with its layout beside it and located option errors.
 #[test]

@@ -26,8 +26,13 @@ pub struct RunRecord {
     pub memnet: String,
     /// The netlist (or graph file) as given on the command line.
     pub netlist: String,
-    /// FNV-1a 64 of the netlist's bytes (files it includes are not covered).
-    pub netlist_fnv1a: String,
+    /// CRC-32 of the netlist's bytes (files it includes are not covered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netlist_crc32: Option<String>,
+    /// FNV-1a 64 of the netlist's bytes: the checksum of records written
+    /// before memnet took CRC-32 (still read, so their runs resume).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netlist_fnv1a: Option<String>,
     pub step: StepArgs,
     pub save: Vec<String>,
     pub memristor_subckt: Vec<String>,
@@ -41,13 +46,6 @@ pub fn record_path(out: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// FNV-1a 64: a checksum that says whether a netlist changed (not a
-/// security measure). The tests' reference; runs use [`checksum`].
-#[cfg(test)]
-fn fnv1a(bytes: &[u8]) -> String {
-    format!("{:016x}", fnv1a_update(FNV_OFFSET, bytes))
-}
-
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 fn fnv1a_update(mut h: u64, bytes: &[u8]) -> u64 {
@@ -58,21 +56,36 @@ fn fnv1a_update(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
-/// The file's FNV-1a, read in blocks: a ten-million-device netlist is a
+/// A checksum that says whether a netlist changed (not a security measure).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Checksum {
+    Crc32,
+    /// Records of earlier versions.
+    Fnv1a,
+}
+
+/// The file's checksum, read in blocks: a ten-million-device netlist is a
 /// gigabyte, which is not held twice.
-fn checksum(path: &Path) -> CliResult<String> {
+fn checksum(path: &Path, kind: Checksum) -> CliResult<String> {
     let mut file = File::open(path).map_err(|e| CliError::io(path.display(), e))?;
     let mut block = vec![0u8; 1 << 20];
-    let mut h = FNV_OFFSET;
+    let mut crc = crc32fast::Hasher::new();
+    let mut fnv = FNV_OFFSET;
     loop {
         match file.read(&mut block) {
             Ok(0) => break,
-            Ok(n) => h = fnv1a_update(h, &block[..n]),
+            Ok(n) => match kind {
+                Checksum::Crc32 => crc.update(&block[..n]),
+                Checksum::Fnv1a => fnv = fnv1a_update(fnv, &block[..n]),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(CliError::io(path.display(), e)),
         }
     }
-    Ok(format!("{h:016x}"))
+    Ok(match kind {
+        Checksum::Crc32 => format!("{:08x}", crc.finalize()),
+        Checksum::Fnv1a => format!("{fnv:016x}"),
+    })
 }
 
 /// The step settings a run used, resolved: resolving them again on the
@@ -124,7 +137,8 @@ impl RunRecord {
         Ok(RunRecord {
             memnet: env!("CARGO_PKG_VERSION").to_string(),
             netlist: netlist.display().to_string(),
-            netlist_fnv1a: checksum(netlist)?,
+            netlist_crc32: Some(checksum(netlist, Checksum::Crc32)?),
+            netlist_fnv1a: None,
             step: resolved_step(opts),
             save: save.to_vec(),
             memristor_subckt: input.memristor_subckt.clone(),
@@ -172,7 +186,17 @@ impl RunRecord {
         save: &[String],
         input: &InputArgs,
     ) -> CliResult<(StepArgs, Vec<String>, InputArgs)> {
-        if checksum(netlist)? != self.netlist_fnv1a {
+        let (kind, recorded) = match (&self.netlist_crc32, &self.netlist_fnv1a) {
+            (Some(c), _) => (Checksum::Crc32, c),
+            (None, Some(f)) => (Checksum::Fnv1a, f),
+            (None, None) => {
+                return Err(CliError::input(format!(
+                    "{}: error: cannot resume: the run record has no checksum of its netlist                      (netlist_crc32)",
+                    record_path(out).display()
+                )));
+            }
+        };
+        if checksum(netlist, kind)? != *recorded {
             return Err(CliError::input(format!(
                 "{}: error: cannot resume: {} is not the netlist {} was written from ({}, as \
                  the run record says), or it changed since",
@@ -303,11 +327,27 @@ pub fn reopen(
 mod tests {
     use super::*;
 
+    fn checksum_of(bytes: &[u8], kind: Checksum) -> String {
+        let dir = std::env::temp_dir().join(format!(
+            "memnet-checksum-{}-{}",
+            std::process::id(),
+            bytes.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("deck.cir");
+        std::fs::write(&path, bytes).unwrap();
+        let c = checksum(&path, kind).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        c
+    }
+
     #[test]
-    fn fnv1a_of_known_strings() {
-        // Reference values of FNV-1a 64.
-        assert_eq!(fnv1a(b""), "cbf29ce484222325");
-        assert_eq!(fnv1a(b"a"), "af63dc4c8601ec8c");
+    fn checksums_of_known_strings() {
+        // The standard check values: CRC-32 (IEEE) of "123456789", FNV-1a
+        // 64 of "" and "a".
+        assert_eq!(checksum_of(b"123456789", Checksum::Crc32), "cbf43926");
+        assert_eq!(checksum_of(b"", Checksum::Fnv1a), "cbf29ce484222325");
+        assert_eq!(checksum_of(b"a", Checksum::Fnv1a), "af63dc4c8601ec8c");
     }
 
     #[test]
@@ -316,11 +356,13 @@ mod tests {
         let bytes: Vec<u8> = (0..(3 << 20) + 12345)
             .map(|i| (i * 31 % 251) as u8)
             .collect();
-        let dir = std::env::temp_dir().join(format!("memnet-fnv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("deck.cir");
-        std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(checksum(&path).unwrap(), fnv1a(&bytes));
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            checksum_of(&bytes, Checksum::Crc32),
+            format!("{:08x}", crc32fast::hash(&bytes))
+        );
+        assert_eq!(
+            checksum_of(&bytes, Checksum::Fnv1a),
+            format!("{:016x}", fnv1a_update(FNV_OFFSET, &bytes))
+        );
     }
 }
