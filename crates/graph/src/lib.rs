@@ -50,5 +50,6 @@ pub use network::{
 pub use projector::OmegaOperator;
 pub use summary::Summary;
 pub use topology::{
-    CycleBasis, LaplacianPattern, NO_SLOT, OffsetLink, Supernodes, Topology, TopologyError,
+    CycleBasis, LaplacianPattern, NO_SLOT, NodalTopology, OffsetLink, Supernodes, Topology,
+    TopologyError,
 };

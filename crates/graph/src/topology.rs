@@ -572,6 +572,96 @@ impl Forest {
     }
 }
 
+/// What the nodal solve reads of a network's topology: the edges, the
+/// supernodes and the contracted graph. With constraints it is built
+/// without the spanning forest of the uncontracted graph, which only the
+/// analyses read (on a 1400x1400 grid driven from its sides, a third of
+/// the topology's build).
+#[derive(Clone, Debug)]
+pub enum NodalTopology {
+    /// No constraints: the contracted graph is the graph.
+    Full(Topology),
+    /// Constraints: the contracted graph lives in the supernodes.
+    Contracted {
+        n_nodes: usize,
+        tails: Vec<NodeId>,
+        heads: Vec<NodeId>,
+        supernodes: Supernodes,
+    },
+}
+
+impl NodalTopology {
+    /// As [`Topology::try_new`], with the same errors.
+    pub fn try_new(net: &Network) -> Result<NodalTopology, TopologyError> {
+        let n = net.n_nodes();
+        let tails: Vec<NodeId> = net.edges.iter().map(|e| e.tail).collect();
+        let heads: Vec<NodeId> = net.edges.iter().map(|e| e.head).collect();
+        let ground_node = net.node_names.iter().position(|s| s == GROUND);
+        let constraints: Vec<(NodeId, NodeId)> =
+            net.constraints.iter().map(|c| (c.pos, c.neg)).collect();
+        if constraints.is_empty() {
+            return Topology::from_edges(n, tails, heads, ground_node, &[])
+                .map(NodalTopology::Full);
+        }
+        if let Some((edge, node)) = out_of_range(n, &tails, &heads) {
+            return Err(TopologyError::BadEndpoint {
+                edge,
+                node,
+                n_nodes: n,
+            });
+        }
+        let supernodes = Supernodes::new(n, &tails, &heads, ground_node, &constraints)?;
+        Ok(NodalTopology::Contracted {
+            n_nodes: n,
+            tails,
+            heads,
+            supernodes,
+        })
+    }
+
+    /// N.
+    pub fn n_nodes(&self) -> usize {
+        match self {
+            NodalTopology::Full(t) => t.n_nodes,
+            NodalTopology::Contracted { n_nodes, .. } => *n_nodes,
+        }
+    }
+
+    /// Tail node of every edge.
+    pub fn tails(&self) -> &[NodeId] {
+        match self {
+            NodalTopology::Full(t) => &t.tails,
+            NodalTopology::Contracted { tails, .. } => tails,
+        }
+    }
+
+    /// Head node of every edge.
+    pub fn heads(&self) -> &[NodeId] {
+        match self {
+            NodalTopology::Full(t) => &t.heads,
+            NodalTopology::Contracted { heads, .. } => heads,
+        }
+    }
+
+    pub fn supernodes(&self) -> &Supernodes {
+        match self {
+            NodalTopology::Full(t) => &t.supernodes,
+            NodalTopology::Contracted { supernodes, .. } => supernodes,
+        }
+    }
+
+    /// [`Topology::contracted`].
+    pub fn contracted(&self) -> &Topology {
+        match self {
+            NodalTopology::Full(t) => t.contracted(),
+            NodalTopology::Contracted { supernodes, .. } => supernodes
+                .contracted
+                .as_deref()
+                .expect("constraints give a contracted graph"),
+        }
+    }
+}
+
 /// A link of a constraint tree: phi(node) = phi(parent) + sign V_c, with
 /// V_c the value of constraint `constraint` (phi(pos) - phi(neg)).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,7 +4,8 @@
 //! written here, and the network handed to petgraph.
 
 use memnet_graph::{
-    Device, Edge, MemristorParams, Network, PotentialConstraint, Topology, TopologyError,
+    Device, Edge, MemristorParams, Network, NodalTopology, PotentialConstraint, Topology,
+    TopologyError,
 };
 use memnet_spice::Source;
 use petgraph::unionfind::UnionFind;
@@ -212,5 +213,57 @@ fn to_petgraph_keeps_indices_and_agrees_with_the_topology() {
         }
         let t = Topology::new(&net);
         assert_eq!(petgraph::algo::connected_components(&g), t.n_components);
+    }
+}
+
+/// `NodalTopology`, the part a nodal solve reads, is that of the full
+/// topology: the same edges, supernodes and contracted graph, and the same
+/// errors (a constraint loop, a bad endpoint).
+#[test]
+fn the_nodal_topology_is_the_topologys() {
+    for seed in 0..24u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n = rng.random_range(2..40);
+        let m = rng.random_range(0..3 * n);
+        let c = rng.random_range(0..n.min(12));
+        let mut net = random_network(&mut rng, n, m, c, seed % 3 != 0);
+        let t = Topology::new(&net);
+        let nt = NodalTopology::try_new(&net).expect("topology");
+        assert_eq!(matches!(nt, NodalTopology::Full(_)), c == 0, "seed {seed}");
+        assert_eq!(nt.n_nodes(), t.n_nodes);
+        assert_eq!((nt.tails(), nt.heads()), (&t.tails[..], &t.heads[..]));
+        let (s, ns) = (&t.supernodes, nt.supernodes());
+        assert_eq!(
+            (ns.count, &ns.links, ns.n_constraints),
+            (s.count, &s.links, s.n_constraints)
+        );
+        assert!((0..n).all(|v| ns.of(v) == s.of(v)), "seed {seed}");
+        assert!((0..s.count).all(|k| ns.root(k) == s.root(k)), "seed {seed}");
+        let (q, nq) = (t.contracted(), nt.contracted());
+        assert_eq!((&nq.tails, &nq.heads), (&q.tails, &q.heads), "seed {seed}");
+        assert_eq!(nq.reduced_index, q.reduced_index, "seed {seed}");
+        assert_eq!(nq.component, q.component, "seed {seed}");
+        assert_eq!(nq.ground, q.ground, "seed {seed}");
+        if let Some(k) = net.constraints.first().cloned() {
+            let mut looped = net.clone();
+            looped.constraints.push(PotentialConstraint {
+                name: "vloop".into(),
+                pos: k.neg,
+                neg: k.pos,
+                source: Source::dc(0.5),
+                loc: None,
+            });
+            assert_eq!(
+                NodalTopology::try_new(&looped).unwrap_err(),
+                Topology::try_new(&looped).unwrap_err()
+            );
+        }
+        if m > 0 {
+            net.edges[0].head = n + 3;
+            assert_eq!(
+                NodalTopology::try_new(&net).unwrap_err(),
+                Topology::try_new(&net).unwrap_err()
+            );
+        }
     }
 }

@@ -738,7 +738,15 @@ fn analysis() {
             mode: memnet_graph::DriveMode::Constraint,
         };
         let net = memnet_graph::generate(&spec).unwrap();
+        // The topology a nodal solve builds, against the full one.
+        let t = Instant::now();
+        let nodal_topo = memnet_graph::NodalTopology::try_new(&net).unwrap();
+        let nodal_s = t.elapsed().as_secs_f64();
+        drop(nodal_topo);
+        let t = Instant::now();
         let topo = memnet_graph::Topology::try_new(&net).unwrap();
+        let full_s = t.elapsed().as_secs_f64();
+        println!("{rows}x{rows} topology: nodal {nodal_s:.2} s, full {full_s:.2} s");
         drop(net);
         let time = |ordering| {
             let t = Instant::now();

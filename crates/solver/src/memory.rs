@@ -11,7 +11,7 @@
 //! With uniform ron this is theory.md 3.3 item 4 scaled by 1/ron (phi is
 //! the same, x = ron i), hence (ME).
 
-use memnet_graph::{Device, EdgeId, Network, NodeId, Topology, TopologyError};
+use memnet_graph::{Device, EdgeId, Network, NodalTopology, NodeId, TopologyError};
 use memnet_spice::{Loc, TranTimes, Waveform};
 
 use crate::SolveError;
@@ -40,8 +40,8 @@ pub fn memristor_names(net: &Network) -> Vec<String> {
 }
 
 /// The topology the solver works on, with its failures as located errors.
-pub(crate) fn network_topology(net: &Network) -> Result<Topology, SolveError> {
-    match Topology::try_new(net) {
+pub(crate) fn network_topology(net: &Network) -> Result<NodalTopology, SolveError> {
+    match NodalTopology::try_new(net) {
         Ok(t) => Ok(t),
         Err(TopologyError::VoltageSourceLoop { constraint }) => {
             let c = &net.constraints[constraint];
@@ -217,7 +217,7 @@ impl MemoryRhs {
         // of edges and constraints (one component of the contracted graph).
         let q = topo.contracted();
         for j in &net.injections {
-            let comp = |v: NodeId| q.component.get(topo.supernodes.of(v)).copied();
+            let comp = |v: NodeId| q.component.get(topo.supernodes().of(v)).copied();
             if j.from >= net.n_nodes() || j.to >= net.n_nodes() {
                 return Err(SolveError::InvalidOption(format!(
                     "current source `{}` refers to a node beyond the network's {}",
@@ -231,7 +231,7 @@ impl MemoryRhs {
                 });
             }
         }
-        let mut nodal = NodalSolver::new(&topo, ordering)?;
+        let mut nodal = NodalSolver::from_nodal_topology(&topo, ordering)?;
         drop(topo);
         // Resistor conductances never change; memristor entries are
         // written at every evaluation.

@@ -29,7 +29,9 @@ use faer::sparse::linalg::cholesky::{
 };
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
-use memnet_graph::{LaplacianPattern, NO_SLOT, NodeId, OffsetLink, Topology};
+use memnet_graph::{
+    LaplacianPattern, NO_SLOT, NodalTopology, NodeId, OffsetLink, Supernodes, Topology,
+};
 
 use crate::SolveError;
 
@@ -254,15 +256,46 @@ impl std::fmt::Debug for NodalSolver {
 impl NodalSolver {
     /// Pattern, ordering and symbolic Cholesky analysis for `topo`.
     pub fn new(topo: &Topology, ordering: Ordering) -> Result<Self, SolveError> {
-        let n = topo.n_nodes;
-        let m = topo.n_edges;
+        Self::on(
+            topo.n_nodes,
+            &topo.tails,
+            &topo.heads,
+            &topo.supernodes,
+            topo.contracted(),
+            ordering,
+        )
+    }
+
+    /// [`NodalSolver::new`] from the part of the topology a nodal solve
+    /// reads (built faster where there are constraints).
+    pub fn from_nodal_topology(
+        topo: &NodalTopology,
+        ordering: Ordering,
+    ) -> Result<Self, SolveError> {
+        Self::on(
+            topo.n_nodes(),
+            topo.tails(),
+            topo.heads(),
+            topo.supernodes(),
+            topo.contracted(),
+            ordering,
+        )
+    }
+
+    fn on(
+        n: usize,
+        tails: &[NodeId],
+        heads: &[NodeId],
+        sup: &Supernodes,
+        q: &Topology,
+        ordering: Ordering,
+    ) -> Result<Self, SolveError> {
+        let m = tails.len();
         if n >= NONE as usize || m >= NONE as usize {
             return Err(SolveError::InvalidOption(
                 "networks above 4e9 nodes or edges are not supported".into(),
             ));
         }
-        let sup = &topo.supernodes;
-        let q = topo.contracted();
         let node_unknown: Vec<u32> = (0..n)
             .map(|v| q.reduced_index[sup.of(v)].map_or(NONE, |u| u as u32))
             .collect();
@@ -271,8 +304,8 @@ impl NodalSolver {
             .iter()
             .map(|&s| sup.root(s) as u32)
             .collect();
-        let tail: Vec<u32> = topo.tails.iter().map(|&v| v as u32).collect();
-        let head: Vec<u32> = topo.heads.iter().map(|&v| v as u32).collect();
+        let tail: Vec<u32> = tails.iter().map(|&v| v as u32).collect();
+        let head: Vec<u32> = heads.iter().map(|&v| v as u32).collect();
         // An edge inside one supernode carries a known current and does not
         // enter the matrix (a self-loop of the contracted graph).
         let (mut tail_u, mut head_u): (Vec<u32>, Vec<u32>) = (0..m)
@@ -284,7 +317,7 @@ impl NodalSolver {
             })
             .unzip();
         for k in 0..m {
-            if sup.of(topo.tails[k]) == sup.of(topo.heads[k]) {
+            if sup.of(tails[k]) == sup.of(heads[k]) {
                 tail_u[k] = NONE;
                 head_u[k] = NONE;
             }
