@@ -580,7 +580,7 @@ impl Forest {
 #[derive(Clone, Debug)]
 pub enum NodalTopology {
     /// No constraints: the contracted graph is the graph.
-    Full(Topology),
+    Full(Box<Topology>),
     /// Constraints: the contracted graph lives in the supernodes.
     Contracted {
         n_nodes: usize,
@@ -601,7 +601,7 @@ impl NodalTopology {
             net.constraints.iter().map(|c| (c.pos, c.neg)).collect();
         if constraints.is_empty() {
             return Topology::from_edges(n, tails, heads, ground_node, &[])
-                .map(NodalTopology::Full);
+                .map(|t| NodalTopology::Full(Box::new(t)));
         }
         if let Some((edge, node)) = out_of_range(n, &tails, &heads) {
             return Err(TopologyError::BadEndpoint {
