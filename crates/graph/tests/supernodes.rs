@@ -63,6 +63,21 @@ fn random_network(rng: &mut ChaCha8Rng, n: usize, m: usize, c: usize, grounded: 
     }
 }
 
+/// `net` with one more constraint, across the ends of its first (a loop
+/// of constraints), if it has one.
+fn with_a_loop(net: &Network) -> Option<Network> {
+    let k = net.constraints.first()?;
+    let mut looped = net.clone();
+    looped.constraints.push(PotentialConstraint {
+        name: "vloop".into(),
+        pos: k.neg,
+        neg: k.pos,
+        source: Source::dc(0.5),
+        loc: None,
+    });
+    Some(looped)
+}
+
 #[test]
 fn supernodes_offsets_and_contracted_topology_on_random_networks() {
     for seed in 0..24u64 {
@@ -149,15 +164,7 @@ fn supernodes_offsets_and_contracted_topology_on_random_networks() {
         }
         // A constraint between two nodes of one supernode closes a loop and
         // is the one named.
-        if let Some(k) = net.constraints.first() {
-            let mut looped = net.clone();
-            looped.constraints.push(PotentialConstraint {
-                name: "vloop".into(),
-                pos: k.neg,
-                neg: k.pos,
-                source: Source::dc(0.5),
-                loc: None,
-            });
+        if let Some(looped) = with_a_loop(&net) {
             assert_eq!(
                 Topology::try_new(&looped).unwrap_err(),
                 TopologyError::VoltageSourceLoop { constraint: c }
@@ -244,15 +251,7 @@ fn the_nodal_topology_is_the_topologys() {
         assert_eq!(nq.reduced_index, q.reduced_index, "seed {seed}");
         assert_eq!(nq.component, q.component, "seed {seed}");
         assert_eq!(nq.ground, q.ground, "seed {seed}");
-        if let Some(k) = net.constraints.first().cloned() {
-            let mut looped = net.clone();
-            looped.constraints.push(PotentialConstraint {
-                name: "vloop".into(),
-                pos: k.neg,
-                neg: k.pos,
-                source: Source::dc(0.5),
-                loc: None,
-            });
+        if let Some(looped) = with_a_loop(&net) {
             assert_eq!(
                 NodalTopology::try_new(&looped).unwrap_err(),
                 Topology::try_new(&looped).unwrap_err()

@@ -2027,16 +2027,9 @@ impl<'d> Elab<'d, '_> {
                 format!("memristor {name}: unknown parameter '{k}' kept but unused"),
             ));
         }
-        let [ron, roff, w0, alpha, beta] = law;
         ElementKind::Memristor(Memristor {
             dialect: MemristorDialect::Canonical,
-            law: Some(LinearLaw {
-                ron,
-                roff,
-                w0,
-                alpha,
-                beta,
-            }),
+            law: Some(linear_law(law)),
             params: extra,
             tables: Vec::new(),
         })
@@ -2139,7 +2132,6 @@ impl<'d> Elab<'d, '_> {
                 }
             }
         }
-        let [ron, roff, w0, alpha, beta] = law;
         if user.is_none() {
             // The law holds the five canonical values; keeping them in the map
             // too would cost ~0.4 kB per device on million-device netlists.
@@ -2159,16 +2151,21 @@ impl<'d> Elab<'d, '_> {
         };
         Ok(ElementKind::Memristor(Memristor {
             dialect,
-            law: Some(LinearLaw {
-                ron,
-                roff,
-                w0,
-                alpha,
-                beta,
-            }),
+            law: Some(linear_law(law)),
             params: all,
             tables: Vec::new(),
         }))
+    }
+}
+
+/// The linear law of the canonical values, in [`CANONICAL_PARAMS`] order.
+fn linear_law([ron, roff, w0, alpha, beta]: [f64; 5]) -> LinearLaw {
+    LinearLaw {
+        ron,
+        roff,
+        w0,
+        alpha,
+        beta,
     }
 }
 
