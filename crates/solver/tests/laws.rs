@@ -10,7 +10,9 @@
 
 mod common;
 
+use memnet_graph::MemristorParams;
 use memnet_solver::device::hp::{HpDevice, HpLaw, Window};
+
 use memnet_solver::device::mmss::{MmssDevice, MmssLaw};
 use memnet_solver::device::nlid::{NonlinearDriftDevice, NonlinearDriftLaw};
 use memnet_solver::device::pem::PemLaw;
@@ -18,7 +20,7 @@ use memnet_solver::device::team::{Control, IvRelation, TeamDevice, TeamLaw};
 use memnet_solver::device::threshold::{ThresholdDevice, ThresholdLaw};
 use memnet_solver::device::xyce_team::{XyceTeamDevice, XyceTeamLaw};
 use memnet_solver::device::yakopcic::{YakopcicDevice, YakopcicLaw};
-use memnet_solver::{DeviceLaw, OdeSystem, Sampling, SolveError, Stepper, integrate};
+use memnet_solver::{DeviceLaw, LinearLaw, OdeSystem, Sampling, SolveError, Stepper, integrate};
 
 struct DcDevice<'a, L> {
     law: &'a L,
@@ -108,6 +110,23 @@ fn hp_linear_drift_with_windows_e1_to_e5() {
         x(hp("prodromakis", 2.0), 1.0),
         0.4142315131,
         "E5 Prodromakis p=2",
+    );
+    // E1 in memnet's linear law (w = 1 - x, beta = D^2/uv): the same
+    // device is ron 100, roff 16k, w0 = 1 - x0, alpha 0, beta 0.01.
+    let mut linear = LinearLaw::default();
+    let e1 = MemristorParams {
+        ron: 100.0,
+        roff: 16000.0,
+        w0: 0.6855345912,
+        alpha: 0.0,
+        beta: 0.01,
+        polarity: 1.0,
+    };
+    linear.push_checked(&e1, "E1", None).unwrap();
+    close(
+        dc(&linear, 1.0, 0.25, 1.0).0,
+        0.3988710291,
+        "E1 linear law w",
     );
     // E1's resistance: R = ron x + roff (1 - x).
     let law = hp("none", 1.0);
@@ -459,5 +478,30 @@ fn bad_parameters_name_the_parameter() {
     err(
         NonlinearDriftDevice::from_params(&[("w0", 2.0)], "none").map(drop),
         "w0 = 2",
+    );
+}
+
+/// E7's RESET (linear R, V = -0.3 V from x0 = 2.5 nm), through Xyce's
+/// level 2 in nanometres (E10's equivalence), which neither clamps nor
+/// bounds x: the state reaches 1.5 nm at t½ = 6.101268775e-5 s. The time
+/// is checked through the state at t½: |x(t½) - 1.5 nm| within the
+/// reference's 5e-9 relative in time times the rate there. (The row's x at
+/// 1 ms, after the runaway into Kvatinsky's window, is not reached: see
+/// docs/device-laws.md, "TEAM".)
+#[test]
+fn team_e7_reset_reaches_half_way_at_the_reference_time() {
+    let mut params = XYCE_TEAM_SET.to_vec();
+    params.extend([("xscaling", 1e9), ("wt", 4.0), ("x0", 2.5)]);
+    let law = XyceTeamLaw {
+        devices: vec![XyceTeamDevice::from_params(&params).unwrap()],
+    };
+    let t_half = 6.101268775e-5;
+    let (x, i) = dc(&law, -0.3, t_half, 1.0);
+    let rate = law.state_rate(0, x, -0.3, i).abs();
+    let tol = 5e-9 * t_half * rate;
+    assert!(
+        (x - 1.5).abs() <= tol,
+        "E7 RESET: x(t½) = {x:.12e} nm, off by {:.1e} (allowed {tol:.1e})",
+        x - 1.5
     );
 }
