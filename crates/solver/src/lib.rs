@@ -42,6 +42,7 @@ pub mod dense;
 pub mod device;
 mod error;
 pub mod exact;
+mod indefinite;
 mod memory;
 mod nodal;
 pub mod ode;

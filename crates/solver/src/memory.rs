@@ -232,6 +232,9 @@ impl MemoryRhs {
             }
         }
         let mut nodal = NodalSolver::from_nodal_topology(&topo, ordering)?;
+        // A body with a negative slope di/dv (or a negative resistor)
+        // makes the matrix indefinite: LU then, as SPICE would.
+        nodal.allow_indefinite(true);
         drop(topo);
         // Resistor conductances never change; memristor entries are
         // written at every evaluation.
@@ -427,6 +430,12 @@ impl MemoryRhs {
         self.nodal.factorizations()
     }
 
+    /// Whether the last factorisation was a sparse LU (the matrix was not
+    /// positive definite: a negative conductance or slope di/dv).
+    pub fn factor_is_lu(&self) -> bool {
+        self.nodal.factor_is_lu()
+    }
+
     /// Right-hand-side evaluations done so far.
     pub fn evaluations(&self) -> u64 {
         self.evals
@@ -573,7 +582,7 @@ impl MemoryRhs {
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
                 t,
-                reason: "the weighted Laplacian is not positive definite".into(),
+                reason: "the weighted Laplacian is singular: its LU finds no pivot".into(),
             });
         }
         let sources = NodalSources {
@@ -641,7 +650,7 @@ impl MemoryRhs {
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                     t,
-                    reason: "the Newton matrix is not positive definite".into(),
+                    reason: "the Newton matrix is singular: its LU finds no pivot".into(),
                 });
             }
             let sources = NodalSources {

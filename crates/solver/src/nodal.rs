@@ -34,6 +34,7 @@ use memnet_graph::{
 };
 
 use crate::SolveError;
+use crate::indefinite::IndefiniteLu;
 
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -240,6 +241,13 @@ pub struct NodalSolver {
     pcg: Option<Pcg>,
     /// Threads of the numeric factorisation (faer's `Par`).
     par: Par,
+    /// Factor by sparse LU where Cholesky meets a non-positive pivot
+    /// ([`NodalSolver::allow_indefinite`]).
+    indefinite: bool,
+    /// The LU, built the first time it is needed.
+    lu: Option<Box<IndefiniteLu>>,
+    /// The last factorisation is the LU's.
+    lu_active: bool,
 }
 
 impl std::fmt::Debug for NodalSolver {
@@ -345,6 +353,9 @@ impl NodalSolver {
             phi: vec![0.0; n_u],
             offsets: if sup.any() { vec![0.0; n] } else { Vec::new() },
             factorizations: 0,
+            indefinite: false,
+            lu: None,
+            lu_active: false,
             ordering,
             // What Auto resolves to when there is nothing to factorise.
             ordering_used: match ordering {
@@ -559,9 +570,11 @@ impl NodalSolver {
     /// last solve asked for it). On a non-positive pivot returns the
     /// node (the root of the supernode) where elimination failed.
     pub fn factor(&mut self) -> Result<(), NodeId> {
+        // (An LU factor is never reused: CG needs a definite matrix.)
         if let Some(p) = &mut self.pcg
             && p.factored
             && !p.stale
+            && !self.lu_active
         {
             p.fresh = false;
             return Ok(());
@@ -583,6 +596,7 @@ impl NodalSolver {
         let a = SparseColMatRef::new(self.pattern.symbolic.as_ref(), &self.values);
         let stack = MemStack::new(&mut self.mem);
         self.factorizations += 1;
+        self.lu_active = false;
         match symbolic.factorize_numeric_llt(
             &mut self.l_values,
             a,
@@ -601,9 +615,58 @@ impl NodalSolver {
                     .map(|p| p.arrays().0[index])
                     .unwrap_or(index)
                     .min(n_u - 1);
-                Err(self.unknown_node[u] as NodeId)
+                if !self.indefinite {
+                    return Err(self.unknown_node[u] as NodeId);
+                }
+                self.factor_lu()
+                    .map_err(|lu_u| self.unknown_node[lu_u.min(n_u - 1)] as NodeId)
             }
         }
+    }
+
+    /// Factors the present values by sparse LU (the symbolic LU on first
+    /// use); on a singular matrix, the unknown where no pivot was found.
+    fn factor_lu(&mut self) -> Result<(), usize> {
+        if self.lu.is_none() {
+            let lu = IndefiniteLu::new(self.pattern.symbolic.as_ref()).map_err(|_| 0usize)?;
+            self.lu = Some(Box::new(lu));
+        }
+        let Some(lu) = self.lu.as_mut() else {
+            return Err(0);
+        };
+        lu.factor(&self.values)?;
+        self.lu_active = true;
+        Ok(())
+    }
+
+    /// Let [`NodalSolver::factor`] fall back to sparse LU (faer's, with
+    /// partial pivoting) when the matrix is not positive definite: a
+    /// device with a negative conductance or slope di/dv (Newton's matrix
+    /// of a compiled body with negative differential resistance). Off by
+    /// default: the theory's analyses need a definite matrix and say so.
+    pub fn allow_indefinite(&mut self, allow: bool) {
+        self.indefinite = allow;
+    }
+
+    /// Whether the last factorisation was the LU of an indefinite matrix.
+    pub fn factor_is_lu(&self) -> bool {
+        self.lu_active
+    }
+
+    /// Solves with the last factorisation (Cholesky or LU) in place.
+    fn direct_solve(&mut self, b: &mut [f64]) {
+        match self.lu.as_mut() {
+            Some(lu) if self.lu_active => lu.solve(b),
+            _ => llt_solve(self.symbolic.as_ref(), &self.l_values, &mut self.mem, b),
+        }
+    }
+
+    /// [`NodalSolver::direct_solve`] of `phi` (taken out and put back: no
+    /// allocation).
+    fn direct_solve_phi(&mut self) {
+        let mut phi = std::mem::take(&mut self.phi);
+        self.direct_solve(&mut phi);
+        self.phi = phi;
     }
 
     /// Node potentials and branch currents for `sources` at the last
@@ -660,15 +723,10 @@ impl NodalSolver {
                 }
             }
         }
-        if self.pcg.as_ref().is_some_and(|p| !p.fresh) {
+        if self.pcg.as_ref().is_some_and(|p| !p.fresh) && !self.lu_active {
             self.pcg_solve(0.0);
         } else {
-            llt_solve(
-                self.symbolic.as_ref(),
-                &self.l_values,
-                &mut self.mem,
-                &mut self.phi,
-            );
+            self.direct_solve_phi();
         }
         for (k, i) in current.iter_mut().enumerate() {
             let (a, b) = (self.tail_u[k], self.head_u[k]);
@@ -764,12 +822,7 @@ impl NodalSolver {
         self.phi.copy_from_slice(&p.b);
         self.pcg = Some(p);
         if self.factor_now().is_ok() {
-            llt_solve(
-                self.symbolic.as_ref(),
-                &self.l_values,
-                &mut self.mem,
-                &mut self.phi,
-            );
+            self.direct_solve_phi();
         } else {
             // (Reuse is only enabled for positive conductances, whose
             // matrix is definite; should it not be, say so in the result.)
@@ -800,7 +853,10 @@ impl NodalSolver {
     /// [`FactorReuse::rtol`] (an inexact Newton step: the exact method's
     /// forcing term). A fresh factor solves directly whatever `rtol`.
     pub fn solve_unknowns_in_place_within(&mut self, b: &mut [f64], rtol: f64) {
-        if self.pcg.as_ref().is_some_and(|p| !p.fresh) && b.len() == self.phi.len() {
+        if self.pcg.as_ref().is_some_and(|p| !p.fresh)
+            && !self.lu_active
+            && b.len() == self.phi.len()
+        {
             // With a reused factor: CG on the present matrix (an inexact
             // Newton step, to CG's tolerance).
             self.phi.copy_from_slice(b);
@@ -808,7 +864,7 @@ impl NodalSolver {
             b.copy_from_slice(&self.phi);
             return;
         }
-        llt_solve(self.symbolic.as_ref(), &self.l_values, &mut self.mem, b);
+        self.direct_solve(b);
     }
 
     /// Potentials (volts) of every node from the last solve, ground
@@ -932,6 +988,100 @@ mod fill_counts {
                 "{kind:?}"
             );
             assert!(nd_fill >= s.n_unknowns, "{kind:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod indefinite_fallback {
+    use super::*;
+    use memnet_graph::{GenSpec, GraphKind, Topology, generate};
+
+    /// With negative conductances on some edges the matrix is indefinite:
+    /// Cholesky fails, and with the fallback allowed the LU's potentials
+    /// satisfy L phi = b to round-off; positive conductances afterwards
+    /// go back to Cholesky. Several graphs, fixed seeds.
+    #[test]
+    fn an_indefinite_matrix_is_solved_by_lu() {
+        let kinds = [
+            GraphKind::Grid {
+                rows: 12,
+                cols: 12,
+                diagonals: true,
+            },
+            GraphKind::RandomConnected {
+                n: 200,
+                p_extra: 0.02,
+            },
+            GraphKind::RandomGeometric {
+                n: 300,
+                radius: 0.1,
+            },
+        ];
+        for (seed, kind) in kinds.into_iter().enumerate() {
+            let mut spec = GenSpec::new(kind.clone());
+            spec.seed = 11 + seed as u64;
+            let net = generate(&spec).expect("network");
+            let mut s = NodalSolver::new(&Topology::new(&net), Ordering::Amd).expect("solver");
+            let (n, m) = (s.n_nodes(), s.n_edges());
+            // Fixed pseudo-random conductances in [0.5, 1.5], every
+            // seventh edge -4 (a negative slope, as of an NDR body).
+            let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ seed as u64;
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 53) as f64
+            };
+            let positive: Vec<f64> = (0..m).map(|_| 0.5 + next()).collect();
+            let negative: Vec<f64> = positive
+                .iter()
+                .enumerate()
+                .map(|(k, &g)| if k % 7 == 3 { -4.0 } else { g })
+                .collect();
+            let injection: Vec<f64> = (0..n).map(|_| next() - 0.5).collect();
+            let sources = NodalSources {
+                series: &[],
+                injection: &injection,
+                constraints: &[],
+            };
+            let mut current = vec![0.0; m];
+            let residual = |s: &NodalSolver, g: &[f64]| {
+                let mut b = vec![0.0; s.n_unknowns];
+                for (v, &j) in injection.iter().enumerate() {
+                    if let Some(u) = s.node_unknown(v) {
+                        b[u] += j;
+                    }
+                }
+                let mut lphi = vec![0.0; s.n_unknowns];
+                NodalSolver::apply_laplacian(g, &s.tail_u, &s.head_u, &s.phi, &mut lphi);
+                let r = lphi
+                    .iter()
+                    .zip(&b)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                let scale = b.iter().map(|x| x.abs()).fold(0.0, f64::max);
+                r / scale
+            };
+
+            s.conductances_mut().copy_from_slice(&negative);
+            assert!(
+                s.factor().is_err(),
+                "{kind:?}: Cholesky of an indefinite matrix"
+            );
+            s.allow_indefinite(true);
+            s.factor().expect("LU");
+            assert!(s.factor_is_lu(), "{kind:?}");
+            s.solve(&sources, &mut current);
+            let r = residual(&s, &negative);
+            assert!(r < 1e-10, "{kind:?}: LU residual {r:e}");
+
+            s.conductances_mut().copy_from_slice(&positive);
+            s.factor().expect("Cholesky");
+            assert!(!s.factor_is_lu(), "{kind:?}: definite again");
+            s.solve(&sources, &mut current);
+            let r = residual(&s, &positive);
+            assert!(r < 1e-10, "{kind:?}: Cholesky residual {r:e}");
         }
     }
 }

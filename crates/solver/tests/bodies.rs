@@ -904,3 +904,45 @@ fn an_rc_body_charges_as_an_rc() {
     }
     assert!(worst < 1e-9, "RC charge: max |dx| = {worst}");
 }
+
+/// A static body with a negative differential resistance (di/dv = -1/5 +
+/// 3e-3 v^2 < 0 at the solution) behind 10 ohm: the node's Newton matrix
+/// is 0.1 + di/dv < 0, not positive definite, and the solve goes through
+/// the sparse LU. The potential satisfies Kirchhoff's law at the node,
+/// (2 - v)/10 = -v/5 + 1e-3 v^3, to Newton's tolerance; the linear form
+/// (no cubic term) gives v = -2 exactly as the one-factorisation path.
+#[test]
+fn a_negative_differential_resistance_is_solved_through_lu() {
+    for (cubic, law) in [(1e-3, "-V(p,n)/5 + 1m*V(p,n)**3"), (0.0, "-V(p,n)/5")] {
+        let deck = format!(
+            "ndr\n.subckt ndr p n\nB1 p n I = {law}\n.ends\n\
+             V1 in 0 DC 2\nR1 in a 10\nX1 a 0 ndr\n.end\n"
+        );
+        let c = memnet_spice::import_str(&deck, "deck.cir", &Default::default())
+            .unwrap_or_else(|d| panic!("{}", d.render()));
+        let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+        let probes = memnet_solver::Probes::parse(&net, &["v(a)".into()]).unwrap();
+        let opts = SimOptions {
+            t_end: 1e-3,
+            method: Method::Dopri5,
+            sample_dt: Some(2.5e-4),
+            ..SimOptions::default()
+        };
+        let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+        memnet_solver::simulate_outputs(&net, &opts, &probes, &mut samples, &mut |_| {})
+            .unwrap_or_else(|e| panic!("{law}: {e}"));
+        assert_eq!(samples.len(), 5);
+        for (t, row) in &samples {
+            let v = row[0];
+            let kcl = (2.0 - v) / 10.0 - (-v / 5.0 + cubic * v.powi(3));
+            assert!(kcl.abs() < 1e-10, "{law} at t = {t}: v = {v}, KCL {kcl:e}");
+            assert!(
+                0.1 - 0.2 + 3.0 * cubic * v * v < 0.0,
+                "{law}: indefinite at v = {v}"
+            );
+        }
+        if cubic == 0.0 {
+            assert!((samples[0].1[0] + 2.0).abs() < 1e-12);
+        }
+    }
+}

@@ -190,7 +190,11 @@ Cx x 0 1 IC=0.4
 Bm plus minus I={1e-4*sinh(2*V(plus,minus))*(0.2+V(x))}
 .ends hpb
 ";
-    for (body, newton) in [(linear, false), (nonlinear, true)] {
+    // A negative resistor at n3 makes Newton's matrix indefinite: its
+    // solves go through the sparse LU, built at the warm-up evaluation.
+    let indefinite =
+        format!("{nonlinear}.subckt neg p n\nB1 p n I = -V(p,n)/5\n.ends\nXn n3 0 neg\n");
+    for (body, newton) in [(linear, false), (nonlinear, true), (&indefinite, true)] {
         let mut deck = format!("bodies\n{body}V1 a 0 SIN(0 1 3)\n");
         for k in 0..6 {
             deck.push_str(&format!("X{k} n{k} n{} hpb\n", k + 1));
@@ -206,5 +210,6 @@ Bm plus minus I={1e-4*sinh(2*V(plus,minus))*(0.2+V(x))}
         assert_eq!(n, 0, "newton {newton}: {n} allocations");
         assert!(dw.iter().any(|&d| d != 0.0));
         assert_eq!(rhs.newton_iterations() > 0, newton);
+        assert_eq!(rhs.factor_is_lu(), body.contains("neg"));
     }
 }
