@@ -499,14 +499,45 @@ fn many_voltage_sources_are_summarised_in_the_notes() {
 /// the E4, E5 and E6 fixtures.
 #[test]
 fn other_laws_keep_the_counts_and_make_every_result_not_applicable() {
-    for name in ["e4_grid.cir", "e5_k4.cir", "e6_gauge.cir"] {
+    // A law linear in v (HP with Biolek's window) and one solved by Newton
+    // (Yakopcic's, with the device notes' E9 set: its Xyce defaults are
+    // degenerate and refused).
+    let yakopcic: Vec<(String, f64)> = [
+        ("a1", 0.17),
+        ("a2", 0.17),
+        ("b", 0.05),
+        ("vp", 0.16),
+        ("vn", 0.15),
+        ("ap", 4000.0),
+        ("an", 4000.0),
+        ("xp", 0.3),
+        ("xn", 0.5),
+        ("alphap", 1.0),
+        ("alphan", 5.0),
+        ("eta", 1.0),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), v))
+    .collect();
+    let laws = [
+        (
+            "hp",
+            vec![("window".to_string(), "biolek".to_string())],
+            vec![],
+        ),
+        ("yakopcic", vec![], yakopcic),
+    ];
+    for (name, (law, options, params)) in ["e4_grid.cir", "e5_k4.cir", "e6_gauge.cir"]
+        .into_iter()
+        .flat_map(|n| laws.iter().map(move |l| (n, l)))
+    {
         let linear = fixture(name);
         let want = analyze(&linear, &all()).unwrap().counts;
         let mut net = linear.clone();
         net.laws.push(memnet_graph::LawSpec {
-            law: "hp".into(),
-            options: vec![("window".into(), "biolek".into())],
-            params: Vec::new(),
+            law: law.to_string(),
+            options: options.clone(),
+            params: params.clone(),
             tables: Vec::new(),
             loc: None,
             body: None,
@@ -535,7 +566,7 @@ fn other_laws_keep_the_counts_and_make_every_result_not_applicable() {
                 want.cycles,
                 want.conserved
             ),
-            "{name}"
+            "{name} {law}"
         );
         assert!(r.trajectory.samples > 2 && r.trajectory.steps > 0);
         assert!(r.trajectory.state_variable.is_some());
@@ -551,7 +582,11 @@ fn other_laws_keep_the_counts_and_make_every_result_not_applicable() {
         ];
         for v in verdicts {
             assert!(!v.is_applicable(), "{name}: {v:?}");
-            assert!(v.render().contains("`hp`"), "{name}: {}", v.render());
+            assert!(
+                v.render().contains(&format!("`{law}`")),
+                "{name}: {}",
+                v.render()
+            );
         }
         assert!(r.notes[0].contains("theory.md"));
     }

@@ -122,8 +122,15 @@ pub struct MemoryRhs {
 /// converged potentials solve Kirchhoff's law of the devices as written.
 /// (ngspice adds no gmin to B and G sources; a diode's own gmin is in its
 /// junction law. A gmin in the currents put 1.9e-12 A through a reversed
-/// 1 nA selector, moving its node by 0.19%.)
+/// 1 nA selector, moving its node by 0.19%.) Where every device conducts
+/// far less than this, the matrix would be gmin's, not the devices', and
+/// Newton would crawl (each iteration closing g/gmin of the gap: Yakopcic
+/// devices just after x = 0 carry 1e-17 S): there the added conductance is
+/// [`GMIN_SCALE`] of the largest device slope instead.
 pub const GMIN: f64 = 1e-12;
+/// The added conductance is at most this fraction of the largest device
+/// slope di/dv of the iteration (and [`GMIN`] when every slope is 0).
+const GMIN_SCALE: f64 = 1e-9;
 /// Newton stops when no device voltage moves by more than this, relative
 /// to 1 + |v| (volts).
 const NEWTON_VTOL: f64 = 1e-13;
@@ -621,6 +628,9 @@ impl MemoryRhs {
                 self.inj_newton.copy_from_slice(&self.inj_node);
             }
             let m = self.state_edge.len();
+            // Slopes into the matrix, currents into `current` (free until
+            // the solve overwrites it).
+            let mut slope_max = 0.0f64;
             for (d, &wd) in w[..m].iter().enumerate() {
                 let k = self.state_edge[d];
                 let x = self.clamped(d, wd);
@@ -630,14 +640,26 @@ impl MemoryRhs {
                     Some(&[a, b]) => &mut self.warm[a..b],
                     _ => &mut [],
                 };
-                let (g, i) = match self.law.current_and_conductance_in(d, x, cx, v, warm) {
-                    Ok((i, g)) => (g + GMIN, i),
+                let (i, g) = match self.law.current_and_conductance_in(d, x, cx, v, warm) {
+                    Ok(ig) => ig,
                     Err(f) => return Err(fault(self, d, f)),
                 };
                 self.nodal.conductances_mut()[k] = g;
+                self.current[k] = i;
+                slope_max = slope_max.max(g.abs());
+            }
+            let gmin = if slope_max > 0.0 {
+                GMIN.min(GMIN_SCALE * slope_max)
+            } else {
+                GMIN
+            };
+            for d in 0..m {
+                let k = self.state_edge[d];
+                let g = self.nodal.conductances()[k] + gmin;
+                self.nodal.conductances_mut()[k] = g;
                 // J flows tail -> head through the device: drawn out of
                 // the tail, pushed into the head.
-                let j = i - g * v;
+                let j = self.current[k] - g * self.v_dev[d];
                 let (tail, head) = self.dev_ends[d];
                 self.inj_newton[tail] -= j;
                 self.inj_newton[head] += j;

@@ -946,3 +946,34 @@ fn a_negative_differential_resistance_is_solved_through_lu() {
         }
     }
 }
+
+/// Newton that cannot converge is an error naming the device and its
+/// line: a cube-root law I = 1m sgn(v)|v|^(1/3) behind 1 Mohm, whose slope
+/// is infinite at its root (Newton's classic counter-example: each step
+/// overshoots the root by twice its distance).
+#[test]
+fn newton_that_cannot_converge_names_the_device() {
+    let deck = "cube root\n.subckt croot p n\nB1 p n I = 1m*sgn(V(p,n))*abs(V(p,n))**(1/3)\n.ends\n\
+                V1 in 0 DC 1\nR1 in a 1meg\nXc a 0 croot\n.end\n";
+    let c = memnet_spice::import_str(deck, "deck.cir", &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+    let opts = SimOptions {
+        t_end: 1e-3,
+        method: Method::Dopri5,
+        ..SimOptions::default()
+    };
+    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+    let probes = memnet_solver::Probes::parse(&net, &["v(a)".into()]).unwrap();
+    let e = memnet_solver::simulate_outputs(&net, &opts, &probes, &mut samples, &mut |_| {})
+        .expect_err("Newton cannot converge on a cube root");
+    assert!(
+        matches!(e, memnet_solver::SolveError::NewtonFailed { .. }),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("deck.cir:7:1: xc: Newton on the node potentials did not converge"),
+        "{msg}"
+    );
+}
