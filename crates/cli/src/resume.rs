@@ -107,6 +107,7 @@ fn resolved_step(opts: &SimOptions) -> StepArgs {
         rtol: adaptive.then_some(opts.rtol),
         atol: adaptive.then_some(opts.atol),
         locate_switches: opts.locate_switches,
+        no_locate_switches: !opts.locate_switches,
         max_step: opts.max_step.filter(|_| adaptive),
         error_norm: match opts.error_norm {
             ErrorNorm::Rms => ErrorNormArg::Rms,
@@ -256,6 +257,13 @@ impl RunRecord {
         }
         if step.locate_switches && !r.locate_switches {
             return Err(differs("--locate-switches", String::new(), "none".into()));
+        }
+        if step.no_locate_switches && r.locate_switches {
+            return Err(differs(
+                "--no-locate-switches",
+                String::new(),
+                "--locate-switches".into(),
+            ));
         }
         if !save.is_empty() && save != self.save {
             return Err(differs(

@@ -637,7 +637,9 @@ impl Network {
     /// rk4 otherwise), euler, rk4, dopri5, rosenbrock or exact; `dt` the
     /// fixed step (default t_end/1000); `sample_dt` the sample interval
     /// (default the `.tran` step, else t_end/100); `rtol`/`atol` the
-    /// adaptive tolerances (1e-8, 1e-10); `locate_switches`, `max_step`,
+    /// adaptive tolerances (1e-8, 1e-10); `locate_switches` True, False
+    /// or None (the default: with dopri5 on networks of at most 16 devices
+    /// with state, as on the command line); `max_step`,
     /// `error_norm` (rms, max) and `bounds` (clip, sticky) as on the
     /// command line. `save` adds outputs beyond the states: `["all"]`
     /// (every node potential and voltage-source current) or names as in
@@ -652,7 +654,7 @@ impl Network {
     /// The GIL is released while the solver runs; Ctrl-C stops it and
     /// raises KeyboardInterrupt. A failure raises MemnetError with the
     /// CLI's message.
-    #[pyo3(signature = (t_end=None, *, method="auto", dt=None, sample_dt=None, rtol=None, atol=None, locate_switches=false, max_step=None, error_norm=None, bounds="clip", save=Vec::new(), reuse_factorization=false, ordering="auto", progress=None))]
+    #[pyo3(signature = (t_end=None, *, method="auto", dt=None, sample_dt=None, rtol=None, atol=None, locate_switches=None, max_step=None, error_norm=None, bounds="clip", save=Vec::new(), reuse_factorization=false, ordering="auto", progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn simulate(
         &self,
@@ -663,7 +665,7 @@ impl Network {
         sample_dt: Option<f64>,
         rtol: Option<f64>,
         atol: Option<f64>,
-        locate_switches: bool,
+        locate_switches: Option<bool>,
         max_step: Option<f64>,
         error_norm: Option<&str>,
         bounds: &str,

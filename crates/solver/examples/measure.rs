@@ -446,6 +446,18 @@ fn switches() {
             "sin(0 40 1 0)",
             2.0,
         ),
+        ("TEAM 3x3, alpha 1", 3, team, "x0", 1.0, "sin(0 8 1 0)", 3.0),
+        (
+            "TEAM 5x5, alpha 1",
+            5,
+            team,
+            "x0",
+            1.0,
+            "sin(0 12 1 0)",
+            3.0,
+        ),
+        ("Yakopcic 3x3", 3, yak, "xo", 1.0, "sin(0 2 100 0)", 0.02),
+        ("Yakopcic 5x5", 5, yak, "xo", 1.0, "sin(0 3 100 0)", 0.02),
         ("Yakopcic 20x20", 20, yak, "xo", 1.0, "sin(0 8 100 0)", 0.02),
     ];
     for (name, side, model, init, scale, drive, t_end) in cases {

@@ -10,6 +10,16 @@ use memnet_spice::OptionStyle;
 use crate::ode::ErrorNorm;
 use crate::run::{Bounds, Method, SimOptions};
 
+/// `locate_switches: None` locates switches with dopri5 on networks of at
+/// most this many devices with state, and steps across them on larger
+/// ones. Measured (`cargo run --release -p memnet-solver --example measure
+/// switches`, docs/engine.md "Switches"): at the default rtol 1e-8 blind
+/// stepping misses the tolerance by 10-1000x on every grid of threshold or
+/// Yakopcic devices, and located switches meet it; location costs 1.8-2.6x
+/// the evaluations on 4 devices, 2.5-8x on 12, 3.7-31x on 40 and 12-580x on
+/// 760, because every switch of every device ends a step.
+pub const AUTO_LOCATE_MAX_DEVICES: usize = 16;
+
 /// The method a user asks for: one of [`Method`], or `Auto`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MethodChoice {
@@ -35,7 +45,10 @@ pub struct RunRequest {
     /// Tolerances of the adaptive methods; default 1e-8 and 1e-10.
     pub rtol: Option<f64>,
     pub atol: Option<f64>,
-    pub locate_switches: bool,
+    /// Locate switches (`Some(true)`), step across them (`Some(false)`),
+    /// or `None`: locate them with dopri5 on networks of at most
+    /// [`AUTO_LOCATE_MAX_DEVICES`] devices with state.
+    pub locate_switches: Option<bool>,
     /// Largest adaptive step; default the `.tran` maximum step.
     pub max_step: Option<f64>,
     /// Error norm of the adaptive methods; default RMS.
@@ -56,7 +69,7 @@ impl RunRequest {
         match self.method {
             MethodChoice::Given(m) => m,
             MethodChoice::Auto if self.rtol.is_some() || self.atol.is_some() => Method::Dopri5,
-            MethodChoice::Auto if self.locate_switches => Method::Dopri5,
+            MethodChoice::Auto if self.locate_switches == Some(true) => Method::Dopri5,
             MethodChoice::Auto if self.dt.is_some() => Method::Rk4,
             MethodChoice::Auto => {
                 let other_law = net
@@ -102,7 +115,7 @@ impl RunRequest {
         };
         let method = self.method_on(net);
         let name = format!("{method:?}").to_lowercase();
-        if self.locate_switches && method != Method::Dopri5 {
+        if self.locate_switches == Some(true) && method != Method::Dopri5 {
             return Err(format!(
                 "{} needs {} dopri5 (the other methods step across switches)",
                 spell("locate_switches"),
@@ -145,7 +158,9 @@ impl RunRequest {
             atol: positive("atol", self.atol.unwrap_or(defaults.atol))?,
             bounds: self.bounds,
             sample_dt: Some(sample_dt),
-            locate_switches: self.locate_switches,
+            locate_switches: self.locate_switches.unwrap_or_else(|| {
+                method == Method::Dopri5 && stateful_devices(net) <= AUTO_LOCATE_MAX_DEVICES
+            }),
             max_step: match self.max_step {
                 Some(h) => Some(positive("max_step", h)?),
                 None => net
@@ -158,6 +173,16 @@ impl RunRequest {
             ordering: self.ordering,
         })
     }
+}
+
+/// Devices with a state (memristors of every law and bodies that hold
+/// one; not static bodies such as diodes).
+fn stateful_devices(net: &Network) -> usize {
+    net.edges
+        .iter()
+        .enumerate()
+        .filter(|(k, e)| e.device.is_memristor() && !net.is_static(*k))
+        .count()
 }
 
 #[cfg(test)]
@@ -198,5 +223,54 @@ mod tests {
             .options(&net, OptionStyle::Keyword)
             .unwrap_err();
         assert!(e.contains("give t_end"), "{e}");
+    }
+
+    /// Switches are located by default with dopri5 on small networks only;
+    /// an explicit choice wins either way, and rk4 never locates.
+    #[test]
+    fn switches_are_located_by_default_on_small_networks_only() {
+        let grid = |rows: usize| {
+            generate(&GenSpec::new(GraphKind::Grid {
+                rows,
+                cols: rows,
+                diagonals: false,
+            }))
+            .unwrap()
+        };
+        let (small, large) = (grid(3), grid(4));
+        assert!(stateful_devices(&small) <= AUTO_LOCATE_MAX_DEVICES);
+        assert!(stateful_devices(&large) > AUTO_LOCATE_MAX_DEVICES);
+        let dopri = RunRequest {
+            t_end: Some(1.0),
+            method: MethodChoice::Given(Method::Dopri5),
+            ..Default::default()
+        };
+        let located = |r: &RunRequest, net: &Network| {
+            r.options(net, OptionStyle::Flag).unwrap().locate_switches
+        };
+        assert!(located(&dopri, &small));
+        assert!(!located(&dopri, &large));
+        let on = RunRequest {
+            locate_switches: Some(true),
+            ..dopri.clone()
+        };
+        let off = RunRequest {
+            locate_switches: Some(false),
+            ..dopri.clone()
+        };
+        assert!(located(&on, &large));
+        assert!(!located(&off, &small));
+        let rk4 = RunRequest {
+            method: MethodChoice::Given(Method::Rk4),
+            ..dopri
+        };
+        assert!(!located(&rk4, &small));
+        let e = RunRequest {
+            locate_switches: Some(true),
+            ..rk4
+        }
+        .options(&small, OptionStyle::Flag)
+        .unwrap_err();
+        assert!(e.contains("--locate-switches needs"), "{e}");
     }
 }

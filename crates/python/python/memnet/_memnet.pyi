@@ -106,7 +106,7 @@ class Network:
         sample_dt: Optional[float] = None,
         rtol: Optional[float] = None,
         atol: Optional[float] = None,
-        locate_switches: bool = False,
+        locate_switches: bool | None = None,
         max_step: Optional[float] = None,
         error_norm: Optional[str] = None,
         bounds: str = "clip",
