@@ -2328,3 +2328,21 @@ fn plot_draws_a_network() {
     ]);
     assert!(err.contains("--layout FILE"), "{err}");
 }
+
+/// Switch location follows the network's size unless asked: Xyce's TEAM
+/// regression deck (one device) locates its switches by default, not with
+/// `--no-locate-switches`; of the two flags the last one given wins.
+#[test]
+fn switches_are_located_by_default_on_a_small_deck() {
+    let deck = root().join("fixtures/xyce/memristorTEAM_test.cir");
+    let located = |extra: &[&str]| {
+        let mut args = vec!["simulate", deck.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let summary: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+        summary["switches_located"].as_u64().unwrap()
+    };
+    assert!(located(&[]) > 0);
+    assert_eq!(located(&["--no-locate-switches"]), 0);
+    assert_eq!(located(&["--locate-switches", "--no-locate-switches"]), 0);
+    assert!(located(&["--no-locate-switches", "--locate-switches"]) > 0);
+}
