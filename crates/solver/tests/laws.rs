@@ -262,6 +262,20 @@ fn team_e7_linear_and_exponential_resistance() {
     let (x, i) = dc(&team_e7(IvRelation::Exponential), 0.1, 10e-3, 1e-9);
     close(x, 5.016603404e-10, "E7 exponential x");
     close(i, 1.211913469e-3, "E7 exponential i");
+    // The asymptote (linear R): the drift dies where R = V/i_off, at
+    // x = 2.588100687e-9 m; it moves just below, and not just above.
+    let law = team_e7(IvRelation::Linear);
+    let asymptote = 2.588100687e-9;
+    let rate_at = |x: f64| law.state_rate(0, x, 0.1, law.current(0, x, 0.1).unwrap());
+    assert!(
+        rate_at(asymptote * (1.0 - 1e-8)) > 0.0,
+        "E7 drifts below the asymptote"
+    );
+    assert_eq!(
+        rate_at(asymptote * (1.0 + 1e-8)),
+        0.0,
+        "E7 dead above the asymptote"
+    );
 }
 
 /// Xyce level 2, TEAM as Xyce codes it (E10): the regression set with
