@@ -194,6 +194,10 @@ impl ElementSink for Census<'_> {
     fn name_at(&self, index: usize) -> Option<(&str, &Loc)> {
         self.builder.name_at(index)
     }
+
+    fn expect(&mut self, elements: usize) {
+        self.builder.expect(elements);
+    }
 }
 
 /// The rest of the report once every element has passed: nodes (the

@@ -712,6 +712,21 @@ impl ElementSink for NetworkBuilder {
         self.add(Cow::Owned(e));
     }
 
+    /// Room for `elements` edges and half as many nodes (a grid's ratio;
+    /// room not used is address space, not memory: pages are only
+    /// resident once written). Saves the copies of growth by doubling.
+    fn expect(&mut self, elements: usize) {
+        self.edges.reserve(elements);
+        let nodes = elements / 2 + 1;
+        self.names.reserve(nodes);
+        self.uses.reserve(nodes);
+        self.first.reserve(nodes);
+        self.degree.reserve(nodes);
+        self.touch.reserve(nodes);
+        let names = &self.names;
+        self.ids.reserve(nodes, |&i| name_hash(&names[i as usize]));
+    }
+
     fn name_at(&self, index: usize) -> Option<(&str, &Loc)> {
         if index >= self.n_elements {
             return None;

@@ -386,6 +386,10 @@ pub trait ElementSink {
     /// The name and place of the `index`-th element taken (0-based), for
     /// the message about a later element of the same name.
     fn name_at(&self, index: usize) -> Option<(&str, &Loc)>;
+    /// About `elements` elements will follow (the netlist's top-level
+    /// element cards: exact for a flat netlist, a lower bound when
+    /// subcircuits expand): room can be made once instead of by doubling.
+    fn expect(&mut self, _elements: usize) {}
 }
 
 /// [`elaborate`], handing the elements to `sink` as each top-level card
@@ -505,6 +509,9 @@ fn elaborate_with<'o>(
         el.circuit.elements.reserve(stmts.len());
     }
     el.names.reserve(stmts.len(), |_| 0);
+    if let Some(sink) = el.sink.as_deref_mut() {
+        sink.expect(stmts.len());
+    }
     let mut stmts = stmts;
     for s in &stmts {
         if let Stmt::Model(m) = s {
