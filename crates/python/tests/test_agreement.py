@@ -18,6 +18,10 @@ CASES = [
     ("fixtures/public/ngspice-examples/drive_xspice.cir", [], {}),
     # Xyce's built-in Yakopcic device (level 3)
     ("fixtures/public/xyce-yakopcic/memristorYakopcic.cir", [], {}),
+    # Xyce's TEAM regression deck: one device, so switches are located by
+    # default; and stepped across on request
+    ("fixtures/xyce/memristorTEAM_test.cir", [], {}),
+    ("fixtures/xyce/memristorTEAM_test.cir", ["--no-locate-switches"], {"locate_switches": False}),
 ]
 
 
@@ -31,7 +35,7 @@ def cli_run(cli, root, fixture, args, tmp_path):
     return summary, data, names
 
 
-@pytest.mark.parametrize("fixture,args,kwargs", CASES, ids=[c[0].split("/")[-1] for c in CASES])
+@pytest.mark.parametrize("fixture,args,kwargs", CASES, ids=[c[0].split("/")[-1] + "".join(c[1]) for c in CASES])
 def test_cli_and_python_agree(cli, root, tmp_path, fixture, args, kwargs):
     if not (root / fixture).is_file():
         pytest.fail(f"fixture {fixture} is missing")
@@ -44,7 +48,7 @@ def test_cli_and_python_agree(cli, root, tmp_path, fixture, args, kwargs):
     scale = max(1.0, float(np.max(np.abs(data[:, 1:]))))
     assert float(np.max(np.abs(res.w - data[:, 1:]))) <= 1e-12 * scale
     py = memnet.summary(res)
-    for key in ("method", "steps", "rhs_evals", "samples"):
+    for key in ("method", "steps", "rhs_evals", "samples", "switches_located"):
         assert py[key] == summary[key], key
 
 
