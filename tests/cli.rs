@@ -2346,3 +2346,37 @@ fn switches_are_located_by_default_on_a_small_deck() {
     assert_eq!(located(&["--locate-switches", "--no-locate-switches"]), 0);
     assert!(located(&["--no-locate-switches", "--locate-switches"]) > 0);
 }
+
+/// A run record written before `--no-locate-switches` existed (no such
+/// field, `locate_switches: false`) resumes stepping across switches, as
+/// it was written, even on a deck small enough to locate them by default.
+#[test]
+fn resume_keeps_an_old_records_choice_not_to_locate_switches() {
+    let deck = root().join("fixtures/xyce/memristorTEAM_test.cir");
+    let d = deck.to_str().unwrap();
+    let out = tmp("resume_locate.csv");
+    let o = out.to_str().unwrap();
+    ok(&[
+        "simulate",
+        d,
+        "--no-locate-switches",
+        "--t-end",
+        "2e-4",
+        "--out",
+        o,
+    ]);
+    let record = format!("{o}.run.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    let step = v["step"].as_object_mut().unwrap();
+    assert_eq!(step["locate_switches"], false, "{step:?}");
+    assert!(step.remove("no_locate_switches").is_some());
+    std::fs::write(&record, v.to_string()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&ok(&[
+        "simulate", d, "--resume", o, "--t-end", "2e-3", "--json",
+    ]))
+    .unwrap();
+    // (Located, the same interval crosses 6 switches.)
+    assert_eq!(summary["switches_located"], 0, "{summary}");
+    assert!(summary["steps"].as_u64().unwrap() > 0, "{summary}");
+}

@@ -287,6 +287,9 @@ impl RunRecord {
             ));
         }
         let mut merged = r.clone();
+        // A record states its choice either way (one written before
+        // `--no-locate-switches` existed has only `locate_switches`).
+        merged.no_locate_switches = !merged.locate_switches;
         if step.t_end.is_some() {
             merged.t_end = step.t_end;
         }

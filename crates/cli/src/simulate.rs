@@ -104,13 +104,14 @@ pub struct StepArgs {
     /// dead bands, window corners) and at bound hits, and cross each in a
     /// short step, instead of stepping across them. This is the default
     /// with dopri5 on networks of at most 16 devices with state, where it
-    /// makes the tolerance hold at 2-8x the evaluations; on larger networks
+    /// makes the tolerance hold at 1.8-8x the evaluations; on larger networks
     /// every switch of every device ends a step, and the default steps
     /// across them (docs/engine.md, "Switches").
     #[arg(long, overrides_with = "no_locate_switches")]
     pub locate_switches: bool,
     /// Step across switches (see --locate-switches), whatever the size.
     #[arg(long, overrides_with = "locate_switches")]
+    #[serde(default)]
     pub no_locate_switches: bool,
     /// Largest step of dopri5 and rosenbrock, a SPICE number. Default: the
     /// maximum step of the netlist's `.tran` (its fourth number), else

@@ -316,7 +316,7 @@ impl<'a> ExactSolver<'a> {
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                     t,
-                    reason: "the weighted Laplacian is not positive definite".into(),
+                    reason: "the weighted Laplacian cannot be factored: not positive definite, and its LU failed".into(),
                 });
             }
             self.rhs

@@ -11,7 +11,9 @@
 //! LU whatever its sign; memnet keeps Cholesky (half the work, no pivoting)
 //! and falls back to this LU only for the factorisations where Cholesky
 //! fails. The LU's symbolic analysis (COLAMD) runs once, the first time it
-//! is needed; its numeric factor and scratch are reused after that.
+//! is needed; its numeric factor and scratch are kept after that (faer's
+//! simplicial LU then allocates nothing more; its supernodal LU, chosen for
+//! larger matrices, allocates inside each numeric factorisation).
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::sparse::SymbolicSparseColMat;

@@ -66,7 +66,7 @@ pub use ode::{ErrorNorm, IntegrationStats, ObserveFn, OdeSystem, Sampling, Stepp
 pub use output::{CsvSink, NpySink};
 pub use probe::{ProbeScratch, Probes, glob as glob_match};
 pub use readback::{SavedRun, read_saved_run};
-pub use request::{MethodChoice, RunRequest};
+pub use request::{AUTO_LOCATE_MAX_DEVICES, MethodChoice, RunRequest};
 pub use run::{BoundHit, Bounds, Method, NullSink, SampleSink, SimOptions, SimReport};
 pub use simulate::{
     ResumePoint, resume_point, simulate, simulate_from, simulate_outputs, simulate_until,

@@ -589,7 +589,7 @@ impl MemoryRhs {
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
                 t,
-                reason: "the weighted Laplacian is singular: its LU finds no pivot".into(),
+                reason: "the weighted Laplacian cannot be factored: not positive definite, and its LU failed".into(),
             });
         }
         let sources = NodalSources {
@@ -598,7 +598,25 @@ impl MemoryRhs {
             constraints: &self.cons_val,
         };
         self.nodal.solve(&sources, &mut self.current);
-        Ok(())
+        self.check_lu_solve(t)
+    }
+
+    /// A singular matrix that the LU factored (a pivot of zero value): its
+    /// potentials are not finite. Say so, naming the node.
+    fn check_lu_solve(&self, t: f64) -> Result<(), SolveError> {
+        match self.nodal.singular_node() {
+            None => Ok(()),
+            Some(node) => Err(SolveError::Singular {
+                node: self
+                    .node_names
+                    .get(node)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                t,
+                reason: "the matrix is singular: a negative conductance cancels the rest at                          this node"
+                    .into(),
+            }),
+        }
     }
 
     /// The network with devices whose current is not linear in v: damped
@@ -672,7 +690,7 @@ impl MemoryRhs {
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                     t,
-                    reason: "the Newton matrix is singular: its LU finds no pivot".into(),
+                    reason: "the Newton matrix cannot be factored: not positive definite, and its LU failed".into(),
                 });
             }
             let sources = NodalSources {
@@ -681,6 +699,7 @@ impl MemoryRhs {
                 constraints: &self.cons_val,
             };
             self.nodal.solve(&sources, &mut self.current);
+            self.check_lu_solve(t)?;
             // New device voltages v = S + drop = (edge current without J) / g.
             let mut worst = 0.0f64;
             let g = self.nodal.conductances();

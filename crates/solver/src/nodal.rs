@@ -615,17 +615,25 @@ impl NodalSolver {
                     .map(|p| p.arrays().0[index])
                     .unwrap_or(index)
                     .min(n_u - 1);
-                if !self.indefinite {
-                    return Err(self.unknown_node[u] as NodeId);
+                let failed = if self.indefinite {
+                    self.factor_lu().map_err(|lu_u| lu_u.min(n_u - 1))
+                } else {
+                    Err(u)
+                };
+                if failed.is_err()
+                    && let Some(p) = &mut self.pcg
+                {
+                    // Nothing usable to reuse: the next factor() starts over.
+                    p.factored = false;
                 }
-                self.factor_lu()
-                    .map_err(|lu_u| self.unknown_node[lu_u.min(n_u - 1)] as NodeId)
+                failed.map_err(|u| self.unknown_node[u] as NodeId)
             }
         }
     }
 
     /// Factors the present values by sparse LU (the symbolic LU on first
-    /// use); on a singular matrix, the unknown where no pivot was found.
+    /// use); on failure, the unknown where no pivot was found (0 when the
+    /// LU could not be set up at all).
     fn factor_lu(&mut self) -> Result<(), usize> {
         if self.lu.is_none() {
             let lu = IndefiniteLu::new(self.pattern.symbolic.as_ref()).map_err(|_| 0usize)?;
@@ -651,6 +659,21 @@ impl NodalSolver {
     /// Whether the last factorisation was the LU of an indefinite matrix.
     pub fn factor_is_lu(&self) -> bool {
         self.lu_active
+    }
+
+    /// After a solve with an LU factor: the node of the first unknown whose
+    /// potential is not finite, if any. faer's LU reports only a column with
+    /// no pivot in its pattern; a pivot that is zero in value (a negative
+    /// conductance cancelling the rest at a node) shows up as infinite or
+    /// NaN potentials instead.
+    pub fn singular_node(&self) -> Option<NodeId> {
+        if !self.lu_active {
+            return None;
+        }
+        self.phi
+            .iter()
+            .position(|p| !p.is_finite())
+            .map(|u| self.unknown_node[u] as NodeId)
     }
 
     /// Solves with the last factorisation (Cholesky or LU) in place.

@@ -14,10 +14,12 @@ use crate::run::{Bounds, Method, SimOptions};
 /// most this many devices with state, and steps across them on larger
 /// ones. Measured (`cargo run --release -p memnet-solver --example measure
 /// switches`, docs/engine.md "Switches"): at the default rtol 1e-8 blind
-/// stepping misses the tolerance by 10-1000x on every grid of threshold or
-/// Yakopcic devices, and located switches meet it; location costs 1.8-2.6x
-/// the evaluations on 4 devices, 2.5-8x on 12, 3.7-31x on 40 and 12-580x on
-/// 760, because every switch of every device ends a step.
+/// stepping misses the tolerance on grids of threshold or Yakopcic devices
+/// by up to 1.7e5x (all but the 4-device Yakopcic grid), and located
+/// switches come within it (all but the 760-device Yakopcic grid);
+/// location costs 1.8-2.6x the evaluations on 4 devices, 2.5-8.1x on 12,
+/// 3.8-31x on 40 and 12-575x on 760, because every switch of every device
+/// ends a step.
 pub const AUTO_LOCATE_MAX_DEVICES: usize = 16;
 
 /// The method a user asks for: one of [`Method`], or `Auto`.

@@ -973,7 +973,38 @@ fn newton_that_cannot_converge_names_the_device() {
     );
     let msg = e.to_string();
     assert!(
-        msg.starts_with("deck.cir:7:1: xc: Newton on the node potentials did not converge"),
+        msg.starts_with(
+            "deck.cir:7:1: xc: Newton on the node potentials did not converge at t = 0 in 100 \
+             iterations"
+        ),
         "{msg}"
     );
+}
+
+/// A negative conductance that cancels the rest at a node (a body of
+/// -1/10 S behind 10 ohm) leaves the matrix singular: Cholesky fails, the
+/// LU's zero pivot gives no finite potential, and the run stops with an
+/// error naming the node instead of writing NaN.
+#[test]
+fn a_negative_conductance_cancelling_a_node_is_a_singular_matrix() {
+    let deck = "cancel\n.subckt neg p n\nB1 p n I = -V(p,n)/10\n.ends\n\
+                V1 in 0 DC 2\nR1 in a 10\nX1 a 0 neg\n.end\n";
+    let c = memnet_spice::import_str(deck, "deck.cir", &Default::default())
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let net = Network::from_circuit(&c).unwrap_or_else(|e| panic!("{}", e.render()));
+    let probes = memnet_solver::Probes::parse(&net, &["v(a)".into()]).unwrap();
+    let opts = SimOptions {
+        t_end: 1e-3,
+        method: Method::Dopri5,
+        ..SimOptions::default()
+    };
+    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+    let e = memnet_solver::simulate_outputs(&net, &opts, &probes, &mut samples, &mut |_| {})
+        .expect_err("a singular matrix");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("singular nodal matrix") && msg.contains("near node `a`"),
+        "{msg}"
+    );
+    assert!(samples.iter().all(|(_, r)| r.iter().all(|v| v.is_finite())));
 }

@@ -387,8 +387,9 @@ pub trait ElementSink {
     /// the message about a later element of the same name.
     fn name_at(&self, index: usize) -> Option<(&str, &Loc)>;
     /// About `elements` elements will follow (the netlist's top-level
-    /// element cards: exact for a flat netlist, a lower bound when
-    /// subcircuits expand): room can be made once instead of by doubling.
+    /// statements: an upper bound for a flat netlist, since models and
+    /// other cards count too; possibly below the count when subcircuits
+    /// expand): room can be made once instead of by doubling.
     fn expect(&mut self, _elements: usize) {}
 }
 

@@ -17,6 +17,26 @@
 
 use super::{DeviceFault, DeviceLaw, Param};
 
+/// The parameter set of Xyce's regression netlist `memristorYakopcic.cir`
+/// with x0 = 0.11: the device-model notes' worked example E9, and the
+/// usable set the tests and benches share (Xyce's defaults, xp = xn = 1,
+/// are degenerate and refused).
+pub const XYCE_REGRESSION_SET: &[(&str, f64)] = &[
+    ("a1", 0.17),
+    ("a2", 0.17),
+    ("b", 0.05),
+    ("vp", 0.16),
+    ("vn", 0.15),
+    ("ap", 4000.0),
+    ("an", 4000.0),
+    ("xp", 0.3),
+    ("xn", 0.5),
+    ("alphap", 1.0),
+    ("alphan", 5.0),
+    ("eta", 1.0),
+    ("xo", 0.11),
+];
+
 /// Parameters (Xyce `.model ... memristor level=3` names, its defaults).
 /// Xyce's defaults xp = xn = 1 divide by zero and vn < 0 makes a device
 /// drift without bias: [`YakopcicDevice::from_params`] refuses the first

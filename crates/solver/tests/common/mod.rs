@@ -184,21 +184,7 @@ pub fn laplacian(net: &Network) -> (usize, Vec<usize>, Vec<usize>, Vec<f64>) {
 
 /// The Yakopcic parameter set of Xyce's regression netlist
 /// (`memristorYakopcic.cir`), x0 = 0.11: the worked example E9.
-pub const YAKOPCIC: &[(&str, f64)] = &[
-    ("a1", 0.17),
-    ("a2", 0.17),
-    ("b", 0.05),
-    ("vp", 0.16),
-    ("vn", 0.15),
-    ("ap", 4000.0),
-    ("an", 4000.0),
-    ("xp", 0.3),
-    ("xn", 0.5),
-    ("alphap", 1.0),
-    ("alphan", 5.0),
-    ("eta", 1.0),
-    ("xo", 0.11),
-];
+pub const YAKOPCIC: &[(&str, f64)] = memnet_solver::device::yakopcic::XYCE_REGRESSION_SET;
 
 /// A law specification from literals (law name, word options, numbers).
 pub fn law_spec(
