@@ -3,6 +3,7 @@
 import _thread
 import json
 import math
+import signal
 import threading
 import time
 
@@ -138,14 +139,21 @@ def test_bad_options_are_errors_in_python_spelling(root):
 
 def test_ctrl_c_interrupts_a_long_run_with_the_gil_released():
     net = memnet.generate.grid(60, drive=1.0)
+    # interrupt_main does nothing where SIGINT is ignored, as it is for a
+    # job started in the background of a non-interactive shell: install
+    # Python's own handler for the test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     # The timer thread runs while simulate holds no GIL; interrupt_main
     # is what Ctrl-C does.
     timer = threading.Timer(0.5, _thread.interrupt_main)
     start = time.monotonic()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        net.simulate(1e3, dt=1e-3, progress=False)
-    timer.cancel()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            net.simulate(1e3, dt=1e-3, progress=False)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - start < 10.0
 
 
