@@ -613,7 +613,8 @@ impl MemoryRhs {
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
                 t,
-                reason: "the matrix is singular: a negative conductance cancels the rest at                          this node"
+                reason: "the matrix is singular: a negative conductance cancels the rest at \
+                         this node"
                     .into(),
             }),
         }

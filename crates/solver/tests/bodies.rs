@@ -991,7 +991,9 @@ fn a_negative_conductance_cancelling_a_node_is_a_singular_matrix() {
     let e = run_v_a(deck, 1e-3, None).expect_err("a singular matrix");
     let msg = e.to_string();
     assert!(
-        msg.contains("singular nodal matrix") && msg.contains("near node `a`"),
+        msg.contains("singular nodal matrix")
+            && msg.contains("near node `a`")
+            && msg.contains("a negative conductance cancels the rest at this node"),
         "{msg}"
     );
 }
