@@ -308,16 +308,9 @@ impl<'a> ExactSolver<'a> {
                 self.delta[i] = -self.resid[i];
             }
             if let Err(node) = self.rhs.nodal.factor() {
-                return Err(SolveError::Singular {
-                    node: self
-                        .rhs
-                        .node_names
-                        .get(node)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
-                    t,
-                    reason: "the weighted Laplacian cannot be factored: not positive definite, and its LU failed".into(),
-                });
+                return Err(self
+                    .rhs
+                    .singular(node, t, crate::memory::UNFACTORED_LAPLACIAN));
             }
             self.rhs
                 .nodal

@@ -131,6 +131,10 @@ pub const GMIN: f64 = 1e-12;
 /// The added conductance is at most this fraction of the largest device
 /// slope di/dv of the iteration (and [`GMIN`] when every slope is 0).
 const GMIN_SCALE: f64 = 1e-9;
+/// Why [`NodalSolver::factor`] failed on the weighted Laplacian (the
+/// memory equation's and the exact method's).
+pub(crate) const UNFACTORED_LAPLACIAN: &str =
+    "the weighted Laplacian cannot be factored: not positive definite, and its LU failed";
 /// Newton stops when no device voltage moves by more than this, relative
 /// to 1 + |v| (volts).
 const NEWTON_VTOL: f64 = 1e-13;
@@ -582,15 +586,7 @@ impl MemoryRhs {
             }
         }
         if let Err(node) = self.nodal.factor() {
-            return Err(SolveError::Singular {
-                node: self
-                    .node_names
-                    .get(node)
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
-                t,
-                reason: "the weighted Laplacian cannot be factored: not positive definite, and its LU failed".into(),
-            });
+            return Err(self.singular(node, t, UNFACTORED_LAPLACIAN));
         }
         let sources = NodalSources {
             series: &self.s,
@@ -606,17 +602,25 @@ impl MemoryRhs {
     fn check_lu_solve(&self, t: f64) -> Result<(), SolveError> {
         match self.nodal.singular_node() {
             None => Ok(()),
-            Some(node) => Err(SolveError::Singular {
-                node: self
-                    .node_names
-                    .get(node)
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
+            Some(node) => Err(self.singular(
+                node,
                 t,
-                reason: "the matrix is singular: a negative conductance cancels the rest at \
-                         this node"
-                    .into(),
-            }),
+                "the matrix is singular: a negative conductance cancels the rest at this node",
+            )),
+        }
+    }
+
+    /// The singular-matrix error at node `node` (an index of the nodal
+    /// solver), named as the netlist names it.
+    pub(crate) fn singular(&self, node: NodeId, t: f64, reason: &str) -> SolveError {
+        SolveError::Singular {
+            node: self
+                .node_names
+                .get(node)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            t,
+            reason: reason.into(),
         }
     }
 
@@ -684,15 +688,11 @@ impl MemoryRhs {
                 self.inj_newton[head] += j;
             }
             if let Err(node) = self.nodal.factor() {
-                return Err(SolveError::Singular {
-                    node: self
-                        .node_names
-                        .get(node)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
+                return Err(self.singular(
+                    node,
                     t,
-                    reason: "the Newton matrix cannot be factored: not positive definite, and its LU failed".into(),
-                });
+                    "the Newton matrix cannot be factored: not positive definite, and its LU failed",
+                ));
             }
             let sources = NodalSources {
                 series: &self.s_newton,
