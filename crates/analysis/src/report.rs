@@ -369,9 +369,7 @@ fn other_laws_report(
     let t = topo.contracted();
     // Static devices (diodes, selectors) hold no memory: they count with
     // the resistors, as edges without state.
-    let memristors = (0..net.edges.len())
-        .filter(|&k| net.edges[k].device.is_memristor() && !net.is_static(k))
-        .count();
+    let memristors = net.n_stateful_devices();
     let counts = MemoryCounts::of_graph(t.n_nodes, t.n_edges, t.n_components, memristors);
     let sim = memnet_solver::SimOptions {
         t_end: opts.t_end,

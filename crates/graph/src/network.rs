@@ -253,6 +253,14 @@ impl Network {
             .count()
     }
 
+    /// Number of devices that hold a state: memristors of every law and
+    /// compiled bodies with a state, not static devices (diodes, selectors).
+    pub fn n_stateful_devices(&self) -> usize {
+        (0..self.edges.len())
+            .filter(|&k| self.edges[k].device.is_memristor() && !self.is_static(k))
+            .count()
+    }
+
     /// Whether edge `k` is a static device: a compiled body without state
     /// (a diode, a behavioural selector). The engine gives it a state slot
     /// that stays 0; outputs and state summaries leave it out.

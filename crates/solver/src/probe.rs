@@ -378,9 +378,7 @@ impl Probes {
         let mut p = Probes::default();
         // Sized once: growing the name table rehashes every name at each
         // doubling (a tenth of a 4M-device run's wall time).
-        let count = (0..net.edges.len())
-            .filter(|&k| net.edges[k].device.is_memristor() && !net.is_static(k))
-            .count();
+        let count = net.n_stateful_devices();
         p.names.reserve_exact(count);
         p.quantities.reserve_exact(count);
         let mut d = 0;

@@ -161,7 +161,7 @@ impl RunRequest {
             bounds: self.bounds,
             sample_dt: Some(sample_dt),
             locate_switches: self.locate_switches.unwrap_or_else(|| {
-                method == Method::Dopri5 && stateful_devices(net) <= AUTO_LOCATE_MAX_DEVICES
+                method == Method::Dopri5 && net.n_stateful_devices() <= AUTO_LOCATE_MAX_DEVICES
             }),
             max_step: match self.max_step {
                 Some(h) => Some(positive("max_step", h)?),
@@ -175,16 +175,6 @@ impl RunRequest {
             ordering: self.ordering,
         })
     }
-}
-
-/// Devices with a state (memristors of every law and bodies that hold
-/// one; not static bodies such as diodes).
-fn stateful_devices(net: &Network) -> usize {
-    net.edges
-        .iter()
-        .enumerate()
-        .filter(|(k, e)| e.device.is_memristor() && !net.is_static(*k))
-        .count()
 }
 
 #[cfg(test)]
@@ -240,8 +230,8 @@ mod tests {
             .unwrap()
         };
         let (small, large) = (grid(3), grid(4));
-        assert!(stateful_devices(&small) <= AUTO_LOCATE_MAX_DEVICES);
-        assert!(stateful_devices(&large) > AUTO_LOCATE_MAX_DEVICES);
+        assert!(small.n_stateful_devices() <= AUTO_LOCATE_MAX_DEVICES);
+        assert!(large.n_stateful_devices() > AUTO_LOCATE_MAX_DEVICES);
         let dopri = RunRequest {
             t_end: Some(1.0),
             method: MethodChoice::Given(Method::Dopri5),
