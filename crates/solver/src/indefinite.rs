@@ -34,8 +34,6 @@ pub(crate) struct IndefiniteLu {
     symbolic: SymbolicLu<usize>,
     numeric: NumericLu<usize, f64>,
     mem: MemBuffer,
-    /// Whether `numeric` holds the factor of the latest values.
-    factored: bool,
 }
 
 impl IndefiniteLu {
@@ -62,24 +60,22 @@ impl IndefiniteLu {
         let nnz = full_ptr[n];
         let mut full_row = vec![0usize; nnz];
         let mut from_upper = vec![0usize; nnz];
+        // One pass in increasing column c: column c is still empty when
+        // its upper rows (<= c) go in, and the mirror (c, r) of each lands
+        // in column r < c after r's own, in increasing c. So every column's
+        // rows stay sorted.
         let mut next = full_ptr[..n].to_vec();
+        let mut put = |col: usize, row: usize, slot: usize| {
+            full_row[next[col]] = row;
+            from_upper[next[col]] = slot;
+            next[col] += 1;
+        };
         for c in 0..n {
-            for (slot, &r) in (col_ptr[c]..col_ptr[c + 1]).zip(&row_idx[col_ptr[c]..col_ptr[c + 1]])
-            {
-                full_row[next[c]] = r;
-                from_upper[next[c]] = slot;
-                next[c] += 1;
-            }
-        }
-        // The strictly lower entries, in increasing column of origin, so
-        // each column's rows stay sorted.
-        for c in 0..n {
-            for (slot, &r) in (col_ptr[c]..col_ptr[c + 1]).zip(&row_idx[col_ptr[c]..col_ptr[c + 1]])
-            {
+            let range = col_ptr[c]..col_ptr[c + 1];
+            for (slot, &r) in range.clone().zip(&row_idx[range]) {
+                put(c, r, slot);
                 if r != c {
-                    full_row[next[r]] = c;
-                    from_upper[next[r]] = slot;
-                    next[r] += 1;
+                    put(r, c, slot);
                 }
             }
         }
@@ -98,7 +94,6 @@ impl IndefiniteLu {
             symbolic,
             numeric: NumericLu::new(),
             mem,
-            factored: false,
         })
     }
 
@@ -110,7 +105,6 @@ impl IndefiniteLu {
         for (v, &s) in self.values.iter_mut().zip(&self.from_upper) {
             *v = upper[s];
         }
-        self.factored = false;
         let a = SparseColMatRef::new(self.full.as_ref(), &self.values);
         let stack = MemStack::new(&mut self.mem);
         match self.symbolic.factorize_numeric_lu(
@@ -130,13 +124,13 @@ impl IndefiniteLu {
         // faer reports a column with no pivot at all; a pivot that is zero
         // in value shows up as a non-finite solution, which the callers
         // check (the nodal solve's potentials, Newton's voltages).
-        self.factored = true;
         Ok(())
     }
 
-    /// Solves A x = b in place with the last factor.
+    /// Solves A x = b in place with the last factor (the caller solves only
+    /// after a successful [`IndefiniteLu::factor`]: `NodalSolver`'s
+    /// `lu_active`).
     pub(crate) fn solve(&mut self, b: &mut [f64]) {
-        debug_assert!(self.factored, "solve before a successful factor");
         // `numeric` is the output of `factorize_numeric_lu` on `full`'s
         // structure, as `new_unchecked` asks.
         let lu = LuRef::<'_, usize, f64>::new_unchecked(&self.symbolic, &self.numeric);

@@ -635,14 +635,13 @@ impl NodalSolver {
     /// use); on failure, the unknown where no pivot was found (0 when the
     /// LU could not be set up at all).
     fn factor_lu(&mut self) -> Result<(), usize> {
-        if self.lu.is_none() {
-            let lu = IndefiniteLu::new(self.pattern.symbolic.as_ref()).map_err(|_| 0usize)?;
-            self.lu = Some(Box::new(lu));
-        }
-        let Some(lu) = self.lu.as_mut() else {
-            return Err(0);
+        let lu = match self.lu.take() {
+            Some(lu) => lu,
+            None => {
+                Box::new(IndefiniteLu::new(self.pattern.symbolic.as_ref()).map_err(|_| 0usize)?)
+            }
         };
-        lu.factor(&self.values)?;
+        self.lu.insert(lu).factor(&self.values)?;
         self.lu_active = true;
         Ok(())
     }
