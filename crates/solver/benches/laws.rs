@@ -20,23 +20,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(std::time::Duration::from_secs(6));
     let net = common::random_grid(300, 300, 10.0, 1.0, 1);
-    let with = |spec| {
-        let mut out = net.clone();
-        out.give_law(spec);
-        out
-    };
-    let biolek = with(common::law_spec(
-        "hp",
-        &[("window", "biolek")],
-        &[("p", 2.0)],
-    ));
-    let yakopcic_params: Vec<(&str, f64)> = common::YAKOPCIC
-        .iter()
-        .map(|&(k, v)| (k, if k == "xo" { 0.5 } else { v }))
-        .collect();
-    let yakopcic = with(common::law_spec("yakopcic", &[], &yakopcic_params));
+    let [linear, biolek, yakopcic] = common::law_variants(&net);
     for (name, net) in [
-        ("linear", &net),
+        ("linear", &linear),
         ("hp_biolek", &biolek),
         ("yakopcic", &yakopcic),
     ] {

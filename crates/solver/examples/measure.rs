@@ -262,16 +262,6 @@ fn overhead() {
     }
 }
 
-/// Runs every section, or only those named on the command line
-/// (`overhead`, `crossover`, `exact`, `scaling`).
-/// The grid `net` with every memristor following `spec` instead of the
-/// linear law.
-fn with_law(net: &Network, spec: memnet_graph::LawSpec) -> Network {
-    let mut out = net.clone();
-    out.give_law(spec);
-    out
-}
-
 /// Issue "device laws", performance: one evaluation of a law linear in v
 /// (HP with Biolek's window) against memnet's linear law on the same
 /// 300x300 grid (target: within 1.2x), and Yakopcic's cost in
@@ -281,19 +271,7 @@ fn with_law(net: &Network, spec: memnet_graph::LawSpec) -> Network {
 fn laws() {
     println!("## device laws on a 300x300 grid: one evaluation (min thread CPU time, interleaved)");
     let net = common::random_grid(300, 300, 10.0, 1.0, 1);
-    let spec = common::law_spec;
-    let biolek = with_law(&net, spec("hp", &[("window", "biolek")], &[("p", 2.0)]));
-    let yakopcic = with_law(
-        &net,
-        spec(
-            "yakopcic",
-            &[],
-            &common::YAKOPCIC
-                .iter()
-                .map(|&(k, v)| (k, if k == "xo" { 0.5 } else { v }))
-                .collect::<Vec<_>>(),
-        ),
-    );
+    let [net, biolek, yakopcic] = common::law_variants(&net);
     let mut rhs: Vec<MemoryRhs> = [&net, &biolek, &yakopcic]
         .iter()
         .map(|n| MemoryRhs::new(n, n.tran_times(1.0)).unwrap())
@@ -697,6 +675,8 @@ fn bodies() {
     );
 }
 
+/// Runs every section, or only those named on the command line
+/// (`overhead`, `crossover`, `exact`, `scaling`, ...).
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let run = |name: &str| only.is_empty() || only.iter().any(|o| o == name);

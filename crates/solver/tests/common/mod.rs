@@ -204,3 +204,24 @@ pub fn law_spec(
         body: None,
     }
 }
+
+/// The networks the device-law cost is measured on (`benches/laws.rs`,
+/// `examples/measure.rs laws`): `net` with memnet's linear law, with HP and
+/// Biolek's window (p = 2, linear in v) and with Yakopcic's law (Xyce's
+/// regression set from x0 = 0.5, solved by Newton), in that order.
+pub fn law_variants(net: &Network) -> [Network; 3] {
+    let with = |spec| {
+        let mut out = net.clone();
+        out.give_law(spec);
+        out
+    };
+    let yakopcic: Vec<(&str, f64)> = YAKOPCIC
+        .iter()
+        .map(|&(k, v)| (k, if k == "xo" { 0.5 } else { v }))
+        .collect();
+    [
+        net.clone(),
+        with(law_spec("hp", &[("window", "biolek")], &[("p", 2.0)])),
+        with(law_spec("yakopcic", &[], &yakopcic)),
+    ]
+}
