@@ -114,5 +114,76 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
             );
         }
     }
+    delayed_design(&memnet, &fixture, &dir)?;
+    Ok(())
+}
+
+/// The design of docs/reservoir.md that meets apps.md B-T2: 20-node graphs
+/// (60 memristors), biases in [-1, 0] V, gain 0.1, 36 states read, with and
+/// without ten delayed copies (398 and 38 features). Mean +- std over
+/// network and mask seeds 0..9, as the ESN rows are over reservoir seeds.
+fn delayed_design(
+    memnet: &std::path::Path,
+    fixture: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<()> {
+    for delays in [0, 10] {
+        let (mut nrmse, mut mc, mut time) = (Vec::new(), Vec::new(), 0.0);
+        let (mut devices, mut features) = ((u64::MAX, 0), 0);
+        for seed in 0..10u64 {
+            let net = dir.join(format!("random_20_seed{seed}.csv"));
+            let status = Command::new(memnet)
+                .args([
+                    "generate",
+                    "random-connected",
+                    "--nodes",
+                    "20",
+                    "--p",
+                    "0.25",
+                ])
+                .args([
+                    "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2",
+                ])
+                .args(["--seed", &seed.to_string(), "-o"])
+                .arg(&net)
+                .status()?;
+            if !status.success() {
+                anyhow::bail!("memnet generate failed");
+            }
+            let out = Command::new(memnet)
+                .arg("reservoir")
+                .arg(&net)
+                .arg("--series")
+                .arg(fixture)
+                .args(["--bias=-1,0", "--gain", "0.1", "--read", "36"])
+                .args(["--delays", &delays.to_string(), "--seed", &seed.to_string()])
+                .args(["--capacity", "200", "--json"])
+                .output()?;
+            let v = json_of(out, &format!("memnet reservoir {}", net.display()))?;
+            nrmse.push(v["test_nrmse"].as_f64().unwrap_or(f64::NAN));
+            mc.push(v["memory_capacity"].as_f64().unwrap_or(f64::NAN));
+            time += v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
+                + v["fit_time_s"].as_f64().unwrap_or(0.0);
+            let d = v["devices"].as_u64().unwrap_or(0);
+            devices = (devices.0.min(d), devices.1.max(d));
+            features = v["features"].as_u64().unwrap_or(0);
+        }
+        let n = nrmse.len() as f64;
+        let mean = nrmse.iter().sum::<f64>() / n;
+        let std = (nrmse.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let worst = nrmse.iter().cloned().fold(f64::NAN, f64::max);
+        println!(
+            "| memnet, random connected graph of 20 nodes (biases in [-1, 0], gain 0.1, 36 states{}; 10 seeds, worst {worst:.3}) | {}-{} | {features} | {mean:.3} +- {std:.3} | {:.1} | {:.1} s |",
+            if delays > 0 {
+                format!(" and {delays} delayed copies")
+            } else {
+                String::new()
+            },
+            devices.0,
+            devices.1,
+            mc.iter().sum::<f64>() / n,
+            time / n
+        );
+    }
     Ok(())
 }

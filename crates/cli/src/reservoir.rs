@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use memnet_reservoir::{
-    Drive, FeatureKinds, Series, Split, Target, drive, mackey_glass, memory_capacity,
+    BiasRange, Drive, FeatureKinds, Series, Split, Target, drive, mackey_glass, memory_capacity,
     narma10_series, read_series_csv, select_and_score, sine_to_square,
 };
 use serde::Serialize;
@@ -66,9 +66,10 @@ pub struct Args {
     /// Volts per unit of input.
     #[arg(long, default_value_t = 0.5)]
     pub gain: f64,
-    /// Bias sources uniform in [-BIAS, BIAS] volts.
-    #[arg(long, default_value_t = 1.0)]
-    pub bias: f64,
+    /// Bias sources of driven edges and nodes uniform in [-BIAS, BIAS] volts, or in [LO, HI]
+    /// given as LO,HI (e.g. --bias=-1,0).
+    #[arg(long, default_value = "1", value_name = "BIAS|LO,HI", value_parser = BiasRange::parse, allow_hyphen_values = true)]
+    pub bias: BiasRange,
     /// The input value that gives the bias alone (default: the task's mean input).
     #[arg(long)]
     pub centre: Option<f64>,
@@ -84,6 +85,10 @@ pub struct Args {
     /// States read per period (time multiplexing); must divide --steps.
     #[arg(long, default_value_t = 1)]
     pub virtual_nodes: usize,
+    /// Also give the readout the snapshots of the previous D periods (a delay embedding: memory
+    /// in the readout, not in the network).
+    #[arg(long, default_value_t = 0, value_name = "D")]
+    pub delays: usize,
     /// Seed of the mask, the biases and a generated series.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -105,6 +110,7 @@ struct Report {
     driven_sources: Vec<String>,
     driven_nodes: Vec<String>,
     feature_kinds: FeatureKinds,
+    delays: usize,
     features: usize,
     split: Split,
     lambda: f64,
@@ -165,6 +171,7 @@ pub fn run(a: Args) -> CliResult {
         virtual_nodes: a.virtual_nodes,
         steps_per_period: a.steps,
         features,
+        delays: a.delays,
         ..Drive::new()
     };
     d.set_inputs(&net, a.every, &a.sources, &a.nodes, a.bias, a.seed)
@@ -219,6 +226,7 @@ pub fn run(a: Args) -> CliResult {
             .map(|n| net.node_names[n.0].clone())
             .collect(),
         feature_kinds: features,
+        delays: a.delays,
         features: x.cols,
         split,
         lambda: score.lambda,
@@ -243,13 +251,14 @@ pub fn run(a: Args) -> CliResult {
             inputs += &format!(", nodes {}", report.driven_nodes.join(" "));
         }
         let mut text = format!(
-            "{}: {} devices, {inputs}, {} features ({}; {} virtual nodes)\n\
+            "{}: {} devices, {inputs}, {} features ({}; {} virtual nodes, {} delays)\n\
              {} (target {}), {} samples: test NRMSE {:.4}, validation {:.4}, lambda {:e}\n",
             report.file,
             report.devices,
             report.features,
             a.features,
             a.virtual_nodes,
+            a.delays,
             report.task,
             match target {
                 Target::Now => "y[t]",

@@ -40,6 +40,13 @@ pyo3::create_exception!(
      its tolerance). The message is the CLI's, with FILE:LINE:COL where there is one."
 );
 
+/// `bias=` of `Network.drive`: B for [-B, B], or a pair (lo, hi).
+#[derive(FromPyObject)]
+enum BiasArg {
+    Symmetric(f64),
+    Range(f64, f64),
+}
+
 fn user_error(message: impl std::fmt::Display) -> PyErr {
     let m = message.to_string();
     let m = if m.contains("error:") {
@@ -568,17 +575,19 @@ impl Network {
     /// reservoir` does: the input enters as bias_k + gain m_k (u[n] -
     /// centre), held for `period` per sample, with masks m_k = +-1 from
     /// `seed`: on series sources added to every `every`-th edge (bias_k
-    /// uniform in [-bias, bias]), on the netlist's voltage sources named in
+    /// uniform in the `bias` range), on the netlist's voltage sources named in
     /// `sources` (bias_k their DC value) and on ideal sources from the
     /// nodes named in `nodes` to ground (bias_k uniform); with neither
     /// sources nor nodes, `every` defaults to 1. RK4 with `steps` per
     /// period; `features` ("states", "currents" as R_on i, "potentials",
     /// comma-separated) read at `virtual_nodes` instants of each period
-    /// (`read`: that many evenly spaced quantities, default all). Returns
-    /// the features, float64 of shape (len(u), 2 + V * quantities): [1,
-    /// u[n], quantities]. `centre` defaults to the mean of u. The GIL is
+    /// (`read`: that many evenly spaced quantities, default all), with
+    /// `delays` delayed copies of them (periods n-1..n-delays). `bias` is B
+    /// for [-B, B] or a pair (lo, hi). Returns the features, float64 of
+    /// shape (len(u), 2 + (1 + delays) * V * quantities): [1, u[n],
+    /// quantities]. `centre` defaults to the mean of u. The GIL is
     /// released; Ctrl-C stops the run.
-    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=1.0, centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, seed=1))]
+    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=BiasArg::Symmetric(1.0), centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, delays=0, seed=1))]
     #[allow(clippy::too_many_arguments)]
     fn drive<'py>(
         &self,
@@ -589,12 +598,13 @@ impl Network {
         nodes: Vec<String>,
         features: &str,
         gain: f64,
-        bias: f64,
+        bias: BiasArg,
         centre: Option<f64>,
         period: f64,
         steps: usize,
         virtual_nodes: usize,
         read: Option<usize>,
+        delays: usize,
         seed: u64,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         // Any layout (a column of a loaded table is strided).
@@ -607,7 +617,14 @@ impl Network {
             virtual_nodes,
             steps_per_period: steps,
             features: memnet_reservoir::FeatureKinds::parse(features).map_err(user_error)?,
+            delays,
             ..memnet_reservoir::Drive::new()
+        };
+        let bias = match bias {
+            BiasArg::Symmetric(b) => memnet_reservoir::BiasRange::from(b),
+            BiasArg::Range(lo, hi) => {
+                memnet_reservoir::BiasRange::parse(&format!("{lo},{hi}")).map_err(user_error)?
+            }
         };
         d.set_inputs(&self.net, every, &sources, &nodes, bias, seed)
             .map_err(user_error)?;

@@ -112,6 +112,36 @@ def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path)
         memnet.score_readout(x, y, split=(10, 5, 20, 30))
 
 
+def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
+    # bias=(lo, hi) and delays= are --bias=LO,HI and --delays: the same
+    # features, so the same score; the delayed block is the earlier rows.
+    net_file = tmp_path / "r.csv"
+    subprocess.run(
+        [cli, "generate", "random-connected", "--nodes", "10", "--p", "0.3", "--ron", "1", "--roff", "11",
+         "--alpha", "-0.2", "--beta", "2", "--seed", "4", "-o", str(net_file)],
+        check=True, capture_output=True,
+    )
+    fixture = root / "fixtures/narma10/narma10_seed42.csv"
+    done = subprocess.run(
+        [cli, "reservoir", str(net_file), "--series", str(fixture), "--bias=-1,0", "--gain", "0.1",
+         "--delays", "3", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    want = json.loads(done.stdout)
+    assert want["delays"] == 3
+    data = np.loadtxt(fixture, delimiter=",", skiprows=1)
+    u, y = data[:5200, 1], data[:5200, 2]
+    net = memnet.load(net_file)
+    x = net.drive(u, centre=0.25, bias=(-1.0, 0.0), gain=0.1, delays=3)
+    assert x.shape == (5200, want["features"])
+    q = (x.shape[1] - 2) // 4
+    np.testing.assert_array_equal(x[5:, 2 + 2 * q:2 + 3 * q], x[3:-2, 2:2 + q])
+    np.testing.assert_array_equal(x[:2, 2 + 2 * q:2 + 3 * q], 0.0)
+    assert abs(memnet.score_readout(x, y)["test_nrmse"] - want["test_nrmse"]) <= 1e-12
+    with pytest.raises(memnet.MemnetError, match="bias"):
+        net.drive(u[:10], bias=(0.0, -1.0))
+
+
 def test_sources_nodes_features_and_memory_capacity_agree_with_the_cli(cli, root, tmp_path):
     # A deck driven through its own source and a node, read through states,
     # currents and potentials: Network.drive + memory_capacity give what

@@ -97,6 +97,55 @@ pub struct Drive {
     /// them); all when `None`. A large reservoir is read through a few
     /// hundred.
     pub read: Option<Vec<usize>>,
+    /// Delayed copies of what is read (apps.md B.3 mode 3, the delay
+    /// embedding of Milano et al. 2022): the row of sample n also holds the
+    /// snapshots of samples n-1, ..., n-`delays`, zeros before sample 0.
+    /// They add memory to the readout, not to the network.
+    pub delays: usize,
+}
+
+/// The range [lo, hi] of the seeded bias voltages b_k of driven edges and
+/// nodes. A single number B is the symmetric [-B, B].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BiasRange {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl From<f64> for BiasRange {
+    fn from(b: f64) -> BiasRange {
+        BiasRange {
+            lo: -b.abs(),
+            hi: b.abs(),
+        }
+    }
+}
+
+impl BiasRange {
+    /// `B` (for [-B, B]) or `LO,HI`, in volts.
+    pub fn parse(text: &str) -> Result<BiasRange, String> {
+        let num = |w: &str| {
+            w.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("bias `{text}`: `{}` is not a finite number", w.trim()))
+        };
+        let r = match text.split_once(',') {
+            None => BiasRange::from(num(text)?),
+            Some((lo, hi)) => BiasRange {
+                lo: num(lo)?,
+                hi: num(hi)?,
+            },
+        };
+        if r.lo > r.hi {
+            return Err(format!(
+                "bias `{text}`: the range runs from {} up to {}, not down",
+                r.lo, r.hi
+            ));
+        }
+        Ok(r)
+    }
 }
 
 impl Drive {
@@ -114,41 +163,47 @@ impl Drive {
             steps_per_period: 10,
             features: FeatureKinds::default(),
             read: None,
+            delays: 0,
         }
     }
 
     /// The driven edges of `memnet reservoir` (and Python's
     /// `Network.drive`): every `every`-th of `n_edges` edges, each with a
-    /// mask m_k = +-1 and a bias b_k uniform in [-bias, bias], drawn in edge
+    /// mask m_k = +-1 and a bias b_k uniform in `bias`, drawn in edge
     /// order (mask, then bias) from ChaCha8 seeded with `seed` + 0x5eed, a
     /// stream apart from a series generated from the same seed.
     pub fn seeded_edges(
         n_edges: usize,
         every: usize,
-        bias: f64,
+        bias: impl Into<BiasRange>,
         seed: u64,
     ) -> Vec<(usize, f64, f64)> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed));
-        let b = bias.abs();
+        let b = bias.into();
         (0..n_edges)
             .step_by(every.max(1))
             .map(|k| {
                 let m = if rng.random::<bool>() { 1.0 } else { -1.0 };
-                (k, m, rng.random_range(-b..=b))
+                (k, m, rng.random_range(b.lo..=b.hi))
             })
             .collect()
     }
 
-    /// Masks and biases (m_k = +-1, b_k uniform in [-bias, bias]) for
-    /// `count` named sources or nodes, drawn like [`Drive::seeded_edges`]
-    /// from a stream salted apart (`salt` 1 for sources, 2 for nodes).
-    pub fn seeded_inputs(count: usize, bias: f64, seed: u64, salt: u64) -> Vec<(f64, f64)> {
+    /// Masks and biases (m_k = +-1, b_k uniform in `bias`) for `count`
+    /// named sources or nodes, drawn like [`Drive::seeded_edges`] from a
+    /// stream salted apart (`salt` 1 for sources, 2 for nodes).
+    pub fn seeded_inputs(
+        count: usize,
+        bias: impl Into<BiasRange>,
+        seed: u64,
+        salt: u64,
+    ) -> Vec<(f64, f64)> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5eed).wrapping_add(salt << 32));
-        let b = bias.abs();
+        let b = bias.into();
         (0..count)
             .map(|_| {
                 let m = if rng.random::<bool>() { 1.0 } else { -1.0 };
-                (m, rng.random_range(-b..=b))
+                (m, rng.random_range(b.lo..=b.hi))
             })
             .collect()
     }
@@ -163,9 +218,10 @@ impl Drive {
         every: Option<usize>,
         sources: &[String],
         nodes: &[String],
-        bias: f64,
+        bias: impl Into<BiasRange>,
         seed: u64,
     ) -> Result<(), String> {
+        let bias = bias.into();
         let every = match every {
             Some(0) => return Err("every must be at least 1".into()),
             Some(k) => Some(k),
@@ -379,8 +435,8 @@ fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Netw
 }
 
 /// Drives `net` with input `u` and returns the features [1, u[n], the
-/// quantities read at each virtual node of period n] for every sample n
-/// (apps.md B.2). `progress(t)` follows the integration (t from 0 to
+/// quantities read at each virtual node of period n, then of periods n-1,
+/// ..., n-`delays`] for every sample n (apps.md B.2, B.3). `progress(t)` follows the integration (t from 0 to
 /// len(u) periods); `Break` stops it (`SolveError::Interrupted`).
 pub fn drive(
     net: &Network,
@@ -461,14 +517,20 @@ pub fn drive(
             &all
         }
     };
-    let cols = 2 + v * read.len();
+    let cols = 2 + (1 + d.delays) * v * read.len();
     let mut data = Vec::with_capacity(n * cols);
     for (t, &ut) in u.iter().enumerate() {
         data.push(1.0);
         data.push(ut);
-        for j in 0..v {
-            let from = (1 + t * v + j) * m;
-            data.extend(read.iter().map(|&k| scale[k] * rows.values[from + k]));
+        for lag in 0..=d.delays {
+            let Some(s) = t.checked_sub(lag) else {
+                data.resize(data.len() + v * read.len(), 0.0);
+                continue;
+            };
+            for j in 0..v {
+                let from = (1 + s * v + j) * m;
+                data.extend(read.iter().map(|&k| scale[k] * rows.values[from + k]));
+            }
         }
     }
     Ok(Features {

@@ -12,7 +12,7 @@ pub mod features;
 pub mod readout;
 pub mod tasks;
 
-pub use drive::{Drive, DriveError, FeatureKinds, drive};
+pub use drive::{BiasRange, Drive, DriveError, FeatureKinds, drive};
 pub use features::{Features, delay_line};
 pub use readout::{
     MemoryCapacity, Ridge, Score, correlation, fit_ridge, fit_ridge_many, memory_capacity, nrmse,

@@ -4,7 +4,7 @@
 //! the period; the features carry the bias and the input.
 
 use memnet_graph::{Device, GenSpec, GraphKind, Network, SeriesSource, WInit, generate};
-use memnet_reservoir::{Drive, FeatureKinds, drive};
+use memnet_reservoir::{BiasRange, Drive, FeatureKinds, drive};
 use memnet_solver::{Method, MethodChoice, Probes, RunRequest, simulate_outputs};
 use memnet_spice::{OptionStyle, Source};
 use rand::{Rng, SeedableRng};
@@ -459,4 +459,62 @@ fn nodes_of_a_network_without_ground_can_be_driven() {
         (x.row(2)[2] - x.row(0)[2]).abs() > 1e-5,
         "the states did not move"
     );
+}
+
+/// Delayed copies (apps.md B.3 mode 3): the row of sample n holds the
+/// snapshot of n, then those of n-1, ..., n-D, each exactly as the run
+/// without delays read it, and zeros where n-k is before the first sample.
+#[test]
+fn delayed_copies_are_the_earlier_snapshots() {
+    let net = network();
+    let mut d = Drive {
+        gain: 0.5,
+        centre: 0.25,
+        virtual_nodes: 2,
+        ..Drive::new()
+    };
+    d.set_inputs(&net, Some(2), &[], &[], 1.0, 4).unwrap();
+    let u: Vec<f64> = (0..9).map(|n| 0.05 * n as f64).collect();
+    let plain = run(&net, &d, &u);
+    let q = plain.cols - 2;
+    let delayed = run(&net, &Drive { delays: 3, ..d }, &u);
+    assert_eq!(delayed.cols, 2 + 4 * q);
+    for n in 0..u.len() {
+        let row = delayed.row(n);
+        assert_eq!(&row[..2], &plain.row(n)[..2]);
+        for lag in 0..=3 {
+            let copy = &row[2 + lag * q..2 + (lag + 1) * q];
+            if n >= lag {
+                assert_eq!(copy, &plain.row(n - lag)[2..], "sample {n}, lag {lag}");
+            } else {
+                assert!(copy.iter().all(|&x| x == 0.0), "sample {n}, lag {lag}");
+            }
+        }
+    }
+}
+
+/// A bias range: one number B is [-B, B] and draws what it always drew;
+/// LO,HI draws inside [LO, HI]; a backward or non-numeric range is refused.
+#[test]
+fn bias_ranges_parse_and_bound_the_draws() {
+    assert_eq!(BiasRange::parse("1").unwrap(), BiasRange::from(1.0));
+    assert_eq!(
+        BiasRange::parse("-2").unwrap(),
+        BiasRange { lo: -2.0, hi: 2.0 }
+    );
+    let r = BiasRange::parse("-1, 0").unwrap();
+    assert_eq!(r, BiasRange { lo: -1.0, hi: 0.0 });
+    assert_eq!(
+        Drive::seeded_edges(30, 1, 0.7, 9),
+        Drive::seeded_edges(30, 1, BiasRange { lo: -0.7, hi: 0.7 }, 9)
+    );
+    let edges = Drive::seeded_edges(200, 1, r, 9);
+    assert!(edges.iter().all(|&(_, _, b)| (-1.0..=0.0).contains(&b)));
+    assert!(edges.iter().any(|&(_, _, b)| b < -0.5));
+    let inputs = Drive::seeded_inputs(50, BiasRange { lo: 0.2, hi: 0.3 }, 9, 2);
+    assert!(inputs.iter().all(|&(_, b)| (0.2..=0.3).contains(&b)));
+    for bad in ["0,-1", "x", "1,", "nan", "inf,1"] {
+        let err = BiasRange::parse(bad).unwrap_err();
+        assert!(err.contains(bad), "{bad}: {err}");
+    }
 }

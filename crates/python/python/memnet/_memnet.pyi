@@ -83,12 +83,13 @@ class Network:
         nodes: Sequence[str] = (),
         features: str = "states",
         gain: float = 0.5,
-        bias: float = 1.0,
+        bias: Union[float, Tuple[float, float]] = 1.0,
         centre: Optional[float] = None,
         period: float = 1.0,
         steps: int = 10,
         virtual_nodes: int = 1,
         read: Optional[int] = None,
+        delays: int = 0,
         seed: int = 1,
     ) -> npt.NDArray[np.float64]: ...
     def with_law(
