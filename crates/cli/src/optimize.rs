@@ -64,7 +64,10 @@ pub struct Args {
     /// called, xi and beta swapped). The published ones have the wrong coupling sign.
     #[arg(long, default_value = "exact", value_parser = ["exact", "published", "ls-mem"])]
     pub mapping: String,
-    /// Omega's diagonal c: lanczos (-lambda_min of the off-diagonal part), gershgorin, or a value.
+    /// Omega's diagonal c: lanczos (-lambda_min of the off-diagonal part), gershgorin,
+    /// metric:THETA (-lambda_min - THETA/xi, THETA in [0, 1): Omega indefinite, the metric still
+    /// positive definite; pair it with a large --alpha, e.g. --alpha 20 --diagonal metric:0.99),
+    /// or a value.
     #[arg(long, default_value = "lanczos", value_name = "RULE")]
     pub diagonal: String,
     /// Keep the coefficients as they are (default: divided by the largest magnitude).
@@ -105,9 +108,16 @@ fn options(a: &Args) -> CliResult<OptimizeOptions> {
     let diagonal = match a.diagonal.as_str() {
         "lanczos" => DiagonalRule::Lanczos,
         "gershgorin" => DiagonalRule::Gershgorin,
+        v if v.starts_with("metric:") => {
+            DiagonalRule::Metric(v["metric:".len()..].parse().map_err(|_| {
+                CliError::input(format!(
+                    "--diagonal: metric:THETA needs a number, got `{v}`"
+                ))
+            })?)
+        }
         v => DiagonalRule::Value(v.parse().map_err(|_| {
             CliError::input(format!(
-                "--diagonal: expected lanczos, gershgorin or a number, got `{v}`"
+                "--diagonal: expected lanczos, gershgorin, metric:THETA or a number, got `{v}`"
             ))
         })?),
     };

@@ -47,6 +47,11 @@ pub enum DiagonalRule {
     Gershgorin,
     /// A given c (it must keep Omega PSD; not checked beyond CG).
     Value(f64),
+    /// c = -lambda_min(Omega off the diagonal) - theta / xi, theta in [0, 1):
+    /// Omega itself may be indefinite, with lambda_min(Omega) = -theta / xi.
+    /// The metric W + xi W Omega W stays positive definite on the cube
+    /// (docs/optimize.md, "The metric rule").
+    Metric(f64),
 }
 
 /// Which formulas map the problem.
@@ -150,7 +155,7 @@ impl Mapping {
         };
         let c = match rule {
             DiagonalRule::Value(c) => {
-                if !(c.is_finite() && c >= 0.0) {
+                if !c.is_finite() {
                     return Err(MapError::Parameter(format!(
                         "diagonal c = {c}: it must be finite and non-negative"
                     )));
@@ -165,6 +170,16 @@ impl Mapping {
                         .sum()
                 })
                 .fold(0.0f64, f64::max),
+            DiagonalRule::Metric(theta) => {
+                if !(0.0..1.0).contains(&theta) {
+                    return Err(MapError::Parameter(format!(
+                        "metric theta = {theta}: it must be in [0, 1)"
+                    )));
+                }
+                let (lmin, bound) = m.lambda_min_offdiag();
+                m.lambda_min = Some(lmin);
+                -lmin + bound + 1e-9 - theta / xi_m
+            }
             DiagonalRule::Lanczos => {
                 let (lmin, bound) = m.lambda_min_offdiag();
                 m.lambda_min = Some(lmin);

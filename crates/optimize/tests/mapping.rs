@@ -59,6 +59,7 @@ fn the_functional_equals_the_energy_on_every_corner() {
                 (DiagonalRule::Lanczos, coef),
                 (DiagonalRule::Gershgorin, 1.0),
                 (DiagonalRule::Value(50.0), coef),
+                (DiagonalRule::Metric(0.99), coef),
             ] {
                 let map = Mapping::new(&q, MappingKind::Exact, p, rule, scale).unwrap();
                 let worst = max_corner_error(&map, &q, p.alpha, scale);
@@ -105,6 +106,72 @@ fn the_lanczos_diagonal_makes_omega_positive_semidefinite() {
             "n = {n}: lambda_min(Omega) = {lmin:e} of {lmax:e}"
         );
     }
+}
+
+/// The metric rule: Omega's smallest eigenvalue is -theta / xi (to the
+/// Lanczos residual), so Omega is indefinite, yet the SPD form's matrix
+/// I + xi R Omega R (R = diag(sqrt(w))) keeps its eigenvalues at or above
+/// 1 - theta anywhere on the cube, and CG solves with it.
+#[test]
+fn the_metric_diagonal_keeps_the_metric_positive_definite() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    for (n, seed, alpha, xi, theta) in [
+        (14, 4, 0.2, 1.0, 0.9),
+        (60, 5, 20.0, 1.0, 0.99),
+        (200, 6, 2.0, 3.0, 0.5),
+    ] {
+        let q = random_qubo(n, 0.1, seed);
+        let p = Params {
+            alpha,
+            beta: 0.2,
+            xi,
+        };
+        let map = Mapping::new(
+            &q,
+            MappingKind::Exact,
+            p,
+            DiagonalRule::Metric(theta),
+            q.max_coefficient(),
+        )
+        .unwrap();
+        let om = dense_omega(&map);
+        let ev = om.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        let lmin = ev.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            (lmin + theta / xi).abs() <= 1e-6,
+            "n = {n}: lambda_min(Omega) = {lmin}, want {}",
+            -theta / xi
+        );
+        for corner_heavy in [false, true] {
+            // Random states, and states with most components at 1, where
+            // the bound is tightest.
+            let r: Vec<f64> = (0..n)
+                .map(|_| {
+                    if corner_heavy && rng.random::<f64>() < 0.8 {
+                        1.0
+                    } else {
+                        rng.random::<f64>().sqrt()
+                    }
+                })
+                .collect();
+            let a = Mat::from_fn(n, n, |j, k| {
+                f64::from(u8::from(j == k)) + xi * r[j] * om[(j, k)] * r[k]
+            });
+            let ev = a.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+            let amin = ev.iter().copied().fold(f64::INFINITY, f64::min);
+            assert!(amin >= 1.0 - theta - 1e-6, "n = {n}: lambda_min = {amin}");
+        }
+    }
+    assert!(
+        Mapping::new(
+            &random_qubo(5, 0.5, 1),
+            MappingKind::Exact,
+            Params::default(),
+            DiagonalRule::Metric(1.0),
+            1.0
+        )
+        .is_err()
+    );
 }
 
 /// (I + xi Omega W)^{-1} b by the SPD form and CG against a dense LU, at
@@ -213,17 +280,16 @@ fn the_metric_identity_holds_at_interior_points() {
 /// inside the cube), and along one with components held at 0 (sticky).
 #[test]
 fn the_functional_descends_along_trajectories() {
+    for rule in [DiagonalRule::Lanczos, DiagonalRule::Metric(0.9)] {
+        descends_with(rule);
+    }
+}
+
+fn descends_with(rule: DiagonalRule) {
     let n = 30;
     let q = random_qubo(n, 0.3, 12);
     let p = Params::default();
-    let map = Mapping::new(
-        &q,
-        MappingKind::Exact,
-        p,
-        DiagonalRule::Lanczos,
-        q.max_coefficient(),
-    )
-    .unwrap();
+    let map = Mapping::new(&q, MappingKind::Exact, p, rule, q.max_coefficient()).unwrap();
     let stepper = Stepper::Dopri5 {
         rtol: 1e-10,
         atol: 1e-13,
