@@ -20,19 +20,21 @@ use crate::input::{InputArgs, load};
 ///
 /// The input enters as b_k + GAIN m_k (u[n] - CENTRE), held for one period per input sample,
 /// with a seeded random mask m_k = +-1: on a series source added to every K-th edge (--every;
-/// b_k uniform in [-BIAS, BIAS]), on the netlist's own voltage sources (--source; b_k their DC
+/// b_k uniform in the --bias range), on the netlist's own voltage sources (--source; b_k their DC
 /// value), or on ideal sources from chosen nodes to ground (--node; b_k uniform). The network
 /// is integrated by RK4 on memnet's sparse engine; device states (and, with --features,
 /// currents R_on i and node potentials) are read at --virtual-nodes equally spaced instants of
 /// each period. The readout is ridge regression on [1, u[n], features], lambda chosen on the
 /// validation segment, refitted on train + validation and scored once on test (NRMSE,
-/// population variance). --capacity K adds Jaeger's linear memory capacity up to delay K.
+/// population variance). --delays D gives the readout the snapshots of the D previous periods
+/// too. --capacity K adds Jaeger's linear memory capacity up to delay K.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   memnet generate random-connected --nodes 20 --p 0.25 --ron 1 --roff 11 --alpha -0.2 --beta 2 -o r.csv
   memnet reservoir r.csv --series fixtures/narma10/narma10_seed42.csv
   memnet reservoir r.csv --task mackey-glass --virtual-nodes 5 --json
   memnet reservoir r.csv --features states,currents --capacity 100
+  memnet reservoir r.csv --series fixtures/narma10/narma10_seed42.csv --bias=-1,0 --gain 0.1 --read 36 --delays 10
   memnet reservoir deck.cir --source vin --node n3 --features potentials")]
 pub struct Args {
     /// The reservoir: a netlist or graph file (.csv, .mtx).
