@@ -22,7 +22,7 @@ use crate::input::{InputArgs, load};
 /// with a seeded random mask m_k = +-1: on a series source added to every K-th edge (--every;
 /// b_k uniform in the --bias range), on the netlist's own voltage sources (--source; b_k their DC
 /// value), or on ideal sources from chosen nodes to ground (--node; b_k uniform). The network
-/// is integrated by RK4 on memnet's sparse engine; device states (and, with --features,
+/// is integrated by RK4 (or --method euler) on memnet's sparse engine; device states (and, with --features,
 /// currents R_on i and node potentials) are read at --virtual-nodes equally spaced instants of
 /// each period. The readout is ridge regression on [1, u[n], features], lambda chosen on the
 /// validation segment, refitted on train + validation and scored once on test (NRMSE,
@@ -78,9 +78,17 @@ pub struct Args {
     /// Duration of one input sample.
     #[arg(long, default_value_t = 1.0)]
     pub period: f64,
-    /// RK4 steps per period.
+    /// Fixed steps per period.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// The fixed-step integrator: rk4 (four network solves per step) or euler (one, as the
+    /// published reference codes).
+    #[arg(long, default_value = "rk4", value_parser = ["rk4", "euler"])]
+    pub method: String,
+    /// Reuse one factorisation as the preconditioner of conjugate gradients across solves
+    /// (large networks; docs/engine.md).
+    #[arg(long)]
+    pub reuse_factorization: bool,
     /// Read only this many of a snapshot's quantities, evenly spaced (default: all).
     #[arg(long, value_name = "N")]
     pub read: Option<usize>,
@@ -174,6 +182,12 @@ pub fn run(a: Args) -> CliResult {
         steps_per_period: a.steps,
         features,
         delays: a.delays,
+        method: if a.method == "euler" {
+            memnet_solver::Method::Euler
+        } else {
+            memnet_solver::Method::Rk4
+        },
+        reuse_factorization: a.reuse_factorization,
         ..Drive::new()
     };
     d.set_inputs(&net, a.every, &a.sources, &a.nodes, a.bias, a.seed)

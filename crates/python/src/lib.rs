@@ -578,16 +578,18 @@ impl Network {
     /// uniform in the `bias` range), on the netlist's voltage sources named in
     /// `sources` (bias_k their DC value) and on ideal sources from the
     /// nodes named in `nodes` to ground (bias_k uniform); with neither
-    /// sources nor nodes, `every` defaults to 1. RK4 with `steps` per
+    /// sources nor nodes, `every` defaults to 1. RK4 (or `method`) with `steps` per
     /// period; `features` ("states", "currents" as R_on i, "potentials",
     /// comma-separated) read at `virtual_nodes` instants of each period
     /// (`read`: that many evenly spaced quantities, default all), with
-    /// `delays` delayed copies of them (periods n-1..n-delays). `bias` is B
+    /// `delays` delayed copies of them (periods n-1..n-delays); `method`
+    /// "rk4" or "euler" with `steps` fixed steps per period, and
+    /// `reuse_factorization` as in `simulate`. `bias` is B
     /// for [-B, B] or a pair (lo, hi). Returns the features, float64 of
     /// shape (len(u), 2 + (1 + delays) * V * quantities): [1, u[n],
     /// quantities]. `centre` defaults to the mean of u. The GIL is
     /// released; Ctrl-C stops the run.
-    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=BiasArg::Symmetric(1.0), centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, delays=0, seed=1))]
+    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=BiasArg::Symmetric(1.0), centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, delays=0, method="rk4", reuse_factorization=false, seed=1))]
     #[allow(clippy::too_many_arguments)]
     fn drive<'py>(
         &self,
@@ -605,6 +607,8 @@ impl Network {
         virtual_nodes: usize,
         read: Option<usize>,
         delays: usize,
+        method: &str,
+        reuse_factorization: bool,
         seed: u64,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         // Any layout (a column of a loaded table is strided).
@@ -618,6 +622,16 @@ impl Network {
             steps_per_period: steps,
             features: memnet_reservoir::FeatureKinds::parse(features).map_err(user_error)?,
             delays,
+            method: match method {
+                "rk4" => Method::Rk4,
+                "euler" => Method::Euler,
+                m => {
+                    return Err(user_error(format!(
+                        "method `{m}`: a reservoir is driven by rk4 or euler"
+                    )));
+                }
+            },
+            reuse_factorization,
             ..memnet_reservoir::Drive::new()
         };
         let bias = match bias {

@@ -88,8 +88,14 @@ pub struct Drive {
     pub period: f64,
     /// Snapshots per period, at (j / virtual_nodes) of it, j = 1..=V.
     pub virtual_nodes: usize,
-    /// Fixed RK4 steps per period.
+    /// Fixed steps per period.
     pub steps_per_period: usize,
+    /// The fixed-step integrator: RK4 (default) or explicit Euler (one
+    /// network solve per step, as the published reference codes).
+    pub method: Method,
+    /// Reuse one factorisation across solves as CG's preconditioner
+    /// (docs/engine.md), refactorising when CG slows down.
+    pub reuse_factorization: bool,
     /// What a snapshot reads.
     pub features: FeatureKinds,
     /// Which of a snapshot's quantities become features (indices into
@@ -161,6 +167,8 @@ impl Drive {
             period: 1.0,
             virtual_nodes: 1,
             steps_per_period: 10,
+            method: Method::Rk4,
+            reuse_factorization: false,
             features: FeatureKinds::default(),
             read: None,
             delays: 0,
@@ -455,6 +463,12 @@ pub fn drive(
             d.period
         )));
     }
+    if !matches!(d.method, Method::Rk4 | Method::Euler) {
+        return Err(DriveError::Option(format!(
+            "method {:?}: a reservoir is driven with fixed steps, rk4 or euler",
+            d.method
+        )));
+    }
     if d.steps_per_period % d.virtual_nodes != 0 {
         return Err(DriveError::Option(format!(
             "{} steps per period do not land on {} virtual nodes",
@@ -480,7 +494,8 @@ pub fn drive(
     let t_end = u.len() as f64 * d.period;
     let request = RunRequest {
         t_end: Some(t_end),
-        method: MethodChoice::Given(Method::Rk4),
+        method: MethodChoice::Given(d.method),
+        reuse_factorization: d.reuse_factorization,
         dt: Some(dt),
         sample_dt: Some(d.period / d.virtual_nodes as f64),
         ..RunRequest::default()

@@ -29,6 +29,18 @@ fn one_period(
     period: f64,
     steps: usize,
 ) -> Vec<f64> {
+    one_period_by(net, w, sources, period, steps, Method::Rk4)
+}
+
+/// [`one_period`] with the fixed-step integrator `method`.
+fn one_period_by(
+    net: &Network,
+    w: &[f64],
+    sources: &[(usize, f64)],
+    period: f64,
+    steps: usize,
+    method: Method,
+) -> Vec<f64> {
     let mut net = net.clone();
     let mut k = 0;
     for e in &mut net.edges {
@@ -47,7 +59,7 @@ fn one_period(
     }
     let opts = RunRequest {
         t_end: Some(period),
-        method: MethodChoice::Given(Method::Rk4),
+        method: MethodChoice::Given(method),
         dt: Some(period / steps as f64),
         sample_dt: Some(period),
         ..RunRequest::default()
@@ -59,8 +71,18 @@ fn one_period(
     rows.last().unwrap().1.clone()
 }
 
+/// For each fixed-step integrator, with and without the reused
+/// factorisation (CG to 1e-10 behind it).
 #[test]
 fn the_driven_states_are_the_period_by_period_states() {
+    for method in [Method::Rk4, Method::Euler] {
+        for reuse in [false, true] {
+            driven_states_match(method, reuse);
+        }
+    }
+}
+
+fn driven_states_match(method: Method, reuse_factorization: bool) {
     let net = network();
     let m = net.edges.len();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -80,6 +102,8 @@ fn the_driven_states_are_the_period_by_period_states() {
         centre: 0.25,
         virtual_nodes: 2,
         steps_per_period: 20,
+        method,
+        reuse_factorization,
         ..Drive::new()
     };
     let u: Vec<f64> = (0..12).map(|_| rng.random_range(0.0..0.5)).collect();
@@ -101,8 +125,8 @@ fn the_driven_states_are_the_period_by_period_states() {
             .map(|&(k, mk, b)| (k, b + 2.0 * mk * (un - 0.25)))
             .collect();
         // Halfway: the first virtual node.
-        let half = one_period(&net, &w, &values, 0.5, 10);
-        w = one_period(&net, &w, &values, 1.0, 20);
+        let half = one_period_by(&net, &w, &values, 0.5, 10, method);
+        w = one_period_by(&net, &w, &values, 1.0, 20, method);
         for k in 0..m {
             worst = worst.max((x.row(n)[2 + k] - half[k]).abs());
             worst = worst.max((x.row(n)[2 + m + k] - w[k]).abs());
@@ -112,7 +136,7 @@ fn the_driven_states_are_the_period_by_period_states() {
     // (5e-5 of a period): its effect on w is of that order times the rate.
     assert!(
         worst <= 1e-4,
-        "driven and period-by-period states differ by {worst:e}"
+        "{method:?} (reuse {reuse_factorization}): driven and period-by-period states differ by {worst:e}"
     );
     // The input moved the states: not a constant run.
     let spread = (0..12)
@@ -139,6 +163,16 @@ fn bad_drives_are_errors() {
         .is_err(),
         "10 steps do not land on 3 nodes"
     );
+    let adaptive = Drive {
+        virtual_nodes: 1,
+        method: Method::Dopri5,
+        ..base.clone()
+    };
+    let err = drive(&net, &adaptive, &[0.1], &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("rk4 or euler"), "{err}");
     let far = Drive {
         edges: vec![(10_000, 1.0, 0.0)],
         virtual_nodes: 1,

@@ -90,6 +90,8 @@ class Network:
         virtual_nodes: int = 1,
         read: Optional[int] = None,
         delays: int = 0,
+        method: str = "rk4",
+        reuse_factorization: bool = False,
         seed: int = 1,
     ) -> npt.NDArray[np.float64]: ...
     def with_law(
