@@ -21,18 +21,8 @@ fn network() -> Network {
     generate(&spec).unwrap()
 }
 
-/// One period of DC sources from states `w`: the states at its end.
-fn one_period(
-    net: &Network,
-    w: &[f64],
-    sources: &[(usize, f64)],
-    period: f64,
-    steps: usize,
-) -> Vec<f64> {
-    one_period_by(net, w, sources, period, steps, Method::Rk4)
-}
-
-/// [`one_period`] with the fixed-step integrator `method`.
+/// One period of DC sources from states `w`, integrated by the fixed-step
+/// `method`: the states at its end.
 fn one_period_by(
     net: &Network,
     w: &[f64],
@@ -190,7 +180,7 @@ fn bad_drives_are_errors() {
 }
 
 /// The network's states, currents and potentials at the end of one DC
-/// period from states `w` (the `one_period` run with more outputs).
+/// period from states `w` (the `one_period_by` run with more outputs).
 fn one_period_outputs(
     net: &Network,
     w: &[f64],
