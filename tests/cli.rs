@@ -1712,19 +1712,16 @@ fn optimize_errors_name_the_file_line_and_column() {
     assert!(err.contains("--schedule"), "{err}");
 }
 
-/// `memnet reservoir` on a generated 20-node network: Mackey-Glass one-step
-/// through the whole pipeline (drive, features, ridge), and a malformed
-/// series file as a located error.
-#[test]
-fn reservoir_scores_a_generated_network() {
-    let net = tmp("reservoir.csv");
+/// A random connected graph of memnet's linear law with the reservoir
+/// tests' parameters (R_on 1, R_off 11, alpha -0.2, beta 2) written to `out`.
+fn random_reservoir(out: &std::path::Path, nodes: &str, p: &str, seed: &str) {
     ok(&[
         "generate",
         "random-connected",
         "--nodes",
-        "12",
+        nodes,
         "--p",
-        "0.3",
+        p,
         "--ron",
         "1",
         "--roff",
@@ -1734,10 +1731,19 @@ fn reservoir_scores_a_generated_network() {
         "--beta",
         "2",
         "--seed",
-        "2",
+        seed,
         "-o",
-        net.to_str().unwrap(),
+        out.to_str().unwrap(),
     ]);
+}
+
+/// `memnet reservoir` on a generated 20-node network: Mackey-Glass one-step
+/// through the whole pipeline (drive, features, ridge), and a malformed
+/// series file as a located error.
+#[test]
+fn reservoir_scores_a_generated_network() {
+    let net = tmp("reservoir.csv");
+    random_reservoir(&net, "12", "0.3", "2");
     let out = ok(&[
         "reservoir",
         net.to_str().unwrap(),
@@ -1777,26 +1783,7 @@ fn reservoir_scores_a_generated_network() {
 #[test]
 fn reservoir_with_delayed_copies_meets_the_narma10_anchor() {
     let net = tmp("reservoir_bt2.csv");
-    ok(&[
-        "generate",
-        "random-connected",
-        "--nodes",
-        "20",
-        "--p",
-        "0.25",
-        "--ron",
-        "1",
-        "--roff",
-        "11",
-        "--alpha",
-        "-0.2",
-        "--beta",
-        "2",
-        "--seed",
-        "1",
-        "-o",
-        net.to_str().unwrap(),
-    ]);
+    random_reservoir(&net, "20", "0.25", "1");
     let score = |delays: &str, read: &str| {
         let out = ok(&[
             "reservoir",

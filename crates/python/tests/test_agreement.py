@@ -84,15 +84,21 @@ def test_with_law_names_a_bad_law_or_parameter():
         memnet.generate.grid(2, w0=0.3, law="hp")
 
 
-def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path):
-    # The same network, drive and readout through `memnet reservoir` and
-    # through Network.drive + score_readout: the same test NRMSE.
+def _random_reservoir(cli, tmp_path):
+    # The 10-node network both reservoir agreement tests drive.
     net_file = tmp_path / "r.csv"
     subprocess.run(
         [cli, "generate", "random-connected", "--nodes", "10", "--p", "0.3", "--ron", "1", "--roff", "11",
          "--alpha", "-0.2", "--beta", "2", "--seed", "4", "-o", str(net_file)],
         check=True, capture_output=True,
     )
+    return net_file
+
+
+def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path):
+    # The same network, drive and readout through `memnet reservoir` and
+    # through Network.drive + score_readout: the same test NRMSE.
+    net_file = _random_reservoir(cli, tmp_path)
     fixture = root / "fixtures/narma10/narma10_seed42.csv"
     done = subprocess.run(
         [cli, "reservoir", str(net_file), "--series", str(fixture), "--virtual-nodes", "2", "--json"],
@@ -115,12 +121,7 @@ def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path)
 def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
     # bias=(lo, hi) and delays= are --bias=LO,HI and --delays: the same
     # features, so the same score; the delayed block is the earlier rows.
-    net_file = tmp_path / "r.csv"
-    subprocess.run(
-        [cli, "generate", "random-connected", "--nodes", "10", "--p", "0.3", "--ron", "1", "--roff", "11",
-         "--alpha", "-0.2", "--beta", "2", "--seed", "4", "-o", str(net_file)],
-        check=True, capture_output=True,
-    )
+    net_file = _random_reservoir(cli, tmp_path)
     fixture = root / "fixtures/narma10/narma10_seed42.csv"
     done = subprocess.run(
         [cli, "reservoir", str(net_file), "--series", str(fixture), "--bias=-1,0", "--gain", "0.1",
