@@ -120,7 +120,12 @@ struct Report {
     driven_sources: Vec<String>,
     driven_nodes: Vec<String>,
     feature_kinds: FeatureKinds,
+    read: Option<usize>,
     delays: usize,
+    gain: f64,
+    bias: BiasRange,
+    method: String,
+    reuse_factorization: bool,
     features: usize,
     split: Split,
     lambda: f64,
@@ -242,7 +247,12 @@ pub fn run(a: Args) -> CliResult {
             .map(|n| net.node_names[n.0].clone())
             .collect(),
         feature_kinds: features,
+        read: a.read,
         delays: a.delays,
+        gain: a.gain,
+        bias: a.bias,
+        method: a.method.clone(),
+        reuse_factorization: a.reuse_factorization,
         features: x.cols,
         split,
         lambda: score.lambda,
@@ -267,7 +277,7 @@ pub fn run(a: Args) -> CliResult {
             inputs += &format!(", nodes {}", report.driven_nodes.join(" "));
         }
         let mut text = format!(
-            "{}: {} devices, {inputs}, {} features ({}; {} virtual nodes, {} delays)\n\
+            "{}: {} devices, {inputs}, {} features ({}; virtual nodes {}, delayed copies {})\n\
              {} (target {}), {} samples: test NRMSE {:.4}, validation {:.4}, lambda {:e}\n",
             report.file,
             report.devices,

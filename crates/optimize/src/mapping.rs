@@ -47,10 +47,12 @@ pub enum DiagonalRule {
     Gershgorin,
     /// A given c (it must keep Omega PSD; not checked beyond CG).
     Value(f64),
-    /// c = -lambda_min(Omega off the diagonal) - theta / xi, theta in [0, 1):
-    /// Omega itself may be indefinite, with lambda_min(Omega) = -theta / xi.
-    /// The metric W + xi W Omega W stays positive definite on the cube
-    /// (docs/optimize.md, "The metric rule").
+    /// c = -lambda_min(Omega off the diagonal) - theta / xi, theta in [0, 1),
+    /// exact mapping only: Omega itself is indefinite, with lambda_min(Omega)
+    /// = -theta / xi. On the cube I + xi R Omega R (R = diag(sqrt(w))) keeps
+    /// its eigenvalues at or above 1 - theta, so the metric
+    /// W + xi W Omega W = R (I + xi R Omega R) R stays PSD (docs/optimize.md,
+    /// "The metric rule").
     Metric(f64),
 }
 
@@ -155,7 +157,7 @@ impl Mapping {
         };
         let c = match rule {
             DiagonalRule::Value(c) => {
-                if !c.is_finite() {
+                if !(c.is_finite() && c >= 0.0) {
                     return Err(MapError::Parameter(format!(
                         "diagonal c = {c}: it must be finite and non-negative"
                     )));
@@ -175,6 +177,13 @@ impl Mapping {
                     return Err(MapError::Parameter(format!(
                         "metric theta = {theta}: it must be in [0, 1)"
                     )));
+                }
+                if kind != MappingKind::Exact {
+                    return Err(MapError::Parameter(
+                        "the metric diagonal is for the exact mapping (the published ones \
+                         scale Omega differently)"
+                            .into(),
+                    ));
                 }
                 let (lmin, bound) = m.lambda_min_offdiag();
                 m.lambda_min = Some(lmin);

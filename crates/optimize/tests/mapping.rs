@@ -172,6 +172,18 @@ fn the_metric_diagonal_keeps_the_metric_positive_definite() {
         )
         .is_err()
     );
+    // The published mappings scale Omega by another xi: the rule is for
+    // the exact one only.
+    assert!(
+        Mapping::new(
+            &random_qubo(5, 0.5, 1),
+            MappingKind::LsMem,
+            Params::default(),
+            DiagonalRule::Metric(0.5),
+            1.0
+        )
+        .is_err()
+    );
 }
 
 /// (I + xi Omega W)^{-1} b by the SPD form and CG against a dense LU, at

@@ -578,16 +578,15 @@ impl Network {
     /// uniform in the `bias` range), on the netlist's voltage sources named in
     /// `sources` (bias_k their DC value) and on ideal sources from the
     /// nodes named in `nodes` to ground (bias_k uniform); with neither
-    /// sources nor nodes, `every` defaults to 1. RK4 (or `method`) with `steps` per
-    /// period; `features` ("states", "currents" as R_on i, "potentials",
+    /// sources nor nodes, `every` defaults to 1. `bias` is B for [-B, B]
+    /// or a pair (lo, hi). `method` "rk4" or "euler" with `steps` fixed
+    /// steps per period, `reuse_factorization` as in `simulate`.
+    /// `features` ("states", "currents" as R_on i, "potentials",
     /// comma-separated) read at `virtual_nodes` instants of each period
     /// (`read`: that many evenly spaced quantities, default all), with
-    /// `delays` delayed copies of them (periods n-1..n-delays); `method`
-    /// "rk4" or "euler" with `steps` fixed steps per period, and
-    /// `reuse_factorization` as in `simulate`. `bias` is B
-    /// for [-B, B] or a pair (lo, hi). Returns the features, float64 of
-    /// shape (len(u), 2 + (1 + delays) * V * quantities): [1, u[n],
-    /// quantities]. `centre` defaults to the mean of u. The GIL is
+    /// `delays` delayed copies of them (periods n-1..n-delays). Returns the
+    /// features, float64 of shape (len(u), 2 + (1 + delays) * V *
+    /// quantities): [1, u[n], quantities]. `centre` defaults to the mean of u. The GIL is
     /// released; Ctrl-C stops the run.
     #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=BiasArg::Symmetric(1.0), centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, delays=0, method="rk4", reuse_factorization=false, seed=1))]
     #[allow(clippy::too_many_arguments)]
@@ -636,9 +635,7 @@ impl Network {
         };
         let bias = match bias {
             BiasArg::Symmetric(b) => memnet_reservoir::BiasRange::from(b),
-            BiasArg::Range(lo, hi) => {
-                memnet_reservoir::BiasRange::parse(&format!("{lo},{hi}")).map_err(user_error)?
-            }
+            BiasArg::Range(lo, hi) => memnet_reservoir::BiasRange { lo, hi },
         };
         d.set_inputs(&self.net, every, &sources, &nodes, bias, seed)
             .map_err(user_error)?;

@@ -141,6 +141,8 @@ def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
     assert abs(memnet.score_readout(x, y)["test_nrmse"] - want["test_nrmse"]) <= 1e-12
     with pytest.raises(memnet.MemnetError, match="bias"):
         net.drive(u[:10], bias=(0.0, -1.0))
+    with pytest.raises(memnet.MemnetError, match="finite"):
+        net.drive(u[:10], bias=float("nan"))
     euler = net.drive(u[:20], method="euler", reuse_factorization=True)
     assert euler.shape == (20, 2 + q) and np.all(np.isfinite(euler))
     assert np.max(np.abs(euler - net.drive(u[:20])[:, :2 + q])) > 0.0

@@ -112,7 +112,7 @@ pub struct Drive {
 
 /// The range [lo, hi] of the seeded bias voltages b_k of driven edges and
 /// nodes. A single number B is the symmetric [-B, B].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct BiasRange {
     pub lo: f64,
     pub hi: f64,
@@ -144,13 +144,22 @@ impl BiasRange {
                 hi: num(hi)?,
             },
         };
-        if r.lo > r.hi {
+        r.check().map_err(|e| format!("bias `{text}`: {e}"))?;
+        Ok(r)
+    }
+
+    /// Both ends finite, LO at most HI.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.lo.is_finite() && self.hi.is_finite()) {
             return Err(format!(
-                "bias `{text}`: the range runs from {} up to {}, not down",
-                r.lo, r.hi
+                "the range [{}, {}] must be finite",
+                self.lo, self.hi
             ));
         }
-        Ok(r)
+        if self.lo > self.hi {
+            return Err(format!("LO ({}) is greater than HI ({})", self.lo, self.hi));
+        }
+        Ok(())
     }
 }
 
@@ -230,6 +239,7 @@ impl Drive {
         seed: u64,
     ) -> Result<(), String> {
         let bias = bias.into();
+        bias.check().map_err(|e| format!("bias: {e}"))?;
         let every = match every {
             Some(0) => return Err("every must be at least 1".into()),
             Some(k) => Some(k),

@@ -537,6 +537,11 @@ fn bias_ranges_parse_and_bound_the_draws() {
     assert!(edges.iter().any(|&(_, _, b)| b < -0.5));
     let inputs = Drive::seeded_inputs(50, BiasRange { lo: 0.2, hi: 0.3 }, 9, 2);
     assert!(inputs.iter().all(|&(_, b)| (0.2..=0.3).contains(&b)));
+    let mut d = Drive::new();
+    let err = d
+        .set_inputs(&network(), None, &[], &[], f64::NAN, 1)
+        .unwrap_err();
+    assert!(err.contains("finite"), "{err}");
     for bad in ["0,-1", "x", "1,", "nan", "inf,1"] {
         let err = BiasRange::parse(bad).unwrap_err();
         assert!(err.contains(bad), "{bad}: {err}");
