@@ -77,6 +77,10 @@ enum Task {
         /// ESN sizes (tanh units).
         #[arg(long, default_value = "50,100,200,400")]
         esn_sizes: String,
+        /// Also run the delay design on an N x N grid of memristors driven by explicit Euler
+        /// with a reused factorisation (72: 10 224 memristors, apps.md B-T3; about 2 minutes).
+        #[arg(long, value_name = "N")]
+        delay_grid: Option<usize>,
     },
     /// The 10M-memristor grid runs (time, solver time, peak memory) against the scale targets.
     BenchScale(scale::Settings),
@@ -98,9 +102,11 @@ fn main() -> ExitCode {
         Task::BenchNgspice { sizes, repeat } => bench::bench_ngspice(&sizes, repeat),
         Task::Bench { rows } => perf::bench(rows),
         Task::BenchUserGrid { rows, body } => user_grid::bench_user_grid(rows, body),
-        Task::BenchReservoir { largest, esn_sizes } => {
-            reservoir_bench::bench_reservoir(largest, &esn_sizes)
-        }
+        Task::BenchReservoir {
+            largest,
+            esn_sizes,
+            delay_grid,
+        } => reservoir_bench::bench_reservoir(largest, &esn_sizes, delay_grid),
         Task::BenchOptimize(settings) => optimize_bench::bench_optimize(&settings),
         Task::BenchScale(settings) => scale::bench_scale(&settings),
     };

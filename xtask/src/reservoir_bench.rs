@@ -23,7 +23,7 @@ pub const SIZES: [(usize, f64, Option<usize>); 4] = [
     (1000, 0.0185, Some(400)),
 ];
 
-pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
+pub fn bench_reservoir(largest: usize, esn_sizes: &str, delay_grid: Option<usize>) -> Result<()> {
     let root = repo_root();
     let memnet = release_memnet(&root)?;
     let python = bench_venv(&root, &["reservoirpy==0.4.2", "numpy"])?;
@@ -115,6 +115,52 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str) -> Result<()> {
         }
     }
     delayed_design(&memnet, &fixture, &dir)?;
+    if let Some(rows) = delay_grid {
+        delay_design_on_a_grid(&memnet, &fixture, &dir, rows)?;
+    }
+    Ok(())
+}
+
+/// apps.md B-T3's setting: the delay design's biases, gain and ten copies
+/// on a rows x rows grid of memnet's linear law, every 25th edge driven,
+/// 100 states read, explicit Euler with 10 steps per period on a reused
+/// factorisation. One run (seed 1); the time is the drive and the readout.
+fn delay_design_on_a_grid(
+    memnet: &std::path::Path,
+    fixture: &std::path::Path,
+    dir: &std::path::Path,
+    rows: usize,
+) -> Result<()> {
+    let net = dir.join(format!("grid_{rows}.csv"));
+    let n = rows.to_string();
+    let status = Command::new(memnet)
+        .args(["generate", "grid", "--rows", &n, "--cols", &n])
+        .args([
+            "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2", "-o",
+        ])
+        .arg(&net)
+        .status()?;
+    if !status.success() {
+        anyhow::bail!("memnet generate failed");
+    }
+    let out = Command::new(memnet)
+        .arg("reservoir")
+        .arg(&net)
+        .arg("--series")
+        .arg(fixture)
+        .args(["--every", "25", "--read", "100", "--delays", "10"])
+        .args(["--bias=-1,0", "--gain", "0.1", "--method", "euler"])
+        .args(["--reuse-factorization", "--capacity", "200", "--json"])
+        .output()?;
+    let v = json_of(out, &format!("memnet reservoir {}", net.display()))?;
+    println!(
+        "| memnet, {rows}x{rows} grid (biases in [-1, 0], gain 0.1, every 25th edge driven, 100 states and 10 delayed copies; Euler, reused factorisation) | {} | {} | {:.3} | {:.1} | {:.1} s |",
+        v["devices"],
+        v["features"],
+        v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
+        v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
+        v["drive_time_s"].as_f64().unwrap_or(f64::NAN) + v["fit_time_s"].as_f64().unwrap_or(0.0)
+    );
     Ok(())
 }
 
