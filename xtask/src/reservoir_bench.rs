@@ -23,6 +23,41 @@ pub const SIZES: [(usize, f64, Option<usize>); 4] = [
     (1000, 0.0185, Some(400)),
 ];
 
+/// `memnet generate FAMILY ARGS` of memnet's linear law with the reservoir
+/// parameters (R_on 1, R_off 11, alpha -0.2, beta 2), written to `out`.
+fn generate(memnet: &std::path::Path, args: &[&str], out: &std::path::Path) -> Result<()> {
+    let status = Command::new(memnet)
+        .arg("generate")
+        .args(args)
+        .args([
+            "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2", "-o",
+        ])
+        .arg(out)
+        .status()?;
+    if !status.success() {
+        anyhow::bail!("memnet generate {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+/// `memnet reservoir NET --series FIXTURE ARGS --capacity 200 --json`, parsed.
+fn reservoir_json(
+    memnet: &std::path::Path,
+    net: &std::path::Path,
+    fixture: &std::path::Path,
+    args: &[&str],
+) -> Result<serde_json::Value> {
+    let out = Command::new(memnet)
+        .arg("reservoir")
+        .arg(net)
+        .arg("--series")
+        .arg(fixture)
+        .args(args)
+        .args(["--capacity", "200", "--json"])
+        .output()?;
+    json_of(out, &format!("memnet reservoir {}", net.display()))
+}
+
 pub fn bench_reservoir(largest: usize, esn_sizes: &str, delay_grid: Option<usize>) -> Result<()> {
     let root = repo_root();
     let memnet = release_memnet(&root)?;
@@ -60,23 +95,12 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str, delay_grid: Option<usize
     std::fs::create_dir_all(&dir)?;
     for &(nodes, p, read) in SIZES.iter().take(largest) {
         let net = dir.join(format!("random_{nodes}.csv"));
-        let status = Command::new(&memnet)
-            .args([
-                "generate",
-                "random-connected",
-                "--nodes",
-                &nodes.to_string(),
-                "--p",
-            ])
-            .arg(p.to_string())
-            .args([
-                "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2", "--seed", "1", "-o",
-            ])
-            .arg(&net)
-            .status()?;
-        if !status.success() {
-            anyhow::bail!("memnet generate failed");
-        }
+        let (n, p) = (nodes.to_string(), p.to_string());
+        generate(
+            &memnet,
+            &["random-connected", "--nodes", &n, "--p", &p, "--seed", "1"],
+            &net,
+        )?;
         // The naive design reads device states; the small ones are also
         // read through their currents and potentials (apps.md B.3 mode 4).
         let kinds: &[&str] = if read.is_some() {
@@ -85,19 +109,12 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str, delay_grid: Option<usize
             &["states", "states,currents,potentials"]
         };
         for kind in kinds {
-            let mut cmd = Command::new(&memnet);
-            cmd.arg("reservoir")
-                .arg(&net)
-                .arg("--series")
-                .arg(&fixture)
-                .args(["--features", kind, "--capacity", "200", "--json"]);
-            if let Some(r) = read {
-                cmd.args(["--read", &r.to_string(), "--every", "10"]);
+            let r = read.map(|r| r.to_string());
+            let mut args = vec!["--features", *kind];
+            if let Some(r) = &r {
+                args.extend(["--read", r.as_str(), "--every", "10"]);
             }
-            let v = json_of(
-                cmd.output()?,
-                &format!("memnet reservoir {}", net.display()),
-            )?;
+            let v = reservoir_json(&memnet, &net, &fixture, &args)?;
             println!(
                 "| memnet, random connected graph of {nodes} nodes (naive design{}; {kind}) | {} | {} | {:.3} | {:.1} | {:.1} s |",
                 if read.is_some() {
@@ -133,26 +150,26 @@ fn delay_design_on_a_grid(
 ) -> Result<()> {
     let net = dir.join(format!("grid_{rows}.csv"));
     let n = rows.to_string();
-    let status = Command::new(memnet)
-        .args(["generate", "grid", "--rows", &n, "--cols", &n])
-        .args([
-            "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2", "-o",
-        ])
-        .arg(&net)
-        .status()?;
-    if !status.success() {
-        anyhow::bail!("memnet generate failed");
-    }
-    let out = Command::new(memnet)
-        .arg("reservoir")
-        .arg(&net)
-        .arg("--series")
-        .arg(fixture)
-        .args(["--every", "25", "--read", "100", "--delays", "10"])
-        .args(["--bias=-1,0", "--gain", "0.1", "--method", "euler"])
-        .args(["--reuse-factorization", "--capacity", "200", "--json"])
-        .output()?;
-    let v = json_of(out, &format!("memnet reservoir {}", net.display()))?;
+    generate(memnet, &["grid", "--rows", &n, "--cols", &n], &net)?;
+    let v = reservoir_json(
+        memnet,
+        &net,
+        fixture,
+        &[
+            "--every",
+            "25",
+            "--read",
+            "100",
+            "--delays",
+            "10",
+            "--bias=-1,0",
+            "--gain",
+            "0.1",
+            "--method",
+            "euler",
+            "--reuse-factorization",
+        ],
+    )?;
     println!(
         "| memnet, {rows}x{rows} grid (biases in [-1, 0], gain 0.1, every 25th edge driven, 100 states and 10 delayed copies; Euler, reused factorisation) | {} | {} | {:.3} | {:.1} | {:.1} s |",
         v["devices"],
@@ -178,34 +195,37 @@ fn delayed_design(
         let (mut devices, mut features) = ((u64::MAX, 0), 0);
         for seed in 0..10u64 {
             let net = dir.join(format!("random_20_seed{seed}.csv"));
-            let status = Command::new(memnet)
-                .args([
-                    "generate",
+            let seed = seed.to_string();
+            generate(
+                memnet,
+                &[
                     "random-connected",
                     "--nodes",
                     "20",
                     "--p",
                     "0.25",
-                ])
-                .args([
-                    "--ron", "1", "--roff", "11", "--alpha", "-0.2", "--beta", "2",
-                ])
-                .args(["--seed", &seed.to_string(), "-o"])
-                .arg(&net)
-                .status()?;
-            if !status.success() {
-                anyhow::bail!("memnet generate failed");
-            }
-            let out = Command::new(memnet)
-                .arg("reservoir")
-                .arg(&net)
-                .arg("--series")
-                .arg(fixture)
-                .args(["--bias=-1,0", "--gain", "0.1", "--read", "36"])
-                .args(["--delays", &delays.to_string(), "--seed", &seed.to_string()])
-                .args(["--capacity", "200", "--json"])
-                .output()?;
-            let v = json_of(out, &format!("memnet reservoir {}", net.display()))?;
+                    "--seed",
+                    &seed,
+                ],
+                &net,
+            )?;
+            let delays = delays.to_string();
+            let v = reservoir_json(
+                memnet,
+                &net,
+                fixture,
+                &[
+                    "--bias=-1,0",
+                    "--gain",
+                    "0.1",
+                    "--read",
+                    "36",
+                    "--delays",
+                    &delays,
+                    "--seed",
+                    &seed,
+                ],
+            )?;
             nrmse.push(v["test_nrmse"].as_f64().unwrap_or(f64::NAN));
             mc.push(v["memory_capacity"].as_f64().unwrap_or(f64::NAN));
             time += v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
