@@ -172,32 +172,34 @@ impl Mapping {
                         .sum()
                 })
                 .fold(0.0f64, f64::max),
-            DiagonalRule::Metric(theta) => {
-                if !(0.0..1.0).contains(&theta) {
-                    return Err(MapError::Parameter(format!(
-                        "metric theta = {theta}: it must be in [0, 1)"
-                    )));
-                }
-                if kind != MappingKind::Exact {
-                    return Err(MapError::Parameter(
-                        "the metric diagonal is for the exact mapping (the published ones \
-                         scale Omega differently)"
-                            .into(),
-                    ));
-                }
-                let (lmin, bound) = m.lambda_min_offdiag();
-                m.lambda_min = Some(lmin);
-                -lmin + bound + 1e-9 - theta / xi_m
-            }
-            DiagonalRule::Lanczos => {
+            DiagonalRule::Lanczos | DiagonalRule::Metric(_) => {
+                let theta = match rule {
+                    DiagonalRule::Metric(theta) => {
+                        if !(0.0..1.0).contains(&theta) {
+                            return Err(MapError::Parameter(format!(
+                                "metric theta = {theta}: it must be in [0, 1)"
+                            )));
+                        }
+                        if kind != MappingKind::Exact {
+                            return Err(MapError::Parameter(
+                                "the metric diagonal is for the exact mapping (the published \
+                                 ones scale Omega differently)"
+                                    .into(),
+                            ));
+                        }
+                        theta
+                    }
+                    _ => 0.0,
+                };
                 let (lmin, bound) = m.lambda_min_offdiag();
                 m.lambda_min = Some(lmin);
                 match kind {
                     // ls_mem.jl takes -lambda_min exactly.
                     MappingKind::Published | MappingKind::LsMem => (-lmin).max(0.0),
                     // The reference runs' margin, plus the Ritz residual
-                    // (an eigenvalue lies within it of the estimate).
-                    MappingKind::Exact => (-lmin).max(0.0) + bound + 1e-9,
+                    // (an eigenvalue lies within it of the estimate); the
+                    // metric rule lowers it by theta / xi.
+                    MappingKind::Exact => (-lmin).max(0.0) + bound + 1e-9 - theta / xi,
                 }
             }
         };

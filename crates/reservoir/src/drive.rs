@@ -454,8 +454,9 @@ fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Netw
 
 /// Drives `net` with input `u` and returns the features [1, u[n], the
 /// quantities read at each virtual node of period n, then of periods n-1,
-/// ..., n-`delays`] for every sample n (apps.md B.2, B.3). `progress(t)` follows the integration (t from 0 to
-/// len(u) periods); `Break` stops it (`SolveError::Interrupted`).
+/// ..., n-`delays`] for every sample n (apps.md B.2, B.3). `progress(t)`
+/// follows the integration (t from 0 to len(u) periods); `Break` stops it
+/// (`SolveError::Interrupted`).
 pub fn drive(
     net: &Network,
     d: &Drive,
