@@ -67,7 +67,7 @@ fn compare(net: &Network, what: &str) -> SimReport {
         r.factorizations,
         d.factorizations
     );
-    assert!(r.reused_solves > 0 && r.cg_iterations >= r.reused_solves);
+    assert!(r.reused_solves > 0);
     r
 }
 
@@ -119,6 +119,44 @@ fn reused_factorisations_give_the_direct_states() {
         ..Default::default()
     };
     simulate(&grid, &opts, &mut NullSink, &mut |_| {}).unwrap();
+}
+
+/// CG starts from the last evaluation's potentials, which on a smooth run
+/// are closer to the answer than the old factor's own solution: fewer CG
+/// iterations, and so fewer refactorisations, than the cold start, with
+/// the same states (a DC grid and the sine-driven one).
+#[test]
+fn reused_solves_start_from_the_last_potentials() {
+    for (what, net) in [
+        ("DC 20x20 grid", common::random_grid(20, 20, 5.0, 1.0, 7)),
+        (
+            "sine-driven 20x20 grid",
+            driven(common::random_grid(20, 20, 5.0, 1.0, 8), 3),
+        ),
+    ] {
+        let warm = compare(&net, what);
+        let cold_reuse = FactorReuse {
+            warm_start: false,
+            ..Default::default()
+        };
+        let (direct, _) = run(&net, None);
+        let (cold, c) = run(&net, Some(cold_reuse));
+        let worst = direct
+            .iter()
+            .zip(&cold)
+            .flat_map(|(a, b)| a.1.iter().zip(&b.1).map(|(x, y)| (x - y).abs()))
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 1e-10,
+            "{what}, cold start: states differ by {worst}"
+        );
+        // (Measured: 6158 against 8994 iterations and 28 against 47
+        // factorisations on the DC grid; 7118/9015 and 28/45 with the sine.)
+        assert!(
+            warm.cg_iterations < c.cg_iterations && warm.factorizations < c.factorizations,
+            "{what}: warm {warm:?}, cold {c:?}"
+        );
+    }
 }
 
 /// The exact method's Newton steps with a reused factor (inexact: CG to
