@@ -62,7 +62,14 @@ enum Command {
     Plot(plot_cmd::Args),
 }
 
+/// Large fresh blocks are faulted in by a second thread while this one
+/// fills them (memnet-prefault: first touches dominated the system time of
+/// the largest runs).
+#[global_allocator]
+static GLOBAL: memnet_prefault::Prefaulting = memnet_prefault::Prefaulting;
+
 fn main() -> ExitCode {
+    memnet_prefault::start();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Import(a) => import::run(a),
