@@ -273,6 +273,11 @@ pub struct NetworkBuilder {
     errs: Vec<Diagnostic>,
     /// Node interning: indices into `names`, hashed by name.
     ids: hashbrown::HashTable<u32>,
+    /// The nodes named most recently, by the low bits of their hash: (hash,
+    /// index + 1), 0 for an empty slot. Netlists name a node again soon
+    /// after (a grid card shares a node with the next one), and a hit here
+    /// skips a probe of `ids`, which at millions of nodes misses the cache.
+    recent: Vec<(u64, u32)>,
     /// Every node of every element, in order of first appearance (inline
     /// names: no heap block per node while the netlist text is held).
     names: Vec<CompactString>,
@@ -308,6 +313,9 @@ fn locate(aside: &[Aside], index: usize) -> Result<usize, usize> {
     }
 }
 
+/// Slots of [`NetworkBuilder`]'s recent-node cache (a power of two; 256 KiB).
+const RECENT_NODES: usize = 16384;
+
 fn name_hash(s: &str) -> u64 {
     use std::hash::BuildHasher;
     FixedHash::default().hash_one(s)
@@ -316,8 +324,18 @@ fn name_hash(s: &str) -> u64 {
 impl NetworkBuilder {
     /// Interns node `name`, counting one use by element `element`.
     fn node(&mut self, name: &str, element: usize) -> usize {
-        let names = &self.names;
         let h = name_hash(name);
+        if self.recent.is_empty() {
+            self.recent = vec![(0, 0); RECENT_NODES];
+        }
+        let slot = (h as usize) & (RECENT_NODES - 1);
+        let (rh, r) = self.recent[slot];
+        if rh == h && r > 0 && self.names[r as usize - 1] == name {
+            let id = r as usize - 1;
+            self.uses[id] = self.uses[id].saturating_add(1);
+            return id;
+        }
+        let names = &self.names;
         let id = match self.ids.entry(
             h,
             |&i| names[i as usize] == name,
@@ -335,6 +353,8 @@ impl NetworkBuilder {
                 id
             }
         };
+        // (0, an empty slot, for the one index that does not fit.)
+        self.recent[slot] = (h, u32::try_from(id + 1).unwrap_or(0));
         self.uses[id] = self.uses[id].saturating_add(1);
         id
     }
