@@ -732,9 +732,11 @@ impl ElementSink for NetworkBuilder {
         self.add(Cow::Owned(e));
     }
 
-    /// Room for `elements` edges and half as many nodes (a grid's ratio;
-    /// room not used is address space, not memory: pages are only
-    /// resident once written). Saves the copies of growth by doubling.
+    /// Room for `elements` edges and half as many nodes (a grid's ratio).
+    /// Saves the copies of growth by doubling. Room not used is address
+    /// space only, except under the CLI's prefaulting allocator, which makes
+    /// fresh blocks of 64 MiB and more resident (memnet-prefault): there a
+    /// netlist with fewer nodes pays for the node tables' spare room.
     fn expect(&mut self, elements: usize) {
         self.edges.reserve(elements);
         let nodes = elements / 2 + 1;

@@ -2,9 +2,9 @@
 //! which faults its pages in (`madvise(MADV_POPULATE_WRITE)`, from the end of
 //! the block backwards) while the owner starts writing it from the front.
 //!
-//! Why: a run at ten million devices touches about 7 GB of fresh memory, and
-//! on the virtual machines memnet is measured on a first touch costs 0.5 to
-//! 1.8 s per GB (the host backs the page as the guest zeroes it). The import
+//! Why: a run at ten million devices faults in about 14 GB of fresh memory
+//! (3.7M faults, peak 7 GB), and on the virtual machines memnet is measured
+//! on a first touch costs 0.5 to 1.8 s per GB (the host backs the page as the guest zeroes it). The import
 //! and most of the solver's set-up run on one thread, so those faults were
 //! serial: 23 s of system time in a 62 s run. With the second core faulting
 //! the far end of each block the two meet in the middle (docs/engine.md,
@@ -18,8 +18,12 @@
 //! memory the process has mapped again since. Only fresh blocks are
 //! offered, never the grown tail of a `realloc` (a doubling `Vec` would have
 //! half its capacity made resident for nothing), nor a block asked to be
-//! page-aligned (a workspace that may stay mostly untouched). The allocator itself never
-//! blocks: offers use `try_lock` and a fixed queue.
+//! page-aligned (a workspace that may stay mostly untouched). A fresh block
+//! is made resident whole, so a large reservation that is never filled
+//! costs memory here that it would not cost under `System`. The allocator
+//! never waits on the helper: offers use `try_lock` and a fixed queue (in
+//! the kernel, each `madvise` holds the address-space lock for reading).
+//! A job whose block was freed may fault in whatever is mapped there next.
 //!
 //! Elsewhere than Linux, and before [`start`], it is the system allocator.
 
@@ -30,14 +34,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// Blocks of at least this many bytes are offered to the helper. glibc
-/// serves blocks of 32 MiB and more from their own mappings, so a block
-/// this large is never part of the heap that smaller ones share.
+/// normally serves blocks this large from their own mappings (its mmap
+/// threshold tops out at 32 MiB), so they are rarely part of the heap that
+/// smaller ones share; if one is, faulting it in is still harmless.
 pub const THRESHOLD: usize = 64 << 20;
 
 /// Requests with at least this alignment are not offered (see `offer`).
 const PAGE_ALIGNED: usize = 4096;
 
 /// The helper faults pages in chunks of this size, last chunk first.
+#[cfg(target_os = "linux")]
 const CHUNK: usize = 4 << 20;
 
 /// Offers waiting for the helper; more are dropped (the owner then faults
@@ -114,25 +120,43 @@ fn offer(p: *mut u8, layout: Layout) {
     }
 }
 
-/// Starts the helper thread (once; later calls do nothing). Returns whether
-/// large blocks will be prefaulted: not on one core, not off Linux, not if
-/// the thread cannot be spawned. Call it before the work, from `main`.
+/// Starts the helper thread (once; later calls only report). Returns
+/// whether large blocks will be prefaulted: not on one core, not off Linux,
+/// not where the kernel refuses `MADV_POPULATE_WRITE` (before Linux 5.14,
+/// some sandboxes), not if the thread cannot be spawned. Call it before the
+/// work, from `main`.
 pub fn start() -> bool {
-    if !cfg!(target_os = "linux") {
-        return false;
-    }
-    if RUNNING.load(Ordering::Relaxed) {
-        return true;
-    }
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        return false;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("prefault".into())
-        .spawn(helper)
-        .is_ok();
-    RUNNING.store(spawned, Ordering::Relaxed);
-    spawned
+    static STARTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(|| {
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 || !supported() {
+            return false;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("prefault".into())
+            .spawn(helper)
+            .is_ok();
+        RUNNING.store(spawned, Ordering::Relaxed);
+        spawned
+    })
+}
+
+/// Whether the kernel accepts `MADV_POPULATE_WRITE` (tried on a page of a
+/// small block of our own).
+#[cfg(target_os = "linux")]
+fn supported() -> bool {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let block = vec![0u8; 2 * page];
+    let lo = (block.as_ptr() as usize).div_ceil(page) * page;
+    // SAFETY: [lo, lo + page) lies inside `block`, which is alive;
+    // MADV_POPULATE_WRITE changes no contents.
+    let r = unsafe { libc::madvise(lo as *mut libc::c_void, page, libc::MADV_POPULATE_WRITE) };
+    r == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn supported() -> bool {
+    false
 }
 
 /// Bytes the helper has faulted in so far (for measurements).

@@ -182,8 +182,10 @@ struct Pcg {
     ap: Vec<f64>,
     b: Vec<f64>,
     /// Unknowns of the last [`NodalSolver::solve`]: CG's start for the
-    /// next one (the conductances and sources moved by one evaluation
-    /// since, usually less than since the factorisation).
+    /// next one (on an integrator's run the conductances and sources moved
+    /// by one evaluation since, usually less than since the factorisation;
+    /// the exact method solves only at samples, so there it is a sample
+    /// interval old).
     x_last: Vec<f64>,
     /// `x_last` holds a solution.
     has_last: bool,
@@ -828,12 +830,21 @@ impl NodalSolver {
         let mut r_norm = dot(&p.r, &p.r).sqrt();
         if warm && (r_norm > b_norm || !r_norm.is_finite()) {
             // The sources jumped (a new input, a step of a waveform): the
-            // last potentials are worse than nothing. From zero, CG's first
-            // iterate is the scaled old-factor solution, as good as the
-            // cold start for the same one pair.
-            self.phi.fill(0.0);
-            p.r.copy_from_slice(&p.b);
-            r_norm = b_norm;
+            // last potentials are worse than nothing. Take the cold start
+            // instead (the old factor's solution, not counted as an
+            // iteration): one wasted product with the Laplacian.
+            self.phi.copy_from_slice(&p.b);
+            llt_solve(
+                self.symbolic.as_ref(),
+                &self.l_values,
+                &mut self.mem,
+                &mut self.phi,
+            );
+            Self::apply_laplacian(&self.g, &self.tail_u, &self.head_u, &self.phi, &mut p.ap);
+            for i in 0..p.r.len() {
+                p.r[i] = p.b[i] - p.ap[i];
+            }
+            r_norm = dot(&p.r, &p.r).sqrt();
         }
         let tol = rtol.max(p.reuse.rtol) * b_norm;
         let mut converged = r_norm <= tol;
