@@ -812,27 +812,16 @@ impl NodalSolver {
         p.b.copy_from_slice(&self.phi);
         let b_norm = dot(&p.b, &p.b).sqrt();
         let warm = warm && p.reuse.warm_start && p.has_last;
+        let mut r_norm = f64::INFINITY;
         if warm {
             self.phi.copy_from_slice(&p.x_last);
-        } else {
-            // x0 = M^-1 b.
-            llt_solve(
-                self.symbolic.as_ref(),
-                &self.l_values,
-                &mut self.mem,
-                &mut self.phi,
-            );
+            r_norm = self.start_residual(&mut p);
         }
-        Self::apply_laplacian(&self.g, &self.tail_u, &self.head_u, &self.phi, &mut p.ap);
-        for i in 0..p.r.len() {
-            p.r[i] = p.b[i] - p.ap[i];
-        }
-        let mut r_norm = dot(&p.r, &p.r).sqrt();
-        if warm && (r_norm > b_norm || !r_norm.is_finite()) {
-            // The sources jumped (a new input, a step of a waveform): the
-            // last potentials are worse than nothing. Take the cold start
-            // instead (the old factor's solution, not counted as an
-            // iteration): one wasted product with the Laplacian.
+        // Cold, or the sources jumped (a new input, a step of a waveform) so
+        // that the last potentials are worse than nothing: x0 = M^-1 b (not
+        // counted as an iteration; a rejected warm start wasted one product
+        // with the Laplacian).
+        if !warm || r_norm > b_norm || !r_norm.is_finite() {
             self.phi.copy_from_slice(&p.b);
             llt_solve(
                 self.symbolic.as_ref(),
@@ -840,11 +829,7 @@ impl NodalSolver {
                 &mut self.mem,
                 &mut self.phi,
             );
-            Self::apply_laplacian(&self.g, &self.tail_u, &self.head_u, &self.phi, &mut p.ap);
-            for i in 0..p.r.len() {
-                p.r[i] = p.b[i] - p.ap[i];
-            }
-            r_norm = dot(&p.r, &p.r).sqrt();
+            r_norm = self.start_residual(&mut p);
         }
         let tol = rtol.max(p.reuse.rtol) * b_norm;
         let mut converged = r_norm <= tol;
@@ -897,6 +882,15 @@ impl NodalSolver {
             // matrix is definite; should it not be, say so in the result.)
             self.phi.fill(f64::NAN);
         }
+    }
+
+    /// r = b - L x for CG's start x (in `phi`); returns |r|.
+    fn start_residual(&self, p: &mut Pcg) -> f64 {
+        Self::apply_laplacian(&self.g, &self.tail_u, &self.head_u, &self.phi, &mut p.ap);
+        for i in 0..p.r.len() {
+            p.r[i] = p.b[i] - p.ap[i];
+        }
+        p.r.iter().map(|x| x * x).sum::<f64>().sqrt()
     }
 
     /// S'_k: the series source plus the constraint offsets across edge k.
