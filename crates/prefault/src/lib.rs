@@ -143,9 +143,14 @@ pub fn start() -> bool {
 /// Whether the kernel accepts `MADV_POPULATE_WRITE` (tried on a page of a
 /// small block of our own).
 #[cfg(target_os = "linux")]
-fn supported() -> bool {
+fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+}
+
+#[cfg(target_os = "linux")]
+fn supported() -> bool {
+    let page = page_size();
     let block = vec![0u8; 2 * page];
     let lo = (block.as_ptr() as usize).div_ceil(page) * page;
     // SAFETY: [lo, lo + page) lies inside `block`, which is alive;
@@ -182,8 +187,7 @@ fn helper() {
 /// Faults in the whole pages of [addr, addr + size), last chunk first.
 #[cfg(target_os = "linux")]
 fn populate_backwards(addr: usize, size: usize) {
-    // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let page = page_size();
     let lo = addr.div_ceil(page) * page;
     let hi = (addr + size) / page * page;
     let mut end = hi;
