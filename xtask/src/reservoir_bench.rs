@@ -138,10 +138,12 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str, delay_grid: Option<usize
     Ok(())
 }
 
-/// apps.md B-T3's setting: the delay design's biases, gain and ten copies
-/// on a rows x rows grid of memnet's linear law, every 25th edge driven,
-/// 100 states read, explicit Euler with 10 steps per period on a reused
-/// factorisation. One run (seed 1); the time is the drive and the readout.
+/// apps.md B-T3's setting on a rows x rows grid of memnet's linear law,
+/// biases in [-1, 0] V, gain 0.1, 100 states read with ten delayed copies,
+/// explicit Euler with 10 steps per period on a reused factorisation: the
+/// delay design (every 25th edge driven) and the input-lag design (every
+/// 3rd edge driven, input lags 0..10). One run each (seed 1); the time is
+/// the drive and the readout.
 fn delay_design_on_a_grid(
     memnet: &std::path::Path,
     fixture: &std::path::Path,
@@ -151,46 +153,58 @@ fn delay_design_on_a_grid(
     let net = dir.join(format!("grid_{rows}.csv"));
     let n = rows.to_string();
     generate(memnet, &["grid", "--rows", &n, "--cols", &n], &net)?;
-    let v = reservoir_json(
-        memnet,
-        &net,
-        fixture,
-        &[
-            "--every",
-            "25",
-            "--read",
-            "100",
-            "--delays",
-            "10",
-            "--bias=-1,0",
-            "--gain",
-            "0.1",
-            "--method",
-            "euler",
-            "--reuse-factorization",
-        ],
-    )?;
-    println!(
-        "| memnet, {rows}x{rows} grid (biases in [-1, 0], gain 0.1, every 25th edge driven, 100 states and 10 delayed copies; Euler, reused factorisation) | {} | {} | {:.3} | {:.1} | {:.1} s |",
-        v["devices"],
-        v["features"],
-        v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
-        v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
-        v["drive_time_s"].as_f64().unwrap_or(f64::NAN) + v["fit_time_s"].as_f64().unwrap_or(0.0)
-    );
+    for (every, lags) in [("25", "0"), ("3", "10")] {
+        let v = reservoir_json(
+            memnet,
+            &net,
+            fixture,
+            &[
+                "--every",
+                every,
+                "--input-lags",
+                lags,
+                "--read",
+                "100",
+                "--delays",
+                "10",
+                "--bias=-1,0",
+                "--gain",
+                "0.1",
+                "--method",
+                "euler",
+                "--reuse-factorization",
+            ],
+        )?;
+        println!(
+            "| memnet, {rows}x{rows} grid (biases in [-1, 0], gain 0.1, every {} edge driven{}, 100 states and 10 delayed copies; Euler, reused factorisation) | {} | {} | {:.3} | {:.1} | {:.1} s |",
+            if every == "3" { "3rd" } else { "25th" },
+            if lags == "0" {
+                String::new()
+            } else {
+                format!(", input lags 0..{lags}")
+            },
+            v["devices"],
+            v["features"],
+            v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
+            v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
+            v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
+                + v["fit_time_s"].as_f64().unwrap_or(0.0)
+        );
+    }
     Ok(())
 }
 
 /// The design of docs/reservoir.md that meets apps.md B-T2: 20-node graphs
 /// (60 memristors), biases in [-1, 0] V, gain 0.1, 36 states read, with and
-/// without ten delayed copies (398 and 38 features). Mean +- std over
-/// network and mask seeds 0..9, as the ESN rows are over reservoir seeds.
+/// without ten delayed copies (398 and 38 features), and with the copies
+/// and input lags 0..10. Mean +- std over network and mask seeds 0..9, as
+/// the ESN rows are over reservoir seeds.
 fn delayed_design(
     memnet: &std::path::Path,
     fixture: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<()> {
-    for delays in [0, 10] {
+    for (delays, lags) in [(0, 0), (10, 0), (10, 10)] {
         let (mut nrmse, mut mc, mut time) = (Vec::new(), Vec::new(), 0.0);
         let (mut devices, mut features) = ((u64::MAX, 0), 0);
         for seed in 0..10u64 {
@@ -209,7 +223,7 @@ fn delayed_design(
                 ],
                 &net,
             )?;
-            let delays = delays.to_string();
+            let (delays, lags) = (delays.to_string(), lags.to_string());
             let v = reservoir_json(
                 memnet,
                 &net,
@@ -222,6 +236,8 @@ fn delayed_design(
                     "36",
                     "--delays",
                     &delays,
+                    "--input-lags",
+                    &lags,
                     "--seed",
                     &seed,
                 ],
@@ -238,10 +254,18 @@ fn delayed_design(
         let mean = nrmse.iter().sum::<f64>() / n;
         let std = (nrmse.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
         let worst = nrmse.iter().cloned().fold(f64::NAN, f64::max);
+        let mut sorted = nrmse.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = (sorted[4] + sorted[5]) / 2.0;
         println!(
-            "| memnet, random connected graph of 20 nodes (biases in [-1, 0], gain 0.1, 36 states{}; 10 seeds, worst {worst:.3}) | {}-{} | {features} | {mean:.3} +- {std:.3} | {:.1} | {:.1} s |",
+            "| memnet, random connected graph of 20 nodes (biases in [-1, 0], gain 0.1, 36 states{}{}; 10 seeds, median {median:.3}, worst {worst:.3}) | {}-{} | {features} | {mean:.3} +- {std:.3} | {:.1} | {:.1} s |",
             if delays > 0 {
                 format!(" and {delays} delayed copies")
+            } else {
+                String::new()
+            },
+            if lags > 0 {
+                format!(", input lags 0..{lags}")
             } else {
                 String::new()
             },

@@ -99,6 +99,11 @@ pub struct Args {
     /// in the readout, not in the network).
     #[arg(long, default_value_t = 0, value_name = "D")]
     pub delays: usize,
+    /// A tapped delay line on the input side: the j-th driven input (in edge order) carries
+    /// u[n - (j mod (L+1))], so the network sees the last L+1 inputs at once and its
+    /// nonlinearity can mix them (0: every input carries u[n]).
+    #[arg(long, default_value_t = 0, value_name = "L")]
+    pub input_lags: usize,
     /// Seed of the mask, the biases and a generated series.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -122,6 +127,7 @@ struct Report {
     feature_kinds: FeatureKinds,
     read: Option<usize>,
     delays: usize,
+    input_lags: usize,
     gain: f64,
     bias: BiasRange,
     method: String,
@@ -187,6 +193,7 @@ pub fn run(a: Args) -> CliResult {
         steps_per_period: a.steps,
         features,
         delays: a.delays,
+        input_lags: a.input_lags,
         method: if a.method == "euler" {
             memnet_solver::Method::Euler
         } else {
@@ -249,6 +256,7 @@ pub fn run(a: Args) -> CliResult {
         feature_kinds: features,
         read: a.read,
         delays: a.delays,
+        input_lags: a.input_lags,
         gain: a.gain,
         bias: a.bias,
         method: a.method.clone(),

@@ -584,11 +584,13 @@ impl Network {
     /// `features` ("states", "currents" as R_on i, "potentials",
     /// comma-separated) read at `virtual_nodes` instants of each period
     /// (`read`: that many evenly spaced quantities, default all), with
-    /// `delays` delayed copies of them (periods n-1..n-delays). Returns the
+    /// `delays` delayed copies of them (periods n-1..n-delays).
+    /// `input_lags` L puts a delay line on the input side: the j-th driven
+    /// input carries u[n - j mod (L+1)]. Returns the
     /// features, float64 of shape (len(u), 2 + (1 + delays) * V *
     /// quantities): [1, u[n], quantities]. `centre` defaults to the mean of u. The GIL is
     /// released; Ctrl-C stops the run.
-    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=BiasArg::Symmetric(1.0), centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, delays=0, method="rk4", reuse_factorization=false, seed=1))]
+    #[pyo3(signature = (u, *, every=None, sources=Vec::new(), nodes=Vec::new(), features="states", gain=0.5, bias=BiasArg::Symmetric(1.0), centre=None, period=1.0, steps=10, virtual_nodes=1, read=None, delays=0, input_lags=0, method="rk4", reuse_factorization=false, seed=1))]
     #[allow(clippy::too_many_arguments)]
     fn drive<'py>(
         &self,
@@ -606,6 +608,7 @@ impl Network {
         virtual_nodes: usize,
         read: Option<usize>,
         delays: usize,
+        input_lags: usize,
         method: &str,
         reuse_factorization: bool,
         seed: u64,
@@ -621,6 +624,7 @@ impl Network {
             steps_per_period: steps,
             features: memnet_reservoir::FeatureKinds::parse(features).map_err(user_error)?,
             delays,
+            input_lags,
             method: match method {
                 "rk4" => Method::Rk4,
                 "euler" => Method::Euler,

@@ -150,6 +150,28 @@ def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
         net.drive(u[:10], method="dopri5")
 
 
+def test_input_lags_agree_with_the_cli(cli, root, tmp_path):
+    # input_lags= is --input-lags: the same features, so the same score, and
+    # the lagged inputs change the states.
+    net_file = _random_reservoir(cli, tmp_path)
+    fixture = root / "fixtures/narma10/narma10_seed42.csv"
+    done = subprocess.run(
+        [cli, "reservoir", str(net_file), "--series", str(fixture), "--bias=-1,0", "--gain", "0.1",
+         "--input-lags", "10", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    want = json.loads(done.stdout)
+    assert want["input_lags"] == 10
+    data = np.loadtxt(fixture, delimiter=",", skiprows=1)
+    u, y = data[:5200, 1], data[:5200, 2]
+    net = memnet.load(net_file)
+    x = net.drive(u, centre=0.25, bias=(-1.0, 0.0), gain=0.1, input_lags=10)
+    assert x.shape == (5200, want["features"])
+    assert abs(memnet.score_readout(x, y)["test_nrmse"] - want["test_nrmse"]) <= 1e-12
+    plain = net.drive(u[:30], centre=0.25, bias=(-1.0, 0.0), gain=0.1)
+    assert np.max(np.abs(plain[:, 2:] - x[:30, 2:])) > 1e-6
+
+
 def test_sources_nodes_features_and_memory_capacity_agree_with_the_cli(cli, root, tmp_path):
     # A deck driven through its own source and a node, read through states,
     # currents and potentials: Network.drive + memory_capacity give what

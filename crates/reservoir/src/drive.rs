@@ -108,6 +108,13 @@ pub struct Drive {
     /// snapshots of samples n-1, ..., n-`delays`, zeros before sample 0.
     /// They add memory to the readout, not to the network.
     pub delays: usize,
+    /// A tapped delay line on the input side: the j-th driven input
+    /// (edges, then named sources, then nodes, in order) carries
+    /// u[n - (j mod (input_lags + 1))], the bias alone before the series
+    /// starts. The network then sees inputs up to `input_lags` samples
+    /// old at once, and its nonlinearity can form their products, which
+    /// delayed copies of the readout cannot (docs/reservoir.md).
+    pub input_lags: usize,
 }
 
 /// The range [lo, hi] of the seeded bias voltages b_k of driven edges and
@@ -181,6 +188,7 @@ impl Drive {
             features: FeatureKinds::default(),
             read: None,
             delays: 0,
+            input_lags: 0,
         }
     }
 
@@ -357,9 +365,14 @@ fn held(values: &[f64], period: f64, ramp: f64) -> Waveform {
     }
 }
 
-/// The held source b + g m (u[n] - centre).
-fn input_source(d: &Drive, u: &[f64], m: f64, b: f64, ramp: f64) -> Source {
-    let values: Vec<f64> = u.iter().map(|&x| b + d.gain * m * (x - d.centre)).collect();
+/// The held source b + g m (u[n - lag] - centre), b alone for n < lag.
+fn input_source(d: &Drive, u: &[f64], lag: usize, m: f64, b: f64, ramp: f64) -> Source {
+    let values: Vec<f64> = (0..u.len())
+        .map(|n| {
+            n.checked_sub(lag)
+                .map_or(b, |s| b + d.gain * m * (u[s] - d.centre))
+        })
+        .collect();
     Source {
         dc: values.first().copied().unwrap_or(b),
         waveform: held(&values, d.period, ramp),
@@ -377,7 +390,9 @@ fn dc_of(s: &Source) -> f64 {
 /// `net` with the drive's sources in place.
 fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Network, DriveError> {
     let mut net = net.clone();
-    for &(k, m, b) in &d.edges {
+    // The lag of the j-th driven input (Drive::input_lags).
+    let lag = |j: usize| j % (d.input_lags + 1);
+    for (j, &(k, m, b)) in d.edges.iter().enumerate() {
         let Some(edge) = net.edges.get_mut(k) else {
             return Err(DriveError::Option(format!(
                 "driven edge {k}: the network has {} edges",
@@ -386,19 +401,20 @@ fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Netw
         };
         edge.source = Some(Box::new(SeriesSource {
             name: String::new(),
-            source: input_source(d, u, m, b, ramp),
+            source: input_source(d, u, lag(j), m, b, ramp),
             sign: 1.0,
             loc: None,
         }));
     }
-    for (name, m) in &d.sources {
+    for (i, (name, m)) in d.sources.iter().enumerate() {
+        let j = d.edges.len() + i;
         let folded = net.edges.iter_mut().find_map(|e| {
             e.source
                 .as_mut()
                 .filter(|s| !s.name.is_empty() && s.name.eq_ignore_ascii_case(name))
         });
         if let Some(s) = folded {
-            s.source = input_source(d, u, *m, dc_of(&s.source), ramp);
+            s.source = input_source(d, u, lag(j), *m, dc_of(&s.source), ramp);
             continue;
         }
         let Some(c) = net
@@ -410,7 +426,7 @@ fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Netw
                 "source `{name}`: the netlist has no voltage source of that name"
             )));
         };
-        c.source = input_source(d, u, *m, dc_of(&c.source), ramp);
+        c.source = input_source(d, u, lag(j), *m, dc_of(&c.source), ramp);
     }
     if !d.nodes.is_empty() {
         // A network without ground (a generated graph) gets one, tied to
@@ -444,7 +460,7 @@ fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Netw
                 name: format!("vin_{}", net.node_names[v]),
                 pos: v,
                 neg: ground,
-                source: input_source(d, u, m, b, ramp),
+                source: input_source(d, u, lag(d.edges.len() + d.sources.len() + j), m, b, ramp),
                 loc: None,
             });
         }

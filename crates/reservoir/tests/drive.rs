@@ -67,12 +67,20 @@ fn one_period_by(
 fn the_driven_states_are_the_period_by_period_states() {
     for method in [Method::Rk4, Method::Euler] {
         for reuse in [false, true] {
-            driven_states_match(method, reuse);
+            driven_states_match(method, reuse, 0);
         }
     }
 }
 
-fn driven_states_match(method: Method, reuse_factorization: bool) {
+/// The input-side delay line: the j-th driven edge carries u[n - j mod 3],
+/// its bias alone before the series reaches it.
+#[test]
+fn input_lags_delay_each_driven_source() {
+    driven_states_match(Method::Rk4, false, 2);
+    driven_states_match(Method::Euler, true, 2);
+}
+
+fn driven_states_match(method: Method, reuse_factorization: bool, input_lags: usize) {
     let net = network();
     let m = net.edges.len();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -94,6 +102,7 @@ fn driven_states_match(method: Method, reuse_factorization: bool) {
         steps_per_period: 20,
         method,
         reuse_factorization,
+        input_lags,
         ..Drive::new()
     };
     let u: Vec<f64> = (0..12).map(|_| rng.random_range(0.0..0.5)).collect();
@@ -112,7 +121,11 @@ fn driven_states_match(method: Method, reuse_factorization: bool) {
         assert_eq!(x.row(n)[..2], [1.0, un]);
         let values: Vec<(usize, f64)> = edges
             .iter()
-            .map(|&(k, mk, b)| (k, b + 2.0 * mk * (un - 0.25)))
+            .enumerate()
+            .map(|(j, &(k, mk, b))| {
+                let lagged = n.checked_sub(j % (input_lags + 1)).map(|s| u[s]);
+                (k, lagged.map_or(b, |us| b + 2.0 * mk * (us - 0.25)))
+            })
             .collect();
         // Halfway: the first virtual node.
         let half = one_period_by(&net, &w, &values, 0.5, 10, method);

@@ -90,6 +90,7 @@ class Network:
         virtual_nodes: int = 1,
         read: Optional[int] = None,
         delays: int = 0,
+        input_lags: int = 0,
         method: str = "rk4",
         reuse_factorization: bool = False,
         seed: int = 1,
