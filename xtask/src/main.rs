@@ -77,8 +77,9 @@ enum Task {
         /// ESN sizes (tanh units).
         #[arg(long, default_value = "50,100,200,400")]
         esn_sizes: String,
-        /// Also run the delay design on an N x N grid of memristors driven by explicit Euler
-        /// with a reused factorisation (72: 10 224 memristors, apps.md B-T3; about 2 minutes).
+        /// Also run the delay design, without and with input lags, on an N x N grid of
+        /// memristors driven by explicit Euler with a reused factorisation (72: 10 224
+        /// memristors, apps.md B-T3; about 3 minutes).
         #[arg(long, value_name = "N")]
         delay_grid: Option<usize>,
     },

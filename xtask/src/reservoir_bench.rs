@@ -197,14 +197,15 @@ fn delay_design_on_a_grid(
 /// The design of docs/reservoir.md that meets apps.md B-T2: 20-node graphs
 /// (60 memristors), biases in [-1, 0] V, gain 0.1, 36 states read, with and
 /// without ten delayed copies (398 and 38 features), and with the copies
-/// and input lags 0..10. Mean +- std over network and mask seeds 0..9, as
+/// and input lags 0..10 at gain 0.07 (at 0.1 one seed of ten overfits a
+/// state at its bound, docs/reservoir.md). Mean +- std over network and mask seeds 0..9, as
 /// the ESN rows are over reservoir seeds.
 fn delayed_design(
     memnet: &std::path::Path,
     fixture: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<()> {
-    for (delays, lags) in [(0, 0), (10, 0), (10, 10)] {
+    for (delays, lags, gain) in [(0, 0, "0.1"), (10, 0, "0.1"), (10, 10, "0.07")] {
         let (mut nrmse, mut mc, mut time) = (Vec::new(), Vec::new(), 0.0);
         let (mut devices, mut features) = ((u64::MAX, 0), 0);
         for seed in 0..10u64 {
@@ -231,7 +232,7 @@ fn delayed_design(
                 &[
                     "--bias=-1,0",
                     "--gain",
-                    "0.1",
+                    gain,
                     "--read",
                     "36",
                     "--delays",
@@ -258,7 +259,7 @@ fn delayed_design(
         sorted.sort_by(f64::total_cmp);
         let median = (sorted[4] + sorted[5]) / 2.0;
         println!(
-            "| memnet, random connected graph of 20 nodes (biases in [-1, 0], gain 0.1, 36 states{}{}; 10 seeds, median {median:.3}, worst {worst:.3}) | {}-{} | {features} | {mean:.3} +- {std:.3} | {:.1} | {:.1} s |",
+            "| memnet, random connected graph of 20 nodes (biases in [-1, 0], gain {gain}, 36 states{}{}; 10 seeds, median {median:.3}, worst {worst:.3}) | {}-{} | {features} | {mean:.3} +- {std:.3} | {:.1} | {:.1} s |",
             if delays > 0 {
                 format!(" and {delays} delayed copies")
             } else {

@@ -27,7 +27,9 @@ use crate::input::{InputArgs, load};
 /// each period. The readout is ridge regression on [1, u[n], features], lambda chosen on the
 /// validation segment, refitted on train + validation and scored once on test (NRMSE,
 /// population variance). --delays D gives the readout the snapshots of the D previous periods
-/// too. --capacity K adds Jaeger's linear memory capacity up to delay K.
+/// too; --input-lags L delays the input of the j-th driven source by j mod (L+1) samples, so the
+/// network itself mixes the last L+1 inputs. --capacity K adds Jaeger's linear memory capacity
+/// up to delay K.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   memnet generate random-connected --nodes 20 --p 0.25 --ron 1 --roff 11 --alpha -0.2 --beta 2 -o r.csv
@@ -35,6 +37,7 @@ use crate::input::{InputArgs, load};
   memnet reservoir r.csv --task mackey-glass --virtual-nodes 5 --json
   memnet reservoir r.csv --features states,currents --capacity 100
   memnet reservoir r.csv --series fixtures/narma10/narma10_seed42.csv --bias=-1,0 --gain 0.1 --read 36 --delays 10
+  memnet reservoir r.csv --series fixtures/narma10/narma10_seed42.csv --bias=-1,0 --gain 0.07 --read 36 --delays 10 --input-lags 10
   memnet reservoir deck.cir --source vin --node n3 --features potentials")]
 pub struct Args {
     /// The reservoir: a netlist or graph file (.csv, .mtx).
