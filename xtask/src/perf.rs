@@ -144,11 +144,11 @@ pub fn bench(rows: usize) -> Result<()> {
     // Fewer factorisations: the same smooth run (RK4, 10 steps) with a
     // factorisation per evaluation and with reused ones, one after the
     // other, each timed by its own report (the solver, import not counted).
-    let run = |reuse: bool| -> Result<(f64, serde_json::Value)> {
-        let out = dir.join(format!("grid{rows}_reuse{reuse}.npy"));
+    let run = |netlist: &Path, reuse: bool| -> Result<(f64, serde_json::Value)> {
+        let out = netlist.with_extension(format!("reuse{reuse}.npy"));
         let mut args = vec![
             "simulate",
-            net_s,
+            netlist.to_str().context("utf-8 path")?,
             "--t-end",
             "0.1",
             "--method",
@@ -168,10 +168,11 @@ pub fn bench(rows: usize) -> Result<()> {
         }
         let (_, _, json) = timed_output(&memnet, &args)?;
         let v: serde_json::Value = serde_json::from_str(&json).context("simulate --json")?;
+        let _ = std::fs::remove_file(&out);
         Ok((v["wall_time_s"].as_f64().unwrap_or(f64::NAN), v))
     };
-    let (direct_s, direct) = run(false)?;
-    let (reuse_s, reused) = run(true)?;
+    let (direct_s, direct) = run(&netlist, false)?;
+    let (reuse_s, reused) = run(&netlist, true)?;
     let evals = direct["rhs_evals"].as_f64().unwrap_or(f64::NAN);
     let per_direct = direct_s / evals;
     let per_reuse = reuse_s / reused["rhs_evals"].as_f64().unwrap_or(f64::NAN);
@@ -200,6 +201,55 @@ pub fn bench(rows: usize) -> Result<()> {
             per / per_direct
         );
     }
+    println!();
+    // Scaling: the solver's time per RK4 step of the same run (setup
+    // included) against unknowns, both paths, smaller grids generated
+    // here and the grid above, fitted as time ~ unknowns^p by least squares
+    // on the logarithms.
+    println!(
+        "## cost per step against unknowns (RK4, 10 steps of 0.01, solver time, setup included)"
+    );
+    println!("| grid | unknowns | factorise each: s per step | reused: s per step | ratio |");
+    println!("|---|---|---|---|---|");
+    let mut points: Vec<(f64, f64, f64)> = Vec::new();
+    let mut sizes: Vec<usize> = [250usize, 500, 750]
+        .into_iter()
+        .filter(|&r| r < rows)
+        .collect();
+    sizes.push(rows);
+    for r in sizes {
+        let (d, dv, u, uv) = if r == rows {
+            (direct_s, direct.clone(), reuse_s, reused.clone())
+        } else {
+            let file = dir.join(format!("grid{r}.cir"));
+            generate_grid(&memnet, r, &file)?;
+            let (d, dv) = run(&file, false)?;
+            let (u, uv) = run(&file, true)?;
+            let _ = std::fs::remove_file(&file);
+            (d, dv, u, uv)
+        };
+        let unknowns = dv["unknowns"].as_f64().unwrap_or(f64::NAN);
+        let per_step = |t: f64, v: &serde_json::Value| t / v["steps"].as_f64().unwrap_or(f64::NAN);
+        let (pd, pu) = (per_step(d, &dv), per_step(u, &uv));
+        println!(
+            "| {r}x{r} | {unknowns} | {pd:.4} | {pu:.4} | {:.2} |",
+            pu / pd
+        );
+        points.push((unknowns.ln(), pd.ln(), pu.ln()));
+    }
+    let slope = |y: fn(&(f64, f64, f64)) -> f64| {
+        let n = points.len() as f64;
+        let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = points.iter().map(y).sum::<f64>() / n;
+        points.iter().map(|p| (p.0 - mx) * (y(p) - my)).sum::<f64>()
+            / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
+    };
+    println!();
+    println!(
+        "cost per step ~ unknowns^{:.2} factorising each evaluation, ~ unknowns^{:.2} with reused factorisations",
+        slope(|p| p.1),
+        slope(|p| p.2)
+    );
     println!();
     println!("## solver measurements (cargo run --release -p memnet-solver --example measure)");
     let status = Command::new(&cargo)
