@@ -84,6 +84,15 @@ pub struct MemoryRhs {
     pub(crate) inj_node: Vec<f64>,
     pub(crate) cons: Vec<Waveform>,
     pub(crate) cons_val: Vec<f64>,
+    /// The PWL segment each time-dependent source was last read in
+    /// (`Waveform::value_near`), `s_dyn`, then `inj`, then `cons`: a
+    /// reservoir drives thousands of sources with 10^4-point tables.
+    pub(crate) source_cursor: Vec<usize>,
+    /// (t, the first source corner after t), see `source_breakpoint`.
+    pub(crate) breakpoint_memo: std::cell::Cell<Option<(f64, Option<f64>)>>,
+    /// Per source (as `source_cursor`), the PWL corner it gave last
+    /// (`waveform::next_breakpoint_near`).
+    pub(crate) breakpoint_cursor: std::cell::RefCell<Vec<usize>>,
     pub(crate) times: TranTimes,
     pub(crate) current: Vec<f64>,
     pub(crate) sticky: bool,
@@ -277,6 +286,7 @@ impl MemoryRhs {
         } else {
             Vec::new()
         };
+        let n_sources = s_dyn.len() + net.injections.len() + net.constraints.len();
         Ok(MemoryRhs {
             warm,
             warm_at,
@@ -307,6 +317,9 @@ impl MemoryRhs {
                 .map(|c| c.source.waveform.clone())
                 .collect(),
             cons_val: vec![0.0; net.constraints.len()],
+            source_cursor: vec![0; n_sources],
+            breakpoint_memo: std::cell::Cell::new(None),
+            breakpoint_cursor: std::cell::RefCell::new(vec![0; n_sources]),
             times,
             current: vec![0.0; m],
             sticky: false,
@@ -487,13 +500,35 @@ impl MemoryRhs {
 
     /// The first corner of any time-dependent source after `t` (PULSE
     /// corners, PWL points, SIN delays), see [`crate::waveform::next_breakpoint`].
+    ///
+    /// The sources' part is remembered: if no source has a corner in (t0,
+    /// b], none has one in (t, b] for t0 <= t either, so b stays the answer
+    /// until t reaches it (same rounding test as `next_breakpoint`). An
+    /// integrator asks at every step, and a reservoir has thousands of long
+    /// PWL sources.
     pub fn source_breakpoint(&self, t: f64) -> Option<f64> {
-        let next = |wf: &Waveform| crate::waveform::next_breakpoint(wf, t, self.times);
-        self.s_dyn
-            .iter()
-            .filter_map(|d| next(&d.2))
-            .chain(self.inj.iter().filter_map(next))
-            .chain(self.cons.iter().filter_map(next))
+        let after = |x: f64| x > t + 1e-12 * t.abs().max(1e-300);
+        let sources = match self.breakpoint_memo.get() {
+            Some((t0, b)) if t >= t0 && b.is_none_or(after) => b,
+            _ => {
+                let mut cursors = self.breakpoint_cursor.borrow_mut();
+                let b = self
+                    .s_dyn
+                    .iter()
+                    .map(|d| &d.2)
+                    .chain(&self.inj)
+                    .chain(&self.cons)
+                    .zip(cursors.iter_mut())
+                    .filter_map(|(wf, c)| {
+                        crate::waveform::next_breakpoint_near(wf, t, self.times, c)
+                    })
+                    .reduce(f64::min);
+                self.breakpoint_memo.set(Some((t, b)));
+                b
+            }
+        };
+        sources
+            .into_iter()
             .chain(self.law.breakpoint(t))
             .reduce(f64::min)
     }
@@ -501,8 +536,11 @@ impl MemoryRhs {
     /// Series source values S(t) per edge into `self.s`, constraint values
     /// and node injections.
     fn sources_at(&mut self, t: f64) -> Result<(), SolveError> {
-        for (k, sign, wf) in &self.s_dyn {
-            let v = sign * wf.value(t, self.times);
+        let (n_dyn, n_inj) = (self.s_dyn.len(), self.inj.len());
+        let (cur_dyn, rest) = self.source_cursor.split_at_mut(n_dyn);
+        let (cur_inj, cur_cons) = rest.split_at_mut(n_inj);
+        for ((k, sign, wf), cursor) in self.s_dyn.iter().zip(cur_dyn) {
+            let v = sign * wf.value_near(t, self.times, cursor);
             if !v.is_finite() {
                 let k = *k as usize;
                 return Err(SolveError::NonFiniteSource {
@@ -512,8 +550,8 @@ impl MemoryRhs {
             }
             self.s[*k as usize] = v;
         }
-        for (j, wf) in self.inj.iter().enumerate() {
-            let v = wf.value(t, self.times);
+        for ((j, wf), cursor) in self.inj.iter().enumerate().zip(cur_inj) {
+            let v = wf.value_near(t, self.times, cursor);
             if !v.is_finite() {
                 return Err(SolveError::NonFiniteSource {
                     element: self.inj_names[j].clone(),
@@ -532,8 +570,8 @@ impl MemoryRhs {
                 self.inj_node[to] += v;
             }
         }
-        for (c, wf) in self.cons.iter().enumerate() {
-            let v = wf.value(t, self.times);
+        for ((c, wf), cursor) in self.cons.iter().enumerate().zip(cur_cons) {
+            let v = wf.value_near(t, self.times, cursor);
             if !v.is_finite() {
                 return Err(SolveError::NonFiniteSource {
                     element: self.cons_names[c].clone(),

@@ -483,6 +483,23 @@ impl Waveform {
         }
     }
 
+    /// [`Waveform::value`] for a caller that asks at nearby times over and
+    /// over (an integrator): `cursor` keeps the PWL segment of the last call,
+    /// which is tried first, then the next one, before a bisection. The
+    /// value is that of `value` whatever the cursor holds; the cursor only
+    /// saves the search (O(1) along a run instead of O(log points), and no
+    /// walk over a long table that is not in cache).
+    pub fn value_near(&self, t: f64, times: TranTimes, cursor: &mut usize) -> f64 {
+        match *self {
+            Waveform::Pwl {
+                ref points,
+                repeat_from,
+                delay,
+            } => pwl_value_near(points, repeat_from, t - delay, cursor),
+            _ => self.value(t, times),
+        }
+    }
+
     /// Whether the waveform is constant in time (its value is `dc`).
     pub fn is_constant(&self) -> bool {
         matches!(self, Waveform::Dc(_))
@@ -490,6 +507,17 @@ impl Waveform {
 }
 
 fn pwl_value(points: &[(f64, f64)], repeat_from: Option<f64>, t: f64) -> f64 {
+    pwl_value_near(points, repeat_from, t, &mut 0)
+}
+
+/// The PWL's value at t, trying the segment ending at `cursor` and the
+/// one after it before bisection; `cursor` is left at the segment used.
+fn pwl_value_near(
+    points: &[(f64, f64)],
+    repeat_from: Option<f64>,
+    t: f64,
+    cursor: &mut usize,
+) -> f64 {
     let (Some(&(t0, v0)), Some(&(tn, vn))) = (points.first(), points.last()) else {
         return 0.0;
     };
@@ -506,8 +534,19 @@ fn pwl_value(points: &[(f64, f64)], repeat_from: Option<f64>, t: f64) -> f64 {
     if t >= tn {
         return vn;
     }
-    // First point with time > t; binary search keeps long PWLs cheap.
-    let i = points.partition_point(|p| p.0 <= t);
+    // i: the first point with time > t (times are non-decreasing, so
+    // points[i-1].0 <= t < points[i].0 identifies it); the cursor's segment
+    // or the next, else bisection, which keeps long PWLs cheap.
+    let holds = |i: usize| i >= 1 && i < points.len() && points[i - 1].0 <= t && t < points[i].0;
+    let c = *cursor;
+    let i = if holds(c) {
+        c
+    } else if holds(c.saturating_add(1)) {
+        c + 1
+    } else {
+        points.partition_point(|p| p.0 <= t)
+    };
+    *cursor = i;
     let (ta, va) = points[i - 1];
     let (tb, vb) = points[i];
     if tb > ta {
@@ -841,6 +880,77 @@ mod tests {
             phase: 0.0,
         };
         assert!((d.value(2.5, T) - 1.0).abs() < 1e-12);
+    }
+
+    /// The PWL value by a walk over every segment (the definition).
+    fn pwl_by_scan(points: &[(f64, f64)], t: f64) -> f64 {
+        let (t0, v0) = points[0];
+        let (tn, vn) = points[points.len() - 1];
+        if t <= t0 {
+            return v0;
+        }
+        if t >= tn {
+            return vn;
+        }
+        let i = (1..points.len()).find(|&i| points[i].0 > t).unwrap();
+        let ((ta, va), (tb, vb)) = (points[i - 1], points[i]);
+        va + (vb - va) * (t - ta) / (tb - ta)
+    }
+
+    /// A reservoir-like table (held values, short ramps, a repeated time):
+    /// value_near equals value and the scan for any cursor, read forwards,
+    /// backwards and in a scrambled order (a deterministic sequence, no
+    /// random crate needed here).
+    #[test]
+    fn pwl_value_near_is_value_for_any_cursor() {
+        let mut points = vec![(0.0, 0.3)];
+        for n in 1..200 {
+            let t = n as f64;
+            let v = ((n * 37 % 101) as f64) / 50.0 - 1.0;
+            points.push((t + 1e-3, v));
+            points.push((t + 1.0, v));
+        }
+        // A vertical step: two points at one time.
+        points.push((200.0, 0.0));
+        points.push((200.0, 2.0));
+        points.push((201.0, 1.0));
+        let w = Waveform::Pwl {
+            points: points.clone(),
+            repeat_from: None,
+            delay: 0.5,
+        };
+        let forward: Vec<f64> = (0..4000).map(|k| -1.0 + k as f64 * 0.0513).collect();
+        let backward: Vec<f64> = forward.iter().rev().copied().collect();
+        let scrambled: Vec<f64> = (0..4000u64)
+            .map(|k| ((k * 2_654_435_761) % 203_000) as f64 / 1000.0 - 1.0)
+            .collect();
+        for times in [&forward, &backward, &scrambled] {
+            let mut cursor = 0;
+            for &t in times.iter() {
+                let near = w.value_near(t, T, &mut cursor);
+                assert_eq!(near, w.value(t, T), "t = {t}");
+                if (t - 0.5 - 200.0).abs() > 1e-12 {
+                    let want = pwl_by_scan(&points, t - 0.5);
+                    assert!(
+                        (near - want).abs() <= 1e-14,
+                        "t = {t}: {near} against {want}"
+                    );
+                }
+            }
+        }
+        // A cursor out of range is only a hint.
+        let mut far = usize::MAX;
+        assert_eq!(w.value_near(3.7, T, &mut far), w.value(3.7, T));
+        let r = Waveform::Pwl {
+            points: vec![(0.0, 0.0), (1.0, 1.0), (2.0, -1.0)],
+            repeat_from: Some(0.0),
+            delay: 0.0,
+        };
+        let mut c = 0;
+        for k in 0..100 {
+            let t = k as f64 * 0.37;
+            assert_eq!(r.value_near(t, T, &mut c), r.value(t, T));
+        }
     }
 
     #[test]
