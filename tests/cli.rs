@@ -1796,7 +1796,7 @@ fn reservoir_with_delayed_copies_meets_the_narma10_anchor() {
 
 /// The input-lag design of docs/reservoir.md: the same 60 memristors and
 /// readout as the anchor test at gain 0.07, the driven edges carrying
-/// u[n - j mod 11], score NARMA10 at most 0.25, the level of a 200-unit
+/// u[n - (j mod 11)], score NARMA10 at most 0.25, the level of a 200-unit
 /// echo-state network (apps.md B.5). Measured 0.137 for this seed (0.110
 /// to 0.137 over seeds 0..9).
 #[test]

@@ -245,11 +245,15 @@ pub fn bench(rows: usize) -> Result<()> {
             / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
     };
     println!();
-    println!(
-        "cost per step ~ unknowns^{:.2} factorising each evaluation, ~ unknowns^{:.2} with reused factorisations",
-        slope(|p| p.1),
-        slope(|p| p.2)
-    );
+    if points.len() >= 2 {
+        println!(
+            "cost per step ~ unknowns^{:.2} factorising each evaluation, ~ unknowns^{:.2} with reused factorisations",
+            slope(|p| p.1),
+            slope(|p| p.2)
+        );
+    } else {
+        println!("(one grid size: no exponent; run with --rows above 250)");
+    }
     println!();
     println!("## solver measurements (cargo run --release -p memnet-solver --example measure)");
     let status = Command::new(&cargo)

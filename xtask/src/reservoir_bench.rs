@@ -40,6 +40,20 @@ fn generate(memnet: &std::path::Path, args: &[&str], out: &std::path::Path) -> R
     Ok(())
 }
 
+/// The table's cells after the name, from one `memnet reservoir --json`
+/// report: devices, features, test NRMSE, memory capacity, drive and
+/// readout time.
+fn measured_cells(v: &serde_json::Value) -> String {
+    format!(
+        "{} | {} | {:.3} | {:.1} | {:.1} s",
+        v["devices"],
+        v["features"],
+        v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
+        v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
+        v["drive_time_s"].as_f64().unwrap_or(f64::NAN) + v["fit_time_s"].as_f64().unwrap_or(0.0)
+    )
+}
+
 /// `memnet reservoir NET --series FIXTURE ARGS --capacity 200 --json`, parsed.
 fn reservoir_json(
     memnet: &std::path::Path,
@@ -116,18 +130,13 @@ pub fn bench_reservoir(largest: usize, esn_sizes: &str, delay_grid: Option<usize
             }
             let v = reservoir_json(&memnet, &net, &fixture, &args)?;
             println!(
-                "| memnet, random connected graph of {nodes} nodes (naive design{}; {kind}) | {} | {} | {:.3} | {:.1} | {:.1} s |",
+                "| memnet, random connected graph of {nodes} nodes (naive design{}; {kind}) | {} |",
                 if read.is_some() {
                     ", every 10th edge driven"
                 } else {
                     ""
                 },
-                v["devices"],
-                v["features"],
-                v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
-                v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
-                v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
-                    + v["fit_time_s"].as_f64().unwrap_or(0.0)
+                measured_cells(&v)
             );
         }
     }
@@ -176,19 +185,14 @@ fn delay_design_on_a_grid(
             ],
         )?;
         println!(
-            "| memnet, {rows}x{rows} grid (biases in [-1, 0], gain 0.1, every {} edge driven{}, 100 states and 10 delayed copies; Euler, reused factorisation) | {} | {} | {:.3} | {:.1} | {:.1} s |",
+            "| memnet, {rows}x{rows} grid (biases in [-1, 0], gain 0.1, every {} edge driven{}, 100 states and 10 delayed copies; Euler, reused factorisation) | {} |",
             if every == "3" { "3rd" } else { "25th" },
             if lags == "0" {
                 String::new()
             } else {
                 format!(", input lags 0..{lags}")
             },
-            v["devices"],
-            v["features"],
-            v["test_nrmse"].as_f64().unwrap_or(f64::NAN),
-            v["memory_capacity"].as_f64().unwrap_or(f64::NAN),
-            v["drive_time_s"].as_f64().unwrap_or(f64::NAN)
-                + v["fit_time_s"].as_f64().unwrap_or(0.0)
+            measured_cells(&v)
         );
     }
     Ok(())
@@ -257,7 +261,12 @@ fn delayed_design(
         let worst = nrmse.iter().cloned().fold(f64::NAN, f64::max);
         let mut sorted = nrmse.clone();
         sorted.sort_by(f64::total_cmp);
-        let median = (sorted[4] + sorted[5]) / 2.0;
+        let h = sorted.len() / 2;
+        let median = if sorted.len() % 2 == 0 {
+            (sorted[h - 1] + sorted[h]) / 2.0
+        } else {
+            sorted[h]
+        };
         println!(
             "| memnet, random connected graph of 20 nodes (biases in [-1, 0], gain {gain}, 36 states{}{}; 10 seeds, median {median:.3}, worst {worst:.3}) | {}-{} | {features} | {mean:.3} +- {std:.3} | {:.1} | {:.1} s |",
             if delays > 0 {

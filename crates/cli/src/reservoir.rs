@@ -27,7 +27,7 @@ use crate::input::{InputArgs, load};
 /// each period. The readout is ridge regression on [1, u[n], features], lambda chosen on the
 /// validation segment, refitted on train + validation and scored once on test (NRMSE,
 /// population variance). --delays D gives the readout the snapshots of the D previous periods
-/// too; --input-lags L delays the input of the j-th driven source by j mod (L+1) samples, so the
+/// too; --input-lags L delays the input of the j-th driven source by (j mod (L+1)) samples, so the
 /// network itself mixes the last L+1 inputs. --capacity K adds Jaeger's linear memory capacity
 /// up to delay K.
 #[derive(clap::Args, Debug)]
@@ -102,9 +102,10 @@ pub struct Args {
     /// in the readout, not in the network).
     #[arg(long, default_value_t = 0, value_name = "D")]
     pub delays: usize,
-    /// A tapped delay line on the input side: the j-th driven input (in edge order) carries
-    /// u[n - (j mod (L+1))], so the network sees the last L+1 inputs at once and its
-    /// nonlinearity can mix them (0: every input carries u[n]).
+    /// A tapped delay line on the input side: the j-th driven input (edges in order, then
+    /// --source, then --node) carries u[n - (j mod (L+1))], its bias alone before that, so the
+    /// network sees the last L+1 inputs at once and its nonlinearity can mix them (0: every
+    /// input carries u[n]).
     #[arg(long, default_value_t = 0, value_name = "L")]
     pub input_lags: usize,
     /// Seed of the mask, the biases and a generated series.

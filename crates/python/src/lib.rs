@@ -586,7 +586,8 @@ impl Network {
     /// (`read`: that many evenly spaced quantities, default all), with
     /// `delays` delayed copies of them (periods n-1..n-delays).
     /// `input_lags` L puts a delay line on the input side: the j-th driven
-    /// input carries u[n - j mod (L+1)]. Returns the
+    /// input (edges, then sources, then nodes) carries u[n - (j mod (L+1))],
+    /// its bias alone before that. Returns the
     /// features, float64 of shape (len(u), 2 + (1 + delays) * V *
     /// quantities): [1, u[n], quantities]. `centre` defaults to the mean of u. The GIL is
     /// released; Ctrl-C stops the run.

@@ -118,20 +118,26 @@ def test_a_reservoir_from_python_scores_as_memnet_reservoir(cli, root, tmp_path)
         memnet.score_readout(x, y, split=(10, 5, 20, 30))
 
 
-def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
-    # bias=(lo, hi) and delays= are --bias=LO,HI and --delays: the same
-    # features, so the same score; the delayed block is the earlier rows.
+def _narma_reservoir_by_cli(cli, root, tmp_path, *args):
+    # `memnet reservoir` on a random reservoir and the NARMA10 fixture with
+    # biases in [-1, 0] and gain 0.1, plus `args`: the network file, the
+    # CLI's report and the fixture's u and y.
     net_file = _random_reservoir(cli, tmp_path)
     fixture = root / "fixtures/narma10/narma10_seed42.csv"
     done = subprocess.run(
         [cli, "reservoir", str(net_file), "--series", str(fixture), "--bias=-1,0", "--gain", "0.1",
-         "--delays", "3", "--json"],
+         *args, "--json"],
         check=True, capture_output=True, text=True,
     )
-    want = json.loads(done.stdout)
-    assert want["delays"] == 3
     data = np.loadtxt(fixture, delimiter=",", skiprows=1)
-    u, y = data[:5200, 1], data[:5200, 2]
+    return net_file, json.loads(done.stdout), data[:5200, 1], data[:5200, 2]
+
+
+def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
+    # bias=(lo, hi) and delays= are --bias=LO,HI and --delays: the same
+    # features, so the same score; the delayed block is the earlier rows.
+    net_file, want, u, y = _narma_reservoir_by_cli(cli, root, tmp_path, "--delays", "3")
+    assert want["delays"] == 3
     net = memnet.load(net_file)
     x = net.drive(u, centre=0.25, bias=(-1.0, 0.0), gain=0.1, delays=3)
     assert x.shape == (5200, want["features"])
@@ -153,17 +159,8 @@ def test_delays_and_a_bias_range_agree_with_the_cli(cli, root, tmp_path):
 def test_input_lags_agree_with_the_cli(cli, root, tmp_path):
     # input_lags= is --input-lags: the same features, so the same score, and
     # the lagged inputs change the states.
-    net_file = _random_reservoir(cli, tmp_path)
-    fixture = root / "fixtures/narma10/narma10_seed42.csv"
-    done = subprocess.run(
-        [cli, "reservoir", str(net_file), "--series", str(fixture), "--bias=-1,0", "--gain", "0.1",
-         "--input-lags", "10", "--json"],
-        check=True, capture_output=True, text=True,
-    )
-    want = json.loads(done.stdout)
+    net_file, want, u, y = _narma_reservoir_by_cli(cli, root, tmp_path, "--input-lags", "10")
     assert want["input_lags"] == 10
-    data = np.loadtxt(fixture, delimiter=",", skiprows=1)
-    u, y = data[:5200, 1], data[:5200, 2]
     net = memnet.load(net_file)
     x = net.drive(u, centre=0.25, bias=(-1.0, 0.0), gain=0.1, input_lags=10)
     assert x.shape == (5200, want["features"])

@@ -391,7 +391,7 @@ fn dc_of(s: &Source) -> f64 {
 fn driven_network(net: &Network, d: &Drive, u: &[f64], ramp: f64) -> Result<Network, DriveError> {
     let mut net = net.clone();
     // The lag of the j-th driven input (Drive::input_lags).
-    let lag = |j: usize| j % (d.input_lags + 1);
+    let lag = |j: usize| j % d.input_lags.saturating_add(1);
     for (j, &(k, m, b)) in d.edges.iter().enumerate() {
         let Some(edge) = net.edges.get_mut(k) else {
             return Err(DriveError::Option(format!(

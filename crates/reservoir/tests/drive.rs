@@ -419,6 +419,48 @@ fn netlist_sources_and_nodes_carry_the_input() {
             assert!((p - q).abs() <= 1e-12, "row {n}: {p} vs {q}");
         }
     }
+    // Input lags count driven edges first, then named sources, then nodes:
+    // with one edge ahead and input_lags 1, V2 (or node c) is the second
+    // input and carries u[n-1], its bias alone at n = 0.
+    let edge_of =
+        |net: &Network, name: &str| net.edges.iter().position(|e| e.name == name).unwrap();
+    let lagged = run(
+        &net,
+        &Drive {
+            edges: vec![(edge_of(&net, "xm4"), 1.0, 0.05)],
+            sources: vec![("v2".into(), 1.0)],
+            input_lags: 1,
+            ..base.clone()
+        },
+        &u,
+    );
+    for n in 0..u.len() {
+        let want = if n == 0 {
+            -0.1
+        } else {
+            -0.1 + 0.8 * (u[n - 1] - 0.1)
+        };
+        let got = lagged.row(n)[at];
+        assert!(
+            (got - want).abs() <= 1e-12,
+            "n = {n}: v(c) = {got}, want {want}"
+        );
+    }
+    let lagged_node = run(
+        &open,
+        &Drive {
+            edges: vec![(edge_of(&open, "xm4"), 1.0, 0.05)],
+            nodes: vec![(c, 1.0, -0.1)],
+            input_lags: 1,
+            ..base.clone()
+        },
+        &u,
+    );
+    for n in 0..u.len() {
+        for (p, q) in lagged.row(n).iter().zip(lagged_node.row(n)) {
+            assert!((p - q).abs() <= 1e-12, "row {n}: {p} vs {q}");
+        }
+    }
     // The input moved the states.
     assert!((v2.row(4)[2] - v2.row(0)[2]).abs() > 1e-4);
 }

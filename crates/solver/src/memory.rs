@@ -501,9 +501,10 @@ impl MemoryRhs {
     /// The first corner of any time-dependent source after `t` (PULSE
     /// corners, PWL points, SIN delays), see [`crate::waveform::next_breakpoint`].
     ///
-    /// The sources' part is remembered: if no source has a corner in (t0,
-    /// b], none has one in (t, b] for t0 <= t either, so b stays the answer
-    /// until t reaches it (same rounding test as `next_breakpoint`). An
+    /// The sources' part is remembered: b, the first corner after t0, is
+    /// the first corner after any later t that b is still after (by
+    /// `next_breakpoint`'s rounding test), since no source has a corner
+    /// strictly between; so b stands until t reaches it. An
     /// integrator asks at every step, and a reservoir has thousands of long
     /// PWL sources.
     pub fn source_breakpoint(&self, t: f64) -> Option<f64> {

@@ -213,8 +213,13 @@ pub fn next_breakpoint_near(
             *cursor = j;
             return Some(points[j].0 + delay);
         }
-        *cursor = points.partition_point(|p| !after(p.0 + delay));
+        let j = points.partition_point(|p| !after(p.0 + delay));
+        *cursor = j;
+        if let Some(p) = points.get(j) {
+            return Some(p.0 + delay);
+        }
     }
+    // Past a PWL's last point (its repetition), or another waveform.
     next_breakpoint(wf, t, times)
 }
 

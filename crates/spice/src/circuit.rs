@@ -882,6 +882,25 @@ mod tests {
         assert!((d.value(2.5, T) - 1.0).abs() < 1e-12);
     }
 
+    /// The PWL value by bisection, as `value` computed it before cursors.
+    fn pwl_by_bisection(points: &[(f64, f64)], t: f64) -> f64 {
+        let (t0, v0) = points[0];
+        let (tn, vn) = points[points.len() - 1];
+        if t <= t0 {
+            return v0;
+        }
+        if t >= tn {
+            return vn;
+        }
+        let i = points.partition_point(|p| p.0 <= t);
+        let ((ta, va), (tb, vb)) = (points[i - 1], points[i]);
+        if tb > ta {
+            va + (vb - va) * (t - ta) / (tb - ta)
+        } else {
+            vb
+        }
+    }
+
     /// The PWL value by a walk over every segment (the definition).
     fn pwl_by_scan(points: &[(f64, f64)], t: f64) -> f64 {
         let (t0, v0) = points[0];
@@ -924,11 +943,15 @@ mod tests {
         let scrambled: Vec<f64> = (0..4000u64)
             .map(|k| ((k * 2_654_435_761) % 203_000) as f64 / 1000.0 - 1.0)
             .collect();
-        for times in [&forward, &backward, &scrambled] {
+        // On the vertical step (200 + the delay) from either side, and on
+        // points of the table.
+        let on_points = vec![200.5, 199.5, 200.5, 201.0, 200.5, 150.5, 150.501, 200.5];
+        for times in [&forward, &backward, &scrambled, &on_points] {
             let mut cursor = 0;
             for &t in times.iter() {
                 let near = w.value_near(t, T, &mut cursor);
                 assert_eq!(near, w.value(t, T), "t = {t}");
+                assert_eq!(near, pwl_by_bisection(&points, t - 0.5), "t = {t}");
                 if (t - 0.5 - 200.0).abs() > 1e-12 {
                     let want = pwl_by_scan(&points, t - 0.5);
                     assert!(
