@@ -289,7 +289,7 @@ pub fn run(a: Args) -> CliResult {
             inputs += &format!(", nodes {}", report.driven_nodes.join(" "));
         }
         let mut text = format!(
-            "{}: {} devices, {inputs}, {} features ({}; virtual nodes {}, delayed copies {})\n\
+            "{}: {} devices, {inputs}, {} features ({}; virtual nodes {}, delayed copies {}{})\n\
              {} (target {}), {} samples: test NRMSE {:.4}, validation {:.4}, lambda {:e}\n",
             report.file,
             report.devices,
@@ -297,6 +297,11 @@ pub fn run(a: Args) -> CliResult {
             a.features,
             a.virtual_nodes,
             a.delays,
+            if a.input_lags > 0 {
+                format!(", input lags 0..{}", a.input_lags)
+            } else {
+                String::new()
+            },
             report.task,
             match target {
                 Target::Now => "y[t]",
