@@ -882,8 +882,9 @@ mod tests {
         assert!((d.value(2.5, T) - 1.0).abs() < 1e-12);
     }
 
-    /// The PWL value by bisection, as `value` computed it before cursors.
-    fn pwl_by_bisection(points: &[(f64, f64)], t: f64) -> f64 {
+    /// The PWL value as `value` computed it before cursors (bisection for
+    /// the segment), or by a walk over every segment (the definition).
+    fn pwl_reference(points: &[(f64, f64)], t: f64, walk: bool) -> f64 {
         let (t0, v0) = points[0];
         let (tn, vn) = points[points.len() - 1];
         if t <= t0 {
@@ -892,28 +893,17 @@ mod tests {
         if t >= tn {
             return vn;
         }
-        let i = points.partition_point(|p| p.0 <= t);
+        let i = if walk {
+            (1..points.len()).find(|&i| points[i].0 > t).unwrap()
+        } else {
+            points.partition_point(|p| p.0 <= t)
+        };
         let ((ta, va), (tb, vb)) = (points[i - 1], points[i]);
         if tb > ta {
             va + (vb - va) * (t - ta) / (tb - ta)
         } else {
             vb
         }
-    }
-
-    /// The PWL value by a walk over every segment (the definition).
-    fn pwl_by_scan(points: &[(f64, f64)], t: f64) -> f64 {
-        let (t0, v0) = points[0];
-        let (tn, vn) = points[points.len() - 1];
-        if t <= t0 {
-            return v0;
-        }
-        if t >= tn {
-            return vn;
-        }
-        let i = (1..points.len()).find(|&i| points[i].0 > t).unwrap();
-        let ((ta, va), (tb, vb)) = (points[i - 1], points[i]);
-        va + (vb - va) * (t - ta) / (tb - ta)
     }
 
     /// A reservoir-like table (held values, short ramps, a repeated time):
@@ -951,9 +941,9 @@ mod tests {
             for &t in times.iter() {
                 let near = w.value_near(t, T, &mut cursor);
                 assert_eq!(near, w.value(t, T), "t = {t}");
-                assert_eq!(near, pwl_by_bisection(&points, t - 0.5), "t = {t}");
+                assert_eq!(near, pwl_reference(&points, t - 0.5, false), "t = {t}");
                 if (t - 0.5 - 200.0).abs() > 1e-12 {
-                    let want = pwl_by_scan(&points, t - 0.5);
+                    let want = pwl_reference(&points, t - 0.5, true);
                     assert!(
                         (near - want).abs() <= 1e-14,
                         "t = {t}: {near} against {want}"
