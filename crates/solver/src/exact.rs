@@ -119,11 +119,10 @@ impl<'a> ExactSolver<'a> {
     fn integrate_sources(&mut self, t: f64) -> Result<(), SolveError> {
         let r = &*self.rhs;
         let times = r.times;
-        let dyn_edges: std::collections::HashSet<u32> = r.s_dyn.iter().map(|d| d.0).collect();
-        for k in 0..self.sigma.len() {
-            if !dyn_edges.contains(&(k as u32)) {
-                self.sigma[k] = r.s[k] * t;
-            }
+        // Constant sources first; the time-dependent ones overwrite their
+        // edges (their entry of s is only the last value read).
+        for (sigma, s) in self.sigma.iter_mut().zip(&r.s) {
+            *sigma = s * t;
         }
         for (k, sign, wf) in &r.s_dyn {
             self.sigma[*k as usize] = sign * integral(wf, t, times);
