@@ -503,14 +503,13 @@ impl MemoryRhs {
     ///
     /// The sources' part is remembered: b, the first corner after t0, is
     /// the first corner after any later t that b is still after (by
-    /// `next_breakpoint`'s rounding test), since no source has a corner
+    /// `waveform::is_after`, next_breakpoint's rounding test), since no source has a corner
     /// strictly between; so b stands until t reaches it. An
     /// integrator asks at every step, and a reservoir has thousands of long
     /// PWL sources.
     pub fn source_breakpoint(&self, t: f64) -> Option<f64> {
-        let after = |x: f64| x > t + 1e-12 * t.abs().max(1e-300);
         let sources = match self.breakpoint_memo.get() {
-            Some((t0, b)) if t >= t0 && b.is_none_or(after) => b,
+            Some((t0, b)) if t >= t0 && b.is_none_or(|b| crate::waveform::is_after(b, t)) => b,
             _ => {
                 let mut cursors = self.breakpoint_cursor.borrow_mut();
                 let b = self

@@ -100,8 +100,27 @@ pub fn integral(wf: &Waveform, t: f64, times: TranTimes) -> f64 {
 /// land on these like SPICE does, since an embedded error estimate cannot
 /// see a kink inside a step.
 pub fn next_breakpoint(wf: &Waveform, t: f64, times: TranTimes) -> Option<f64> {
-    // Ignore corners within rounding distance of t.
-    let after = |x: f64| x > t + 1e-12 * t.abs().max(1e-300);
+    next_breakpoint_near(wf, t, times, &mut 0)
+}
+
+/// Whether a corner at `x` counts as after `t`: corners within rounding
+/// distance of t are ignored (the one test of [`next_breakpoint`] and of
+/// the memo built on it, `MemoryRhs::source_breakpoint`).
+pub fn is_after(x: f64, t: f64) -> bool {
+    x > t + 1e-12 * t.abs().max(1e-300)
+}
+
+/// [`next_breakpoint`] with a cursor into a PWL's points: the index of the
+/// corner it gave last, tried first with the next two before a bisection.
+/// The answer does not depend on the cursor; along a run the search is
+/// O(1) and touches one cache line of a long table.
+pub fn next_breakpoint_near(
+    wf: &Waveform,
+    t: f64,
+    times: TranTimes,
+    cursor: &mut usize,
+) -> Option<f64> {
+    let after = |x: f64| is_after(x, t);
     match *wf {
         Waveform::Dc(_) => None,
         Waveform::Sin { td, .. } => after(td).then_some(td),
@@ -152,14 +171,23 @@ pub fn next_breakpoint(wf: &Waveform, t: f64, times: TranTimes) -> Option<f64> {
                 return None;
             };
             let rel = t - delay;
-            // Times are non-decreasing: the first corner after t by
-            // bisection, so that a long PWL (a reservoir's input) costs
-            // O(log points) per step.
-            let first = points
-                .get(points.partition_point(|p| !after(p.0 + delay)))
-                .map(|p| p.0);
-            if first.is_some() {
-                return first.map(|x| x + delay);
+            // Times are non-decreasing: the first corner after t is the
+            // cursor's or one of the next two, else found by bisection, so
+            // that a long PWL (a reservoir's input) costs O(1) per step
+            // along a run and O(log points) at worst.
+            let first_after = |j: usize| {
+                j < points.len()
+                    && after(points[j].0 + delay)
+                    && (j == 0 || !after(points[j - 1].0 + delay))
+            };
+            let c = *cursor;
+            let j = [c, c.saturating_add(1), c.saturating_add(2)]
+                .into_iter()
+                .find(|&j| first_after(j))
+                .unwrap_or_else(|| points.partition_point(|p| !after(p.0 + delay)));
+            *cursor = j;
+            if let Some(p) = points.get(j) {
+                return Some(p.0 + delay);
             }
             match repeat_from {
                 Some(r) if tn > r => {
@@ -182,45 +210,6 @@ pub fn next_breakpoint(wf: &Waveform, t: f64, times: TranTimes) -> Option<f64> {
             }
         }
     }
-}
-
-/// [`next_breakpoint`] with a cursor into a PWL's points: the index of the
-/// corner it gave last, tried first with the next two before a bisection.
-/// The answer is that of `next_breakpoint` for any cursor; along a run the
-/// search is O(1) and touches one cache line of a long table.
-pub fn next_breakpoint_near(
-    wf: &Waveform,
-    t: f64,
-    times: TranTimes,
-    cursor: &mut usize,
-) -> Option<f64> {
-    if let Waveform::Pwl {
-        ref points, delay, ..
-    } = *wf
-    {
-        // The same rounding test as next_breakpoint's.
-        let after = |x: f64| x > t + 1e-12 * t.abs().max(1e-300);
-        let first_after = |j: usize| {
-            j < points.len()
-                && after(points[j].0 + delay)
-                && (j == 0 || !after(points[j - 1].0 + delay))
-        };
-        let c = *cursor;
-        if let Some(j) = [c, c.saturating_add(1), c.saturating_add(2)]
-            .into_iter()
-            .find(|&j| first_after(j))
-        {
-            *cursor = j;
-            return Some(points[j].0 + delay);
-        }
-        let j = points.partition_point(|p| !after(p.0 + delay));
-        *cursor = j;
-        if let Some(p) = points.get(j) {
-            return Some(p.0 + delay);
-        }
-    }
-    // Past a PWL's last point (its repetition), or another waveform.
-    next_breakpoint(wf, t, times)
 }
 
 /// \int_{t0}^{x} of the PWL (times relative to its delay), any x.
@@ -400,10 +389,11 @@ mod tests {
         assert_eq!(next_breakpoint(&Waveform::Dc(1.0), 0.0, T), None);
     }
 
-    /// next_breakpoint_near gives next_breakpoint's answer for any cursor:
-    /// walking corner to corner, stepping forwards and backwards, at
-    /// scrambled times, on a held-value table with short ramps, a repeated
-    /// time and a repeating tail.
+    /// next_breakpoint_near gives the first table point after t (a walk
+    /// over the table), and next_breakpoint's answer past it, for any
+    /// cursor: walking corner to corner, stepping forwards and backwards,
+    /// at scrambled times, on a held-value table with short ramps, a
+    /// repeated time and a repeating tail.
     #[test]
     fn cursor_breakpoints_are_the_corners() {
         let mut points = vec![(0.0, 0.0)];
@@ -426,11 +416,26 @@ mod tests {
             },
         ];
         for w in &waves {
+            let Waveform::Pwl {
+                ref points, delay, ..
+            } = *w
+            else {
+                unreachable!()
+            };
+            // The first point after t by a walk, else the repetition's
+            // corner (which no cursor touches).
+            let want = |t: f64| {
+                points
+                    .iter()
+                    .map(|p| p.0 + delay)
+                    .find(|&x| is_after(x, t))
+                    .or_else(|| next_breakpoint(w, t, T))
+            };
             let mut cursor = 0;
             let mut t = 0.0;
             let mut corners = 0;
             while let Some(b) = next_breakpoint_near(w, t, T, &mut cursor) {
-                assert_eq!(Some(b), next_breakpoint(w, t, T), "t = {t}");
+                assert_eq!(Some(b), want(t), "t = {t}");
                 if b > 400.0 {
                     break;
                 }
@@ -448,7 +453,7 @@ mod tests {
                 for &t in times.iter() {
                     assert_eq!(
                         next_breakpoint_near(w, t, T, &mut cursor),
-                        next_breakpoint(w, t, T),
+                        want(t),
                         "t = {t}"
                     );
                 }
