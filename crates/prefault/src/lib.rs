@@ -140,14 +140,15 @@ pub fn start() -> bool {
     })
 }
 
-/// Whether the kernel accepts `MADV_POPULATE_WRITE` (tried on a page of a
-/// small block of our own).
+/// The system's page size.
 #[cfg(target_os = "linux")]
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
 }
 
+/// Whether the kernel accepts `MADV_POPULATE_WRITE` (tried on a page of a
+/// small block of our own).
 #[cfg(target_os = "linux")]
 fn supported() -> bool {
     let page = page_size();
