@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use memnet_optimize::{
     Boundary, DiagonalRule, Format, Kind, MappingKind, OptimizeOptions, OptimizeReport, Params,
-    Schedule, StopRule, optimize, read_file,
+    Rounding, Schedule, StopRule, optimize, read_file,
 };
 use serde::Serialize;
 
@@ -20,7 +20,7 @@ use crate::error::{CliError, CliResult};
 /// mapped onto a positive-semidefinite Omega and a drive b whose Lyapunov functional equals E
 /// at every corner of [0,1]^n. Each restart integrates the memory equation from a seeded
 /// random state (sparse SPD solves by conjugate gradients, adaptive Dormand-Prince) until the
-/// state sits at a corner, stops moving, or reaches --t-max; the state is rounded at 0.5. The
+/// state sits at a corner, stops moving, or reaches --t-max; the state is rounded at 0.5 (or at its best threshold, --rounding sweep). The
 /// optional 1-flip polish is reported apart from the raw dynamics. With --best-known the report
 /// gives the relative gap, the success probability per restart (95 % Wilson interval) and
 /// TTS99. See docs/optimize.md.
@@ -87,6 +87,11 @@ pub struct Args {
     /// needs --polish and --perturb; the raw results then depend on the polish).
     #[arg(long)]
     pub perturb_polished: bool,
+    /// How the final state becomes a corner: half (x_k = 1 where w_k > 0.5), or sweep (the
+    /// best of the corners [w > theta] over every threshold theta: the state's level sets, never
+    /// worse than half; a rounding, not a search). Raw results use it; the polish starts from it.
+    #[arg(long, default_value = "half", value_parser = ["half", "sweep"])]
+    pub rounding: String,
     /// Time limit per restart (scaled time units).
     #[arg(long, default_value_t = 3000.0)]
     pub t_max: f64,
@@ -166,6 +171,10 @@ fn options(a: &Args) -> CliResult<OptimizeOptions> {
             eps: a.eps,
             eps_f: a.eps_f,
             t_max: a.t_max,
+        },
+        rounding: match a.rounding.as_str() {
+            "sweep" => Rounding::Sweep,
+            _ => Rounding::Half,
         },
         rtol: a.rtol,
         restarts: a.restarts,

@@ -17,9 +17,9 @@ pub mod run;
 
 pub use dynamics::{Boundary, CgSettings, QuboDynamics, Schedule, Stop, StopRule};
 pub use mapping::{DiagonalRule, MapError, Mapping, MappingKind, Params};
-pub use problem::{Kind, ProblemError, Qubo};
+pub use problem::{Kind, ProblemError, Qubo, SweepScratch};
 pub use read::{Format, Instance, ReadError, read_file, read_str};
 pub use run::{
     MappingReport, OptimizeError, OptimizeOptions, OptimizeReport, Outcome, RestartReport,
-    optimize, tts99, wilson,
+    Rounding, optimize, tts99, wilson,
 };

@@ -12,11 +12,25 @@ use serde::Serialize;
 
 use crate::dynamics::{Boundary, CgSettings, QuboDynamics, Schedule, Stop, StopRule};
 use crate::mapping::{DiagonalRule, MapError, Mapping, MappingKind, Params};
-use crate::problem::{Kind, Qubo};
+use crate::problem::{Kind, Qubo, SweepScratch};
 
 /// How far inside the cube a perturbed restart puts the best corner's
 /// components that are not redrawn.
 pub const PULL_IN: f64 = 0.1;
+
+/// How a restart's final state becomes a corner.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rounding {
+    /// x_k = [w_k > 0.5] (apps.md A.6 step 4); the default.
+    #[default]
+    Half,
+    /// The best threshold: the lowest E over the corners [w > theta] for
+    /// every theta (`Qubo::sweep_round`). A rounding, not a search: it
+    /// looks only at the level sets of the final state, never worse than
+    /// `Half`.
+    Sweep,
+}
 
 /// Everything a run is given.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -30,6 +44,7 @@ pub struct OptimizeOptions {
     pub boundary: Boundary,
     pub schedule: Schedule,
     pub stop: StopRule,
+    pub rounding: Rounding,
     /// Dormand-Prince tolerances.
     pub rtol: f64,
     pub atol: f64,
@@ -64,6 +79,7 @@ impl Default for OptimizeOptions {
             boundary: Boundary::Sticky,
             schedule: Schedule::None,
             stop: StopRule::default(),
+            rounding: Rounding::Half,
             rtol: 1e-6,
             atol: 1e-9,
             cg: CgSettings::default(),
@@ -230,6 +246,7 @@ pub fn optimize(
         norm: ErrorNorm::Rms,
     };
     let mut w = vec![0.0; n];
+    let mut sweep = SweepScratch::default();
     let mut best_w: Option<(f64, Vec<f64>)> = None;
     // Each restart's corner with its energy E, raw and polished.
     let mut corners: Vec<(f64, Vec<bool>)> = Vec::new();
@@ -282,8 +299,14 @@ pub fn optimize(
                 });
             }
         };
-        let x: Vec<bool> = w.iter().map(|&v| v > 0.5).collect();
-        let e = q.energy(&x);
+        let mut x = vec![false; n];
+        let e = match opts.rounding {
+            Rounding::Half => {
+                x.iter_mut().zip(&w).for_each(|(b, &v)| *b = v > 0.5);
+                q.energy(&x)
+            }
+            Rounding::Sweep => q.sweep_round(&w, &mut sweep, &mut x),
+        };
         let (polished_energy, flips) = if opts.polish {
             let mut y = x.clone();
             let flips = q.polish(&mut y);

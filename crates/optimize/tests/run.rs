@@ -2,7 +2,10 @@
 
 use std::ops::ControlFlow;
 
-use memnet_optimize::{Boundary, OptimizeOptions, Qubo, Schedule, optimize, tts99, wilson};
+use memnet_optimize::{
+    Boundary, DiagonalRule, OptimizeOptions, Params, Qubo, Rounding, Schedule, StopRule,
+    SweepScratch, optimize, tts99, wilson,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -34,6 +37,85 @@ fn the_polish_ends_at_a_one_flip_local_minimum() {
             assert!(q.energy(&y) >= after, "flip {k} still improves");
         }
     }
+}
+
+/// The threshold roundings one by one: [w > theta] for theta at every
+/// distinct value of w and below all of them.
+fn best_threshold(q: &Qubo, w: &[f64]) -> f64 {
+    std::iter::once(f64::NEG_INFINITY)
+        .chain(w.iter().copied())
+        .map(|theta| q.energy(&w.iter().map(|&v| v > theta).collect::<Vec<_>>()))
+        .fold(f64::INFINITY, f64::min)
+}
+
+#[test]
+fn sweep_rounding_is_the_best_threshold_and_never_worse_than_half() {
+    let mut scratch = SweepScratch::default();
+    for seed in 0..8 {
+        let n = 10 + 4 * seed as usize;
+        let q = random_qubo(n, seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 100);
+        // Even seeds: few levels, so that ties (and states at the faces) occur.
+        let w: Vec<f64> = (0..n)
+            .map(|_| {
+                if seed % 2 == 0 {
+                    rng.random_range(0..5) as f64 / 4.0
+                } else {
+                    rng.random()
+                }
+            })
+            .collect();
+        let mut x = vec![false; n];
+        let e = q.sweep_round(&w, &mut scratch, &mut x);
+        assert_eq!(e, q.energy(&x));
+        assert!((e - best_threshold(&q, &w)).abs() <= 1e-9 * e.abs().max(1.0));
+        // The corner is a level set of w: no tie is split.
+        let theta = (0..n)
+            .filter(|&k| x[k])
+            .map(|k| w[k])
+            .fold(f64::INFINITY, f64::min);
+        assert!((0..n).all(|k| x[k] == (w[k] >= theta)));
+        let half: Vec<bool> = w.iter().map(|&v| v > 0.5).collect();
+        assert!(e <= q.energy(&half));
+        // Only the order of w matters: u = w^2 rounds to the same corner.
+        let u: Vec<f64> = w.iter().map(|v| v * v).collect();
+        let mut y = vec![true; n];
+        assert_eq!(q.sweep_round(&u, &mut scratch, &mut y), e);
+        assert_eq!(x, y);
+    }
+}
+
+#[test]
+fn sweep_rounding_lowers_each_restarts_corner_and_leaves_the_dynamics() {
+    let q = random_qubo(30, 4);
+    let run = |rounding| {
+        let opts = OptimizeOptions {
+            restarts: 6,
+            rounding,
+            // The metric rule leaves the state inside the cube at t_max.
+            params: Params {
+                alpha: 20.0,
+                ..Params::default()
+            },
+            diagonal: DiagonalRule::Metric(0.99),
+            stop: StopRule {
+                t_max: 20.0,
+                ..StopRule::default()
+            },
+            ..OptimizeOptions::default()
+        };
+        optimize(&q, &opts, &mut |_, _| ControlFlow::Continue(())).unwrap()
+    };
+    let (half, sweep) = (run(Rounding::Half), run(Rounding::Sweep));
+    let mut lower = 0;
+    for (h, s) in half.restarts.iter().zip(&sweep.restarts) {
+        // The same trajectory (rounding does not feed back without --perturb).
+        assert_eq!((h.t, h.rhs_evals), (s.t, s.rhs_evals));
+        assert!(s.energy <= h.energy);
+        lower += (s.energy < h.energy) as usize;
+    }
+    assert!(lower > 0, "the sweep never found a lower corner than 0.5");
+    assert!(sweep.raw.best_energy <= half.raw.best_energy);
 }
 
 #[test]
