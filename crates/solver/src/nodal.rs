@@ -197,6 +197,8 @@ struct Pcg {
     stale: bool,
     iterations: u64,
     solves: u64,
+    /// Warm starts dropped because the sources jumped (a diagnostic).
+    warm_rejected: u64,
 }
 
 /// The sources of one nodal solve: any vectors, not only a network's own.
@@ -560,6 +562,7 @@ impl NodalSolver {
             stale: false,
             iterations: 0,
             solves: 0,
+            warm_rejected: 0,
         });
     }
 
@@ -822,6 +825,7 @@ impl NodalSolver {
         // counted as an iteration; a rejected warm start wasted one product
         // with the Laplacian).
         if !warm || r_norm > b_norm || !r_norm.is_finite() {
+            p.warm_rejected += warm as u64;
             self.phi.copy_from_slice(&p.b);
             llt_solve(
                 self.symbolic.as_ref(),
@@ -1145,6 +1149,105 @@ mod indefinite_fallback {
             s.solve(&sources, &mut current);
             let r = residual(&s, &positive);
             assert!(r < 1e-10, "{kind:?}: Cholesky residual {r:e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod warm_start {
+    use super::*;
+    use memnet_graph::{GenSpec, GraphKind, Topology, generate};
+
+    /// max |L phi - b| / max |b| for the solver's present potentials.
+    fn residual(s: &NodalSolver, injection: &[f64]) -> f64 {
+        let mut b = vec![0.0; s.n_unknowns];
+        for (v, &j) in injection.iter().enumerate() {
+            if let Some(u) = s.node_unknown(v) {
+                b[u] += j;
+            }
+        }
+        let mut lphi = vec![0.0; s.n_unknowns];
+        NodalSolver::apply_laplacian(&s.g, &s.tail_u, &s.head_u, &s.phi, &mut lphi);
+        let r = lphi
+            .iter()
+            .zip(&b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        r / b.iter().map(|x| x.abs()).fold(0.0, f64::max)
+    }
+
+    /// With a reused factor, CG starts from the last potentials. When the
+    /// sources jump (here the injections turn over and grow tenfold) that
+    /// start is worse than none, and CG starts from the old factor's
+    /// solution instead; either way the potentials meet the tolerance. A
+    /// small change of the sources keeps the warm start. Two graphs, fixed
+    /// seeds.
+    #[test]
+    fn a_jump_of_the_sources_drops_the_warm_start_and_still_solves() {
+        let kinds = [
+            GraphKind::Grid {
+                rows: 15,
+                cols: 15,
+                diagonals: false,
+            },
+            GraphKind::RandomConnected {
+                n: 300,
+                p_extra: 0.01,
+            },
+        ];
+        for (seed, kind) in kinds.into_iter().enumerate() {
+            let mut spec = GenSpec::new(kind.clone());
+            spec.seed = 5 + seed as u64;
+            let net = generate(&spec).expect("network");
+            let mut s = NodalSolver::new(&Topology::new(&net), Ordering::Amd).expect("solver");
+            s.set_factor_reuse(Some(FactorReuse {
+                max_iter: 50,
+                ..FactorReuse::default()
+            }));
+            let (n, m) = (s.n_nodes(), s.n_edges());
+            let g0: Vec<f64> = (0..m)
+                .map(|k| 1.0 + 0.5 * ((k * 7919) % 13) as f64 / 13.0)
+                .collect();
+            let b0: Vec<f64> = (0..n)
+                .map(|v| ((v * 104_729) % 17) as f64 / 17.0 - 0.5)
+                .collect();
+            let mut current = vec![0.0; m];
+            let mut solve = |s: &mut NodalSolver, g: &[f64], b: &[f64]| {
+                s.conductances_mut().copy_from_slice(g);
+                s.factor().expect("definite");
+                let sources = NodalSources {
+                    series: &[],
+                    injection: b,
+                    constraints: &[],
+                };
+                s.solve(&sources, &mut current);
+                residual(s, b)
+            };
+            let rejected = |s: &NodalSolver| s.pcg.as_ref().unwrap().warm_rejected;
+            assert!(solve(&mut s, &g0, &b0) < 1e-12, "{kind:?}: direct");
+            // Conductances move a little: the factor is reused from here on.
+            let g1: Vec<f64> = g0
+                .iter()
+                .enumerate()
+                .map(|(k, g)| g * (1.0 + 0.01 * (k % 3) as f64))
+                .collect();
+            let b1: Vec<f64> = b0.iter().map(|b| 1.01 * b).collect();
+            let r = solve(&mut s, &g1, &b1);
+            assert!(r < 1e-11, "{kind:?}: warm residual {r:e}");
+            assert_eq!(
+                rejected(&s),
+                0,
+                "{kind:?}: a small change keeps the warm start"
+            );
+            let b2: Vec<f64> = b1.iter().map(|b| -10.0 * b).collect();
+            let r = solve(&mut s, &g1, &b2);
+            assert!(r < 1e-11, "{kind:?}: residual after the jump {r:e}");
+            assert_eq!(rejected(&s), 1, "{kind:?}: the jump drops the warm start");
+            let (iterations, solves) = s.reuse_counts();
+            assert!(
+                solves == 2 && iterations > 0,
+                "{kind:?}: {solves} reused solves"
+            );
         }
     }
 }
