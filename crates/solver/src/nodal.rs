@@ -1060,9 +1060,46 @@ mod fill_counts {
 }
 
 #[cfg(test)]
+impl NodalSolver {
+    /// A solver (AMD) for each generated graph, seeds from `seed0` on.
+    fn on_graphs(
+        kinds: impl IntoIterator<Item = memnet_graph::GraphKind>,
+        seed0: u64,
+    ) -> impl Iterator<Item = (memnet_graph::GraphKind, NodalSolver)> {
+        kinds.into_iter().zip(seed0..).map(|(kind, seed)| {
+            let mut spec = memnet_graph::GenSpec::new(kind.clone());
+            spec.seed = seed;
+            let net = memnet_graph::generate(&spec).expect("network");
+            let s = NodalSolver::new(&memnet_graph::Topology::new(&net), Ordering::Amd)
+                .expect("solver");
+            (kind, s)
+        })
+    }
+
+    /// max |L phi - b| / max |b| for the present conductances and
+    /// potentials, b from node injections alone.
+    fn injection_residual(&self, injection: &[f64]) -> f64 {
+        let mut b = vec![0.0; self.n_unknowns];
+        for (v, &j) in injection.iter().enumerate() {
+            if let Some(u) = self.node_unknown(v) {
+                b[u] += j;
+            }
+        }
+        let mut lphi = vec![0.0; self.n_unknowns];
+        Self::apply_laplacian(&self.g, &self.tail_u, &self.head_u, &self.phi, &mut lphi);
+        let r = lphi
+            .iter()
+            .zip(&b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        r / b.iter().map(|x| x.abs()).fold(0.0, f64::max)
+    }
+}
+
+#[cfg(test)]
 mod indefinite_fallback {
     use super::*;
-    use memnet_graph::{GenSpec, GraphKind, Topology, generate};
+    use memnet_graph::GraphKind;
 
     /// With negative conductances on some edges the matrix is indefinite:
     /// Cholesky fails, and with the fallback allowed the LU's potentials
@@ -1085,11 +1122,7 @@ mod indefinite_fallback {
                 radius: 0.1,
             },
         ];
-        for (seed, kind) in kinds.into_iter().enumerate() {
-            let mut spec = GenSpec::new(kind.clone());
-            spec.seed = 11 + seed as u64;
-            let net = generate(&spec).expect("network");
-            let mut s = NodalSolver::new(&Topology::new(&net), Ordering::Amd).expect("solver");
+        for (seed, (kind, mut s)) in NodalSolver::on_graphs(kinds, 11).enumerate() {
             let (n, m) = (s.n_nodes(), s.n_edges());
             // Fixed pseudo-random conductances in [0.5, 1.5], every
             // seventh edge -4 (a negative slope, as of an NDR body).
@@ -1113,23 +1146,6 @@ mod indefinite_fallback {
                 constraints: &[],
             };
             let mut current = vec![0.0; m];
-            let residual = |s: &NodalSolver, g: &[f64]| {
-                let mut b = vec![0.0; s.n_unknowns];
-                for (v, &j) in injection.iter().enumerate() {
-                    if let Some(u) = s.node_unknown(v) {
-                        b[u] += j;
-                    }
-                }
-                let mut lphi = vec![0.0; s.n_unknowns];
-                NodalSolver::apply_laplacian(g, &s.tail_u, &s.head_u, &s.phi, &mut lphi);
-                let r = lphi
-                    .iter()
-                    .zip(&b)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
-                let scale = b.iter().map(|x| x.abs()).fold(0.0, f64::max);
-                r / scale
-            };
 
             s.conductances_mut().copy_from_slice(&negative);
             assert!(
@@ -1140,14 +1156,14 @@ mod indefinite_fallback {
             s.factor().expect("LU");
             assert!(s.factor_is_lu(), "{kind:?}");
             s.solve(&sources, &mut current);
-            let r = residual(&s, &negative);
+            let r = s.injection_residual(&injection);
             assert!(r < 1e-10, "{kind:?}: LU residual {r:e}");
 
             s.conductances_mut().copy_from_slice(&positive);
             s.factor().expect("Cholesky");
             assert!(!s.factor_is_lu(), "{kind:?}: definite again");
             s.solve(&sources, &mut current);
-            let r = residual(&s, &positive);
+            let r = s.injection_residual(&injection);
             assert!(r < 1e-10, "{kind:?}: Cholesky residual {r:e}");
         }
     }
@@ -1156,25 +1172,7 @@ mod indefinite_fallback {
 #[cfg(test)]
 mod warm_start {
     use super::*;
-    use memnet_graph::{GenSpec, GraphKind, Topology, generate};
-
-    /// max |L phi - b| / max |b| for the solver's present potentials.
-    fn residual(s: &NodalSolver, injection: &[f64]) -> f64 {
-        let mut b = vec![0.0; s.n_unknowns];
-        for (v, &j) in injection.iter().enumerate() {
-            if let Some(u) = s.node_unknown(v) {
-                b[u] += j;
-            }
-        }
-        let mut lphi = vec![0.0; s.n_unknowns];
-        NodalSolver::apply_laplacian(&s.g, &s.tail_u, &s.head_u, &s.phi, &mut lphi);
-        let r = lphi
-            .iter()
-            .zip(&b)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        r / b.iter().map(|x| x.abs()).fold(0.0, f64::max)
-    }
+    use memnet_graph::GraphKind;
 
     /// With a reused factor, CG starts from the last potentials. When the
     /// sources jump (here the injections turn over and grow tenfold) that
@@ -1195,11 +1193,7 @@ mod warm_start {
                 p_extra: 0.01,
             },
         ];
-        for (seed, kind) in kinds.into_iter().enumerate() {
-            let mut spec = GenSpec::new(kind.clone());
-            spec.seed = 5 + seed as u64;
-            let net = generate(&spec).expect("network");
-            let mut s = NodalSolver::new(&Topology::new(&net), Ordering::Amd).expect("solver");
+        for (kind, mut s) in NodalSolver::on_graphs(kinds, 5) {
             s.set_factor_reuse(Some(FactorReuse {
                 max_iter: 50,
                 ..FactorReuse::default()
@@ -1221,7 +1215,7 @@ mod warm_start {
                     constraints: &[],
                 };
                 s.solve(&sources, &mut current);
-                residual(s, b)
+                s.injection_residual(b)
             };
             let rejected = |s: &NodalSolver| s.pcg.as_ref().unwrap().warm_rejected;
             assert!(solve(&mut s, &g0, &b0) < 1e-12, "{kind:?}: direct");
