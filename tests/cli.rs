@@ -1691,9 +1691,10 @@ fn optimize_with_the_metric_diagonal_lowers_the_raw_gap() {
 }
 
 /// `--rounding sweep` (docs/optimize.md, "Dynamics"): under the metric rule
-/// the state ends inside the cube, and the best threshold finds far better
-/// corners than 0.5. Measured on bqp50-1, 3 restarts, the A-T1 setting:
-/// gap 0.028 against 0.477.
+/// the state ends inside the cube, and the best threshold finds better
+/// corners than 0.5 on the same trajectories (independent restarts, so the
+/// rounding does not feed back). Measured on bqp50-1, 3 restarts: gap 0.247
+/// against 0.477.
 #[test]
 fn optimize_sweep_rounding_finds_better_corners_than_half() {
     let run = |rounding: &str| {
@@ -1712,8 +1713,6 @@ fn optimize_sweep_rounding_finds_better_corners_than_half() {
             "metric:0.99",
             "--schedule",
             "drive:0.35,100",
-            "--perturb",
-            "0.2",
             "--t-max",
             "100",
             "--rounding",
@@ -1722,10 +1721,28 @@ fn optimize_sweep_rounding_finds_better_corners_than_half() {
         ]))
         .unwrap();
         assert_eq!(v["options"]["rounding"], rounding);
-        v["raw"]["gap"].as_f64().unwrap()
+        let per_restart: Vec<(f64, u64)> = v["restarts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["energy"].as_f64().unwrap(),
+                    r["rhs_evals"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        (v["raw"]["gap"].as_f64().unwrap(), per_restart)
     };
-    let (half, sweep) = (run("half"), run("sweep"));
-    assert!(sweep <= 0.10 && half > 0.3, "sweep {sweep}, half {half}");
+    let ((half, h), (sweep, s)) = (run("half"), run("sweep"));
+    for ((eh, nh), (es, ns)) in h.iter().zip(&s) {
+        // bqp files are maximised: the sweep's value is at least 0.5's.
+        assert!(
+            nh == ns && es >= eh,
+            "half {eh} ({nh} rhs), sweep {es} ({ns} rhs)"
+        );
+    }
+    assert!(sweep < half - 0.1, "sweep {sweep}, half {half}");
 }
 
 #[test]

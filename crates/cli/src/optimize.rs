@@ -20,15 +20,16 @@ use crate::error::{CliError, CliResult};
 /// mapped onto a positive-semidefinite Omega and a drive b whose Lyapunov functional equals E
 /// at every corner of [0,1]^n. Each restart integrates the memory equation from a seeded
 /// random state (sparse SPD solves by conjugate gradients, adaptive Dormand-Prince) until the
-/// state sits at a corner, stops moving, or reaches --t-max; the state is rounded at 0.5 (or at its best threshold, --rounding sweep). The
-/// optional 1-flip polish is reported apart from the raw dynamics. With --best-known the report
-/// gives the relative gap, the success probability per restart (95 % Wilson interval) and
-/// TTS99. See docs/optimize.md.
+/// state sits at a corner, stops moving, or reaches --t-max; the state is rounded at 0.5 (or
+/// at its best threshold, --rounding sweep). The optional 1-flip polish is reported apart from
+/// the raw dynamics. With --best-known the report gives the relative gap, the success
+/// probability per restart (95 % Wilson interval) and TTS99. See docs/optimize.md.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   memnet optimize fixtures/qubo/bqp50.txt --instance 1 --best-known 2098 --polish
   memnet optimize fixtures/qubo/g1.rud --restarts 4 --best-known 11624 --json
-  memnet optimize problem.qubo --schedule drive:3,20 --perturb 0.3")]
+  memnet optimize problem.qubo --schedule drive:3,20 --perturb 0.3
+  memnet optimize fixtures/qubo/bqp50.txt --instance 4 --best-known 3544 --alpha 30 --diagonal metric:0.99 --schedule drive:0.35,100 --perturb 0.2 --t-max 100 --rounding sweep")]
 pub struct Args {
     /// Instance file: OR-Library bqp, Gset/rudy max-cut, bqpjson, or memnet's .qubo text.
     pub file: PathBuf,
@@ -88,8 +89,9 @@ pub struct Args {
     #[arg(long)]
     pub perturb_polished: bool,
     /// How the final state becomes a corner: half (x_k = 1 where w_k > 0.5), or sweep (the
-    /// best of the corners [w > theta] over every threshold theta: the state's level sets, never
-    /// worse than half; a rounding, not a search). Raw results use it; the polish starts from it.
+    /// lowest-energy corner [w > theta] over every threshold theta: at most n + 1 corners, the
+    /// state's level sets, never worse than half; no flips). The raw results, the polish and
+    /// the base of --perturb's later restarts all start from it.
     #[arg(long, default_value = "half", value_parser = ["half", "sweep"])]
     pub rounding: String,
     /// Time limit per restart (scaled time units).

@@ -218,18 +218,28 @@ impl Qubo {
         }
     }
 
-    /// Sweep rounding: the best of the threshold roundings x_k = [w_k > theta]
-    /// over every theta, i.e. of the n + 1 nested corners that switch the
-    /// components on in decreasing order of w (the level sets of w).
-    /// Rounding at 0.5 is one of them, so the result is never worse; the
-    /// choice depends on w only through its order, so it is the same for
-    /// w and for u = w^2. Ties are never split: a corner is a candidate only
-    /// where the order has a strict step. Writes the corner to `x` and
-    /// returns its E. O(nnz + n log n): one pass adds the components in
-    /// order, keeping the local fields (apps.md A.1).
+    /// Sweep rounding (docs/optimize.md, "Dynamics"): the best of the
+    /// threshold roundings x_k = [w_k > theta] over every theta, i.e. of
+    /// the n + 1 nested corners that switch the components on in
+    /// decreasing order of w (the level sets of w). Ties are never split:
+    /// a corner is a candidate only where the order has a strict step.
+    /// The candidates are compared on a running sum; the chosen corner and
+    /// the corner of rounding at 0.5 (one of the candidates) are then
+    /// compared exactly, so the result is never worse than 0.5. Writes the
+    /// corner to `x` and returns its E. O(nnz + n log n): one pass adds the
+    /// components in order, keeping the local fields (apps.md A.1).
+    ///
+    /// # Panics
+    /// If `w` or `x` is not of length n, or w holds a NaN.
     pub fn sweep_round(&self, w: &[f64], scratch: &mut SweepScratch, x: &mut [bool]) -> f64 {
         let n = self.n();
-        let SweepScratch { order, fields } = scratch;
+        assert!(w.len() == n && x.len() == n, "one state per variable");
+        assert!(w.iter().all(|v| !v.is_nan()), "the state holds a NaN");
+        let SweepScratch {
+            order,
+            fields,
+            half,
+        } = scratch;
         order.clear();
         order.extend(0..n);
         order.sort_unstable_by(|&a, &b| w[b].total_cmp(&w[a]));
@@ -252,8 +262,16 @@ impl Qubo {
         for &k in &order[..best_m] {
             x[k] = true;
         }
-        // The running sum accumulates round-off; report the exact energy.
-        self.energy(x)
+        // The running sum carries round-off: settle against 0.5 exactly.
+        let e_sweep = self.energy(x);
+        half.clear();
+        half.extend(w.iter().map(|&v| v > 0.5));
+        let e_half = self.energy(half);
+        if e_half < e_sweep {
+            x.copy_from_slice(half);
+            return e_half;
+        }
+        e_sweep
     }
 
     /// Steepest-descent 1-flip polish (apps.md A.6 step 5): flips the
@@ -390,4 +408,5 @@ impl MinTree {
 pub struct SweepScratch {
     order: Vec<usize>,
     fields: Vec<f64>,
+    half: Vec<bool>,
 }

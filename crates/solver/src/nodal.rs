@@ -197,7 +197,7 @@ struct Pcg {
     stale: bool,
     iterations: u64,
     solves: u64,
-    /// Warm starts dropped because the sources jumped (a diagnostic).
+    /// Warm starts dropped because the sources jumped (read by the tests).
     warm_rejected: u64,
 }
 
