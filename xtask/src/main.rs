@@ -17,6 +17,7 @@
 //!   memory against file size, `exact` and RK4 runs against the targets.
 
 mod bench;
+mod maxcut_scale;
 mod optimize_bench;
 mod perf;
 mod reservoir_bench;
@@ -69,6 +70,9 @@ enum Task {
     },
     /// memnet optimize against simulated annealing (dwave-samplers) on bqp and Gset instances.
     BenchOptimize(optimize_bench::Settings),
+    /// memnet optimize against SA at the same wall-clock budget on a seeded 3-regular max-cut
+    /// instance of 10^5 nodes (target A-T3).
+    BenchMaxcutScale(maxcut_scale::Settings),
     /// memnet reservoirs against echo-state networks (reservoirpy) on the NARMA10 fixture.
     BenchReservoir {
         /// How many of the memnet sizes to run (1-4: about 60, 140, 350, 10 000 memristors).
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
             delay_grid,
         } => reservoir_bench::bench_reservoir(largest, &esn_sizes, delay_grid),
         Task::BenchOptimize(settings) => optimize_bench::bench_optimize(&settings),
+        Task::BenchMaxcutScale(settings) => maxcut_scale::bench_maxcut_scale(&settings),
         Task::BenchScale(settings) => scale::bench_scale(&settings),
     };
     match result {

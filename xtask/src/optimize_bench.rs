@@ -15,7 +15,7 @@ use crate::venv::bench_venv;
 const A_T1_RESTARTS: usize = 10;
 
 /// The annealer's versions (apps.md A.10 used these).
-const SA_PACKAGES: [&str; 2] = ["dwave-samplers==1.8.0", "dimod==0.12.23"];
+pub const SA_PACKAGES: [&str; 2] = ["dwave-samplers==1.8.0", "dimod==0.12.23"];
 
 /// Options of one benchmark run (`cargo xtask bench-optimize`).
 #[derive(clap::Args)]
