@@ -5,7 +5,6 @@
 //! run. Prints a Markdown table.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -15,8 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::bench::release_memnet;
-use crate::optimize_bench::{SA_PACKAGES, fmt, json_of};
-use crate::venv::bench_venv;
+use crate::optimize_bench::{Annealer, fmt, json_of};
 
 /// Options of `cargo xtask bench-maxcut-scale`.
 #[derive(clap::Args)]
@@ -67,23 +65,6 @@ pub fn regular3_rudy(nodes: usize, seed: u64) -> Result<String> {
     Ok(text)
 }
 
-fn sa_run(
-    python: &Path,
-    sa: &Path,
-    file: &Path,
-    reads: usize,
-    sweeps: usize,
-) -> Result<serde_json::Value> {
-    let out = Command::new(python)
-        .arg(sa)
-        .arg(file)
-        .args(["--best-known", "1e300", "--reads", &reads.to_string()])
-        .args(["--sweeps", &sweeps.to_string()])
-        .output()
-        .context("running the annealer")?;
-    json_of(out, &format!("SA, {reads} reads"))
-}
-
 pub fn bench_maxcut_scale(s: &Settings) -> Result<()> {
     let root = repo_root();
     let dir = root.join("target/bench-maxcut");
@@ -91,9 +72,7 @@ pub fn bench_maxcut_scale(s: &Settings) -> Result<()> {
     let file = dir.join(format!("regular3_n{}_seed{}.rud", s.nodes, s.seed));
     std::fs::write(&file, regular3_rudy(s.nodes, s.seed)?)?;
     let memnet = release_memnet(&root)?;
-    let python = bench_venv(&root, &SA_PACKAGES)?;
-    let sa = root.join("target/bench-venv/sa.py");
-    std::fs::write(&sa, include_str!("sa.py"))?;
+    let annealer = Annealer::install(&root)?;
 
     let out = Command::new(&memnet)
         .arg("optimize")
@@ -105,10 +84,11 @@ pub fn bench_maxcut_scale(s: &Settings) -> Result<()> {
     let wall = m["wall_time_s"].as_f64().context("memnet's wall time")?;
     // Three reads measure SA's cost (the first carries the set-up); then as
     // many reads as fit memnet's time.
-    let probe = sa_run(&python, &sa, &file, 3, s.sweeps)?;
+    // (No best-known cut: sa.py's hit rate is then 0 and unused.)
+    let probe = annealer.run(&file, "", "1e300", 3, s.sweeps)?;
     let t_read = probe["t_read_s"].as_f64().context("SA's time per read")?;
     let reads = ((wall / t_read).floor() as usize).max(1);
-    let a = sa_run(&python, &sa, &file, reads, s.sweeps)?;
+    let a = annealer.run(&file, "", "1e300", reads, s.sweeps)?;
     let sa_best = a["best"].as_f64().context("SA's best cut")?;
     let best = m["best_cut"].as_f64().context("memnet's best cut")?;
 

@@ -3,6 +3,7 @@
 //! target/) on the shipped OR-Library and Gset instances, side by side in
 //! one run (apps.md A.10, targets A-T1 and A-T2). Prints a Markdown table.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -15,7 +16,49 @@ use crate::venv::bench_venv;
 const A_T1_RESTARTS: usize = 10;
 
 /// The annealer's versions (apps.md A.10 used these).
-pub const SA_PACKAGES: [&str; 2] = ["dwave-samplers==1.8.0", "dimod==0.12.23"];
+const SA_PACKAGES: [&str; 2] = ["dwave-samplers==1.8.0", "dimod==0.12.23"];
+
+/// Simulated annealing (dwave-samplers) by `sa.py` in the bench venv: it
+/// reads the instance files itself.
+pub struct Annealer {
+    python: PathBuf,
+    script: PathBuf,
+}
+
+impl Annealer {
+    /// Installs the packages into the venv and writes the script beside it.
+    pub fn install(root: &Path) -> Result<Annealer> {
+        let python = bench_venv(root, &SA_PACKAGES)?;
+        let script = root.join("target/bench-venv/sa.py");
+        std::fs::write(&script, include_str!("sa.py"))?;
+        Ok(Annealer { python, script })
+    }
+
+    /// `sa.py FILE --best-known V --reads R --sweeps S [--instance K]`,
+    /// parsed: best, p, t_read_s, tts99_s.
+    pub fn run(
+        &self,
+        file: &Path,
+        instance: &str,
+        best_known: &str,
+        reads: usize,
+        sweeps: usize,
+    ) -> Result<serde_json::Value> {
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(&self.script).arg(file).args([
+            "--best-known",
+            best_known,
+            "--reads",
+            &reads.to_string(),
+            "--sweeps",
+            &sweeps.to_string(),
+        ]);
+        if !instance.is_empty() {
+            cmd.args(["--instance", instance]);
+        }
+        json_of(cmd.output()?, &format!("SA {} {instance}", file.display()))
+    }
+}
 
 /// Options of one benchmark run (`cargo xtask bench-optimize`).
 #[derive(clap::Args)]
@@ -80,9 +123,7 @@ pub fn fmt(v: Option<f64>, digits: usize) -> String {
 pub fn bench_optimize(s: &Settings) -> Result<()> {
     let root = repo_root();
     let memnet = release_memnet(&root)?;
-    let python = bench_venv(&root, &SA_PACKAGES)?;
-    let sa = root.join("target/bench-venv/sa.py");
-    std::fs::write(&sa, include_str!("sa.py"))?;
+    let annealer = Annealer::install(&root)?;
     let table = std::fs::read_to_string(root.join("fixtures/qubo/best-known.csv"))?;
     println!(
         "memnet optimize: raw column on bqp from `--restarts {A_T1_RESTARTS} {}` (target A-T1 on bqp50), on Gset from the polished run's raw corners; polished `--restarts {} --polish {}`; SA {} reads ({} sweeps on bqp, {} on Gset)\n",
@@ -92,7 +133,8 @@ pub fn bench_optimize(s: &Settings) -> Result<()> {
         "| instance | best known | memnet raw best (gap) | memnet polished best | P/restart | t/restart | memnet TTS99 | SA best | SA P/read | SA t/read | SA TTS99 | TTS99 ratio |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut worst_bqp50_gap = vec![0.0f64; s.a_t1_seeds.max(1) as usize];
+    let a_t1_seeds = s.a_t1_seeds.max(1);
+    let mut worst_bqp50_gap = vec![0.0f64; a_t1_seeds as usize];
     let (mut reached, mut rows) = (0, 0);
     for line in table.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -143,22 +185,10 @@ pub fn bench_optimize(s: &Settings) -> Result<()> {
         } else {
             s.sweeps_bqp
         };
-        let mut cmd = Command::new(&python);
-        cmd.arg(&sa).arg(&path).args([
-            "--best-known",
-            best,
-            "--reads",
-            &s.reads.to_string(),
-            "--sweeps",
-            &sweeps.to_string(),
-        ]);
-        if !instance.is_empty() {
-            cmd.args(["--instance", instance]);
-        }
-        let a = json_of(cmd.output()?, &format!("SA {file} {instance}"))?;
+        let a = annealer.run(&path, instance, best, s.reads, sweeps)?;
         let raw_gap = r["raw"]["gap"].as_f64();
         if family == "bqp50" {
-            for seed in 1..=s.a_t1_seeds.max(1) {
+            for seed in 1..=a_t1_seeds {
                 let gap = if seed == 1 {
                     raw_gap
                 } else {

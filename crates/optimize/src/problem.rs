@@ -264,8 +264,8 @@ impl Qubo {
         }
         // The running sum carries round-off: settle against 0.5 exactly.
         let e_sweep = self.energy(x);
-        half.clear();
-        half.extend(w.iter().map(|&v| v > 0.5));
+        half.resize(n, false);
+        round_at_half(w, half);
         let e_half = self.energy(half);
         if e_half < e_sweep {
             x.copy_from_slice(half);
@@ -400,6 +400,13 @@ impl MinTree {
     fn min(&self) -> (usize, f64) {
         let i = if self.size == 1 { 0 } else { self.win[1] };
         (i, self.value[i])
+    }
+}
+
+/// x_k = [w_k > 0.5], the rounding of apps.md A.6 step 4.
+pub(crate) fn round_at_half(w: &[f64], x: &mut [bool]) {
+    for (xk, &wk) in x.iter_mut().zip(w) {
+        *xk = wk > 0.5;
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::dynamics::{Boundary, CgSettings, QuboDynamics, Schedule, Stop, StopRule};
 use crate::mapping::{DiagonalRule, MapError, Mapping, MappingKind, Params};
-use crate::problem::{Kind, Qubo, SweepScratch};
+use crate::problem::{Kind, Qubo, SweepScratch, round_at_half};
 
 /// How far inside the cube a perturbed restart puts the best corner's
 /// components that are not redrawn.
@@ -302,7 +302,7 @@ pub fn optimize(
         let mut x = vec![false; n];
         let e = match opts.rounding {
             Rounding::Half => {
-                x.iter_mut().zip(&w).for_each(|(b, &v)| *b = v > 0.5);
+                round_at_half(&w, &mut x);
                 q.energy(&x)
             }
             Rounding::Sweep => q.sweep_round(&w, &mut sweep, &mut x),
